@@ -1,0 +1,47 @@
+"""Shared test configuration: finding the browser, and never skipping it in CI.
+
+Browser tests take the ``chromium_path`` fixture.  Without a browser they are skipped
+on a developer's machine, but with ``CI=true`` they fail: a browser test must never be
+silently skipped in CI.  ``CHROMIUM_PATH`` overrides where the browser is.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def find_chromium() -> tuple[str | None, str]:
+    """(path or None, why not found)."""
+    override = os.environ.get("CHROMIUM_PATH")
+    if override:
+        if os.path.isfile(override) and os.access(override, os.X_OK):
+            return override, ""
+        return None, f"CHROMIUM_PATH={override} is not an executable file"
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found, ""
+    return None, "no chromium on PATH (Debian: apt-get install chromium; or set CHROMIUM_PATH)"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: drives a real Chromium through Playwright")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path, why = find_chromium()
+    if path is None:
+        if in_ci():
+            pytest.fail(f"browser tests cannot be skipped under CI=true: {why}", pytrace=False)
+        pytest.skip(why)
+    return path
