@@ -1,0 +1,54 @@
+"""allocator_model: a faithful, fast, event-emitting model of the Linux buddy allocator.
+
+Public API (scripts, notebooks, the backend and tests use only this)::
+
+    from allocator_model import Node, ZoneSpec
+    node = Node(zones=[ZoneSpec("Normal", start_pfn=0, pages=262144)], kernel="5.10")
+    pfn = node.alloc(order=0, migratetype="Movable")
+    node.free(pfn, order=0)
+    node.zone("Normal").free_list(0, "Movable")
+    print(node.buddyinfo())
+
+Deliberate simplifications versus the kernel (5.3 / 5.7 / 5.10, x86-64, 4 KiB pages):
+
+* One NUMA node; zones hold no holes and no memblock reservations, so every spanned
+  page is managed and all of them are freed to the buddy lists at boot.
+* One CPU for the per-cpu lists, which are order-0 only as in 5.x and off by default.
+* No reclaim, compaction, kswapd or watermark boosting: an allocation that cannot be
+  met at the min watermark raises ``OutOfMemory``.  ``lowmem_reserve`` is not modelled.
+* No highatomic reserves and no CMA areas: with CONFIG_CMA the CMA lists exist but stay
+  empty; requests are Unmovable, Movable or Reclaimable only.
+* Page shuffling (``page_alloc.shuffle``) is off, as it is by default.
+* Guard pages (``debug_guardpage_minorder``), page poisoning, compaction capture and
+  memory hotplug are not modelled.
+* Details the spec marks [mem]/[inf] are collected in ``assumptions.py``.
+"""
+
+from .errors import (
+    ConfigError,
+    InvalidFree,
+    InvariantViolation,
+    ModelError,
+    OutOfMemory,
+    UnknownMigratetype,
+    UnknownZone,
+)
+from .events import Event
+from .node import Node, PageInfo, ZoneSpec, default_zones
+from .zone import Zone
+
+__all__ = [
+    "ConfigError",
+    "Event",
+    "InvalidFree",
+    "InvariantViolation",
+    "ModelError",
+    "Node",
+    "OutOfMemory",
+    "PageInfo",
+    "UnknownMigratetype",
+    "UnknownZone",
+    "Zone",
+    "ZoneSpec",
+    "default_zones",
+]

@@ -1,0 +1,169 @@
+"""``Node.check()``: the rules of spec §5 as executable checks.
+
+Numbers in ``InvariantViolation.rule`` are the spec's invariant numbers, so a failing
+test names the kernel rule that broke.  The checks walk every list and every page:
+they are meant for tests and debug runs, not for the hot path.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from .errors import InvariantViolation
+from .pagestate import PS_ALLOCATED, PS_FLAGGED, PS_FREE, PS_ISOLATED, PS_PCP
+
+if TYPE_CHECKING:
+    from .node import Node
+    from .zone import Zone
+
+
+_NONZERO = re.compile(rb"[^\x00]")
+
+
+def _fail(rule: str, zone: Zone, message: str) -> InvariantViolation:
+    return InvariantViolation(rule, f"zone {zone.name}: {message}")
+
+
+def check_node(node: Node) -> None:
+    for zone in node.zones:
+        _check_zone(node, zone)
+    node.strategy.check(node)
+
+
+def _claim(zone: Zone, seen: bytearray, i: int, order: int, what: str) -> None:
+    n = 1 << order
+    if i < 0 or i + n > zone.spanned_pages:
+        raise _fail(
+            "3", zone, f"{what} at pfn {zone.start_pfn + i} (order {order}) runs outside the zone"
+        )
+    if any(seen[i : i + n]):
+        raise _fail(
+            "3", zone, f"{what} at pfn {zone.start_pfn + i} (order {order}) overlaps another block"
+        )
+    seen[i : i + n] = b"\x01" * n
+
+
+def _check_zone(node: Node, zone: Zone) -> None:
+    base, n = zone.start_pfn, zone.spanned_pages
+    lists = zone.lists
+    nxt, prv = lists.next, lists.prev
+    seen = bytearray(n)
+    counted_free = 0
+    nonisolate_free = 0
+    heads = 0
+    for order in range(zone.max_order):
+        blocks = 0
+        for mt in range(zone.nr_mt):
+            s = lists.sentinel(order, mt)
+            prev, i = s, nxt[s]
+            steps = 0
+            while i != s:
+                steps += 1
+                if steps > n or i >= n:
+                    raise _fail("4", zone, f"order-{order} {zone.mt_name(mt)} list is corrupt")
+                if prv[i] != prev:
+                    raise _fail("4", zone, f"broken prev link at pfn {base + i}")
+                pfn = base + i
+                if pfn & ((1 << order) - 1):
+                    raise _fail("1", zone, f"free order-{order} block at pfn {pfn} is misaligned")
+                if zone.buddy_order[i] != order + 1:
+                    raise _fail(
+                        "2",
+                        zone,
+                        f"pfn {pfn} on the order-{order} list has order {zone.buddy_order[i] - 1}",
+                    )
+                if zone.free_mt[i] != mt:
+                    raise _fail(
+                        "4",
+                        zone,
+                        f"pfn {pfn} is on the {zone.mt_name(mt)} list but "
+                        f"records {zone.mt_name(zone.free_mt[i])}",
+                    )
+                _claim(zone, seen, i, order, "free block")
+                want = PS_FLAGGED if zone.flags[i] else PS_FREE
+                if zone.page_state.count(want, i, i + (1 << order)) != 1 << order:
+                    raise _fail(
+                        "3", zone, f"pages of the free block at pfn {pfn} are not all shown as free"
+                    )
+                _check_not_buddies(zone, i, order)
+                blocks += 1
+                counted_free += 1 << order
+                if mt != zone.mt_isolate:
+                    nonisolate_free += 1 << order
+                prev, i = i, nxt[i]
+        if blocks != zone.nr_free[order]:
+            raise _fail(
+                "4", zone, f"nr_free[{order}] = {zone.nr_free[order]} but the lists hold {blocks}"
+            )
+        heads += blocks
+    if n - zone.buddy_order.count(0) != heads:
+        raise _fail("4", zone, "a page is marked PageBuddy but is on no free list")
+
+    pcp_pages = 0
+    pcp = node.pcps.get(zone.name)
+    if pcp is not None:
+        for lst in pcp.lists:
+            for i in lst:
+                _claim(zone, seen, i, 0, "per-cpu page")
+                if zone.page_state[i] != PS_PCP:
+                    raise _fail("3", zone, f"per-cpu page {base + i} is not shown as per-cpu")
+                pcp_pages += 1
+        if pcp_pages != pcp.count:
+            raise _fail("5", zone, f"pcp count {pcp.count} but the lists hold {pcp_pages}")
+
+    flight = 0
+    for i, order in node.strategy.in_flight(zone):
+        _claim(zone, seen, i, order, "isolated block")
+        if zone.page_state.count(PS_ISOLATED, i, i + (1 << order)) != 1 << order:
+            raise _fail("3", zone, f"isolated block at pfn {base + i} is not shown as isolated")
+        flight += 1 << order
+
+    allocated = 0
+    ao = zone.alloc_order
+    for match in _NONZERO.finditer(ao):
+        j = match.start()
+        order = ao[j] - 1
+        _claim(zone, seen, j, order, "allocated block")
+        if zone.page_state.count(PS_ALLOCATED, j, j + (1 << order)) != 1 << order:
+            raise _fail("3", zone, f"allocated block at pfn {base + j} is not shown as allocated")
+        allocated += 1 << order
+
+    if counted_free + pcp_pages + flight + allocated != zone.managed_pages:
+        raise _fail(
+            "5",
+            zone,
+            f"free {counted_free} + per-cpu {pcp_pages} + in flight {flight} + allocated "
+            f"{allocated} != managed {zone.managed_pages}",
+        )
+    if nonisolate_free != zone.nr_free_pages:
+        raise _fail(
+            "12",
+            zone,
+            f"NR_FREE_PAGES is {zone.nr_free_pages} but the non-Isolate "
+            f"lists hold {nonisolate_free} pages",
+        )
+    if zone.nr_isolate_pageblock != zone.pageblock_mt.count(zone.mt_isolate):
+        raise _fail("11", zone, "the isolated-pageblock count is stale")
+
+
+def _check_not_buddies(zone: Zone, i: int, order: int) -> None:
+    """Rule 7: no two free blocks of equal order below the top are buddies."""
+    if order >= zone.max_order - 1:
+        return
+    pfn = zone.start_pfn + i
+    buddy = pfn ^ (1 << order)
+    bi = buddy - zone.start_pfn
+    if not 0 <= bi < zone.spanned_pages or zone.buddy_order[bi] != order + 1:
+        return
+    if order >= zone.pageblock_order:
+        a = zone.get_pageblock_migratetype(i)
+        b = zone.get_pageblock_migratetype(bi)
+        iso = zone.mt_isolate
+        if a != b and (a == iso or b == iso):
+            return  # merging is legitimately blocked next to an isolated pageblock
+    raise _fail(
+        "7",
+        zone,
+        f"free order-{order} blocks at pfn {pfn} and {buddy} are buddies but did not merge",
+    )

@@ -1,0 +1,724 @@
+"""``Node``: the public face of the model (a NUMA node = ``pg_data_t`` with its zones).
+
+Allocation walks the zonelist from the highest zone down, like ``get_page_from_freelist``:
+first at the low watermark (with ``ALLOC_NOFRAGMENT`` when Normal is preferred and a
+DMA32 zone exists), then without it, then the slow path at the min watermark.  No
+reclaim or compaction runs, so a request that fails at min raises ``OutOfMemory``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import events as ev
+from .config import (
+    DEFAULT_MAX_ORDER,
+    DEFAULT_PAGEBLOCK_ORDER,
+    MIGRATE_MOVABLE,
+    MIGRATE_PCPTYPES,
+    Migratetypes,
+    kernel_rules,
+)
+from .errors import ConfigError, InvalidFree, OutOfMemory, UnknownMigratetype, UnknownZone
+from .pagestate import FILLS, PS_ALLOCATED, PS_ISOLATED, PS_PCP
+from .pagestate import NAMES as PAGE_STATE_NAMES
+from .pcp import PerCpuPages
+from .strategy import Strategy
+from .watermarks import default_min_free_kbytes, zone_watermarks
+from .zone import Zone
+
+NSEC_PER_SEC = 1_000_000_000
+_ALLOC_FILL = FILLS[PS_ALLOCATED]
+# (use the min watermark?, ALLOC_NOFRAGMENT?) for each pass of get_page_from_freelist
+_PASSES_NOFRAG = ((False, True), (False, False), (True, False))
+_PASSES_PLAIN = ((False, False), (True, False))
+ZONE_NAMES = ("DMA", "DMA32", "Normal", "Movable")
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneSpec:
+    """A zone to create: its name, first pfn and number of pages (all managed)."""
+
+    name: str
+    start_pfn: int
+    pages: int
+
+
+def default_zones() -> tuple[ZoneSpec, ...]:
+    """A 4 GiB x86-64 guest on QEMU's pc machine: RAM below 3 GiB, the rest above 4 GiB.
+
+    ZONE_DMA starts at pfn 1 (pfn 0 is never given to the allocator), DMA32 runs up to
+    the PCI hole at 3 GiB and Normal holds the 1 GiB remapped above 4 GiB.
+    """
+    return (
+        ZoneSpec("DMA", 1, 4095),
+        ZoneSpec("DMA32", 4096, 786432 - 4096),
+        ZoneSpec("Normal", 1048576, 262144),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PageInfo:
+    """What the model knows about one page frame (``Node.page``)."""
+
+    pfn: int
+    zone: str
+    state: str  # free | allocated | hinted | isolated | pcp
+    block_pfn: int  # head of the block the page belongs to
+    block_order: int
+    migratetype: str  # the pageblock's migratetype
+    list_migratetype: str | None  # the free list the block is on (free blocks)
+    flags: tuple[str, ...] = field(default=())
+
+
+@dataclass(order=True)
+class _Work:
+    due_ns: int
+    seq: int
+    label: str = field(compare=False)
+    fn: Callable[[], None] = field(compare=False)
+
+
+def _check_int(name: str, value: object, lo: int, hi: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name} must be an integer, got {value!r}")
+    if value < lo or (hi is not None and value > hi):
+        bound = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+        raise ConfigError(f"{name} must be {bound}, got {value}")
+    return value
+
+
+class Node:
+    """A node of zones running the buddy allocator of one kernel version."""
+
+    def __init__(
+        self,
+        zones: Sequence[ZoneSpec] | None = None,
+        *,
+        kernel: str = "5.10",
+        hinting: str = "none",
+        pcp: bool = False,
+        seed: int = 0,
+        events: bool = True,
+        max_order: int = DEFAULT_MAX_ORDER,
+        pageblock_order: int = DEFAULT_PAGEBLOCK_ORDER,
+        cma: bool = True,
+        min_free_kbytes: int | None = None,
+        watermark_scale_factor: int = 10,
+        pcp_batch: int | None = None,
+        pcp_high: int | None = None,
+        hinting_options: Mapping[str, Any] | None = None,
+        _boot: bool = True,
+    ) -> None:
+        self.rules = kernel_rules(kernel)
+        self.max_order = _check_int("max_order", max_order, 1, 16)
+        self.pageblock_order = _check_int("pageblock_order", pageblock_order, 0, max_order - 1)
+        self.seed = _check_int("seed", seed, 0)
+        self.watermark_scale_factor = _check_int(
+            "watermark_scale_factor", watermark_scale_factor, 1, 3000
+        )
+        self.mts = Migratetypes.for_config(cma)
+        self.pcp_enabled = bool(pcp)
+        self.random = random.Random(seed)
+        self.events: list[ev.Event] | None = [] if events else None
+        self._clock_ns = 0
+        self._work: list[_Work] = []
+        self._work_seq = 0
+
+        specs = tuple(default_zones() if zones is None else zones)
+        self._validate_zones(specs)
+        self.zones: tuple[Zone, ...] = tuple(
+            Zone(
+                s.name,
+                s.start_pfn,
+                s.pages,
+                index=k,
+                max_order=self.max_order,
+                pageblock_order=self.pageblock_order,
+                migratetypes=self.mts,
+                rules=self.rules,
+                events=self.events,
+            )
+            for k, s in enumerate(specs)
+        )
+        self._by_name = {z.name: z for z in self.zones}
+        # The zonelist of a movable/kernel request: highest zone first.
+        self._zonelist = tuple(reversed(self.zones))
+        # ALLOC_NOFRAGMENT (alloc_flags_nofragment): the preferred zone is Normal and a
+        # DMA32 zone exists; the first fast-path pass then only steals whole pageblocks.
+        nofrag = self._zonelist[0].name == "Normal" and "DMA32" in self._by_name
+        self._passes = _PASSES_NOFRAG if nofrag else _PASSES_PLAIN
+        self._alloc_mts = {name: k for k, name in enumerate(self.mts.names[:MIGRATE_PCPTYPES])}
+
+        lowmem = sum(z.managed_pages for z in self.zones)
+        if min_free_kbytes is None:
+            min_free_kbytes = default_min_free_kbytes(lowmem)
+        self.min_free_kbytes = _check_int("min_free_kbytes", min_free_kbytes, 0)
+        for z in self.zones:
+            z.set_watermarks(
+                zone_watermarks(
+                    z.managed_pages, lowmem, self.min_free_kbytes, self.watermark_scale_factor
+                )
+            )
+        self.pcps: dict[str, PerCpuPages] = {}
+        if self.pcp_enabled:
+            if pcp_batch is not None:
+                _check_int("pcp_batch", pcp_batch, 1)
+            if pcp_high is not None:
+                _check_int("pcp_high", pcp_high, 0)
+            self.pcps = {
+                z.name: PerCpuPages(z.managed_pages, pcp_batch, pcp_high) for z in self.zones
+            }
+
+        self.strategy = self._make_strategy(hinting, hinting_options or {})
+        for z in self.zones:
+            z.strategy = self.strategy
+        if _boot:
+            for z in self.zones:
+                self._boot_zone(z)
+        if self.events is not None:
+            self.events.clear()  # boot is the starting state, not a step
+        self.strategy.attach(self)
+
+    # --- construction ------------------------------------------------------------------
+
+    def _validate_zones(self, specs: tuple[ZoneSpec, ...]) -> None:
+        if not specs:
+            raise ConfigError("a node needs at least one zone")
+        names: set[str] = set()
+        prev_end = -1
+        for s in specs:
+            if not isinstance(s, ZoneSpec):
+                raise ConfigError(f"zones must be ZoneSpec values, got {s!r}")
+            if not s.name or not s.name.isprintable() or " " in s.name or len(s.name) > 8:
+                raise ConfigError(
+                    f"zone name {s.name!r} must be 1-8 printable characters without spaces "
+                    "(it is printed with %8s in /proc/buddyinfo)"
+                )
+            if s.name in names:
+                raise ConfigError(f"zone name {s.name!r} is used twice")
+            names.add(s.name)
+            _check_int(f"zone {s.name} start_pfn", s.start_pfn, 0)
+            _check_int(f"zone {s.name} pages", s.pages, 1, 1 << 26)
+            if s.start_pfn < prev_end:
+                raise ConfigError(
+                    f"zone {s.name} starts at pfn {s.start_pfn}, inside the previous zone "
+                    f"(which ends at pfn {prev_end}): zones must be in ascending pfn order "
+                    "and must not overlap"
+                )
+            prev_end = s.start_pfn + s.pages
+
+    def _make_strategy(self, hinting: str, options: Mapping[str, Any]) -> Strategy:
+        if hinting == "none":
+            if options:
+                raise ConfigError("hinting='none' takes no hinting_options")
+            return Strategy()
+        known = ("none",)
+        raise ConfigError(f"unknown hinting strategy {hinting!r}: choose one of {known}")
+
+    def _boot_zone(self, z: Zone) -> None:
+        """``memblock_free_all``: free the zone as the largest aligned blocks, ascending.
+
+        5.10+ frees boot memory with FPI_TO_TAIL (``__free_pages_core``); earlier kernels
+        use the ordinary head/tail rule.  Reporting devices register later, so boot frees
+        never notify (the static key is still off).
+        """
+        start, end = z.start_pfn, z.end_pfn
+        top = self.max_order - 1
+        tail = self.rules.boot_free_to_tail
+        while start < end:
+            order = top if start == 0 else min(top, (start & -start).bit_length() - 1)
+            while start + (1 << order) > end:
+                order -= 1
+            z.free_one_page(
+                start,
+                order,
+                MIGRATE_MOVABLE,
+                to_tail=tail,
+                notify=False,
+                tail_reason="__free_pages_core() frees boot memory to the tail",
+            )
+            start += 1 << order
+
+    # --- lookups -----------------------------------------------------------------------
+
+    @property
+    def migratetypes(self) -> tuple[str, ...]:
+        return self.mts.names
+
+    @property
+    def kernel(self) -> str:
+        return self.rules.version
+
+    @property
+    def hinting(self) -> str:
+        return self.strategy.name
+
+    def zone(self, name: str) -> Zone:
+        z = self._by_name.get(name)
+        if z is None:
+            raise UnknownZone(
+                f"unknown zone {name!r}: this node has " + ", ".join(x.name for x in self.zones)
+            )
+        return z
+
+    def zone_of(self, pfn: int) -> Zone | None:
+        for z in self.zones:
+            if z.start_pfn <= pfn < z.end_pfn:
+                return z
+        return None
+
+    # --- virtual time --------------------------------------------------------------------
+
+    @property
+    def clock(self) -> float:
+        """Virtual time in seconds (kept as integer nanoseconds, so it never drifts)."""
+        return self._clock_ns / NSEC_PER_SEC
+
+    @property
+    def clock_ns(self) -> int:
+        return self._clock_ns
+
+    def schedule(self, delay_ns: int, label: str, fn: Callable[[], None]) -> None:
+        """``schedule_delayed_work``: run ``fn`` at clock + delay."""
+        self._work_seq += 1
+        heapq.heappush(self._work, _Work(self._clock_ns + delay_ns, self._work_seq, label, fn))
+
+    def pending_work(self) -> list[tuple[float, str]]:
+        return [(w.due_ns / NSEC_PER_SEC, w.label) for w in sorted(self._work)]
+
+    def next_work_ns(self) -> int | None:
+        return self._work[0].due_ns if self._work else None
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward, running due delayed work in time order."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ValueError(f"advance() needs a number of seconds >= 0, got {seconds!r}")
+        target = self._clock_ns + round(seconds * NSEC_PER_SEC)
+        self.advance_to_ns(target)
+
+    def advance_to_ns(self, target_ns: int) -> None:
+        while self._work and self._work[0].due_ns <= target_ns:
+            work = heapq.heappop(self._work)
+            self._clock_ns = max(self._clock_ns, work.due_ns)
+            work.fn()
+        self._clock_ns = max(self._clock_ns, target_ns)
+
+    # --- events --------------------------------------------------------------------------
+
+    def take_events(self) -> list[ev.Event]:
+        """The events since the last call, oldest first (empty with ``events=False``)."""
+        if self.events is None:
+            return []
+        out = list(self.events)
+        self.events.clear()
+        return out
+
+    # --- allocation ------------------------------------------------------------------------
+
+    def _alloc_arg_error(self, order: object, migratetype: object, zone: object) -> None:
+        """Raise the specific error for a bad ``alloc()`` argument."""
+        if isinstance(order, bool) or not isinstance(order, int) or not 0 <= order < self.max_order:
+            raise ValueError(f"order must be an integer 0..{self.max_order - 1}, got {order!r}")
+        if not isinstance(migratetype, str):
+            raise UnknownMigratetype(f"migratetype must be a name, got {migratetype!r}")
+        mt = self.mts.index(migratetype)
+        if mt >= MIGRATE_PCPTYPES:
+            raise UnknownMigratetype(
+                f"cannot allocate with migratetype {migratetype!r}: requests are Unmovable, "
+                f"Movable or Reclaimable; {migratetype} blocks are only reached through "
+                "reserves or fallbacks"
+            )
+        if zone is not None:
+            self.zone(zone if isinstance(zone, str) else repr(zone))
+        raise AssertionError("unreachable: the arguments are valid")
+
+    def alloc(self, order: int = 0, migratetype: str = "Movable", zone: str | None = None) -> int:
+        """Allocate a block of 2**order pages and return its first pfn.
+
+        ``zone=None`` walks the zonelist from the highest zone down; ``zone="X"``
+        allocates from zone X only.  Raises ``OutOfMemory`` naming why every zone failed.
+
+        Passes, as ``__alloc_pages_nodemask`` makes them: the fast path at the low
+        watermark (first with ALLOC_NOFRAGMENT when it applies, then without), then the
+        slow path at the min watermark, where the kernel would reclaim and the model
+        gives up.
+        """
+        mt = self._alloc_mts.get(migratetype, -1) if type(migratetype) is str else -1
+        if (
+            mt < 0
+            or type(order) is not int
+            or not 0 <= order < self.max_order
+            or (zone is not None and zone not in self._by_name)
+        ):
+            self._alloc_arg_error(order, migratetype, zone)
+        if zone is None:
+            zonelist = self._zonelist
+            passes = self._passes
+        else:
+            zonelist = (self._by_name[zone],)
+            passes = _PASSES_PLAIN
+        pcp = self.pcp_enabled and order == 0
+        if not pcp:
+            # Fast path: the preferred zone is above its low watermark and has a block
+            # on the requested type's lists (what the first pass below would find).
+            z = zonelist[0]
+            if z.nr_free_pages - (1 << order) + 1 > z.wmark_low:
+                i = z.rmqueue_smallest(order, mt)
+                if i >= 0:
+                    z.nr_free_pages -= 1 << order
+                    return self._prep_new_page(z, i, order, mt)
+        # Zones skipped on the way, told to the narration only if the request succeeds
+        # (a failed request leaves the node exactly as it was, event list included).
+        skipped: list[ev.Event] | None = [] if self.events is not None else None
+        for use_min, nofragment in passes:
+            for z in zonelist:
+                # zone_watermark_ok: free pages after the allocation must stay above the
+                # mark.  Its high-order part (a block of >= order on an allowed list) is
+                # exactly the condition under which rmqueue below succeeds, so a failed
+                # rmqueue stands for it.
+                mark = z.wmark_min if use_min else z.wmark_low
+                if z.nr_free_pages - (1 << order) + 1 > mark:
+                    start = len(self.events) if self.events is not None else 0
+                    if pcp:
+                        i = self._rmqueue_pcplist(z, mt, nofragment)
+                    else:
+                        i = z.rmqueue(order, mt, nofragment)
+                        if i >= 0:
+                            z.nr_free_pages -= 1 << order
+                    if i >= 0:
+                        if self.events is not None and skipped:
+                            self.events[start:start] = skipped
+                        return self._prep_new_page(z, i, order, mt)
+                if skipped is not None:
+                    skipped.append(self._skip_event(z, order, mark, use_min, nofragment))
+        reasons = tuple(self._oom_reason(z, order, migratetype) for z in zonelist)
+        raise OutOfMemory(
+            f"cannot allocate an order-{order} {migratetype} block: "
+            + "; ".join(reasons)
+            + " (the model has no reclaim or compaction)",
+            reasons,
+        )
+
+    def _prep_new_page(self, z: Zone, i: int, order: int, mt: int) -> int:
+        """The block at ``i`` is now an allocated block of this order (``prep_new_page``)."""
+        z.alloc_order[i] = order + 1
+        z.alloc_mt[i] = mt
+        z.page_state[i : i + (1 << order)] = _ALLOC_FILL[order]
+        if self.events is not None:
+            self.events.append(
+                ev.Alloc(
+                    fn="__alloc_pages_nodemask",
+                    zone=z.name,
+                    pfn=z.start_pfn + i,
+                    order=order,
+                    migratetype=self.mts.names[mt],
+                )
+            )
+        return z.start_pfn + i
+
+    def _oom_reason(self, z: Zone, order: int, migratetype: str) -> str:
+        mark = z.watermarks.min
+        if z.nr_free_pages - (1 << order) + 1 <= mark:
+            return (
+                f"zone {z.name} has {z.nr_free_pages} free pages and taking {1 << order} "
+                f"would leave it below its min watermark ({mark} pages)"
+            )
+        return (
+            f"zone {z.name} has no free block of order >= {order} that a {migratetype} "
+            "request may use"
+        )
+
+    def _skip_event(
+        self, z: Zone, order: int, mark: int, use_min: bool, nofragment: bool
+    ) -> ev.Event:
+        if z.nr_free_pages - (1 << order) + 1 <= mark:
+            reason = (
+                f"{z.nr_free_pages} free pages; taking {1 << order} would leave it below its "
+                f"{'min' if use_min else 'low'} watermark ({mark} pages)"
+            )
+        elif nofragment:
+            reason = (
+                "no block on its own lists, and ALLOC_NOFRAGMENT allows only whole-pageblock steals"
+            )
+        else:
+            reason = f"no free block of order >= {order} that this request may use"
+        return ev.ZoneSkip(
+            fn="get_page_from_freelist",
+            zone=z.name,
+            order=order,
+            free_pages=z.nr_free_pages,
+            mark="min" if use_min else "low",
+            mark_pages=mark,
+            reason=reason,
+        )
+
+    def _rmqueue_pcplist(self, z: Zone, mt: int, nofragment: bool) -> int:
+        pcp = self.pcps[z.name]
+        lst = pcp.lists[mt]
+        if not lst:
+            got = 0
+            for _ in range(pcp.batch):  # rmqueue_bulk: the pages keep physical order
+                i = z.rmqueue(0, mt, nofragment)
+                if i < 0:
+                    break
+                lst.append(i)
+                z.free_mt[i] = mt
+                z.paint(i, 0, PS_PCP)
+                got += 1
+            z.nr_free_pages -= got
+            pcp.count += got
+            if self.events is not None and got:
+                self.events.append(
+                    ev.PcpRefill(
+                        fn="rmqueue_bulk", zone=z.name, migratetype=self.mts.names[mt], count=got
+                    )
+                )
+            if not lst:
+                return -1
+        i = lst.popleft()
+        pcp.count -= 1
+        if self.events is not None:
+            self.events.append(
+                ev.PcpDel(
+                    fn="__rmqueue_pcplist",
+                    zone=z.name,
+                    pfn=z.start_pfn + i,
+                    migratetype=self.mts.names[mt],
+                    end="head",
+                    count=len(lst),
+                    reason="allocation",
+                )
+            )
+        return i
+
+    # --- freeing ---------------------------------------------------------------------------
+
+    def free(self, pfn: int, order: int = 0) -> None:
+        """Free the allocated block of 2**order pages at ``pfn``.
+
+        Raises ``InvalidFree`` (and changes nothing) for a double free, a pfn that is
+        not the head of an allocated block, a wrong order, a misaligned or unknown pfn.
+        """
+        z = None
+        if type(pfn) is int:
+            for z in self.zones:
+                if z.start_pfn <= pfn < z.end_pfn:
+                    break
+            else:
+                z = None
+        # alloc_order holds order + 1 at an allocated head and 0 elsewhere
+        if (
+            z is None
+            or type(order) is not int
+            or order < 0
+            or z.alloc_order[pfn - z.start_pfn] != order + 1
+        ):
+            z, i = self._validate_free(pfn, order)  # raises with the specific reason
+        i = pfn - z.start_pfn
+        z.alloc_order[i] = 0
+        # get_pfnblock_migratetype at free time
+        mt = z.pageblock_mt[(pfn >> z.pageblock_order) - z.first_pageblock]
+        if self.events is not None:
+            self.events.append(
+                ev.Free(
+                    fn="__free_pages",
+                    zone=z.name,
+                    pfn=pfn,
+                    order=order,
+                    migratetype=self.mts.names[mt],
+                )
+            )
+        if order == 0 and self.pcp_enabled:
+            self._free_unref_page(z, i, mt)
+            return
+        z.free_one_page(pfn, order, mt)
+
+    def _validate_free(self, pfn: object, order: object) -> tuple[Zone, int]:
+        if isinstance(pfn, bool) or not isinstance(pfn, int):
+            raise InvalidFree(f"pfn must be an integer, got {pfn!r}")
+        if isinstance(order, bool) or not isinstance(order, int):
+            raise InvalidFree(f"order must be an integer, got {order!r}")
+        if not 0 <= order < self.max_order:
+            raise InvalidFree(f"order {order} is out of range: orders run 0..{self.max_order - 1}")
+        z = self.zone_of(pfn)
+        if z is None:
+            spans = ", ".join(f"{x.name} {x.start_pfn}..{x.end_pfn - 1}" for x in self.zones)
+            raise InvalidFree(f"pfn {pfn} is outside every zone ({spans})")
+        if pfn & ((1 << order) - 1):
+            raise InvalidFree(
+                f"pfn {pfn} is not aligned for order {order}: an order-{order} block starts "
+                f"at a multiple of {1 << order}"
+            )
+        i = pfn - z.start_pfn
+        a = z.alloc_order[i]
+        if a == order + 1:
+            return z, i
+        if a:
+            raise InvalidFree(
+                f"wrong order: pfn {pfn} was allocated as an order-{a - 1} block, not order {order}"
+            )
+        state = z.page_state[i]
+        if state == PS_PCP:
+            raise InvalidFree(f"double free: pfn {pfn} is already free (on the per-cpu list)")
+        if state == PS_ISOLATED:
+            raise InvalidFree(
+                f"double free: pfn {pfn} is free and isolated (in flight to the host)"
+            )
+        head, k = self._block_of(z, i)
+        if state == PS_ALLOCATED:
+            raise InvalidFree(
+                f"pfn {pfn} is not the start of an allocation: it lies inside the order-{k} "
+                f"block allocated at pfn {z.start_pfn + head}; free that pfn with order {k}"
+            )
+        raise InvalidFree(
+            f"double free: pfn {pfn} is already free (part of the free order-{k} block at pfn "
+            f"{z.start_pfn + head})"
+        )
+
+    @staticmethod
+    def _block_of(z: Zone, i: int) -> tuple[int, int]:
+        """(head index, order) of the free or allocated block that holds page ``i``."""
+        pfn = z.start_pfn + i
+        for k in range(z.max_order):
+            hi = (pfn & ~((1 << k) - 1)) - z.start_pfn
+            if hi < 0:
+                break
+            if z.buddy_order[hi] == k + 1 or z.alloc_order[hi] == k + 1:
+                return hi, k
+        return i, 0
+
+    def _free_unref_page(self, z: Zone, i: int, mt: int) -> None:
+        """``free_unref_page_commit``: park at the head of a per-cpu list; drain at high."""
+        if mt >= MIGRATE_PCPTYPES:
+            if mt == self.mts.isolate:
+                z.free_one_page(z.start_pfn + i, 0, mt)
+                return
+            list_mt = MIGRATE_MOVABLE
+        else:
+            list_mt = mt
+        pcp = self.pcps[z.name]
+        pcp.lists[list_mt].appendleft(i)
+        z.free_mt[i] = mt  # set_pcppage_migratetype: the pageblock type at free time
+        z.paint(i, 0, PS_PCP)
+        pcp.count += 1
+        if self.events is not None:
+            self.events.append(
+                ev.PcpAdd(
+                    fn="free_unref_page_commit",
+                    zone=z.name,
+                    pfn=z.start_pfn + i,
+                    migratetype=self.mts.names[list_mt],
+                    end="head",
+                    count=len(pcp.lists[list_mt]),
+                )
+            )
+        if pcp.count >= pcp.high:
+            self._free_pcppages_bulk(
+                z, pcp, pcp.batch, f"the per-cpu lists reached high={pcp.high}"
+            )
+
+    def _free_pcppages_bulk(self, z: Zone, pcp: PerCpuPages, count: int, reason: str) -> None:
+        """``free_pcppages_bulk``: round-robin over the lists, from each list's tail."""
+        count = min(count, pcp.count)
+        if count <= 0:
+            return
+        if self.events is not None:
+            self.events.append(
+                ev.PcpDrain(fn="free_pcppages_bulk", zone=z.name, count=count, reason=reason)
+            )
+        taken: list[int] = []
+        mt = 0
+        batch_free = 0
+        while count:
+            while True:
+                batch_free += 1
+                mt = (mt + 1) % MIGRATE_PCPTYPES
+                if pcp.lists[mt]:
+                    break
+            if batch_free == MIGRATE_PCPTYPES:  # the only non-empty list: free from it
+                batch_free = count
+            lst = pcp.lists[mt]
+            while True:
+                i = lst.pop()
+                pcp.count -= 1
+                taken.append(i)
+                if self.events is not None:
+                    self.events.append(
+                        ev.PcpDel(
+                            fn="free_pcppages_bulk",
+                            zone=z.name,
+                            pfn=z.start_pfn + i,
+                            migratetype=self.mts.names[mt],
+                            end="tail",
+                            count=len(lst),
+                            reason="returned to the buddy lists",
+                        )
+                    )
+                count -= 1
+                batch_free -= 1
+                if not count or not batch_free or not lst:
+                    break
+        isolated = z.nr_isolate_pageblock > 0
+        for i in taken:
+            mt_i = z.get_pageblock_migratetype(i) if isolated else z.free_mt[i]
+            z.free_one_page(z.start_pfn + i, 0, mt_i)
+
+    def drain_pcp(self, zone: str | None = None) -> None:
+        """``drain_all_pages``: return every per-cpu page to the buddy lists."""
+        for z in self.zones if zone is None else [self.zone(zone)]:
+            pcp = self.pcps.get(z.name)
+            if pcp is not None:
+                self._free_pcppages_bulk(z, pcp, pcp.count, "drain_all_pages()")
+
+    # --- inspection -------------------------------------------------------------------------
+
+    def page(self, pfn: int) -> PageInfo:
+        z = self.zone_of(pfn)
+        if z is None:
+            raise ValueError(f"pfn {pfn} is outside every zone")
+        i = pfn - z.start_pfn
+        head, k = self._block_of(z, i)
+        state = PAGE_STATE_NAMES[z.page_state[i]]
+        free_head = z.buddy_order[head] == k + 1
+        return PageInfo(
+            pfn=pfn,
+            zone=z.name,
+            state=state,
+            block_pfn=z.start_pfn + head,
+            block_order=k,
+            migratetype=self.mts.names[z.get_pageblock_migratetype(i)],
+            list_migratetype=self.mts.names[z.free_mt[head]] if free_head else None,
+        )
+
+    def nr_free_pages(self) -> int:
+        """``NR_FREE_PAGES`` over all zones (what /proc/meminfo's MemFree shows)."""
+        return sum(z.nr_free_pages for z in self.zones)
+
+    def page_states(self) -> dict[str, bytes]:
+        """One byte per page frame and zone (see ``pagestate``), for the memory map."""
+        return {z.name: z.page_state_bytes() for z in self.zones}
+
+    def check(self) -> None:
+        """Raise ``InvariantViolation`` naming the first broken rule (spec §5)."""
+        from .invariants import check_node
+
+        check_node(self)
+
+    # --- /proc formats ----------------------------------------------------------------------
+
+    def buddyinfo(self) -> str:
+        """``/proc/buddyinfo``, byte for byte."""
+        from .procfs import BuddyinfoRow, format_buddyinfo
+
+        return format_buddyinfo([BuddyinfoRow(0, z.name, tuple(z.nr_free)) for z in self.zones])
+
+    def pagetypeinfo(self) -> str:
+        """``/proc/pagetypeinfo``, byte for byte."""
+        from .procfs import pagetypeinfo_of
+
+        return pagetypeinfo_of(self)

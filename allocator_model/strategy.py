@@ -1,0 +1,58 @@
+"""The hook interface between the buddy allocator and hinting/reporting.
+
+The zone calls a strategy exactly where the kernel calls into ``page_hinting`` (the
+2019 v2 design) or ``page_reporting`` (as merged in 5.7):
+
+* ``clear_flag`` when a flagged (hinted/reported) block leaves its free list through
+  ``del_page_from_free_list`` (allocation, merge, isolation);
+* ``on_move`` when a flagged block changes list in ``move_to_free_list``;
+* ``notify_free`` at the end of a normal ``__free_one_page`` whose final order is at
+  least ``zone.notify_order``;
+* ``zone.tail_anchor`` replaces the list sentinel as the tail insertion point (v2's
+  ``get_unhinted_tail``) while a strategy needs that;
+* work it schedules on the node's virtual clock.
+
+The zone never calls a hook it does not need: ``notify_order`` stays out of range and
+``tail_anchor`` stays ``None`` unless a strategy sets them, so ``"none"`` costs nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .node import Node
+    from .zone import Zone
+
+
+class Strategy:
+    """Base class and the ``"none"`` strategy: no device, nothing is ever flagged."""
+
+    name = "none"
+
+    def attach(self, node: Node) -> None:
+        """Called once the zones are booted: the device registers here."""
+
+    def clear_flag(self, zone: Zone, i: int, order: int, reason: str) -> None:
+        raise AssertionError(f"{self.name}: no block should carry a flag")
+
+    def on_move(self, zone: Zone, i: int, order: int, from_mt: int, to_mt: int) -> None:
+        raise AssertionError(f"{self.name}: no block should carry a flag")
+
+    def notify_free(self, zone: Zone, order: int) -> None:
+        raise AssertionError(f"{self.name}: notify hook is disabled")
+
+    def in_flight(self, zone: Zone) -> list[tuple[int, int]]:
+        """Blocks isolated from ``zone``'s free lists right now: (index, order)."""
+        return []
+
+    def check(self, node: Node) -> None:
+        """Strategy invariants; raise InvariantViolation."""
+        for zone in node.zones:
+            if any(zone.flags):
+                from .errors import InvariantViolation
+
+                raise InvariantViolation("13/25", f"zone {zone.name} has flagged blocks")
+
+    def state(self) -> dict[str, Any]:
+        return {"strategy": self.name}

@@ -1,0 +1,696 @@
+"""One zone: ``free_area[]``, pageblock migratetypes and the buddy algorithm.
+
+Read this next to ``mm/page_alloc.c`` of 5.3-5.10: the methods carry the kernel's
+names (``__free_one_page``, ``__rmqueue_smallest``, ``expand``,
+``__rmqueue_fallback``, ``move_freepages_block``) and do the same steps in the same
+order.  Everything is indexed by the zone-local page index ``i = pfn - start_pfn``;
+buddy arithmetic is done on absolute pfns because alignment is absolute.
+
+Hooks for hinting/reporting strategies (see ``strategy.py``) sit where the kernel
+calls into ``page_hinting``/``page_reporting``: removal of a flagged block from a
+list, a move between lists, the tail insertion point, and the notify at the end of a
+free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from . import events as ev
+from .config import (
+    MIGRATE_HIGHATOMIC,
+    MIGRATE_MOVABLE,
+    MIGRATE_PCPTYPES,
+    MIGRATE_RECLAIMABLE,
+    MIGRATE_UNMOVABLE,
+    KernelRules,
+    Migratetypes,
+)
+from .freelist import FreeLists
+from .pagestate import FILLS, PS_FREE, PS_ISOLATED, PS_PCP
+from .watermarks import Watermarks
+
+if TYPE_CHECKING:
+    from .strategy import Strategy
+
+_FREE_FILL = FILLS[PS_FREE]
+
+
+class Zone:
+    """A zone's free lists and per-page state.  Mutate it only through ``Node``."""
+
+    def __init__(
+        self,
+        name: str,
+        start_pfn: int,
+        pages: int,
+        *,
+        index: int,
+        max_order: int,
+        pageblock_order: int,
+        migratetypes: Migratetypes,
+        rules: KernelRules,
+        events: list[ev.Event] | None,
+    ) -> None:
+        self.name = name
+        self.index = index  # position in the node, lowest zone first (zone_idx)
+        self.start_pfn = start_pfn
+        self.spanned_pages = pages
+        self.managed_pages = pages  # no holes or memblock reservations are modelled
+        self.end_pfn = start_pfn + pages
+        self.max_order = max_order
+        self.pageblock_order = pageblock_order
+        self.mts = migratetypes
+        self.rules = rules
+        self.events = events
+        nmt = migratetypes.count
+        self.nr_mt = nmt
+        self.mt_isolate = migratetypes.isolate
+        self.mt_cma = migratetypes.cma
+
+        # Per page (zone-local index).  Head pages carry the block's data, as in the
+        # kernel: buddy_order = PageBuddy + page_private (order + 1, 0 = not a free head).
+        self.buddy_order = bytearray(pages)
+        self.alloc_order = bytearray(pages)  # order + 1 at the head of an allocated block
+        self.alloc_mt = bytearray(pages)  # migratetype the allocation asked for
+        self.free_mt = bytearray(pages)  # list a free head is on / pcp cached type (page->index)
+        self.flags = bytearray(pages)  # strategy flag (PageHinted / PG_reported), head only
+        self.page_state = bytearray(pages)  # memory-map colour of every frame
+        self.lists = FreeLists(pages, max_order, nmt)
+        self.next = self.lists.next  # hot-path aliases of the list arrays
+        self.prev = self.lists.prev
+        # __free_one_page merges freely below this order (pageblock_order + 1 in 5.x)
+        self.merge_limit = min(max_order, pageblock_order + 1)
+        self.nr_free = [0] * max_order  # free_area[order].nr_free, over all migratetypes
+
+        first_block = start_pfn >> pageblock_order
+        last_block = (self.end_pfn - 1) >> pageblock_order
+        self.first_pageblock = first_block
+        self.pageblock_mt = bytearray([MIGRATE_MOVABLE]) * (last_block - first_block + 1)
+        self.nr_isolate_pageblock = 0
+
+        self.nr_free_pages = 0  # vmstat NR_FREE_PAGES of this zone
+        self.watermarks = Watermarks(0, 0, 0)
+        self.wmark_min = self.wmark_low = 0  # hot-path copies
+
+        # Strategy hooks; ``None``/impossible values keep the hot path free of calls.
+        self.strategy: Strategy | None = None
+        self.tail_anchor: Callable[[int, int], int] | None = None
+        self.notify_order = 1 << 30
+
+    def set_watermarks(self, marks: Watermarks) -> None:
+        self.watermarks = marks
+        self.wmark_min = marks.min
+        self.wmark_low = marks.low
+
+    # --- small helpers -----------------------------------------------------------------
+
+    def contains(self, pfn: int) -> bool:
+        return self.start_pfn <= pfn < self.end_pfn
+
+    def pageblock_index(self, i: int) -> int:
+        return ((self.start_pfn + i) >> self.pageblock_order) - self.first_pageblock
+
+    def get_pageblock_migratetype(self, i: int) -> int:
+        return self.pageblock_mt[
+            ((self.start_pfn + i) >> self.pageblock_order) - self.first_pageblock
+        ]
+
+    def mt_name(self, mt: int) -> str:
+        return self.mts.names[mt]
+
+    def free_list(self, order: int, migratetype: str) -> list[int]:
+        """Head pfns of ``free_area[order].free_list[migratetype]``, head -> tail."""
+        mt = self.mts.index(migratetype)
+        self._check_order(order)
+        base = self.start_pfn
+        return [base + i for i in self.lists.iterate(self.lists.sentinel(order, mt))]
+
+    def list_length(self, order: int, mt: int) -> int:
+        return self.lists.length(self.lists.sentinel(order, mt))
+
+    def _check_order(self, order: int) -> None:
+        if not 0 <= order < self.max_order:
+            raise ValueError(f"order {order} is out of range 0..{self.max_order - 1}")
+
+    def free_pages_in_lists(self) -> int:
+        return sum(n << k for k, n in enumerate(self.nr_free))
+
+    # --- list primitives (include/linux/mmzone.h, mm/page_alloc.c) --------------------
+
+    def add_to_free_list(self, i: int, order: int, mt: int, reason: str) -> None:
+        """``add_to_free_list``: insert at the head."""
+        self.lists.add_head(i, self.lists.sentinel(order, mt))
+        self.buddy_order[i] = order + 1
+        self.free_mt[i] = mt
+        self.nr_free[order] += 1
+        if self.events is not None:
+            self.events.append(
+                ev.ListAdd(
+                    fn="add_to_free_list",
+                    zone=self.name,
+                    pfn=self.start_pfn + i,
+                    order=order,
+                    migratetype=self.mts.names[mt],
+                    end="head",
+                    reason=reason,
+                )
+            )
+
+    def add_to_free_list_tail(self, i: int, order: int, mt: int, reason: str) -> None:
+        """``add_to_free_list_tail``: insert at the tail (v2: before the boundary)."""
+        s = self.lists.sentinel(order, mt)
+        at = s if self.tail_anchor is None else self.tail_anchor(order, mt)
+        self.lists.add_before(i, at)
+        self.buddy_order[i] = order + 1
+        self.free_mt[i] = mt
+        self.nr_free[order] += 1
+        if self.events is not None:
+            self.events.append(
+                ev.ListAdd(
+                    fn="add_to_free_list_tail",
+                    zone=self.name,
+                    pfn=self.start_pfn + i,
+                    order=order,
+                    migratetype=self.mts.names[mt],
+                    end="tail",
+                    before=None if at == s else self.start_pfn + at,
+                    reason=reason,
+                )
+            )
+
+    def del_page_from_free_list(self, i: int, order: int, reason: str) -> None:
+        """``del_page_from_free_list``: unlink, clear PageBuddy and the hint/report flag."""
+        if self.events is not None:
+            self.events.append(
+                ev.ListDel(
+                    fn="del_page_from_free_list",
+                    zone=self.name,
+                    pfn=self.start_pfn + i,
+                    order=order,
+                    migratetype=self.mts.names[self.free_mt[i]],
+                    end=self.lists.end_of(i),
+                    reason=reason,
+                )
+            )
+        if self.flags[i]:
+            assert self.strategy is not None
+            self.strategy.clear_flag(self, i, order, reason)
+        self.lists.unlink(i)
+        self.buddy_order[i] = 0
+        self.nr_free[order] -= 1
+
+    def move_to_free_list(self, i: int, order: int, mt: int) -> None:
+        """``move_to_free_list``: head of the new list before 5.10, tail from 5.10."""
+        old = self.free_mt[i]
+        if self.flags[i]:
+            assert self.strategy is not None
+            self.strategy.on_move(self, i, order, old, mt)
+        self.lists.unlink(i)
+        if self.rules.move_to_tail:
+            s = self.lists.sentinel(order, mt)
+            at = s if self.tail_anchor is None else self.tail_anchor(order, mt)
+            self.lists.add_before(i, at)
+            end = "tail"
+        else:
+            self.lists.add_head(i, self.lists.sentinel(order, mt))
+            end = "head"
+        self.free_mt[i] = mt
+        if self.events is not None:
+            self.events.append(
+                ev.ListMove(
+                    fn="move_to_free_list",
+                    zone=self.name,
+                    pfn=self.start_pfn + i,
+                    order=order,
+                    from_migratetype=self.mts.names[old],
+                    to_migratetype=self.mts.names[mt],
+                    end=end,
+                )
+            )
+
+    def set_pageblock_migratetype(self, i: int, mt: int, reason: str) -> None:
+        b = self.pageblock_index(i)
+        old = self.pageblock_mt[b]
+        if old == mt:
+            return
+        iso = self.mt_isolate
+        if old == iso:
+            self.nr_isolate_pageblock -= 1
+        if mt == iso:
+            self.nr_isolate_pageblock += 1
+        self.pageblock_mt[b] = mt
+        if self.events is not None:
+            self.events.append(
+                ev.PageblockRetype(
+                    fn="set_pageblock_migratetype",
+                    zone=self.name,
+                    pfn=(self.first_pageblock + b) << self.pageblock_order,
+                    from_migratetype=self.mts.names[old],
+                    to_migratetype=self.mts.names[mt],
+                    reason=reason,
+                )
+            )
+
+    # --- freeing: __free_one_page ------------------------------------------------------
+
+    def free_one_page(
+        self,
+        pfn: int,
+        order: int,
+        mt: int,
+        *,
+        to_tail: bool = False,
+        notify: bool = True,
+        tail_reason: str = "FPI_TO_TAIL",
+    ) -> tuple[int, int]:
+        """``__free_one_page``: merge with free buddies, then put the block on a list.
+
+        Returns the (pfn, order) of the final block.  ``to_tail`` is FPI_TO_TAIL (or
+        v2's hinted put-back); ``notify`` is false for put-backs (FPI_SKIP_REPORT_NOTIFY).
+        The list operations are written out inline: this is the model's hottest path.
+        """
+        base = self.start_pfn
+        n = self.spanned_pages
+        bo = self.buddy_order
+        flags = self.flags
+        nxt = self.next
+        prv = self.prev
+        nr_free = self.nr_free
+        events = self.events
+        i = pfn - base
+        self.page_state[i : i + (1 << order)] = _FREE_FILL[order]
+        if mt != self.mt_isolate:
+            self.nr_free_pages += 1 << order  # __mod_zone_freepage_state
+
+        max_order_all = self.max_order
+        # 5.x merges freely up to pageblock_order, then checks isolation per step.
+        max_order = self.merge_limit
+        while True:
+            stopped = False
+            while order < max_order - 1:
+                buddy = pfn ^ (1 << order)  # __find_buddy_pfn
+                bi = buddy - base
+                # page_is_buddy: in this zone, PageBuddy, same order
+                if bi < 0 or bi >= n or bo[bi] != order + 1:
+                    if events is not None:
+                        events.append(
+                            ev.MergeStop(
+                                fn="__free_one_page",
+                                zone=self.name,
+                                pfn=pfn,
+                                order=order,
+                                buddy=buddy,
+                                reason=self._why_not_buddy(buddy, order),
+                            )
+                        )
+                    stopped = True
+                    break
+                # del_page_from_free_list(buddy)
+                if events is not None or flags[bi]:
+                    self.del_page_from_free_list(bi, order, "merging with its buddy")
+                else:
+                    p_, n_ = prv[bi], nxt[bi]
+                    nxt[p_] = n_
+                    prv[n_] = p_
+                    bo[bi] = 0
+                    nr_free[order] -= 1
+                if events is not None:
+                    events.append(
+                        ev.Merge(
+                            fn="__free_one_page", zone=self.name, pfn=pfn, buddy=buddy, order=order
+                        )
+                    )
+                pfn &= buddy  # combined_pfn = buddy_pfn & pfn
+                order += 1
+            if stopped:
+                break
+            if max_order >= max_order_all:
+                if events is not None:
+                    events.append(
+                        ev.MergeStop(
+                            fn="__free_one_page",
+                            zone=self.name,
+                            pfn=pfn,
+                            order=order,
+                            buddy=None,
+                            reason=f"order {order} is the largest (MAX_ORDER - 1)",
+                        )
+                    )
+                break
+            # order == pageblock_order: merging across pageblocks is refused between an
+            # isolated pageblock and a normal one.
+            if self.nr_isolate_pageblock and self._isolation_blocks_merge(pfn, order, mt):
+                break
+            max_order += 1
+
+        i = pfn - base
+        # done_merging: choose the end of the list
+        if to_tail:
+            tail = True
+        elif order >= max_order_all - 2:
+            tail = False
+        else:
+            # buddy_merge_likely: is the buddy of the next-higher block already free?
+            combined = pfn & ~(1 << order)
+            hb = (combined ^ (1 << (order + 1))) - base
+            tail = combined >= base and 0 <= hb < n and bo[hb] == order + 2
+        if events is not None or self.tail_anchor is not None:
+            why = self._placement_reason(pfn, order, to_tail, tail, tail_reason)
+            if tail:
+                self.add_to_free_list_tail(i, order, mt, why)
+            else:
+                self.add_to_free_list(i, order, mt, why)
+        else:
+            s = self.lists.pages + order * self.nr_mt + mt
+            if tail:  # list_add_tail
+                p_ = prv[s]
+                nxt[p_] = i
+                prv[i] = p_
+                nxt[i] = s
+                prv[s] = i
+            else:  # list_add
+                n_ = nxt[s]
+                nxt[i] = n_
+                prv[i] = s
+                prv[n_] = i
+                nxt[s] = i
+            bo[i] = order + 1
+            self.free_mt[i] = mt
+            nr_free[order] += 1
+        if notify and order >= self.notify_order:
+            assert self.strategy is not None
+            self.strategy.notify_free(self, order)
+        return pfn, order
+
+    def _isolation_blocks_merge(self, pfn: int, order: int, mt: int) -> bool:
+        buddy = pfn ^ (1 << order)
+        bi = buddy - self.start_pfn
+        if not 0 <= bi < self.spanned_pages:
+            return False
+        buddy_mt = self.get_pageblock_migratetype(bi)
+        iso = self.mt_isolate
+        if mt == buddy_mt or (mt != iso and buddy_mt != iso):
+            return False
+        if self.events is not None:
+            self.events.append(
+                ev.MergeStop(
+                    fn="__free_one_page",
+                    zone=self.name,
+                    pfn=pfn,
+                    order=order,
+                    buddy=buddy,
+                    reason="one pageblock is isolated and the other is not",
+                )
+            )
+        return True
+
+    def _placement_reason(
+        self, pfn: int, order: int, to_tail: bool, tail: bool, tail_reason: str
+    ) -> str:
+        if to_tail:
+            return tail_reason
+        if order >= self.max_order - 2:
+            return f"buddy_merge_likely() is false at order >= {self.max_order - 2}"
+        higher_buddy = (pfn & ~(1 << order)) ^ (1 << (order + 1))
+        if tail:
+            return (
+                f"buddy_merge_likely(): the order-{order + 1} buddy pfn {higher_buddy} is "
+                "free, so keep this block for a coming merge"
+            )
+        return f"buddy_merge_likely(): the order-{order + 1} buddy is not free"
+
+    def _why_not_buddy(self, buddy: int, order: int) -> str:
+        """Explain, for the narration, why ``buddy`` cannot merge (events only)."""
+        if not self.contains(buddy):
+            return f"its buddy pfn {buddy} lies outside zone {self.name}"
+        bi = buddy - self.start_pfn
+        state = self.page_state[bi]
+        if state == PS_PCP:
+            return f"its buddy pfn {buddy} sits on a per-cpu list, not on a buddy list"
+        if state == PS_ISOLATED:
+            return f"its buddy pfn {buddy} is isolated (in flight to the host)"
+        for k in range(self.max_order):
+            head = buddy & ~((1 << k) - 1)
+            hi = head - self.start_pfn
+            if hi < 0:
+                break
+            if self.buddy_order[hi] == k + 1:
+                return f"its buddy pfn {buddy} is free but inside the order-{k} block at pfn {head}"
+            if self.alloc_order[hi] == k + 1:
+                return f"its buddy pfn {buddy} is allocated (order-{k} block at pfn {head})"
+        return f"its buddy pfn {buddy} is not a free order-{order} block"
+
+    # --- allocating: __rmqueue_smallest, expand, __rmqueue_fallback ---------------------
+
+    def expand(self, i: int, low: int, high: int, mt: int) -> None:
+        """``expand``: halve down to ``low``; each upper half goes to the head of its list."""
+        size = 1 << high
+        events = self.events
+        nxt, prv = self.next, self.prev
+        bo, fmt, nr_free = self.buddy_order, self.free_mt, self.nr_free
+        nmt, pages = self.nr_mt, self.lists.pages
+        while high > low:
+            high -= 1
+            size >>= 1
+            if events is not None:
+                events.append(
+                    ev.Split(
+                        fn="expand",
+                        zone=self.name,
+                        pfn=self.start_pfn + i,
+                        order=high + 1,
+                        half_pfn=self.start_pfn + i + size,
+                        migratetype=self.mts.names[mt],
+                    )
+                )
+                self.add_to_free_list(
+                    i + size, high, mt, "expand() puts the upper half at the head"
+                )
+                continue
+            # add_to_free_list(&page[size], high, mt)
+            j = i + size
+            s = pages + high * nmt + mt
+            n_ = nxt[s]
+            nxt[j] = n_
+            prv[j] = s
+            prv[n_] = j
+            nxt[s] = j
+            bo[j] = high + 1
+            fmt[j] = mt
+            nr_free[high] += 1
+
+    def rmqueue_smallest(self, order: int, mt: int) -> int:
+        """``__rmqueue_smallest``: the head of the smallest non-empty list of type ``mt``."""
+        nxt = self.next
+        nmt = self.nr_mt
+        s = self.spanned_pages + order * nmt + mt
+        for current in range(order, self.max_order):  # noqa: B007 - used after the loop
+            i = nxt[s]
+            if i != s:
+                break
+            s += nmt
+        else:
+            return -1
+        # del_page_from_free_list(page, zone, current_order)
+        if self.events is not None or self.flags[i]:
+            self.del_page_from_free_list(i, current, "allocation takes the list head")
+        else:
+            n_ = nxt[i]
+            nxt[s] = n_
+            self.prev[n_] = s
+            self.buddy_order[i] = 0
+            self.nr_free[current] -= 1
+        if current > order:
+            self.expand(i, order, current, mt)
+        return i
+
+    def rmqueue(self, order: int, mt: int, nofragment: bool) -> int:
+        """``__rmqueue``: own type first, then CMA for movable, then fallback and retry."""
+        while True:
+            i = self.rmqueue_smallest(order, mt)
+            if i >= 0:
+                return i
+            if mt == MIGRATE_MOVABLE and self.mt_cma >= 0:
+                i = self.rmqueue_smallest(order, self.mt_cma)
+                if i >= 0:
+                    return i
+            if not self.rmqueue_fallback(order, mt, nofragment):
+                return -1
+
+    def _find_suitable_fallback(self, order: int, mt: int) -> tuple[int, bool]:
+        """``find_suitable_fallback(only_stealable=false)``: (fallback type or -1, can_steal)."""
+        if self.nr_free[order] == 0:
+            return -1, False
+        for fmt in self.mts.fallbacks(mt):
+            if self.lists.is_empty(self.lists.sentinel(order, fmt)):
+                continue
+            return fmt, self._can_steal_fallback(order, mt)
+        return -1, False
+
+    def _can_steal_fallback(self, order: int, start_mt: int) -> bool:
+        pbo = self.pageblock_order
+        if order >= pbo:
+            return True
+        return order >= pbo // 2 or start_mt in (MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE)
+
+    def rmqueue_fallback(self, order: int, start_mt: int, nofragment: bool) -> bool:
+        """``__rmqueue_fallback``: steal the largest block of a fallback type.
+
+        A movable request that may not claim the whole pageblock takes the smallest
+        suitable block instead, to avoid spreading fragmentation.
+        """
+        min_order = self.pageblock_order if nofragment else order
+        found = -1
+        current = self.max_order - 1
+        can_steal = False
+        while current >= min_order:
+            found, can_steal = self._find_suitable_fallback(current, start_mt)
+            if found >= 0:
+                break
+            current -= 1
+        if found < 0:
+            return False
+        if not can_steal and start_mt == MIGRATE_MOVABLE and current > order:
+            for current in range(order, self.max_order):
+                found, can_steal = self._find_suitable_fallback(current, start_mt)
+                if found >= 0:
+                    break
+        i = self.lists.first(self.lists.sentinel(current, found))
+        if self.events is not None:
+            self.events.append(
+                ev.Fallback(
+                    fn="__rmqueue_fallback",
+                    zone=self.name,
+                    order=order,
+                    current_order=current,
+                    start_migratetype=self.mts.names[start_mt],
+                    fallback_migratetype=self.mts.names[found],
+                    whole_block=can_steal,
+                )
+            )
+        self._steal_suitable_fallback(i, current, start_mt, can_steal)
+        return True
+
+    def _steal_suitable_fallback(
+        self, i: int, order: int, start_mt: int, whole_block: bool
+    ) -> None:
+        """``steal_suitable_fallback`` (5.x; watermark boosting is not modelled)."""
+        old = self.get_pageblock_migratetype(i)
+        pbo = self.pageblock_order
+        if old != MIGRATE_HIGHATOMIC:
+            if order >= pbo:
+                self.change_pageblock_range(i, order, start_mt, "fallback takes a whole pageblock")
+            elif whole_block:
+                free_pages, movable = self.move_freepages_block(i, start_mt)
+                if free_pages:
+                    if start_mt == MIGRATE_MOVABLE:
+                        alike = movable
+                    elif old == MIGRATE_MOVABLE:
+                        alike = (1 << pbo) - (free_pages + movable)
+                    else:
+                        alike = 0
+                    if free_pages + alike >= 1 << (pbo - 1):
+                        self.set_pageblock_migratetype(
+                            i,
+                            start_mt,
+                            f"{free_pages} free + {alike} compatible pages >= half a pageblock",
+                        )
+                    return
+        self.move_to_free_list(i, order, start_mt)
+
+    def change_pageblock_range(self, i: int, order: int, mt: int, reason: str) -> None:
+        pbo = self.pageblock_order
+        for k in range(1 << max(order - pbo, 0)):
+            self.set_pageblock_migratetype(i + (k << pbo), mt, reason)
+
+    def move_freepages_block(self, i: int, mt: int) -> tuple[int, int]:
+        """``move_freepages_block``: move every free block of ``i``'s pageblock to ``mt``.
+
+        Returns (pages moved, pages of movable allocations seen).  Allocated pages count
+        as movable when their allocation asked for Movable (the kernel tests PageLRU or
+        __PageMovable, which the model approximates this way).
+        """
+        pbo = self.pageblock_order
+        base = self.start_pfn
+        start = ((base + i) >> pbo << pbo) - base
+        end = start + (1 << pbo) - 1
+        if start < 0:
+            start = i
+        if end >= self.spanned_pages:
+            return 0, 0
+        moved = movable = 0
+        bo, ao, amt = self.buddy_order, self.alloc_order, self.alloc_mt
+        j = start
+        while j <= end:
+            k = bo[j]
+            if k:
+                self.move_to_free_list(j, k - 1, mt)
+                j += 1 << (k - 1)
+                moved += 1 << (k - 1)
+                continue
+            a = ao[j]
+            if a:
+                if amt[j] == MIGRATE_MOVABLE:
+                    movable += 1 << (a - 1)
+                j += 1 << (a - 1)
+                continue
+            j += 1
+        return moved, movable
+
+    # --- watermarks ----------------------------------------------------------------------
+
+    def watermark_ok(self, order: int, mark: int) -> bool:
+        """``__zone_watermark_ok`` (no ALLOC_HIGH/HARDER, no lowmem_reserve, no CMA areas).
+
+        Free pages after taking the block must stay above ``mark``; a high-order request
+        also needs one free block of at least that order on an Unmovable, Movable or
+        Reclaimable list.
+        """
+        if self.nr_free_pages - ((1 << order) - 1) <= mark:
+            return False
+        if order == 0:
+            return True
+        nxt = self.lists.next
+        nmt = self.nr_mt
+        for o in range(order, self.max_order):
+            if not self.nr_free[o]:
+                continue
+            s = self.lists.pages + o * nmt
+            for mt in range(MIGRATE_PCPTYPES):
+                if nxt[s + mt] != s + mt:
+                    return True
+        return False
+
+    def page_state_bytes(self) -> bytes:
+        return bytes(self.page_state)
+
+    # --- isolation for hinting/reporting (__isolate_free_page, __putback_isolated_page) --
+
+    def isolate_free_page(self, i: int, order: int, reason: str) -> bool:
+        """``__isolate_free_page``: take a free block off its list for the host.
+
+        Refused (False) when it would take the zone below its min watermark.  Blocks of
+        at least half a pageblock have their pageblocks set to Movable.
+        """
+        mt = self.get_pageblock_migratetype(i)
+        if mt != self.mt_isolate:
+            if not self.watermark_ok(0, self.watermarks.min + (1 << order)):
+                return False
+            self.nr_free_pages -= 1 << order
+        self.del_page_from_free_list(i, order, reason)
+        self.page_state[i : i + (1 << order)] = FILLS[PS_ISOLATED][order]
+        if order >= self.pageblock_order - 1:
+            pbo = self.pageblock_order
+            keep = (self.mt_isolate, self.mt_cma, MIGRATE_HIGHATOMIC)
+            for k in range(1 << max(order - pbo, 0)):
+                j = i + (k << pbo)
+                if self.get_pageblock_migratetype(j) not in keep:
+                    self.set_pageblock_migratetype(
+                        j, MIGRATE_MOVABLE, "__isolate_free_page() of at least half a pageblock"
+                    )
+        return True
+
+    def paint(self, i: int, order: int, state: int) -> None:
+        self.page_state[i : i + (1 << order)] = FILLS[state][order]
