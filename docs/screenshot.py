@@ -26,7 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
     parser.add_argument("--width", type=int, default=1280)
-    parser.add_argument("--height", type=int, default=1000)
+    parser.add_argument("--height", type=int, default=1580)
     parser.add_argument("--full-page", action="store_true")
     parser.add_argument("--scale", type=float, default=1.0, help="device scale factor")
     parser.add_argument("--clip", help="x,y,width,height of a region to save")
