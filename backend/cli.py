@@ -15,7 +15,6 @@ import os
 import socket
 import sys
 import threading
-import time
 import webbrowser
 from collections.abc import Sequence
 from typing import TextIO
@@ -106,6 +105,7 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.
     import uvicorn
 
     from .app import create_app
+    from .server import NotifyingServer
 
     warning = exposure_warning(args.host)
     if warning:
@@ -116,21 +116,16 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.
         return 2
     url = url_for(args.host, args.port)
     app = create_app(SCENARIOS[args.scenario])
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level)
-    )
-    print(f"buddyscope {__version__}: building the {args.scenario!r} scenario ...", file=out)
 
     def announce() -> None:
-        while not server.started and not server.should_exit:
-            time.sleep(0.05)
-        if server.started:
-            print(f"buddyscope: dashboard at {url}  (Ctrl+C to stop)", file=out, flush=True)
-            if not args.no_open and can_open_browser():
-                webbrowser.open(url)
+        print(f"buddyscope: dashboard at {url}  (Ctrl+C to stop)", file=out, flush=True)
+        if not args.no_open and can_open_browser():
+            # In a thread: a browser launcher may block, and the server must not.
+            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
 
-    threading.Thread(target=announce, name="buddyscope-announce", daemon=True).start()
-    server.run()
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level)
+    print(f"buddyscope {__version__}: building the {args.scenario!r} scenario ...", file=out)
+    NotifyingServer(config, on_ready=announce).run()
     return 0
 
 

@@ -18,6 +18,7 @@ from playwright.sync_api import sync_playwright
 
 from backend.app import create_app
 from backend.scenarios import build_default
+from backend.server import NotifyingServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +39,7 @@ def main() -> None:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(build_default), log_level="warning"))
+    server = NotifyingServer(uvicorn.Config(create_app(build_default), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "chromium"
@@ -51,8 +52,8 @@ def main() -> None:
                 viewport={"width": args.width, "height": args.height},
                 device_scale_factor=args.scale,
             )
-            while not server.started:  # uvicorn has no "started" event to wait on
-                threading.Event().wait(0.05)
+            if not server.ready.wait(timeout=60) or not server.started:
+                raise SystemExit("the server did not start")
             page.goto(f"http://127.0.0.1:{port}/")
             page.wait_for_function("() => window.__buddyscope?.snapshotSeq >= 1")
             for zone in filter(None, args.collapse.split(",")):

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from backend.app import AppState, create_app
 from backend.scenarios import build_default, build_small
+from backend.server import NotifyingServer
 
 
 @pytest.fixture
@@ -35,18 +36,6 @@ def app_state(app: FastAPI) -> AppState:
     return state
 
 
-class _Server(uvicorn.Server):
-    """uvicorn that tells another thread when it is listening."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self.ready.set()
-
-
 @dataclass
 class LiveServer:
     url: str
@@ -65,7 +54,7 @@ def live_server() -> Iterator[LiveServer]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))  # the kernel picks a free port; no race with others
     port = sock.getsockname()[1]
-    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = NotifyingServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
