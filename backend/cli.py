@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import ipaddress
 import os
 import socket
 import sys
@@ -22,7 +23,6 @@ from typing import TextIO
 from . import __version__
 from .scenarios import SCENARIOS
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 SUBCOMMANDS = ("serve",)
 
 
@@ -71,8 +71,17 @@ def url_for(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name other than localhost: assume it is reachable
+        return False
+
+
 def exposure_warning(host: str) -> str | None:
-    if host in LOOPBACK_HOSTS:
+    if is_loopback(host):
         return None
     return (
         f"warning: binding to {host} makes the dashboard reachable from other machines; "

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.cli import exposure_warning, parse_args, port_problem, url_for
+from backend.cli import exposure_warning, parse_args, port_problem, serve, url_for
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -37,12 +37,26 @@ def test_bad_ports_are_refused(bad: str, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_only_non_loopback_binds_warn() -> None:
-    for host in ("127.0.0.1", "localhost", "::1"):
-        assert exposure_warning(host) is None
-    warning = exposure_warning("0.0.0.0")
-    assert warning is not None
-    assert "0.0.0.0" in warning
-    assert "no authentication" in warning
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+        assert exposure_warning(host) is None, host
+    for host in ("0.0.0.0", "::", "192.168.1.10", "myhost.example"):
+        warning = exposure_warning(host)
+        assert warning is not None, host
+        assert host in warning
+        assert "no authentication" in warning
+
+
+def test_serve_refuses_a_busy_port_with_a_clear_message() -> None:
+    import io
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out, err = io.StringIO(), io.StringIO()
+        assert serve(parse_args(["--port", str(port), "--no-open"]), out, err) == 2
+    assert "already in use" in err.getvalue()
+    assert out.getvalue() == ""
 
 
 def test_urls() -> None:
