@@ -334,3 +334,216 @@ CORE_EVENT_TYPES: tuple[type[Event], ...] = (
     PcpRefill,
     PcpDrain,
 )
+
+
+# --- hinting (v2) and reporting (merged) ------------------------------------------------
+
+
+@dataclass(slots=True, kw_only=True)
+class Request(Event):
+    """Somebody asked for a hinting/reporting pass (``__page_*_request``)."""
+
+    kind: ClassVar[str] = "request"
+    order: int | None
+    reason: str
+    scheduled_at: float | None
+
+    @property
+    def message(self) -> str:
+        when = (
+            f"work scheduled at t={self.scheduled_at:.3f} s"
+            if self.scheduled_at is not None
+            else "work already pending or running"
+        )
+        return f"{self.reason}; {when}"
+
+
+@dataclass(slots=True, kw_only=True)
+class StateChange(Event):
+    """A zone flag (v2: REQUESTED/ACTIVE) or the reporting state machine changed."""
+
+    kind: ClassVar[str] = "state"
+    what: str
+    old: str
+    new: str
+    reason: str
+
+    @property
+    def message(self) -> str:
+        where = f" ({self.zone})" if self.zone else ""
+        return f"{self.what}{where}: {self.old} -> {self.new} ({self.reason})"
+
+
+@dataclass(slots=True, kw_only=True)
+class BoundaryMove(Event):
+    """v2: ``boundary[order - 9][mt]`` now points at ``pfn`` (None: the list head)."""
+
+    kind: ClassVar[str] = "boundary"
+    order: int
+    migratetype: str
+    pfn: int | None
+    reason: str
+
+    @property
+    def message(self) -> str:
+        at = "the list head (nothing hinted)" if self.pfn is None else f"pfn {self.pfn}"
+        return (
+            f"boundary of the {self.migratetype} order-{self.order} list moves to {at}: "
+            f"{self.reason}"
+        )
+
+
+@dataclass(slots=True, kw_only=True)
+class Isolate(Event):
+    """A free block was taken off its list into the batch for the host."""
+
+    kind: ClassVar[str] = "isolate"
+    pfn: int
+    order: int
+    migratetype: str
+    slot: int
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"order-{self.order} {self.migratetype} block at pfn {self.pfn} goes into batch "
+            f"slot {self.slot} ({self.reason})"
+        )
+
+
+@dataclass(slots=True, kw_only=True)
+class IsolateFail(Event):
+    kind: ClassVar[str] = "isolate_fail"
+    pfn: int
+    order: int
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return f"could not isolate the order-{self.order} block at pfn {self.pfn}: {self.reason}"
+
+
+@dataclass(slots=True, kw_only=True)
+class Rotate(Event):
+    """``list_rotate_to_front``: the first block not yet processed becomes the head."""
+
+    kind: ClassVar[str] = "rotate"
+    pfn: int
+    order: int
+    migratetype: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"rotate the {self.migratetype} order-{self.order} list so that pfn {self.pfn} is "
+            "its head (the next pass resumes there)"
+        )
+
+
+@dataclass(slots=True, kw_only=True)
+class Report(Event):
+    """One round trip to the host with a batch; the host discards what is resident."""
+
+    kind: ClassVar[str] = "report"
+    blocks: list[tuple[int, int]]
+    pages: int
+    discarded: int
+
+    @property
+    def message(self) -> str:
+        return (
+            f"report {len(self.blocks)} blocks ({self.pages} pages) from zone {self.zone} to "
+            f"the host, which discards {self.discarded} resident pages"
+        )
+
+
+@dataclass(slots=True, kw_only=True)
+class Putback(Event):
+    kind: ClassVar[str] = "putback"
+    pfn: int
+    order: int
+    migratetype: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"order-{self.order} block at pfn {self.pfn} comes back from the host to the "
+            f"{self.migratetype} free list"
+        )
+
+
+@dataclass(slots=True, kw_only=True)
+class FlagSet(Event):
+    kind: ClassVar[str] = "flag_set"
+    pfn: int
+    order: int
+    migratetype: str
+    flag: str
+
+    @property
+    def message(self) -> str:
+        return f"order-{self.order} block at pfn {self.pfn} is now {self.flag}"
+
+
+@dataclass(slots=True, kw_only=True)
+class FlagClear(Event):
+    kind: ClassVar[str] = "flag_clear"
+    pfn: int
+    order: int
+    migratetype: str
+    flag: str
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"order-{self.order} block at pfn {self.pfn} is no longer {self.flag} ({self.reason})"
+        )
+
+
+@dataclass(slots=True, kw_only=True)
+class FlagSkip(Event):
+    """A block came back but is not flagged (it merged, or the report failed)."""
+
+    kind: ClassVar[str] = "flag_skip"
+    pfn: int
+    order: int
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return f"the order-{self.order} block at pfn {self.pfn} is not flagged: {self.reason}"
+
+
+@dataclass(slots=True, kw_only=True)
+class Refault(Event):
+    """The guest touched pages the host had discarded: zero-filled faults on the host."""
+
+    kind: ClassVar[str] = "refault"
+    pfn: int
+    order: int
+    pages: int
+
+    @property
+    def message(self) -> str:
+        return (
+            f"touching the block at pfn {self.pfn} faults {self.pages} discarded pages back "
+            "in on the host (zero-filled)"
+        )
+
+
+HINTING_EVENT_TYPES: tuple[type[Event], ...] = (
+    Request,
+    StateChange,
+    BoundaryMove,
+    Isolate,
+    IsolateFail,
+    Rotate,
+    Report,
+    Putback,
+    FlagSet,
+    FlagClear,
+    FlagSkip,
+    Refault,
+)

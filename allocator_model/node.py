@@ -24,9 +24,12 @@ from .config import (
     kernel_rules,
 )
 from .errors import ConfigError, InvalidFree, OutOfMemory, UnknownMigratetype, UnknownZone
+from .hinting_v2 import HintingV2
+from .host import Host
 from .pagestate import FILLS, PS_ALLOCATED, PS_ISOLATED, PS_PCP
 from .pagestate import NAMES as PAGE_STATE_NAMES
 from .pcp import PerCpuPages
+from .reporting import PageReporting
 from .strategy import Strategy
 from .watermarks import default_min_free_kbytes, zone_watermarks
 from .zone import Zone
@@ -36,7 +39,7 @@ _ALLOC_FILL = FILLS[PS_ALLOCATED]
 # (use the min watermark?, ALLOC_NOFRAGMENT?) for each pass of get_page_from_freelist
 _PASSES_NOFRAG = ((False, True), (False, False), (True, False))
 _PASSES_PLAIN = ((False, False), (True, False))
-ZONE_NAMES = ("DMA", "DMA32", "Normal", "Movable")
+STRATEGIES = ("none", "hinting-v2", "reporting")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,7 @@ class Node:
         pcp_batch: int | None = None,
         pcp_high: int | None = None,
         hinting_options: Mapping[str, Any] | None = None,
+        host_resident_at_boot: bool = False,
         _boot: bool = True,
     ) -> None:
         self.rules = kernel_rules(kernel)
@@ -174,6 +178,7 @@ class Node:
                 z.name: PerCpuPages(z.managed_pages, pcp_batch, pcp_high) for z in self.zones
             }
 
+        self.host = Host(self.zones, resident_at_boot=host_resident_at_boot)
         self.strategy = self._make_strategy(hinting, hinting_options or {})
         for z in self.zones:
             z.strategy = self.strategy
@@ -217,8 +222,13 @@ class Node:
             if options:
                 raise ConfigError("hinting='none' takes no hinting_options")
             return Strategy()
-        known = ("none",)
-        raise ConfigError(f"unknown hinting strategy {hinting!r}: choose one of {known}")
+        if hinting == "hinting-v2":
+            return HintingV2(dict(options), self.max_order, self.pageblock_order)
+        if hinting == "reporting":
+            return PageReporting(dict(options), self.max_order, self.pageblock_order)
+        raise ConfigError(
+            f"unknown hinting strategy {hinting!r}: choose one of {', '.join(STRATEGIES)}"
+        )
 
     def _boot_zone(self, z: Zone) -> None:
         """``memblock_free_all``: free the zone as the largest aligned blocks, ascending.
@@ -308,6 +318,24 @@ class Node:
             work.fn()
         self._clock_ns = max(self._clock_ns, target_ns)
 
+    def run_next_work(self) -> str | None:
+        """Run exactly one delayed work item (moving the clock to it); its label, or None."""
+        if not self._work:
+            return None
+        work = heapq.heappop(self._work)
+        self._clock_ns = max(self._clock_ns, work.due_ns)
+        work.fn()
+        return work.label
+
+    def hinting_state(self) -> dict[str, Any]:
+        """The strategy's state: zone flags, boundaries and counters (v2), or the
+        reporting state machine; plus the next scheduled run on the virtual clock."""
+        state = self.strategy.state()
+        nxt = self.next_work_ns()
+        state["next_run"] = None if nxt is None else nxt / NSEC_PER_SEC
+        state["pending"] = [label for _, label in self.pending_work()]
+        return state
+
     # --- events --------------------------------------------------------------------------
 
     def take_events(self) -> list[ev.Event]:
@@ -337,11 +365,18 @@ class Node:
             self.zone(zone if isinstance(zone, str) else repr(zone))
         raise AssertionError("unreachable: the arguments are valid")
 
-    def alloc(self, order: int = 0, migratetype: str = "Movable", zone: str | None = None) -> int:
+    def alloc(
+        self,
+        order: int = 0,
+        migratetype: str = "Movable",
+        zone: str | None = None,
+        touch: bool = True,
+    ) -> int:
         """Allocate a block of 2**order pages and return its first pfn.
 
         ``zone=None`` walks the zonelist from the highest zone down; ``zone="X"``
         allocates from zone X only.  Raises ``OutOfMemory`` naming why every zone failed.
+        ``touch`` (the default) writes the pages, so the host backs them (``node.host``).
 
         Passes, as ``__alloc_pages_nodemask`` makes them: the fast path at the low
         watermark (first with ALLOC_NOFRAGMENT when it applies, then without), then the
@@ -371,7 +406,7 @@ class Node:
                 i = z.rmqueue_smallest(order, mt)
                 if i >= 0:
                     z.nr_free_pages -= 1 << order
-                    return self._prep_new_page(z, i, order, mt)
+                    return self._prep_new_page(z, i, order, mt, touch)
         # Zones skipped on the way, told to the narration only if the request succeeds
         # (a failed request leaves the node exactly as it was, event list included).
         skipped: list[ev.Event] | None = [] if self.events is not None else None
@@ -393,7 +428,7 @@ class Node:
                     if i >= 0:
                         if self.events is not None and skipped:
                             self.events[start:start] = skipped
-                        return self._prep_new_page(z, i, order, mt)
+                        return self._prep_new_page(z, i, order, mt, touch)
                 if skipped is not None:
                     skipped.append(self._skip_event(z, order, mark, use_min, nofragment))
         reasons = tuple(self._oom_reason(z, order, migratetype) for z in zonelist)
@@ -404,11 +439,13 @@ class Node:
             reasons,
         )
 
-    def _prep_new_page(self, z: Zone, i: int, order: int, mt: int) -> int:
+    def _prep_new_page(self, z: Zone, i: int, order: int, mt: int, touch: bool) -> int:
         """The block at ``i`` is now an allocated block of this order (``prep_new_page``)."""
         z.alloc_order[i] = order + 1
         z.alloc_mt[i] = mt
         z.page_state[i : i + (1 << order)] = _ALLOC_FILL[order]
+        if touch:
+            self._touch(z, i, order)
         if self.events is not None:
             self.events.append(
                 ev.Alloc(
@@ -420,6 +457,39 @@ class Node:
                 )
             )
         return z.start_pfn + i
+
+    def _touch(self, z: Zone, i: int, order: int) -> None:
+        host = self.host
+        if self.events is None:
+            host.touch(z, i, order)
+            return
+        before = host.refaults
+        host.touch(z, i, order)
+        if host.refaults != before:
+            self.events.append(
+                ev.Refault(
+                    fn="handle_mm_fault",
+                    zone=z.name,
+                    pfn=z.start_pfn + i,
+                    order=order,
+                    pages=host.refaults - before,
+                )
+            )
+
+    def touch(self, pfn: int, order: int = 0) -> None:
+        """The guest writes the allocated block at ``pfn`` (a refault if the host dropped it)."""
+        z = self.zone_of(pfn) if type(pfn) is int else None
+        if z is None or type(order) is not int or not 0 <= order < self.max_order:
+            raise ValueError(
+                f"touch() needs a pfn inside a zone and an order, got {pfn!r}, {order!r}"
+            )
+        i = pfn - z.start_pfn
+        if z.alloc_order[i] != order + 1:
+            raise ValueError(
+                f"pfn {pfn} is not an allocated order-{order} block: "
+                "only allocated memory is touched"
+            )
+        self._touch(z, i, order)
 
     def _oom_reason(self, z: Zone, order: int, migratetype: str) -> str:
         mark = z.watermarks.min

@@ -899,6 +899,9 @@ def _reconcile(
     """Per-migratetype counts that add up to buddyinfo's ``totals`` (see module doc)."""
     orders = len(totals)
     counts = {t: [0] * orders for t in types}
+    if not rows:  # no pagetypeinfo for this zone: everything is the default type
+        counts[default] = list(totals)
+        return counts
     for t, r in rows.items():
         for k, n in enumerate(r.counts[:orders]):
             counts[t][k] = n

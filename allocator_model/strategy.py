@@ -18,6 +18,7 @@ The zone never calls a hook it does not need: ``notify_order`` stays out of rang
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -56,3 +57,28 @@ class Strategy:
 
     def state(self) -> dict[str, Any]:
         return {"strategy": self.name}
+
+
+def constants_table(constants: Any, kernel: Any, resolved: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each constant with its value, the kernel's value and whether they are equal.
+
+    ``resolved`` fills in defaults that depend on the node (``None`` = pageblock_order).
+    """
+    rows = []
+    for f in fields(constants):
+        value = getattr(constants, f.name)
+        default = getattr(kernel, f.name)
+        if value is None:
+            value = resolved[f.name]
+        if default is None:
+            default = resolved[f.name]
+        rows.append(
+            {
+                "name": f.name,
+                "value": value,
+                "kernel": default,
+                "is_kernel": value == default,
+                "modelled": f.name == "report_latency_s",
+            }
+        )
+    return rows

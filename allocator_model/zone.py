@@ -663,6 +663,16 @@ class Zone:
                     return True
         return False
 
+    def flagged_heads(self) -> list[int]:
+        """Indices of the blocks a strategy has flagged (hinted or reported)."""
+        out: list[int] = []
+        flags = self.flags
+        j = flags.find(1)
+        while j >= 0:
+            out.append(j)
+            j = flags.find(1, j + 1)
+        return out
+
     def page_state_bytes(self) -> bytes:
         return bytes(self.page_state)
 
