@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 NOT_BACKED = 0
 RESIDENT = 1
 DISCARDED = 2
+NAMES = ("not backed", "resident", "discarded")
 
 # bytes.translate tables: a discard turns RESIDENT into DISCARDED and leaves the rest.
 _DISCARD = bytes([NOT_BACKED, DISCARDED, DISCARDED]) + bytes(253)

@@ -25,10 +25,13 @@ from .config import (
 )
 from .errors import ConfigError, InvalidFree, OutOfMemory, UnknownMigratetype, UnknownZone
 from .hinting_v2 import HintingV2
+from .host import NAMES as HOST_STATE_NAMES
 from .host import Host
+from .pageflags import page_bits
 from .pagestate import FILLS, PS_ALLOCATED, PS_ISOLATED, PS_PCP
 from .pagestate import NAMES as PAGE_STATE_NAMES
 from .pcp import PerCpuPages
+from .procfs import ZonePlan
 from .reporting import PageReporting
 from .strategy import Strategy
 from .watermarks import default_min_free_kbytes, zone_watermarks
@@ -71,11 +74,19 @@ class PageInfo:
     pfn: int
     zone: str
     state: str  # free | allocated | hinted | isolated | pcp
+    allocated: bool
     block_pfn: int  # head of the block the page belongs to
     block_order: int
     migratetype: str  # the pageblock's migratetype
     list_migratetype: str | None  # the free list the block is on (free blocks)
-    flags: tuple[str, ...] = field(default=())
+    hinted: bool  # v2 PageHinted on the block's head
+    reported: bool  # PG_reported on the block's head
+    in_flight: bool  # isolated, with the host
+    host: str  # not backed | resident | discarded
+    head_flags: tuple[str, ...]  # page->flags bits of the head page the model tracks
+    head_page_type: tuple[str, ...]  # page types set on the head page
+    head_page_type_value: int  # the head's raw page_type word
+    kdump_view: str  # what a kdump-style tool concludes about the head page
 
 
 @dataclass(order=True)
@@ -116,7 +127,7 @@ class Node:
         pcp_high: int | None = None,
         hinting_options: Mapping[str, Any] | None = None,
         host_resident_at_boot: bool = False,
-        _boot: bool = True,
+        _plans: Sequence[ZonePlan] | None = None,
     ) -> None:
         self.rules = kernel_rules(kernel)
         self.max_order = _check_int("max_order", max_order, 1, 16)
@@ -182,9 +193,13 @@ class Node:
         self.strategy = self._make_strategy(hinting, hinting_options or {})
         for z in self.zones:
             z.strategy = self.strategy
-        if _boot:
+        if _plans is None:
             for z in self.zones:
                 self._boot_zone(z)
+        else:
+            from .fromproc import populate
+
+            populate(self, list(_plans))
         if self.events is not None:
             self.events.clear()  # boot is the starting state, not a step
         self.strategy.attach(self)
@@ -253,6 +268,17 @@ class Node:
                 tail_reason="__free_pages_core() frees boot memory to the tail",
             )
             start += 1 << order
+
+    @classmethod
+    def from_buddyinfo(cls, text: str, pagetypeinfo: str | None = None, **options: Any) -> Node:
+        """A node whose free lists match a real ``/proc/buddyinfo`` (and pagetypeinfo).
+
+        Zones are laid out consecutively from pfn 0 in the file's order; see
+        ``procfs.plan_layout`` for where the blocks go.  ``options`` are as for ``Node``.
+        """
+        from .fromproc import node_from_proc
+
+        return node_from_proc(cls, text, pagetypeinfo, options)
 
     # --- lookups -----------------------------------------------------------------------
 
@@ -748,22 +774,43 @@ class Node:
     # --- inspection -------------------------------------------------------------------------
 
     def page(self, pfn: int) -> PageInfo:
-        z = self.zone_of(pfn)
+        """Everything about one page frame, including the strategy's bits on its block head."""
+        z = self.zone_of(pfn) if type(pfn) is int else None
         if z is None:
-            raise ValueError(f"pfn {pfn} is outside every zone")
+            raise ValueError(f"pfn {pfn!r} is outside every zone")
         i = pfn - z.start_pfn
-        head, k = self._block_of(z, i)
-        state = PAGE_STATE_NAMES[z.page_state[i]]
+        state = z.page_state[i]
+        if state == PS_ISOLATED:
+            head, k = self._in_flight_block(z, i)
+        else:
+            head, k = self._block_of(z, i)
         free_head = z.buddy_order[head] == k + 1
+        flagged = free_head and bool(z.flags[head])
+        bits = page_bits(self.strategy.name, free_head, flagged)
         return PageInfo(
             pfn=pfn,
             zone=z.name,
-            state=state,
+            state=PAGE_STATE_NAMES[state],
+            allocated=state == PS_ALLOCATED,
             block_pfn=z.start_pfn + head,
             block_order=k,
             migratetype=self.mts.names[z.get_pageblock_migratetype(i)],
             list_migratetype=self.mts.names[z.free_mt[head]] if free_head else None,
+            hinted=flagged and self.strategy.name == "hinting-v2",
+            reported=flagged and self.strategy.name == "reporting",
+            in_flight=state == PS_ISOLATED,
+            host=HOST_STATE_NAMES[self.host.state_of(z, i)],
+            head_flags=bits.flags,
+            head_page_type=bits.page_type,
+            head_page_type_value=bits.page_type_value,
+            kdump_view=bits.kdump_view,
         )
+
+    def _in_flight_block(self, z: Zone, i: int) -> tuple[int, int]:
+        for head, order in self.strategy.in_flight(z):
+            if head <= i < head + (1 << order):
+                return head, order
+        return i, 0
 
     def nr_free_pages(self) -> int:
         """``NR_FREE_PAGES`` over all zones (what /proc/meminfo's MemFree shows)."""

@@ -1,0 +1,88 @@
+"""``Node.from_buddyinfo``: start a node from a real machine's free lists.
+
+The free counts come from ``/proc/buddyinfo`` (and, when given, the per-migratetype
+counts and pageblock types from ``/proc/pagetypeinfo``); ``procfs.plan_layout`` decides
+where every free block sits.  Everything that is not free becomes allocated order-0
+pages of its pageblock's type, touched (resident on the host), since a snapshot says
+nothing about how that memory was allocated.  Free pages start not backed on the host.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .config import MIGRATE_MOVABLE
+from .errors import ConfigError
+from .pagestate import FILLS, PS_ALLOCATED, PS_FREE
+from .procfs import ProcParseError, ZonePlan, parse_buddyinfo, parse_pagetypeinfo, plan_layout
+
+if TYPE_CHECKING:
+    from .node import Node
+
+
+def node_from_proc(
+    cls: type[Node], text: str, pagetypeinfo: str | None, options: dict[str, Any]
+) -> Node:
+    from .node import ZoneSpec
+
+    if "zones" in options:
+        raise ConfigError("from_buddyinfo() takes its zones from the file; do not pass zones=")
+    try:
+        rows = parse_buddyinfo(text)
+        info = parse_pagetypeinfo(pagetypeinfo) if pagetypeinfo is not None else None
+    except ProcParseError as exc:
+        raise ConfigError(f"cannot read the snapshot: {exc}") from None
+    if not rows:
+        raise ConfigError("the buddyinfo text holds no zone line")
+    if len({r.node for r in rows}) > 1:
+        raise ConfigError("the snapshot has several NUMA nodes; the model has one node")
+    max_order = len(rows[0].counts)
+    if "max_order" in options and options["max_order"] != max_order:
+        raise ConfigError(
+            f"the buddyinfo lines have {max_order} orders, not max_order={options['max_order']}"
+        )
+    options = dict(options, max_order=max_order)
+    if info is not None:
+        options.setdefault("pageblock_order", info.pageblock_order)
+        cma = "CMA" in info.migratetypes
+        if options.get("cma", cma) != cma:
+            raise ConfigError("cma= disagrees with the pagetypeinfo's migratetypes")
+        options["cma"] = cma
+    try:
+        plans = plan_layout(
+            rows, info, max_order=max_order, pageblock_order=options.get("pageblock_order", 9)
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    zones = [ZoneSpec(p.name, p.start_pfn, p.pages) for p in plans]
+    return cls(zones=zones, _plans=plans, **options)
+
+
+def populate(node: Node, plans: list[ZonePlan]) -> None:
+    """Lay out allocated memory and the planned free blocks (instead of booting)."""
+    for z, plan in zip(node.zones, plans, strict=True):
+        n = z.spanned_pages
+        names = node.mts.names
+        for b, mt_name in enumerate(plan.pageblock_types):
+            mt = names.index(mt_name)
+            z.pageblock_mt[b] = mt
+        if z.pageblock_mt.count(z.mt_isolate):
+            z.nr_isolate_pageblock = z.pageblock_mt.count(z.mt_isolate)
+        z.alloc_order[:] = b"\x01" * n
+        z.page_state[:] = bytes([PS_ALLOCATED]) * n
+        for i in range(n):
+            z.alloc_mt[i] = z.get_pageblock_migratetype(i) if z.pageblock_mt else MIGRATE_MOVABLE
+        for pfn, order, mt_name in plan.free_blocks:
+            i = pfn - z.start_pfn
+            size = 1 << order
+            z.alloc_order[i : i + size] = bytes(size)
+            z.page_state[i : i + size] = FILLS[PS_FREE][order]
+            mt = names.index(mt_name)
+            z.add_to_free_list_tail(i, order, mt, "from the snapshot")
+            if mt != z.mt_isolate:
+                z.nr_free_pages += size
+        allocated = z.alloc_order
+        start = allocated.find(1)
+        while start >= 0:
+            node.host.touch(z, start, 0)
+            start = allocated.find(1, start + 1)
