@@ -25,6 +25,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from . import events as ev
+from .assumptions import REPORT_LATENCY_S
 from .errors import ConfigError, InvariantViolation
 from .pagestate import PS_FLAGGED, PS_FREE, PS_ISOLATED
 from .strategy import Strategy, constants_table
@@ -51,7 +52,7 @@ class HintingConstants:
     # schedule_delayed_work(&phdev->work, HZ / 10).
     delay_s: float = 0.1
     # Not a kernel constant: the modelled host round trip of one batch ([inf]).
-    report_latency_s: float = 0.001
+    report_latency_s: float = REPORT_LATENCY_S
 
     @classmethod
     def from_options(cls, options: dict[str, Any], max_order: int) -> HintingConstants:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .assumptions import PG_UPTODATE_BIT
+
 PAGE_TYPE_BASE = 0xF0000000
 PG_BUDDY = 0x00000080
 PG_OFFLINE = 0x00000100
 PAGE_TYPE_NONE = 0xFFFFFFFF  # _mapcount == -1: no type set
 PAGE_BUDDY_MAPCOUNT_VALUE = PAGE_TYPE_NONE & ~PG_BUDDY  # what makedumpfile compares with
-PG_UPTODATE_BIT = 2  # enum pageflags position in 5.x ([mem], assumptions.PG_UPTODATE_BIT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,7 @@ def page_bits(strategy: str, free_head: bool, flagged: bool) -> PageBits:
         value &= ~PG_OFFLINE
         types = ("Buddy", "Offline (PageHinted)")
     elif flagged and strategy == "reporting":
-        flags = ("PG_uptodate (PG_reported)",)
+        flags = (f"PG_uptodate (bit {PG_UPTODATE_BIT}) = PG_reported",)
     if value == PAGE_BUDDY_MAPCOUNT_VALUE:
         view = (
             f"page_type 0x{value:08x} == PAGE_BUDDY_MAPCOUNT_VALUE: a free buddy page, "

@@ -5,13 +5,14 @@ when the lists hold ``high`` pages, ``free_pcppages_bulk`` returns ``batch`` of 
 An empty list is refilled with ``batch`` pages by ``rmqueue_bulk``.  Pages on these
 lists are not on any free list, not in ``nr_free`` or NR_FREE_PAGES, cannot merge and
 are never hinted or reported until drained (spec §1.7, a [mem]/[inf] area: see
-``assumptions.PCP_BATCH_HIGH`` and ``assumptions.PCP_NOT_REPORTED``).
+``PCP_BATCH_HIGH``, ``PCP_LIST_ORDER`` and ``PCP_NOT_REPORTED`` in assumptions.py).
 """
 
 from __future__ import annotations
 
 from collections import deque
 
+from .assumptions import PCP_BATCH_MAX_BYTES, PCP_HIGH_PER_BATCH
 from .config import MIGRATE_PCPTYPES, PAGE_SIZE
 
 
@@ -23,7 +24,7 @@ def zone_batchsize(managed_pages: int) -> int:
     small zone.
     """
     batch = managed_pages // 1024
-    batch = min(batch, (512 * 1024) // PAGE_SIZE)
+    batch = min(batch, PCP_BATCH_MAX_BYTES // PAGE_SIZE)
     batch = max(batch // 4, 1)
     x = batch + batch // 2
     return (1 << (x.bit_length() - 1)) - 1  # rounddown_pow_of_two(x) - 1
@@ -39,6 +40,6 @@ class PerCpuPages:
     ) -> None:
         raw = zone_batchsize(managed_pages) if batch is None else batch
         self.batch = max(raw, 1)  # pageset_set_batch(): high = 6 * batch, batch >= 1
-        self.high = 6 * raw if high is None else high
+        self.high = PCP_HIGH_PER_BATCH * raw if high is None else high
         self.count = 0
         self.lists: tuple[deque[int], ...] = tuple(deque() for _ in range(MIGRATE_PCPTYPES))

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from . import events as ev
+from .assumptions import REPORT_LATENCY_S
 from .errors import ConfigError, InvariantViolation
 from .pagestate import PS_FLAGGED, PS_FREE
 from .strategy import Strategy, constants_table
@@ -55,7 +56,7 @@ class ReportingConstants:
     # Not a kernel constant: the modelled time of one report round trip (virtqueue
     # kick, the host's madvise(MADV_DONTNEED) of the batch, the used-buffer interrupt).
     # 1 ms is an order of magnitude for a KVM host, an [inf] value (assumptions.py).
-    report_latency_s: float = 0.001
+    report_latency_s: float = REPORT_LATENCY_S
 
     @classmethod
     def from_options(cls, options: dict[str, Any], max_order: int) -> ReportingConstants:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import isqrt
 
+from .assumptions import MIN_FREE_KBYTES_MAX, MIN_FREE_KBYTES_MIN
 from .config import PAGE_SIZE
 
 
@@ -16,9 +17,12 @@ class Watermarks:
 
 
 def default_min_free_kbytes(lowmem_pages: int) -> int:
-    """``init_per_zone_wmark_min`` (5.x): int_sqrt(lowmem_kbytes * 16), clamped to [128, 65536]."""
+    """``init_per_zone_wmark_min`` (5.x): int_sqrt(lowmem_kbytes * 16), clamped.
+
+    The clamp is an assumption (MIN_FREE_KBYTES_CLAMP in assumptions.py).
+    """
     lowmem_kbytes = lowmem_pages * (PAGE_SIZE >> 10)
-    return min(max(isqrt(lowmem_kbytes * 16), 128), 65536)
+    return min(max(isqrt(lowmem_kbytes * 16), MIN_FREE_KBYTES_MIN), MIN_FREE_KBYTES_MAX)
 
 
 def _mult_frac(x: int, numer: int, denom: int) -> int:

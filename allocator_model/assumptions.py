@@ -1,0 +1,155 @@
+"""Every detail the model takes from the spec's less certain parts, in one place.
+
+The spec (kernel-semantics.md) tags facts it did not re-read in the kernel source as
+[mem] (from memory) and inferences as [inf].  Each one the model relies on is named
+here, with the value the code uses where there is a value, so that it can be changed
+in one place if the kernel proves otherwise.  ``tests/model/test_assumptions.py`` has
+one test per entry that shows the behaviour it causes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Assumption:
+    name: str
+    tag: str  # "mem" or "inf"
+    spec: str  # section of kernel-semantics.md
+    statement: str
+    used_in: str
+
+
+# --- values the code reads from here ----------------------------------------------------
+
+# zone_batchsize(): a pcp batch is a quarter of the zone's 1/1024, capped at this many
+# bytes' worth of pages (5.x: 512 KiB -> batch 31 on a large zone); high = 6 * batch.
+PCP_BATCH_MAX_BYTES = 512 * 1024
+PCP_HIGH_PER_BATCH = 6
+
+# init_per_zone_wmark_min(): min_free_kbytes is clamped to [128, 65536] in 5.x.
+MIN_FREE_KBYTES_MIN = 128
+MIN_FREE_KBYTES_MAX = 65536
+
+# enum pageflags: PG_uptodate's bit, which PG_reported aliases (5.x order:
+# PG_locked, PG_referenced, PG_uptodate, ...).
+PG_UPTODATE_BIT = 2
+
+# The modelled time of one report round trip to the host (not a kernel constant).
+REPORT_LATENCY_S = 0.001
+
+
+ASSUMPTIONS: tuple[Assumption, ...] = (
+    Assumption(
+        "PCP_BATCH_HIGH",
+        "mem",
+        "§1.7",
+        "pcp batch = rounddown_pow_of_two(b + b/2) - 1 with b = min(managed/1024, 512 KiB of "
+        "pages)/4, at least 1; high = 6 * batch (31 and 186 on a large zone)",
+        "pcp.zone_batchsize, pcp.PerCpuPages",
+    ),
+    Assumption(
+        "PCP_LIST_ORDER",
+        "mem",
+        "§1.7",
+        "frees push to the head of a pcp list; rmqueue_bulk appends a batch in the order it "
+        "was taken (list_add_tail); allocation takes the head; free_pcppages_bulk takes from "
+        "the tail, round-robin over the lists starting after Unmovable",
+        "node._free_unref_page, node._rmqueue_pcplist, node._free_pcppages_bulk",
+    ),
+    Assumption(
+        "PCP_NOT_REPORTED",
+        "inf",
+        "§1.7",
+        "pages on pcp lists are off the buddy lists: not in nr_free or NR_FREE_PAGES, never "
+        "merged, hinted or reported until drained",
+        "node (pcp paths), invariants",
+    ),
+    Assumption(
+        "FALLBACK_RULES",
+        "mem",
+        "§1.6",
+        "fallbacks[] order, largest-first search, can_steal_fallback thresholds, whole "
+        "pageblock claim at >= half free-or-compatible pages, movable smallest-block rule",
+        "zone.rmqueue_fallback, zone._steal_suitable_fallback",
+    ),
+    Assumption(
+        "MOVABLE_PAGES_COUNT",
+        "inf",
+        "§1.6",
+        "move_freepages_block counts PageLRU/__PageMovable pages as movable; the model counts "
+        "the pages of allocations that asked for Movable",
+        "zone.move_freepages_block",
+    ),
+    Assumption(
+        "ALLOC_PASSES",
+        "mem",
+        "§1.6, §1.8",
+        "get_page_from_freelist tries the zonelist at the low watermark (first with "
+        "ALLOC_NOFRAGMENT when Normal is preferred and DMA32 exists), then the slow path at "
+        "min; with no reclaim modelled a failure there is OutOfMemory",
+        "node.alloc",
+    ),
+    Assumption(
+        "NR_FREE_PAGES_ON_ALLOC",
+        "mem",
+        "§4b",
+        "NR_FREE_PAGES drops by 2^order once per allocation; split halves stay counted",
+        "node.alloc",
+    ),
+    Assumption(
+        "MIN_FREE_KBYTES_CLAMP",
+        "mem",
+        "§1.8",
+        "min_free_kbytes = int_sqrt(lowmem_kbytes * 16) clamped to [128, 65536] (5.x)",
+        "watermarks.default_min_free_kbytes",
+    ),
+    Assumption(
+        "PG_UPTODATE_BIT",
+        "mem",
+        "§2.9",
+        "PG_reported aliases PG_uptodate, bit 2 of page->flags in 5.x",
+        "pageflags",
+    ),
+    Assumption(
+        "KDUMP_COMPARES_VALUE",
+        "mem",
+        "§2.9",
+        "makedumpfile identifies a free buddy page by _mapcount == PAGE_BUDDY_MAPCOUNT_VALUE "
+        "(~PG_buddy), so a Buddy+Offline page is not recognised as free",
+        "pageflags.page_bits",
+    ),
+    Assumption(
+        "REPORT_LATENCY",
+        "inf",
+        "§2.8, §3.4",
+        "a report/hint round trip takes 1 ms of virtual time by default (virtqueue kick, the "
+        "host's madvise of the batch, the interrupt)",
+        "reporting.ReportingConstants, hinting_v2.HintingConstants",
+    ),
+    Assumption(
+        "V2_SUFFIX_ONLY_WHILE_ACTIVE",
+        "inf",
+        "§2.7, §5 inv. 18",
+        "the hinted blocks are a contiguous tail of each list while the zone is ACTIVE; "
+        "outside a cycle the model does not require it",
+        "hinting_v2.HintingV2.check",
+    ),
+    Assumption(
+        "ZONE_GATE_SMALL_ZONES",
+        "inf",
+        "§3.2, §5 inv. 28 and 44",
+        "a zone with fewer free pages than low + 32 << order (e.g. a 16 MiB DMA zone) is "
+        "never reported",
+        "reporting.PageReporting._scan",
+    ),
+    Assumption(
+        "BOOT_FREE_WITHOUT_NOTIFY",
+        "inf",
+        "§1.4, §3.2",
+        "boot memory is freed before a reporting/hinting device registers, so boot frees "
+        "never notify; the device's registration requests the first pass",
+        "node._boot_zone, strategies' attach()",
+    ),
+)
