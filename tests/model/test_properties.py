@@ -122,3 +122,82 @@ def test_boot_frees_largest_aligned_blocks(pages: int, start: int, kernel: str) 
         assert k == top
         pos += 1 << k
     assert pos == start + pages
+
+
+@st.composite
+def hinted_layouts(draw: st.DrawFn) -> dict[str, object]:
+    hinting = draw(st.sampled_from(["hinting-v2", "reporting"]))
+    small = draw(st.booleans())
+    if small:  # a teaching zone: low orders and tiny batches so every path runs
+        options: dict[str, object] = {"capacity": draw(st.sampled_from([1, 2, 4]))}
+        options["order" if hinting == "reporting" else "min_order"] = draw(st.integers(2, 4))
+        if hinting == "hinting-v2":
+            options["hwm"] = draw(st.integers(1, 4))
+        zones = [ZoneSpec("Normal", draw(st.integers(0, 64)), draw(st.integers(64, 2048)))]
+        extra = {"max_order": 6, "pageblock_order": draw(st.integers(2, 5))}
+    else:
+        options = {}
+        zones = [ZoneSpec("DMA32", 0, 40000), ZoneSpec("Normal", 40960, 40000)]
+        extra = {}
+    return {
+        "zones": zones,
+        "hinting": hinting,
+        "hinting_options": options,
+        "kernel": draw(st.sampled_from(["5.7", "5.10"])),
+        "pcp": draw(st.booleans()),
+        "min_free_kbytes": 0,
+        **extra,
+    }
+
+
+timed_step = st.one_of(
+    st.tuples(st.just("alloc"), st.integers(0, 10), st.sampled_from(MTS)),
+    st.tuples(st.just("free"), st.integers(0, 400), st.just(0)),
+    st.tuples(st.just("work"), st.integers(1, 3), st.just(0)),
+    st.tuples(st.just("advance"), st.integers(0, 3000), st.just(0)),
+    st.tuples(st.just("touch"), st.integers(0, 400), st.just(0)),
+)
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(hinted_layouts(), st.lists(timed_step, min_size=1, max_size=150))
+def test_hinting_and_reporting_keep_every_invariant_as_time_passes(
+    layout: dict[str, object], steps: list[tuple[str, int, object]]
+) -> None:
+    node = Node(**layout)  # type: ignore[arg-type]
+    node.check()
+    live: list[tuple[int, int]] = []
+    for kind, a, b in steps:
+        if kind == "alloc":
+            order = min(a, node.max_order - 1)
+            try:
+                live.append((node.alloc(order, str(b)), order))
+            except ModelError:
+                pass
+        elif kind == "free" and live:
+            pfn, order = live.pop(a % len(live))
+            node.free(pfn, order)
+        elif kind == "touch" and live:
+            node.touch(*live[a % len(live)])
+        elif kind == "work":
+            for _ in range(a):
+                node.run_next_work()
+                node.check()
+        elif kind == "advance":
+            node.advance(a / 1000)
+        node.check()
+        stats = node.host.stats()
+        assert 0 <= stats.resident_pages <= sum(z.spanned_pages for z in node.zones)
+    _formats_agree(node)
+    for pfn, order in live:
+        node.free(pfn, order)
+    node.drain_pcp()
+    node.advance(300)
+    node.check()
+    # Idle convergence (invariant 39): nothing is in flight and, once idle, every block
+    # at or above the strategy's order is flagged unless a watermark or threshold stops it.
+    assert all(not node.strategy.in_flight(z) for z in node.zones)
