@@ -36,7 +36,7 @@ def test_pcp_list_order() -> None:
     pcp = node.pcps["N"]
     assert list(pcp.lists[1]) == [1, 2, 3]  # rmqueue_bulk kept the physical order
     node.free(first, 0)
-    assert list(pcp.lists[1])[0] == first  # frees push to the head
+    assert next(iter(pcp.lists[1])) == first  # frees push to the head
     node.drain_pcp()
     assert pcp.count == 0
 

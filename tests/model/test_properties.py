@@ -6,6 +6,8 @@ pagetypeinfo agree, and a refused call left the node exactly as it was.
 
 from __future__ import annotations
 
+import contextlib
+
 from fingerprint import fingerprint
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -174,10 +176,8 @@ def test_hinting_and_reporting_keep_every_invariant_as_time_passes(
     for kind, a, b in steps:
         if kind == "alloc":
             order = min(a, node.max_order - 1)
-            try:
+            with contextlib.suppress(ModelError):
                 live.append((node.alloc(order, str(b)), order))
-            except ModelError:
-                pass
         elif kind == "free" and live:
             pfn, order = live.pop(a % len(live))
             node.free(pfn, order)
