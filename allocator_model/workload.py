@@ -11,6 +11,9 @@ Primitive operations::
     {"op": "alloc", "order": 0, "migratetype": "Movable", "zone": None, "count": 1,
      "label": "buf", "touch": True}
     {"op": "free", "label": "buf", "fraction": 1.0}    # the oldest part of a label
+    {"op": "free", "label": "buf", "count": 3}         # the 3 oldest blocks
+    {"op": "free", "label": "buf", "start": 0, "stride": 2, "count": 31}
+                                                      # by allocation order: 0, 2, 4, ...
     {"op": "free", "pfn": 4096, "order": 0}            # one block by pfn
     {"op": "free_pick", "label": "mix", "pick": 0.37}  # one random live block
     {"op": "free_all"}
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from .errors import ModelError, OutOfMemory
@@ -150,10 +154,19 @@ def _expand_random(
 
 @dataclass
 class Runner:
-    """Applies primitive operations; remembers the live blocks under each label."""
+    """Applies primitive operations; remembers the live blocks under each label.
 
-    labels: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    Each label maps allocation sequence numbers (0, 1, 2, ... in allocation order) to
+    the live block, so ``free`` can pick blocks by their place in that order - e.g.
+    every other block of a run of order-9 allocations, whose buddies stay allocated.
+    """
+
+    labels: dict[str, dict[int, tuple[int, int]]] = field(default_factory=dict)
+    next_seq: dict[str, int] = field(default_factory=dict)
     failed_allocations: int = 0
+
+    def live(self, label: str) -> list[tuple[int, int]]:
+        return list(self.labels.get(label, {}).values())
 
     def apply(self, node: Node, op: dict[str, Any], where: str = "operation") -> str:
         """Apply one primitive operation; return a one-line summary."""
@@ -163,27 +176,27 @@ class Runner:
         if kind == "free":
             return self._free(node, op, where)
         if kind == "free_pick":
-            live = self.labels.get(_get(op, "label", str, where), [])
+            live = self.labels.get(_get(op, "label", str, where), {})
             if not live:
                 return "nothing to free"
             pick = float(_get(op, "pick", (int, float), where))
             j = min(int(pick * len(live)), len(live) - 1)
-            pfn, order = live[j]
+            seq = next(islice(live, j, None))
+            pfn, order = live[seq]
             node.free(pfn, order)
-            live[j] = live[-1]
-            live.pop()
+            del live[seq]
             return f"freed the order-{order} block at pfn {pfn}"
         if kind == "free_all":
             n = 0
             for label in sorted(self.labels):
-                for pfn, order in self.labels[label]:
+                for pfn, order in self.labels[label].values():
                     node.free(pfn, order)
                     n += 1
             self.labels.clear()
             return f"freed every allocation ({n} blocks)"
         if kind == "touch":
             label = _get(op, "label", str, where)
-            for pfn, order in self.labels.get(label, []):
+            for pfn, order in self.live(label):
                 node.touch(pfn, order)
             return f"touched {label!r}"
         if kind == "advance":
@@ -206,13 +219,17 @@ class Runner:
         zone = op.get("zone")
         touch = bool(op.get("touch", True))
         label = _get(op, "label", str, where, "_")
-        got = self.labels.setdefault(label, [])
+        got = self.labels.setdefault(label, {})
+        seq = self.next_seq.get(label, 0)
         for done in range(count):
             try:
-                got.append((node.alloc(order, mt, zone, touch), order))
+                got[seq] = (node.alloc(order, mt, zone, touch), order)
             except OutOfMemory:
                 self.failed_allocations += count - done
+                self.next_seq[label] = seq
                 return f"allocated {done} of {count} order-{order} {mt} blocks: out of memory"
+            seq += 1
+        self.next_seq[label] = seq
         return f"allocated {count} order-{order} {mt} block{'s' if count != 1 else ''}"
 
     def _free(self, node: Node, op: dict[str, Any], where: str) -> str:
@@ -221,19 +238,32 @@ class Runner:
             order = _get(op, "order", int, where, 0)
             node.free(pfn, order)
             for live in self.labels.values():
-                if (pfn, order) in live:
-                    live.remove((pfn, order))
+                for seq, block in list(live.items()):
+                    if block == (pfn, order):
+                        del live[seq]
             return f"freed the order-{order} block at pfn {pfn}"
         label = _get(op, "label", str, where)
-        live = self.labels.get(label, [])
-        fraction = float(_get(op, "fraction", (int, float), where, 1.0))
-        if not 0 <= fraction <= 1:
-            raise WorkloadError(f"{where}: 'fraction' must be between 0 and 1")
-        n = round(len(live) * fraction)
-        for pfn, order in live[:n]:
+        live = self.labels.get(label, {})
+        if "stride" in op or "start" in op:
+            # by allocation order: blocks start, start + stride, ... (count of them)
+            start = _get(op, "start", int, where, 0)
+            stride = _get(op, "stride", int, where, 1)
+            count = _get(op, "count", int, where, len(live))
+            if stride < 1 or start < 0 or count < 0:
+                raise WorkloadError(f"{where}: 'start'/'count' must be >= 0 and 'stride' >= 1")
+            seqs = [s for s in range(start, start + stride * count, stride) if s in live]
+        elif "count" in op:
+            seqs = list(islice(live, _get(op, "count", int, where)))
+        else:
+            fraction = float(_get(op, "fraction", (int, float), where, 1.0))
+            if not 0 <= fraction <= 1:
+                raise WorkloadError(f"{where}: 'fraction' must be between 0 and 1")
+            seqs = list(islice(live, round(len(live) * fraction)))
+        for seq in seqs:
+            pfn, order = live[seq]
             node.free(pfn, order)
-        del live[:n]
-        return f"freed {n} blocks of {label!r}"
+            del live[seq]
+        return f"freed {len(seqs)} block{'s' if len(seqs) != 1 else ''} of {label!r}"
 
 
 # --- built-in workloads (used by ``compare`` and the scenario library) ------------------

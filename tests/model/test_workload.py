@@ -49,6 +49,9 @@ def test_runner_labels_and_frees() -> None:
     )
     runner.apply(node, {"op": "free_pick", "label": "buf", "pick": 0.99})
     assert len(runner.labels["buf"]) == 4
+    assert sorted(runner.labels["buf"]) == [5, 6, 7, 8]  # sequence 9 was the pick
+    runner.apply(node, {"op": "free", "label": "buf", "start": 5, "stride": 2, "count": 2})
+    assert sorted(runner.labels["buf"]) == [6, 8]
     runner.apply(node, {"op": "free_all"})
     node.check()
     assert node.zone("N").nr_free_pages == 4096

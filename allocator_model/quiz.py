@@ -1,0 +1,118 @@
+"""Quiz mode (the OSTEP habit): ask about the next step, then reveal and score.
+
+``ask`` runs the next operation on a deep copy of the node and reads the answer from
+the events it produced, so the answer is what the model will do - never a separate
+guess.  Question kinds:
+
+* ``which_pfn``        - the pfn the (first) allocation of the step returns;
+* ``which_end``        - head or tail: where the step's last list insert goes;
+* ``which_list``       - the order and migratetype of that list;
+* ``which_migratetype``- the migratetype of that list;
+* ``merge_order``      - the order of the block the step's free ends up as;
+* ``will_merge``       - yes/no: does the step merge anything;
+* ``requests``         - yes/no: does the step request hinting/reporting;
+* ``blocks_reported``  - how many blocks the next hinting/reporting pass reports.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .events import Event
+from .workload import Runner, WorkloadError
+
+if TYPE_CHECKING:
+    from .node import Node
+
+KINDS = (
+    "which_pfn", "which_end", "which_list", "which_migratetype", "merge_order", "will_merge",
+    "requests", "blocks_reported",
+)  # fmt: skip
+CHOICES: dict[str, list[str]] = {
+    "which_end": ["head", "tail"],
+    "will_merge": ["yes", "no"],
+    "requests": ["yes", "no"],
+}
+
+
+@dataclass(frozen=True)
+class Question:
+    kind: str
+    ask: str
+    answer: str
+    choices: list[str]
+    explain: str
+
+    def check(self, reply: str) -> bool:
+        return reply.strip().lower() == self.answer.lower()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "ask": self.ask, "choices": self.choices}
+
+
+def ask(node: Node, runner: Runner, op: dict[str, Any], kind: str, text: str = "") -> Question:
+    """The question about applying ``op`` next, with its answer from a dry run."""
+    if kind not in KINDS:
+        raise WorkloadError(f"unknown question kind {kind!r}: use one of {', '.join(KINDS)}")
+    twin = copy.deepcopy(node)
+    twin_runner = copy.deepcopy(runner)
+    twin.take_events()
+    twin_runner.apply(twin, op)
+    events = twin.take_events()
+    if kind == "blocks_reported":
+        events += _run_first_pass(twin)
+    answer, explain = _answer(kind, events)
+    return Question(kind, text or kind.replace("_", " "), answer, CHOICES.get(kind, []), explain)
+
+
+def _run_first_pass(node: Node) -> list[Event]:
+    """Run delayed work until the first hinting/reporting pass or cycle is over."""
+    out: list[Event] = []
+    started = False
+    for _ in range(100_000):
+        if node.run_next_work() is None:
+            break
+        events = node.take_events()
+        out += events
+        for e in events:
+            d = e.to_dict()
+            if (
+                e.kind == "state"
+                and d["new"] in ("ACTIVE", "set")
+                and "ACTIVE" in (d["new"] + d["what"])
+            ):
+                started = True
+        if started and node.hinting_state().get("phase") == "idle":
+            break
+    return out
+
+
+def _answer(kind: str, events: list[Event]) -> tuple[str, str]:
+    dicts = [e.to_dict() for e in events]
+    adds = [d for d in dicts if d["kind"] == "list_add"]
+    if kind == "which_pfn":
+        allocs = [d for d in dicts if d["kind"] == "alloc"]
+        if not allocs:
+            return "none", "the step allocates nothing"
+        return f"pfn {allocs[0]['pfn']}", allocs[0]["message"]
+    if kind in ("which_end", "which_list", "which_migratetype", "merge_order"):
+        if not adds:
+            return "none", "the step puts no block on a free list"
+        last = adds[-1]
+        value = {
+            "which_end": str(last["end"]),
+            "which_list": f"order-{last['order']} {last['migratetype']}",
+            "which_migratetype": str(last["migratetype"]),
+            "merge_order": str(last["order"]),
+        }[kind]
+        return value, last["message"]
+    if kind == "will_merge":
+        merges = [d for d in dicts if d["kind"] == "merge"]
+        return ("yes", merges[0]["message"]) if merges else ("no", "no buddy was free")
+    if kind == "requests":
+        requests = [d for d in dicts if d["kind"] == "request"]
+        return ("yes", requests[0]["message"]) if requests else ("no", "no pass was requested")
+    blocks = sum(len(d["blocks"]) for d in dicts if d["kind"] == "report")
+    return str(blocks), f"{blocks} blocks went to the host in that pass"
