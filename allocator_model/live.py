@@ -1,0 +1,181 @@
+"""The live host view: this machine's own free lists, read from /proc and /sys.
+
+``read_live()`` reads ``/proc/buddyinfo``, ``/proc/pagetypeinfo`` (root only since
+5.4), ``/proc/zoneinfo`` (free pages and watermarks) and the page reporting module
+parameters in ``/sys/module/page_reporting/parameters/``.  ``page_reporting_order`` is
+the upstream parameter (5.14+); anything else in that folder is specific to a kernel
+build and is shown as an optional extra.  A file that is missing or unreadable gives
+a message, never an exception: the rest is still shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .procfs import BuddyinfoRow, ProcParseError, parse_buddyinfo, parse_pagetypeinfo
+
+UPSTREAM_REPORTING_PARAMS = ("page_reporting_order",)
+
+
+@dataclass
+class ZoneInfo:
+    node: int
+    zone: str
+    free: int | None = None
+    min: int | None = None
+    low: int | None = None
+    high: int | None = None
+    spanned: int | None = None
+    present: int | None = None
+    managed: int | None = None
+
+
+@dataclass
+class LiveSnapshot:
+    buddyinfo: list[dict[str, Any]] = field(default_factory=list)
+    pagetypeinfo: dict[str, Any] | None = None
+    zoneinfo: list[ZoneInfo] = field(default_factory=list)
+    reporting: dict[str, str] = field(default_factory=dict)  # upstream parameters
+    reporting_extra: dict[str, str] = field(default_factory=dict)  # this build's own
+    messages: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _read(path: str, messages: list[str]) -> str | None:
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        messages.append(f"{path} does not exist on this machine")
+    except PermissionError:
+        messages.append(f"{path} is not readable by this user (it is root-only since Linux 5.4)")
+    except OSError as exc:
+        messages.append(f"{path}: {exc.strerror}")
+    return None
+
+
+def parse_zoneinfo(text: str) -> list[ZoneInfo]:
+    """The fields of ``/proc/zoneinfo`` the dashboard shows, per zone."""
+    zones: list[ZoneInfo] = []
+    current: ZoneInfo | None = None
+    for line in text.splitlines():
+        if line.startswith("Node "):
+            head, _, name = line.partition(", zone")
+            current = ZoneInfo(int(head.split()[1]), name.strip())
+            zones.append(current)
+            continue
+        parts = line.split()
+        if current is None or len(parts) < 2:
+            continue
+        key, value = (parts[1], parts[2]) if parts[0] == "pages" and len(parts) >= 3 else parts[:2]
+        if key in ("free", "min", "low", "high", "spanned", "present", "managed"):
+            try:
+                setattr(current, key, int(value))
+            except ValueError:
+                continue
+    return zones
+
+
+def read_live(root: str = "/") -> LiveSnapshot:
+    snap = LiveSnapshot()
+    msgs = snap.messages
+    proc = os.path.join(root, "proc")
+    text = _read(os.path.join(proc, "buddyinfo"), msgs)
+    if text is not None:
+        try:
+            snap.buddyinfo = [asdict(r) for r in parse_buddyinfo(text)]
+        except ProcParseError as exc:
+            msgs.append(f"/proc/buddyinfo: {exc}")
+    text = _read(os.path.join(proc, "pagetypeinfo"), msgs)
+    if text is not None:
+        try:
+            snap.pagetypeinfo = asdict(parse_pagetypeinfo(text))
+        except ProcParseError as exc:
+            msgs.append(f"/proc/pagetypeinfo: {exc}")
+    text = _read(os.path.join(proc, "zoneinfo"), msgs)
+    if text is not None:
+        snap.zoneinfo = [z for z in parse_zoneinfo(text) if z.managed]
+    params = os.path.join(root, "sys", "module", "page_reporting", "parameters")
+    try:
+        names = sorted(os.listdir(params))
+    except OSError:
+        msgs.append(
+            "no /sys/module/page_reporting/parameters: this kernel has no free page reporting "
+            "module parameters (before 5.14, or CONFIG_PAGE_REPORTING is off)"
+        )
+        names = []
+    for name in names:
+        value = _read(os.path.join(params, name), msgs)
+        if value is None:
+            continue
+        target = snap.reporting if name in UPSTREAM_REPORTING_PARAMS else snap.reporting_extra
+        target[name] = value.strip()
+    return snap
+
+
+def format_text(snap: LiveSnapshot) -> str:
+    lines = []
+    if snap.buddyinfo:
+        width = max(len(r["counts"]) for r in snap.buddyinfo)
+        lines.append("free blocks per order  " + " ".join(f"{k:>6}" for k in range(width)))
+        for r in snap.buddyinfo:
+            lines.append(
+                f"node {r['node']} {r['zone']:>8}        "
+                + " ".join(f"{c:>6}" for c in r["counts"])
+            )
+    for z in snap.zoneinfo:
+        lines.append(
+            f"zone {z.zone:>8}: free {z.free} pages, watermarks min {z.min} / low {z.low} / high "
+            f"{z.high}, managed {z.managed}"
+        )
+    if snap.pagetypeinfo:
+        lines.append(f"pagetypeinfo: migratetypes {', '.join(snap.pagetypeinfo['migratetypes'])}")
+    for name, value in snap.reporting.items():
+        lines.append(f"page reporting: {name} = {value}")
+    for name, value in snap.reporting_extra.items():
+        lines.append(f"page reporting (this kernel's own, optional): {name} = {value}")
+    lines += [f"note: {m}" for m in snap.messages]
+    return "\n".join(lines) + "\n"
+
+
+def buddyinfo_rows(snap: LiveSnapshot) -> list[BuddyinfoRow]:
+    return [BuddyinfoRow(r["node"], r["zone"], tuple(r["counts"])) for r in snap.buddyinfo]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="buddyscope live",
+        description="Show this machine's free lists, watermarks and page reporting parameters.",
+    )
+    parser.add_argument("--once", action="store_true", help="print once and exit")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--interval", type=float, default=1.0, help="seconds between reads")
+    parser.add_argument("--root", default="/", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.interval <= 0:
+        parser.error("--interval must be > 0")
+    while True:
+        snap = read_live(args.root)
+        if args.format == "json":
+            print(json.dumps(snap.to_dict()), flush=True)
+        else:
+            print(format_text(snap), flush=True)
+        if args.once:
+            return 0
+        try:
+            time.sleep(args.interval)  # a polling display: the kernel offers no event
+        except KeyboardInterrupt:
+            return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
