@@ -41,9 +41,19 @@ def node_from_proc(
         raise ConfigError(
             f"the buddyinfo lines have {max_order} orders, not max_order={options['max_order']}"
         )
+    if (
+        info is not None
+        and options.get("pageblock_order", info.pageblock_order) != info.pageblock_order
+    ):
+        raise ConfigError(
+            f"pageblock_order={options['pageblock_order']} disagrees with the pagetypeinfo's "
+            f"'Page block order: {info.pageblock_order}'"
+        )
     options = dict(options, max_order=max_order)
+    # Without pagetypeinfo, a kernel with fewer orders has pageblock_order = MAX_ORDER - 1.
+    options.setdefault("pageblock_order", min(9, max_order - 1))
     if info is not None:
-        options.setdefault("pageblock_order", info.pageblock_order)
+        options["pageblock_order"] = info.pageblock_order
         cma = "CMA" in info.migratetypes
         if options.get("cma", cma) != cma:
             raise ConfigError("cma= disagrees with the pagetypeinfo's migratetypes")
