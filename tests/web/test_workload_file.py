@@ -1,0 +1,111 @@
+"""The workload/scenario file format: schema, validation errors with lines, running."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from allocator_model import Node
+from allocator_model.workload import Runner, expand
+from backend.workload_file import (
+    WorkloadFileError,
+    json_paths_to_lines,
+    load_workload,
+    node_options,
+    to_model_ops,
+    workload_schema,
+)
+
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "workload.schema.json"
+
+
+def test_checked_in_schema_is_current() -> None:
+    on_disk = json.loads(SCHEMA_FILE.read_text())
+    assert on_disk == workload_schema(), (
+        "docs/workload.schema.json is stale: regenerate it with "
+        "python -m backend.workload_file > docs/workload.schema.json"
+    )
+
+
+def test_every_shipped_scenario_is_a_valid_file() -> None:
+    folder = resources.files("allocator_model") / "scenarios"
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".json"))
+    assert len(names) == 12
+    for name in names:
+        wf = load_workload((folder / name).read_text(), name)
+        assert wf.title and wf.look_for
+
+
+def test_errors_name_line_and_field_and_nothing_runs() -> None:
+    text = """{
+  "name": "x",
+  "workload": [
+    {"op": "alloc", "order": 3, "count": 0},
+    {"op": "advance", "seconds": "soon"},
+    {"op": "jump"},
+    {"op": "repeat", "times": 2, "ops": [{"op": "free", "fraction": 2}]}
+  ],
+  "config": {"kernel": "4.19"}
+}"""
+    with pytest.raises(WorkloadFileError) as err:
+        load_workload(text, "bad.json")
+    problems = err.value.problems
+    assert "line 4: workload.0.count: Input should be greater than or equal to 1" in problems
+    assert any(p.startswith("line 5: workload.1.seconds:") for p in problems)
+    assert any(p.startswith("line 6: workload.2:") and "'jump'" in p for p in problems)
+    assert any(p.startswith("line 7: workload.3.ops.0.fraction:") for p in problems)
+    assert any(p.startswith("line 9: config.kernel:") for p in problems)
+
+
+def test_orders_are_checked_against_the_configuration() -> None:
+    text = (
+        '{"config": {"max_order": 4, "pageblock_order": 2},\n'
+        ' "workload": [\n {"op": "alloc", "order": 5}]}'
+    )
+    with pytest.raises(
+        WorkloadFileError, match=r"line 3: workload.0.order: 5 is above the largest order 3"
+    ):
+        load_workload(text)
+
+
+def test_malformed_json_points_at_the_line() -> None:
+    with pytest.raises(WorkloadFileError, match="line 2 column"):
+        load_workload('{"workload": [\n {"op": "alloc", "order": }]}')
+
+
+def test_a_loaded_file_runs_on_the_model() -> None:
+    text = json.dumps(
+        {
+            "seed": 3,
+            "config": {
+                "zones": [["Normal", 0, 4096]],
+                "min_free_kbytes": 0,
+                "hinting": "reporting",
+                "hinting_options": {"order": 3},
+            },
+            "workload": [
+                {
+                    "op": "repeat",
+                    "times": 3,
+                    "ops": [{"op": "alloc", "order": 3, "count": 4, "label": "a"}],
+                },
+                {"op": "free", "label": "a", "start": 0, "stride": 2},
+                {"op": "advance", "seconds": 5},
+            ],
+        }
+    )
+    wf = load_workload(text)
+    node = Node(**node_options(wf))
+    runner = Runner()
+    for op in expand(to_model_ops(wf), wf.seed):
+        runner.apply(node, op)
+        node.check()
+    assert node.host.report_calls > 0
+
+
+def test_json_paths_to_lines() -> None:
+    lines = json_paths_to_lines('{"a": [1,\n 2, {"b":\n "x"}],\n "c": "}"}')
+    assert lines[("a", 1)] == 2 and lines[("a", 2, "b")] == 3 and lines[("c",)] == 4
