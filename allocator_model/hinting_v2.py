@@ -21,14 +21,14 @@ the virtual clock, and all state is plain data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import events as ev
 from .assumptions import REPORT_LATENCY_S
-from .errors import ConfigError, InvariantViolation
+from .errors import InvariantViolation
 from .pagestate import PS_FLAGGED, PS_FREE, PS_ISOLATED
-from .strategy import Strategy, constants_table
+from .strategy import Strategy, constants_table, make_constants
 
 if TYPE_CHECKING:
     from .node import Node
@@ -56,29 +56,7 @@ class HintingConstants:
 
     @classmethod
     def from_options(cls, options: dict[str, Any], max_order: int) -> HintingConstants:
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(options) - names)
-        if unknown:
-            raise ConfigError(
-                f"unknown hinting-v2 option(s) {', '.join(unknown)}: choose from "
-                + ", ".join(sorted(names))
-            )
-        c = cls(**options)
-        if c.min_order is not None and (
-            isinstance(c.min_order, bool)
-            or not isinstance(c.min_order, int)
-            or not 0 <= c.min_order < max_order
-        ):
-            raise ConfigError(f"min_order must be 0..{max_order - 1}, got {c.min_order!r}")
-        for name in ("hwm", "capacity"):
-            value = getattr(c, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
-        for name in ("delay_s", "report_latency_s"):
-            value = getattr(c, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ConfigError(f"{name} must be a number of seconds >= 0, got {value!r}")
-        return c
+        return make_constants(cls, options, "hinting-v2", max_order)
 
 
 KERNEL_HINTING = HintingConstants()

@@ -20,14 +20,14 @@ timeline's checkpoints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import events as ev
 from .assumptions import REPORT_LATENCY_S
 from .errors import ConfigError, InvariantViolation
 from .pagestate import PS_FLAGGED, PS_FREE
-from .strategy import Strategy, constants_table
+from .strategy import Strategy, constants_table, make_constants
 
 if TYPE_CHECKING:
     from .node import Node
@@ -60,32 +60,11 @@ class ReportingConstants:
 
     @classmethod
     def from_options(cls, options: dict[str, Any], max_order: int) -> ReportingConstants:
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(options) - names)
-        if unknown:
-            raise ConfigError(
-                f"unknown reporting option(s) {', '.join(unknown)}: choose from "
-                + ", ".join(sorted(names))
-            )
-        c = cls(**options)
-        if c.order is not None and (
-            isinstance(c.order, bool)
-            or not isinstance(c.order, int)
-            or not 0 <= c.order < max_order
-        ):
-            raise ConfigError(f"reporting order must be 0..{max_order - 1}, got {c.order!r}")
-        if isinstance(c.capacity, bool) or not isinstance(c.capacity, int) or c.capacity < 1:
-            raise ConfigError(f"capacity must be an integer >= 1, got {c.capacity!r}")
+        c = make_constants(cls, options, "reporting", max_order)
         if c.capacity & (c.capacity - 1):
             raise ConfigError(
                 f"capacity must be a power of two (the kernel relies on it), got {c.capacity}"
             )
-        if not isinstance(c.budget_divisor, int) or c.budget_divisor < 1:
-            raise ConfigError(f"budget_divisor must be an integer >= 1, got {c.budget_divisor!r}")
-        for name in ("delay_s", "report_latency_s"):
-            value = getattr(c, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ConfigError(f"{name} must be a number of seconds >= 0, got {value!r}")
         return c
 
 

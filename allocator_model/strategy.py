@@ -18,12 +18,17 @@ The zone never calls a hook it does not need: ``notify_order`` stays out of rang
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .errors import ConfigError
 
 if TYPE_CHECKING:
     from .node import Node
     from .zone import Zone
+
+C = TypeVar("C")
 
 
 class Strategy:
@@ -82,3 +87,30 @@ def constants_table(constants: Any, kernel: Any, resolved: dict[str, Any]) -> li
             }
         )
     return rows
+
+
+def make_constants(cls: type[C], options: Mapping[str, Any], strategy: str, max_order: int) -> C:
+    """Build a strategy's constants dataclass from user options, checking each value.
+
+    The field's annotation says what it is: ``int | None`` an order (None = the node's
+    pageblock_order), ``int`` a count >= 1, ``float`` a number of seconds >= 0.
+    """
+    kinds = {f.name: str(f.type) for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(options) - set(kinds))
+    if unknown:
+        raise ConfigError(
+            f"unknown {strategy} option(s) {', '.join(unknown)}: choose from "
+            + ", ".join(sorted(kinds))
+        )
+    for name, value in options.items():
+        kind = kinds[name]
+        is_int = isinstance(value, int) and not isinstance(value, bool)
+        if kind == "int | None" and value is not None and not (is_int and 0 <= value < max_order):
+            raise ConfigError(f"{name} must be an order 0..{max_order - 1}, got {value!r}")
+        if kind == "int" and not (is_int and value >= 1):
+            raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
+        if kind == "float" and (
+            isinstance(value, bool) or not isinstance(value, int | float) or value < 0
+        ):
+            raise ConfigError(f"{name} must be a number of seconds >= 0, got {value!r}")
+    return cls(**options)
