@@ -37,6 +37,19 @@ if TYPE_CHECKING:
 _FREE_FILL = FILLS[PS_FREE]
 
 
+class FreeCounts(list[int]):
+    """``free_area[order].nr_free`` for every order: a list, and ``nr_free(order)`` reads one.
+
+    The public API writes ``zone.nr_free(order)``; scripts that want all orders at once
+    (``zone.nr_free == [...]``, slicing, ``/proc/buddyinfo``) use it as the list it is.
+    """
+
+    def __call__(self, order: int) -> int:
+        if not 0 <= order < len(self):
+            raise ValueError(f"order {order} is out of range 0..{len(self) - 1}")
+        return self[order]
+
+
 class Zone:
     """A zone's free lists and per-page state.  Mutate it only through ``Node``."""
 
@@ -82,7 +95,7 @@ class Zone:
         self.prev = self.lists.prev
         # __free_one_page merges freely below this order (pageblock_order + 1 in 5.x)
         self.merge_limit = min(max_order, pageblock_order + 1)
-        self.nr_free = [0] * max_order  # free_area[order].nr_free, over all migratetypes
+        self.nr_free = FreeCounts([0] * max_order)  # free_area[order].nr_free, all migratetypes
 
         first_block = start_pfn >> pageblock_order
         last_block = (self.end_pfn - 1) >> pageblock_order

@@ -35,6 +35,9 @@ def test_scenario_41_split_cascade() -> None:
     node = one_block_zone()
     z = node.zone("Normal")
     assert z.nr_free == [0] * 10 + [1]
+    assert z.nr_free(10) == 1 and z.nr_free(0) == 0  # the API form: nr_free(order)
+    with pytest.raises(ValueError, match="out of range"):
+        z.nr_free(11)
     assert node.alloc(0) == 0
     node.check()
     assert z.nr_free == [1] * 10 + [0]
