@@ -79,6 +79,9 @@ class HintingV2(Strategy):
         self.process_zone = 0  # where page_hinting_process stands
         self.phase = "idle"  # idle | fill | report | drain
         self.batch: list[tuple[int, int, int]] = []  # (index, order, cached migratetype)
+        # A work item queued while the worker runs starts again once it finishes (a
+        # workqueue never runs one work item twice at the same time).
+        self.rerun = False
 
     # --- startup and requests ------------------------------------------------------------
 
@@ -165,8 +168,17 @@ class HintingV2(Strategy):
 
     def _work_process(self) -> None:
         """``page_hinting_process``: start at the first zone and cycle REQUESTED zones."""
+        if self.phase != "idle":
+            self.rerun = True
+            return
         self.process_zone = 0
         self._next_cycle(first=True)
+
+    def _worker_done(self) -> None:
+        self.phase = "idle"
+        if self.rerun:
+            self.rerun = False
+            self._work_process()
 
     def _next_cycle(self, first: bool = False) -> None:
         """The do-while of ``page_hinting_process``, up to the next cycle or the exit."""
@@ -176,13 +188,13 @@ class HintingV2(Strategy):
             if not first:
                 self.process_zone = (self.process_zone + 1) % nzones
                 if self.refcnt == 0:
-                    self.phase = "idle"
+                    self._worker_done()
                     return
             first = False
             if self.zone_flags[self.process_zone] & ZONE_PAGE_HINTING_REQUESTED:
                 self._cycle_start(node.zones[self.process_zone])
                 return
-        self.phase = "idle"
+        self._worker_done()
 
     def _cycle_start(self, zone: Zone) -> None:
         """Populate metadata, reset every boundary to its list head, set ACTIVE, fill."""

@@ -406,3 +406,32 @@ def test_deepcopy_replays_identically(hinting: str) -> None:
     a = [json.dumps(e.to_dict()) for e in node.take_events()]
     b = [json.dumps(e.to_dict()) for e in twin.take_events()]
     assert a == b and any('"report"' in line for line in a)
+
+
+def test_v2_work_queued_while_the_worker_runs_waits_for_it() -> None:
+    # A slow host (0.5 s per batch) so that a new request's 100 ms work item comes due
+    # while the worker is still waiting for the host: it must not start a second cycle.
+    node = Node(
+        zones=[ZoneSpec("Normal", 0, 256 * PB)],
+        hinting="hinting-v2",
+        hinting_options={"report_latency_s": 0.5},
+        min_free_kbytes=0,
+    )
+    node.advance(5)
+    blocks = sorted(node.alloc(9) for _ in range(256))
+    for pfn in blocks[0:80:2]:  # 40 blocks: a full batch, then 8 that clear REQUESTED
+        node.free(pfn, 9)
+    while node.hinting_state()["refcnt"]:  # run until the underflowing fill
+        node.run_next_work()
+        node.check()
+    assert node.hinting_state()["phase"] == "report"
+    for pfn in blocks[80:144:2]:  # 32 more: requests again while the batch is out
+        node.free(pfn, 9)
+    assert node.hinting_state()["refcnt"] == 1
+    for _ in range(200):
+        if node.run_next_work() is None:
+            break
+        node.check()
+    state = node.hinting_state()
+    assert state["phase"] == "idle" and state["refcnt"] == 0
+    assert state["zones"]["Normal"]["hinted_pages"] == [72, 0]
