@@ -1,40 +1,47 @@
-"""The FastAPI application: health check, websocket, and the static page.
+"""The FastAPI application: health check, websocket, schema, and the static page.
 
-``create_app()`` builds an app around one scenario (built once, at startup, by the
-lifespan handler).  Routers stay small; shared state is reached through dependencies.
-The static files are mounted LAST and at ``/``: a ``Mount("/")`` also matches
-websocket scopes, so anything mounted after it would never be reached.
+``create_app()`` builds an app; the lifespan handler builds the default scenario once and
+starts the session manager.  Routers stay small; shared state is reached through
+dependencies.  The static files are mounted LAST and at ``/``: a ``Mount("/")`` also
+matches websocket scopes, so anything mounted after it would never be reached.
+
+The websocket (``/ws``) runs two tasks per connection: a receive loop that validates and
+runs commands, and a sender that drains the connection's bounded queue (see
+``session.Client``).  When the receive loop ends (the tab closed), the sender is
+cancelled; a send to a closed socket ends the sender quietly.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, FastAPI, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, FastAPI, Response, WebSocket, WebSocketDisconnect
 from fastapi.requests import HTTPConnection
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ValidationError
 
 from . import __version__
 from .protocol import (
+    CLIENT_TYPES,
     PROTOCOL_VERSION,
-    Ack,
     Error,
-    GetSnapshot,
     Hello,
-    Limits,
-    Ping,
     client_message_adapter,
 )
-from .scenarios import Scenario, build_default
-from .snapshot import LIST_ENDS, build_snapshot
+from .scenarios import Scenario, SessionConfig, build_default
+from .schema import schema_hash as protocol_schema_hash
+from .schema import schema_text
+from .session import Client, CommandError, Session, SessionManager, Settings
 
 log = logging.getLogger("buddyscope")
 
@@ -42,11 +49,25 @@ log = logging.getLogger("buddyscope")
 #: editable, so this is the checkout).  ``BUDDYSCOPE_FRONTEND`` overrides it.
 DEFAULT_FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 
+#: Close codes.
+CLOSE_POLICY = 1008  # bad Origin, bad token
+CLOSE_TOO_BIG = 1009  # a message over max_message_bytes
+CLOSE_TRY_LATER = 1013  # server full
+CLOSE_NOT_FOUND = 4404  # no such session
+
 
 @dataclass
 class AppState:
     scenario: Scenario
-    list_ends: int
+    settings: Settings
+    manager: SessionManager
+    default_config: SessionConfig
+    allowed_origins: tuple[str, ...] = ()
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def list_ends(self) -> int:
+        return self.settings.limits().list_ends
 
 
 def frontend_dir() -> Path:
@@ -72,6 +93,7 @@ class Health(BaseModel):
     version: str
     protocol_version: int
     scenario: str
+    sessions: int
 
 
 health_router = APIRouter()
@@ -84,104 +106,255 @@ async def healthz(state: StateDep) -> Health:
         version=__version__,
         protocol_version=PROTOCOL_VERSION,
         scenario=state.scenario.name,
+        sessions=len(state.manager.sessions),
     )
 
+
+@health_router.get("/api/schema", summary="JSON schema of the websocket protocol")
+async def api_schema() -> Response:
+    return Response(schema_text(), media_type="application/json")
+
+
+# --- websocket -----------------------------------------------------------------------------
 
 ws_router = APIRouter()
 
 
-class _Connection:
-    """One websocket client: numbers its messages and answers its commands."""
+def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
+    """Cross-site websocket hijacking guard: a browser's ``Origin`` must be this server.
 
-    def __init__(self, websocket: WebSocket, state: AppState) -> None:
-        self.websocket = websocket
-        self.state = state
-        self.seq = 0
+    Clients that send no ``Origin`` (scripts, the CLI, tests) are not browsers and have
+    no ambient credentials to abuse; they are let in.
+    """
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    if origin in allowed:
+        return True
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    host = websocket.headers.get("host", "")
+    return parts.netloc.lower() == host.lower()
 
-    async def send(self, message: BaseModel) -> None:
-        await self.websocket.send_text(message.model_dump_json())
 
-    async def send_snapshot(self) -> None:
-        self.seq += 1
-        scenario = self.state.scenario
-        await self.send(
-            build_snapshot(
-                scenario.node,
-                seq=self.seq,
-                scenario=scenario.name,
-                step=scenario.steps,
-                ends=self.state.list_ends,
-            )
-        )
+def _error_text(code: str, message: str, ident: int | None = None) -> str:
+    return Error(id=ident, code=code, message=message).model_dump_json()  # type: ignore[arg-type]
 
-    async def handle(self, text: str) -> None:
-        try:
-            command = client_message_adapter.validate_json(text)
-        except ValidationError as exc:
-            await self.send(
-                Error(id=_guess_id(text), code="bad_message", message=_first_error(exc))
-            )
-            return
-        if isinstance(command, GetSnapshot):
-            await self.send_snapshot()
-            await self.send(Ack(id=command.id))
-        elif isinstance(command, Ping):
-            await self.send(Ack(id=command.id))
+
+def _guess_id(raw: Any) -> int | None:
+    ident = raw.get("id") if isinstance(raw, dict) else None
+    if isinstance(ident, int) and not isinstance(ident, bool) and 0 <= ident <= 2**53:
+        return ident
+    return None
 
 
 def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"])
-    return f"{where}: {err['msg']}" if where else str(err["msg"])
+    loc = [str(x) for x in err["loc"]]
+    if loc and loc[0] in CLIENT_TYPES:
+        loc = loc[1:]  # the union member's tag adds nothing for the reader
+    where = ".".join(loc)
+    msg = str(err["msg"])
+    return f"field {where!r}: {msg}" if where else msg
 
 
-def _guess_id(text: str) -> int | None:
-    """The ``id`` of a command that failed validation, when it can still be read."""
+async def _open_session(
+    websocket: WebSocket, state: AppState
+) -> tuple[Session, str] | tuple[None, None]:
+    """The session this connection asked for and its role; or an error sent and closed."""
+    params = websocket.query_params
+    sid = params.get("session")
+    token = params.get("token")
+    manager = state.manager
+    if sid is None:
+        try:
+            session = await manager.create(state.default_config)
+        except CommandError as exc:
+            await websocket.send_text(_error_text(exc.code, exc.message))
+            await websocket.close(CLOSE_TRY_LATER)
+            return None, None
+        return session, "controller"
+    found = manager.get(sid)
+    if found is None:
+        await websocket.send_text(
+            _error_text(
+                "not_found", f"no session {sid[:64]!r} on this server (it may have expired)"
+            )
+        )
+        await websocket.close(CLOSE_NOT_FOUND)
+        return None, None
+    if len(found.clients) >= state.settings.max_viewers:
+        await websocket.send_text(
+            _error_text("limit", f"session has the maximum of {state.settings.max_viewers} viewers")
+        )
+        await websocket.close(CLOSE_TRY_LATER)
+        return None, None
+    if token is None:
+        return found, "follower"
+    if not found.check_token(token):
+        await websocket.send_text(
+            _error_text("not_controller", "wrong control token for this session")
+        )
+        await websocket.close(CLOSE_POLICY)
+        return None, None
+    return found, "controller"
+
+
+async def _sender(websocket: WebSocket, session: Session, client: Client) -> None:
     try:
-        raw: Any = json.loads(text)
-    except ValueError:
-        return None
-    ident = raw.get("id") if isinstance(raw, dict) else None
-    return ident if isinstance(ident, int) and not isinstance(ident, bool) else None
+        while not client.closed:
+            await client.wake.wait()
+            client.wake.clear()
+            while not client.closed and (client.queue or client.needs_resync):
+                text, resync = client.next_text()
+                if resync:
+                    text = await session.resync_text(client)
+                assert text is not None
+                await websocket.send_text(text)
+                client.drained.set()
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # the peer went away mid-send: not an error of ours
+        log.debug("sender of session %s stops: %r", session.id, exc)
+        client.closed = True
+
+
+async def _receiver(
+    websocket: WebSocket, session: Session, client: Client, state: AppState
+) -> None:
+    limit = state.settings.max_message_bytes
+    max_replies = state.settings.queue_messages
+    while True:
+        while client.pending_replies >= max_replies and not client.closed:
+            client.drained.clear()
+            await client.drained.wait()
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        if text is None:
+            data = message.get("bytes") or b""
+            if len(data) > limit:
+                await websocket.close(CLOSE_TOO_BIG, "message too big")
+                return
+            client.reply(_error_text("bad_message", "send JSON text frames, not binary ones"))
+            continue
+        if len(text) > limit or len(text.encode("utf-8", "surrogatepass")) > limit:
+            await websocket.close(CLOSE_TOO_BIG, f"message over {limit} bytes")
+            return
+        await _handle_text(text, session, client)
+
+
+async def _handle_text(text: str, session: Session, client: Client) -> None:
+    try:
+        raw = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        client.reply(_error_text("bad_message", f"not JSON: {str(exc)[:200]}"))
+        return
+    ident = _guess_id(raw)
+    if not isinstance(raw, dict):
+        client.reply(_error_text("bad_message", 'a command is a JSON object with a "type"'))
+        return
+    kind = raw.get("type")
+    if kind not in CLIENT_TYPES:
+        shown = json.dumps(kind)[:80] if not isinstance(kind, str) else repr(kind[:80])
+        client.reply(
+            _error_text(
+                "unknown_type",
+                f"unknown command type {shown}; commands are {', '.join(CLIENT_TYPES)}",
+                ident,
+            )
+        )
+        return
+    try:
+        cmd = client_message_adapter.validate_python(raw)
+    except ValidationError as exc:
+        client.reply(_error_text("invalid_field", f"{kind}: {_first_error(exc)}", ident))
+        return
+    if cmd.session is not None and cmd.session != session.id:
+        client.reply(
+            _error_text(
+                "wrong_session",
+                "this command names another session than the one this connection watches",
+                ident,
+            )
+        )
+        return
+    try:
+        await session.handle(client, cmd)
+    except Exception as exc:  # answer every command, even when the server is at fault
+        log.exception("command failed: %.200s", text)
+        client.reply(_error_text("internal", f"the server failed: {exc!r}"[:300], ident))
 
 
 @ws_router.websocket("/ws")
 async def websocket_endpoint(websocket: WebSocket, state: StateDep) -> None:
-    await websocket.accept()
-    conn = _Connection(websocket, state)
-    try:
-        await conn.send(
-            Hello(server=f"buddyscope {__version__}", limits=Limits(list_ends=state.list_ends))
-        )
-        await conn.send_snapshot()
-        while True:
-            text = await websocket.receive_text()
-            try:
-                await conn.handle(text)
-            except WebSocketDisconnect:
-                raise
-            except Exception as exc:  # answer every command, even when the server is at fault
-                log.exception("command failed: %.200s", text)
-                await conn.send(Error(id=_guess_id(text), code="internal", message=repr(exc)))
-    except WebSocketDisconnect:
+    if not origin_allowed(websocket, state.allowed_origins):
+        log.warning("refused a websocket from origin %r", websocket.headers.get("origin"))
+        await websocket.close(CLOSE_POLICY)
         return
+    await websocket.accept()
+    try:
+        session, role = await _open_session(websocket, state)
+        if session is None or role is None:
+            return
+        client = Client(role, state.settings.queue_messages)
+        hello = Hello(
+            server=f"buddyscope {__version__}",
+            session=session.id,
+            role=role,  # type: ignore[arg-type]
+            token=session.token if role == "controller" else None,
+            limits=state.settings.limits(),
+            schema_hash=protocol_schema_hash(),
+        )
+        await websocket.send_text(hello.model_dump_json())
+        await session.attach(client)
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        return
+    sender = asyncio.create_task(_sender(websocket, session, client))
+    try:
+        await _receiver(websocket, session, client, state)
+    except (WebSocketDisconnect, RuntimeError, OSError) as exc:
+        log.debug("receiver of session %s stops: %r", session.id, exc)
+    finally:
+        session.detach(client)
+        client.wake.set()
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await sender
 
 
 def create_app(
     scenario_factory: Callable[[], Scenario] = build_default,
     *,
-    list_ends: int = LIST_ENDS,
+    settings: Settings | None = None,
     static_dir: Path | None = None,
+    allowed_origins: tuple[str, ...] = (),
+    default_config: SessionConfig | None = None,
 ) -> FastAPI:
-    """Build the app.  ``scenario_factory`` runs once, when the app starts."""
+    """Build the app.  ``scenario_factory`` runs once, when the app starts; new sessions
+    run its scenario unless ``default_config`` says otherwise."""
     static = static_dir if static_dir is not None else frontend_dir()
+    limits = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scenario = scenario_factory()
         log.info("scenario %r ready after %d operations", scenario.name, scenario.steps)
-        app.state.buddyscope = AppState(scenario=scenario, list_ends=list_ends)
-        yield
+        config = default_config or SessionConfig(scenario=scenario.name, seed=scenario.seed)
+        manager = SessionManager(limits)
+        state = AppState(scenario, limits, manager, config, allowed_origins)
+        app.state.buddyscope = state
+        # Build the default session's start once, so the first page load is quick.
+        await asyncio.to_thread(manager._build_view, _plan(config, limits))
+        state.tasks.append(asyncio.create_task(manager.reap_forever()))
+        try:
+            yield
+        finally:
+            for task in state.tasks:
+                task.cancel()
+            await manager.shutdown()
 
     app = FastAPI(title="buddyscope", version=__version__, lifespan=lifespan)
     app.include_router(health_router)
@@ -189,3 +362,9 @@ def create_app(
     # Last: Mount("/") would otherwise also swallow /ws (it matches websocket scopes).
     app.mount("/", StaticFiles(directory=static, html=True), name="frontend")
     return app
+
+
+def _plan(config: SessionConfig, settings: Settings) -> Any:
+    from .session import plan_from_config
+
+    return plan_from_config(config, settings)

@@ -4,119 +4,461 @@ Every message is a JSON object with a ``type`` field; the server and the client 
 have one discriminated union of message types (``ServerMessage``, ``ClientMessage``).
 The page checks ``protocol_version`` in ``hello`` and refuses to draw a protocol it
 does not speak, so any incompatible change to a model below must bump
-``PROTOCOL_VERSION``.
+``PROTOCOL_VERSION``.  ``docs/protocol.md`` explains every message with an example and
+``docs/protocol.schema.json`` is the generated JSON schema (see ``backend/schema.py``).
 
-Flow of one connection (version 1):
+Flow of one connection:
 
-1. server -> ``hello`` (protocol version, server version, limits)
-2. server -> ``snapshot`` (full state of every zone)
-3. client -> a command with an ``id``; the server answers every command with ``ack`` or
-   ``error`` carrying the same ``id`` (so a client never waits forever).  Malformed
-   messages get an ``error`` with ``id: null``.
+1. server -> ``hello`` (protocol version, session id, role, control token for the
+   controller, limits, schema hash)
+2. server -> ``snapshot`` (full state of the session at its current step)
+3. client -> commands, each with an optional ``id``; the server answers every command
+   with ``ack`` or ``error`` carrying the same ``id`` (so a client never waits forever).
+4. server -> ``delta`` after every step (the step's events and what changed) and a fresh
+   ``snapshot`` after any jump (back, seek, reset, ...) or when the client fell behind
+   (``reason: "resync"``).
 
-Free lists can be very long (a 4 GiB zone has hundreds of order-10 blocks and can have
-thousands of order-0 ones), so a ``FreeListSlice`` carries the total ``count`` and only
-the first and last ``Limits.list_ends`` pfns: the page never draws an unreadable smear.
+``seq`` numbers the snapshots and deltas sent on one connection: 1, 2, 3, ... without
+gaps.  A client that sees a gap has missed something and asks for ``get_snapshot``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 PROTOCOL_VERSION: Final = 1
+
+#: Most pfns sent from each end of a free list; a list of at most twice this many
+#: entries is sent whole in ``head``.
+LIST_ENDS: Final = 16
 
 
 class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+# --- server -> client -------------------------------------------------------------------
+
+
 class Limits(_Message):
-    """What the server promises about message sizes."""
+    """What the server enforces; a command beyond a limit gets an ``error``."""
 
     list_ends: int = Field(ge=1, description="Most pfns sent from each end of a free list")
+    max_message_bytes: int = Field(
+        ge=1, description="Largest client message; a bigger one closes the socket with 1009"
+    )
+    max_sessions: int = Field(ge=1, description="Sessions the server keeps at once")
+    max_pages_per_zone: int = Field(ge=1, description="Largest zone a session may configure")
+    max_timeline_steps: int = Field(ge=1, description="Most steps in one timeline branch")
+    max_viewers: int = Field(ge=1, description="Connections watching one session")
+    max_speed: float = Field(gt=0, description="Fastest play speed, in steps per second")
+    queue_messages: int = Field(
+        ge=1, description="Messages queued for a slow client before it is resynced"
+    )
 
 
 class Hello(_Message):
     type: Literal["hello"] = "hello"
     protocol_version: int = PROTOCOL_VERSION
     server: str = Field(description="Server software and version, e.g. 'buddyscope 0.1.0'")
+    session: str = Field(description="Session id: share it to let others follow")
+    role: Literal["controller", "follower"]
+    token: str | None = Field(
+        default=None, description="Control token (controller only): reconnect with &token=..."
+    )
     limits: Limits
+    schema_hash: str = Field(description="sha256 of the protocol's JSON schema")
+
+
+class FreeList(_Message):
+    """One non-empty free list (one order, one migratetype), head -> tail.
+
+    ``head`` holds the first pfns from the head end, ``tail`` the last pfns (still in
+    head -> tail order).  When the whole list fits (``length <= 2 * list_ends``),
+    ``head`` is the whole list and ``tail`` is empty.  ``*_flagged`` say which of those
+    blocks carry the strategy's flag (hinted in v2, ``PG_reported`` when reporting).
+    In a ``delta`` a list with ``length`` 0 has become empty.
+    """
+
+    order: int = Field(ge=0)
+    migratetype: str
+    length: int = Field(ge=0)
+    head: list[int]
+    tail: list[int]
+    head_flagged: list[bool]
+    tail_flagged: list[bool]
+
+    @model_validator(mode="after")
+    def _fits(self) -> FreeList:
+        if len(self.head) + len(self.tail) > self.length:
+            raise ValueError("head and tail hold more pfns than length")
+        if self.tail and len(self.head) + len(self.tail) == self.length:
+            raise ValueError("a complete list is sent in head alone")
+        if len(self.head_flagged) != len(self.head) or len(self.tail_flagged) != len(self.tail):
+            raise ValueError("one flag per pfn sent")
+        return self
 
 
 class FreeListSlice(_Message):
-    """One free list (one order, one migratetype), head -> tail.
-
-    ``head`` holds the first pfns from the head end, ``tail`` the last pfns (still in
-    head -> tail order).  When the whole list fits, ``head`` is the whole list and
-    ``tail`` is empty.  ``count - len(head) - len(tail)`` blocks in the middle are not
-    sent.
-    """
+    """Deprecated (the first slice's page): a list as ``{count, head, tail}``, 8 pfns from
+    each end.  Sent in ``ZoneSnapshot.free_lists`` until every page reads ``lists``."""
 
     count: int = Field(ge=0)
     head: list[int]
     tail: list[int]
 
-    @model_validator(mode="after")
-    def _fits(self) -> FreeListSlice:
-        if len(self.head) + len(self.tail) > self.count:
-            raise ValueError("head and tail hold more pfns than count")
-        if self.tail and len(self.head) + len(self.tail) == self.count:
-            raise ValueError("a complete list is sent in head alone")
-        return self
+
+class Watermarks(_Message):
+    min: int
+    low: int
+    high: int
 
 
-class ZoneState(_Message):
+class ZoneSnapshot(_Message):
     name: str
     start_pfn: int = Field(ge=0)
     spanned_pages: int = Field(ge=0)
+    managed_pages: int = Field(ge=0)
     nr_free: list[int] = Field(description="Blocks on the free lists of each order, all types")
-    free_pages: int = Field(ge=0, description="Pages on the free lists: sum of nr_free << order")
-    free_lists: dict[str, list[FreeListSlice]] = Field(
-        description="migratetype -> one slice per order, index = order"
+    nr_free_pages: int = Field(ge=0, description="vmstat NR_FREE_PAGES of the zone")
+    watermarks: Watermarks
+    lists: list[FreeList] = Field(description="Every non-empty free list")
+    pageblock_mt: str = Field(description="base64: one migratetype index per pageblock")
+    page_state: str = Field(
+        description="base64: one byte per page: 0 free, 1 allocated, 2 hinted/reported, "
+        "3 isolated (with the host), 4 on a per-cpu list"
     )
+    host_backing: str = Field(
+        description="base64: one byte per page: 0 not backed, 1 resident, 2 discarded"
+    )
+    free_pages: int | None = Field(default=None, description="Deprecated: nr_free_pages")
+    free_lists: dict[str, list[FreeListSlice]] | None = Field(
+        default=None,
+        description="Deprecated (first-slice page): migratetype -> one slice per order",
+    )
+
+
+class SessionConfigView(_Message):
+    """The session's configuration as the page shows it."""
+
+    scenario: str
+    kernel: str
+    hinting: str
+    pcp: bool
+    seed: int
+    pages: int | None = Field(description="Size override of the last zone, or null")
+    max_order: int = Field(ge=1)
+    pageblock_order: int = Field(ge=0)
+    migratetypes: list[str]
+    constants: list[dict[str, Any]] = Field(
+        description="Strategy constants: {name, value, kernel, is_kernel, modelled}"
+    )
+    hinting_options: dict[str, int | float] = Field(description="Constants set by the user")
+
+
+class HostStats(_Message):
+    resident_pages: int
+    discarded_pages: int
+    refaults: int
+    report_calls: int
+    pages_reported: int
+
+
+class Mark(_Message):
+    step: int = Field(ge=1)
+    kind: str
+
+
+class BranchInfo(_Message):
+    id: int = Field(ge=0)
+    parent: int | None
+    fork_step: int = Field(ge=0, description="Steps shared with the parent branch")
+    length: int = Field(ge=0)
+    reason: str = Field(description="Why it was created: start, fork, configure, reset")
+
+
+SnapshotReason = Literal[
+    "connect", "request", "seek", "resync", "configure", "reset", "follow", "branch", "load"
+]
 
 
 class Snapshot(_Message):
     type: Literal["snapshot"] = "snapshot"
     seq: int = Field(ge=1, description="Message sequence number on this connection")
-    scenario: str
-    step: int = Field(ge=0, description="Workload operations applied so far")
-    max_order: int = Field(ge=1)
-    pageblock_order: int = Field(ge=0)
-    migratetypes: list[str]
-    zones: list[ZoneState]
+    reason: SnapshotReason = "request"
+    session: str
+    step: int = Field(ge=0, description="Steps applied: the position in the timeline")
+    timeline_length: int = Field(ge=0, description="Steps recorded in the current branch")
+    playing: bool
+    speed: float = Field(gt=0, description="Play speed in steps per second")
+    clock: float = Field(ge=0, description="Virtual clock of the model, seconds")
+    config: SessionConfigView
+    zones: list[ZoneSnapshot]
+    hinting: dict[str, Any] = Field(description="node.hinting_state()")
+    host: HostStats
+    breakpoints: list[str] = Field(description="Event kinds that pause play")
+    marks: list[Mark] = Field(description="Steps with notable events, for the seek bar")
+    marks_truncated: bool = False
+    branch: int = Field(ge=0, description="The branch this view is on")
+    branches: list[BranchInfo]
+    following: bool = Field(
+        default=True, description="False when this view moves on its own (not the session's)"
+    )
+    # Deprecated copies of config fields for the first slice's page.
+    scenario: str | None = Field(default=None, description="Deprecated: config.scenario")
+    max_order: int | None = Field(default=None, description="Deprecated: config.max_order")
+    pageblock_order: int | None = Field(
+        default=None, description="Deprecated: config.pageblock_order"
+    )
+    migratetypes: list[str] | None = Field(
+        default=None, description="Deprecated: config.migratetypes"
+    )
+
+
+class ZoneDelta(_Message):
+    name: str
+    nr_free: list[int]
+    nr_free_pages: int
+    lists: list[FreeList] = Field(description="The lists this step changed; length 0: now empty")
+    page_ranges: list[tuple[int, str]] = Field(
+        description="[start_pfn, base64 page_state bytes from there]"
+    )
+    host_ranges: list[tuple[int, str]] = Field(
+        description="[start_pfn, base64 host_backing bytes from there]"
+    )
+    pageblock_ranges: list[tuple[int, str]] = Field(
+        default_factory=list,
+        description="[first pageblock index, base64 pageblock_mt bytes from there]",
+    )
+
+
+class Delta(_Message):
+    type: Literal["delta"] = "delta"
+    seq: int = Field(ge=1)
+    session: str
+    step: int = Field(ge=0, description="Position after this delta")
+    timeline_length: int = Field(ge=0)
+    clock: float = Field(ge=0)
+    events: list[dict[str, Any]] = Field(description="The step's events, oldest first")
+    events_dropped: int = Field(default=0, ge=0, description="Events left out of a huge step")
+    playing: bool
+    speed: float = Field(gt=0)
+    zones: list[ZoneDelta] = Field(description="Zones this step changed")
+    hinting: dict[str, Any]
+    host: HostStats
+    branch: int = Field(ge=0)
+    following: bool = True
 
 
 class Ack(_Message):
     type: Literal["ack"] = "ack"
-    id: int
+    id: int | None = Field(description="id of the command this answers (null if it had none)")
+    seq: int | None = Field(
+        default=None, description="seq of the last snapshot/delta sent before this ack"
+    )
+
+
+ErrorCode = Literal[
+    "bad_message",
+    "unknown_type",
+    "invalid_field",
+    "out_of_range",
+    "wrong_session",
+    "not_controller",
+    "invalid_free",
+    "out_of_memory",
+    "model_error",
+    "invalid_config",
+    "end_of_timeline",
+    "nothing_to_do",
+    "limit",
+    "not_found",
+    "internal",
+]
 
 
 class Error(_Message):
     type: Literal["error"] = "error"
-    id: int | None = Field(description="id of the command this answers, null if unknown")
-    code: Literal["bad_message", "unsupported", "internal"]
-    message: str
+    id: int | None = Field(default=None, description="id of the command, null if unknown")
+    code: ErrorCode
+    message: str = Field(description="A plain sentence saying what was wrong")
 
 
-ServerMessage = Annotated[Hello | Snapshot | Ack | Error, Field(discriminator="type")]
+ServerMessage = Annotated[
+    Hello | Snapshot | Delta | Ack | Error,
+    Field(discriminator="type"),
+]
 
 
-class Ping(_Message):
+# --- client -> server -------------------------------------------------------------------
+
+
+class _Command(_Message):
+    id: int | None = Field(default=None, ge=0, le=2**53, description="Echoed in ack/error")
+    session: str | None = Field(
+        default=None, max_length=64, description="If given, must be this connection's session"
+    )
+
+
+class Ping(_Command):
     type: Literal["ping"] = "ping"
-    id: int = Field(ge=0)
 
 
-class GetSnapshot(_Message):
+class GetSnapshot(_Command):
     """Ask for a fresh ``snapshot``; it is sent before the ``ack``."""
 
     type: Literal["get_snapshot"] = "get_snapshot"
-    id: int = Field(ge=0)
 
 
-ClientMessage = Annotated[Ping | GetSnapshot, Field(discriminator="type")]
+class Step(_Command):
+    """One step forward: the next recorded step, else the next workload operation, else
+    the next pending hinting/reporting work item (the clock jumps to it)."""
+
+    type: Literal["step"] = "step"
+
+
+class Back(_Command):
+    type: Literal["back"] = "back"
+
+
+class First(_Command):
+    type: Literal["first"] = "first"
+
+
+class Last(_Command):
+    type: Literal["last"] = "last"
+
+
+class Seek(_Command):
+    type: Literal["seek"] = "seek"
+    step: int = Field(ge=0, le=2**31)
+
+
+class RunTo(_Command):
+    """Step forward until a step has an event of this kind (a breakpoint)."""
+
+    type: Literal["run_to"] = "run_to"
+    kind: str = Field(min_length=1, max_length=64)
+
+
+class Play(_Command):
+    type: Literal["play"] = "play"
+    speed: float | None = Field(default=None, gt=0, le=1e6)
+
+
+class Pause(_Command):
+    type: Literal["pause"] = "pause"
+
+
+class Speed(_Command):
+    type: Literal["speed"] = "speed"
+    value: float = Field(gt=0, le=1e6)
+
+
+class Reset(_Command):
+    """Start again from the scenario (same configuration); the old timeline is kept as a
+    branch."""
+
+    type: Literal["reset"] = "reset"
+
+
+class AllocCmd(_Command):
+    type: Literal["alloc"] = "alloc"
+    order: int = Field(ge=0, le=64)
+    migratetype: str = Field(default="Movable", min_length=1, max_length=32)
+    zone: str | None = Field(default=None, min_length=1, max_length=32)
+
+
+class FreeCmd(_Command):
+    type: Literal["free"] = "free"
+    pfn: int = Field(ge=0, le=2**52)
+    order: int = Field(default=0, ge=0, le=64)
+
+
+class TouchCmd(_Command):
+    """The guest writes an allocated block (a host refault if it was discarded)."""
+
+    type: Literal["touch"] = "touch"
+    pfn: int = Field(ge=0, le=2**52)
+    order: int = Field(default=0, ge=0, le=64)
+
+
+class Advance(_Command):
+    """Move the virtual clock; due work runs one item per step until the clock is there."""
+
+    type: Literal["advance"] = "advance"
+    seconds: float = Field(ge=0, le=86400)
+
+
+class Configure(_Command):
+    """Change the configuration: a new branch replays the timeline up to the current step
+    under the new rules (a new scenario starts its own timeline)."""
+
+    type: Literal["configure"] = "configure"
+    scenario: str | None = Field(default=None, min_length=1, max_length=100)
+    kernel: Literal["5.3", "5.7", "5.10"] | None = None
+    hinting: Literal["none", "hinting-v2", "reporting"] | None = None
+    constants: dict[str, int | float] | None = Field(
+        default=None, max_length=16, description="Strategy constants (hinting_options)"
+    )
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    pcp: bool | None = None
+    pages: int | None = Field(default=None, ge=1, le=2**32)
+
+
+class Follow(_Command):
+    """Followers: ``on: false`` gives this connection its own view position (step, back,
+    seek then move only it); ``on: true`` snaps back to the session."""
+
+    type: Literal["follow"] = "follow"
+    on: bool
+
+
+class Breakpoints(_Command):
+    """Event kinds that pause play."""
+
+    type: Literal["breakpoints"] = "breakpoints"
+    kinds: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(max_length=64)
+
+
+class SwitchBranch(_Command):
+    """Go to another branch of the timeline (at the same step, or its end if shorter)."""
+
+    type: Literal["branch"] = "branch"
+    branch: int = Field(ge=0, le=2**31)
+
+
+ClientMessage = Annotated[
+    Ping
+    | GetSnapshot
+    | Step
+    | Back
+    | First
+    | Last
+    | Seek
+    | RunTo
+    | Play
+    | Pause
+    | Speed
+    | Reset
+    | AllocCmd
+    | FreeCmd
+    | TouchCmd
+    | Advance
+    | Configure
+    | Follow
+    | Breakpoints
+    | SwitchBranch,
+    Field(discriminator="type"),
+]
+
+CLIENT_TYPES: Final = (
+    "ping", "get_snapshot", "step", "back", "first", "last", "seek", "run_to", "play",
+    "pause", "speed", "reset", "alloc", "free", "touch", "advance", "configure", "follow",
+    "breakpoints", "branch",
+)  # fmt: skip
 
 server_message_adapter: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)
 client_message_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)

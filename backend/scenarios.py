@@ -15,12 +15,18 @@ machine looks after it has been running a while.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final, Literal
 
-from allocator_model import Node, ZoneSpec
+from pydantic import BaseModel, ConfigDict, Field
+
+from allocator_model import Node, ZoneSpec, default_zones
+from allocator_model.scenario import Scenario as LibraryScenario
+from allocator_model.scenario import library as scenario_library
+from allocator_model.workload import expand
 
 DEFAULT_SEED: Final = 2019
 
@@ -135,3 +141,180 @@ SCENARIOS: Final[dict[str, Callable[[], Scenario]]] = {
     "default": build_default,
     "small": build_small,
 }
+
+
+# --- scenarios for sessions ------------------------------------------------------------
+#
+# A session runs a *plan*: node options, a workload of primitive operations in the
+# model's workload format (``allocator_model.workload``), and where the timeline starts.
+# The built-in scenarios above become workloads whose labels name each allocation, so
+# a free always frees the block its allocation returned.  The model's scenario library
+# (``allocator_model/scenarios/*.json``) provides the narrated teaching scenarios.
+
+
+def to_workload(ops: Sequence[Op]) -> list[dict[str, Any]]:
+    """The ``Alloc``/``Free`` list as primitive workload operations (one per step)."""
+    out: list[dict[str, Any]] = []
+    n = 0
+    for op in ops:
+        if isinstance(op, Alloc):
+            item: dict[str, Any] = {
+                "op": "alloc",
+                "order": op.order,
+                "migratetype": op.migratetype,
+                "label": f"a{n}",
+            }
+            if op.zone is not None:
+                item["zone"] = op.zone
+            out.append(item)
+            n += 1
+        else:
+            out.append({"op": "free", "label": f"a{op.alloc_index}"})
+    return out
+
+
+class SessionConfig(BaseModel):
+    """What a session runs: a scenario and the user's overrides of its configuration.
+
+    ``None`` means "as the scenario says".  ``pages`` resizes the last (highest) zone.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scenario: str = "default"
+    kernel: Literal["5.3", "5.7", "5.10"] | None = None
+    hinting: Literal["none", "hinting-v2", "reporting"] | None = None
+    constants: dict[str, int | float] = Field(default_factory=dict)
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    pcp: bool | None = None
+    pages: int | None = Field(default=None, ge=1)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A resolved configuration: how to build the node and what the workload is."""
+
+    config: SessionConfig
+    node_options: dict[str, Any]
+    workload: tuple[dict[str, Any], ...]
+    start_at_end: bool
+    seed: int
+
+    def new_node(self) -> Node:
+        return Node(**self.node_options)
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    name: str
+    title: str
+    summary: str
+    source: Literal["builtin", "library"]
+    seed: int
+    hinting: str
+    kernel: str
+    steps: int
+    start_at_end: bool
+
+
+class ScenarioNotFound(ValueError):
+    pass
+
+
+@functools.cache
+def _library() -> dict[str, LibraryScenario]:
+    return scenario_library()
+
+
+_BUILTIN_INFO: Final = {
+    "default": (
+        "Default guest (DMA, DMA32, Normal): 1500 seeded allocations and 900 frees",
+        "The model's default 4 GiB node after a realistic mix; opens at the end of the "
+        "workload, so step back to watch it happen.",
+    ),
+    "small": (
+        "One 16 MiB Normal zone: 200 seeded allocations and 120 frees",
+        "Quick to build; for tests and demos.",
+    ),
+}
+
+
+def scenario_infos() -> list[ScenarioInfo]:
+    """Every scenario a session can run: the built-in ones, then the model's library."""
+    infos = [
+        ScenarioInfo(
+            name,
+            title,
+            summary,
+            "builtin",
+            DEFAULT_SEED,
+            "none",
+            "5.10",
+            len(_builtin_ops(name, DEFAULT_SEED)),
+            True,
+        )
+        for name, (title, summary) in _BUILTIN_INFO.items()
+    ]
+    for name, sc in _library().items():
+        infos.append(
+            ScenarioInfo(
+                name,
+                sc.title,
+                sc.summary,
+                "library",
+                sc.seed,
+                str(sc.config.get("hinting", "none")),
+                str(sc.config.get("kernel", "5.10")),
+                len(sc.ops()),
+                False,
+            )
+        )
+    return infos
+
+
+def scenario_names() -> list[str]:
+    return [*_BUILTIN_INFO, *_library()]
+
+
+@functools.lru_cache(maxsize=16)
+def _builtin_ops(name: str, seed: int) -> tuple[Op, ...]:
+    if name == "default":
+        return tuple(default_workload(seed))
+    return tuple(default_workload(seed, allocs=200, max_alloc_order=4, zones=False))
+
+
+def plan_for(config: SessionConfig) -> Plan:
+    """Resolve ``config``; raises ``ScenarioNotFound`` or ``ConfigError``/``ValueError``."""
+    name = config.scenario
+    if name in _BUILTIN_INFO:
+        seed = DEFAULT_SEED if config.seed is None else config.seed
+        options: dict[str, Any] = {"seed": seed}
+        if name == "small":
+            options["zones"] = [ZoneSpec("Normal", start_pfn=0, pages=4096)]
+        workload = tuple(to_workload(_builtin_ops(name, seed)))
+        start_at_end = True
+    elif name in _library():
+        sc = _library()[name]
+        seed = sc.seed if config.seed is None else config.seed
+        options = sc.node_options(seed=seed)
+        workload = tuple(expand(sc.workload, seed))
+        start_at_end = False
+    else:
+        raise ScenarioNotFound(
+            f"unknown scenario {name!r}; choose one of {', '.join(scenario_names())}"
+        )
+    if config.kernel is not None:
+        options["kernel"] = config.kernel
+    if config.hinting is not None and config.hinting != options.get("hinting", "none"):
+        options["hinting"] = config.hinting
+        options.pop("hinting_options", None)
+    if config.constants:
+        options["hinting_options"] = {**options.get("hinting_options", {}), **config.constants}
+    if config.pcp is not None:
+        options["pcp"] = config.pcp
+    if config.pages is not None:
+        zones = list(options.get("zones") or default_zones())
+        last = zones[-1]
+        zones[-1] = ZoneSpec(last.name, last.start_pfn, config.pages)
+        options["zones"] = zones
+    return Plan(config, options, workload, start_at_end, seed)

@@ -1,62 +1,276 @@
 """Turn the state of an ``allocator_model.Node`` into protocol messages.
 
-Only the model's public API is used: ``node.zones``, ``zone.nr_free[order]`` and
-``zone.free_list(order, migratetype)``.  Nothing is recomputed that the model decided;
-``free_pages`` is plain arithmetic over ``nr_free`` so the page does not have to do it.
+Only the model's public API is used (``node.zones``, ``zone.nr_free``,
+``zone.free_list``, ``zone.flags``, ``zone.page_state``, ``zone.pageblock_mt``,
+``node.host``, ``node.hinting_state()``).  Nothing is recomputed that the model decided.
+
+Per-page state travels as bytes (base64, one byte per page); free lists as their two
+ends (``LIST_ENDS`` pfns each) and their length.  A ``Tracker`` remembers what a
+connection's view last sent, so a ``delta`` carries only the lists the step's events
+touched and the byte ranges of per-page arrays that differ.
+
+Messages are built with ``model_construct`` (no validation: the inputs come from the
+model, and a snapshot of a million pages is validated in tests, not on every send), and
+serialised once per broadcast into a ``Frame`` whose ``seq`` is filled in per
+connection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Final
+import base64
+from collections.abc import Iterable, Sequence
+from typing import Any, Final
+
+from pydantic import BaseModel
 
 from allocator_model import Node, Zone
 
-from .protocol import FreeListSlice, Snapshot, ZoneState
+from .protocol import (
+    LIST_ENDS,
+    FreeList,
+    FreeListSlice,
+    HostStats,
+    SessionConfigView,
+    Watermarks,
+    ZoneDelta,
+    ZoneSnapshot,
+)
+from .scenarios import Plan
 
-#: Most pfns sent from each end of one free list (``Limits.list_ends``).
-LIST_ENDS: Final = 8
-
-
-def slice_list(pfns: Sequence[int], ends: int = LIST_ENDS) -> FreeListSlice:
-    """Keep both ends of a head -> tail list and the total count.
-
-    >>> slice_list([5, 6, 7], ends=1)
-    FreeListSlice(count=3, head=[5], tail=[7])
-    """
-    if ends < 1:
-        raise ValueError(f"ends must be at least 1, got {ends}")
-    count = len(pfns)
-    if count <= 2 * ends:
-        return FreeListSlice(count=count, head=list(pfns), tail=[])
-    return FreeListSlice(count=count, head=list(pfns[:ends]), tail=list(pfns[count - ends :]))
+#: Most events sent in one delta; a huge step (a long reporting pass) says how many
+#: more there were in ``events_dropped``.
+MAX_DELTA_EVENTS: Final = 4000
 
 
-def zone_state(zone: Zone, max_order: int, migratetypes: Sequence[str], ends: int) -> ZoneState:
-    nr_free = [zone.nr_free[order] for order in range(max_order)]
-    return ZoneState(
+def b64(data: bytes | bytearray) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def free_list_view(zone: Zone, order: int, migratetype: str, ends: int = LIST_ENDS) -> FreeList:
+    pfns = zone.free_list(order, migratetype)
+    n = len(pfns)
+    if n <= 2 * ends:
+        head, tail = pfns, []
+    else:
+        head, tail = pfns[:ends], pfns[n - ends :]
+    flags = zone.flags
+    base = zone.start_pfn
+    return FreeList.model_construct(
+        order=order,
+        migratetype=migratetype,
+        length=n,
+        head=head,
+        tail=tail,
+        head_flagged=[flags[p - base] != 0 for p in head],
+        tail_flagged=[flags[p - base] != 0 for p in tail],
+    )
+
+
+def zone_lists(
+    zone: Zone, max_order: int, migratetypes: Sequence[str], ends: int
+) -> list[FreeList]:
+    out: list[FreeList] = []
+    for order in range(max_order):
+        if zone.nr_free[order] == 0:
+            continue
+        for mt in migratetypes:
+            fl = free_list_view(zone, order, mt, ends)
+            if fl.length:
+                out.append(fl)
+    return out
+
+
+LEGACY_ENDS: Final = 8
+
+
+def legacy_free_lists(
+    lists: Sequence[FreeList], max_order: int, migratetypes: Sequence[str]
+) -> dict[str, list[FreeListSlice]]:
+    """The first slice's ``free_lists`` (deprecated), derived from the sent lists."""
+    empty = FreeListSlice.model_construct(count=0, head=[], tail=[])
+    out = {mt: [empty] * max_order for mt in migratetypes}
+    for fl in lists:
+        if fl.length <= 2 * LEGACY_ENDS:
+            sl = FreeListSlice.model_construct(count=fl.length, head=list(fl.head), tail=[])
+        else:
+            tail = fl.tail if fl.tail else fl.head  # a list of <= 32 entries is all in head
+            sl = FreeListSlice.model_construct(
+                count=fl.length, head=fl.head[:LEGACY_ENDS], tail=tail[-LEGACY_ENDS:]
+            )
+        out[fl.migratetype][fl.order] = sl
+    return out
+
+
+def zone_snapshot(zone: Zone, node: Node, ends: int = LIST_ENDS) -> ZoneSnapshot:
+    wm = zone.watermarks
+    lists = zone_lists(zone, node.max_order, node.migratetypes, ends)
+    return ZoneSnapshot.model_construct(
         name=zone.name,
         start_pfn=zone.start_pfn,
         spanned_pages=zone.spanned_pages,
-        nr_free=nr_free,
-        free_pages=sum(n << order for order, n in enumerate(nr_free)),
-        free_lists={
-            mt: [slice_list(zone.free_list(order, mt), ends) for order in range(max_order)]
-            for mt in migratetypes
-        },
+        managed_pages=zone.managed_pages,
+        nr_free=list(zone.nr_free),
+        nr_free_pages=zone.nr_free_pages,
+        watermarks=Watermarks.model_construct(min=wm.min, low=wm.low, high=wm.high),
+        lists=lists,
+        pageblock_mt=b64(zone.pageblock_mt),
+        page_state=b64(zone.page_state),
+        host_backing=b64(node.host.backing[zone.name]),
+        free_pages=zone.nr_free_pages,
+        free_lists=legacy_free_lists(lists, node.max_order, node.migratetypes),
     )
 
 
-def build_snapshot(
-    node: Node, *, seq: int, scenario: str, step: int, ends: int = LIST_ENDS
-) -> Snapshot:
-    migratetypes = list(node.migratetypes)
-    return Snapshot(
-        seq=seq,
-        scenario=scenario,
-        step=step,
+def config_view(plan: Plan, node: Node, hinting: dict[str, Any]) -> SessionConfigView:
+    cfg = plan.config
+    return SessionConfigView.model_construct(
+        scenario=cfg.scenario,
+        kernel=node.kernel,
+        hinting=node.hinting,
+        pcp=bool(plan.node_options.get("pcp", False)),
+        seed=plan.seed,
+        pages=cfg.pages,
         max_order=node.max_order,
         pageblock_order=node.pageblock_order,
-        migratetypes=migratetypes,
-        zones=[zone_state(z, node.max_order, migratetypes, ends) for z in node.zones],
+        migratetypes=list(node.migratetypes),
+        constants=list(hinting.get("constants", [])),
+        hinting_options=dict(plan.node_options.get("hinting_options", {})),
     )
+
+
+def host_stats(node: Node) -> HostStats:
+    s = node.host.stats()
+    return HostStats.model_construct(
+        resident_pages=s.resident_pages,
+        discarded_pages=s.discarded_pages,
+        refaults=s.refaults,
+        report_calls=s.report_calls,
+        pages_reported=s.pages_reported,
+    )
+
+
+def event_dicts(
+    synthetic: list[dict[str, Any]], events: Iterable[Any], limit: int = MAX_DELTA_EVENTS
+) -> tuple[list[dict[str, Any]], int]:
+    """The step's events as JSON-safe dicts (backend narration first), and how many were
+    left out beyond ``limit``."""
+    out = list(synthetic)
+    dropped = 0
+    for e in events:
+        if len(out) < limit:
+            out.append(e.to_dict())
+        else:
+            dropped += 1
+    return out, dropped
+
+
+# --- deltas ------------------------------------------------------------------------------
+
+
+def diff_ranges(
+    prev: bytearray, cur: bytes | bytearray, coarse: int = 4096, fine: int = 64
+) -> list[tuple[int, bytes]]:
+    """Ranges where ``cur`` differs from ``prev`` (64-byte granularity), as
+    ``(offset, bytes)``; ``prev`` is updated to equal ``cur``."""
+    n = len(cur)
+    spans: list[list[int]] = []
+    for a in range(0, n, coarse):
+        b = min(a + coarse, n)
+        if prev[a:b] == cur[a:b]:
+            continue
+        for c in range(a, b, fine):
+            d = min(c + fine, b)
+            if prev[c:d] != cur[c:d]:
+                if spans and spans[-1][1] == c:
+                    spans[-1][1] = d
+                else:
+                    spans.append([c, d])
+    out: list[tuple[int, bytes]] = []
+    for c, d in spans:
+        chunk = bytes(cur[c:d])
+        prev[c:d] = chunk
+        out.append((c, chunk))
+    return out
+
+
+_LIST_KEYS: Final = ("migratetype", "from_migratetype", "to_migratetype")
+
+
+class Tracker:
+    """What one view last sent, to compute the next delta."""
+
+    def __init__(self, node: Node) -> None:
+        self.page = {z.name: bytearray(z.page_state) for z in node.zones}
+        self.host = {z.name: bytearray(node.host.backing[z.name]) for z in node.zones}
+        self.pageblock = {z.name: bytearray(z.pageblock_mt) for z in node.zones}
+        self.counts = {z.name: (list(z.nr_free), z.nr_free_pages) for z in node.zones}
+
+    def zone_deltas(
+        self, node: Node, events: Sequence[dict[str, Any]], ends: int = LIST_ENDS
+    ) -> list[ZoneDelta]:
+        dirty: dict[str, set[tuple[int, str]]] = {}
+        for e in events:
+            zone = e.get("zone")
+            order = e.get("order")
+            if zone is None or order is None:
+                continue
+            for key in _LIST_KEYS:
+                mt = e.get(key)
+                if mt is not None:
+                    dirty.setdefault(zone, set()).add((order, mt))
+        out: list[ZoneDelta] = []
+        for z in node.zones:
+            name = z.name
+            base = z.start_pfn
+            pages = diff_ranges(self.page[name], z.page_state)
+            host = diff_ranges(self.host[name], node.host.backing[name])
+            blocks = diff_ranges(self.pageblock[name], z.pageblock_mt, 256, 16)
+            counts = (list(z.nr_free), z.nr_free_pages)
+            changed_lists = [
+                free_list_view(z, order, mt, ends) for order, mt in sorted(dirty.get(name, ()))
+            ]
+            if not (pages or host or blocks or changed_lists or counts != self.counts[name]):
+                continue
+            self.counts[name] = counts
+            out.append(
+                ZoneDelta.model_construct(
+                    name=name,
+                    nr_free=counts[0],
+                    nr_free_pages=counts[1],
+                    lists=changed_lists,
+                    page_ranges=[(base + off, b64(chunk)) for off, chunk in pages],
+                    host_ranges=[(base + off, b64(chunk)) for off, chunk in host],
+                    pageblock_ranges=[(off, b64(chunk)) for off, chunk in blocks],
+                )
+            )
+        return out
+
+
+# --- frames: serialise once, number per connection ----------------------------------------
+
+
+class Frame:
+    """A server message serialised once; ``render(seq)`` gives one connection's text.
+
+    The message is dumped with ``seq`` 0; since ``type`` and ``seq`` are its first two
+    fields, the text starts with ``{"type":"...","seq":0`` and the number is spliced in.
+    """
+
+    __slots__ = ("kind", "prefix", "rest", "version")
+
+    def __init__(self, message: BaseModel, version: int = 0) -> None:
+        text = message.model_dump_json(warnings=False)
+        kind = getattr(message, "type", "")
+        head = f'{{"type":"{kind}","seq":0'
+        if not text.startswith(head):
+            raise ValueError(f"cannot number a {kind!r} message: {text[:60]!r}")
+        self.kind = kind
+        self.prefix = head[:-1]
+        self.rest = text[len(head) :]
+        self.version = version
+
+    def render(self, seq: int) -> str:
+        return f"{self.prefix}{seq}{self.rest}"
+
+    def __len__(self) -> int:
+        return len(self.prefix) + len(self.rest) + 8

@@ -18,6 +18,7 @@ def test_healthz_answers(small_client: TestClient) -> None:
         "version": __version__,
         "protocol_version": 1,
         "scenario": "small",
+        "sessions": 0,
     }
 
 

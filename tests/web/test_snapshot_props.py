@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import re
 
@@ -10,27 +11,43 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from allocator_model import Node, OutOfMemory, ZoneSpec
+from backend.protocol import LIST_ENDS, FreeList
 from backend.scenarios import build_default, build_small, default_workload
-from backend.snapshot import build_snapshot, slice_list
+from backend.snapshot import diff_ranges, free_list_view, zone_snapshot
 
 pytestmark = pytest.mark.timeout(120)
 
 
-@given(st.lists(st.integers(min_value=0, max_value=1 << 20)), st.integers(1, 12))
-def test_slice_keeps_both_ends_and_the_count(pfns: list[int], ends: int) -> None:
-    s = slice_list(pfns, ends)
-    assert s.count == len(pfns)
-    assert s.head == pfns[: len(s.head)]
-    assert s.tail == pfns[len(pfns) - len(s.tail) :]
-    if len(pfns) <= 2 * ends:
-        assert (s.head, s.tail) == (pfns, [])
-    else:
-        assert len(s.head) == len(s.tail) == ends
+@given(st.lists(st.integers(0, 4), max_size=300), st.integers(1, 12))
+def test_free_list_view_keeps_both_ends_and_the_length(orders: list[int], ends: int) -> None:
+    node = Node(zones=[ZoneSpec("Normal", start_pfn=0, pages=4096)], events=False)
+    live = [node.alloc(o) for o in orders if o < 3]
+    for pfn in live[::2]:
+        node.free(pfn, node.page(pfn).block_order)
+    zone = node.zone("Normal")
+    for order in range(node.max_order):
+        full = zone.free_list(order, "Movable")
+        fl = free_list_view(zone, order, "Movable", ends)
+        FreeList.model_validate(fl.model_dump())  # the invariants of the message hold
+        assert fl.length == len(full)
+        assert fl.head == full[: len(fl.head)] and fl.tail == full[len(full) - len(fl.tail) :]
+        if len(full) <= 2 * ends:
+            assert (fl.head, fl.tail) == (full, [])
+        else:
+            assert len(fl.head) == len(fl.tail) == ends
 
 
-def test_slice_needs_at_least_one_end() -> None:
-    with pytest.raises(ValueError, match="at least 1"):
-        slice_list([1, 2, 3], 0)
+@given(st.binary(max_size=9000), st.lists(st.tuples(st.integers(0, 8999), st.binary(max_size=70))))
+def test_diff_ranges_finds_every_change(before: bytes, writes: list[tuple[int, bytes]]) -> None:
+    cur = bytearray(before)
+    for at, data in writes:
+        cur[at : at + len(data)] = data[: max(0, len(cur) - at)]
+    cur = cur[: len(before)]
+    prev = bytearray(before)
+    rebuilt = bytearray(before)
+    for off, chunk in diff_ranges(prev, cur, coarse=512, fine=16):
+        rebuilt[off : off + len(chunk)] = chunk
+    assert rebuilt == cur and prev == cur
 
 
 # One step of a random workload: allocate (order, type) or free the k-th live block.
@@ -55,16 +72,17 @@ def test_snapshot_matches_the_model_after_any_workload(
         elif live:
             pfn, order = live.pop(n % len(live))
             node.free(pfn, order)
-    snap = build_snapshot(node, seq=1, scenario="prop", step=len(steps), ends=2)
-    (zone_state,) = snap.zones
     zone = node.zone("Normal")
+    zone_state = zone_snapshot(zone, node, ends=2)
     assert zone_state.nr_free == [zone.nr_free[o] for o in range(node.max_order)]
     for order in range(node.max_order):
         # pagetypeinfo and buddyinfo agree: the lists of one order add up to nr_free.
-        per_type = sum(lists[order].count for lists in zone_state.free_lists.values())
+        per_type = sum(fl.length for fl in zone_state.lists if fl.order == order)
         assert per_type == zone_state.nr_free[order]
     allocated = sum(1 << order for _, order in live)
-    assert zone_state.free_pages == zone.spanned_pages - allocated
+    assert zone_state.nr_free_pages == zone.spanned_pages - allocated
+    states = base64.b64decode(zone_state.page_state)
+    assert states.count(1) == allocated  # one byte per page: 1 = allocated
 
 
 def _parse_buddyinfo(text: str) -> dict[str, list[int]]:
@@ -79,19 +97,39 @@ def _parse_buddyinfo(text: str) -> dict[str, list[int]]:
 @pytest.mark.parametrize("build", [build_default, build_small], ids=["default", "small"])
 def test_snapshot_agrees_with_proc_buddyinfo(build: object) -> None:
     scenario = build()  # type: ignore[operator]
-    snap = build_snapshot(scenario.node, seq=1, scenario=scenario.name, step=scenario.steps)
-    assert _parse_buddyinfo(scenario.node.buddyinfo()) == {z.name: z.nr_free for z in snap.zones}
+    zones = [zone_snapshot(z, scenario.node) for z in scenario.node.zones]
+    assert _parse_buddyinfo(scenario.node.buddyinfo()) == {z.name: z.nr_free for z in zones}
 
 
 def test_the_default_workload_is_reproducible_and_interesting() -> None:
     assert default_workload(7) == default_workload(7)
     assert default_workload(7) != default_workload(8)
     a, b = build_default(), build_default()
-    snap_a = build_snapshot(a.node, seq=1, scenario="a", step=a.steps)
-    snap_b = build_snapshot(b.node, seq=1, scenario="b", step=b.steps)
-    assert snap_a.zones == snap_b.zones
-    for zone in snap_a.zones:
+    zones_a = [zone_snapshot(z, a.node) for z in a.node.zones]
+    assert zones_a == [zone_snapshot(z, b.node) for z in b.node.zones]
+    for zone in zones_a:
         # Something on the lists at every order of every zone except the very top ones.
         assert all(n > 0 for n in zone.nr_free[:7]), (zone.name, zone.nr_free)
-        used_types = [mt for mt, lists in zone.free_lists.items() if any(s.count for s in lists)]
-        assert {"Movable", "Unmovable"} <= set(used_types), zone.name
+        assert {"Movable", "Unmovable"} <= {fl.migratetype for fl in zone.lists}, zone.name
+    # ... and long lists that travel as their two ends
+    assert any(fl.length > 2 * LIST_ENDS for zone in zones_a for fl in zone.lists)
+
+
+def test_the_deprecated_free_lists_are_both_ends_of_every_list() -> None:
+    """The first slice's page reads ``free_lists``: 8 pfns from each end, every order."""
+    scenario = build_default()
+    node = scenario.node
+    for zone in node.zones:
+        snap = zone_snapshot(zone, node)
+        assert snap.free_pages == zone.nr_free_pages
+        assert snap.free_lists is not None
+        for mt in node.migratetypes:
+            slices = snap.free_lists[mt]
+            assert len(slices) == node.max_order
+            for order, sl in enumerate(slices):
+                full = zone.free_list(order, mt)
+                assert sl.count == len(full)
+                if len(full) <= 16:
+                    assert (sl.head, sl.tail) == (full, [])
+                else:
+                    assert (sl.head, sl.tail) == (full[:8], full[-8:]), (zone.name, mt, order)

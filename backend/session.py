@@ -1,0 +1,900 @@
+"""Sessions: a timeline, the viewers that watch it, and play.
+
+A ``Session`` owns the branches of its timeline and one *main view* (the position
+everybody following sees).  Connections are ``Client`` objects: the controller (it knows
+the session's control token) moves the main view and changes the session; followers
+watch, and a follower that navigates gets its own view of the same timeline until it
+follows again.
+
+Every state change is broadcast as one ``Frame`` (serialised once) to the bounded
+queue of each client following the main view.  A client whose queue is full has its
+queued state messages dropped and gets a fresh snapshot (``reason: "resync"``) as soon
+as it reads again, so a stalled client costs at most one queue of messages and never
+delays anybody else.
+
+Model work (steps, seeks, snapshots) runs in a worker thread under the session's lock,
+so the event loop keeps serving other sessions while a long seek or a replay runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar
+
+from allocator_model import (
+    ConfigError,
+    Event,
+    InvalidFree,
+    ModelError,
+    OutOfMemory,
+    UnknownMigratetype,
+    UnknownZone,
+)
+
+from . import protocol as p
+from .scenarios import Plan, ScenarioNotFound, SessionConfig, plan_for
+from .snapshot import Frame, Tracker, config_view, event_dicts, host_stats, zone_snapshot
+from .timeline import (
+    SYNTHETIC_KINDS,
+    Branch,
+    CheckpointPolicy,
+    Cmd,
+    StepOutcome,
+    TimelineError,
+    View,
+    kind_bit,
+    mask_of,
+    replay_under,
+    run_workload,
+    start_branch,
+)
+
+log = logging.getLogger("buddyscope.session")
+
+T = TypeVar("T")
+
+#: Event kinds shown as marks on the seek bar (plus the session's breakpoints).
+MARK_KINDS: Final = frozenset({"phase", "report", "boundary", "state", "refault"})
+
+
+def _model_kinds() -> list[str]:
+    kinds: list[str] = []
+    stack: list[type[Event]] = list(Event.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        kind = getattr(cls, "kind", None)
+        if isinstance(kind, str) and kind not in kinds:
+            kinds.append(kind)
+        stack.extend(cls.__subclasses__())
+    return sorted(kinds)
+
+
+EVENT_KINDS: Final = tuple(sorted({*_model_kinds(), *SYNTHETIC_KINDS}))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Limits and policies of a server; all configurable (``buddyscope serve --help``)."""
+
+    max_sessions: int = 32
+    max_pages_per_zone: int = 1 << 22
+    max_timeline_steps: int = 200_000
+    max_viewers: int = 200
+    max_message_bytes: int = 64 * 1024
+    max_speed: float = 200.0
+    queue_messages: int = 32
+    max_branches: int = 16
+    max_marks: int = 2000
+    session_idle_s: float = 900.0
+    run_to_max_steps: int = 100_000
+    run_to_max_seconds: float = 5.0
+    default_speed: float = 4.0
+    checkpoint: CheckpointPolicy = field(default_factory=CheckpointPolicy)
+
+    def limits(self) -> p.Limits:
+        return p.Limits(
+            list_ends=p.LIST_ENDS,
+            max_message_bytes=self.max_message_bytes,
+            max_sessions=self.max_sessions,
+            max_pages_per_zone=self.max_pages_per_zone,
+            max_timeline_steps=self.max_timeline_steps,
+            max_viewers=self.max_viewers,
+            max_speed=self.max_speed,
+            queue_messages=self.queue_messages,
+        )
+
+
+class CommandError(Exception):
+    """A refused command: becomes an ``error`` message; the session is untouched."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def model_error(exc: Exception) -> CommandError:
+    """The protocol error for an exception the model (or timeline) raised."""
+    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    if isinstance(exc, TimelineError):
+        return CommandError(exc.code, text)
+    if isinstance(exc, InvalidFree):
+        return CommandError("invalid_free", text)
+    if isinstance(exc, OutOfMemory):
+        return CommandError("out_of_memory", text)
+    if isinstance(exc, ConfigError | ScenarioNotFound):
+        return CommandError("invalid_config", text)
+    if isinstance(exc, UnknownZone | UnknownMigratetype):
+        return CommandError("out_of_range", text)
+    if isinstance(exc, ModelError):
+        return CommandError("model_error", text)
+    return CommandError("out_of_range", text)
+
+
+# --- clients --------------------------------------------------------------------------------
+
+
+class Client:
+    """One connection's outgoing queue and view; the websocket layer drains the queue."""
+
+    def __init__(self, role: str, max_queue: int) -> None:
+        self.role = role
+        self.max_queue = max_queue
+        self.following = True
+        self.view: View | None = None  # own view when not following
+        self.tracker: Tracker | None = None
+        self.queue: deque[Frame | str] = deque()
+        self.pending_replies = 0
+        self.needs_resync = False
+        self.seq = 0
+        self.wake = asyncio.Event()
+        self.closed = False
+        self.drained = asyncio.Event()
+        self.resyncs = 0
+        self.sent_frames = 0
+
+    @property
+    def is_controller(self) -> bool:
+        return self.role == "controller"
+
+    def offer(self, frame: Frame) -> None:
+        """Queue a numbered state message; on overflow drop them all and resync."""
+        if self.closed:
+            return
+        frames = len(self.queue) - self.pending_replies
+        if self.needs_resync:
+            pass  # the resync snapshot will include this change
+        elif frames >= self.max_queue:
+            self.queue = deque(m for m in self.queue if isinstance(m, str))
+            self.needs_resync = True
+            self.resyncs += 1
+        else:
+            self.queue.append(frame)
+        self.wake.set()
+
+    def reply(self, text: str) -> None:
+        """Queue an ack/error (never dropped; the receive loop waits while many wait)."""
+        if self.closed:
+            return
+        self.queue.append(text)
+        self.pending_replies += 1
+        self.wake.set()
+
+    def next_text(self) -> tuple[str | None, bool]:
+        """(text to send, whether a resync snapshot must be built first)."""
+        if self.needs_resync:
+            return None, True
+        item = self.queue.popleft()
+        if isinstance(item, str):
+            self.pending_replies -= 1
+            return item, False
+        self.seq += 1
+        self.sent_frames += 1
+        return item.render(self.seq), False
+
+    def ack(self, ident: int | None) -> None:
+        self.reply(p.Ack.model_construct(id=ident, seq=self.seq_after_queue()).model_dump_json())
+
+    def error(self, ident: int | None, code: str, message: str) -> None:
+        self.reply(p.Error(id=ident, code=code, message=message).model_dump_json())  # type: ignore[arg-type]
+
+    def seq_after_queue(self) -> int:
+        """The seq the last queued state message will have (what an ack refers to)."""
+        frames = sum(1 for m in self.queue if not isinstance(m, str))
+        return self.seq + frames
+
+
+def _ident(cmd: Any) -> int | None:
+    ident = getattr(cmd, "id", None)
+    return ident if isinstance(ident, int) else None
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+class Session:
+    def __init__(self, sid: str, token: str, settings: Settings, view: View, name: str) -> None:
+        self.id = sid
+        self.token = token
+        self.settings = settings
+        self.name = name  # saved name, or ""
+        self.view = view
+        self.branches: dict[int, Branch] = {view.branch.id: view.branch}
+        self.next_branch = view.branch.id + 1
+        self.tracker = Tracker(view.node)
+        self.playing = False
+        self.speed = settings.default_speed
+        self.breakpoints: frozenset[str] = frozenset()
+        self.lock = asyncio.Lock()
+        self.clients: set[Client] = set()
+        self.play_task: asyncio.Task[None] | None = None
+        self.version = 0
+        self.last_active = time.monotonic()
+        self.created = time.time()
+        self._frames: dict[tuple[int, str], Frame] = {}
+        self.deltas_sent = 0
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    @property
+    def plan(self) -> Plan:
+        return self.view.branch.plan
+
+    def check_token(self, token: str | None) -> bool:
+        return token is not None and hmac.compare_digest(token.encode(), self.token.encode())
+
+    async def _run(self, fn: Callable[[], T]) -> T:
+        return await asyncio.to_thread(fn)
+
+    def _following(self) -> list[Client]:
+        return [c for c in self.clients if c.following]
+
+    def _broadcast(self, frame: Frame) -> None:
+        for c in self._following():
+            c.offer(frame)
+
+    def _new_branch_id(self) -> int:
+        bid = self.next_branch
+        self.next_branch += 1
+        return bid
+
+    def _add_branch(self, branch: Branch) -> None:
+        self.branches[branch.id] = branch
+        limit = self.settings.max_branches
+        if len(self.branches) <= limit:
+            return
+        in_use = {self.view.branch.id} | {c.view.branch.id for c in self.clients if c.view}
+        for bid in sorted(self.branches):
+            if len(self.branches) <= limit:
+                break
+            if bid not in in_use:
+                del self.branches[bid]
+
+    def branch_infos(self) -> list[p.BranchInfo]:
+        return [
+            p.BranchInfo.model_construct(
+                id=b.id, parent=b.parent, fork_step=b.fork_step, length=len(b), reason=b.reason
+            )
+            for b in self.branches.values()
+        ]
+
+    # -- messages ------------------------------------------------------------------------
+
+    def build_snapshot(self, view: View, reason: str, following: bool) -> p.Snapshot:
+        node = view.node
+        hinting = node.hinting_state()
+        kinds = MARK_KINDS | self.breakpoints
+        marks, truncated = view.branch.marks(frozenset(kinds), self.settings.max_marks)
+        return p.Snapshot.model_construct(
+            type="snapshot",
+            seq=0,
+            reason=reason,
+            session=self.id,
+            step=view.pos,
+            timeline_length=view.length,
+            playing=self.playing and following,
+            speed=self.speed,
+            clock=node.clock,
+            config=config_view(view.branch.plan, node, hinting),
+            zones=[zone_snapshot(z, node) for z in node.zones],
+            hinting=hinting,
+            host=host_stats(node),
+            breakpoints=sorted(self.breakpoints),
+            marks=[p.Mark.model_construct(step=s, kind=k) for s, k in marks],
+            marks_truncated=truncated,
+            branch=view.branch.id,
+            branches=self.branch_infos(),
+            following=following,
+            scenario=view.branch.plan.config.scenario,
+            max_order=node.max_order,
+            pageblock_order=node.pageblock_order,
+            migratetypes=list(node.migratetypes),
+        )
+
+    def build_delta(
+        self, view: View, tracker: Tracker, outcome: StepOutcome | None, following: bool
+    ) -> p.Delta:
+        node = view.node
+        if outcome is None:
+            events: list[dict[str, Any]] = []
+            dropped = 0
+            zones: list[p.ZoneDelta] = []
+        else:
+            events, dropped = event_dicts(outcome.events, outcome.model_events)
+            zones = tracker.zone_deltas(node, events)
+        return p.Delta.model_construct(
+            type="delta",
+            seq=0,
+            session=self.id,
+            step=view.pos,
+            timeline_length=view.length,
+            clock=node.clock,
+            events=events,
+            events_dropped=dropped,
+            playing=self.playing and following,
+            speed=self.speed,
+            zones=zones,
+            hinting=node.hinting_state(),
+            host=host_stats(node),
+            branch=view.branch.id,
+            following=following,
+        )
+
+    def _main_snapshot_frame(self, reason: str) -> Frame:
+        key = (self.version, reason)
+        frame = self._frames.get(key)
+        if frame is None:
+            self.tracker = Tracker(self.view.node)
+            frame = Frame(self.build_snapshot(self.view, reason, True), self.version)
+            self._frames = {key: frame}
+        return frame
+
+    async def _broadcast_snapshot(self, reason: str) -> None:
+        self.version += 1
+        frame = await self._run(lambda: self._main_snapshot_frame(reason))
+        self._broadcast(frame)
+
+    async def _broadcast_step(self, outcome: StepOutcome | None) -> None:
+        def build() -> Frame:
+            return Frame(self.build_delta(self.view, self.tracker, outcome, True), self.version)
+
+        self.version += 1
+        frame = await self._run(build)
+        self.deltas_sent += 1
+        self._broadcast(frame)
+
+    async def resync_text(self, client: Client) -> str:
+        """A fresh snapshot for a client that fell behind (called by its sender)."""
+        async with self.lock:
+            client.needs_resync = False
+            # Anything queued before now is covered by the snapshot.
+            client.queue = deque(m for m in client.queue if isinstance(m, str))
+            if client.following:
+                frame = await self._run(lambda: self._main_snapshot_frame("resync"))
+            else:
+                assert client.view is not None
+                view = client.view
+                client.tracker = Tracker(view.node)
+                frame = Frame(await self._run(lambda: self.build_snapshot(view, "resync", False)))
+            client.seq += 1
+            client.sent_frames += 1
+            return frame.render(client.seq)
+
+    def _send_own_snapshot(self, client: Client, reason: str) -> Frame:
+        if client.following:
+            return self._main_snapshot_frame(reason)
+        assert client.view is not None
+        client.tracker = Tracker(client.view.node)
+        return Frame(self.build_snapshot(client.view, reason, False))
+
+    # -- connect ---------------------------------------------------------------------------
+
+    async def attach(self, client: Client) -> None:
+        async with self.lock:
+            self.clients.add(client)
+            self.last_active = time.monotonic()
+            frame = await self._run(lambda: self._main_snapshot_frame("connect"))
+            client.offer(frame)
+
+    def detach(self, client: Client) -> None:
+        client.closed = True
+        self.clients.discard(client)
+        self.last_active = time.monotonic()
+
+    # -- commands ----------------------------------------------------------------------------
+
+    async def handle(self, client: Client, cmd: Any) -> None:
+        """Run one validated command; always answers with ack or error."""
+        ident = _ident(cmd)
+        self.last_active = time.monotonic()
+        try:
+            async with self.lock:
+                await self._dispatch(client, cmd)
+        except CommandError as exc:
+            client.error(ident, exc.code, exc.message)
+            return
+        client.ack(ident)
+
+    async def _dispatch(self, client: Client, cmd: Any) -> None:
+        if isinstance(cmd, p.Ping):
+            return
+        if isinstance(cmd, p.GetSnapshot):
+            client.offer(await self._run(lambda: self._send_own_snapshot(client, "request")))
+            return
+        if isinstance(cmd, p.Follow):
+            await self._follow(client, cmd.on)
+            return
+        if isinstance(cmd, p.Step | p.Back | p.First | p.Last | p.Seek | p.RunTo):
+            if not client.is_controller:
+                await self._navigate_own(client, cmd)
+                return
+            await self._navigate_main(cmd)
+            return
+        if not client.is_controller:
+            raise CommandError(
+                "not_controller",
+                f"only the session's controller can {cmd.type}; followers can step, go back, "
+                "seek and follow",
+            )
+        if isinstance(cmd, p.Play):
+            await self._play(cmd.speed)
+        elif isinstance(cmd, p.Pause):
+            await self._pause()
+        elif isinstance(cmd, p.Speed):
+            self._set_speed(cmd.value)
+            await self._broadcast_step(None)
+        elif isinstance(cmd, p.Breakpoints):
+            self.breakpoints = frozenset(self._check_kind(k) for k in cmd.kinds)
+        elif isinstance(cmd, p.Reset):
+            await self._reset()
+        elif isinstance(cmd, p.Configure):
+            await self._configure(cmd)
+        elif isinstance(cmd, p.SwitchBranch):
+            await self._switch_branch(cmd.branch)
+        elif isinstance(cmd, p.AllocCmd | p.FreeCmd | p.TouchCmd | p.Advance):
+            await self._act(self._command_tuple(cmd))
+        else:  # pragma: no cover - the union is exhaustive
+            raise CommandError("unknown_type", f"unhandled command {cmd.type!r}")
+
+    def _check_kind(self, kind: str) -> str:
+        if kind not in EVENT_KINDS:
+            raise CommandError(
+                "out_of_range", f"unknown event kind {kind!r}; kinds are {', '.join(EVENT_KINDS)}"
+            )
+        return kind
+
+    def _command_tuple(self, cmd: Any) -> Cmd:
+        node = self.view.node
+        if isinstance(cmd, p.Advance):
+            return ("advance", round(cmd.seconds * 1_000_000_000))
+        if cmd.order >= node.max_order:
+            raise CommandError(
+                "out_of_range", f"order must be 0..{node.max_order - 1}, got {cmd.order}"
+            )
+        if isinstance(cmd, p.AllocCmd):
+            return ("alloc", cmd.order, cmd.migratetype, cmd.zone)
+        if isinstance(cmd, p.FreeCmd):
+            return ("free", cmd.pfn, cmd.order)
+        return ("touch", cmd.pfn, cmd.order)
+
+    # navigation of the main view (controller)
+
+    async def _navigate_main(self, cmd: Any) -> None:
+        view = self.view
+        s = self.settings
+        if isinstance(cmd, p.Step):
+
+            def step() -> StepOutcome:
+                return view.forward(
+                    None, extend=True, policy=s.checkpoint, max_steps=s.max_timeline_steps
+                )
+
+            outcome = await self._guarded(step)
+            await self._broadcast_step(outcome)
+            return
+        if isinstance(cmd, p.RunTo):
+            await self._run_to(self._check_kind(cmd.kind))
+            return
+        target = self._target(view, cmd)
+        await self._guarded(lambda: view.seek(target))
+        await self._broadcast_snapshot("seek")
+
+    def _target(self, view: View, cmd: Any) -> int:
+        if isinstance(cmd, p.Back):
+            if view.pos == 0:
+                raise CommandError("out_of_range", "already at step 0: nothing before it")
+            return view.pos - 1
+        if isinstance(cmd, p.First):
+            return 0
+        if isinstance(cmd, p.Last):
+            return view.length
+        target: int = cmd.step
+        if target > view.length:
+            raise CommandError(
+                "out_of_range", f"step {target} is beyond the end of the timeline ({view.length})"
+            )
+        return target
+
+    async def _guarded(self, fn: Callable[[], T]) -> T:
+        try:
+            return await self._run(fn)
+        except (ModelError, ValueError, KeyError, TimelineError) as exc:
+            raise model_error(exc) from None
+
+    async def _run_to(self, kind: str) -> None:
+        view = self.view
+        s = self.settings
+        bit = kind_bit(kind)
+
+        def search() -> tuple[int | None, str]:
+            found = view.branch.find_kind(view.pos, bit)
+            if found is not None:
+                return found, ""
+            if view.pos < view.length:
+                view.seek(view.length)
+            deadline = time.monotonic() + s.run_to_max_seconds
+            for _ in range(s.run_to_max_steps):
+                try:
+                    view.forward(
+                        None, extend=True, policy=s.checkpoint, max_steps=s.max_timeline_steps
+                    )
+                except TimelineError as exc:
+                    return None, str(exc)
+                if view.branch.masks[view.pos - 1] & bit:
+                    return view.pos, ""
+                if time.monotonic() > deadline:
+                    break
+            return None, f"no {kind!r} event within the steps searched"
+
+        start = view.pos
+        found, why = await self._guarded(search)
+        if found is None:
+            if view.pos != start:
+                await self._broadcast_snapshot("seek")
+            raise CommandError("not_found", f"stopped at step {view.pos}: {why}")
+        if found - 1 != view.pos:
+            await self._guarded(lambda: view.seek(found - 1))
+            await self._broadcast_snapshot("seek")
+        outcome = await self._guarded(
+            lambda: view.forward(
+                None, extend=True, policy=s.checkpoint, max_steps=s.max_timeline_steps
+            )
+        )
+        await self._broadcast_step(outcome)
+
+    # navigation of a follower's own view
+
+    async def _navigate_own(self, client: Client, cmd: Any) -> None:
+        if client.following:
+            main = self.view
+            client.view = await self._run(main.clone)
+            client.tracker = Tracker(client.view.node)
+            client.following = False
+        view = client.view
+        tracker = client.tracker
+        assert view is not None and tracker is not None
+        s = self.settings
+        if isinstance(cmd, p.Step):
+            outcome = await self._guarded(
+                lambda: view.forward(
+                    None, extend=False, policy=s.checkpoint, max_steps=s.max_timeline_steps
+                )
+            )
+            client.offer(
+                Frame(await self._run(lambda: self.build_delta(view, tracker, outcome, False)))
+            )
+            return
+        if isinstance(cmd, p.RunTo):
+            kind = self._check_kind(cmd.kind)
+            found = view.branch.find_kind(view.pos, kind_bit(kind))
+            if found is None:
+                raise CommandError(
+                    "not_found", f"no {kind!r} event in the recorded timeline after step {view.pos}"
+                )
+            target = found
+        else:
+            target = self._target(view, cmd)
+        await self._guarded(lambda: view.seek(target))
+        client.offer(await self._run(lambda: self._send_own_snapshot(client, "seek")))
+
+    async def _follow(self, client: Client, on: bool) -> None:
+        if client.is_controller:
+            if not on:
+                raise CommandError(
+                    "not_controller",
+                    "the controller's view is the session; open the session as a follower "
+                    "to look around on your own",
+                )
+            return
+        if on and not client.following:
+            client.following = True
+            client.view = None
+            client.tracker = None
+            client.offer(await self._run(lambda: self._main_snapshot_frame("follow")))
+        elif not on and client.following:
+            client.view = await self._run(self.view.clone)
+            client.tracker = Tracker(client.view.node)
+            client.following = False
+
+    # play
+
+    def _set_speed(self, value: float) -> None:
+        if not 0 < value <= self.settings.max_speed:
+            raise CommandError(
+                "out_of_range",
+                f"speed must be above 0 and at most {self.settings.max_speed:g} steps/s, "
+                f"got {value:g}",
+            )
+        self.speed = float(value)
+
+    async def _play(self, speed: float | None) -> None:
+        if speed is not None:
+            self._set_speed(speed)
+        if not self.playing:
+            self.playing = True
+            self.play_task = asyncio.create_task(self._play_loop(), name=f"play {self.id}")
+        await self._broadcast_step(None)
+
+    async def _pause(self) -> None:
+        was = self.playing
+        self._stop_play()
+        if was:
+            await self._broadcast_step(None)
+
+    def _stop_play(self) -> None:
+        self.playing = False
+        task = self.play_task
+        self.play_task = None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _play_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time()
+        s = self.settings
+        try:
+            while self.playing:
+                deadline += 1.0 / self.speed
+                delay = deadline - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                else:
+                    deadline = loop.time()  # fell behind: do not burst
+                async with self.lock:
+                    if not self.playing:
+                        break
+                    view = self.view
+
+                    def step(view: View = view) -> StepOutcome:
+                        return view.forward(
+                            None, extend=True, policy=s.checkpoint, max_steps=s.max_timeline_steps
+                        )
+
+                    try:
+                        outcome = await self._run(step)
+                    except (ModelError, ValueError, KeyError, TimelineError):
+                        self.playing = False
+                        await self._broadcast_step(None)
+                        break
+                    if self.breakpoints and view.branch.masks[view.pos - 1] & mask_of(
+                        list(self.breakpoints)
+                    ):
+                        self.playing = False
+                    await self._broadcast_step(outcome)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # never let a play loop die silently
+            log.exception("play loop of session %s failed", self.id)
+            self.playing = False
+        finally:
+            if self.play_task is asyncio.current_task():
+                self.play_task = None
+
+    # changing the timeline
+
+    async def _act(self, cmd: Cmd) -> None:
+        """A user command: at the end of the branch it extends it; in the past it forks."""
+        view = self.view
+        s = self.settings
+        parent = view.branch
+        forked = view.pos < view.length
+        if forked:
+            view.branch = parent.fork(self._new_branch_id(), view.pos, "fork")
+
+        def act() -> StepOutcome:
+            return view.forward(
+                cmd, extend=True, policy=s.checkpoint, max_steps=s.max_timeline_steps
+            )
+
+        try:
+            outcome = await self._guarded(act)
+        except CommandError:
+            if forked:
+                view.branch = parent
+            raise
+        if forked:
+            self._add_branch(view.branch)
+        await self._broadcast_step(outcome)
+
+    async def _new_timeline(self, plan: Plan, reason: str, upto: int | None) -> None:
+        s = self.settings
+        bid = self._new_branch_id()
+        parent = self.view.branch
+
+        def build() -> View:
+            if upto is not None:
+                return replay_under(bid, plan, parent, upto, s.checkpoint, reason)
+            view = start_branch(bid, plan, s.checkpoint, reason)
+            view.branch.parent = parent.id
+            if plan.start_at_end:
+                run_workload(view, s.checkpoint, s.max_timeline_steps)
+            return view
+
+        view = await self._guarded(build)
+        self._stop_play()
+        self.view = view
+        self._add_branch(view.branch)
+        await self._broadcast_snapshot(reason)
+
+    async def _reset(self) -> None:
+        await self._new_timeline(self.plan, "reset", None)
+
+    async def _configure(self, cmd: p.Configure) -> None:
+        old = self.plan.config
+        changes = cmd.model_dump(
+            exclude={"type", "id", "session"}, exclude_none=True, exclude_unset=True
+        )
+        if not changes:
+            raise CommandError("invalid_field", "configure needs at least one field to change")
+        if "scenario" in changes and changes["scenario"] != old.scenario:
+            base: dict[str, Any] = {"scenario": changes["scenario"]}
+        else:
+            base = old.model_dump()
+            if "hinting" in changes and changes["hinting"] != old.hinting:
+                base["constants"] = {}
+        base.update(changes)
+        if "constants" in changes:
+            base["constants"] = {
+                **(old.constants if "hinting" not in changes else {}),
+                **changes["constants"],
+            }
+        config = SessionConfig.model_validate(base)
+        plan = plan_from_config(config, self.settings)
+        same_scenario = config.scenario == old.scenario
+        await self._new_timeline(plan, "configure", self.view.pos if same_scenario else None)
+
+    async def _switch_branch(self, bid: int) -> None:
+        branch = self.branches.get(bid)
+        if branch is None:
+            raise CommandError(
+                "not_found", f"no branch {bid}; branches are {sorted(self.branches)}"
+            )
+        step = min(self.view.pos, len(branch))
+        view = await self._guarded(lambda: View.at(branch, step))
+        self._stop_play()
+        self.view = view
+        await self._broadcast_snapshot("branch")
+
+    async def shutdown(self) -> None:
+        self._stop_play()
+
+
+def plan_from_config(config: SessionConfig, settings: Settings) -> Plan:
+    """Resolve a configuration and check it against the server's limits."""
+    try:
+        plan = plan_for(config)
+        zones = plan.node_options.get("zones")
+        if zones is not None:
+            for z in zones:
+                if z.pages > settings.max_pages_per_zone:
+                    raise CommandError(
+                        "limit",
+                        f"zone {z.name} would have {z.pages} pages; this server allows at most "
+                        f"{settings.max_pages_per_zone} per zone",
+                    )
+    except ScenarioNotFound as exc:
+        raise CommandError("invalid_config", str(exc)) from None
+    return plan
+
+
+class SessionManager:
+    """All live sessions of a server, with the limits on them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sessions: dict[str, Session] = {}
+        self._templates: dict[str, tuple[Branch, View]] = {}
+        self._create_lock = asyncio.Lock()
+
+    def get(self, sid: str) -> Session | None:
+        return self.sessions.get(sid)
+
+    def _evict_idle(self) -> None:
+        now = time.monotonic()
+        for sid, session in list(self.sessions.items()):
+            if not session.clients and now - session.last_active > self.settings.session_idle_s:
+                session._stop_play()
+                del self.sessions[sid]
+
+    def _room(self) -> None:
+        self._evict_idle()
+        if len(self.sessions) < self.settings.max_sessions:
+            return
+        # Full: drop the longest-idle session nobody watches.
+        idle = [s for s in self.sessions.values() if not s.clients and not s.playing]
+        if idle:
+            victim = min(idle, key=lambda s: s.last_active)
+            del self.sessions[victim.id]
+            return
+        raise CommandError(
+            "limit",
+            f"this server already runs {self.settings.max_sessions} sessions, all watched; "
+            "try again later or follow an existing session",
+        )
+
+    def _build_view(self, plan: Plan) -> View:
+        """The initial view of a plan; the start of each configuration is built once."""
+        s = self.settings
+        key = plan.config.model_dump_json()
+        template = self._templates.get(key)
+        if template is None:
+            view = start_branch(0, plan, s.checkpoint)
+            if plan.start_at_end:
+                run_workload(view, s.checkpoint, s.max_timeline_steps)
+            template = (view.branch, view.clone())
+            if len(self._templates) >= 8:
+                self._templates.pop(next(iter(self._templates)))
+            self._templates[key] = template
+        branch, view = template
+        copy_branch = branch.fork(0, len(branch), "start")
+        copy_branch.parent = None
+        copy_branch.fork_step = 0
+        clone = view.clone()
+        clone.branch = copy_branch
+        return clone
+
+    async def create(self, config: SessionConfig | None = None, name: str = "") -> Session:
+        config = config or SessionConfig()
+        async with self._create_lock:
+            self._room()
+            plan = plan_from_config(config, self.settings)
+            try:
+                view = await asyncio.to_thread(self._build_view, plan)
+            except (ModelError, ValueError, KeyError) as exc:
+                raise model_error(exc) from None
+            sid = secrets.token_urlsafe(12)
+            session = Session(sid, secrets.token_urlsafe(24), self.settings, view, name)
+            self.sessions[sid] = session
+            return session
+
+    def add(self, session: Session) -> None:
+        self._room()
+        self.sessions[session.id] = session
+
+    async def shutdown(self) -> None:
+        for session in self.sessions.values():
+            await session.shutdown()
+        self.sessions.clear()
+
+    async def reap_forever(self, interval: float = 30.0) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            async with self._create_lock:
+                self._evict_idle()
+
+
+__all__ = [
+    "EVENT_KINDS",
+    "Client",
+    "CommandError",
+    "Session",
+    "SessionManager",
+    "Settings",
+]

@@ -1,0 +1,484 @@
+"""The timeline: a session's log of steps, checkpoints, exact seek, and branches.
+
+A *step* is what a learner sees as one move.  The log records the command that made
+each step, never its result, because the model is deterministic: replaying the same
+commands on the same configuration yields the same state and the same events.
+
+    ("next",)                     the next workload operation; when the workload is over,
+                                  the next pending hinting/reporting work item (the clock
+                                  jumps to it); while an ``advance`` is under way, its next
+                                  due work item, or the clock reaching its target
+    ("alloc", order, mt, zone)    a user's allocation
+    ("free", pfn, order)          a user's free
+    ("touch", pfn, order)         the guest writes a block
+    ("advance", ns)               a user's "advance the clock by ns"; due work then runs
+                                  one item per ``("next",)`` step
+
+Checkpoints (the node and the workload runner, pickled and compressed) are taken as
+the log grows, whenever the model time spent since the last one reaches a budget, so
+that ``seek`` = restore the nearest checkpoint at or before the target + replay at most
+one budget's worth of steps.  Going back and forward again therefore yields identical
+events.
+
+Acting in the past forks: the new ``Branch`` shares the log prefix (and the
+checkpoints up to the fork) with its parent, which is kept unchanged so the user can
+return to it.  Changing the configuration makes a branch that replays the same
+commands under the new rules; a command that no longer applies (a free of a block that
+is not allocated there, say) becomes a step that only narrates why it did nothing, so
+step numbers stay aligned with the parent.
+"""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import time
+import zlib
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from allocator_model import ModelError, Node
+from allocator_model.workload import Runner
+
+from .scenarios import Plan
+
+Cmd = tuple[Any, ...]
+NEXT: Final[Cmd] = ("next",)
+NSEC: Final = 1_000_000_000
+
+#: Event kinds the backend adds to the model's own (for narration and breakpoints).
+SYNTHETIC_KINDS: Final = ("phase", "work", "clock", "step_error", "user")
+
+
+class TimelineError(Exception):
+    """A command the timeline refuses; ``code`` is the protocol's error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class WorkState:
+    """Everything besides the node that a step depends on (copied with checkpoints)."""
+
+    runner: Runner = field(default_factory=Runner)
+    wl_index: int = 0
+    advance_target_ns: int | None = None
+    user_allocs: int = 0
+
+
+def _event(kind: str, fn: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"kind": kind, "fn": fn, "zone": None, "message": message, **extra}
+
+
+# --- executing one step ----------------------------------------------------------------
+
+
+def _continue_advance(node: Node, ws: WorkState) -> list[dict[str, Any]]:
+    target = ws.advance_target_ns
+    assert target is not None
+    due = node.next_work_ns()
+    if due is not None and due <= target:
+        label = node.run_next_work()
+        return [_event("work", str(label), f"delayed work runs at {node.clock:.6g} s: {label}")]
+    if target > node.clock_ns:
+        node.advance((target - node.clock_ns) / NSEC)
+    ws.advance_target_ns = None
+    return [_event("clock", "advance", f"the clock reaches {node.clock:.6g} s")]
+
+
+def _start_advance(node: Node, ws: WorkState, ns: int) -> list[dict[str, Any]]:
+    ws.advance_target_ns = node.clock_ns + ns
+    return _continue_advance(node, ws)
+
+
+def _next(node: Node, ws: WorkState, plan: Plan) -> list[dict[str, Any]]:
+    if ws.advance_target_ns is not None:
+        return _continue_advance(node, ws)
+    workload = plan.workload
+    if ws.wl_index < len(workload):
+        n = ws.wl_index
+        op = workload[n]
+        ws.wl_index += 1
+        kind = op.get("op")
+        where = f"workload operation {n}"
+        try:
+            if kind == "advance":
+                seconds = op.get("seconds")
+                if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+                    raise ValueError(f"{where}: 'seconds' must be a number >= 0")
+                return _start_advance(node, ws, round(seconds * NSEC))
+            summary = ws.runner.apply(node, op, where)
+        except (ModelError, ValueError) as exc:
+            return [_event("step_error", "workload", f"{where} did nothing: {exc}")]
+        if kind == "phase":
+            return [_event("phase", "workload", summary)]
+        return [_event("user", "workload", summary, op=kind)]
+    if node.next_work_ns() is not None:
+        label = node.run_next_work()
+        return [_event("work", str(label), f"delayed work runs at {node.clock:.6g} s: {label}")]
+    raise TimelineError(
+        "nothing_to_do",
+        "nothing left to do: the workload is over and no hinting/reporting work is pending "
+        "(advance the clock, or allocate or free something)",
+    )
+
+
+def execute(node: Node, ws: WorkState, plan: Plan, cmd: Cmd) -> list[dict[str, Any]]:
+    """Apply one command; returns the backend's own narration events.
+
+    Raises ``ModelError``/``ValueError``/``TimelineError`` with the node unchanged when
+    the command does not apply (the caller then does not record it).
+    """
+    kind = cmd[0]
+    if kind == "next":
+        return _next(node, ws, plan)
+    if kind == "alloc":
+        _, order, mt, zone = cmd
+        pfn = node.alloc(order, mt, zone)
+        live = ws.runner.labels.setdefault("user", {})
+        live[ws.user_allocs] = (pfn, order)
+        ws.user_allocs += 1
+        return []
+    if kind == "free":
+        _, pfn, order = cmd
+        ws.runner.apply(node, {"op": "free", "pfn": pfn, "order": order}, "free")
+        return []
+    if kind == "touch":
+        _, pfn, order = cmd
+        node.touch(pfn, order)
+        return []
+    if kind == "advance":
+        return _start_advance(node, ws, int(cmd[1]))
+    raise ValueError(f"unknown command {kind!r}")
+
+
+def execute_recorded(node: Node, ws: WorkState, plan: Plan, cmd: Cmd) -> list[dict[str, Any]]:
+    """Apply a command from the log: one that no longer applies becomes a narrated no-op."""
+    try:
+        return execute(node, ws, plan, cmd)
+    except (ModelError, ValueError, TimelineError) as exc:
+        return [_event("step_error", cmd[0], f"{describe(cmd)} did nothing here: {exc}")]
+
+
+def describe(cmd: Cmd) -> str:
+    kind = cmd[0]
+    if kind == "alloc":
+        zone = f" from zone {cmd[3]}" if cmd[3] else ""
+        return f"alloc order {cmd[1]} {cmd[2]}{zone}"
+    if kind in ("free", "touch"):
+        return f"{kind} pfn {cmd[1]} order {cmd[2]}"
+    if kind == "advance":
+        return f"advance {cmd[1] / NSEC:g} s"
+    return "step"
+
+
+# --- kinds of events, as bits ----------------------------------------------------------
+
+_KIND_BITS: dict[str, int] = {}
+
+
+def kind_bit(kind: str) -> int:
+    """A bit per event kind (63 distinct kinds, then they share the last bit)."""
+    bit = _KIND_BITS.get(kind)
+    if bit is None:
+        bit = 1 << min(len(_KIND_BITS), 63)
+        _KIND_BITS[kind] = bit
+    return bit
+
+
+def mask_of(kinds: Iterator[str] | list[str]) -> int:
+    m = 0
+    for k in kinds:
+        m |= kind_bit(k)
+    return m
+
+
+# --- checkpoints and branches ------------------------------------------------------------
+
+
+class Checkpoint:
+    """The node and work state at one step, pickled and zlib-compressed (immutable).
+
+    A 1M-page node pickles to ~16 MB of mostly repetitive arrays that compress to a few
+    hundred KB; restoring costs a few tens of milliseconds.  A node that cannot be
+    pickled (a future model change) falls back to ``copy.deepcopy``.
+    """
+
+    __slots__ = ("_blob", "_copy")
+
+    def __init__(self, node: Node, ws: WorkState) -> None:
+        self._blob: bytes | None = None
+        self._copy: tuple[Node, WorkState] | None = None
+        try:
+            self._blob = zlib.compress(pickle.dumps((node, ws), protocol=5), 1)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            self._copy = copy.deepcopy((node, ws))
+
+    @property
+    def nbytes(self) -> int:
+        return len(self._blob) if self._blob is not None else 0
+
+    def restore(self) -> tuple[Node, WorkState]:
+        if self._blob is not None:
+            node, ws = pickle.loads(zlib.decompress(self._blob))
+            return node, ws
+        assert self._copy is not None
+        return copy.deepcopy(self._copy)
+
+
+@dataclass(frozen=True)
+class CheckpointPolicy:
+    """When to checkpoint: after ``budget_s`` of model time, within [min_gap, max_gap]."""
+
+    budget_s: float = 0.05
+    min_gap: int = 64
+    max_gap: int = 4096
+
+
+class Branch:
+    """One line of history: a plan (configuration + workload) and a log of commands."""
+
+    def __init__(
+        self,
+        bid: int,
+        plan: Plan,
+        *,
+        parent: int | None = None,
+        fork_step: int = 0,
+        reason: str = "start",
+    ) -> None:
+        self.id = bid
+        self.plan = plan
+        self.parent = parent
+        self.fork_step = fork_step
+        self.reason = reason
+        self.log: list[Cmd] = []
+        self.masks = array("Q")
+        self.checkpoints: dict[int, Checkpoint] = {}
+        self.cost_since_checkpoint = 0.0
+        self.total_cost = 0.0
+        self._marks_cache: tuple[int, frozenset[str], int, list[tuple[int, str]], bool] | None = (
+            None
+        )
+
+    def __len__(self) -> int:
+        return len(self.log)
+
+    def nearest_checkpoint(self, step: int) -> int:
+        best = 0
+        for k in self.checkpoints:
+            if best < k <= step:
+                best = k
+        return best
+
+    def last_checkpoint(self) -> int:
+        return max(self.checkpoints)
+
+    def checkpoint_bytes(self) -> int:
+        return sum(c.nbytes for c in self.checkpoints.values())
+
+    def record(
+        self,
+        cmd: Cmd,
+        mask: int,
+        cost_s: float,
+        node: Node,
+        ws: WorkState,
+        policy: CheckpointPolicy,
+    ) -> None:
+        """Append a step just executed (``node``/``ws`` are the state after it)."""
+        self.log.append(cmd)
+        self.masks.append(mask)
+        self.cost_since_checkpoint += cost_s
+        self.total_cost += cost_s
+        n = len(self.log)
+        gap = n - self.last_checkpoint()
+        if gap >= policy.max_gap or (
+            gap >= policy.min_gap and self.cost_since_checkpoint >= policy.budget_s
+        ):
+            self.checkpoints[n] = Checkpoint(node, ws)
+            self.cost_since_checkpoint = 0.0
+
+    def fork(self, bid: int, step: int, reason: str) -> Branch:
+        """A new branch sharing this one's first ``step`` steps."""
+        child = Branch(bid, self.plan, parent=self.id, fork_step=step, reason=reason)
+        child.log = self.log[:step]
+        child.masks = self.masks[:step]
+        child.checkpoints = {k: c for k, c in self.checkpoints.items() if k <= step}
+        mean = self.total_cost / len(self.log) if self.log else 0.0
+        child.cost_since_checkpoint = (step - child.last_checkpoint()) * mean
+        child.total_cost = step * mean
+        return child
+
+    def find_kind(self, start: int, bits: int) -> int | None:
+        """First recorded step after ``start`` (1-based step numbers) with a kind in bits."""
+        masks = self.masks
+        for i in range(start, len(masks)):
+            if masks[i] & bits:
+                return i + 1
+        return None
+
+    def marks(self, kinds: frozenset[str], limit: int) -> tuple[list[tuple[int, str]], bool]:
+        """(step, kind) for steps with an event of one of ``kinds``, at most ``limit``."""
+        cache = self._marks_cache
+        n = len(self.log)
+        if cache is not None and cache[0] == n and cache[1] == kinds and cache[2] == limit:
+            return cache[3], cache[4]
+        wanted = [(kind_bit(k), k) for k in sorted(kinds)]
+        bits = 0
+        for b, _ in wanted:
+            bits |= b
+        out: list[tuple[int, str]] = []
+        truncated = False
+        masks = self.masks
+        for i in range(n):
+            m = masks[i]
+            if m & bits:
+                for b, k in wanted:
+                    if m & b:
+                        out.append((i + 1, k))
+                        break
+                if len(out) >= limit:
+                    truncated = True
+                    break
+        self._marks_cache = (n, kinds, limit, out, truncated)
+        return out, truncated
+
+
+# --- a position on a branch --------------------------------------------------------------
+
+
+@dataclass
+class StepOutcome:
+    """What one step forward produced."""
+
+    events: list[dict[str, Any]]
+    model_events: list[Any]
+    new: bool
+
+
+class View:
+    """A node at one position of one branch: the session's, or a detached viewer's."""
+
+    def __init__(self, branch: Branch, pos: int, node: Node, ws: WorkState) -> None:
+        self.branch = branch
+        self.pos = pos
+        self.node = node
+        self.ws = ws
+
+    @classmethod
+    def at(cls, branch: Branch, step: int) -> View:
+        base = branch.nearest_checkpoint(step)
+        node, ws = branch.checkpoints[base].restore()
+        view = cls(branch, base, node, ws)
+        view._replay_to(step)
+        return view
+
+    def clone(self) -> View:
+        node, ws = copy.deepcopy((self.node, self.ws))
+        return View(self.branch, self.pos, node, ws)
+
+    @property
+    def length(self) -> int:
+        return len(self.branch.log)
+
+    def _replay_to(self, target: int) -> None:
+        log = self.branch.log
+        plan = self.branch.plan
+        node, ws = self.node, self.ws
+        while self.pos < target:
+            execute_recorded(node, ws, plan, log[self.pos])
+            self.pos += 1
+            if node.events is not None and len(node.events) > 10_000:
+                node.take_events()
+        node.take_events()
+
+    def seek(self, target: int) -> None:
+        """Exact: the nearest checkpoint at or before ``target`` (or the current position
+        if that is nearer) and a replay of the steps in between."""
+        if not 0 <= target <= self.length:
+            raise TimelineError(
+                "out_of_range", f"step {target} is outside the timeline 0..{self.length}"
+            )
+        if target == self.pos:
+            return
+        base = self.branch.nearest_checkpoint(target)
+        if not (self.pos < target and self.pos >= base):
+            self.node, self.ws = self.branch.checkpoints[base].restore()
+            self.pos = base
+        self._replay_to(target)
+
+    def forward(
+        self, cmd: Cmd | None, *, extend: bool, policy: CheckpointPolicy, max_steps: int
+    ) -> StepOutcome:
+        """One step: the next recorded one (``cmd`` None, inside the log), or ``cmd`` (or
+        the automatic next step) recorded at the end of the branch."""
+        node, ws = self.node, self.ws
+        node.take_events()
+        if cmd is None and self.pos < self.length:
+            synthetic = execute_recorded(node, ws, self.branch.plan, self.branch.log[self.pos])
+            self.pos += 1
+            return StepOutcome(synthetic, node.take_events(), new=False)
+        if not extend:
+            raise TimelineError(
+                "end_of_timeline",
+                f"this view is at the end of the recorded timeline (step {self.pos}); only "
+                "the session's controller can add steps",
+            )
+        assert self.pos == self.length, "record only at the end of a branch"
+        if self.length >= max_steps:
+            raise TimelineError(
+                "limit",
+                f"the timeline is full ({max_steps} steps); reset or seek back and fork",
+            )
+        command = NEXT if cmd is None else cmd
+        t0 = time.perf_counter()
+        synthetic = execute(node, ws, self.branch.plan, command)
+        cost = time.perf_counter() - t0
+        events = node.take_events()
+        mask = mask_of([e["kind"] for e in synthetic]) | mask_of([e.kind for e in events])
+        self.pos += 1
+        self.branch.record(command, mask, cost, node, ws, policy)
+        return StepOutcome(synthetic, events, new=True)
+
+
+def start_branch(bid: int, plan: Plan, policy: CheckpointPolicy, reason: str = "start") -> View:
+    """A new branch at step 0 of ``plan`` (with its step-0 checkpoint)."""
+    branch = Branch(bid, plan, reason=reason)
+    node = plan.new_node()
+    ws = WorkState()
+    branch.checkpoints[0] = Checkpoint(node, ws)
+    return View(branch, 0, node, ws)
+
+
+def run_workload(view: View, policy: CheckpointPolicy, max_steps: int) -> None:
+    """Record ``next`` steps until the workload (and any advance it started) is over."""
+    ws = view.ws
+    workload = view.branch.plan.workload
+    while ws.wl_index < len(workload) or ws.advance_target_ns is not None:
+        view.forward(None, extend=True, policy=policy, max_steps=max_steps)
+        ws = view.ws
+
+
+def replay_under(
+    bid: int, plan: Plan, parent: Branch, upto: int, policy: CheckpointPolicy, reason: str
+) -> View:
+    """A branch with a new plan that replays ``parent``'s first ``upto`` commands."""
+    view = start_branch(bid, plan, policy, reason)
+    branch = view.branch
+    branch.parent = parent.id
+    branch.fork_step = 0
+    node, ws = view.node, view.ws
+    for cmd in parent.log[:upto]:
+        t0 = time.perf_counter()
+        synthetic = execute_recorded(node, ws, plan, cmd)
+        cost = time.perf_counter() - t0
+        events = node.take_events()
+        mask = mask_of([e["kind"] for e in synthetic]) | mask_of([e.kind for e in events])
+        view.pos += 1
+        branch.record(cmd, mask, cost, node, ws, policy)
+    return view
