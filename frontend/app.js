@@ -5,7 +5,7 @@
  *
  * Tests wait on `window.__buddyscope` (e.g. `snapshotSeq >= 1`) instead of sleeping.
  */
-import { decodeMessage, encodeCommand, ProtocolError } from './lib/protocol.js';
+import { decodeMessage, encodeCommand, ProtocolError } from './legacy/protocol.js';
 import {
   DEFAULT_MAX_ENDS,
   formatBytes,
@@ -14,7 +14,7 @@ import {
   layoutZone,
   migratetypeSlug,
   PAGE_SIZE,
-} from './lib/layout.js';
+} from './legacy/layout.js';
 
 /** State for tests and the curious: read-only by convention. */
 const debug = {
@@ -23,7 +23,7 @@ const debug = {
   /** Protocol version the server announced in `hello`. */
   protocolVersion: /** @type {number | null} */ (null),
   connected: false,
-  /** @type {import('./lib/protocol.js').Snapshot | null} */
+  /** @type {import('./legacy/protocol.js').Snapshot | null} */
   lastSnapshot: null,
   /** @type {string[]} */
   errors: [],
@@ -82,7 +82,7 @@ function drawLegend(migratetypes) {
 }
 
 /**
- * @param {import('./lib/layout.js').Lane} lane
+ * @param {import('./legacy/layout.js').Lane} lane
  * @param {number} order
  */
 function drawLane(lane, order) {
@@ -116,7 +116,7 @@ function drawLane(lane, order) {
 }
 
 /**
- * @param {import('./lib/protocol.js').ZoneState} zone
+ * @param {import('./legacy/protocol.js').ZoneState} zone
  * @param {string[]} migratetypes
  */
 function drawZone(zone, migratetypes) {
@@ -173,7 +173,7 @@ const rowId = (zone, order) => `zone-${zone}-order-${order}`;
 
 /**
  * The per-zone nr_free table at the top, laid out like /proc/buddyinfo.
- * @param {import('./lib/protocol.js').Snapshot} snapshot
+ * @param {import('./legacy/protocol.js').Snapshot} snapshot
  */
 function drawOverview(snapshot) {
   const orders = Array.from({ length: snapshot.max_order }, (_, i) => i);
@@ -202,7 +202,7 @@ function drawOverview(snapshot) {
   );
 }
 
-/** @param {import('./lib/protocol.js').Snapshot} snapshot */
+/** @param {import('./legacy/protocol.js').Snapshot} snapshot */
 function drawSnapshot(snapshot) {
   drawLegend(snapshot.migratetypes);
   drawOverview(snapshot);

@@ -1,0 +1,205 @@
+// @ts-check
+/**
+ * Animation planning: a step's events -> what each drawn block does, and when.  Pure
+ * logic, no DOM; `views/animator.js` turns a plan into Web Animations.
+ *
+ * Blocks are identified by `zone:pfn:order`, the same key the free-list view puts on
+ * its chips and on the "with the host" lane, so a block that moves between lists, or
+ * into the batch and back, keeps its key and is animated from where it was drawn
+ * before the step to where it is drawn after it (FLIP).  Blocks born during the step
+ * (the halves of a split, the result of a merge, a freed block) get `sources`: the
+ * keys of the drawn blocks they come from, followed through every intermediate block
+ * of a cascade.  Blocks that leave the lists (allocated, merged away) become `exits`.
+ *
+ * Timing follows the timeline speed: a step gets `budgetMs(speed)`; events are
+ * staggered over the first part of it, each tween lasting the rest.  When the page is
+ * behind (more steps waiting) or the budget is too short to see anything, the plan is
+ * `collapsed`: the view jumps to the latest state.
+ */
+
+/** Longest a single step is animated, whatever the speed (ms). */
+export const MAX_STEP_MS = 2400;
+/** Below this budget an animation is not worth drawing (ms). */
+export const MIN_STEP_MS = 90;
+/** Share of the budget used to stagger the events; the rest is the tween length. */
+const STAGGER_SHARE = 0.55;
+
+/** Event kinds that move or mark something drawn. */
+export const VISUAL_KINDS = new Set([
+  'alloc', 'free', 'list_add', 'list_del', 'list_move', 'split', 'merge', 'isolate',
+  'putback', 'flag_set', 'flag_clear', 'boundary', 'rotate', 'report', 'refault', 'pcp_add',
+  'pcp_del',
+]);
+
+/**
+ * @typedef {import('./protocol.js').ModelEvent} ModelEvent
+ * @typedef {{delay: number, duration: number, sources: string[] | null, kind: string,
+ *            via: 'host' | null}} KeyPlan
+ * @typedef {{key: string, sources: string[], to: 'alloc',
+ *            delay: number, duration: number, label: string}} Exit
+ * @typedef {{key: string, flag: string, set: boolean, delay: number, reason: string}} Pulse
+ * @typedef {{zone: string, delay: number, pages: number, kind: 'report' | 'refault',
+ *            pfn: number | null}} HostBeat
+ * @typedef {{collapsed: boolean, budget: number, total: number, keys: Map<string, KeyPlan>,
+ *            exits: Exit[], pulses: Pulse[], host: HostBeat[],
+ *            beats: Array<{index: number, delay: number}>}} Plan
+ */
+
+/**
+ * Milliseconds a step may take at `speed` steps per second.
+ * @param {number} speed
+ */
+export function budgetMs(speed) {
+  if (!(speed > 0)) return MAX_STEP_MS;
+  return Math.min(MAX_STEP_MS, (1000 / speed) * 0.85);
+}
+
+/**
+ * The key of a drawn block.
+ * @param {string} zone
+ * @param {number} pfn
+ * @param {number} order
+ */
+export const blockKey = (zone, pfn, order) => `${zone}:${pfn}:${order}`;
+
+/**
+ * The key of a list's boundary marker.
+ * @param {string} zone
+ * @param {number} order
+ * @param {string} migratetype
+ */
+export const boundaryKey = (zone, order, migratetype) => `boundary:${zone}:${order}:${migratetype}`;
+
+/** @returns {Plan} */
+function emptyPlan(collapsed = true, budget = 0) {
+  return { collapsed, budget, total: 0, keys: new Map(), exits: [], pulses: [], host: [], beats: [] };
+}
+
+/**
+ * Plan the animation of one step.
+ * @param {ModelEvent[]} events the step's events, oldest first
+ * @param {{speed: number, behind?: boolean, reducedMotion?: boolean}} options
+ * @returns {Plan}
+ */
+export function planAnimation(events, options) {
+  const budget = budgetMs(options.speed);
+  if (options.behind || options.reducedMotion || budget < MIN_STEP_MS) return emptyPlan(true, budget);
+  const visual = events
+    .map((e, index) => ({ e, index }))
+    .filter(({ e }) => VISUAL_KINDS.has(e.kind));
+  const plan = emptyPlan(false, budget);
+  if (visual.length === 0) return plan;
+  const spread = visual.length > 1 ? budget * STAGGER_SHARE : 0;
+  const duration = Math.max(60, budget - spread);
+  plan.total = spread + duration;
+
+  /** Provenance of blocks born in this step: key -> drawn keys they come from. */
+  /** @type {Map<string, string[]>} */
+  const sources = new Map();
+  /** Blocks isolated during this step (to route a same-step putback via the host). */
+  const isolated = new Set();
+  const res = (/** @type {string} */ key) => sources.get(key) ?? [key];
+  /** @param {string} key @param {number} delay @param {string} kind @param {string[] | null} [src] */
+  const touch = (key, delay, kind, src = null) => {
+    const prev = plan.keys.get(key);
+    plan.keys.set(key, {
+      delay: prev ? prev.delay : delay,
+      duration: prev ? Math.max(duration, delay - prev.delay + duration) : duration,
+      sources: src ?? prev?.sources ?? null,
+      kind,
+      via: prev?.via ?? null,
+    });
+  };
+
+  visual.forEach(({ e, index }, i) => {
+    const delay = visual.length > 1 ? (spread * i) / (visual.length - 1) : 0;
+    plan.beats.push({ index, delay });
+    const z = e.zone;
+    switch (e.kind) {
+      case 'split': {
+        const parent = blockKey(z, e.pfn, e.order);
+        const src = res(parent);
+        sources.set(blockKey(z, e.pfn, e.order - 1), src);
+        sources.set(blockKey(z, e.half_pfn, e.order - 1), src);
+        touch(blockKey(z, e.half_pfn, e.order - 1), delay, 'split', src);
+        touch(blockKey(z, e.pfn, e.order - 1), delay, 'split', src);
+        break;
+      }
+      case 'merge': {
+        const a = blockKey(z, e.pfn, e.order);
+        const b = blockKey(z, e.buddy, e.order);
+        const low = Math.min(e.pfn, e.buddy);
+        const result = blockKey(z, low, e.order + 1);
+        const src = [...res(a), ...res(b)];
+        sources.set(result, src);
+        touch(result, delay, 'merge', src);
+        break;
+      }
+      case 'alloc': {
+        const key = blockKey(z, e.pfn, e.order);
+        plan.exits.push({ key, sources: res(key), to: 'alloc', delay, duration, label: 'allocated' });
+        break;
+      }
+      case 'free': {
+        const key = blockKey(z, e.pfn, e.order);
+        sources.set(key, []);
+        touch(key, delay, 'free', []);
+        break;
+      }
+      case 'isolate':
+        isolated.add(blockKey(z, e.pfn, e.order));
+        touch(blockKey(z, e.pfn, e.order), delay, 'isolate');
+        break;
+      case 'putback': {
+        const key = blockKey(z, e.pfn, e.order);
+        touch(key, delay, 'putback');
+        if (isolated.has(key)) {
+          const k = /** @type {KeyPlan} */ (plan.keys.get(key));
+          k.via = 'host';
+        }
+        break;
+      }
+      case 'list_add':
+      case 'list_del':
+      case 'rotate':
+        touch(blockKey(z, e.pfn, e.order), delay, e.kind);
+        break;
+      case 'list_move':
+        touch(blockKey(z, e.pfn, e.order), delay, 'list_move');
+        break;
+      case 'boundary':
+        touch(boundaryKey(z, e.order, e.migratetype), delay, 'boundary');
+        break;
+      case 'flag_set':
+      case 'flag_clear':
+        plan.pulses.push({
+          key: blockKey(z, e.pfn, e.order),
+          flag: e.flag,
+          set: e.kind === 'flag_set',
+          delay,
+          reason: e.reason ?? '',
+        });
+        break;
+      case 'report':
+        plan.host.push({ zone: z, delay, pages: e.pages ?? 0, kind: 'report', pfn: null });
+        break;
+      case 'refault':
+        plan.host.push({ zone: z, delay, pages: e.pages ?? 0, kind: 'refault', pfn: e.pfn ?? null });
+        break;
+      default:
+        break;
+    }
+  });
+  return plan;
+}
+
+/**
+ * What to do with deltas waiting to be drawn: animate the next one, or jump.  The page
+ * is "behind" when more than one step is waiting, or a new step arrived while one is
+ * still animating.
+ * @param {number} waiting deltas not yet drawn (including the one about to be drawn)
+ * @param {boolean} animating whether an animation is still running
+ */
+export function shouldCollapse(waiting, animating) {
+  return waiting > 1 || animating;
+}

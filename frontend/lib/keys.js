@@ -1,0 +1,103 @@
+// @ts-check
+/**
+ * The keyboard map.  Pure logic, no DOM: `keyAction` looks at a KeyboardEvent-like
+ * object and names the action, or returns null.
+ *
+ * Shortcuts are ignored while typing in a field (input, textarea, select, anything
+ * contenteditable), when a modifier is held (browser shortcuts stay the browser's),
+ * and for Space/Enter on a focused button (the button handles them itself).
+ * Presentation clickers send PageDown/PageUp for next/previous and "." (or "b") for
+ * their blank-screen button; here that pauses or resumes.
+ */
+
+/** @typedef {'toggle-play' | 'step' | 'back' | 'first' | 'last' | 'faster' | 'slower' |
+ *            'help' | 'presenter' | 'run-to' | 'close'} Action */
+
+/** Key -> action, as shown in the `?` help (order kept). */
+export const KEYMAP = Object.freeze([
+  { keys: ['Space', '.'], action: 'toggle-play', label: 'play / pause' },
+  { keys: ['→', 'PageDown'], action: 'step', label: 'one step forward' },
+  { keys: ['←', 'PageUp'], action: 'back', label: 'one step back' },
+  { keys: ['Home'], action: 'first', label: 'first step' },
+  { keys: ['End'], action: 'last', label: 'last recorded step' },
+  { keys: ['+'], action: 'faster', label: 'faster' },
+  { keys: ['−'], action: 'slower', label: 'slower' },
+  { keys: ['n'], action: 'run-to', label: 'run to the next chosen event' },
+  { keys: ['p'], action: 'presenter', label: 'presenter mode on / off' },
+  { keys: ['?'], action: 'help', label: 'show these keys' },
+  { keys: ['Esc'], action: 'close', label: 'close a dialog or the inspector' },
+]);
+
+/** @type {Record<string, Action>} */
+const BY_KEY = {
+  ' ': 'toggle-play',
+  Spacebar: 'toggle-play',
+  '.': 'toggle-play',
+  b: 'toggle-play',
+  ArrowRight: 'step',
+  PageDown: 'step',
+  ArrowLeft: 'back',
+  PageUp: 'back',
+  Home: 'first',
+  End: 'last',
+  '+': 'faster',
+  '=': 'faster',
+  '-': 'slower',
+  _: 'slower',
+  n: 'run-to',
+  p: 'presenter',
+  '?': 'help',
+  Escape: 'close',
+};
+
+const TEXT_INPUTS = new Set([
+  'text', 'search', 'number', 'email', 'url', 'tel', 'password', 'date', 'time',
+  'datetime-local', 'month', 'week', '',
+]);
+
+/**
+ * Whether the event's target is a place where keys mean typing.
+ * @param {any} target
+ */
+export function isTyping(target) {
+  if (!target) return false;
+  if (target.isContentEditable) return true;
+  const tag = String(target.tagName ?? '').toUpperCase();
+  if (tag === 'TEXTAREA' || tag === 'SELECT') return true;
+  if (tag === 'INPUT') return TEXT_INPUTS.has(String(target.type ?? '').toLowerCase());
+  return false;
+}
+
+/**
+ * @param {{key: string, ctrlKey?: boolean, metaKey?: boolean, altKey?: boolean,
+ *          target?: any}} event
+ * @returns {Action | null}
+ */
+export function keyAction(event) {
+  if (event.ctrlKey || event.metaKey || event.altKey) return null;
+  const action = BY_KEY[event.key] ?? null;
+  if (action === null) return null;
+  const target = event.target;
+  if (action === 'close') return action; // Escape always closes
+  if (isTyping(target)) return null;
+  const tag = String(target?.tagName ?? '').toUpperCase();
+  if ((event.key === ' ' || event.key === 'Enter') && (tag === 'BUTTON' || tag === 'SUMMARY' || tag === 'A')) return null;
+  // A focused range input uses the arrow keys, Home and End itself.
+  if (tag === 'INPUT' && String(target.type).toLowerCase() === 'range' && /^(Arrow|Home|End|Page)/.test(event.key)) {
+    return null;
+  }
+  return action;
+}
+
+/** Speeds the +/− keys and the speed control step through (steps per second). */
+export const SPEEDS = Object.freeze([0.25, 0.5, 1, 2, 4, 8, 16, 30, 60, 120, 240]);
+
+/**
+ * The next speed up or down from `speed` (which need not be one of SPEEDS).
+ * @param {number} speed
+ * @param {1 | -1} direction
+ */
+export function nextSpeed(speed, direction) {
+  if (direction > 0) return SPEEDS.find((s) => s > speed + 1e-9) ?? SPEEDS[SPEEDS.length - 1];
+  return [...SPEEDS].reverse().find((s) => s < speed - 1e-9) ?? SPEEDS[0];
+}

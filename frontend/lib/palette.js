@@ -1,0 +1,71 @@
+// @ts-check
+/**
+ * Colours, one place.  Safe for the common colour-vision deficiencies: the page-state
+ * colours come from the Okabe–Ito set and differ in lightness as well as hue, and the
+ * hinted/reported state always carries a second cue (a checker texture on the memory
+ * map, a hatch and a ✓ mark on free-list chips).  Migratetypes are always named next
+ * to their colour.  style.css mirrors these values as custom properties; the browser
+ * test checks that they agree.
+ */
+
+/** Migratetype colours (lane swatches, pageblock outlines, a pale tint of free frames). */
+export const MIGRATETYPE_COLOURS = Object.freeze({
+  Unmovable: '#d55e00',
+  Movable: '#009e73',
+  Reclaimable: '#b07aa1',
+  HighAtomic: '#8c564b',
+  CMA: '#999933',
+  Isolate: '#222222',
+});
+export const OTHER_MIGRATETYPE = '#8a8f99';
+
+/**
+ * Page-frame colours of the memory map; `alt` is the second colour of the checker
+ * texture (equal to `fill` when the state has no texture).
+ */
+export const FRAME_COLOURS = Object.freeze({
+  allocated: { fill: '#4b5263', alt: '#4b5263', label: 'allocated' },
+  allocatedDiscarded: { fill: '#4b5263', alt: '#0072b2', label: 'allocated, host discarded it (refault on touch)' },
+  free: { fill: '#e9e6dc', alt: '#e9e6dc', label: 'free (unhinted)' },
+  freeDiscarded: { fill: '#e9e6dc', alt: '#7fb3d9', label: 'free, host discarded it (mark lost)' },
+  flagged: { fill: '#56b4e9', alt: '#9fd3f2', label: 'hinted / reported, still on the host' },
+  flaggedDiscarded: { fill: '#0072b2', alt: '#56b4e9', label: 'hinted / reported, memory returned to the host' },
+  isolated: { fill: '#f0e442', alt: '#c9bd1c', label: 'isolated: in flight with the host' },
+  pcp: { fill: '#e69f00', alt: '#e69f00', label: 'on a per-cpu list' },
+});
+
+/** Highlight colours of the hover and selection outlines. */
+export const HIGHLIGHT = Object.freeze({ block: '#000000', buddy: '#d55e00', halo: '#ffffff' });
+
+/**
+ * `#rrggbb` -> [r, g, b].
+ * @param {string} hex
+ * @returns {[number, number, number]}
+ */
+export function hexToRgb(hex) {
+  const m = /^#([0-9a-f]{6})$/i.exec(hex);
+  if (!m) throw new RangeError(`not a #rrggbb colour: ${hex}`);
+  const n = parseInt(m[1], 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+/**
+ * Mix two colours: `t` = 0 gives `a`, 1 gives `b`.
+ * @param {[number, number, number]} a
+ * @param {[number, number, number]} b
+ * @param {number} t
+ * @returns {[number, number, number]}
+ */
+export function mix(a, b, t) {
+  return [0, 1, 2].map((i) => Math.round(a[i] + (b[i] - a[i]) * t));
+}
+
+/**
+ * @param {string[]} migratetypes
+ * @returns {string[]}
+ */
+export function migratetypeColours(migratetypes) {
+  return migratetypes.map(
+    (mt) => /** @type {Record<string, string>} */ (MIGRATETYPE_COLOURS)[mt] ?? OTHER_MIGRATETYPE,
+  );
+}

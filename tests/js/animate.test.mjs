@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import {
+  blockKey,
+  boundaryKey,
+  budgetMs,
+  MAX_STEP_MS,
+  planAnimation,
+  shouldCollapse,
+} from '../../frontend/lib/animate.js';
+
+const Z = 'Normal';
+const ev = (kind, fields) => ({ kind, fn: 'f', zone: Z, message: kind, ...fields });
+
+test('the budget follows the speed and is capped', () => {
+  assert.equal(budgetMs(1), 850);
+  assert.equal(budgetMs(0.1), MAX_STEP_MS);
+  assert.ok(budgetMs(100) < 10);
+});
+
+test('behind, too fast, or reduced motion: the plan collapses (jump to the latest state)', () => {
+  const events = [ev('alloc', { pfn: 0, order: 0, migratetype: 'Movable' })];
+  assert.equal(planAnimation(events, { speed: 1, behind: true }).collapsed, true);
+  assert.equal(planAnimation(events, { speed: 60 }).collapsed, true);
+  assert.equal(planAnimation(events, { speed: 1, reducedMotion: true }).collapsed, true);
+  assert.equal(planAnimation(events, { speed: 1 }).collapsed, false);
+  assert.equal(shouldCollapse(2, false), true);
+  assert.equal(shouldCollapse(1, true), true);
+  assert.equal(shouldCollapse(1, false), false);
+});
+
+test('a split cascade: every half comes from the block that was drawn', () => {
+  const events = [
+    ev('list_del', { pfn: 0, order: 3, migratetype: 'Movable', end: 'head' }),
+    ev('split', { pfn: 0, order: 3, half_pfn: 4, migratetype: 'Movable' }),
+    ev('list_add', { pfn: 4, order: 2, migratetype: 'Movable', end: 'head' }),
+    ev('split', { pfn: 0, order: 2, half_pfn: 2, migratetype: 'Movable' }),
+    ev('list_add', { pfn: 2, order: 1, migratetype: 'Movable', end: 'head' }),
+    ev('alloc', { pfn: 0, order: 1, migratetype: 'Movable' }),
+  ];
+  const plan = planAnimation(events, { speed: 1 });
+  const parent = blockKey(Z, 0, 3);
+  assert.deepEqual(plan.keys.get(blockKey(Z, 4, 2)).sources, [parent]);
+  assert.deepEqual(plan.keys.get(blockKey(Z, 2, 1)).sources, [parent], 'followed through the order-2 half');
+  assert.equal(plan.exits.length, 1);
+  assert.deepEqual(plan.exits[0], { ...plan.exits[0], key: blockKey(Z, 0, 1), sources: [parent], to: 'alloc' });
+  const d4 = plan.keys.get(blockKey(Z, 4, 2)).delay;
+  const d2 = plan.keys.get(blockKey(Z, 2, 1)).delay;
+  assert.ok(d4 < d2, 'the cascade goes down in order');
+  assert.ok(plan.exits[0].delay > d2);
+  assert.ok(plan.total <= budgetMs(1) + 1);
+  assert.deepEqual(plan.beats.map((b) => b.index), [0, 1, 2, 3, 4, 5]);
+});
+
+test('a freed block merging upward converges from its free buddies', () => {
+  const events = [
+    ev('free', { pfn: 8, order: 3, migratetype: 'Movable' }),
+    ev('list_del', { pfn: 0, order: 3, migratetype: 'Movable', end: 'only' }),
+    ev('merge', { pfn: 8, buddy: 0, order: 3 }),
+    ev('list_del', { pfn: 16, order: 4, migratetype: 'Movable', end: 'only' }),
+    ev('merge', { pfn: 0, buddy: 16, order: 4 }),
+    ev('merge_stop', { pfn: 0, order: 5, buddy: 32, reason: 'allocated' }),
+    ev('list_add', { pfn: 0, order: 5, migratetype: 'Movable', end: 'head' }),
+  ];
+  const plan = planAnimation(events, { speed: 1 });
+  const result = plan.keys.get(blockKey(Z, 0, 5));
+  assert.deepEqual(result.sources, [blockKey(Z, 0, 3), blockKey(Z, 16, 4)]);
+  assert.equal(result.kind, 'list_add');
+  assert.equal(plan.beats.length, 6, 'merge_stop moves nothing');
+});
+
+test('isolated, reported and put back in one step: the block travels via the host lane', () => {
+  const events = [
+    ev('list_del', { pfn: 512, order: 9, migratetype: 'Movable', end: 'tail' }),
+    ev('isolate', { pfn: 512, order: 9, migratetype: 'Movable', slot: 0 }),
+    ev('report', { blocks: [[512, 9]], pages: 512, discarded: 512 }),
+    ev('putback', { pfn: 512, order: 9, migratetype: 'Movable' }),
+    ev('list_add', { pfn: 512, order: 9, migratetype: 'Movable', end: 'tail', before: null }),
+    ev('boundary', { order: 9, migratetype: 'Movable', pfn: 512 }),
+    ev('flag_set', { pfn: 512, order: 9, migratetype: 'Movable', flag: 'hinted' }),
+  ];
+  const plan = planAnimation(events, { speed: 0.5 });
+  const k = plan.keys.get(blockKey(Z, 512, 9));
+  assert.equal(k.via, 'host');
+  assert.ok(plan.keys.has(boundaryKey(Z, 9, 'Movable')));
+  assert.deepEqual(plan.pulses.map((p) => [p.key, p.flag, p.set]), [[blockKey(Z, 512, 9), 'hinted', true]]);
+  assert.deepEqual(plan.host.map((h) => [h.zone, h.pages, h.kind]), [[Z, 512, 'report']]);
+  const fill = planAnimation(events.slice(0, 2), { speed: 0.5 });
+  assert.equal(fill.keys.get(blockKey(Z, 512, 9)).via, null, 'only isolated: it ends in the host lane');
+});
+
+test('a hinted block losing its mark pulses with the reason', () => {
+  const plan = planAnimation(
+    [ev('flag_clear', { pfn: 0, order: 9, migratetype: 'Movable', flag: 'reported', reason: 'merged' })],
+    { speed: 1 },
+  );
+  assert.deepEqual(plan.pulses[0], { key: blockKey(Z, 0, 9), flag: 'reported', set: false, delay: 0, reason: 'merged' });
+});
+
+test('many events are staggered inside the budget', () => {
+  const events = Array.from({ length: 100 }, (_, i) => ev('isolate', { pfn: i * 512, order: 9, migratetype: 'Movable', slot: i }));
+  const plan = planAnimation(events, { speed: 1 });
+  const delays = [...plan.keys.values()].map((k) => k.delay);
+  assert.equal(delays.length, 100);
+  assert.ok(Math.max(...delays) + plan.keys.get(blockKey(Z, 0, 9)).duration <= budgetMs(1) + 1);
+  assert.deepEqual(delays, [...delays].sort((a, b) => a - b));
+});
+
+test('non-visual events plan nothing', () => {
+  const plan = planAnimation([ev('state', { what: 'x', old: 'a', new: 'b' })], { speed: 1 });
+  assert.equal(plan.collapsed, false);
+  assert.equal(plan.keys.size, 0);
+  assert.equal(plan.total, 0);
+});

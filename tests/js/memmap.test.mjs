@@ -1,0 +1,157 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import {
+  blockRects,
+  buddyOf,
+  buildLut,
+  columnsFor,
+  dirtyRect,
+  frameCategory,
+  geometry,
+  packRgb,
+  pageblockIndex,
+  paintFrames,
+  pfnToXY,
+  tileRect,
+  xyToPfn,
+} from '../../frontend/lib/memmap.js';
+import { FRAME_COLOURS, hexToRgb, MIGRATETYPE_COLOURS } from '../../frontend/lib/palette.js';
+
+const MTS = ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'CMA', 'Isolate'];
+
+test('pageblocks are 32 × 16 tiles, columns even, the canvas fits the aspect', () => {
+  const g = geometry({ startPfn: 0, pages: 1 << 20, pageblockOrder: 9, aspect: 2.5 });
+  assert.equal(g.tileW, 32);
+  assert.equal(g.tileH, 16);
+  assert.equal(g.tiles, 2048);
+  assert.equal(g.columns % 2, 0);
+  assert.equal(g.width, g.columns * 32);
+  assert.equal(g.height, Math.ceil(2048 / g.columns) * 16);
+  const aspect = g.width / g.height;
+  assert.ok(aspect > 2 && aspect < 3.2, `aspect ${aspect}`);
+  assert.equal(columnsFor(1, 32, 16, 2.5), 1);
+  assert.equal(columnsFor(3, 32, 16, 100), 4, 'never more columns than tiles (rounded up to even)');
+});
+
+test('pfn ↔ pixel round-trips over a whole unaligned zone', () => {
+  for (const [startPfn, pages, pbo, columns] of [[1, 4095, 9, undefined], [4096, 8192, 9, 4], [100, 1000, 2, 6], [0, 64, 3, 2]]) {
+    const g = geometry({ startPfn, pages, pageblockOrder: pbo, columns });
+    const seen = new Set();
+    for (let pfn = startPfn; pfn < startPfn + pages; pfn += 1) {
+      const { x, y } = pfnToXY(g, pfn);
+      assert.ok(x >= 0 && x < g.width && y >= 0 && y < g.height, `pfn ${pfn} at ${x},${y}`);
+      assert.equal(xyToPfn(g, x + 0.5, y + 0.9), pfn);
+      seen.add(`${x},${y}`);
+    }
+    assert.equal(seen.size, pages, 'one pixel per frame');
+  }
+});
+
+test('pixels outside the zone hit nothing', () => {
+  const g = geometry({ startPfn: 1, pages: 4095, pageblockOrder: 9 });
+  assert.equal(xyToPfn(g, 0, 0), null, 'pfn 0 is not in the DMA zone');
+  assert.equal(xyToPfn(g, -1, 3), null);
+  assert.equal(xyToPfn(g, g.width, 0), null);
+  const short = geometry({ startPfn: 0, pages: 600, pageblockOrder: 9, columns: 2 });
+  assert.equal(xyToPfn(short, 32 + 31, 15), null, 'past the last frame of a partial tile');
+});
+
+test('the tile layout is row-major inside a pageblock', () => {
+  const g = geometry({ startPfn: 0, pages: 4096, pageblockOrder: 9, columns: 4 });
+  assert.deepEqual(pfnToXY(g, 0), { x: 0, y: 0 });
+  assert.deepEqual(pfnToXY(g, 31), { x: 31, y: 0 });
+  assert.deepEqual(pfnToXY(g, 32), { x: 0, y: 1 });
+  assert.deepEqual(pfnToXY(g, 512), { x: 32, y: 0 });
+  assert.deepEqual(pfnToXY(g, 4 * 512), { x: 0, y: 16 });
+  assert.deepEqual(tileRect(g, 5), { x: 32, y: 16, w: 32, h: 16 });
+  assert.equal(pageblockIndex(g, 5 * 512 + 7), 5);
+});
+
+test('every buddy block is covered exactly by its rectangles', () => {
+  const g = geometry({ startPfn: 0, pages: 8192, pageblockOrder: 9, columns: 6 });
+  for (const [pfn, order] of [[0, 0], [3, 0], [4, 2], [32, 5], [64, 6], [512, 9], [0, 10], [1024, 10], [4096, 12]]) {
+    const rects = blockRects(g, pfn, order);
+    const covered = new Set();
+    for (const r of rects) for (let y = r.y; y < r.y + r.h; y += 1) for (let x = r.x; x < r.x + r.w; x += 1) covered.add(xyToPfn(g, x, y));
+    const want = new Set(Array.from({ length: 2 ** order }, (_, i) => pfn + i));
+    assert.deepEqual(covered, want, `order ${order} at ${pfn}`);
+  }
+  assert.equal(blockRects(g, 0, 10).length, 1, 'an order-10 block is two tiles side by side');
+  assert.equal(blockRects(g, 4096, 12).length, 2, 'order 12 on 6 columns wraps to a second tile row');
+});
+
+test('buddy arithmetic', () => {
+  assert.equal(buddyOf(1024, 3), 1032);
+  assert.equal(buddyOf(1032, 3), 1024);
+  assert.equal(buddyOf(0, 9), 512);
+});
+
+test('frame categories and the colour table', () => {
+  assert.equal(frameCategory(0, 1), 'free');
+  assert.equal(frameCategory(0, 2), 'freeDiscarded');
+  assert.equal(frameCategory(1, 0), 'allocated');
+  assert.equal(frameCategory(2, 2), 'flaggedDiscarded');
+  assert.equal(frameCategory(2, 1), 'flagged');
+  assert.equal(frameCategory(3, 2), 'isolated');
+  assert.equal(frameCategory(4, 1), 'pcp');
+  const lut = buildLut(MTS, 0);
+  assert.equal(lut.length, 256);
+  assert.equal(lut[1 * 16 + 1 * 3 + 1], packRgb(hexToRgb(FRAME_COLOURS.allocated.fill)));
+  assert.equal(lut[128 + 1 * 16 + 2 * 3 + 2], packRgb(hexToRgb(FRAME_COLOURS.flaggedDiscarded.alt)), 'checker');
+  const tinted = buildLut(MTS, 0.5);
+  const free = hexToRgb(FRAME_COLOURS.free.fill);
+  const movable = hexToRgb(MIGRATETYPE_COLOURS.Movable);
+  assert.equal(tinted[1 * 16 + 0 + 1], packRgb(free.map((c, i) => Math.round(c + (movable[i] - c) * 0.5))));
+});
+
+test('painting writes each frame’s colour to its pixel, and only the asked range', () => {
+  const g = geometry({ startPfn: 100, pages: 1000, pageblockOrder: 4, columns: 8 });
+  const pageState = new Uint8Array(1000).map((_, i) => i % 5);
+  const hostBacking = new Uint8Array(1000).map((_, i) => (i * 7) % 3);
+  const pageblockMt = new Uint8Array(g.tiles).map((_, i) => i % 6);
+  const lut = buildLut(MTS);
+  const pixels = new Uint32Array(g.width * g.height);
+  paintFrames(pixels, g, { pageState, hostBacking, pageblockMt }, lut);
+  for (let i = 0; i < 1000; i += 1) {
+    const { x, y } = pfnToXY(g, 100 + i);
+    const mt = pageblockMt[pageblockIndex(g, 100 + i)];
+    const want = lut[((x + y) & 1) * 128 + mt * 16 + pageState[i] * 3 + hostBacking[i]];
+    assert.equal(pixels[y * g.width + x], want, `frame ${i}`);
+  }
+  const { x: x0, y: y0 } = pfnToXY(g, 100);
+  assert.equal(pixels[0], 0, 'frames before the zone stay transparent');
+  assert.notEqual(pixels[y0 * g.width + x0], 0);
+  const partial = new Uint32Array(g.width * g.height);
+  paintFrames(partial, g, { pageState, hostBacking, pageblockMt }, lut, 10, 5);
+  const painted = [...partial.keys()].filter((k) => partial[k] !== 0).length;
+  assert.equal(painted, 5);
+});
+
+test('a dirty rectangle covers the repainted frames', () => {
+  const g = geometry({ startPfn: 0, pages: 8192, pageblockOrder: 9, columns: 4 });
+  for (const [from, count] of [[0, 1], [40, 600], [500, 3000], [8000, 192]]) {
+    const r = dirtyRect(g, from, count);
+    for (let i = from; i < from + count; i += 1) {
+      const { x, y } = pfnToXY(g, i);
+      assert.ok(x >= r.x && x < r.x + r.w && y >= r.y && y < r.y + r.h, `frame ${i} in ${JSON.stringify(r)}`);
+    }
+  }
+});
+
+test('painting a 4 GiB zone takes milliseconds', () => {
+  const pages = 1 << 20;
+  const g = geometry({ startPfn: 0, pages, pageblockOrder: 9 });
+  const zone = {
+    pageState: new Uint8Array(pages).map((_, i) => (i >> 9) % 4),
+    hostBacking: new Uint8Array(pages).fill(1),
+    pageblockMt: new Uint8Array(g.tiles).fill(1),
+  };
+  const pixels = new Uint32Array(g.width * g.height);
+  const lut = buildLut(MTS);
+  paintFrames(pixels, g, zone, lut); // warm up
+  const t0 = performance.now();
+  paintFrames(pixels, g, zone, lut);
+  const ms = performance.now() - t0;
+  assert.ok(ms < 100, `a full paint took ${ms.toFixed(1)} ms`);
+});
