@@ -4,10 +4,60 @@ checks every frame against the protocol's schema (imported by the test modules).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from backend.app import AppState
 from backend.protocol import server_message_adapter
+from backend.server import NotifyingServer
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: FastAPI
+
+    @property
+    def state(self) -> AppState:
+        state: AppState = self.app.state.buddyscope
+        return state
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "ws"
+
+
+@contextlib.contextmanager
+def serve(app: FastAPI, **config: Any) -> Iterator[LiveServer]:
+    """Serve ``app`` with uvicorn on a free loopback port, in a thread."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))  # the kernel picks a free port; no race with others
+    port = sock.getsockname()[1]
+    server = NotifyingServer(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config)
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        if not server.ready.wait(timeout=60):
+            pytest.fail("uvicorn did not start within 60 s")
+        if not server.started:
+            pytest.fail("uvicorn failed to start (see the log above)")
+        yield LiveServer(url=f"http://127.0.0.1:{port}/", app=app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
 
 
 def receive(ws: Any) -> dict[str, Any]:

@@ -1,0 +1,141 @@
+"""The websocket over real TCP (uvicorn on loopback): slow, stalled and vanishing clients.
+
+A stalled follower (a raw socket that completes the handshake and never reads) must
+not delay the controller or a fast follower, must not make its queue grow, and gets a
+resync snapshot; a client that disappears mid-send leaves no traceback in the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import struct
+import threading
+import time
+from typing import Any
+
+import pytest
+from websockets.sync.client import ClientConnection, connect
+from wirehelp import LiveServer, Mirror, serve
+
+from backend.app import create_app
+from backend.protocol import server_message_adapter
+from backend.scenarios import build_small
+from backend.session import Settings
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def recv(ws: ClientConnection) -> dict[str, Any]:
+    text = ws.recv(timeout=30)
+    assert isinstance(text, str)
+    server_message_adapter.validate_json(text)
+    msg: dict[str, Any] = json.loads(text)
+    return msg
+
+
+def call(ws: ClientConnection, ident: int, **fields: Any) -> list[dict[str, Any]]:
+    ws.send(json.dumps({**fields, "id": ident}))
+    got = []
+    while True:
+        msg = recv(ws)
+        got.append(msg)
+        if msg["type"] in ("ack", "error") and msg.get("id") == ident:
+            return got
+
+
+def raw_follower(live: LiveServer, sid: str, rcvbuf: int = 4096) -> socket.socket:
+    """A follower that completes the websocket handshake and then never reads."""
+    host, port = live.url.split("//")[1].rstrip("/").split(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.connect((host, int(port)))
+    sock.sendall(
+        f"GET /ws?session={sid} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    return sock
+
+
+@pytest.fixture(scope="module")
+def live() -> Any:
+    with serve(create_app(build_small, settings=Settings(queue_messages=8))) as server:
+        yield server
+
+
+def test_a_stalled_follower_is_resynced_and_delays_nobody(live: LiveServer) -> None:
+    with connect(live.ws_url, max_size=None) as boss:
+        hello = recv(boss)
+        sid = hello["session"]
+        recv(boss)
+        call(boss, 1, type="configure", pages=262144)  # big snapshots fill buffers fast
+        stalled = raw_follower(live, sid)
+        fast = connect(f"{live.ws_url}?session={sid}", max_size=None).__enter__()
+        got: list[dict[str, Any]] = []
+        done = threading.Event()
+
+        def read_fast() -> None:
+            recv(fast)
+            mirror = Mirror(recv(fast))
+            while not done.is_set() or got[-1:] != [{"type": "end"}]:
+                msg = recv(fast)
+                mirror.apply(msg)  # checks seq == previous + 1
+                got.append({"type": msg["type"], "step": msg["step"]})
+                if msg["type"] == "snapshot" and msg["step"] == 0 and done.is_set():
+                    got.append({"type": "end"})
+                    return
+
+        reader = threading.Thread(target=read_fast, daemon=True)
+        reader.start()
+        session = live.state.manager.get(sid)
+        assert session is not None
+        waits = []
+        for n in range(30):  # 60 snapshots of ~700 KB each
+            t0 = time.perf_counter()
+            call(boss, 10 + n, type="back")
+            call(boss, 100 + n, type="step")
+            waits.append(time.perf_counter() - t0)
+        done.set()
+        call(boss, 999, type="first")
+        reader.join(timeout=60)
+        assert not reader.is_alive()
+        assert [g["type"] for g in got].count("snapshot") >= 31  # every one, in order
+        followers = [c for c in session.clients if not c.is_controller]
+        stalled_client = min(followers, key=lambda c: c.sent_frames)
+        assert stalled_client.sent_frames < 30  # it read almost nothing ...
+        assert stalled_client.resyncs >= 1  # ... so it was told to resync
+        assert len(stalled_client.queue) <= 8
+        assert len(stalled_client.queue) <= 8
+        assert max(waits) < 5.0, waits
+        stalled.close()
+        fast.close()
+
+
+def test_a_client_vanishing_mid_send_leaves_no_traceback(
+    live: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with connect(live.ws_url, max_size=None) as boss:
+        hello = recv(boss)
+        sid = hello["session"]
+        recv(boss)
+        call(boss, 1, type="configure", pages=262144)
+        for _ in range(3):
+            sock = raw_follower(live, sid)
+            time.sleep(0)  # let the server start sending
+            call(boss, 2, type="back")
+            # reset (RST) instead of a polite close, while snapshots are in flight
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+            call(boss, 3, type="step")
+        session = live.state.manager.get(sid)
+        assert session is not None
+        deadline = time.monotonic() + 20
+        while len(session.clients) > 1 and time.monotonic() < deadline:
+            call(boss, 4, type="ping")
+        assert len(session.clients) == 1
+        assert call(boss, 5, type="ping")[-1]["type"] == "ack"
+    bad = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert bad == [], [r.getMessage() for r in bad]
