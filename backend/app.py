@@ -31,6 +31,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ValidationError
 
 from . import __version__
+from .metrics import router as metrics_router
 from .protocol import (
     CLIENT_TYPES,
     PROTOCOL_VERSION,
@@ -38,10 +39,12 @@ from .protocol import (
     Hello,
     client_message_adapter,
 )
+from .rest import router as rest_router
 from .scenarios import Scenario, SessionConfig, build_default
 from .schema import schema_hash as protocol_schema_hash
 from .schema import schema_text
 from .session import Client, CommandError, Session, SessionManager, Settings
+from .store import DB_NAME, Store
 
 log = logging.getLogger("buddyscope")
 
@@ -62,6 +65,7 @@ class AppState:
     settings: Settings
     manager: SessionManager
     default_config: SessionConfig
+    store: Store
     allowed_origins: tuple[str, ...] = ()
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -110,7 +114,11 @@ async def healthz(state: StateDep) -> Health:
     )
 
 
-@health_router.get("/api/schema", summary="JSON schema of the websocket protocol")
+@health_router.get(
+    "/api/schema",
+    summary="JSON schema of the websocket protocol",
+    responses={200: {"content": {"application/json": {}}, "description": "JSON schema"}},
+)
 async def api_schema() -> Response:
     return Response(schema_text(), media_type="application/json")
 
@@ -232,6 +240,9 @@ async def _receiver(
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
+        if session.deleted:
+            await websocket.close(CLOSE_NOT_FOUND, "the session was deleted")
+            return
         text = message.get("text")
         if text is None:
             data = message.get("bytes") or b""
@@ -332,9 +343,11 @@ def create_app(
     static_dir: Path | None = None,
     allowed_origins: tuple[str, ...] = (),
     default_config: SessionConfig | None = None,
+    data_dir: Path | None = None,
 ) -> FastAPI:
     """Build the app.  ``scenario_factory`` runs once, when the app starts; new sessions
-    run its scenario unless ``default_config`` says otherwise."""
+    run its scenario unless ``default_config`` says otherwise.  Saved sessions go to
+    ``data_dir/sessions.sqlite3`` (kept in memory when ``data_dir`` is None)."""
     static = static_dir if static_dir is not None else frontend_dir()
     limits = settings or Settings()
 
@@ -344,7 +357,8 @@ def create_app(
         log.info("scenario %r ready after %d operations", scenario.name, scenario.steps)
         config = default_config or SessionConfig(scenario=scenario.name, seed=scenario.seed)
         manager = SessionManager(limits)
-        state = AppState(scenario, limits, manager, config, allowed_origins)
+        store = Store(data_dir / DB_NAME if data_dir is not None else ":memory:")
+        state = AppState(scenario, limits, manager, config, store, allowed_origins)
         app.state.buddyscope = state
         # Build the default session's start once, so the first page load is quick.
         await asyncio.to_thread(manager._build_view, _plan(config, limits))
@@ -355,9 +369,12 @@ def create_app(
             for task in state.tasks:
                 task.cancel()
             await manager.shutdown()
+            store.close()
 
     app = FastAPI(title="buddyscope", version=__version__, lifespan=lifespan)
     app.include_router(health_router)
+    app.include_router(rest_router)
+    app.include_router(metrics_router)
     app.include_router(ws_router)
     # Last: Mount("/") would otherwise also swallow /ws (it matches websocket scopes).
     app.mount("/", StaticFiles(directory=static, html=True), name="frontend")

@@ -39,6 +39,7 @@ from allocator_model import (
 )
 
 from . import protocol as p
+from .export import ExportBranch, ExportDoc, Position, decode_log, encode_log
 from .scenarios import Plan, ScenarioNotFound, SessionConfig, plan_for
 from .snapshot import Frame, Tracker, config_view, event_dicts, host_stats, zone_snapshot
 from .timeline import (
@@ -49,6 +50,7 @@ from .timeline import (
     StepOutcome,
     TimelineError,
     View,
+    build_branch,
     kind_bit,
     mask_of,
     replay_under,
@@ -114,10 +116,11 @@ class Settings:
 class CommandError(Exception):
     """A refused command: becomes an ``error`` message; the session is untouched."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, http_status: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.http_status = http_status
 
 
 def model_error(exc: Exception) -> CommandError:
@@ -240,6 +243,7 @@ class Session:
         self.created = time.time()
         self._frames: dict[tuple[int, str], Frame] = {}
         self.deltas_sent = 0
+        self.deleted = False
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -785,6 +789,45 @@ class Session:
     async def shutdown(self) -> None:
         self._stop_play()
 
+    # -- export ----------------------------------------------------------------------------
+
+    def export_doc(self) -> ExportDoc:
+        """The session as a small exact document (call under the lock)."""
+        return ExportDoc(
+            name=self.name,
+            current=Position(branch=self.view.branch.id, step=self.view.pos),
+            speed=self.speed,
+            breakpoints=sorted(self.breakpoints),
+            branches=[
+                ExportBranch(
+                    id=b.id,
+                    parent=b.parent,
+                    fork_step=b.fork_step,
+                    reason=b.reason,
+                    config=b.plan.config,
+                    log=encode_log(b.log),
+                )
+                for b in self.branches.values()
+            ],
+        )
+
+    def info(self) -> dict[str, Any]:
+        view = self.view
+        return {
+            "id": self.id,
+            "name": self.name,
+            "scenario": view.branch.plan.config.scenario,
+            "step": view.pos,
+            "timeline_length": view.length,
+            "branch": view.branch.id,
+            "branches": len(self.branches),
+            "viewers": len(self.clients),
+            "playing": self.playing,
+            "speed": self.speed,
+            "clock": view.node.clock,
+            "created": self.created,
+        }
+
 
 def plan_from_config(config: SessionConfig, settings: Settings) -> Plan:
     """Resolve a configuration and check it against the server's limits."""
@@ -837,6 +880,7 @@ class SessionManager:
             "limit",
             f"this server already runs {self.settings.max_sessions} sessions, all watched; "
             "try again later or follow an existing session",
+            http_status=503,
         )
 
     def _build_view(self, plan: Plan) -> View:
@@ -874,9 +918,73 @@ class SessionManager:
             self.sessions[sid] = session
             return session
 
-    def add(self, session: Session) -> None:
-        self._room()
-        self.sessions[session.id] = session
+    def _views_from_doc(self, doc: ExportDoc) -> tuple[dict[int, Branch], View]:
+        s = self.settings
+        if len(doc.branches) > s.max_branches:
+            raise CommandError(
+                "limit", f"{len(doc.branches)} branches; this server keeps {s.max_branches}"
+            )
+        branches: dict[int, Branch] = {}
+        for eb in doc.branches:
+            if eb.id in branches:
+                raise CommandError("invalid_field", f"branch {eb.id} appears twice")
+            plan = plan_from_config(eb.config, s)
+            try:
+                log = decode_log(eb.log, s.max_timeline_steps)
+            except ValueError as exc:
+                raise CommandError("limit", f"branch {eb.id}: {exc}") from None
+            view = build_branch(eb.id, plan, log, s.checkpoint, eb.reason)
+            view.branch.parent = eb.parent
+            view.branch.fork_step = eb.fork_step
+            branches[eb.id] = view.branch
+        current = branches.get(doc.current.branch)
+        if current is None:
+            raise CommandError("invalid_field", f"current branch {doc.current.branch} is missing")
+        if doc.current.step > len(current):
+            raise CommandError(
+                "out_of_range",
+                f"current step {doc.current.step} is beyond branch {current.id} ({len(current)})",
+            )
+        return branches, View.at(current, doc.current.step)
+
+    async def import_doc(self, doc: ExportDoc, name: str | None = None) -> Session:
+        """A new live session from an export document (every branch is replayed)."""
+        for kind in doc.breakpoints:
+            if kind not in EVENT_KINDS:
+                raise CommandError("out_of_range", f"unknown event kind {kind!r}")
+        if not 0 < doc.speed <= self.settings.max_speed:
+            raise CommandError("out_of_range", f"speed {doc.speed:g} is out of range")
+        async with self._create_lock:
+            self._room()
+            try:
+                branches, view = await asyncio.to_thread(self._views_from_doc, doc)
+            except (ModelError, ValueError, KeyError) as exc:
+                raise model_error(exc) from None
+            sid = secrets.token_urlsafe(12)
+            session = Session(
+                sid,
+                secrets.token_urlsafe(24),
+                self.settings,
+                view,
+                doc.name if name is None else name,
+            )
+            session.branches = branches
+            session.next_branch = max(branches) + 1
+            session.speed = doc.speed
+            session.breakpoints = frozenset(doc.breakpoints)
+            self.sessions[sid] = session
+            return session
+
+    async def remove(self, sid: str) -> bool:
+        session = self.sessions.pop(sid, None)
+        if session is None:
+            return False
+        session.deleted = True
+        await session.shutdown()
+        for client in session.clients:
+            client.closed = True
+            client.wake.set()
+        return True
 
     async def shutdown(self) -> None:
         for session in self.sessions.values():

@@ -464,16 +464,15 @@ def run_workload(view: View, policy: CheckpointPolicy, max_steps: int) -> None:
         ws = view.ws
 
 
-def replay_under(
-    bid: int, plan: Plan, parent: Branch, upto: int, policy: CheckpointPolicy, reason: str
+def build_branch(
+    bid: int, plan: Plan, log: list[Cmd], policy: CheckpointPolicy, reason: str = "start"
 ) -> View:
-    """A branch with a new plan that replays ``parent``'s first ``upto`` commands."""
+    """A branch of ``plan`` that records ``log`` (commands that no longer apply become
+    narrated no-op steps); the view is left at its end."""
     view = start_branch(bid, plan, policy, reason)
     branch = view.branch
-    branch.parent = parent.id
-    branch.fork_step = 0
     node, ws = view.node, view.ws
-    for cmd in parent.log[:upto]:
+    for cmd in log:
         t0 = time.perf_counter()
         synthetic = execute_recorded(node, ws, plan, cmd)
         cost = time.perf_counter() - t0
@@ -481,4 +480,14 @@ def replay_under(
         mask = mask_of([e["kind"] for e in synthetic]) | mask_of([e.kind for e in events])
         view.pos += 1
         branch.record(cmd, mask, cost, node, ws, policy)
+    return view
+
+
+def replay_under(
+    bid: int, plan: Plan, parent: Branch, upto: int, policy: CheckpointPolicy, reason: str
+) -> View:
+    """A branch with a new plan that replays ``parent``'s first ``upto`` commands."""
+    view = build_branch(bid, plan, parent.log[:upto], policy, reason)
+    view.branch.parent = parent.id
+    view.branch.fork_step = 0
     return view
