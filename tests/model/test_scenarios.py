@@ -164,3 +164,11 @@ def test_scenario_file_errors_are_specific(tmp_path: Any) -> None:
         Scenario.from_file(str(bad))
     with pytest.raises(ScenarioError, match="unknown scenario"):
         load("nope")
+
+
+def test_the_teachers_list_names_every_scenario() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "scenarios.md").read_text()
+    for name, sc in library().items():
+        assert f"`{name}`" in doc and sc.title in doc, f"docs/scenarios.md lacks {name}"
