@@ -109,7 +109,7 @@ async def healthz(state: StateDep) -> Health:
         status="ok",
         version=__version__,
         protocol_version=PROTOCOL_VERSION,
-        scenario=state.scenario.name,
+        scenario=state.default_config.scenario,
         sessions=len(state.manager.sessions),
     )
 

@@ -1,10 +1,16 @@
 """``buddyscope`` command line.
 
     buddyscope [serve] [--host 127.0.0.1] [--port 8000] [--no-open] [--scenario default]
+    buddyscope simulate [--scenario NAME | --workload FILE|BUILTIN] [--strategy S]
+                        [--kernel K] [--seed N] [--until end|STEPS|SECONDSs]
+                        [--format buddyinfo|pagetypeinfo|json]
+    buddyscope compare [--workload FILE|BUILTIN] [--seed N] [--kernel K] [--json]
+    buddyscope bench [--model] [--server] [--pages N] [--steps N] [--json]
 
 ``serve`` is the default subcommand.  It prints the URL, opens a browser unless told not
 to (and only where a browser can show up), and warns when the dashboard is reachable
-from other machines: it has no authentication.
+from other machines: it has no authentication beyond unguessable session ids and
+control tokens.  A wrong argument gets a one-line error and exit status 2.
 """
 
 from __future__ import annotations
@@ -18,32 +24,190 @@ import sys
 import threading
 import webbrowser
 from collections.abc import Sequence
-from typing import TextIO
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from allocator_model.node import STRATEGIES
+from allocator_model.workload import BUILTIN
 
 from . import __version__
-from .scenarios import SCENARIOS
+from .scenarios import SCENARIOS, build_small, scenario_names
+from .session import Settings
+from .store import user_data_dir
 
-SUBCOMMANDS = ("serve",)
+SUBCOMMANDS = ("serve", "simulate", "compare", "bench")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Errors as one line (``buddyscope simulate: error: ...``) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"seed must be 0..4294967295, got {value}")
+    return value
+
+
+def _until(text: str) -> tuple[str, float]:
+    if text == "end":
+        return ("end", 0.0)
+    try:
+        if text.endswith("s"):
+            seconds = float(text[:-1])
+            if seconds < 0 or seconds != seconds or seconds > 10**7:
+                raise ValueError
+            return ("seconds", seconds)
+        steps = int(text)
+        if steps < 0:
+            raise ValueError
+        return ("steps", float(steps))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--until takes 'end', a number of steps (e.g. 500) or virtual seconds (e.g. 30s), "
+            f"not {text!r}"
+        ) from None
+
+
+def _scenario(text: str) -> str:
+    names = scenario_names()
+    if text not in names:
+        raise argparse.ArgumentTypeError(
+            f"unknown scenario {text!r}; choose one of {', '.join(names)}"
+        )
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="buddyscope",
-        description="A dashboard that shows the Linux page allocator's free lists.",
+        description="A dashboard and a model of the Linux page allocator's free lists, free "
+        "page hinting and free page reporting.",
     )
     parser.add_argument("--version", action="version", version=f"buddyscope {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    serve = sub.add_parser("serve", help="start the dashboard (the default command)")
+    serve = sub.add_parser(
+        "serve",
+        help="start the dashboard (the default command)",
+        description="Serve the dashboard; every browser tab opens its own session.",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="TCP port (default 8000)")
     serve.add_argument("--no-open", action="store_true", help="do not open a web browser")
     serve.add_argument(
         "--scenario",
-        choices=sorted(SCENARIOS),
+        type=_scenario,
         default="default",
-        help="model and workload to show (default: default)",
+        metavar="NAME",
+        help="scenario new sessions run (default: default; see GET /api/scenarios)",
     )
+    serve.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help=f"where saved sessions are kept (default: {user_data_dir()})",
+    )
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="also accept websockets from this browser origin (e.g. https://proxy.example)",
+    )
+    limits = Settings()
+    for flag, field, help_text in (
+        ("--max-sessions", "max_sessions", "live sessions at once"),
+        ("--max-viewers", "max_viewers", "connections watching one session"),
+        ("--max-pages-per-zone", "max_pages_per_zone", "largest zone a session may configure"),
+        ("--max-timeline-steps", "max_timeline_steps", "steps in one timeline branch"),
+        ("--max-message-bytes", "max_message_bytes", "largest client message (else close 1009)"),
+    ):
+        serve.add_argument(
+            flag,
+            type=_positive,
+            default=getattr(limits, field),
+            help=f"{help_text} (default {getattr(limits, field)})",
+        )
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
+
+    sim = sub.add_parser(
+        "simulate",
+        help="run a scenario or workload headless and print the result",
+        description="Run a scenario or a workload without a browser, step by step as the "
+        "dashboard would, and print /proc/buddyinfo, /proc/pagetypeinfo or JSON.",
+    )
+    what = sim.add_mutually_exclusive_group()
+    what.add_argument(
+        "--scenario", type=_scenario, metavar="NAME", help="a scenario (default: default)"
+    )
+    what.add_argument(
+        "--workload",
+        metavar="FILE|NAME",
+        help="a workload file (docs/workload.schema.json) or a built-in: "
+        + ", ".join(sorted(BUILTIN)),
+    )
+    sim.add_argument(
+        "--strategy", choices=STRATEGIES, help="hinting strategy (default: as configured)"
+    )
+    sim.add_argument("--kernel", choices=("5.3", "5.7", "5.10"), help="kernel rules")
+    sim.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
+    sim.add_argument("--pages", type=_positive, help="resize the last zone to this many pages")
+    sim.add_argument(
+        "--until",
+        type=_until,
+        default=("end", 0.0),
+        metavar="end|STEPS|SECONDSs",
+        help="stop at the end (workload over, no work pending), after STEPS steps, or when "
+        "the virtual clock reaches SECONDS (default: end)",
+    )
+    sim.add_argument("--format", choices=("buddyinfo", "pagetypeinfo", "json"), default="buddyinfo")
+    sim.add_argument("--max-steps", type=_positive, default=1_000_000, help="safety limit")
+
+    cmp_ = sub.add_parser(
+        "compare",
+        help="run one workload under each strategy and compare",
+        description="Run one workload (same seed) under none, hinting-v2 and reporting, let "
+        "the idle guest drain, and compare memory returned, reports and refaults.",
+    )
+    cmp_.add_argument(
+        "--workload",
+        default="buffer-reuse",
+        metavar="FILE|NAME",
+        help=f"a workload file or a built-in: {', '.join(sorted(BUILTIN))} (default buffer-reuse)",
+    )
+    cmp_.add_argument("--seed", type=_seed, default=0)
+    cmp_.add_argument("--kernel", choices=("5.7", "5.10"), default="5.10")
+    cmp_.add_argument("--json", action="store_true", help="print JSON with the time series")
+
+    bench = sub.add_parser(
+        "bench",
+        help="measure the model's and the server's speed",
+        description="Measure the model (ops/s, bytes per page) and the server's timeline and "
+        "messages on a 1M-page zone (snapshot size and build time, seek, command -> delta). "
+        "bench/ws_load.py measures the websocket under load.",
+    )
+    bench.add_argument("--model", action="store_true", help="only the model")
+    bench.add_argument("--server", action="store_true", help="only the server")
+    bench.add_argument("--pages", type=_positive, default=1 << 20, help="zone size (default 1M)")
+    bench.add_argument("--steps", type=_positive, default=100_000, help="timeline length")
+    bench.add_argument("--seed", type=_seed, default=0)
+    bench.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
@@ -114,6 +278,7 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.
     import uvicorn
 
     from .app import create_app
+    from .scenarios import SessionConfig
     from .server import NotifyingServer
 
     warning = exposure_warning(args.host)
@@ -124,7 +289,20 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.
         print(f"buddyscope: {problem}", file=err)
         return 2
     url = url_for(args.host, args.port)
-    app = create_app(SCENARIOS[args.scenario])
+    settings = Settings(
+        max_sessions=args.max_sessions,
+        max_viewers=args.max_viewers,
+        max_pages_per_zone=args.max_pages_per_zone,
+        max_timeline_steps=args.max_timeline_steps,
+        max_message_bytes=args.max_message_bytes,
+    )
+    app = create_app(
+        SCENARIOS.get(args.scenario, build_small),
+        settings=settings,
+        allowed_origins=tuple(args.allow_origin),
+        default_config=SessionConfig(scenario=args.scenario),
+        data_dir=args.data_dir if args.data_dir is not None else user_data_dir(),
+    )
 
     def announce() -> None:
         print(f"buddyscope: dashboard at {url}  (Ctrl+C to stop)", file=out, flush=True)
@@ -132,7 +310,13 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.
             # In a thread: a browser launcher may block, and the server must not.
             threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
 
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level)
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        ws_max_size=args.max_message_bytes,  # the protocol layer closes with 1009 too
+    )
     print(f"buddyscope {__version__}: building the {args.scenario!r} scenario ...", file=out)
     NotifyingServer(config, on_ready=announce).run()
     return 0
@@ -142,6 +326,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    from . import headless
+
+    if args.command == "simulate":
+        return headless.simulate(args)
+    if args.command == "compare":
+        return headless.compare(args)
+    if args.command == "bench":
+        return headless.bench(args)
     raise AssertionError(f"unhandled command {args.command!r}")  # pragma: no cover
 
 

@@ -373,6 +373,8 @@ class Session:
         frame = await self._run(build)
         self.deltas_sent += 1
         self._broadcast(frame)
+        if self.view.checkpoint_due:  # taken after the delta is on its way
+            await self._run(self.view.flush_checkpoint)
 
     async def resync_text(self, client: Client) -> str:
         """A fresh snapshot for a client that fell behind (called by its sender)."""
@@ -497,7 +499,11 @@ class Session:
 
             def step() -> StepOutcome:
                 return view.forward(
-                    None, extend=True, policy=s.checkpoint, max_steps=s.max_timeline_steps
+                    None,
+                    extend=True,
+                    policy=s.checkpoint,
+                    max_steps=s.max_timeline_steps,
+                    defer_checkpoint=True,
                 )
 
             outcome = await self._guarded(step)
@@ -678,7 +684,11 @@ class Session:
 
                     def step(view: View = view) -> StepOutcome:
                         return view.forward(
-                            None, extend=True, policy=s.checkpoint, max_steps=s.max_timeline_steps
+                            None,
+                            extend=True,
+                            policy=s.checkpoint,
+                            max_steps=s.max_timeline_steps,
+                            defer_checkpoint=True,
                         )
 
                     try:
@@ -714,7 +724,11 @@ class Session:
 
         def act() -> StepOutcome:
             return view.forward(
-                cmd, extend=True, policy=s.checkpoint, max_steps=s.max_timeline_steps
+                cmd,
+                extend=True,
+                policy=s.checkpoint,
+                max_steps=s.max_timeline_steps,
+                defer_checkpoint=True,
             )
 
         try:

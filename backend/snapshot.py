@@ -46,13 +46,64 @@ def b64(data: bytes | bytearray) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def free_list_view(zone: Zone, order: int, migratetype: str, ends: int = LIST_ENDS) -> FreeList:
-    pfns = zone.free_list(order, migratetype)
-    n = len(pfns)
-    if n <= 2 * ends:
-        head, tail = pfns, []
+def list_ends(zone: Zone, order: int, migratetype: str, n: int) -> tuple[list[int], list[int]]:
+    """The first ``n`` and last ``n`` pfns of a free list (head -> tail), without walking
+    the whole list.
+
+    The model's public ``zone.free_list()`` returns the whole list, which costs ~10 ms
+    for a 100,000-entry order-0 list on every delta that touches it.  This reads the
+    ends of the intrusive list directly: through ``zone.free_list_ends`` if the model
+    offers it, else through its ``lists.next``/``lists.prev`` arrays (a deliberate, tested
+    read of a model internal; ``test_snapshot_props`` checks it against ``free_list``),
+    else the public walk.
+    """
+    public = getattr(zone, "free_list_ends", None)
+    if callable(public):
+        ends = public(order, migratetype, n)
+        return list(ends[0]), list(ends[1])
+    lists = getattr(zone, "lists", None)
+    try:
+        s = lists.sentinel(order, zone.mts.index(migratetype))  # type: ignore[union-attr]
+        nxt, prv = lists.next, lists.prev  # type: ignore[union-attr]
+    except AttributeError:
+        full = zone.free_list(order, migratetype)
+        return full[:n], full[max(len(full) - n, 0) :]
+    base = zone.start_pfn
+    head: list[int] = []
+    i = nxt[s]
+    while i != s and len(head) < n:
+        head.append(base + i)
+        i = nxt[i]
+    tail: list[int] = []
+    i = prv[s]
+    while i != s and len(tail) < n:
+        tail.append(base + i)
+        i = prv[i]
+    tail.reverse()
+    return head, tail
+
+
+def free_list_view(
+    zone: Zone, order: int, migratetype: str, ends: int = LIST_ENDS, length: int | None = None
+) -> FreeList:
+    """One list as sent.  Without ``length`` the list is walked (snapshots); with it, only
+    its ends are read (deltas, where the tracker keeps lengths from the events)."""
+    head: list[int]
+    tail: list[int]
+    if length is None:
+        pfns = zone.free_list(order, migratetype)
+        n = len(pfns)
+        if n <= 2 * ends:
+            head, tail = pfns, []
+        else:
+            head, tail = pfns[:ends], pfns[n - ends :]
     else:
-        head, tail = pfns[:ends], pfns[n - ends :]
+        n = length
+        if n <= 2 * ends:
+            head, _ = list_ends(zone, order, migratetype, 2 * ends)
+            tail = []
+        else:
+            head, tail = list_ends(zone, order, migratetype, ends)
     flags = zone.flags
     base = zone.start_pfn
     return FreeList.model_construct(
@@ -204,10 +255,37 @@ class Tracker:
         self.host = {z.name: bytearray(node.host.backing[z.name]) for z in node.zones}
         self.pageblock = {z.name: bytearray(z.pageblock_mt) for z in node.zones}
         self.counts = {z.name: (list(z.nr_free), z.nr_free_pages) for z in node.zones}
+        # Length of each free list, kept from the list_add/list_del/list_move events (the
+        # model emits one for every change of list membership); filled in on first use.
+        self.lengths: dict[tuple[str, int, str], int] = {}
+
+    def _count(self, events: Sequence[dict[str, Any]]) -> None:
+        lengths = self.lengths
+        for e in events:
+            kind = e["kind"]
+            if kind == "list_add" or kind == "list_del":
+                key = (e["zone"], e["order"], e["migratetype"])
+                if key in lengths:
+                    lengths[key] += 1 if kind == "list_add" else -1
+            elif kind == "list_move":
+                key = (e["zone"], e["order"], e["from_migratetype"])
+                if key in lengths:
+                    lengths[key] -= 1
+                key = (e["zone"], e["order"], e["to_migratetype"])
+                if key in lengths:
+                    lengths[key] += 1
+
+    def _length(self, zone: Zone, order: int, migratetype: str) -> int:
+        key = (zone.name, order, migratetype)
+        n = self.lengths.get(key)
+        if n is None:
+            n = self.lengths[key] = len(zone.free_list(order, migratetype))
+        return n
 
     def zone_deltas(
         self, node: Node, events: Sequence[dict[str, Any]], ends: int = LIST_ENDS
     ) -> list[ZoneDelta]:
+        self._count(events)
         dirty: dict[str, set[tuple[int, str]]] = {}
         for e in events:
             zone = e.get("zone")
@@ -227,7 +305,8 @@ class Tracker:
             blocks = diff_ranges(self.pageblock[name], z.pageblock_mt, 256, 16)
             counts = (list(z.nr_free), z.nr_free_pages)
             changed_lists = [
-                free_list_view(z, order, mt, ends) for order, mt in sorted(dirty.get(name, ()))
+                free_list_view(z, order, mt, ends, self._length(z, order, mt))
+                for order, mt in sorted(dirty.get(name, ()))
             ]
             if not (pages or host or blocks or changed_lists or counts != self.counts[name]):
                 continue

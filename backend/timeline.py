@@ -68,6 +68,44 @@ class WorkState:
     wl_index: int = 0
     advance_target_ns: int | None = None
     user_allocs: int = 0
+    # (pfn, order) -> (label, seq) of the runner's live blocks: derived, rebuilt on demand
+    # (a user's free must drop the block from the workload's labels, and scanning every
+    # label for each free costs ~30 ms with 250,000 live blocks).
+    _owners: dict[tuple[int, int], tuple[str, int]] | None = field(default=None, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_owners"] = None  # not worth its bytes in a checkpoint
+        return state
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> WorkState:
+        return WorkState(
+            copy.deepcopy(self.runner, memo), self.wl_index, self.advance_target_ns,
+            self.user_allocs,
+        )  # fmt: skip
+
+    def workload_changed(self) -> None:
+        self._owners = None
+
+    def add_user_block(self, pfn: int, order: int) -> None:
+        seq = self.user_allocs
+        self.runner.labels.setdefault("user", {})[seq] = (pfn, order)
+        self.user_allocs += 1
+        if self._owners is not None:
+            self._owners[(pfn, order)] = ("user", seq)
+
+    def forget_block(self, pfn: int, order: int) -> None:
+        """The block was freed by the user: it is no longer live under any label."""
+        owners = self._owners
+        if owners is None:
+            owners = self._owners = {
+                block: (label, seq)
+                for label, live in self.runner.labels.items()
+                for seq, block in live.items()
+            }
+        owner = owners.pop((pfn, order), None)
+        if owner is not None:
+            self.runner.labels[owner[0]].pop(owner[1], None)
 
 
 def _event(kind: str, fn: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -103,6 +141,7 @@ def _next(node: Node, ws: WorkState, plan: Plan) -> list[dict[str, Any]]:
         n = ws.wl_index
         op = workload[n]
         ws.wl_index += 1
+        ws.workload_changed()
         kind = op.get("op")
         where = f"workload operation {n}"
         try:
@@ -139,13 +178,12 @@ def execute(node: Node, ws: WorkState, plan: Plan, cmd: Cmd) -> list[dict[str, A
     if kind == "alloc":
         _, order, mt, zone = cmd
         pfn = node.alloc(order, mt, zone)
-        live = ws.runner.labels.setdefault("user", {})
-        live[ws.user_allocs] = (pfn, order)
-        ws.user_allocs += 1
+        ws.add_user_block(pfn, order)
         return []
     if kind == "free":
         _, pfn, order = cmd
-        ws.runner.apply(node, {"op": "free", "pfn": pfn, "order": order}, "free")
+        node.free(pfn, order)  # raises with nothing changed if it does not apply
+        ws.forget_block(pfn, order)
         return []
     if kind == "touch":
         _, pfn, order = cmd
@@ -232,7 +270,8 @@ class Checkpoint:
 
 @dataclass(frozen=True)
 class CheckpointPolicy:
-    """When to checkpoint: after ``budget_s`` of model time, within [min_gap, max_gap]."""
+    """When to checkpoint: after ``budget_s`` of model time (at least ``min_gap`` steps
+    apart unless the steps were very expensive), and at least every ``max_gap`` steps."""
 
     budget_s: float = 0.05
     min_gap: int = 64
@@ -289,19 +328,32 @@ class Branch:
         node: Node,
         ws: WorkState,
         policy: CheckpointPolicy,
-    ) -> None:
-        """Append a step just executed (``node``/``ws`` are the state after it)."""
+        defer: bool = False,
+    ) -> bool:
+        """Append a step just executed (``node``/``ws`` are the state after it).  Returns
+        whether a checkpoint is due; with ``defer`` the caller takes it later (after
+        sending the step's delta) with ``checkpoint_now``."""
         self.log.append(cmd)
         self.masks.append(mask)
         self.cost_since_checkpoint += cost_s
         self.total_cost += cost_s
         n = len(self.log)
         gap = n - self.last_checkpoint()
-        if gap >= policy.max_gap or (
-            gap >= policy.min_gap and self.cost_since_checkpoint >= policy.budget_s
+        cost = self.cost_since_checkpoint
+        if (
+            gap >= policy.max_gap
+            or (gap >= policy.min_gap and cost >= policy.budget_s)
+            or cost >= 4 * policy.budget_s  # an expensive step: never replay it twice
         ):
-            self.checkpoints[n] = Checkpoint(node, ws)
-            self.cost_since_checkpoint = 0.0
+            if defer:
+                return True
+            self.checkpoint_now(node, ws)
+        return False
+
+    def checkpoint_now(self, node: Node, ws: WorkState) -> None:
+        """Checkpoint the state at the end of the log."""
+        self.checkpoints[len(self.log)] = Checkpoint(node, ws)
+        self.cost_since_checkpoint = 0.0
 
     def fork(self, bid: int, step: int, reason: str) -> Branch:
         """A new branch sharing this one's first ``step`` steps."""
@@ -369,6 +421,14 @@ class View:
         self.pos = pos
         self.node = node
         self.ws = ws
+        self.checkpoint_due = False
+
+    def flush_checkpoint(self) -> None:
+        """Take a checkpoint a deferred ``forward`` left due (if still at that step)."""
+        if self.checkpoint_due:
+            self.checkpoint_due = False
+            if self.pos == self.length and self.pos not in self.branch.checkpoints:
+                self.branch.checkpoint_now(self.node, self.ws)
 
     @classmethod
     def at(cls, branch: Branch, step: int) -> View:
@@ -406,6 +466,7 @@ class View:
             )
         if target == self.pos:
             return
+        self.flush_checkpoint()
         base = self.branch.nearest_checkpoint(target)
         if not (self.pos < target and self.pos >= base):
             self.node, self.ws = self.branch.checkpoints[base].restore()
@@ -413,10 +474,17 @@ class View:
         self._replay_to(target)
 
     def forward(
-        self, cmd: Cmd | None, *, extend: bool, policy: CheckpointPolicy, max_steps: int
+        self,
+        cmd: Cmd | None,
+        *,
+        extend: bool,
+        policy: CheckpointPolicy,
+        max_steps: int,
+        defer_checkpoint: bool = False,
     ) -> StepOutcome:
         """One step: the next recorded one (``cmd`` None, inside the log), or ``cmd`` (or
         the automatic next step) recorded at the end of the branch."""
+        self.flush_checkpoint()  # an earlier deferred one, before the state moves on
         node, ws = self.node, self.ws
         node.take_events()
         if cmd is None and self.pos < self.length:
@@ -442,7 +510,8 @@ class View:
         events = node.take_events()
         mask = mask_of([e["kind"] for e in synthetic]) | mask_of([e.kind for e in events])
         self.pos += 1
-        self.branch.record(command, mask, cost, node, ws, policy)
+        due = self.branch.record(command, mask, cost, node, ws, policy, defer_checkpoint)
+        self.checkpoint_due = due
         return StepOutcome(synthetic, events, new=True)
 
 

@@ -120,3 +120,103 @@ def test_the_console_script_serves_and_prints_the_url(
         assert json.load(response)["status"] == "ok"
     with urllib.request.urlopen(url, timeout=10) as response:
         assert b"buddyscope" in response.read()
+
+
+# --- simulate, compare, bench ---------------------------------------------------------
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).with_name("buddyscope")
+    return subprocess.run(
+        [str(script), *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.mark.parametrize("command", ["serve", "simulate", "compare", "bench"])
+def test_every_subcommand_has_help(command: str) -> None:
+    result = run_cli(command, "--help")
+    assert result.returncode == 0
+    assert f"usage: buddyscope {command}" in result.stdout
+    assert result.stdout.count("\n") > 5
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["simulate", "--until", "soon"], "--until takes"),
+        (["simulate", "--scenario", "nope"], "unknown scenario 'nope'"),
+        (["simulate", "--workload", "/no/such/file"], "no workload file"),
+        (["simulate", "--scenario", "small", "--workload", "idle"], "not allowed with"),
+        (["simulate", "--seed", "-1"], "seed must be"),
+        (["simulate", "--strategy", "magic"], "invalid choice"),
+        (["compare", "--workload", "/no/such/file"], "no workload file"),
+        (["bench", "--pages", "0"], "at least 1"),
+        (["serve", "--max-sessions", "zero"], "not a whole number"),
+        (["frobnicate"], "unrecognized arguments: frobnicate"),
+    ],
+)
+def test_a_wrong_argument_gets_one_line_and_status_2(args: list[str], needle: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2, result
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert needle in lines[0] and lines[0].startswith("buddyscope")
+
+
+def test_simulate_prints_what_the_timeline_reaches() -> None:
+    from backend.scenarios import SessionConfig, plan_for
+    from backend.timeline import CheckpointPolicy, run_workload, start_branch
+
+    result = run_cli("simulate", "--scenario", "small")
+    view = start_branch(0, plan_for(SessionConfig(scenario="small")), CheckpointPolicy())
+    run_workload(view, CheckpointPolicy(), 10**6)
+    assert result.returncode == 0 and result.stdout == view.node.buddyinfo()
+    result = run_cli("simulate", "--scenario", "small", "--until", "10", "--format", "json")
+    doc = json.loads(result.stdout)
+    assert doc["steps"] == 10 and doc["stopped"] == "steps"
+    result = run_cli("simulate", "--scenario", "small", "--format", "pagetypeinfo")
+    assert result.stdout == view.node.pagetypeinfo()
+
+
+def test_simulate_runs_workload_files_and_strategies(tmp_path: Path) -> None:
+    result = run_cli(
+        "simulate", "--workload", "buffer-reuse", "--strategy", "reporting", "--until", "30s",
+        "--format", "json",
+    )  # fmt: skip
+    doc = json.loads(result.stdout)
+    assert doc["strategy"] == "reporting" and doc["clock"] == 30.0
+    assert doc["host"]["report_calls"] > 0
+    wl = tmp_path / "w.json"
+    wl.write_text(json.dumps({"workload": [{"op": "alloc", "order": 99}]}))
+    result = run_cli("simulate", "--workload", str(wl))
+    assert result.returncode == 2 and "line" in result.stderr and "order" in result.stderr
+    wl.write_text(
+        json.dumps(
+            {"config": {"zones": [["Normal", 0, 4096]]},
+             "workload": [{"op": "alloc", "order": 3, "count": 4}]}
+        )
+    )  # fmt: skip
+    result = run_cli("simulate", "--workload", str(wl), "--format", "json")
+    assert json.loads(result.stdout)["zones"][0]["nr_free_pages"] == 4096 - 32
+
+
+def test_compare_and_bench() -> None:
+    result = run_cli("compare", "--workload", "idle", "--json")
+    rows = json.loads(result.stdout)
+    assert [r["strategy"] for r in rows] == ["none", "hinting-v2", "reporting"]
+    assert rows[0]["returned_pages"] == 0 < rows[2]["returned_pages"]
+    result = run_cli("bench", "--server", "--pages", "65536", "--steps", "3000", "--json")
+    assert result.returncode == 0, result.stderr
+    server = json.loads(result.stdout)["server"]
+    for key in ("snapshot_build_ms_p50", "seek_ms_p99", "command_to_delta_ms_p99"):
+        assert server[key] > 0, key
+
+
+def test_serve_options_reach_the_limits() -> None:
+    args = parse_args(
+        ["serve", "--max-sessions", "3", "--max-viewers", "7", "--allow-origin", "http://x.y",
+         "--data-dir", "/tmp/bs", "--scenario", "reporting-passes"]
+    )  # fmt: skip
+    assert (args.max_sessions, args.max_viewers, args.allow_origin) == (3, 7, ["http://x.y"])
+    assert str(args.data_dir) == "/tmp/bs" and args.scenario == "reporting-passes"

@@ -240,7 +240,7 @@ def fuzz_client() -> Iterator[TestClient]:
         max_pages_per_zone=8192,
         run_to_max_steps=200,
         max_timeline_steps=2000,
-        checkpoint=CheckpointPolicy(budget_s=0.0, min_gap=16, max_gap=64),
+        checkpoint=CheckpointPolicy(budget_s=1e-3, min_gap=16, max_gap=64),
     )
     with TestClient(create_app(build_small, settings=limits)) as client:
         yield client

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from allocator_model import Node, OutOfMemory, ZoneSpec
 from backend.protocol import LIST_ENDS, FreeList
 from backend.scenarios import build_default, build_small, default_workload
-from backend.snapshot import diff_ranges, free_list_view, zone_snapshot
+from backend.snapshot import diff_ranges, free_list_view, list_ends, zone_snapshot
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -133,3 +133,29 @@ def test_the_deprecated_free_lists_are_both_ends_of_every_list() -> None:
                     assert (sl.head, sl.tail) == (full, [])
                 else:
                     assert (sl.head, sl.tail) == (full[:8], full[-8:]), (zone.name, mt, order)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.booleans()), max_size=200), st.integers(1, 20))
+def test_list_ends_read_without_a_walk_equal_the_public_list(
+    ops: list[tuple[int, bool]], n: int
+) -> None:
+    node = Node(zones=[ZoneSpec("Normal", start_pfn=4096, pages=8192)], hinting="reporting")
+    live: list[tuple[int, int]] = []
+    for order, free in ops:
+        if free and live:
+            pfn, o = live.pop(order % len(live))
+            node.free(pfn, o)
+        else:
+            with contextlib.suppress(OutOfMemory):
+                live.append((node.alloc(order, "Unmovable" if order == 3 else "Movable"), order))
+    node.advance(5)  # reporting rotates and flags lists
+    zone = node.zone("Normal")
+    for order in range(node.max_order):
+        for mt in node.migratetypes:
+            full = zone.free_list(order, mt)
+            head, tail = list_ends(zone, order, mt, n)
+            assert head == full[:n] and tail == full[max(len(full) - n, 0) :]
+            assert free_list_view(zone, order, mt, n, len(full)) == free_list_view(
+                zone, order, mt, n
+            )

@@ -22,7 +22,7 @@ from backend.timeline import (
 pytestmark = pytest.mark.timeout(120)
 
 # Checkpoints every 8..16 steps, so short tests cross several of them.
-DENSE = CheckpointPolicy(budget_s=0.0, min_gap=8, max_gap=16)
+DENSE = CheckpointPolicy(budget_s=float("inf"), min_gap=8, max_gap=16)
 MAX = 100_000
 
 
@@ -218,3 +218,18 @@ def test_workload_advance_runs_one_work_item_per_step() -> None:
         labels += [e["fn"] for e in o.events if e["kind"] == "work"]
     assert labels.count("reporting: pass") >= 2
     assert "reporting: report" in labels
+
+
+def test_a_deferred_checkpoint_holds_the_state_of_its_step() -> None:
+    policy = CheckpointPolicy(budget_s=float("inf"), min_gap=1, max_gap=5)
+    view = reporting_view()
+    for _ in range(12):
+        view.forward(None, extend=True, policy=policy, max_steps=MAX, defer_checkpoint=True)
+        # the session sends the delta here, then flushes; skip the flush sometimes
+    view.flush_checkpoint()
+    assert sorted(view.branch.checkpoints) == [0, 5, 10]
+    fresh = reporting_view()
+    for target in (5, 10, 12):
+        while fresh.pos < target:
+            fresh.forward(None, extend=True, policy=DENSE, max_steps=MAX)
+        assert fingerprint(View.at(view.branch, target).node) == fingerprint(fresh.node)
