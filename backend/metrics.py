@@ -38,6 +38,8 @@ class SessionFigures:
     viewers: int
     zones: list[dict[str, Any]] = field(default_factory=list)
     refaults: int = 0
+    resyncs: int = 0
+    deltas: int = 0
     report_calls: int = 0
     pages_reported: int = 0
 
@@ -72,6 +74,8 @@ def figures(session: Session) -> SessionFigures:
         )
     stats = node.host.stats()
     out.refaults = stats.refaults
+    out.resyncs = session.resyncs
+    out.deltas = session.deltas_sent
     out.report_calls = stats.report_calls
     out.pages_reported = stats.pages_reported
     return out
@@ -123,6 +127,14 @@ class _Snapshot(Collector):
         viewers = GaugeMetricFamily(
             "buddyscope_session_viewers", "Connections watching", labels=["session"]
         )
+        resyncs = CounterMetricFamily(
+            "buddyscope_session_resyncs",
+            "Snapshots sent to clients that fell behind",
+            labels=["session"],
+        )
+        deltas = CounterMetricFamily(
+            "buddyscope_session_deltas", "Deltas broadcast", labels=["session"]
+        )
         for s in self.sessions:
             for z in s.zones:
                 for order, n in enumerate(z["free"]):
@@ -138,10 +150,12 @@ class _Snapshot(Collector):
             steps.add_metric([s.session, s.name], s.step)
             length.add_metric([s.session, s.name], s.length)
             viewers.add_metric([s.session], s.viewers)
+            resyncs.add_metric([s.session], s.resyncs)
+            deltas.add_metric([s.session], s.deltas)
         sessions = GaugeMetricFamily("buddyscope_sessions", "Live sessions")
         sessions.add_metric([], len(self.sessions))
         yield from (blocks, flagged, free_pages, resident, discarded, refaults, calls, reported)
-        yield from (steps, length, viewers, sessions)
+        yield from (steps, length, viewers, resyncs, deltas, sessions)
 
 
 async def _gather(sessions: list[Session]) -> list[SessionFigures]:

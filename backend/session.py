@@ -243,6 +243,7 @@ class Session:
         self.created = time.time()
         self._frames: dict[tuple[int, str], Frame] = {}
         self.deltas_sent = 0
+        self.resyncs = 0
         self.deleted = False
 
     # -- plumbing ------------------------------------------------------------------------
@@ -379,6 +380,7 @@ class Session:
     async def resync_text(self, client: Client) -> str:
         """A fresh snapshot for a client that fell behind (called by its sender)."""
         async with self.lock:
+            self.resyncs += 1
             client.needs_resync = False
             # Anything queued before now is covered by the snapshot.
             client.queue = deque(m for m in client.queue if isinstance(m, str))

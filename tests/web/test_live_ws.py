@@ -139,3 +139,12 @@ def test_a_client_vanishing_mid_send_leaves_no_traceback(
         assert call(boss, 5, type="ping")[-1]["type"] == "ack"
     bad = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
     assert bad == [], [r.getMessage() for r in bad]
+
+
+def test_the_server_compresses_frames_for_clients_that_ask(live: LiveServer) -> None:
+    """Browsers negotiate permessage-deflate; a 1M-page snapshot then crosses the wire in
+    kilobytes (docs/performance.md)."""
+    with connect(live.ws_url, max_size=None) as ws:  # compression="deflate" by default
+        assert ws.response is not None
+        assert "permessage-deflate" in ws.response.headers.get("Sec-WebSocket-Extensions", "")
+        assert recv(ws)["type"] == "hello"

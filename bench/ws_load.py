@@ -1,0 +1,282 @@
+"""Load test of the websocket server on loopback: `.venv/bin/python bench/ws_load.py`.
+
+Starts `buddyscope serve` (default scenario: the model's default node, 1,048,575 pages)
+on a free 127.0.0.1 port, then measures:
+
+1. a full snapshot: JSON bytes, and bytes on the wire with permessage-deflate (every
+   browser negotiates it; the script deflates the frame as the server's websockets
+   library does);
+2. command -> delta: a controller alternates alloc / free at the end of the timeline
+   and times each command from send to its delta arriving (p50 / p99);
+3. seek: random seeks over the whole timeline, from send to the snapshot arriving;
+4. followers: N followers of one session playing at R steps/s for S seconds, plus one
+   follower that completes the handshake and never reads.  Every fast follower must
+   receive every delta in order (seq without gaps, no resync); the server's resident
+   memory (VmRSS of its process) is sampled throughout.
+
+Everything stays on 127.0.0.1, is bounded in count and time, and stops by itself.
+Figures go to stdout (``--json`` for JSON); docs/performance.md records them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def deflated_size(text: str) -> int:
+    """Bytes of one message under permessage-deflate (raw deflate, sync flush)."""
+    c = zlib.compressobj(6, zlib.DEFLATED, -15, 8)
+    return len(c.compress(text.encode()) + c.flush(zlib.Z_SYNC_FLUSH)) - 4
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+async def recv(ws: ClientConnection) -> dict[str, Any]:
+    text = await asyncio.wait_for(ws.recv(), timeout=60)
+    assert isinstance(text, str)
+    msg: dict[str, Any] = json.loads(text)
+    return msg
+
+
+async def call(ws: ClientConnection, ident: int, **fields: Any) -> list[dict[str, Any]]:
+    await ws.send(json.dumps({**fields, "id": ident}))
+    got = []
+    while True:
+        msg = await recv(ws)
+        got.append(msg)
+        if msg["type"] in ("ack", "error") and msg.get("id") == ident:
+            return got
+
+
+class Follower:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.deltas = 0
+        self.resyncs = 0
+        self.gaps = 0
+        self.seq = 0
+        self.steps: list[int] = []
+        self.ws: ClientConnection | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        async with connect(self.url, max_size=None, compression=None) as ws:
+            self.ws = ws
+            while not stop.is_set():
+                try:
+                    text = await asyncio.wait_for(ws.recv(), timeout=0.5)
+                except TimeoutError:
+                    continue
+                assert isinstance(text, str)
+                head = json.loads(text[: text.find(',"session"')] + "}")  # type, seq, reason
+                if head["type"] not in ("snapshot", "delta"):
+                    continue
+                if head["seq"] != self.seq + 1:
+                    self.gaps += 1
+                self.seq = head["seq"]
+                if head["type"] == "delta":
+                    self.deltas += 1
+                elif head.get("reason") == "resync":
+                    self.resyncs += 1
+
+
+def stalled_follower(port: int, sid: str) -> socket.socket:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(
+        f"GET /ws?session={sid} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    return sock
+
+
+async def measure(args: argparse.Namespace, port: int, pid: int) -> dict[str, Any]:
+    url = f"ws://127.0.0.1:{port}/ws"
+    out: dict[str, Any] = {}
+    async with connect(url, max_size=None, compression=None) as boss:
+        hello = await recv(boss)
+        sid = hello["session"]
+        t0 = time.perf_counter()
+        snap_text = await asyncio.wait_for(boss.recv(), timeout=60)
+        assert isinstance(snap_text, str)
+        snap = json.loads(snap_text)
+        out["snapshot_pages"] = sum(z["spanned_pages"] for z in snap["zones"])
+        out["snapshot_json_mb"] = round(len(snap_text) / 2**20, 2)
+        out["snapshot_wire_mb_deflate"] = round(deflated_size(snap_text) / 2**20, 3)
+        t0 = time.perf_counter()
+        await call(boss, 1, type="get_snapshot")
+        out["snapshot_request_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+
+        # command -> delta
+        lat = []
+        live: list[tuple[int, int]] = []
+        rng = random.Random(0)
+        for k in range(args.commands):
+            if live and k % 2:
+                pfn, order = live.pop(rng.randrange(len(live)))
+                cmd: dict[str, Any] = {"type": "free", "pfn": pfn, "order": order}
+            else:
+                cmd = {"type": "alloc", "order": rng.choice([0, 0, 1, 2, 3])}
+            t0 = time.perf_counter()
+            await boss.send(json.dumps({**cmd, "id": 100 + k}))
+            delta = await recv(boss)
+            lat.append(time.perf_counter() - t0)
+            assert delta["type"] == "delta", delta
+            ack = await recv(boss)
+            assert ack["type"] == "ack", ack
+            if cmd["type"] == "alloc":
+                ev = next(e for e in delta["events"] if e["kind"] == "alloc")
+                live.append((ev["pfn"], ev["order"]))
+        out["command_to_delta_ms_p50"] = round(statistics.median(lat) * 1000, 2)
+        out["command_to_delta_ms_p99"] = round(pct(lat, 0.99) * 1000, 2)
+
+        # seek anywhere (over the wire, snapshot included)
+        length = delta["timeline_length"]
+        seeks = []
+        for k in range(args.seeks):
+            t0 = time.perf_counter()
+            await call(boss, 10_000 + k, type="seek", step=rng.randrange(length + 1))
+            seeks.append(time.perf_counter() - t0)
+        out["timeline_steps"] = length
+        out["seek_with_snapshot_ms_p50"] = round(statistics.median(seeks) * 1000, 1)
+        out["seek_with_snapshot_ms_p99"] = round(pct(seeks, 0.99) * 1000, 1)
+
+        # followers of a playing session
+        await call(boss, 20_000, type="seek", step=0)
+        stop = asyncio.Event()
+        followers = [Follower(f"{url}?session={sid}") for _ in range(args.followers)]
+        tasks = [asyncio.create_task(f.run(stop)) for f in followers]
+        while sum(1 for f in followers if f.seq >= 1) < len(followers):
+            await asyncio.sleep(0.05)
+        stalled = stalled_follower(port, sid)
+        await asyncio.sleep(0.5)
+        base = rss_mb(pid)
+        peak = base
+        frames = await call(boss, 20_001, type="play", speed=args.rate)
+        expected = sum(1 for m in frames if m["type"] == "delta")
+        t_end = time.perf_counter() + args.seconds
+        while time.perf_counter() < t_end:
+            try:
+                msg = await asyncio.wait_for(boss.recv(), timeout=0.25)
+                if isinstance(msg, str) and msg.startswith('{"type":"delta"'):
+                    expected += 1
+            except TimeoutError:
+                pass
+            peak = max(peak, rss_mb(pid))
+        frames = await call(boss, 20_002, type="pause")
+        expected += sum(1 for m in frames if m["type"] == "delta")
+        # every follower has the pause delta once its count equals the controller's
+        deadline = time.perf_counter() + 30
+        while time.perf_counter() < deadline and any(f.deltas < expected for f in followers):
+            await asyncio.sleep(0.05)
+            peak = max(peak, rss_mb(pid))
+        stop.set()
+        await asyncio.gather(*tasks)
+        metrics = await asyncio.to_thread(
+            lambda: (
+                __import__("urllib.request")
+                .request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30)
+                .read()
+                .decode()
+            )
+        )
+        stalled.close()
+    resync_line = next(
+        (ln for ln in metrics.splitlines() if ln.startswith("buddyscope_session_resyncs_total")
+         and sid in ln),
+        "",
+    )  # fmt: skip
+    out.update(
+        followers=args.followers,
+        rate_steps_per_s=args.rate,
+        seconds=args.seconds,
+        deltas_broadcast=expected,
+        followers_with_every_delta=sum(
+            1 for f in followers if f.deltas == expected and f.gaps == 0 and f.resyncs == 0
+        ),
+        follower_gaps=sum(f.gaps for f in followers),
+        follower_resyncs=sum(f.resyncs for f in followers),
+        stalled_follower_resyncs=float(resync_line.split()[-1]) if resync_line else None,
+        server_rss_mb_before=round(base, 1),
+        server_rss_mb_peak=round(peak, 1),
+        server_rss_growth_mb=round(peak - base, 1),
+    )
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--followers", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=20.0, help="play speed, steps/s")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--commands", type=int, default=500)
+    parser.add_argument("--seeks", type=int, default=40)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    port = free_port()
+    data = tempfile.mkdtemp(prefix="buddyscope-bench-")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    server = subprocess.Popen(
+        [str(VENV_BIN / "buddyscope"), "serve", "--no-open", "--port", str(port),
+         "--max-viewers", str(args.followers + 10), "--data-dir", data],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:
+            if "dashboard at" in line:
+                break
+        else:
+            print(server.stderr.read() if server.stderr else "", file=sys.stderr)
+            return 1
+        result = asyncio.run(measure(args, port, server.pid))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>32}: {value}")
+    ok = result["followers_with_every_delta"] == args.followers
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
