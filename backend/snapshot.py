@@ -46,43 +46,6 @@ def b64(data: bytes | bytearray) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def list_ends(zone: Zone, order: int, migratetype: str, n: int) -> tuple[list[int], list[int]]:
-    """The first ``n`` and last ``n`` pfns of a free list (head -> tail), without walking
-    the whole list.
-
-    The model's public ``zone.free_list()`` returns the whole list, which costs ~10 ms
-    for a 100,000-entry order-0 list on every delta that touches it.  This reads the
-    ends of the intrusive list directly: through ``zone.free_list_ends`` if the model
-    offers it, else through its ``lists.next``/``lists.prev`` arrays (a deliberate, tested
-    read of a model internal; ``test_snapshot_props`` checks it against ``free_list``),
-    else the public walk.
-    """
-    public = getattr(zone, "free_list_ends", None)
-    if callable(public):
-        ends = public(order, migratetype, n)
-        return list(ends[0]), list(ends[1])
-    lists = getattr(zone, "lists", None)
-    try:
-        s = lists.sentinel(order, zone.mts.index(migratetype))  # type: ignore[union-attr]
-        nxt, prv = lists.next, lists.prev  # type: ignore[union-attr]
-    except AttributeError:
-        full = zone.free_list(order, migratetype)
-        return full[:n], full[max(len(full) - n, 0) :]
-    base = zone.start_pfn
-    head: list[int] = []
-    i = nxt[s]
-    while i != s and len(head) < n:
-        head.append(base + i)
-        i = nxt[i]
-    tail: list[int] = []
-    i = prv[s]
-    while i != s and len(tail) < n:
-        tail.append(base + i)
-        i = prv[i]
-    tail.reverse()
-    return head, tail
-
-
 def free_list_view(
     zone: Zone, order: int, migratetype: str, ends: int = LIST_ENDS, length: int | None = None
 ) -> FreeList:
@@ -100,10 +63,10 @@ def free_list_view(
     else:
         n = length
         if n <= 2 * ends:
-            head, _ = list_ends(zone, order, migratetype, 2 * ends)
+            head, _ = zone.free_list_ends(order, migratetype, 2 * ends)
             tail = []
         else:
-            head, tail = list_ends(zone, order, migratetype, ends)
+            head, tail = zone.free_list_ends(order, migratetype, ends)
     flags = zone.flags
     base = zone.start_pfn
     return FreeList.model_construct(

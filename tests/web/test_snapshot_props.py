@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from allocator_model import Node, OutOfMemory, ZoneSpec
 from backend.protocol import LIST_ENDS, FreeList
 from backend.scenarios import build_default, build_small, default_workload
-from backend.snapshot import diff_ranges, free_list_view, list_ends, zone_snapshot
+from backend.snapshot import diff_ranges, free_list_view, zone_snapshot
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -154,7 +154,7 @@ def test_list_ends_read_without_a_walk_equal_the_public_list(
     for order in range(node.max_order):
         for mt in node.migratetypes:
             full = zone.free_list(order, mt)
-            head, tail = list_ends(zone, order, mt, n)
+            head, tail = zone.free_list_ends(order, mt, n)
             assert head == full[:n] and tail == full[max(len(full) - n, 0) :]
             assert free_list_view(zone, order, mt, n, len(full)) == free_list_view(
                 zone, order, mt, n
