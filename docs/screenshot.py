@@ -1,7 +1,9 @@
 """Regenerate docs/screenshot.png from the real page (run: make screenshot).
 
-Serves the default scenario on a free loopback port, opens it in Debian's Chromium
-through Playwright, waits for the first snapshot to be drawn, and saves a picture.
+Serves the app on a free loopback port, opens the page in Debian's Chromium through
+Playwright with the address a teacher would share (by default the v2 boundary scenario),
+steps to the chosen step, waits until that state is drawn and every animation has
+finished, and saves a picture.
 """
 
 from __future__ import annotations
@@ -17,29 +19,33 @@ import uvicorn
 from playwright.sync_api import sync_playwright
 
 from backend.app import create_app
-from backend.scenarios import build_default
+from backend.scenarios import build_small
 from backend.server import NotifyingServer
 
 ROOT = Path(__file__).resolve().parents[1]
+
+SETTLED = """() => { const b = window.__buddyscope;
+  return b && b.configured && b.state !== null && b.renderedSeq === b.seq && !b.drawPending
+    && !b.animating && b.step === b.state.step; }"""
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
-    parser.add_argument("--width", type=int, default=1280)
-    parser.add_argument("--height", type=int, default=1580)
+    parser.add_argument("--width", type=int, default=1600)
+    parser.add_argument("--height", type=int, default=1000)
+    parser.add_argument("--query", default="?scenario=v2-boundary&seed=0&strategy=hinting-v2")
+    parser.add_argument("--step", type=int, default=4, help="step to show")
     parser.add_argument("--full-page", action="store_true")
     parser.add_argument("--scale", type=float, default=1.0, help="device scale factor")
     parser.add_argument("--clip", help="x,y,width,height of a region to save")
-    parser.add_argument(
-        "--collapse", default="DMA,DMA32", help="zones to fold away first, as a reader would"
-    )
+    parser.add_argument("--hover", type=int, help="pfn to hover on the memory map")
     args = parser.parse_args()
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = NotifyingServer(uvicorn.Config(create_app(build_default), log_level="warning"))
+    server = NotifyingServer(uvicorn.Config(create_app(build_small), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "chromium"
@@ -54,10 +60,18 @@ def main() -> None:
             )
             if not server.ready.wait(timeout=60) or not server.started:
                 raise SystemExit("the server did not start")
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.wait_for_function("() => window.__buddyscope?.snapshotSeq >= 1")
-            for zone in filter(None, args.collapse.split(",")):
-                page.click(f'.zone[data-zone="{zone}"] > summary')
+            sep = "&" if "?" in args.query else "?"
+            page.goto(f"http://127.0.0.1:{port}/{args.query}{sep}step={args.step}")
+            at_step = f"() => window.__buddyscope?.step === {args.step}"
+            page.wait_for_function(at_step, timeout=60_000)
+            page.wait_for_function(SETTLED, timeout=60_000)
+            page.wait_for_function("() => document.getAnimations().length === 0", timeout=60_000)
+            if args.hover is not None:
+                point = page.evaluate(
+                    "(p) => window.__buddyscope.clientPoint(window.__buddyscope.selectedZone, p)",
+                    args.hover,
+                )
+                page.mouse.move(point["x"], point["y"])
             clip = None
             if args.clip:
                 x, y, w, h = (float(v) for v in args.clip.split(","))

@@ -1,267 +1,699 @@
 // @ts-check
 /**
- * The page: connects to /ws, decodes messages, and draws the free lists.
- * DOM only; the decisions live in lib/ (protocol decoding, row layout).
+ * The dashboard page: wires the controls, the keyboard, the URL and the dialogs to a
+ * Session (views/session.js), and a second Session for the side-by-side comparison.
  *
- * Tests wait on `window.__buddyscope` (e.g. `snapshotSeq >= 1`) instead of sleeping.
+ * Tests and the benchmark read `window.__buddyscope` (see `debugApi`) and wait on its
+ * counters instead of sleeping.
  */
-import { decodeMessage, encodeCommand, ProtocolError } from './legacy/protocol.js';
-import {
-  DEFAULT_MAX_ENDS,
-  formatBytes,
-  formatCount,
-  formatPfn,
-  layoutZone,
-  migratetypeSlug,
-  PAGE_SIZE,
-} from './legacy/layout.js';
+import { KEYMAP, keyAction, nextSpeed, SPEEDS } from './lib/keys.js';
+import { formatCount, formatPfn, migratetypeSlug } from './lib/layout.js';
+import { FRAME_COLOURS, migratetypeColours } from './lib/palette.js';
+import { configureFor, formatUrlState, parseUrlState, shareState } from './lib/urlstate.js';
+import { Compare } from './views/compare.js';
+import { byId, h, replaceKids } from './views/dom.js';
+import { Inspector } from './views/inspector.js';
+import { Session } from './views/session.js';
 
-/** State for tests and the curious: read-only by convention. */
-const debug = {
-  /** `seq` of the last snapshot drawn (0 until the first one). */
-  snapshotSeq: 0,
-  /** Protocol version the server announced in `hello`. */
-  protocolVersion: /** @type {number | null} */ (null),
-  connected: false,
-  /** @type {import('./legacy/protocol.js').Snapshot | null} */
-  lastSnapshot: null,
-  /** @type {string[]} */
-  errors: [],
-  /**
-   * Send a command on the open socket, e.g. `send({type: 'get_snapshot', id: 1})`.
-   * @param {{type: string, id: number} & Record<string, unknown>} command
-   */
-  send(command) {
-    if (!socket || socket.readyState !== WebSocket.OPEN) throw new Error('not connected');
-    socket.send(encodeCommand(command.type, command.id, command));
-  },
-};
-// @ts-ignore: a deliberate global for tests
-window.__buddyscope = debug;
+/** Event kinds for "run to next" and breakpoints (docs/protocol.md), most useful first. */
+export const EVENT_KINDS = [
+  'report', 'boundary', 'isolate', 'putback', 'flag_set', 'flag_clear', 'rotate', 'merge', 'split',
+  'alloc', 'free', 'refault', 'state', 'request', 'phase', 'fallback', 'pageblock_retype', 'list_move',
+  'merge_stop', 'list_add', 'list_del', 'zone_skip', 'isolate_fail', 'flag_skip', 'pcp_add', 'pcp_del',
+  'pcp_refill', 'pcp_drain', 'work', 'clock', 'user', 'step_error',
+];
 
-const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+/** Migratetypes an allocation may ask for. */
+const ALLOC_TYPES = ['Movable', 'Unmovable', 'Reclaimable'];
 
-/**
- * Create an element.
- * @param {string} tag
- * @param {Record<string, string | number | undefined>} [attrs]
- * @param {Array<Node | string>} [children]
- */
-function h(tag, attrs = {}, children = []) {
-  const el = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined) continue;
-    if (name === 'class') el.className = String(value);
-    else el.setAttribute(name, String(value));
-  }
-  el.append(...children);
-  return el;
-}
+const STRATEGY_SHORT = /** @type {Record<string, string>} */ ({ none: 'no hinting', 'hinting-v2': 'v2 hinted pages', reporting: 'free page reporting' });
 
-/** @param {string} state @param {string} text */
-function setStatus(state, text) {
-  const el = $('status');
-  el.dataset.state = state;
-  el.textContent = text;
-}
-
-/** @param {string} text */
-function showBanner(text) {
-  const el = $('banner');
-  el.textContent = text;
-  el.hidden = false;
-}
-
-/** @param {string[]} migratetypes */
-function drawLegend(migratetypes) {
-  $('legend-types').replaceChildren(
-    ...migratetypes.map((mt) =>
-      h('span', { class: `chip mt mt-${migratetypeSlug(mt)}`, 'data-migratetype': mt }, [mt]),
-    ),
-  );
-}
-
-/**
- * @param {import('./legacy/layout.js').Lane} lane
- * @param {number} order
- */
-function drawLane(lane, order) {
-  const cls = `mt mt-${migratetypeSlug(lane.migratetype)}`;
-  const items = lane.items.map((item) =>
-    item.kind === 'block'
-      ? h(
-          'span',
-          {
-            class: 'block',
-            'data-pfn': item.pfn,
-            title: `pfn ${formatPfn(item.pfn)}–${formatPfn(item.pfn + 2 ** order - 1)} · ` +
-              `order ${order} · ${lane.migratetype} · #${item.position + 1} of ${lane.count} from the head`,
-          },
-          [formatPfn(item.pfn)],
-        )
-      : h('span', { class: 'gap', 'data-gap': item.count, title: `${item.count} blocks not drawn` }, [
-          `… ${formatCount(item.count)} more …`,
-        ]),
-  );
-  return h('div', { class: `lane ${cls}`, 'data-migratetype': lane.migratetype, 'data-count': lane.count }, [
-    h('span', { class: 'lane-tag' }, [
-      h('span', { class: 'swatch' }),
-      lane.migratetype,
-      h('span', { class: 'lane-count' }, [formatCount(lane.count)]),
-    ]),
-    h('span', { class: 'end head' }, ['head']),
-    ...items,
-    h('span', { class: 'end tail' }, ['tail']),
-  ]);
-}
-
-/**
- * @param {import('./legacy/protocol.js').ZoneState} zone
- * @param {string[]} migratetypes
- */
-function drawZone(zone, migratetypes) {
-  const layout = layoutZone(zone, migratetypes, { maxEnds: DEFAULT_MAX_ENDS });
-  const facts = h('span', { class: 'zone-facts' }, [
-    'pfn ',
-    h('b', {}, [`${formatPfn(layout.firstPfn)}–${formatPfn(layout.lastPfn)}`]),
-    ' · spans ',
-    h('b', {}, [formatBytes(layout.spannedPages * PAGE_SIZE)]),
-    ' · free ',
-    h('b', {}, [formatBytes(layout.freePages * PAGE_SIZE)]),
-    ` (${formatCount(layout.freePages)} pages)`,
-  ]);
-  const rows = h('div', { class: 'rows' }, [
-    h('div', { class: 'rows-header' }, [
-      h('span', {}, ['order']),
-      h('span', { class: 'num' }, ['nr_free']),
-      h('span', {}, ['free lists, head → tail']),
-    ]),
-    ...layout.rows.map((row) =>
-      h(
-        'div',
-        {
-          class: `order-row${row.nrFree === 0 ? ' is-empty' : ''}`,
-          id: rowId(zone.name, row.order),
-          'data-order': row.order,
-          'data-nr-free': row.nrFree,
+class App {
+  constructor() {
+    const { state: want, problems } = parseUrlState(location.search);
+    this.want = want;
+    this.configured = false;
+    /** @type {string[]} */
+    this.errors = [];
+    /** @type {string[]} */
+    this.notices = [];
+    /** @type {Array<{id: string, text: string}>} */
+    this.scenarios = [];
+    this.lastSpeedSent = 0;
+    this.presenter = Boolean(want.presenter);
+    this.inspector = new Inspector(byId('inspector'), {
+      onFree: (pfn, order) => this.command('free', { pfn, order }),
+      onTouch: (pfn, order) => this.command('touch', { pfn, order }),
+      onClose: () => this.session.setSelected(null),
+      onHighlight: (zone, pfn, order) => this.session.setSelected({ zone, pfn, order }),
+    });
+    this.session = new Session(
+      want.session ? { session: want.session, token: want.token } : {},
+      {
+        freelists: byId('freelists'),
+        buddyinfo: byId('buddyinfo'),
+        memmap: byId('memmap'),
+        narration: byId('narration'),
+        log: byId('log'),
+        charts: byId('charts'),
+        hover: byId('hover'),
+        ghosts: byId('ghosts'),
+        state: {
+          strategy: byId('st-strategy'),
+          constants: byId('st-constants'),
+          watermarks: byId('st-watermarks'),
+          host: byId('st-host'),
+          frames: byId('st-frames'),
+          clock: byId('clock'),
         },
-        [
-          h('div', { class: 'order-label' }, [
-            h('span', { class: 'order' }, [`order ${row.order}`]),
-            h('span', { class: 'size' }, [row.blockSize]),
-          ]),
-          h('div', { class: 'nr-free', title: `nr_free[${row.order}]` }, [formatCount(row.nrFree)]),
-          h(
-            'div',
-            { class: 'lanes' },
-            row.lanes.length ? row.lanes.map((lane) => drawLane(lane, row.order)) : [h('span', { class: 'empty' }, ['empty'])],
-          ),
-        ],
-      ),
-    ),
-  ]);
-  const details = h('details', { class: 'zone', 'data-zone': zone.name, id: `zone-${zone.name}` }, [
-    h('summary', { class: 'zone-head' }, [h('h2', {}, [`Zone ${zone.name}`]), facts]),
-    rows,
-  ]);
-  /** @type {HTMLDetailsElement} */ (details).open = true;
-  return details;
-}
+      },
+      {
+        onHello: (hello) => this.onHello(hello),
+        onState: (state, reason) => this.onState(state, reason),
+        onError: (code, message) => this.onServerError(code, message),
+        onStatus: (s, text) => this.setStatus(s, text),
+        onSessionLost: (old) => this.onSessionLost(old),
+        onFatal: (text) => this.banner(text),
+        onPick: (zone, pfn) => this.inspect(zone, pfn),
+        onSeek: (step) => this.command('seek', { step }),
+      },
+    );
+    /** @type {Compare | null} */
+    this.compare = null;
+    this.buildStaticControls();
+    this.wireControls();
+    this.setPresenter(this.presenter);
+    if (problems.length) this.banner(`Ignored in the address: ${problems.join('; ')}.`);
+    debugApi(this);
+    this.session.start();
+    this.loadScenarios();
+    if (want.compare) this.openCompare(want.compare);
+  }
 
-/** @param {string} zone @param {number} order */
-const rowId = (zone, order) => `zone-${zone}-order-${order}`;
+  // --- server messages -------------------------------------------------------------
 
-/**
- * The per-zone nr_free table at the top, laid out like /proc/buddyinfo.
- * @param {import('./legacy/protocol.js').Snapshot} snapshot
- */
-function drawOverview(snapshot) {
-  const orders = Array.from({ length: snapshot.max_order }, (_, i) => i);
-  const head = h('tr', {}, [
-    h('th', { scope: 'col' }, ['zone']),
-    ...orders.map((o) => h('th', { scope: 'col', class: 'num' }, [String(o)])),
-    h('th', { scope: 'col', class: 'num' }, ['free']),
-  ]);
-  const body = snapshot.zones.map((zone) =>
-    h('tr', { 'data-zone': zone.name }, [
-      h('th', { scope: 'row' }, [h('a', { href: `#zone-${zone.name}` }, [zone.name])]),
-      ...zone.nr_free.map((n, o) =>
-        h('td', { class: `num${n === 0 ? ' zero' : ''}` }, [
-          h('a', { href: `#${rowId(zone.name, o)}`, title: `${zone.name} nr_free[${o}]` }, [formatCount(n)]),
+  /** @param {import('./lib/protocol.js').Hello} hello */
+  onHello(hello) {
+    document.body.dataset.role = hello.role;
+    for (const el of document.querySelectorAll('[data-controller-only]')) {
+      /** @type {HTMLButtonElement} */ (el).disabled = hello.role !== 'controller';
+    }
+    const maxSpeed = hello.limits?.max_speed;
+    if (maxSpeed) {
+      for (const opt of /** @type {HTMLSelectElement} */ (byId('speed')).options) opt.disabled = Number(opt.value) > maxSpeed;
+    }
+  }
+
+  /**
+   * @param {import('./lib/state.js').ClientState} state
+   * @param {string} reason
+   */
+  onState(state, reason) {
+    if (reason !== 'delta') this.onSnapshot(state, reason);
+    this.updateTransport(state);
+    if (this.inspector.open) this.inspector.refresh(state, this.session.allocations);
+    if (!this.configured && reason !== 'delta') this.applyWanted(state);
+  }
+
+  /**
+   * @param {import('./lib/state.js').ClientState} state
+   * @param {string} reason
+   */
+  onSnapshot(state, reason) {
+    const c = state.config;
+    replaceKids(byId('session-facts'), [
+      h('span', { class: 'fact scenario', title: 'scenario' }, [c.scenario]),
+      h('span', { class: `fact strategy s-${c.hinting}` }, [STRATEGY_SHORT[c.hinting] ?? c.hinting]),
+      h('span', { class: 'fact' }, [`Linux ${c.kernel}`]),
+      h('span', { class: 'fact' }, [`seed ${c.seed}`]),
+      c.pcp ? h('span', { class: 'fact' }, ['pcp']) : null,
+    ]);
+    this.fillConfigForm(state);
+    this.drawLegends(state);
+    this.drawMarks(state);
+    this.drawBreakpoints(state);
+    const branchSel = /** @type {HTMLSelectElement} */ (byId('branch'));
+    byId('branch-label').hidden = state.branches.length < 2;
+    branchSel.replaceChildren(
+      ...state.branches.map((b) =>
+        h('option', { value: b.id, selected: b.id === state.branch }, [
+          `#${b.id} ${b.reason}${b.parent !== null ? ` (from #${b.parent}@${b.fork_step})` : ''} · ${b.length}`,
         ]),
       ),
-      h('td', { class: 'num total' }, [formatBytes(zone.free_pages * PAGE_SIZE)]),
-    ]),
-  );
-  $('overview').replaceChildren(
-    h('table', {}, [
-      h('caption', {}, ['Free blocks per order (nr_free), as in /proc/buddyinfo']),
-      h('thead', {}, [head]),
-      h('tbody', {}, body),
-    ]),
-  );
-}
+    );
+    if (reason === 'resync') this.notice('caught up with the server (the page had fallen behind)');
+  }
 
-/** @param {import('./legacy/protocol.js').Snapshot} snapshot */
-function drawSnapshot(snapshot) {
-  drawLegend(snapshot.migratetypes);
-  drawOverview(snapshot);
-  $('scenario').textContent = `scenario “${snapshot.scenario}” · step ${formatCount(snapshot.step)}`;
-  $('zones').replaceChildren(...snapshot.zones.map((z) => drawZone(z, snapshot.migratetypes)));
-  debug.lastSnapshot = snapshot;
-  debug.snapshotSeq = snapshot.seq;
-}
-
-let retryMs = 500;
-/** @type {WebSocket | null} */
-let socket = null;
-
-function connect() {
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const ws = new WebSocket(`${scheme}://${location.host}/ws`);
-  socket = ws;
-  let fatal = false;
-  ws.addEventListener('open', () => {
-    debug.connected = true;
-    retryMs = 500;
-    setStatus('live', 'live');
-  });
-  ws.addEventListener('message', (event) => {
-    let msg;
-    try {
-      msg = decodeMessage(String(event.data));
-    } catch (e) {
-      if (!(e instanceof ProtocolError)) throw e;
-      fatal = true;
-      debug.errors.push(e.message);
-      setStatus('error', 'protocol error');
-      showBanner(`Cannot draw what the server sent: ${e.message}`);
-      ws.close();
+  /**
+   * Make a fresh session match the address (scenario, seed, strategy, kernel, pages),
+   * then go to its step.  Runs once, after the first snapshot.
+   * @param {import('./lib/state.js').ClientState} state
+   */
+  async applyWanted(state) {
+    this.configured = true;
+    const want = { ...this.want };
+    if (want.session && state.session === want.session) {
+      if (want.step !== undefined && want.step !== state.step) await this.goTo(want.step);
       return;
     }
-    switch (msg.type) {
-      case 'hello':
-        debug.protocolVersion = msg.protocol_version;
-        $('server').textContent = `${msg.server} · protocol v${msg.protocol_version}`;
+    if (this.session.conn.role !== 'controller') return;
+    if (want.pages !== undefined && want.scenario === undefined && state.zones.length > 1) want.scenario = 'small';
+    const fields = configureFor(want, { ...state.config, pages: state.config.pages ?? null });
+    try {
+      if (Object.keys(fields).length) await this.session.send('configure', fields);
+      if (want.step !== undefined) await this.goTo(want.step);
+    } catch (e) {
+      this.banner(`Could not open the session the address asks for: ${/** @type {Error} */ (e).message}`);
+    }
+  }
+
+  /**
+   * Go to a step: seek within the recorded timeline, else step forward to it.
+   * @param {number} step
+   */
+  async goTo(step) {
+    const state = this.session.state;
+    if (!state) return;
+    if (step <= state.timelineLength) {
+      await this.session.send('seek', { step });
+      return;
+    }
+    if (state.step < state.timelineLength) await this.session.send('last');
+    while (this.session.state && this.session.state.step < step) {
+      try {
+        await this.session.send('step');
+      } catch (e) {
+        this.notice(`stopped at step ${this.session.state.step}: ${/** @type {Error} */ (e).message}`);
+        return;
+      }
+    }
+  }
+
+  /** @param {string} old */
+  onSessionLost(old) {
+    const last = this.session.state;
+    if (last) {
+      this.want = { ...this.want, ...shareState(last), session: undefined, token: undefined };
+    } else {
+      this.want = { ...this.want, session: undefined, token: undefined };
+    }
+    this.configured = false;
+    this.banner(
+      last
+        ? `The server restarted (session ${old.slice(0, 6)}… is gone): reopened ${last.config.scenario} at step ${last.step} in a new session.`
+        : `Session ${old.slice(0, 6)}… does not exist on this server; started a new one.`,
+      true,
+    );
+  }
+
+  /** @param {string} code @param {string} message */
+  onServerError(code, message) {
+    this.errors.push(`${code}: ${message}`);
+    if (code === 'nothing_to_do' || code === 'end_of_timeline') this.notice(message);
+    else this.banner(`${message} (${code})`, true);
+  }
+
+  // --- commands --------------------------------------------------------------------
+
+  /**
+   * Send a command to the session (and the comparison, for navigation).
+   * @param {string} type
+   * @param {Record<string, unknown>} [fields]
+   */
+  async command(type, fields = {}) {
+    const both = this.compare && ['step', 'back', 'first', 'last', 'seek', 'reset', 'alloc', 'free', 'touch', 'advance', 'run_to', 'speed'].includes(type);
+    if (this.compare && (type === 'play' || type === 'pause')) {
+      this.compare.setPlaying(type === 'play');
+      return;
+    }
+    if (both && this.compare) {
+      await this.compare.broadcast(type, fields);
+      return;
+    }
+    try {
+      await this.session.send(type, fields);
+    } catch (e) {
+      // errors with a code are reported by onServerError; "disconnected" is shown by the status
+    }
+  }
+
+  togglePlay() {
+    const s = this.session.state;
+    if (!s) return;
+    const playing = this.compare ? this.compare.playing : s.playing;
+    this.command(playing ? 'pause' : 'play', playing ? {} : { speed: s.speed });
+  }
+
+  /** @param {1 | -1} dir */
+  changeSpeed(dir) {
+    const s = this.session.state;
+    if (!s) return;
+    const value = nextSpeed(s.speed, dir);
+    /** @type {HTMLSelectElement} */ (byId('speed')).value = String(value);
+    this.command('speed', { value });
+  }
+
+  /** @param {string} zone @param {number} pfn */
+  inspect(zone, pfn) {
+    const state = this.session.state;
+    if (!state) return;
+    this.inspector.show(state, zone, pfn, this.session.allocations);
+  }
+
+  // --- controls --------------------------------------------------------------------
+
+  buildStaticControls() {
+    const speed = /** @type {HTMLSelectElement} */ (byId('speed'));
+    speed.replaceChildren(...SPEEDS.map((s) => h('option', { value: s }, [`${s} / s`])));
+    const runKind = /** @type {HTMLSelectElement} */ (byId('run-kind'));
+    runKind.replaceChildren(...EVENT_KINDS.map((k) => h('option', { value: k }, [k])));
+    byId('help-keys').replaceChildren(
+      h('tbody', {}, KEYMAP.map((k) => h('tr', {}, [h('td', {}, k.keys.map((key) => h('kbd', {}, [key]))), h('td', {}, [k.label])]))),
+    );
+    for (const id of ['btn-reset', 'btn-play']) byId(id).toggleAttribute('data-controller-only', true);
+    for (const sel of ['#form-alloc button', '#form-advance button', '#form-config button[type=submit]', '#speed']) {
+      document.querySelector(sel)?.toggleAttribute('data-controller-only', true);
+    }
+  }
+
+  wireControls() {
+    const on = (/** @type {string} */ id, /** @type {string} */ ev, /** @type {(e: any) => void} */ fn) => byId(id).addEventListener(ev, fn);
+    on('btn-first', 'click', () => this.command('first'));
+    on('btn-back', 'click', () => this.command('back'));
+    on('btn-play', 'click', () => this.togglePlay());
+    on('btn-step', 'click', () => this.command('step'));
+    on('btn-last', 'click', () => this.command('last'));
+    on('btn-reset', 'click', () => this.command('reset'));
+    on('btn-run-to', 'click', () => this.command('run_to', { kind: /** @type {HTMLSelectElement} */ (byId('run-kind')).value }));
+    on('speed', 'change', (e) => this.command('speed', { value: Number(e.target.value) }));
+    const seek = /** @type {HTMLInputElement} */ (byId('seek'));
+    seek.addEventListener('input', () => {
+      byId('step-out').textContent = `step ${formatCount(Number(seek.value))} / ${formatCount(Number(seek.max))}`;
+    });
+    seek.addEventListener('change', () => this.command('seek', { step: Number(seek.value) }));
+    on('btn-follow', 'click', () => this.command('follow', { on: true }));
+    on('bp-list', 'change', () => {
+      const kinds = [...byId('bp-list').querySelectorAll('input:checked')].map((i) => /** @type {HTMLInputElement} */ (i).value);
+      this.command('breakpoints', { kinds });
+    });
+    on('branch', 'change', (e) => this.command('branch', { branch: Number(e.target.value) }));
+
+    on('form-alloc', 'submit', (e) => {
+      e.preventDefault();
+      const f = /** @type {HTMLFormElement} */ (e.target);
+      const fields = /** @type {Record<string, unknown>} */ ({
+        order: Number(/** @type {HTMLSelectElement} */ (f.elements.namedItem('order')).value),
+        migratetype: /** @type {HTMLSelectElement} */ (f.elements.namedItem('migratetype')).value,
+      });
+      const zone = /** @type {HTMLSelectElement} */ (f.elements.namedItem('zone')).value;
+      if (zone) fields.zone = zone;
+      this.command('alloc', fields);
+    });
+    on('form-advance', 'submit', (e) => {
+      e.preventDefault();
+      const seconds = Number(/** @type {HTMLInputElement} */ (/** @type {HTMLFormElement} */ (e.target).elements.namedItem('seconds')).value);
+      this.command('advance', { seconds });
+    });
+    on('form-config', 'submit', (e) => {
+      e.preventDefault();
+      this.submitConfig(/** @type {HTMLFormElement} */ (e.target));
+    });
+
+    on('btn-help', 'click', () => /** @type {HTMLDialogElement} */ (byId('help')).showModal());
+    on('btn-presenter', 'click', () => this.setPresenter(!this.presenter));
+    on('btn-share', 'click', () => this.openShare());
+    on('btn-compare', 'click', () => (this.compare ? this.closeCompare() : this.openCompare(this.otherStrategy())));
+    for (const btn of document.querySelectorAll('[data-copy]')) {
+      btn.addEventListener('click', () => {
+        const input = /** @type {HTMLInputElement} */ (byId(/** @type {HTMLElement} */ (btn).dataset.copy ?? ''));
+        input.select();
+        navigator.clipboard?.writeText(input.value).catch(() => {});
+      });
+    }
+    document.addEventListener('keydown', (e) => this.onKey(e));
+  }
+
+  /** @param {KeyboardEvent} e */
+  onKey(e) {
+    const action = keyAction(e);
+    if (!action) return;
+    const dialogOpen = [...document.querySelectorAll('dialog')].some((d) => /** @type {HTMLDialogElement} */ (d).open);
+    if (dialogOpen && action !== 'close') return;
+    e.preventDefault();
+    switch (action) {
+      case 'toggle-play':
+        this.togglePlay();
         break;
-      case 'snapshot':
-        drawSnapshot(msg);
+      case 'step':
+        this.command('step');
         break;
-      case 'error':
-        debug.errors.push(`${msg.code}: ${msg.message}`);
-        showBanner(`Server error (${msg.code}): ${msg.message}`);
+      case 'back':
+        this.command('back');
+        break;
+      case 'first':
+        this.command('first');
+        break;
+      case 'last':
+        this.command('last');
+        break;
+      case 'faster':
+        this.changeSpeed(1);
+        break;
+      case 'slower':
+        this.changeSpeed(-1);
+        break;
+      case 'run-to':
+        this.command('run_to', { kind: /** @type {HTMLSelectElement} */ (byId('run-kind')).value });
+        break;
+      case 'presenter':
+        this.setPresenter(!this.presenter);
+        break;
+      case 'help': {
+        const d = /** @type {HTMLDialogElement} */ (byId('help'));
+        if (d.open) d.close();
+        else d.showModal();
+        break;
+      }
+      case 'close':
+        for (const d of document.querySelectorAll('dialog')) /** @type {HTMLDialogElement} */ (d).close();
+        if (this.inspector.open) this.inspector.close();
         break;
       default:
         break;
     }
-  });
-  ws.addEventListener('close', () => {
-    debug.connected = false;
-    if (fatal) return;
-    setStatus('closed', `disconnected, retrying in ${Math.round(retryMs / 1000)} s`);
-    setTimeout(connect, retryMs);
-    retryMs = Math.min(retryMs * 2, 10000);
-  });
+  }
+
+  /** @param {HTMLFormElement} f */
+  submitConfig(f) {
+    const state = this.session.state;
+    if (!state) return;
+    const val = (/** @type {string} */ n) => /** @type {HTMLInputElement} */ (f.elements.namedItem(n)).value;
+    /** @type {Record<string, unknown>} */
+    const fields = {};
+    if (val('scenario') && val('scenario') !== state.config.scenario) fields.scenario = val('scenario');
+    if (val('hinting') !== state.config.hinting) fields.hinting = val('hinting');
+    if (val('kernel') !== state.config.kernel) fields.kernel = val('kernel');
+    if (val('seed') !== '' && Number(val('seed')) !== state.config.seed) fields.seed = Number(val('seed'));
+    const pcp = /** @type {HTMLInputElement} */ (f.elements.namedItem('pcp')).checked;
+    if (pcp !== state.config.pcp) fields.pcp = pcp;
+    if (!fields.hinting) {
+      /** @type {Record<string, number>} */
+      const constants = {};
+      for (const input of byId('constants-fields').querySelectorAll('input')) {
+        const c = (state.hinting.constants ?? []).find((x) => x.name === input.name);
+        if (c && input.value !== '' && Number(input.value) !== c.value) constants[input.name] = Number(input.value);
+      }
+      if (Object.keys(constants).length) fields.constants = constants;
+    }
+    if (Object.keys(fields).length === 0) {
+      this.notice('nothing changed');
+      return;
+    }
+    /** @type {HTMLDetailsElement} */ (byId('session-edit')).open = false;
+    this.command('configure', fields);
+  }
+
+  /** @param {import('./lib/state.js').ClientState} state */
+  fillConfigForm(state) {
+    const f = /** @type {HTMLFormElement} */ (byId('form-config'));
+    const set = (/** @type {string} */ n, /** @type {string} */ v) => {
+      const el = /** @type {HTMLInputElement} */ (f.elements.namedItem(n));
+      if (document.activeElement !== el) el.value = v;
+    };
+    this.fillScenarioSelect(state.config.scenario);
+    set('scenario', state.config.scenario);
+    set('hinting', state.config.hinting);
+    set('kernel', state.config.kernel);
+    set('seed', String(state.config.seed));
+    /** @type {HTMLInputElement} */ (f.elements.namedItem('pcp')).checked = state.config.pcp;
+    const constants = state.hinting.constants ?? [];
+    byId('constants-fields').replaceChildren(
+      ...(constants.length
+        ? constants.map((c) =>
+            h('label', { class: c.is_kernel ? 'is-kernel' : 'changed' }, [
+              h('code', {}, [c.name]),
+              h('input', { type: 'number', name: c.name, value: c.value, step: 'any', min: 0, 'aria-label': c.name }),
+              h('span', { class: 'kernel-mark' }, [c.is_kernel ? '✓ kernel' : `kernel ${c.kernel}`, c.modelled ? ' · modelled' : '']),
+            ]),
+          )
+        : [h('span', { class: 'muted' }, ['this strategy has no constants'])]),
+    );
+    const alloc = /** @type {HTMLFormElement} */ (byId('form-alloc'));
+    const orderSel = /** @type {HTMLSelectElement} */ (alloc.elements.namedItem('order'));
+    if (orderSel.options.length !== state.config.max_order) {
+      orderSel.replaceChildren(...Array.from({ length: state.config.max_order }, (_, o) => h('option', { value: o }, [String(o)])));
+    }
+    const mtSel = /** @type {HTMLSelectElement} */ (alloc.elements.namedItem('migratetype'));
+    const types = ALLOC_TYPES.filter((t) => state.config.migratetypes.includes(t));
+    if (mtSel.options.length !== types.length) mtSel.replaceChildren(...types.map((t) => h('option', { value: t }, [t])));
+    const zoneSel = /** @type {HTMLSelectElement} */ (alloc.elements.namedItem('zone'));
+    const zoneSig = state.zones.map((z) => z.name).join(',');
+    if (zoneSel.dataset.sig !== zoneSig) {
+      zoneSel.dataset.sig = zoneSig;
+      zoneSel.replaceChildren(h('option', { value: '' }, ['any zone']), ...state.zones.map((z) => h('option', { value: z.name }, [z.name])));
+    }
+  }
+
+  /** @param {string} current */
+  fillScenarioSelect(current) {
+    const sel = /** @type {HTMLSelectElement} */ (byId('form-config').querySelector('select[name=scenario]'));
+    const list = this.scenarios.length ? this.scenarios : [{ id: current, text: current }];
+    if (!list.some((s) => s.id === current)) list.unshift({ id: current, text: current });
+    const sig = list.map((s) => s.id).join(',');
+    if (sel.dataset.sig === sig) return;
+    sel.dataset.sig = sig;
+    sel.replaceChildren(...list.map((s) => h('option', { value: s.id }, [s.text])));
+    sel.value = current;
+  }
+
+  async loadScenarios() {
+    try {
+      const res = await fetch('/api/scenarios', { headers: { accept: 'application/json' } });
+      if (!res.ok) return;
+      const data = await res.json();
+      const items = Array.isArray(data) ? data : data.scenarios;
+      if (!Array.isArray(items)) return;
+      this.scenarios = items.map((/** @type {any} */ s) => (typeof s === 'string' ? { id: s, text: s } : { id: s.name, text: s.title ? `${s.name} — ${s.title}` : s.name }));
+      if (this.session.state) this.fillScenarioSelect(this.session.state.config.scenario);
+    } catch {
+      // the server does not list its scenarios: the select keeps the current one
+    }
+  }
+
+  /** @param {import('./lib/state.js').ClientState} state */
+  updateTransport(state) {
+    const seek = /** @type {HTMLInputElement} */ (byId('seek'));
+    const max = Math.max(state.timelineLength, state.step);
+    if (seek.max !== String(max)) {
+      seek.max = String(max);
+      this.drawMarks(state);
+    }
+    if (document.activeElement !== seek) seek.value = String(state.step);
+    seek.setAttribute('aria-valuetext', `step ${state.step} of ${max}`);
+    const out = `step ${formatCount(state.step)} / ${formatCount(max)}`;
+    const outEl = byId('step-out');
+    if (outEl.textContent !== out) outEl.textContent = out;
+    const playing = this.compare ? this.compare.playing : state.playing;
+    const play = byId('btn-play');
+    play.classList.toggle('is-playing', playing);
+    play.setAttribute('aria-label', playing ? 'pause (Space)' : 'play (Space)');
+    play.setAttribute('aria-pressed', playing ? 'true' : 'false');
+    document.body.dataset.playing = playing ? '1' : '0';
+    const speed = /** @type {HTMLSelectElement} */ (byId('speed'));
+    if (document.activeElement !== speed) {
+      if (![...speed.options].some((o) => Number(o.value) === state.speed)) {
+        speed.append(h('option', { value: state.speed }, [`${state.speed} / s`]));
+      }
+      speed.value = String(state.speed);
+    }
+    const followBar = byId('follow-bar');
+    followBar.hidden = state.following;
+    if (!state.following) byId('follow-text').textContent = `You are looking around on your own (step ${state.step}); the session moves on without you.`;
+  }
+
+  /** @param {import('./lib/state.js').ClientState} state */
+  drawMarks(state) {
+    const max = Math.max(state.timelineLength, state.step, 1);
+    const bps = new Set(state.breakpoints);
+    const marks = state.marks.slice(0, 2000);
+    byId('marks').replaceChildren(
+      ...marks.map((m) =>
+        h('span', {
+          class: `mark kind-${m.kind}${bps.has(m.kind) ? ' bp' : ''}`,
+          style: `left:${((m.step / max) * 100).toFixed(3)}%`,
+          title: `step ${m.step}: ${m.kind}`,
+          'data-step': m.step,
+          'data-kind': m.kind,
+        }),
+      ),
+    );
+  }
+
+  /** @param {import('./lib/state.js').ClientState} state */
+  drawBreakpoints(state) {
+    const on = new Set(state.breakpoints);
+    const list = byId('bp-list');
+    const sig = JSON.stringify(state.breakpoints);
+    if (list.dataset.sig === sig) return;
+    list.dataset.sig = sig;
+    list.replaceChildren(
+      ...EVENT_KINDS.map((k) =>
+        h('label', { class: 'bp' }, [h('input', { type: 'checkbox', value: k, checked: on.has(k) }), ` ${k}`]),
+      ),
+    );
+    byId('breakpoints').querySelector('summary').textContent = on.size ? `breakpoints (${on.size})` : 'breakpoints';
+  }
+
+  /** @param {import('./lib/state.js').ClientState} state */
+  drawLegends(state) {
+    const flag = state.hinting.strategy === 'reporting' ? 'reported' : 'hinted';
+    const mts = state.config.migratetypes;
+    const colours = migratetypeColours(mts);
+    replaceKids(byId('legend-lists'), [
+      ...mts
+        .filter((mt) => mt !== 'Isolate')
+        .map((mt) => h('span', { class: `legend-item mt mt-${migratetypeSlug(mt)}` }, [h('span', { class: 'swatch', style: `background:${colours[mts.indexOf(mt)]}` }), mt])),
+      state.hinting.strategy !== 'none'
+        ? h('span', { class: 'legend-item' }, [h('span', { class: 'chip flagged sample' }, [h('span', { class: 'mark' }, [flag === 'hinted' ? 'H' : 'R'])]), flag])
+        : null,
+      state.hinting.strategy !== 'none' ? h('span', { class: 'legend-item' }, [h('span', { class: 'chip isolated sample' }, ['o9']), 'with the host']) : null,
+      state.hinting.strategy === 'hinting-v2' ? h('span', { class: 'legend-item' }, [h('span', { class: 'boundary sample' }), 'boundary']) : null,
+    ]);
+    const cats = /** @type {Array<keyof typeof FRAME_COLOURS>} */ (['allocated', 'free', 'flagged', 'flaggedDiscarded', 'isolated', 'freeDiscarded', 'pcp']);
+    byId('legend-map').replaceChildren(
+      ...cats.map((c) => {
+        const col = FRAME_COLOURS[c];
+        const bg = col.fill === col.alt ? col.fill : `repeating-conic-gradient(${col.fill} 0 25%, ${col.alt} 0 50%) 0 0 / 6px 6px`;
+        return h('span', { class: 'legend-item', 'data-frame': c }, [h('span', { class: 'swatch', style: `background:${bg}` }), col.label.replace('hinted / reported', flag)]);
+      }),
+      h('span', { class: 'legend-item' }, [h('span', { class: 'swatch outline' }), 'pageblock outline = its migratetype']),
+    );
+  }
+
+  // --- page chrome -------------------------------------------------------------------
+
+  /** @param {string} state @param {string} text */
+  setStatus(state, text) {
+    const el = byId('status');
+    el.dataset.state = state;
+    el.textContent = text;
+    document.body.dataset.connection = state;
+    if (state === 'live' && this.reconnecting) {
+      this.reconnecting = false;
+      this.notice('reconnected to the server');
+    }
+    if (state === 'closed') this.reconnecting = true;
+  }
+
+  /**
+   * @param {string} text
+   * @param {boolean} [autohide]
+   */
+  banner(text, autohide = false) {
+    const el = byId('banner');
+    el.textContent = text;
+    el.hidden = false;
+    if (this.bannerTimer) clearTimeout(this.bannerTimer);
+    if (autohide) this.bannerTimer = setTimeout(() => (el.hidden = true), 9000);
+  }
+
+  /** @param {string} text */
+  notice(text) {
+    this.notices.push(text);
+    const el = byId('status');
+    el.dataset.notice = text;
+    el.title = text;
+    const n = h('div', { class: 'toast', role: 'status' }, [text]);
+    document.body.append(n);
+    setTimeout(() => n.remove(), 4000);
+  }
+
+  /** @param {boolean} on */
+  setPresenter(on) {
+    this.presenter = on;
+    document.body.classList.toggle('presenter', on);
+    byId('btn-presenter').setAttribute('aria-pressed', on ? 'true' : 'false');
+    if (this.session.state) this.session.map.setState(this.session.state);
+  }
+
+  openShare() {
+    const state = this.session.state;
+    if (!state) return;
+    const base = `${location.origin}${location.pathname}`;
+    /** @type {HTMLInputElement} */ (byId('share-state')).value = base + formatUrlState(shareState(state));
+    /** @type {HTMLInputElement} */ (byId('share-follow')).value = `${base}?session=${encodeURIComponent(state.session)}${this.presenter ? '&presenter=1' : ''}`;
+    /** @type {HTMLDialogElement} */ (byId('share')).showModal();
+  }
+
+  otherStrategy() {
+    const s = this.session.state?.config.hinting ?? 'none';
+    return s === 'reporting' ? 'hinting-v2' : 'reporting';
+  }
+
+  /** @param {string} strategy */
+  openCompare(strategy) {
+    if (this.compare) return;
+    this.compare = new Compare(byId('compare'), this, strategy);
+    byId('btn-compare').setAttribute('aria-pressed', 'true');
+    document.body.classList.add('comparing');
+  }
+
+  closeCompare() {
+    this.compare?.close();
+    this.compare = null;
+    byId('btn-compare').setAttribute('aria-pressed', 'false');
+    document.body.classList.remove('comparing');
+  }
 }
 
-connect();
+/**
+ * The page's state for tests and the benchmark (read-only by convention).
+ * @param {App} app
+ */
+function debugApi(app) {
+  const s = () => app.session;
+  const api = {
+    get connected() { return s().conn.open; },
+    get protocolVersion() { return s().hello?.protocol_version ?? null; },
+    get session() { return s().state?.session ?? null; },
+    get role() { return s().conn.role; },
+    get seq() { return s().state?.seq ?? 0; },
+    get step() { return s().state?.step ?? -1; },
+    get timelineLength() { return s().state?.timelineLength ?? 0; },
+    get playing() { return s().state?.playing ?? false; },
+    get speed() { return s().state?.speed ?? 0; },
+    get snapshots() { return s().stats.snapshots; },
+    get deltas() { return s().stats.deltas; },
+    get renderedSeq() { return s().stats.renderedSeq; },
+    get renderedStep() { return s().stats.renderedStep; },
+    get stats() { return s().stats; },
+    get latencies() { return s().latencies; },
+    get costs() { return s().costs; },
+    get animating() { return s().animator.busy; },
+    get drawPending() { return s().drawPending; },
+    get configured() { return app.configured; },
+    get selectedZone() { return s().selectedZone; },
+    get errors() { return app.errors; },
+    get notices() { return app.notices; },
+    get state() { return s().state; },
+    get compare() { return app.compare ? app.compare.debug() : null; },
+    /** Send a command; resolves {ack} or {error: code, message}. */
+    send(/** @type {string} */ type, /** @type {Record<string, unknown>} */ fields = {}) {
+      return s().send(type, fields).then(
+        (ack) => ({ ack }),
+        (e) => ({ error: e.code ?? 'error', message: e.message }),
+      );
+    },
+    colourAt(/** @type {string} */ zone, /** @type {number} */ pfn) { return s().map.colourAt(zone, pfn); },
+    clientPoint(/** @type {string} */ zone, /** @type {number} */ pfn) { return s().map.clientPoint(zone, pfn); },
+    expectedColour(/** @type {string} */ zone, /** @type {number} */ pfn, /** @type {number} */ state, /** @type {number} */ host, /** @type {number} */ mt) {
+      return s().map.expectedColour(zone, pfn, state, host, mt);
+    },
+    selectZone(/** @type {string} */ zone) { s().selectZone(zone); },
+    formatPfn,
+  };
+  // @ts-ignore: a deliberate global for tests
+  window.__buddyscope = api;
+}
+
+export const app = new App();

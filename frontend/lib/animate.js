@@ -33,8 +33,9 @@ export const VISUAL_KINDS = new Set([
 
 /**
  * @typedef {import('./protocol.js').ModelEvent} ModelEvent
+ * @typedef {{order: number, migratetype: string}} ListRef
  * @typedef {{delay: number, duration: number, sources: string[] | null, kind: string,
- *            via: 'host' | null}} KeyPlan
+ *            via: 'host' | null, fromList: ListRef | null, toList: ListRef | null}} KeyPlan
  * @typedef {{key: string, sources: string[], to: 'alloc',
  *            delay: number, duration: number, label: string}} Exit
  * @typedef {{key: string, flag: string, set: boolean, delay: number, reason: string}} Pulse
@@ -99,8 +100,14 @@ export function planAnimation(events, options) {
   /** Blocks isolated during this step (to route a same-step putback via the host). */
   const isolated = new Set();
   const res = (/** @type {string} */ key) => sources.get(key) ?? [key];
-  /** @param {string} key @param {number} delay @param {string} kind @param {string[] | null} [src] */
-  const touch = (key, delay, kind, src = null) => {
+  /**
+   * @param {string} key
+   * @param {number} delay
+   * @param {string} kind
+   * @param {string[] | null} [src]
+   * @param {{from?: ListRef, to?: ListRef | null}} [lists]
+   */
+  const touch = (key, delay, kind, src = null, lists = {}) => {
     const prev = plan.keys.get(key);
     plan.keys.set(key, {
       delay: prev ? prev.delay : delay,
@@ -108,8 +115,12 @@ export function planAnimation(events, options) {
       sources: src ?? prev?.sources ?? null,
       kind,
       via: prev?.via ?? null,
+      fromList: prev?.fromList ?? lists.from ?? null,
+      toList: lists.to !== undefined ? lists.to : prev?.toList ?? null,
     });
   };
+  /** @param {any} e @returns {ListRef} */
+  const ref = (e) => ({ order: e.order, migratetype: e.migratetype });
 
   visual.forEach(({ e, index }, i) => {
     const delay = visual.length > 1 ? (spread * i) / (visual.length - 1) : 0;
@@ -148,7 +159,7 @@ export function planAnimation(events, options) {
       }
       case 'isolate':
         isolated.add(blockKey(z, e.pfn, e.order));
-        touch(blockKey(z, e.pfn, e.order), delay, 'isolate');
+        touch(blockKey(z, e.pfn, e.order), delay, 'isolate', null, { from: ref(e), to: null });
         break;
       case 'putback': {
         const key = blockKey(z, e.pfn, e.order);
@@ -160,12 +171,17 @@ export function planAnimation(events, options) {
         break;
       }
       case 'list_add':
-      case 'list_del':
       case 'rotate':
-        touch(blockKey(z, e.pfn, e.order), delay, e.kind);
+        touch(blockKey(z, e.pfn, e.order), delay, e.kind, null, { to: ref(e) });
+        break;
+      case 'list_del':
+        touch(blockKey(z, e.pfn, e.order), delay, e.kind, null, { from: ref(e), to: null });
         break;
       case 'list_move':
-        touch(blockKey(z, e.pfn, e.order), delay, 'list_move');
+        touch(blockKey(z, e.pfn, e.order), delay, 'list_move', null, {
+          from: { order: e.order, migratetype: e.from_migratetype },
+          to: { order: e.order, migratetype: e.to_migratetype },
+        });
         break;
       case 'boundary':
         touch(boundaryKey(z, e.order, e.migratetype), delay, 'boundary');

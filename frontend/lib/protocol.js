@@ -60,7 +60,9 @@ export class ProtocolError extends Error {
  *            timeline_length: number, playing: boolean, speed: number, clock: number,
  *            config: Config, zones: WireZone[], hinting: HintingState, host: HostStats,
  *            breakpoints: string[], marks?: Mark[], reason?: string,
- *            following?: boolean}} Snapshot
+ *            following?: boolean, branch?: number,
+ *            branches?: Array<{id: number, parent: number | null, fork_step: number,
+ *                              length: number, reason: string}>}} Snapshot
  * @typedef {{name: string, nr_free: number[], nr_free_pages: number, lists: WireList[],
  *            page_ranges: Array<[number, string]>, host_ranges: Array<[number, string]>,
  *            pageblock_ranges?: Array<[number, string]>}} ZoneDelta
@@ -69,7 +71,7 @@ export class ProtocolError extends Error {
  * @typedef {{type: 'delta', seq: number, step: number, timeline_length: number,
  *            clock: number, events: ModelEvent[], playing: boolean, speed: number,
  *            zones: ZoneDelta[], hinting: HintingState, host: HostStats,
- *            events_dropped?: number, following?: boolean}} Delta
+ *            events_dropped?: number, following?: boolean, branch?: number}} Delta
  * @typedef {{type: 'ack', id: number | null, seq?: number | null}} Ack
  * @typedef {{type: 'error', id?: number | null, code: string, message: string}} ErrorMessage
  * @typedef {Hello | Snapshot | Delta | Ack | ErrorMessage} ServerMessage

@@ -21,7 +21,7 @@ import { base64ToBytes, ProtocolError } from './protocol.js';
  *            managedPages: number, nrFree: number[], nrFreePages: number,
  *            watermarks: {min: number, low: number, high: number},
  *            lists: Map<string, WireList>, pageblockMt: Uint8Array, pageState: Uint8Array,
- *            hostBacking: Uint8Array}} ZoneModel
+ *            hostBacking: Uint8Array, stateCounts: Float64Array, hostCounts: Float64Array}} ZoneModel
  * @typedef {{seq: number, session: string, step: number, timelineLength: number,
  *            playing: boolean, speed: number, clock: number,
  *            config: import('./protocol.js').Config, zones: ZoneModel[],
@@ -29,10 +29,12 @@ import { base64ToBytes, ProtocolError } from './protocol.js';
  *            hinting: import('./protocol.js').HintingState,
  *            host: import('./protocol.js').HostStats, breakpoints: string[],
  *            marks: import('./protocol.js').Mark[], following: boolean,
- *            events: import('./protocol.js').ModelEvent[]}} ClientState
+ *            events: import('./protocol.js').ModelEvent[], branch: number,
+ *            branches: Array<{id: number, parent: number | null, fork_step: number,
+ *                             length: number, reason: string}>}} ClientState
  * @typedef {{full: boolean, lists: Set<string>, counts: Set<string>,
  *            pages: Map<string, Array<[number, number]>>, hinting: boolean,
- *            host: boolean, zonesTouched: Set<string>}} Changes
+ *            host: boolean, zonesTouched: Set<string>, pageblocks: Set<string>}} Changes
  */
 
 /**
@@ -52,6 +54,7 @@ export function fullChanges() {
     hinting: true,
     host: true,
     zonesTouched: new Set(),
+    pageblocks: new Set(),
   };
 }
 
@@ -74,6 +77,43 @@ function decodeArray(b64, expected, what) {
 }
 
 /**
+ * How many bytes of each value lie in bytes[from, to) (values >= size are counted in
+ * the last slot).
+ * @param {Uint8Array} bytes
+ * @param {number} from
+ * @param {number} to
+ * @param {number} size
+ */
+export function countBytes(bytes, from, to, size) {
+  const counts = new Float64Array(size);
+  const last = size - 1;
+  for (let i = from; i < to; i += 1) {
+    const v = bytes[i];
+    counts[v < last ? v : last] += 1;
+  }
+  return counts;
+}
+
+/**
+ * Overwrite target[offset..] with `bytes`, keeping `counts` (a histogram of target's
+ * values) up to date.
+ * @param {Uint8Array} target
+ * @param {number} offset
+ * @param {Uint8Array} bytes
+ * @param {Float64Array} counts
+ */
+function patchCounted(target, offset, bytes, counts) {
+  const last = counts.length - 1;
+  for (let i = 0; i < bytes.length; i += 1) {
+    const old = target[offset + i];
+    const v = bytes[i];
+    counts[old < last ? old : last] -= 1;
+    counts[v < last ? v : last] += 1;
+  }
+  target.set(bytes, offset);
+}
+
+/**
  * Build the client state from a snapshot.
  * @param {Snapshot} snap
  * @returns {ClientState}
@@ -90,6 +130,8 @@ export function stateFromSnapshot(snap) {
       z.spanned_pages === 0
         ? 0
         : Math.floor((z.start_pfn + z.spanned_pages - 1) / pbPages) - Math.floor(z.start_pfn / pbPages) + 1;
+    const pageState = decodeArray(z.page_state, z.spanned_pages, `zone ${z.name} page_state`);
+    const hostBacking = decodeArray(z.host_backing, z.spanned_pages, `zone ${z.name} host_backing`);
     return {
       name: z.name,
       index,
@@ -101,8 +143,10 @@ export function stateFromSnapshot(snap) {
       watermarks: z.watermarks ?? { min: 0, low: 0, high: 0 },
       lists,
       pageblockMt: decodeArray(z.pageblock_mt, pageblocks, `zone ${z.name} pageblock_mt`),
-      pageState: decodeArray(z.page_state, z.spanned_pages, `zone ${z.name} page_state`),
-      hostBacking: decodeArray(z.host_backing, z.spanned_pages, `zone ${z.name} host_backing`),
+      pageState,
+      hostBacking,
+      stateCounts: countBytes(pageState, 0, pageState.length, 8),
+      hostCounts: countBytes(hostBacking, 0, hostBacking.length, 4),
     };
   });
   return {
@@ -122,6 +166,8 @@ export function stateFromSnapshot(snap) {
     marks: snap.marks ?? [],
     following: snap.following ?? true,
     events: [],
+    branch: snap.branch ?? 0,
+    branches: snap.branches ?? [],
   };
 }
 
@@ -199,15 +245,16 @@ export function applyDelta(state, delta) {
     /** @type {Array<[number, number]>} */
     const dirty = [];
     for (const [offset, bytes] of pages) {
-      patch(zone.pageState, offset, bytes, 'page_ranges');
+      patchCounted(zone.pageState, offset, bytes, zone.stateCounts);
       dirty.push([offset, bytes.length]);
     }
     for (const [offset, bytes] of host) {
-      patch(zone.hostBacking, offset, bytes, 'host_ranges');
+      patchCounted(zone.hostBacking, offset, bytes, zone.hostCounts);
       dirty.push([offset, bytes.length]);
     }
     const pbPages = 2 ** state.config.pageblock_order;
     const lead = zone.startPfn % pbPages; // frames of the first pageblock before the zone
+    if (blocks.length) changes.pageblocks.add(zone.name);
     for (const [offset, bytes] of blocks) {
       patch(zone.pageblockMt, offset, bytes, 'pageblock_ranges');
       const first = Math.max(0, offset * pbPages - lead);
@@ -225,6 +272,7 @@ export function applyDelta(state, delta) {
   state.speed = delta.speed;
   state.events = delta.events;
   if (delta.following !== undefined) state.following = delta.following;
+  if (delta.branch !== undefined) state.branch = delta.branch;
   if (JSON.stringify(state.hinting) !== JSON.stringify(delta.hinting)) changes.hinting = true;
   state.hinting = delta.hinting;
   changes.host = JSON.stringify(state.host) !== JSON.stringify(delta.host);
@@ -244,6 +292,7 @@ export function mergeChanges(into, more) {
   for (const k of more.lists) into.lists.add(k);
   for (const k of more.counts) into.counts.add(k);
   for (const k of more.zonesTouched) into.zonesTouched.add(k);
+  for (const k of more.pageblocks) into.pageblocks.add(k);
   for (const [zone, ranges] of more.pages) {
     const list = into.pages.get(zone) ?? [];
     list.push(...ranges);

@@ -113,3 +113,22 @@ test('non-visual events plan nothing', () => {
   assert.equal(plan.keys.size, 0);
   assert.equal(plan.total, 0);
 });
+
+test('blocks remember the list they came from and the list they end on', () => {
+  const plan = planAnimation(
+    [
+      ev('list_del', { pfn: 512, order: 9, migratetype: 'Movable', end: 'middle' }),
+      ev('isolate', { pfn: 512, order: 9, migratetype: 'Movable', slot: 0 }),
+      ev('putback', { pfn: 1024, order: 9, migratetype: 'Movable' }),
+      ev('list_add', { pfn: 1024, order: 9, migratetype: 'Movable', end: 'tail', before: 4096 }),
+      ev('list_move', { pfn: 0, order: 10, from_migratetype: 'Movable', to_migratetype: 'Unmovable', end: 'tail' }),
+    ],
+    { speed: 1 },
+  );
+  const taken = plan.keys.get(blockKey(Z, 512, 9));
+  assert.deepEqual(taken.fromList, { order: 9, migratetype: 'Movable' });
+  assert.equal(taken.toList, null, 'isolated: on no list');
+  assert.deepEqual(plan.keys.get(blockKey(Z, 1024, 9)).toList, { order: 9, migratetype: 'Movable' });
+  const moved = plan.keys.get(blockKey(Z, 0, 10));
+  assert.deepEqual([moved.fromList.migratetype, moved.toList.migratetype], ['Movable', 'Unmovable']);
+});

@@ -83,6 +83,7 @@ test('pageblock ranges retype pageblocks and dirty their pages', () => {
   const changes = applyDelta(s, delta({ zones: [zoneDelta({ pageblock_ranges: [[2, bytesToBase64([0, 0])]] })] }));
   assert.deepEqual([...s.zones[0].pageblockMt.slice(0, 5)], [1, 1, 0, 0, 1]);
   assert.deepEqual(changes.pages.get('Normal'), [[8, 8]]);
+  assert.deepEqual([...changes.pageblocks], ['Normal']);
 });
 
 test('a delta that does not fit leaves the state untouched', () => {
@@ -139,4 +140,14 @@ test('a block is found in the ends the server sent, with its position and flag',
   assert.equal(tail.flagged, true);
   assert.equal(findInLists(z, 20 * 8), null, 'the unsent middle is unknown');
   assert.equal(z.lists.get(listKey(3, 'Movable')).length, 40);
+});
+
+test('page-state and host histograms follow the deltas', () => {
+  const s = stateFromSnapshot(snapshot({ pages: 64 }));
+  const z = s.zones[0];
+  assert.deepEqual([...z.stateCounts.slice(0, 5)], [16, 48, 0, 0, 0]);
+  assert.deepEqual([...z.hostCounts.slice(0, 3)], [0, 64, 0]);
+  applyDelta(s, delta({ zones: [zoneDelta({ page_ranges: [[0, bytesToBase64([2, 2, 3, 1])]], host_ranges: [[0, bytesToBase64([2, 2])]] })] }));
+  assert.deepEqual([...z.stateCounts.slice(0, 5)], [12, 49, 2, 1, 0]);
+  assert.deepEqual([...z.hostCounts.slice(0, 3)], [0, 62, 2]);
 });

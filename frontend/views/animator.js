@@ -1,0 +1,285 @@
+// @ts-check
+/**
+ * Plays an animation plan (lib/animate.js) on the free-list view with the Web
+ * Animations API: FLIP for blocks that were drawn before and after the step, growth
+ * from their sources for blocks born in the step (split halves, merge results, put
+ * back from the host), ghosts for blocks that left (allocated), rings for flags set or
+ * cleared, a flash on the host lane for a report.
+ *
+ * `capture()` must run before the DOM is updated, `play()` after.  `finish()` jumps
+ * every running animation to its end (the page is behind: show the latest state).
+ */
+
+/**
+ * @typedef {import('../lib/animate.js').Plan} Plan
+ * @typedef {{rect: DOMRect, clone: HTMLElement}} Captured
+ * @typedef {import('../lib/animate.js').ListRef} ListRef
+ */
+
+/**
+ * Where a block enters or leaves a list when it is not drawn itself: the gap that holds
+ * the boundary, else the boundary marker, else the gap, else the lane's items.
+ * @param {Element} lane
+ */
+function anchorOf(lane) {
+  return lane.querySelector('.gap.has-boundary') ?? lane.querySelector('.boundary') ?? lane.querySelector('.gap') ?? lane.querySelector('.items') ?? lane;
+}
+
+export class Animator {
+  /**
+   * @param {HTMLElement} root the element holding the chips (and the host lane)
+   * @param {HTMLElement} layer a fixed, pointer-transparent layer for ghosts
+   */
+  constructor(root, layer) {
+    this.root = root;
+    this.layer = layer;
+    /** @type {Animation[]} */
+    this.running = [];
+    this.endsAt = 0;
+  }
+
+  /** Whether an animation is still playing. */
+  get busy() {
+    return performance.now() < this.endsAt && this.running.some((a) => a.playState === 'running' || a.playState === 'pending');
+  }
+
+  /**
+   * Positions (and copies, for ghosts) of every keyed element, before an update.
+   * @returns {Map<string, Captured>}
+   */
+  capture() {
+    /** @type {Map<string, Captured>} */
+    const out = new Map();
+    for (const el of this.root.querySelectorAll('[data-key]')) {
+      const rect = el.getBoundingClientRect();
+      if (rect.width === 0 && rect.height === 0) continue;
+      out.set(/** @type {HTMLElement} */ (el).dataset.key ?? '', { rect, clone: /** @type {HTMLElement} */ (el.cloneNode(true)) });
+    }
+    for (const lane of this.root.querySelectorAll('[data-anchor]')) {
+      const a = anchorOf(lane);
+      out.set(`anchor:${/** @type {HTMLElement} */ (lane).dataset.anchor}`, { rect: a.getBoundingClientRect(), clone: /** @type {HTMLElement} */ (a.cloneNode(false)) });
+    }
+    return out;
+  }
+
+  /**
+   * The rectangle standing for a list in the current DOM.
+   * @param {string} zone
+   * @param {ListRef} list
+   */
+  anchorNow(zone, list) {
+    const lane = this.root.querySelector(`[data-anchor="${CSS.escape(`${zone}:${list.order}:${list.migratetype}`)}"]`);
+    return lane ? anchorOf(lane).getBoundingClientRect() : null;
+  }
+
+  /** Jump every running animation to its end and drop the ghosts. */
+  finish() {
+    for (const a of this.running) {
+      try {
+        a.finish();
+      } catch {
+        a.cancel();
+      }
+    }
+    this.running = [];
+    this.layer.replaceChildren();
+    this.endsAt = 0;
+  }
+
+  /** @param {Animation} a */
+  track(a) {
+    this.running.push(a);
+    return a;
+  }
+
+  /**
+   * A ghost copy of an element at a rectangle (fixed position).
+   * @param {Captured} from
+   * @param {string} [label]
+   */
+  ghost(from, label) {
+    const g = /** @type {HTMLElement} */ (from.clone.cloneNode(true));
+    g.removeAttribute('data-key');
+    g.removeAttribute('id');
+    g.classList.add('ghost');
+    g.style.left = `${from.rect.left}px`;
+    g.style.top = `${from.rect.top}px`;
+    g.style.width = `${from.rect.width}px`;
+    g.style.height = `${from.rect.height}px`;
+    if (label) g.dataset.label = label;
+    this.layer.append(g);
+    return g;
+  }
+
+  /**
+   * @param {Plan} plan
+   * @param {Map<string, Captured>} before
+   */
+  play(plan, before) {
+    this.finish();
+    if (plan.collapsed) return;
+    const easing = 'cubic-bezier(.3,.7,.2,1)';
+    let end = 0;
+    const hostLane = /** @type {HTMLElement | null} */ (this.root.querySelector('.host-lane:not([hidden]) .host-items'));
+    const hostRect = hostLane?.getBoundingClientRect() ?? null;
+    /** @type {Map<string, HTMLElement>} */
+    const now = new Map();
+    for (const el of this.root.querySelectorAll('[data-key]')) now.set(/** @type {HTMLElement} */ (el).dataset.key ?? '', /** @type {HTMLElement} */ (el));
+
+    for (const [key, el] of now) {
+      const kp = plan.keys.get(key);
+      const to = el.getBoundingClientRect();
+      if (to.width === 0) continue;
+      const was = before.get(key);
+      const delay = kp?.delay ?? 0;
+      const duration = kp?.duration ?? Math.min(plan.budget * 0.5, 400);
+      if (was) {
+        const dx = was.rect.left - to.left;
+        const dy = was.rect.top - to.top;
+        if (Math.abs(dx) < 0.5 && Math.abs(dy) < 0.5 && !kp) continue;
+        /** @type {Keyframe[]} */
+        const frames = [{ transform: `translate(${dx}px, ${dy}px)`, offset: 0 }];
+        if (kp?.via === 'host' && hostRect) {
+          frames.push({
+            transform: `translate(${hostRect.left + hostRect.width / 2 - to.left - to.width / 2}px, ${hostRect.top + 4 - to.top}px) scale(1.1)`,
+            offset: 0.5,
+          });
+        }
+        frames.push({ transform: 'translate(0, 0)', offset: 1 });
+        this.track(el.animate(frames, { duration, delay, easing, fill: 'backwards' }));
+        if (kp) el.classList.add('moving');
+        end = Math.max(end, delay + duration);
+      } else if (kp && kp.sources && kp.sources.length) {
+        const sources = kp.sources.map((k) => before.get(k)).filter((c) => c !== undefined);
+        if (sources.length) {
+          const first = /** @type {Captured} */ (sources[0]);
+          const sx = first.rect.width / to.width;
+          this.track(
+            el.animate(
+              [
+                { transform: `translate(${first.rect.left - to.left}px, ${first.rect.top - to.top}px) scale(${sx}, 1)`, opacity: 0.4 },
+                { transform: 'none', opacity: 1 },
+              ],
+              { duration, delay, easing, fill: 'backwards' },
+            ),
+          );
+          // The other parts of a merge fly into the result.
+          for (const src of sources.slice(1)) {
+            const g = this.ghost(/** @type {Captured} */ (src));
+            this.track(
+              g.animate(
+                [
+                  { transform: 'none', opacity: 1 },
+                  { transform: `translate(${to.left - src.rect.left}px, ${to.top - src.rect.top}px)`, opacity: 0 },
+                ],
+                { duration, delay, easing, fill: 'both' },
+              ),
+            );
+          }
+        } else {
+          this.track(el.animate([{ opacity: 0, transform: 'scale(.4)' }, { opacity: 1, transform: 'none' }], { duration, delay, easing, fill: 'backwards' }));
+        }
+        el.classList.add('born');
+        end = Math.max(end, delay + duration);
+      } else if (kp) {
+        const zone = key.slice(0, key.indexOf(':'));
+        const from = kp.fromList ? before.get(`anchor:${zone}:${kp.fromList.order}:${kp.fromList.migratetype}`)?.rect ?? this.anchorNow(zone, kp.fromList) : null;
+        if (from) {
+          this.track(
+            el.animate(
+              [
+                { transform: `translate(${from.left + from.width / 2 - to.left - to.width / 2}px, ${from.top - to.top}px) scale(.7)`, opacity: 0.3 },
+                { transform: 'none', opacity: 1 },
+              ],
+              { duration, delay, easing, fill: 'backwards' },
+            ),
+          );
+        } else {
+          this.track(el.animate([{ opacity: 0, transform: 'translateY(-14px) scale(.6)' }, { opacity: 1, transform: 'none' }], { duration, delay, easing, fill: 'backwards' }));
+        }
+        el.classList.add('born');
+        end = Math.max(end, delay + duration);
+      }
+    }
+
+    // Blocks drawn before and not now that went onto a list where they are not drawn
+    // (the unsent middle, behind the boundary): a ghost flies there.
+    for (const [key, kp] of plan.keys) {
+      if (now.has(key) || !kp.toList) continue;
+      const was = before.get(key);
+      if (!was) continue;
+      const zone = key.slice(0, key.indexOf(':'));
+      const to = this.anchorNow(zone, kp.toList);
+      if (!to) continue;
+      const g = this.ghost(was);
+      /** @type {Keyframe[]} */
+      const frames = [{ transform: 'none', opacity: 1, offset: 0 }];
+      frames.push({
+        transform: `translate(${to.left + to.width / 2 - was.rect.left - was.rect.width / 2}px, ${to.top - was.rect.top}px) scale(.8)`,
+        opacity: 0.15,
+        offset: 1,
+      });
+      this.track(g.animate(frames, { duration: kp.duration, delay: kp.delay, easing, fill: 'both' }));
+      end = Math.max(end, kp.delay + kp.duration);
+    }
+
+    for (const exit of plan.exits) {
+      const src = before.get(exit.key) ?? exit.sources.map((k) => before.get(k)).find((c) => c !== undefined);
+      if (!src) continue;
+      const g = this.ghost(src, exit.label);
+      g.classList.add('leaving');
+      this.track(
+        g.animate(
+          [
+            { transform: 'none', opacity: 1 },
+            { transform: 'translateY(-28px) scale(.9)', opacity: 0 },
+          ],
+          { duration: exit.duration, delay: exit.delay, easing, fill: 'both' },
+        ),
+      );
+      end = Math.max(end, exit.delay + exit.duration);
+    }
+
+    for (const p of plan.pulses) {
+      const el = now.get(p.key);
+      if (!el) continue;
+      const colour = p.set ? 'rgba(0,114,178,.85)' : 'rgba(213,94,0,.9)';
+      this.track(
+        el.animate(
+          [
+            { boxShadow: `0 0 0 0 ${colour}` },
+            { boxShadow: `0 0 0 6px ${colour}`, offset: 0.4 },
+            { boxShadow: '0 0 0 0 rgba(0,0,0,0)' },
+          ],
+          { duration: Math.max(300, plan.budget * 0.4), delay: p.delay, easing: 'ease-out' },
+        ),
+      );
+      if (!p.set) el.dataset.lost = p.flag;
+      end = Math.max(end, p.delay + plan.budget * 0.4);
+    }
+
+    for (const beat of plan.host) {
+      const lane = /** @type {HTMLElement | null} */ (this.root.querySelector('.host-lane'));
+      if (!lane) continue;
+      const colour = beat.kind === 'report' ? 'rgba(0,114,178,.28)' : 'rgba(213,94,0,.28)';
+      this.track(
+        lane.animate([{ backgroundColor: colour }, { backgroundColor: 'rgba(0,0,0,0)' }], {
+          duration: Math.max(400, plan.budget * 0.6),
+          delay: beat.delay,
+          easing: 'ease-out',
+        }),
+      );
+    }
+    this.endsAt = performance.now() + end + 20;
+    for (const a of this.running) {
+      a.addEventListener('finish', () => {
+        if (!this.busy) this.cleanup();
+      });
+    }
+  }
+
+  cleanup() {
+    this.layer.replaceChildren();
+    for (const el of this.root.querySelectorAll('.moving, .born')) el.classList.remove('moving', 'born');
+  }
+}

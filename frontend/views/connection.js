@@ -1,0 +1,161 @@
+// @ts-check
+/**
+ * One websocket to the server: decoding, numbered commands answered by promises, and
+ * reconnection with back-off.  After a server restart the old session is gone (the
+ * server answers `not_found`); the connection then opens a fresh session and says so
+ * through `onSessionLost`, so the page can configure it like the old one.
+ */
+import { decodeMessage, encodeCommand, ProtocolError } from '../lib/protocol.js';
+import { websocketUrl } from '../lib/urlstate.js';
+
+export class CommandError extends Error {
+  /** @param {string} code @param {string} message */
+  constructor(code, message) {
+    super(message);
+    this.name = 'CommandError';
+    this.code = code;
+  }
+}
+
+/**
+ * @typedef {{
+ *   onMessage: (msg: import('../lib/protocol.js').ServerMessage) => void,
+ *   onStatus: (state: 'connecting' | 'live' | 'closed' | 'error', text: string) => void,
+ *   onSessionLost?: (oldSession: string) => void,
+ *   onFatal?: (text: string) => void,
+ * }} Handlers
+ */
+
+export class Connection {
+  /**
+   * @param {{session?: string, token?: string}} join which session to open (none: a new one)
+   * @param {Handlers} handlers
+   * @param {{protocol: string, host: string}} [where]
+   */
+  constructor(join, handlers, where = location) {
+    this.join = { ...join };
+    this.handlers = handlers;
+    this.where = where;
+    /** @type {WebSocket | null} */
+    this.socket = null;
+    this.nextId = 1;
+    /** @type {Map<number, {resolve: (v: any) => void, reject: (e: Error) => void, type: string}>} */
+    this.pending = new Map();
+    this.retryMs = 400;
+    this.fatal = false;
+    this.closedByUs = false;
+    /** @type {string | null} */
+    this.session = null;
+    /** @type {string | null} */
+    this.token = null;
+    this.role = /** @type {'controller' | 'follower' | null} */ (null);
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.retryTimer = null;
+    this.everConnected = false;
+    this.lostSession = false;
+    /** @type {string | undefined} */
+    this.lostId = undefined;
+  }
+
+  get open() {
+    return this.socket !== null && this.socket.readyState === WebSocket.OPEN;
+  }
+
+  connect() {
+    this.retryTimer = null;
+    const url = websocketUrl(this.where, this.join);
+    const ws = new WebSocket(url);
+    this.socket = ws;
+    this.handlers.onStatus('connecting', this.everConnected ? 'reconnecting…' : 'connecting…');
+    ws.addEventListener('open', () => {
+      this.retryMs = 400;
+    });
+    ws.addEventListener('message', (event) => this.receive(ws, event));
+    ws.addEventListener('close', (event) => this.closed(ws, event));
+  }
+
+  /** @param {WebSocket} ws @param {MessageEvent} event */
+  receive(ws, event) {
+    let msg;
+    try {
+      msg = decodeMessage(String(event.data));
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      this.fatal = true;
+      this.handlers.onStatus('error', 'protocol error');
+      this.handlers.onFatal?.(`Cannot draw what the server sent: ${e.message}`);
+      ws.close();
+      return;
+    }
+    if (msg.type === 'hello') {
+      this.session = msg.session;
+      this.role = msg.role;
+      if (msg.token) this.token = msg.token;
+      this.join = msg.role === 'controller' && this.token ? { session: msg.session, token: this.token } : { session: msg.session };
+      this.everConnected = true;
+      this.handlers.onStatus('live', msg.role === 'controller' ? 'live' : 'live · following');
+      if (this.lostSession) {
+        this.lostSession = false;
+        this.handlers.onSessionLost?.(this.lostId ?? '');
+      }
+    } else if (msg.type === 'ack' || msg.type === 'error') {
+      const id = msg.id;
+      const waiting = typeof id === 'number' ? this.pending.get(id) : undefined;
+      if (waiting && typeof id === 'number') {
+        this.pending.delete(id);
+        if (msg.type === 'ack') waiting.resolve(msg);
+        else waiting.reject(new CommandError(msg.code, msg.message));
+        if (msg.type === 'error') this.handlers.onMessage(msg);
+        return;
+      }
+      if (msg.type === 'error' && (msg.code === 'not_found' || msg.code === 'not_controller') && this.join.session) {
+        // The session is gone (server restart, expiry) or the token is wrong: the server
+        // closes; the next attempt starts a fresh session.
+        this.lostSession = true;
+        this.lostId = this.join.session;
+        this.join = {};
+        return;
+      }
+    }
+    this.handlers.onMessage(msg);
+  }
+
+  /** @param {WebSocket} ws @param {CloseEvent} event */
+  closed(ws, event) {
+    if (this.socket !== ws) return;
+    for (const { reject } of this.pending.values()) reject(new CommandError('disconnected', 'the connection closed'));
+    this.pending.clear();
+    if (this.fatal || this.closedByUs) return;
+    if ((event.code === 4404 || event.code === 1008) && this.join.session) {
+      this.lostSession = true;
+      this.lostId = this.join.session;
+      this.join = {};
+    }
+    const seconds = Math.max(1, Math.round(this.retryMs / 1000));
+    this.handlers.onStatus('closed', `disconnected · retrying in ${seconds} s`);
+    this.retryTimer = setTimeout(() => this.connect(), this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, 5000);
+  }
+
+  /**
+   * Send a command; resolves with its `ack`, rejects with a CommandError.
+   * @param {string} type
+   * @param {Record<string, unknown>} [fields]
+   * @returns {Promise<import('../lib/protocol.js').Ack>}
+   */
+  send(type, fields = {}) {
+    if (!this.open || !this.socket) return Promise.reject(new CommandError('disconnected', 'not connected'));
+    const id = this.nextId++;
+    const text = encodeCommand(type, id, fields);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, type });
+      /** @type {WebSocket} */ (this.socket).send(text);
+    });
+  }
+
+  close() {
+    this.closedByUs = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.socket?.close();
+  }
+}

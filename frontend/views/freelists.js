@@ -1,0 +1,279 @@
+// @ts-check
+/**
+ * The free-list view of one zone: the "with the host" lane on top, then one row per
+ * order with nr_free, the hinted count (v2) and one lane per non-empty list, head on
+ * the left, tail on the right.  Chips and boundary markers carry `data-key` (see
+ * lib/animate.js) so the animator can move them between states.
+ *
+ * Rows are rebuilt only when their layout changed (a signature per row).
+ */
+import { blockKey, boundaryKey } from '../lib/animate.js';
+import { blockSize, formatBytes, formatCount, formatPfn, layoutZone, migratetypeSlug, PAGE_SIZE } from '../lib/layout.js';
+import { h, redraw } from './dom.js';
+
+/**
+ * @typedef {import('../lib/state.js').ClientState} ClientState
+ * @typedef {import('../lib/state.js').ZoneModel} ZoneModel
+ * @typedef {import('../lib/layout.js').Lane} Lane
+ * @typedef {import('../lib/layout.js').ZoneLayout} ZoneLayout
+ */
+
+const FLAG_MARK = /** @type {Record<string, string>} */ ({ hinted: 'H', reported: 'R' });
+
+/**
+ * @param {string} zone
+ * @param {number} order
+ * @param {string} flag
+ * @param {Lane} lane
+ * @param {import('../lib/layout.js').ListItem} item
+ */
+function drawItem(zone, order, flag, lane, item) {
+  if (item.kind === 'block') {
+    const end = item.position === 0 ? 'head' : item.position === lane.length - 1 ? 'tail' : null;
+    const label =
+      `order-${order} ${lane.migratetype} block at pfn ${formatPfn(item.pfn)} (${blockSize(order)}), ` +
+      `#${item.position + 1} of ${lane.length} from the head${end ? ` (the ${end})` : ''}` +
+      (item.flagged ? `, ${flag}` : '');
+    return h(
+      'button',
+      {
+        type: 'button',
+        class: `chip${item.flagged ? ' flagged' : ''}`,
+        'data-key': blockKey(zone, item.pfn, order),
+        'data-pfn': item.pfn,
+        'data-order': order,
+        'data-position': item.position,
+        'data-flagged': item.flagged ? '1' : '0',
+        title: label,
+        'aria-label': label,
+      },
+      [formatPfn(item.pfn), item.flagged ? h('span', { class: 'mark', 'aria-hidden': 'true' }, [FLAG_MARK[flag] ?? '✓']) : null],
+    );
+  }
+  if (item.kind === 'gap') {
+    const text = item.boundaryInside
+      ? `${formatCount(item.count)} more · boundary among them`
+      : `… ${formatCount(item.count)} more …`;
+    return h(
+      'span',
+      {
+        class: `gap${item.boundaryInside ? ' has-boundary' : ''}`,
+        'data-gap': item.count,
+        'data-from': item.from,
+        title: `${formatCount(item.count)} blocks (#${item.from + 1}–#${item.from + item.count}) not drawn` +
+          (item.boundaryInside ? '; the boundary lies among them' : ''),
+      },
+      [text],
+    );
+  }
+  const where = item.pfn === null ? 'at the list head sentinel: nothing hinted yet' : `before pfn ${formatPfn(item.pfn)}`;
+  return h(
+    'span',
+    {
+      class: 'boundary',
+      role: 'img',
+      'data-key': boundaryKey(zone, order, lane.migratetype),
+      'data-boundary-pfn': item.pfn === null ? 'null' : item.pfn,
+      'data-position': item.position,
+      'aria-label': `v2 boundary ${where}: unhinted blocks in front of it, hinted ones from here to the tail`,
+      title: `boundary ${where}`,
+    },
+    [h('span', { class: 'boundary-label' }, ['boundary'])],
+  );
+}
+
+/**
+ * @param {string} zone
+ * @param {ZoneLayout} layout
+ * @param {Lane} lane
+ */
+function drawLane(zone, layout, lane) {
+  const flag = layout.flag ?? '';
+  return h(
+    'div',
+    {
+      class: `lane mt mt-${migratetypeSlug(lane.migratetype)}${lane.current ? ' current' : ''}`,
+      'data-migratetype': lane.migratetype,
+      'data-length': lane.length,
+      'data-order': lane.order,
+      'data-anchor': `${zone}:${lane.order}:${lane.migratetype}`,
+      'data-current': lane.current ? '1' : null,
+      'data-boundary': lane.boundary ? (lane.boundary.pfn === null ? 'null' : lane.boundary.pfn) : null,
+    },
+    [
+      h('span', { class: 'lane-tag', title: `${lane.migratetype} free list of order ${lane.order}: ${lane.length} blocks` }, [
+        h('span', { class: 'swatch', 'aria-hidden': 'true' }),
+        h('span', { class: 'lane-name' }, [lane.migratetype]),
+        h('span', { class: 'lane-count' }, [formatCount(lane.length)]),
+      ]),
+      h('span', { class: 'end head', 'aria-hidden': 'true' }, ['head']),
+      h('span', { class: 'items' }, lane.items.map((item) => drawItem(zone, lane.order, flag, lane, item))),
+      h('span', { class: 'end tail', 'aria-hidden': 'true' }, ['tail']),
+      lane.current ? h('span', { class: 'current-tag' }, ['← being reported']) : null,
+    ],
+  );
+}
+
+/**
+ * The "with the host" lane: the batch isolated by the strategy.
+ * @param {string} zone
+ * @param {ZoneLayout} layout
+ * @param {string} strategy
+ */
+function drawHostLane(zone, layout, strategy) {
+  const host = layout.host;
+  if (!host) return [];
+  const label = strategy === 'hinting-v2' ? 'hinted batch' : 'reporting batch';
+  const slots = host.capacity ? `${host.blocks.length + host.hidden} / ${host.capacity} slots` : `${host.blocks.length + host.hidden} blocks`;
+  return [
+    h('div', { class: 'host-title' }, [
+      h('span', { class: 'host-icon', 'aria-hidden': 'true' }, ['⇄']),
+      h('b', {}, ['with the host']),
+      h('span', { class: 'host-facts' }, [
+        `${label} · ${slots} · ${formatBytes(host.pages * PAGE_SIZE)}`,
+        host.phase && host.phase !== 'idle' ? ` · phase ${host.phase}` : '',
+      ]),
+    ]),
+    h(
+      'div',
+      { class: 'host-items', 'aria-label': `blocks isolated for the host in ${zone}` },
+      host.blocks.length
+        ? [
+            ...host.blocks.map((b) =>
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'chip isolated',
+                  'data-key': blockKey(zone, b.pfn, b.order),
+                  'data-pfn': b.pfn,
+                  'data-order': b.order,
+                  'data-slot': b.slot,
+                  title: `slot ${b.slot}: order-${b.order} block at pfn ${formatPfn(b.pfn)}, off the free lists while the host has it`,
+                },
+                [formatPfn(b.pfn), h('span', { class: 'order-tag' }, [`o${b.order}`])],
+              ),
+            ),
+            host.hidden ? h('span', { class: 'gap' }, [`+${host.hidden} more`]) : null,
+          ]
+        : [h('span', { class: 'empty' }, ['nothing in flight'])],
+    ),
+  ];
+}
+
+/**
+ * Draw (or update) the free lists of a zone into `root`.
+ * @param {HTMLElement} root
+ * @param {ClientState} state
+ * @param {ZoneModel} zone
+ * @param {{focusPfn?: number | null, maxEnds?: number}} [options]
+ * @returns {ZoneLayout}
+ */
+export function drawFreeLists(root, state, zone, options = {}) {
+  const layout = layoutZone(zone, {
+    migratetypes: state.config.migratetypes,
+    maxOrder: state.config.max_order,
+    hinting: state.hinting,
+    zones: state.zones,
+    focusPfn: options.focusPfn ?? null,
+    maxEnds: options.maxEnds,
+  });
+  const strategy = state.hinting.strategy;
+  root.dataset.zone = zone.name;
+  root.dataset.strategy = strategy;
+  root.dataset.active = layout.active ? '1' : '0';
+  if (!root.firstChild || root.dataset.built !== `${zone.name}/${state.config.max_order}/${strategy}`) {
+    root.dataset.built = `${zone.name}/${state.config.max_order}/${strategy}`;
+    // v2 counts hinted blocks per order (hinted_pages[]); reporting keeps no such count.
+    const flagHeader = layout.flag === 'hinted' ? 'hinted' : '';
+    root.replaceChildren(
+      h('div', { class: 'fl-grid', role: 'table', 'aria-label': `free lists of zone ${zone.name}` }, [
+        h('div', { class: 'fl-header', role: 'row' }, [
+          h('span', { role: 'columnheader' }, ['order']),
+          h('span', { role: 'columnheader', class: 'num', title: 'nr_free[order]: blocks on the lists of this order' }, ['nr_free']),
+          h('span', { role: 'columnheader', class: 'num', title: flagHeader === 'hinted' ? 'hinted_pages[order]' : '' }, [flagHeader]),
+          h('span', { role: 'columnheader' }, ['free lists: head (allocations take from here) → tail']),
+        ]),
+        ...layout.rows.map((row) =>
+          h('div', { class: 'fl-row', role: 'row', 'data-order': row.order }, [
+            h('div', { class: 'fl-order', role: 'cell' }, [
+              h('span', { class: 'order' }, [`order ${row.order}`]),
+              h('span', { class: 'size' }, [row.blockSize]),
+            ]),
+            h('div', { class: 'fl-nr num', role: 'cell', title: `nr_free[${row.order}]` }),
+            h('div', { class: 'fl-flag num', role: 'cell' }),
+            h('div', { class: 'fl-lanes', role: 'cell' }),
+          ]),
+        ),
+      ]),
+      h('div', { class: 'host-lane', hidden: strategy === 'none', 'data-zone': zone.name }),
+    );
+  }
+  const hostEl = /** @type {HTMLElement} */ (root.querySelector('.host-lane'));
+  hostEl.hidden = strategy === 'none';
+  redraw(hostEl, JSON.stringify(layout.host), () => drawHostLane(zone.name, layout, strategy));
+  const rows = root.querySelectorAll('.fl-row');
+  layout.rows.forEach((row, i) => {
+    const el = /** @type {HTMLElement} */ (rows[i]);
+    el.dataset.nrFree = String(row.nrFree);
+    el.classList.toggle('is-empty', row.nrFree === 0);
+    const nr = /** @type {HTMLElement} */ (el.querySelector('.fl-nr'));
+    const text = formatCount(row.nrFree);
+    if (nr.textContent !== text) nr.textContent = text;
+    const flagEl = /** @type {HTMLElement} */ (el.querySelector('.fl-flag'));
+    const flagText = row.flaggedCount === null ? '' : formatCount(row.flaggedCount);
+    if (flagEl.textContent !== flagText) flagEl.textContent = flagText;
+    if (row.flaggedCount === null) delete el.dataset.flagged;
+    else el.dataset.flagged = String(row.flaggedCount);
+    redraw(/** @type {HTMLElement} */ (el.querySelector('.fl-lanes')), JSON.stringify([row.lanes, layout.flag]), () =>
+      row.lanes.length ? row.lanes.map((lane) => drawLane(zone.name, layout, lane)) : [h('span', { class: 'empty' }, ['empty'])],
+    );
+  });
+  return layout;
+}
+
+/**
+ * The per-zone nr_free table, laid out like /proc/buddyinfo; a click selects a zone.
+ * @param {HTMLElement} root
+ * @param {ClientState} state
+ * @param {string} selected
+ * @param {(zone: string) => void} onSelect
+ */
+export function drawBuddyinfo(root, state, selected, onSelect) {
+  const orders = Array.from({ length: state.config.max_order }, (_, i) => i);
+  const sig = JSON.stringify([selected, state.zones.map((z) => [z.name, z.nrFree, z.nrFreePages])]);
+  redraw(root, sig, () => [
+    h('table', { class: 'buddyinfo' }, [
+      h('caption', {}, ['nr_free per order, as in /proc/buddyinfo · pick a zone']),
+      h('thead', {}, [
+        h('tr', {}, [
+          h('th', { scope: 'col' }, ['zone']),
+          ...orders.map((o) => h('th', { scope: 'col', class: 'num' }, [String(o)])),
+          h('th', { scope: 'col', class: 'num' }, ['free']),
+        ]),
+      ]),
+      h(
+        'tbody',
+        {},
+        state.zones.map((z) =>
+          h('tr', { 'data-zone': z.name, class: z.name === selected ? 'selected' : '' }, [
+            h('th', { scope: 'row' }, [
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'zone-pick',
+                  'aria-pressed': z.name === selected ? 'true' : 'false',
+                  onclick: () => onSelect(z.name),
+                },
+                [z.name],
+              ),
+            ]),
+            ...z.nrFree.map((n) => h('td', { class: `num${n === 0 ? ' zero' : ''}` }, [formatCount(n)])),
+            h('td', { class: 'num total' }, [formatBytes(z.nrFreePages * PAGE_SIZE)]),
+          ]),
+        ),
+      ),
+    ]),
+  ]);
+}

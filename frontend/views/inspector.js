@@ -1,0 +1,268 @@
+// @ts-check
+/**
+ * The inspector: everything about one page frame.  What the page already holds
+ * (frame state, host backing, pageblock, the free block and its list position when the
+ * block is among the list ends sent) is shown at once; the model's own view of the
+ * page (flags and page_type bits of the block's head under the current strategy, what
+ * a kdump-style tool concludes) comes from `GET /api/sessions/{id}/page/{pfn}`
+ * (node.page(pfn)) when the server offers it.
+ */
+import { buddyOf } from '../lib/memmap.js';
+import { blockSize, formatPfn, knownEntries } from '../lib/layout.js';
+import { HOST_STATE_NAMES, PAGE_STATE_NAMES } from '../lib/protocol.js';
+import { h } from './dom.js';
+
+/**
+ * @typedef {import('../lib/state.js').ClientState} ClientState
+ * @typedef {import('../lib/state.js').ZoneModel} ZoneModel
+ * @typedef {{pfn: number, order: number, migratetype: string, position: number,
+ *            length: number, flagged: boolean}} KnownBlock
+ */
+
+/**
+ * The free block holding `pfn`, if it is among the list entries the page knows.
+ * (Layout from what was sent: try each order's aligned head.)
+ * @param {ZoneModel} zone
+ * @param {number} pfn
+ * @param {number} maxOrder
+ * @returns {KnownBlock | null}
+ */
+export function knownFreeBlock(zone, pfn, maxOrder) {
+  for (let order = 0; order < maxOrder; order += 1) {
+    const head = pfn - (pfn % 2 ** order);
+    for (const list of zone.lists.values()) {
+      if (list.order !== order) continue;
+      const hit = knownEntries(list).find((e) => e.pfn === head);
+      if (hit) return { pfn: head, order, migratetype: list.migratetype, position: hit.position, length: list.length, flagged: hit.flagged };
+    }
+  }
+  return null;
+}
+
+/**
+ * @param {Array<[string, Node | string | null]>} rows
+ */
+function facts(rows) {
+  return h(
+    'dl',
+    { class: 'facts' },
+    rows.flatMap(([k, v]) => (v === null ? [] : [h('dt', {}, [k]), h('dd', {}, [v])])),
+  );
+}
+
+export class Inspector {
+  /**
+   * @param {HTMLElement} root
+   * @param {{onFree: (pfn: number, order: number) => void, onTouch: (pfn: number, order: number) => void,
+   *          onClose: () => void, onHighlight: (zone: string, pfn: number, order: number) => void}} handlers
+   */
+  constructor(root, handlers) {
+    this.root = root;
+    this.handlers = handlers;
+    /** @type {{zone: string, pfn: number} | null} */
+    this.target = null;
+    /** @type {Map<string, any>} */
+    this.cache = new Map();
+    this.requestSeq = 0;
+    /** Whether the server offers the page endpoint (null: not known yet). */
+    this.endpoint = /** @type {boolean | null} */ (null);
+    /** @type {Promise<boolean> | undefined} */
+    this.endpointCheck = undefined;
+  }
+
+  get open() {
+    return !this.root.hidden && this.target !== null;
+  }
+
+  close() {
+    this.root.hidden = true;
+    this.target = null;
+    this.handlers.onClose();
+  }
+
+  /**
+   * @param {ClientState} state
+   * @param {string} zone
+   * @param {number} pfn
+   * @param {Map<string, Map<number, number>>} allocations blocks seen allocated (pfn -> order) per zone
+   */
+  show(state, zone, pfn, allocations) {
+    this.target = { zone, pfn };
+    this.root.hidden = false;
+    this.render(state, allocations);
+    this.fetchDetail(state);
+  }
+
+  /**
+   * Redraw for a new state (the step moved while the inspector is open).
+   * @param {ClientState} state
+   * @param {Map<string, Map<number, number>>} allocations
+   */
+  refresh(state, allocations) {
+    if (!this.open) return;
+    this.render(state, allocations);
+    this.fetchDetail(state);
+  }
+
+  /**
+   * Whether the server offers the per-page endpoint, from its OpenAPI document (so the
+   * page never requests a path that is not there: a 404 shows up as a console error).
+   */
+  async hasEndpoint() {
+    if (this.endpoint !== null) return this.endpoint;
+    this.endpointCheck ??= fetch('/openapi.json', { headers: { accept: 'application/json' } })
+      .then((res) => (res.ok ? res.json() : { paths: {} }))
+      .then((doc) => Object.keys(doc.paths ?? {}).some((p) => /^\/api\/sessions\/\{[^}]+\}\/page\/\{[^}]+\}$/.test(p)))
+      .catch(() => false);
+    this.endpoint = await this.endpointCheck;
+    return this.endpoint;
+  }
+
+  /** @param {ClientState} state */
+  async fetchDetail(state) {
+    if (!this.target) return;
+    if (!(await this.hasEndpoint())) {
+      this.renderDetail(null);
+      return;
+    }
+    const { pfn } = this.target;
+    const key = `${state.session}/${state.seq}/${pfn}`;
+    if (this.cache.has(key)) {
+      this.renderDetail(this.cache.get(key));
+      return;
+    }
+    const seq = ++this.requestSeq;
+    try {
+      const res = await fetch(`/api/sessions/${encodeURIComponent(state.session)}/page/${pfn}`, { headers: { accept: 'application/json' } });
+      if (!res.ok) {
+        if (seq === this.requestSeq) this.renderDetail({ error: `${res.status} ${await res.text()}`.slice(0, 300) });
+        return;
+      }
+      this.endpoint = true;
+      const data = await res.json();
+      this.cache.set(key, data);
+      if (this.cache.size > 200) this.cache.delete(/** @type {string} */ (this.cache.keys().next().value));
+      if (seq === this.requestSeq) this.renderDetail(data);
+    } catch (e) {
+      if (seq === this.requestSeq) this.renderDetail({ error: String(e) });
+    }
+  }
+
+  /** @param {any} data */
+  renderDetail(data) {
+    const box = this.root.querySelector('.insp-model');
+    if (!box) return;
+    if (data === null) {
+      box.replaceChildren(h('p', { class: 'muted' }, ['The server does not offer per-page detail (node.page) yet; the facts above come from the page state the server sent.']));
+      return;
+    }
+    if (data.error) {
+      box.replaceChildren(h('p', { class: 'muted' }, [`No detail from the model: ${data.error}`]));
+      return;
+    }
+    const list = (/** @type {string[] | undefined} */ xs) => (xs && xs.length ? xs.join(', ') : 'none');
+    box.replaceChildren(
+      h('h4', {}, ['the model’s page (node.page)']),
+      facts([
+        ['block', `order-${data.block_order} at pfn ${formatPfn(data.block_pfn)}`],
+        ['state', String(data.state)],
+        ['on list', data.list_migratetype ? `${data.list_migratetype} order ${data.block_order}` : '—'],
+        ['head flags', h('code', {}, [list(data.head_flags)])],
+        ['page_type', h('code', {}, [`${list(data.head_page_type)} (0x${Number(data.head_page_type_value ?? 0).toString(16)})`])],
+        ['host', String(data.host)],
+      ]),
+      h('p', { class: 'kdump' }, [h('b', {}, ['kdump view: ']), String(data.kdump_view ?? '—')]),
+    );
+    if (data.allocated && typeof data.block_pfn === 'number') this.setFreeTarget(data.block_pfn, data.block_order);
+  }
+
+  /** @param {number} pfn @param {number} order */
+  setFreeTarget(pfn, order) {
+    const form = /** @type {HTMLFormElement | null} */ (this.root.querySelector('form.insp-free'));
+    if (!form) return;
+    /** @type {HTMLInputElement} */ (form.elements.namedItem('pfn')).value = String(pfn);
+    /** @type {HTMLInputElement} */ (form.elements.namedItem('order')).value = String(order);
+  }
+
+  /**
+   * @param {ClientState} state
+   * @param {Map<string, Map<number, number>>} allocations
+   */
+  render(state, allocations) {
+    if (!this.target) return;
+    const { zone: zoneName, pfn } = this.target;
+    const zone = state.zoneByName.get(zoneName);
+    if (!zone || pfn < zone.startPfn || pfn >= zone.startPfn + zone.spannedPages) {
+      this.root.replaceChildren(h('p', {}, [`pfn ${formatPfn(pfn)} is not in this session any more.`]));
+      return;
+    }
+    const i = pfn - zone.startPfn;
+    const ps = zone.pageState[i];
+    const hb = zone.hostBacking[i];
+    const pbo = state.config.pageblock_order;
+    const pbIndex = Math.floor(pfn / 2 ** pbo) - Math.floor(zone.startPfn / 2 ** pbo);
+    const pbMt = state.config.migratetypes[zone.pageblockMt[pbIndex]] ?? '?';
+    const block = ps === 1 || ps === 3 || ps === 4 ? null : knownFreeBlock(zone, pfn, state.config.max_order);
+    const flag = state.hinting.strategy === 'reporting' ? 'reported' : 'hinted';
+    const inBatch = (state.hinting.batch ?? []).map(([p, o], slot) => ({ p, o, slot })).find(({ p, o }) => pfn >= p && pfn < p + 2 ** o);
+    let allocated = null;
+    if (ps === 1) {
+      const seen = allocations.get(zoneName);
+      if (seen) {
+        for (const [p, o] of seen) if (pfn >= p && pfn < p + 2 ** o) allocated = { pfn: p, order: o };
+      }
+    }
+    /** @type {Array<[string, Node | string | null]>} */
+    const rows = [
+      ['zone', zoneName],
+      ['frame', PAGE_STATE_NAMES[ps] === 'hinted' ? flag : (PAGE_STATE_NAMES[ps] ?? String(ps))],
+      ['host', HOST_STATE_NAMES[hb] ?? String(hb)],
+      ['pageblock', `#${pbIndex} · ${pbMt}`],
+    ];
+    if (block) {
+      const buddy = buddyOf(block.pfn, block.order);
+      const bi = buddy - zone.startPfn;
+      const buddyState = bi >= 0 && bi < zone.spannedPages ? PAGE_STATE_NAMES[zone.pageState[bi]] : 'outside the zone';
+      rows.push(
+        ['free block', `order ${block.order} (${blockSize(block.order)}) at ${formatPfn(block.pfn)}`],
+        ['list', `${block.migratetype} order ${block.order}: #${block.position + 1} of ${block.length} from the head`],
+        [flag, block.flagged ? 'yes' : 'no'],
+        ['buddy', `${formatPfn(buddy)} = ${formatPfn(block.pfn)} ^ ${2 ** block.order} · first frame ${buddyState}`],
+      );
+    } else if (ps === 0 || ps === 2) {
+      rows.push(['free block', 'in the middle of a long list (not among the ends sent)']);
+    }
+    if (inBatch) rows.push(['with the host', `batch slot ${inBatch.slot}: order-${inBatch.o} block at ${formatPfn(inBatch.p)}`]);
+    if (allocated) rows.push(['allocated block', `order ${allocated.order} at ${formatPfn(allocated.pfn)} (seen allocated in this view)`]);
+
+    const freeForm = h('form', { class: 'insp-free', 'aria-label': 'free or touch an allocated block' }, [
+      h('label', {}, ['pfn ', h('input', { name: 'pfn', type: 'number', min: 0, value: allocated?.pfn ?? pfn, required: true })]),
+      h('label', {}, ['order ', h('input', { name: 'order', type: 'number', min: 0, max: state.config.max_order - 1, value: allocated?.order ?? 0, required: true })]),
+      h('button', { type: 'submit', name: 'free', 'data-action': 'free' }, ['free']),
+      h('button', { type: 'button', name: 'touch', 'data-action': 'touch' }, ['touch']),
+    ]);
+    freeForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const f = /** @type {HTMLFormElement} */ (freeForm);
+      this.handlers.onFree(Number(/** @type {HTMLInputElement} */ (f.elements.namedItem('pfn')).value), Number(/** @type {HTMLInputElement} */ (f.elements.namedItem('order')).value));
+    });
+    /** @type {HTMLElement} */ (freeForm.querySelector('[data-action="touch"]')).addEventListener('click', () => {
+      const f = /** @type {HTMLFormElement} */ (freeForm);
+      this.handlers.onTouch(Number(/** @type {HTMLInputElement} */ (f.elements.namedItem('pfn')).value), Number(/** @type {HTMLInputElement} */ (f.elements.namedItem('order')).value));
+    });
+
+    this.root.dataset.pfn = String(pfn);
+    this.root.dataset.zone = zoneName;
+    this.root.dataset.state = PAGE_STATE_NAMES[ps] ?? String(ps);
+    this.root.replaceChildren(
+      h('header', { class: 'insp-head' }, [
+        h('h3', {}, [`pfn ${formatPfn(pfn)}`, h('small', {}, [` (${pfn})`])]),
+        h('button', { type: 'button', class: 'close', 'aria-label': 'close the inspector', onclick: () => this.close() }, ['×']),
+      ]),
+      facts(rows),
+      ps === 1 ? freeForm : null,
+      h('div', { class: 'insp-model' }, [h('p', { class: 'muted' }, ['asking the model…'])]),
+    );
+    if (block) this.handlers.onHighlight(zoneName, block.pfn, block.order);
+  }
+}

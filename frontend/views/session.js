@@ -1,0 +1,535 @@
+// @ts-check
+/**
+ * One session on screen: its connection, its client state, and the views that draw it.
+ * Messages update the state at once; drawing happens once per animation frame.  A
+ * single new step is animated; when several steps wait, or one arrives while the
+ * previous is still moving, the view jumps to the latest state.
+ */
+import { planAnimation, shouldCollapse } from '../lib/animate.js';
+import { formatPfn } from '../lib/layout.js';
+import { buddyOf } from '../lib/memmap.js';
+import { HOST_STATE_NAMES, PAGE_STATE_NAMES } from '../lib/protocol.js';
+import { sampleOf, Series } from '../lib/series.js';
+import { applyDelta, followsDirectly, fullChanges, mergeChanges, stateFromSnapshot } from '../lib/state.js';
+import { Animator } from './animator.js';
+import { Charts } from './charts.js';
+import { Connection } from './connection.js';
+import { prefersReducedMotion } from './dom.js';
+import { drawBuddyinfo, drawFreeLists } from './freelists.js';
+import { knownFreeBlock } from './inspector.js';
+import { LogView } from './log.js';
+import { MemoryMapView } from './memmapview.js';
+import { drawStatePanel } from './statepanel.js';
+
+/**
+ * @typedef {import('../lib/state.js').ClientState} ClientState
+ * @typedef {import('../lib/state.js').Changes} Changes
+ * @typedef {import('../lib/protocol.js').Delta} Delta
+ * @typedef {{
+ *   freelists: HTMLElement, buddyinfo?: HTMLElement | null, memmap: HTMLElement,
+ *   narration?: HTMLElement | null, log?: HTMLElement | null, charts?: HTMLElement | null,
+ *   hover?: HTMLElement | null, ghosts: HTMLElement,
+ *   state?: {strategy: HTMLElement, constants: HTMLElement, watermarks: HTMLElement,
+ *            host: HTMLElement, frames: HTMLElement, clock: HTMLElement} | null,
+ * }} SessionViews
+ * @typedef {{
+ *   onHello?: (hello: import('../lib/protocol.js').Hello) => void,
+ *   onState?: (state: ClientState, reason: string) => void,
+ *   onError?: (code: string, message: string) => void,
+ *   onStatus?: (state: string, text: string) => void,
+ *   onSessionLost?: (old: string) => void,
+ *   onFatal?: (text: string) => void,
+ *   onPick?: (zone: string, pfn: number) => void,
+ *   onSeek?: (step: number) => void,
+ * }} SessionHandlers
+ */
+
+export class Session {
+  /**
+   * @param {{session?: string, token?: string}} join
+   * @param {SessionViews} views
+   * @param {SessionHandlers} handlers
+   */
+  constructor(join, views, handlers) {
+    this.views = views;
+    this.handlers = handlers;
+    /** @type {ClientState | null} */
+    this.state = null;
+    /** @type {import('../lib/protocol.js').Hello | null} */
+    this.hello = null;
+    /** Deltas applied to the state but not drawn yet. */
+    /** @type {Delta[]} */
+    this.waiting = [];
+    /** @type {Changes | null} */
+    this.changes = null;
+    this.snapshotReason = '';
+    this.resyncing = false;
+    this.frameRequested = false;
+    this.selectedZone = '';
+    this.userPickedZone = false;
+    /** Blocks seen allocated by events in this view, per zone (pfn -> order). */
+    /** @type {Map<string, Map<number, number>>} */
+    this.allocations = new Map();
+    /** @type {{zone: string, pfn: number} | null} */
+    this.hover = null;
+    /** @type {{zone: string, pfn: number, order: number} | null} */
+    this.selected = null;
+    this.series = new Series(['free', 'min', 'low', 'high', 'resident', 'discarded', 'reported', 'refaults', 'hinted', 'isolated', 'clock']);
+    this.stats = { snapshots: 0, deltas: 0, renderedSeq: 0, renderedStep: -1, lastRenderMs: 0, firstRenderMs: 0, resyncs: 0, collapsed: 0, animated: 0 };
+    this.lastNarration = 0;
+    this.lastSecondary = 0;
+    this.secondaryDue = false;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.secondaryTimer = null;
+    this.listsWidth = 800;
+    /** @type {ResizeObserver | null} */
+    this.resizeObserver = null;
+    /** @type {Delta | null} */
+    this.narrationDue = null;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.narrationTimer = null;
+    /** Deltas whose log entries are not drawn yet. */
+    /** @type {Delta[]} */
+    this.pendingLog = [];
+    /** Milliseconds spent handling messages and drawing (for the benchmark). */
+    this.costs = { messages: 0, render: 0 };
+    /** Arrival time of the message whose state is waiting to be drawn. */
+    this.arrivedAt = 0;
+    /** @type {number[]} ms from a message's arrival to its state on screen */
+    this.latencies = [];
+    this.conn = new Connection(join, {
+      onMessage: (msg) => this.onMessage(msg),
+      onStatus: (s, text) => handlers.onStatus?.(s, text),
+      onSessionLost: (old) => handlers.onSessionLost?.(old),
+      onFatal: (text) => handlers.onFatal?.(text),
+    });
+    /** @type {Animator} */
+    this.animator = /** @type {any} */ (null);
+    /** @type {MemoryMapView} */
+    this.map = /** @type {any} */ (null);
+    /** @type {LogView | null} */
+    this.log = null;
+    /** @type {Charts | null} */
+    this.charts = null;
+    this.attach(views);
+  }
+
+  /**
+   * Draw into another set of elements (the comparison view borrows the session).
+   * @param {SessionViews} views
+   */
+  attach(views) {
+    this.animator?.finish();
+    this.views = views;
+    this.listsWidth = views.freelists.clientWidth || 800;
+    this.resizeObserver?.disconnect();
+    this.resizeObserver = new ResizeObserver((entries) => {
+      const w = Math.round(entries[0].contentRect.width);
+      if (Math.abs(w - this.listsWidth) > 8) {
+        this.listsWidth = w;
+        if (this.state) {
+          this.changes = this.changes ?? { ...fullChanges(), full: false, hinting: false, host: false };
+          this.requestFrame();
+        }
+      }
+    });
+    this.resizeObserver.observe(views.freelists);
+    const handlers = this.handlers;
+    this.animator = new Animator(views.freelists, views.ghosts);
+    this.map = new MemoryMapView(views.memmap, {
+      onHover: (zone, pfn) => this.setHover(zone, pfn),
+      onPick: (zone, pfn) => handlers.onPick?.(zone, pfn),
+    });
+    this.log = views.narration && views.log ? new LogView(views.narration, views.log, (step) => handlers.onSeek?.(step)) : null;
+    if (views.charts) {
+      if (!this.charts || this.charts.root !== views.charts) this.charts = new Charts(views.charts, this.series);
+    } else {
+      this.charts = null;
+    }
+    if (!views.freelists.dataset.wired) {
+      views.freelists.dataset.wired = '1';
+      views.freelists.addEventListener('mouseover', (e) => {
+        const chip = /** @type {HTMLElement} */ (e.target).closest('.chip');
+        if (chip instanceof HTMLElement && this.state && this.views.freelists === views.freelists) {
+          this.setHover(this.selectedZone, Number(chip.dataset.pfn), Number(chip.dataset.order));
+        }
+      });
+      views.freelists.addEventListener('mouseleave', () => this.setHover(null, null));
+      views.freelists.addEventListener('focusin', (e) => {
+        const chip = /** @type {HTMLElement} */ (e.target).closest('.chip');
+        if (chip instanceof HTMLElement) this.setHover(this.selectedZone, Number(chip.dataset.pfn), Number(chip.dataset.order));
+      });
+      views.freelists.addEventListener('click', (e) => {
+        const chip = /** @type {HTMLElement} */ (e.target).closest('.chip');
+        if (chip instanceof HTMLElement) handlers.onPick?.(this.selectedZone, Number(chip.dataset.pfn));
+      });
+    }
+    if (this.state) {
+      this.changes = fullChanges();
+      this.requestFrame();
+    }
+  }
+
+  start() {
+    this.conn.connect();
+  }
+
+  /**
+   * Send a command (see Connection.send).
+   * @param {string} type
+   * @param {Record<string, unknown>} [fields]
+   */
+  send(type, fields = {}) {
+    return this.conn.send(type, fields);
+  }
+
+  /** @param {import('../lib/protocol.js').ServerMessage} msg */
+  onMessage(msg) {
+    const now = performance.now();
+    try {
+      this.handle(msg, now);
+    } finally {
+      this.costs.messages += performance.now() - now;
+    }
+  }
+
+  /**
+   * @param {import('../lib/protocol.js').ServerMessage} msg
+   * @param {number} now
+   */
+  handle(msg, now) {
+    switch (msg.type) {
+      case 'hello':
+        this.hello = msg;
+        this.handlers.onHello?.(msg);
+        break;
+      case 'snapshot': {
+        const state = stateFromSnapshot(msg);
+        const sameSession = this.state && this.state.session === state.session;
+        this.state = state;
+        this.resyncing = false;
+        this.waiting = [];
+        this.changes = fullChanges();
+        this.snapshotReason = msg.reason ?? 'request';
+        this.stats.snapshots += 1;
+        this.pendingLog = [];
+        if (!sameSession) {
+          this.series.clear();
+          this.log?.clear();
+          this.allocations.clear();
+        }
+        if (!this.userPickedZone || !state.zoneByName.has(this.selectedZone)) this.selectedZone = defaultZone(state);
+        this.series.push(state.step, sampleOf(state));
+        this.arrivedAt = now;
+        this.requestFrame();
+        this.handlers.onState?.(state, this.snapshotReason);
+        break;
+      }
+      case 'delta': {
+        const state = this.state;
+        if (!state || this.resyncing) break;
+        if (!followsDirectly(state, msg)) {
+          this.resync();
+          break;
+        }
+        let changes;
+        try {
+          changes = applyDelta(state, msg);
+        } catch (e) {
+          this.resync();
+          break;
+        }
+        this.stats.deltas += 1;
+        this.changes = this.changes ? mergeChanges(this.changes, changes) : changes;
+        this.waiting.push(msg);
+        this.noteAllocations(msg.events);
+        this.series.push(state.step, sampleOf(state));
+        this.pendingLog.push(msg);
+        if (this.pendingLog.length > 400) this.pendingLog.splice(0, this.pendingLog.length - 300);
+        if (this.waiting.length === 1) this.arrivedAt = now;
+        this.requestFrame();
+        this.handlers.onState?.(state, 'delta');
+        break;
+      }
+      case 'error':
+        this.handlers.onError?.(msg.code, msg.message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  resync() {
+    this.resyncing = true;
+    this.stats.resyncs += 1;
+    this.send('get_snapshot').catch(() => {});
+  }
+
+  /** @param {import('../lib/protocol.js').ModelEvent[]} events */
+  noteAllocations(events) {
+    for (const e of events) {
+      if (e.kind !== 'alloc' && e.kind !== 'free') continue;
+      let m = this.allocations.get(e.zone);
+      if (!m) {
+        m = new Map();
+        this.allocations.set(e.zone, m);
+      }
+      if (e.kind === 'alloc') m.set(e.pfn, e.order);
+      else m.delete(e.pfn);
+      if (m.size > 20000) m.delete(/** @type {number} */ (m.keys().next().value));
+    }
+  }
+
+  requestFrame() {
+    if (this.frameRequested) return;
+    this.frameRequested = true;
+    requestAnimationFrame(() => {
+      this.frameRequested = false;
+      this.render();
+    });
+  }
+
+  /** Select the zone the free lists show. @param {string} zone */
+  selectZone(zone) {
+    if (!this.state || !this.state.zoneByName.has(zone)) return;
+    this.selectedZone = zone;
+    this.userPickedZone = true;
+    this.changes = fullChanges();
+    this.requestFrame();
+  }
+
+  /** How many blocks to draw from each end of a list, from the width available. */
+  maxEnds() {
+    // The width comes from a ResizeObserver: reading it here would force a layout.
+    const w = this.listsWidth - 200;
+    return Math.max(1, Math.min(8, Math.floor((w - 300) / 2 / 80)));
+  }
+
+  render() {
+    const state = this.state;
+    const changes = this.changes;
+    if (!state || !changes) return;
+    const t0 = performance.now();
+    const full = changes.full;
+    const waiting = this.waiting;
+    const single = waiting.length === 1 && !full;
+    const animate = single && !shouldCollapse(waiting.length, this.animator.busy);
+    let plan = null;
+    let before = null;
+    if (animate) {
+      plan = planAnimation(waiting[0].events, { speed: state.speed, reducedMotion: prefersReducedMotion() });
+      if (!plan.collapsed) before = this.animator.capture();
+    } else {
+      this.animator.finish();
+    }
+    const zone = state.zoneByName.get(this.selectedZone) ?? state.zones[0];
+    drawFreeLists(this.views.freelists, state, zone, { focusPfn: this.selected?.zone === zone.name ? this.selected.pfn : null, maxEnds: this.maxEnds() });
+    if (this.views.buddyinfo) {
+      this.views.buddyinfo.hidden = state.zones.length < 2;
+      if (state.zones.length > 1) drawBuddyinfo(this.views.buddyinfo, state, zone.name, (z) => this.selectZone(z));
+    }
+    if (full) this.map.setState(state);
+    else this.map.update(changes.pages, changes.pageblocks.size > 0);
+    // Secondary panels follow at most ~10 times a second while steps stream in.
+    const streaming = !full && (waiting.length > 1 || (state.playing && state.speed > 8));
+    if (!streaming || t0 - this.lastSecondary >= 100) {
+      if (this.views.state) drawStatePanel(this.views.state, state, zone.name);
+      this.lastSecondary = t0;
+      this.secondaryDue = false;
+    } else {
+      this.secondaryDue = true;
+      this.scheduleSecondary();
+    }
+    if (plan && before && !plan.collapsed) {
+      this.animator.play(plan, before);
+      this.stats.animated += 1;
+    } else if (waiting.length) {
+      this.stats.collapsed += 1;
+    }
+    if (this.log) {
+      const logged = this.pendingLog.slice(-60);
+      this.pendingLog = [];
+      for (const d of logged) this.log.addStep(d.step, d.clock, d.events, d.events_dropped ?? 0, false);
+      const animated = plan !== null && !plan.collapsed && waiting.length === 1;
+      const fast = waiting.length > 1 || (state.playing && state.speed > 8);
+      if (waiting.length && (animated || !fast || t0 - this.lastNarration > 120)) {
+        // While steps stream in faster than anyone can read, the sentence changes at
+        // most ~8 times a second.
+        const last = waiting[waiting.length - 1];
+        this.log.narrate(last.step, last.events, '', animated && plan ? plan.beats : []);
+        this.lastNarration = t0;
+      } else if (waiting.length) {
+        const last = waiting[waiting.length - 1];
+        this.narrationDue = last;
+        if (!this.narrationTimer) {
+          this.narrationTimer = setTimeout(() => {
+            this.narrationTimer = null;
+            const d = this.narrationDue;
+            this.narrationDue = null;
+            if (d && this.log && this.state && this.state.step === d.step) {
+              this.log.narrate(d.step, d.events, '');
+              this.lastNarration = performance.now();
+            }
+          }, 130);
+        }
+      } else if (full) {
+        this.log.narrate(state.step, [], `${reasonText(this.snapshotReason)} step ${state.step}`);
+      }
+      this.log.markCurrent(state.step);
+    }
+    this.charts?.update();
+    this.applyHighlights();
+    this.waiting = [];
+    this.changes = null;
+    const t1 = performance.now();
+    this.costs.render += t1 - t0;
+    this.stats.lastRenderMs = t1 - t0;
+    if (full) this.stats.firstRenderMs = t1 - this.arrivedAt;
+    this.latencies.push(t1 - this.arrivedAt);
+    if (this.latencies.length > 2000) this.latencies.splice(0, 1000);
+    this.stats.renderedSeq = state.seq;
+    this.stats.renderedStep = state.step;
+  }
+
+  /** Whether something is still to be drawn (tests wait for this to be false). */
+  get drawPending() {
+    return this.frameRequested || this.secondaryDue || this.narrationDue !== null || this.waiting.length > 0;
+  }
+
+  /** Draw the secondary panels a little later (they were skipped while streaming). */
+  scheduleSecondary() {
+    if (this.secondaryTimer) return;
+    this.secondaryTimer = setTimeout(() => {
+      this.secondaryTimer = null;
+      if (!this.secondaryDue || !this.state) return;
+      this.secondaryDue = false;
+      this.lastSecondary = performance.now();
+      const zone = this.state.zoneByName.get(this.selectedZone) ?? this.state.zones[0];
+      if (this.views.state) drawStatePanel(this.views.state, this.state, zone.name);
+    }, 110);
+  }
+
+  /**
+   * Hover from the map (a frame) or from a chip (a block).
+   * @param {string | null} zone
+   * @param {number | null} pfn
+   * @param {number} [order]
+   */
+  setHover(zone, pfn, order) {
+    this.hover = zone === null || pfn === null ? null : { zone, pfn };
+    this.hoverOrder = order;
+    this.applyHighlights();
+  }
+
+  /**
+   * Select a block (the inspector is open on it).
+   * @param {{zone: string, pfn: number, order: number} | null} sel
+   */
+  setSelected(sel) {
+    this.selected = sel;
+    this.changes = this.changes ?? { ...fullChanges(), full: false, hinting: false, host: false };
+    this.requestFrame();
+  }
+
+  /** The block under the hover, as far as the page knows it. */
+  hoveredBlock() {
+    const state = this.state;
+    if (!state || !this.hover) return null;
+    const zone = state.zoneByName.get(this.hover.zone);
+    if (!zone) return null;
+    const pfn = this.hover.pfn;
+    if (this.hoverOrder !== undefined) {
+      return { zone: zone.name, pfn, order: this.hoverOrder, known: true };
+    }
+    const block = knownFreeBlock(zone, pfn, state.config.max_order);
+    if (block) return { zone: zone.name, pfn: block.pfn, order: block.order, known: true, block };
+    const inBatch = (state.hinting.batch ?? []).find(([p, o]) => pfn >= p && pfn < p + 2 ** o);
+    if (inBatch) return { zone: zone.name, pfn: inBatch[0], order: inBatch[1], known: true };
+    return { zone: zone.name, pfn, order: 0, known: false };
+  }
+
+  applyHighlights() {
+    const state = this.state;
+    if (!state) return;
+    /** @type {import('./memmapview.js').Mark[]} */
+    const marks = [];
+    for (const el of this.views.freelists.querySelectorAll('.chip.hl, .chip.hl-buddy')) el.classList.remove('hl', 'hl-buddy');
+    const hb = this.hoveredBlock();
+    const hoverLine = this.views.hover;
+    if (this.selected) marks.push({ zone: this.selected.zone, pfn: this.selected.pfn, order: this.selected.order, role: 'block' });
+    if (hb) {
+      if (hb.known) {
+        marks.push({ zone: hb.zone, pfn: hb.pfn, order: hb.order, role: 'block' });
+        const buddy = buddyOf(hb.pfn, hb.order);
+        const z = state.zoneByName.get(hb.zone);
+        if (z && buddy >= z.startPfn && buddy < z.startPfn + z.spannedPages && hb.order < state.config.max_order - 1) {
+          marks.push({ zone: hb.zone, pfn: buddy, order: hb.order, role: 'buddy' });
+        }
+        if (hb.zone === this.selectedZone) {
+          this.views.freelists.querySelector(`.chip[data-key="${hb.zone}:${hb.pfn}:${hb.order}"]`)?.classList.add('hl');
+          this.views.freelists.querySelector(`.chip[data-key="${hb.zone}:${buddy}:${hb.order}"]`)?.classList.add('hl-buddy');
+        }
+      } else {
+        marks.push({ zone: hb.zone, pfn: hb.pfn, order: 0, role: 'cursor' });
+      }
+      if (hoverLine) hoverLine.textContent = describeHover(state, hb);
+    } else if (hoverLine) {
+      hoverLine.textContent = 'hover a frame or a block; click to inspect';
+    }
+    this.map.highlight(marks);
+  }
+}
+
+/**
+ * @param {ClientState} state
+ * @param {{zone: string, pfn: number, order: number, known: boolean, block?: any}} hb
+ */
+function describeHover(state, hb) {
+  const z = state.zoneByName.get(hb.zone);
+  if (!z) return '';
+  const i = hb.pfn - z.startPfn;
+  const ps = PAGE_STATE_NAMES[z.pageState[i]] ?? '?';
+  const host = HOST_STATE_NAMES[z.hostBacking[i]] ?? '?';
+  const flag = state.hinting.strategy === 'reporting' ? 'reported' : 'hinted';
+  const stateName = ps === 'hinted' ? flag : ps;
+  if (!hb.known) return `${hb.zone} pfn ${formatPfn(hb.pfn)} · ${stateName} · host: ${host}`;
+  const b = hb.block;
+  const pos = b ? ` · ${b.migratetype} list #${b.position + 1} of ${b.length}` : '';
+  return `${hb.zone} block ${formatPfn(hb.pfn)} order ${hb.order}${pos} · buddy ${formatPfn(buddyOf(hb.pfn, hb.order))} · ${stateName} · host: ${host}`;
+}
+
+/** @param {string} reason */
+function reasonText(reason) {
+  switch (reason) {
+    case 'connect':
+      return 'opened at';
+    case 'seek':
+      return 'jumped to';
+    case 'resync':
+      return 'caught up at';
+    case 'configure':
+      return 'reconfigured at';
+    case 'reset':
+      return 'started again at';
+    case 'branch':
+      return 'switched branch at';
+    case 'follow':
+      return 'following the session at';
+    default:
+      return 'at';
+  }
+}
+
+/**
+ * The zone to show first: the one holding the strategy's batch, else Normal (where
+ * allocations go first), else the largest.
+ * @param {ClientState} state
+ */
+export function defaultZone(state) {
+  const named = state.hinting.zone ?? state.hinting.active_zone;
+  if (typeof named === 'string' && state.zoneByName.has(named)) return named;
+  if (state.zoneByName.has('Normal')) return 'Normal';
+  let best = state.zones[0];
+  for (const z of state.zones) if (z.spannedPages > best.spannedPages) best = z;
+  return best ? best.name : '';
+}
