@@ -33,6 +33,12 @@ class App {
     const { state: want, problems } = parseUrlState(location.search);
     this.want = want;
     this.configured = false;
+    /** Resolves when the session matches the address (after applyWanted). */
+    /** @type {(v?: unknown) => void} */
+    this.markReady = () => {};
+    this.ready = new Promise((resolve) => {
+      this.markReady = resolve;
+    });
     /** @type {string[]} */
     this.errors = [];
     /** @type {string[]} */
@@ -111,6 +117,7 @@ class App {
   onState(state, reason) {
     if (reason !== 'delta') this.onSnapshot(state, reason);
     this.updateTransport(state);
+    this.compare?.drawFacts();
     if (this.inspector.open) this.inspector.refresh(state, this.session.allocations);
     if (!this.configured && reason !== 'delta') this.applyWanted(state);
   }
@@ -151,6 +158,15 @@ class App {
    */
   async applyWanted(state) {
     this.configured = true;
+    try {
+      await this.matchWanted(state);
+    } finally {
+      this.markReady();
+    }
+  }
+
+  /** @param {import('./lib/state.js').ClientState} state */
+  async matchWanted(state) {
     const want = { ...this.want };
     if (want.session && state.session === want.session) {
       if (want.step !== undefined && want.step !== state.step) await this.goTo(want.step);
@@ -219,21 +235,27 @@ class App {
    * Send a command to the session (and the comparison, for navigation).
    * @param {string} type
    * @param {Record<string, unknown>} [fields]
+   * @returns {Promise<boolean>} whether the (page's own) session accepted it
    */
   async command(type, fields = {}) {
     const both = this.compare && ['step', 'back', 'first', 'last', 'seek', 'reset', 'alloc', 'free', 'touch', 'advance', 'run_to', 'speed'].includes(type);
+    if (this.compare && (type === 'configure' || type === 'breakpoints')) {
+      return this.compare.configureBoth(type, fields);
+    }
     if (this.compare && (type === 'play' || type === 'pause')) {
       this.compare.setPlaying(type === 'play');
-      return;
+      return true;
     }
     if (both && this.compare) {
-      await this.compare.broadcast(type, fields);
-      return;
+      const [left] = await this.compare.broadcast(type, fields);
+      return left.status === 'fulfilled';
     }
     try {
       await this.session.send(type, fields);
+      return true;
     } catch (e) {
       // errors with a code are reported by onServerError; "disconnected" is shown by the status
+      return false;
     }
   }
 
@@ -292,9 +314,16 @@ class App {
     });
     seek.addEventListener('change', () => this.command('seek', { step: Number(seek.value) }));
     on('btn-follow', 'click', () => this.command('follow', { on: true }));
-    on('bp-list', 'change', () => {
+    on('bp-list', 'change', async () => {
       const kinds = [...byId('bp-list').querySelectorAll('input:checked')].map((i) => /** @type {HTMLInputElement} */ (i).value);
-      this.command('breakpoints', { kinds });
+      const ok = await this.command('breakpoints', { kinds });
+      // The server acknowledges without a new snapshot: keep the page's copy in step.
+      const state = this.session.state;
+      if (ok && state) {
+        state.breakpoints = kinds;
+        this.drawMarks(state);
+        this.drawBreakpoints(state);
+      }
     });
     on('branch', 'change', (e) => this.command('branch', { branch: Number(e.target.value) }));
 

@@ -70,16 +70,42 @@ export class Compare {
     this.timer = /** @type {ReturnType<typeof setTimeout> | null} */ (null);
     this.other.handlers.onState = (_s, reason) => {
       this.drawFacts();
-      if (!this.ready && reason !== 'delta') this.align();
+      if (!this.started && reason !== 'delta') {
+        this.started = true;
+        app.ready.then(() => this.align());
+      }
     };
+    this.started = false;
     this.other.start();
     this.drawFacts();
     this.factsTimer = setInterval(() => this.drawFacts(), 500);
   }
 
+  /**
+   * A change of configuration goes to both sessions; the right one keeps its strategy.
+   * @param {string} type
+   * @param {Record<string, unknown>} fields
+   */
+  async configureBoth(type, fields) {
+    const ok = await this.app.session.send(type, fields).then(() => true, () => false);
+    if (type === 'configure') {
+      const { hinting, constants, ...rest } = fields;
+      if (hinting) {
+        // A new strategy on the left: the right shows the other one of the two.
+        const other = hinting === 'reporting' ? 'hinting-v2' : 'reporting';
+        this.strategy = other;
+        rest.hinting = other;
+      }
+      if (Object.keys(rest).length) await this.other.send('configure', rest).catch(() => {});
+    } else {
+      await this.other.send(type, fields).catch(() => {});
+    }
+    this.drawFacts();
+    return ok;
+  }
+
   /** Configure the second session like the first, with the other strategy, at the same step. */
   async align() {
-    this.ready = true;
     const a = this.app.session.state;
     const b = this.other.state;
     if (!a || !b) return;
@@ -90,6 +116,7 @@ export class Compare {
     try {
       if (Object.keys(fields).length) await this.other.send('configure', fields);
       await this.goTo(this.other, a.step);
+      this.ready = true;
     } catch (e) {
       this.app.banner(`The comparison could not start: ${/** @type {Error} */ (e).message}`);
     }
