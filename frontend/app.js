@@ -32,7 +32,9 @@ class App {
   constructor() {
     const { state: want, problems } = parseUrlState(location.search);
     this.want = want;
+    /** applyWanted has started (so it runs once) / has finished. */
     this.configured = false;
+    this.applied = false;
     /** Resolves when the session matches the address (after applyWanted). */
     /** @type {(v?: unknown) => void} */
     this.markReady = () => {};
@@ -161,6 +163,7 @@ class App {
     try {
       await this.matchWanted(state);
     } finally {
+      this.applied = true;
       this.markReady();
     }
   }
@@ -214,6 +217,7 @@ class App {
       this.want = { ...this.want, session: undefined, token: undefined };
     }
     this.configured = false;
+    this.applied = false;
     this.banner(
       last
         ? `The server restarted (session ${old.slice(0, 6)}… is gone): reopened ${last.config.scenario} at step ${last.step} in a new session.`
@@ -700,7 +704,8 @@ function debugApi(app) {
     get costs() { return s().costs; },
     get animating() { return s().animator.busy; },
     get drawPending() { return s().drawPending; },
-    get configured() { return app.configured; },
+    /** The session matches the address (scenario, strategy, step, ...). */
+    get configured() { return app.applied; },
     get selectedZone() { return s().selectedZone; },
     get errors() { return app.errors; },
     get notices() { return app.notices; },
@@ -719,6 +724,8 @@ function debugApi(app) {
       return s().map.expectedColour(zone, pfn, state, host, mt);
     },
     selectZone(/** @type {string} */ zone) { s().selectZone(zone); },
+    /** Resolves with the time the page shows `step` (the benchmark's "visible change"). */
+    whenDrawn(/** @type {number} */ step) { return s().whenDrawn(step); },
     formatPfn,
   };
   // @ts-ignore: a deliberate global for tests

@@ -53,6 +53,7 @@ export class Connection {
     this.retryTimer = null;
     this.everConnected = false;
     this.lostSession = false;
+    this.lastArrival = 0;
     /** @type {string | undefined} */
     this.lostId = undefined;
   }
@@ -76,6 +77,8 @@ export class Connection {
 
   /** @param {WebSocket} ws @param {MessageEvent} event */
   receive(ws, event) {
+    /** When the frame arrived, before decoding (the benchmark measures from here). */
+    this.lastArrival = performance.now();
     let msg;
     try {
       msg = decodeMessage(String(event.data));

@@ -88,6 +88,8 @@ export class Session {
     this.narrationDue = null;
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.narrationTimer = null;
+    /** @type {Array<{step: number, resolve: (t: number) => void}>} */
+    this.renderWaiters = [];
     /** Deltas whose log entries are not drawn yet. */
     /** @type {Delta[]} */
     this.pendingLog = [];
@@ -185,7 +187,8 @@ export class Session {
 
   /** @param {import('../lib/protocol.js').ServerMessage} msg */
   onMessage(msg) {
-    const now = performance.now();
+    // From the frame's arrival (before JSON decoding), so latencies include decoding.
+    const now = this.conn.lastArrival || performance.now();
     try {
       this.handle(msg, now);
     } finally {
@@ -389,6 +392,21 @@ export class Session {
     if (this.latencies.length > 2000) this.latencies.splice(0, 1000);
     this.stats.renderedSeq = state.seq;
     this.stats.renderedStep = state.step;
+    if (this.renderWaiters.length) {
+      const due = this.renderWaiters.filter((w) => state.step >= w.step);
+      this.renderWaiters = this.renderWaiters.filter((w) => state.step < w.step);
+      // The frame that shows this drawing is presented before the next callback.
+      if (due.length) requestAnimationFrame((t) => due.forEach((w) => w.resolve(t)));
+    }
+  }
+
+  /**
+   * Resolves (with a rAF timestamp) when a drawing showing `step` or later is on screen.
+   * @param {number} step
+   * @returns {Promise<number>}
+   */
+  whenDrawn(step) {
+    return new Promise((resolve) => this.renderWaiters.push({ step, resolve }));
   }
 
   /** Whether something is still to be drawn (tests wait for this to be false). */

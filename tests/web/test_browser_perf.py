@@ -1,0 +1,187 @@
+"""How fast the page is, measured in this machine's Chromium (docs/performance.md).
+
+Three figures, as issue #6 asks:
+
+* **frame time** while a 1,048,576-page zone (4 GiB) plays at full speed: the
+  intervals between requestAnimationFrame callbacks over the run, p95;
+* **first full render** of a snapshot of that zone: from the websocket frame's arrival
+  (before JSON decoding) to the end of the drawing that shows it;
+* **step → visible change** on a small zone: from sending ``step`` to the start of the
+  animation frame after the one that drew the new state (by then the drawing has been
+  painted), p95 of many steps.
+
+``make test`` runs this briefly with loose bounds that catch regressions on a busy
+machine.  ``BUDDYSCOPE_BENCH=1`` runs the full benchmark (10 s of play, 50 steps,
+5 snapshots), asserts the issue's targets and writes the figures to
+``test-results/browser/perf.json``; docs/performance.md records a run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browserkit import SHOTS, debug, launch, open_dashboard, settle, watched_page
+from playwright.sync_api import Browser, Page, sync_playwright
+from wirehelp import LiveServer, serve
+
+from backend.app import create_app
+from backend.scenarios import build_small
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+FULL = os.environ.get("BUDDYSCOPE_BENCH", "") not in ("", "0")
+PLAY_SECONDS = 10 if FULL else 3
+STEPS = 50 if FULL else 15
+SNAPSHOTS = 5 if FULL else 2
+BIG = "?scenario=fragmentation&pages=1048576"
+
+# The issue's targets (FULL) and the loose bounds of an ordinary test run.  rAF
+# intervals are quantised to 0.1 ms around 16.67 ms, so one 60 Hz frame reads as 16.6,
+# 16.7 or 16.8: the frame target allows that quantum.
+FRAME_P95_MS = 16.7 + 0.15 if FULL else 50.0
+FIRST_RENDER_MS = 1000.0 if FULL else 3000.0
+STEP_P95_MS = 50.0 if FULL else 250.0
+
+RESULTS: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[LiveServer]:
+    with serve(create_app(build_small)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str) -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        b = launch(pw, chromium_path)
+        RESULTS["chromium"] = b.version
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report() -> Iterator[None]:
+    yield
+    RESULTS.update(
+        full=FULL,
+        machine=f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
+    )
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    out = Path(SHOTS / ("perf.json" if FULL else "perf-quick.json"))
+    out.write_text(json.dumps(RESULTS, indent=2) + "\n")
+    print(f"\nbrowser performance: {json.dumps(RESULTS)}")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+def test_first_full_render_of_a_4_gib_snapshot(browser: Browser, live: LiveServer) -> None:
+    with watched_page(browser) as (pg, problems):
+        open_dashboard(pg, live.url, BIG)
+        assert debug(pg, "state.zones[0].spannedPages") == 1 << 20
+        times = []
+        for _ in range(SNAPSHOTS):
+            before = debug(pg, "stats.snapshots")
+            pg.evaluate("() => window.__buddyscope.send('get_snapshot')")
+            pg.wait_for_function(f"() => window.__buddyscope.stats.snapshots > {before}")
+            settle(pg)
+            times.append(debug(pg, "stats.firstRenderMs"))
+        RESULTS["first_render_ms"] = {"max": max(times), "all": [round(t, 1) for t in times]}
+        assert max(times) <= FIRST_RENDER_MS, times
+        assert problems == []
+
+
+def play_and_measure(pg: Page, seconds: float) -> dict[str, Any]:
+    result: dict[str, Any] = pg.evaluate(
+        """async (seconds) => {
+          const b = window.__buddyscope;
+          await b.send('first');
+          const costs0 = { ...b.costs };
+          const deltas0 = b.deltas;
+          await b.send('play', { speed: 200 });
+          const times = [];
+          let last = performance.now();
+          const end = last + seconds * 1000;
+          await new Promise((resolve) => {
+            const tick = (t) => {
+              times.push(t - last);
+              last = t;
+              if (t < end) requestAnimationFrame(tick);
+              else resolve();
+            };
+            requestAnimationFrame(tick);
+          });
+          await b.send('pause');
+          return { intervals: times.slice(1), deltas: b.deltas - deltas0,
+                   render_ms: b.costs.render - costs0.render,
+                   message_ms: b.costs.messages - costs0.messages };
+        }""",
+        seconds,
+    )
+    return result
+
+
+def test_frame_time_while_a_4_gib_zone_plays_at_full_speed(
+    browser: Browser, live: LiveServer
+) -> None:
+    with watched_page(browser) as (pg, problems):
+        open_dashboard(pg, live.url, BIG)
+        r = play_and_measure(pg, PLAY_SECONDS)
+        intervals = r["intervals"]
+        p95 = percentile(intervals, 0.95)
+        slow = sum(1 for t in intervals if t > 17.5)
+        RESULTS["play"] = {
+            "seconds": PLAY_SECONDS,
+            "frames": len(intervals),
+            "steps_drawn": r["deltas"],
+            "frame_p50_ms": round(percentile(intervals, 0.5), 2),
+            "frame_p95_ms": round(p95, 2),
+            "frame_p99_ms": round(percentile(intervals, 0.99), 2),
+            "frames_over_one_vsync": slow,
+            "js_render_ms_per_frame": round(r["render_ms"] / max(1, len(intervals)), 2),
+            "js_messages_ms_per_step": round(r["message_ms"] / max(1, r["deltas"]), 3),
+        }
+        assert r["deltas"] > PLAY_SECONDS * 50, r["deltas"]  # it really played
+        assert p95 <= FRAME_P95_MS, RESULTS["play"]
+        assert problems == []
+
+
+def test_step_to_visible_change_on_a_small_zone(browser: Browser, live: LiveServer) -> None:
+    with watched_page(browser) as (pg, problems):
+        open_dashboard(pg, live.url, "?scenario=small")
+        pg.evaluate("() => window.__buddyscope.send('first')")
+        settle(pg)
+        latencies: list[float] = pg.evaluate(
+            """async (n) => {
+              const b = window.__buddyscope;
+              await b.send('speed', { value: 200 });  // no animation: measure the change itself
+              const out = [];
+              for (let i = 0; i < n; i += 1) {
+                const target = b.step + 1;
+                const drawn = b.whenDrawn(target);
+                const t0 = performance.now();
+                b.send('step');
+                out.push((await drawn) - t0);
+              }
+              return out;
+            }""",
+            STEPS,
+        )
+        p95 = percentile(latencies, 0.95)
+        RESULTS["step_latency_ms"] = {
+            "steps": len(latencies),
+            "p50": round(percentile(latencies, 0.5), 1),
+            "p95": round(p95, 1),
+            "max": round(max(latencies), 1),
+        }
+        assert p95 <= STEP_P95_MS, RESULTS["step_latency_ms"]
+        assert problems == []
