@@ -1,0 +1,300 @@
+"""The exact event stream and final state of fixed seeded workloads, pinned by hash.
+
+The model's hot paths (``Zone.free_one_page``, ``rmqueue_smallest``, ``expand``,
+``Node.alloc``/``free``, ``Host.touch``, event construction) are written for speed, with
+inline fast paths used when events are off.  These hashes were taken from the code
+*before* those paths were optimised, so an optimisation that changes anything a user
+can see - one event, one field, one message, one error text, one byte of state -
+fails here.  The same workload is also run with ``events=False`` and must reach the
+same state, which pins the events-off fast paths to the general ones.
+
+If a change to the model is *meant* to change behaviour, print the new hashes with
+``.venv/bin/python tests/model/test_event_stream_pinned.py`` and say why in the commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from allocator_model import ModelError, Node, OutOfMemory, ZoneSpec
+
+DATA = Path(__file__).parent / "data"
+MTS = ("Unmovable", "Movable", "Reclaimable")
+SMALL_ZONES = [
+    ZoneSpec("DMA", 1, 4095),
+    ZoneSpec("DMA32", 4096, 61440),
+    ZoneSpec("Normal", 65536, 32768),
+]
+
+
+def _from_proc_cma(**options: Any) -> Node:
+    """Node 0 of the CMA snapshot: CMA, HighAtomic and one isolated pageblock."""
+    buddyinfo = "".join((DATA / "buddyinfo_cma.txt").read_text().splitlines(True)[:3])
+    pagetypeinfo = "".join((DATA / "pagetypeinfo_cma.txt").read_text().splitlines(True)[:32])
+    return Node.from_buddyinfo(buddyinfo, pagetypeinfo, **options)
+
+
+@dataclass(frozen=True)
+class Workload:
+    make: Callable[..., Node]  # the node, given events=True/False
+    ops: int
+    fill: float  # keep about this share of the pages allocated
+    advance_s: float = 0.0  # now and then let up to this much virtual time pass
+    pinned_share: float = 0.0  # share of allocations that name a zone
+    free_snapshot: bool = False  # also free pages a snapshot left allocated
+
+
+CONFIGS: dict[str, Workload] = {
+    "5.10-three-zones": Workload(
+        lambda **o: Node(zones=SMALL_ZONES, kernel="5.10", **o), 6000, 0.97, pinned_share=0.1
+    ),
+    "5.3-pcp": Workload(
+        lambda **o: Node(zones=SMALL_ZONES, kernel="5.3", pcp=True, pcp_batch=7, **o),
+        6000,
+        0.9,
+        pinned_share=0.1,
+    ),
+    "5.10-hinting-v2": Workload(
+        lambda **o: Node(
+            zones=SMALL_ZONES,
+            kernel="5.10",
+            hinting="hinting-v2",
+            hinting_options={"hwm": 4, "capacity": 8},
+            **o,
+        ),
+        5000,
+        0.6,
+        advance_s=0.3,
+    ),
+    "5.7-reporting-pcp": Workload(
+        lambda **o: Node(
+            zones=SMALL_ZONES,
+            kernel="5.7",
+            hinting="reporting",
+            pcp=True,
+            hinting_options={"capacity": 8},
+            **o,
+        ),
+        5000,
+        0.8,
+        advance_s=3.0,
+    ),
+    "5.10-reporting-small-orders": Workload(
+        lambda **o: Node(
+            zones=[ZoneSpec("Normal", 64, 20000)],
+            kernel="5.10",
+            hinting="reporting",
+            max_order=6,
+            pageblock_order=3,
+            min_free_kbytes=0,
+            hinting_options={"capacity": 4, "order": 3},
+            **o,
+        ),
+        8000,
+        0.995,
+        advance_s=3.0,
+    ),
+    "from-proc-cma-pcp": Workload(
+        lambda **o: _from_proc_cma(kernel="5.10", pcp=True, **o), 3000, 0.0, free_snapshot=True
+    ),
+}
+
+# Taken from the model before the hot paths were optimised: (events, sha256 of the
+# event JSON lines and error texts in order, sha256 of the error texts alone, sha256 of
+# the final state).
+PINNED: dict[str, tuple[int, str, str, str]] = {
+    "5.10-hinting-v2": (
+        20730,
+        "9d341d0c44df9cb8e9189b52b37610fc028089bd6e6123d9fb32a463505c12ec",
+        "e2be135d998895f72524dc7def6f68fa294b87c615deba9e992e00a0b2ff95a2",
+        "fa5397bf033a80506bfd05441a2cbc72659010f4a6e50636e15673007b3e5423",
+    ),
+    "5.10-reporting-small-orders": (
+        60482,
+        "15c68b20d5cdde897767119d559f95b16303c8c887c1eb65e79c7b43c645f0b6",
+        "a50e7d7d7fee9f80ca5f27766a328a71dc15ab36939b1496f9d335cbbfd98dff",
+        "b9b2ef351246f9c34875ed09a2106afbec80c2af00a2e09af73ed33bd7f312bd",
+    ),
+    "5.10-three-zones": (
+        30542,
+        "5b8416121b385f14622e8a8d70bb61832bbf76daab520b4907ae2116abeb021d",
+        "b7de4b4f680a6c62c93f080f48c392f8a6bb1a7935d67c08f68be4ab5decb1e6",
+        "87c30c5964c336eb6e35396f0b12f69de5cbebc833dd8c7e782845e2d640ce78",
+    ),
+    "5.3-pcp": (
+        31023,
+        "42d43e3fa29f01bc38789a35c05699df70fada0d2342813ac25e56a97494108d",
+        "682a42a011d2a1d9845d8eb3149d64e8e4388d5a99d2880ad66f2cff749d44c1",
+        "260c70d99dcf8dc0681fc5cfe97c11055b0268b20a38879ce8f1c69139b9eeab",
+    ),
+    "5.7-reporting-pcp": (
+        27376,
+        "3351b0abd7e8d975beb9ac57853178da64d2f50f2fbbf7be1d3b95c6ea89499a",
+        "52f2a574529f2c6d0745fe676d9fd15a0fe9f3fabf790fbfb7c9ec10b5f4321f",
+        "867f7ec0929ad077a4b40731f617b516af73ea30d2df91d1288dd3f35623c7ef",
+    ),
+    "from-proc-cma-pcp": (
+        13381,
+        "e96483e07b13969bb1f5dcfd4bcd78486939a8620763fede159c1c8c231c09d2",
+        "ac0f40a7cd7ec839c077346d14aadccdc0fee930603a2aecb846b54cb8244b73",
+        "32522bd31c5ee1c4b7a8b50f15181d6ee55f37ec741376e8d050d407eec294ce",
+    ),
+}
+
+
+def _state_digest(node: Node) -> str:
+    """Everything a user can read of the final state, hashed."""
+    h = hashlib.sha256()
+    for z in node.zones:
+        for part in (
+            z.buddy_order,
+            z.alloc_order,
+            z.alloc_mt,
+            z.free_mt,
+            z.flags,
+            z.page_state,
+            z.pageblock_mt,
+            node.host.backing[z.name],
+        ):
+            h.update(bytes(part))
+        h.update(z.lists.next.tobytes())
+        h.update(z.lists.prev.tobytes())
+        h.update(repr((list(z.nr_free), z.nr_free_pages, z.nr_isolate_pageblock)).encode())
+    pcps = {n: (p.count, [list(x) for x in p.lists]) for n, p in node.pcps.items()}
+    h.update(repr(pcps).encode())
+    h.update(node.buddyinfo().encode())
+    h.update(node.pagetypeinfo().encode())
+    h.update(repr(node.host.stats()).encode())
+    h.update(json.dumps(node.hinting_state(), sort_keys=True, default=str).encode())
+    h.update(repr((node.clock_ns, node.pending_work())).encode())
+    return h.hexdigest()
+
+
+def run_workload(name: str, events: bool) -> tuple[int, str, str, str]:
+    """Replay the named workload; (events seen, stream, error texts, state) digests."""
+    w = CONFIGS[name]
+    node = w.make(events=events)
+    rng = random.Random(f"pinned:{name}")
+    stream = hashlib.sha256()
+    errors = hashlib.sha256()
+    seen = 0
+
+    def note(text: str) -> None:
+        stream.update(text.encode() + b"\n")
+
+    def refused(text: str) -> None:
+        note(text)
+        errors.update(text.encode() + b"\n")
+
+    def flush() -> None:
+        nonlocal seen
+        for e in node.take_events():
+            note(json.dumps(e.to_dict(), separators=(",", ":")))
+            seen += 1
+
+    zone_names = [z.name for z in node.zones]
+    total = sum(z.spanned_pages for z in node.zones)
+    target = int(total * w.fill)
+    live: list[tuple[int, int]] = []
+    used = 0
+    # The snapshot's allocated pages in the buddy pageblock of every isolated one, freed
+    # in order, so that free blocks grow until a merge meets the isolated pageblock.
+    snapshot_pages: list[tuple[int, int]] = []
+    for z in node.zones if w.free_snapshot else ():
+        for b, block_mt in enumerate(z.pageblock_mt):
+            if block_mt == z.mt_isolate:
+                buddy = ((z.first_pageblock + b) << z.pageblock_order) ^ (1 << z.pageblock_order)
+                for pfn in range(buddy, buddy + (1 << z.pageblock_order)):
+                    if z.contains(pfn) and z.alloc_order[pfn - z.start_pfn] == 1:
+                        snapshot_pages.append((pfn, 0))
+    snapshot_pages.reverse()
+    last_freed: tuple[int, int] | None = None
+    orders = range(node.max_order)
+    weights = [2.0**-k for k in orders]  # mostly small requests, as in a kernel
+    for _ in range(w.ops):
+        r = rng.random()
+        if snapshot_pages and r >= 0.75:
+            node.free(*snapshot_pages.pop())
+        elif live and (r < 0.20 or used > target):
+            j = int(rng.random() * len(live))
+            pfn, order = live[j]
+            live[j] = live[-1]
+            live.pop()
+            node.free(pfn, order)
+            used -= 1 << order
+            last_freed = (pfn, order)
+        elif live and r < 0.25:
+            node.touch(*live[int(rng.random() * len(live))])
+        elif r < 0.27:
+            # Refused calls change nothing; their messages are part of the stream.
+            try:
+                if last_freed is not None and last_freed not in live and rng.random() < 0.5:
+                    node.free(*last_freed)  # a double free
+                elif live:
+                    pfn, order = live[int(rng.random() * len(live))]
+                    node.free(pfn, (order + 1) % node.max_order)
+                else:
+                    node.alloc(node.max_order)
+            except (ModelError, ValueError) as exc:
+                refused(f"refused {type(exc).__name__}: {exc}")
+        else:
+            if rng.random() < 0.3:
+                order = int(rng.random() * node.max_order)  # large ones fill the node
+            else:
+                order = rng.choices(orders, weights)[0]
+            mt = MTS[min(int(rng.random() * 5), 2) if rng.random() < 0.5 else 1]
+            zone = None
+            if rng.random() < w.pinned_share:
+                zone = zone_names[int(rng.random() * len(zone_names))]
+            touch = rng.random() < 0.85
+            try:
+                pfn = node.alloc(order, mt, zone=zone, touch=touch)
+                live.append((pfn, order))
+                used += 1 << order
+            except OutOfMemory as exc:
+                refused(f"OutOfMemory: {exc} {exc.args[1:]!r}")
+        if w.advance_s and rng.random() < 0.03:
+            node.advance(round(rng.random() * w.advance_s, 3))
+        elif w.advance_s and rng.random() < 0.1:
+            node.run_next_work()  # stop between two work items, a batch in flight
+        if node.pcp_enabled and rng.random() < 0.005:
+            node.drain_pcp()
+        flush()
+    # An idle end: everything is freed, and hinting/reporting runs all its passes.
+    for pfn, order in live:
+        node.free(pfn, order)
+    node.drain_pcp()
+    flush()
+    node.advance(60)
+    flush()
+    return seen, stream.hexdigest(), errors.hexdigest(), _state_digest(node)
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_event_stream_and_state_are_pinned(name: str) -> None:
+    assert run_workload(name, events=True) == PINNED[name], (
+        f"{name}: the model's behaviour changed (events, stream or final state)"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_events_off_reaches_the_same_state(name: str) -> None:
+    seen, _stream, errors, state = run_workload(name, events=False)
+    assert seen == 0
+    assert errors == PINNED[name][2], f"{name}: events=False refuses different calls"
+    assert state == PINNED[name][3], f"{name}: events=False ends in a different state"
+
+
+if __name__ == "__main__":
+    for config in sorted(CONFIGS):
+        print(f"    {config!r}: {run_workload(config, events=True)!r},")
+    sys.exit(0)
