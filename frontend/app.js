@@ -48,6 +48,8 @@ class App {
     /** @type {Array<{id: string, text: string}>} */
     this.scenarios = [];
     this.lastSpeedSent = 0;
+    this.lastInspector = 0;
+    this.inspectorSeq = -1;
     this.presenter = Boolean(want.presenter);
     this.inspector = new Inspector(byId('inspector'), {
       onFree: (pfn, order) => this.command('free', { pfn, order }),
@@ -83,6 +85,17 @@ class App {
         onSessionLost: (old) => this.onSessionLost(old),
         onFatal: (text) => this.banner(text),
         onPick: (zone, pfn) => this.inspect(zone, pfn),
+        onDrawn: (state) => {
+          // Once per drawn frame, not per message: the transport and the comparison.
+          this.updateTransport(state);
+          this.compare?.drawFacts();
+          const now = performance.now();
+          if (this.inspector.open && state.seq !== this.inspectorSeq && (!state.playing || now - this.lastInspector > 500)) {
+            this.lastInspector = now;
+            this.inspectorSeq = state.seq;
+            this.inspector.refresh(state, this.session.allocations);
+          }
+        },
         onSeek: (step) => this.command('seek', { step }),
       },
     );
@@ -117,10 +130,10 @@ class App {
    * @param {string} reason
    */
   onState(state, reason) {
-    if (reason !== 'delta') this.onSnapshot(state, reason);
-    this.updateTransport(state);
-    this.compare?.drawFacts();
-    if (this.inspector.open) this.inspector.refresh(state, this.session.allocations);
+    if (reason !== 'delta') {
+      this.onSnapshot(state, reason);
+      this.updateTransport(state);
+    }
     if (!this.configured && reason !== 'delta') this.applyWanted(state);
   }
 
@@ -521,26 +534,30 @@ class App {
       seek.max = String(max);
       this.drawMarks(state);
     }
-    if (document.activeElement !== seek) seek.value = String(state.step);
-    seek.setAttribute('aria-valuetext', `step ${state.step} of ${max}`);
+    if (document.activeElement !== seek && seek.value !== String(state.step)) seek.value = String(state.step);
+    const valuetext = `step ${state.step} of ${max}`;
+    if (seek.getAttribute('aria-valuetext') !== valuetext) seek.setAttribute('aria-valuetext', valuetext);
     const out = `step ${formatCount(state.step)} / ${formatCount(max)}`;
     const outEl = byId('step-out');
     if (outEl.textContent !== out) outEl.textContent = out;
     const playing = this.compare ? this.compare.playing : state.playing;
     const play = byId('btn-play');
-    play.classList.toggle('is-playing', playing);
-    play.setAttribute('aria-label', playing ? 'pause (Space)' : 'play (Space)');
-    play.setAttribute('aria-pressed', playing ? 'true' : 'false');
-    document.body.dataset.playing = playing ? '1' : '0';
+    if (document.body.dataset.playing !== (playing ? '1' : '0')) {
+      // Only on a change: this runs every frame while a session plays.
+      play.classList.toggle('is-playing', playing);
+      play.setAttribute('aria-label', playing ? 'pause (Space)' : 'play (Space)');
+      play.setAttribute('aria-pressed', playing ? 'true' : 'false');
+      document.body.dataset.playing = playing ? '1' : '0';
+    }
     const speed = /** @type {HTMLSelectElement} */ (byId('speed'));
     if (document.activeElement !== speed) {
       if (![...speed.options].some((o) => Number(o.value) === state.speed)) {
         speed.append(h('option', { value: state.speed }, [`${state.speed} / s`]));
       }
-      speed.value = String(state.speed);
+      if (speed.value !== String(state.speed)) speed.value = String(state.speed);
     }
     const followBar = byId('follow-bar');
-    followBar.hidden = state.following;
+    if (followBar.hidden !== state.following) followBar.hidden = state.following;
     if (!state.following) byId('follow-text').textContent = `You are looking around on your own (step ${state.step}); the session moves on without you.`;
   }
 
@@ -645,6 +662,7 @@ class App {
   setPresenter(on) {
     this.presenter = on;
     document.body.classList.toggle('presenter', on);
+    document.documentElement.classList.toggle('presenter', on);
     byId('btn-presenter').setAttribute('aria-pressed', on ? 'true' : 'false');
     if (this.session.state) this.session.map.setState(this.session.state);
   }

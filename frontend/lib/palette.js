@@ -28,8 +28,8 @@ export const FRAME_COLOURS = Object.freeze({
   allocatedDiscarded: { fill: '#4b5263', alt: '#0072b2', label: 'allocated, host discarded it (refault on touch)' },
   free: { fill: '#e9e6dc', alt: '#e9e6dc', label: 'free (unhinted)' },
   freeDiscarded: { fill: '#e9e6dc', alt: '#7fb3d9', label: 'free, host discarded it (mark lost)' },
-  flagged: { fill: '#56b4e9', alt: '#9fd3f2', label: 'hinted / reported, still on the host' },
-  flaggedDiscarded: { fill: '#0072b2', alt: '#56b4e9', label: 'hinted / reported, memory returned to the host' },
+  flagged: { fill: '#56b4e9', alt: '#9fd3f2', label: 'hinted / reported (nothing discarded)' },
+  flaggedDiscarded: { fill: '#0072b2', alt: '#56b4e9', label: 'hinted / reported, discarded: memory back with the host' },
   isolated: { fill: '#f0e442', alt: '#c9bd1c', label: 'isolated: in flight with the host' },
   pcp: { fill: '#e69f00', alt: '#e69f00', label: 'on a per-cpu list' },
 });

@@ -68,6 +68,7 @@ export class Inspector {
     this.endpoint = /** @type {boolean | null} */ (null);
     /** @type {Promise<boolean> | undefined} */
     this.endpointCheck = undefined;
+    this.highlighted = '';
   }
 
   get open() {
@@ -77,6 +78,7 @@ export class Inspector {
   close() {
     this.root.hidden = true;
     this.target = null;
+    this.highlighted = '';
     this.handlers.onClose();
   }
 
@@ -263,6 +265,8 @@ export class Inspector {
       ps === 1 ? freeForm : null,
       h('div', { class: 'insp-model' }, [h('p', { class: 'muted' }, ['asking the model…'])]),
     );
-    if (block) this.handlers.onHighlight(zoneName, block.pfn, block.order);
+    const key = block ? `${zoneName}:${block.pfn}:${block.order}` : '';
+    if (block && key !== this.highlighted) this.handlers.onHighlight(zoneName, block.pfn, block.order);
+    this.highlighted = key;
   }
 }

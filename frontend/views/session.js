@@ -40,6 +40,7 @@ import { drawStatePanel } from './statepanel.js';
  *   onSessionLost?: (old: string) => void,
  *   onFatal?: (text: string) => void,
  *   onPick?: (zone: string, pfn: number) => void,
+ *   onDrawn?: (state: ClientState) => void,
  *   onSeek?: (step: number) => void,
  * }} SessionHandlers
  */
@@ -79,6 +80,9 @@ export class Session {
     this.lastNarration = 0;
     this.lastSecondary = 0;
     this.secondaryDue = false;
+    this.lastLists = 0;
+    this.listsDue = false;
+    this.lastLog = 0;
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.secondaryTimer = null;
     this.listsWidth = 800;
@@ -326,15 +330,20 @@ export class Session {
       this.animator.finish();
     }
     const zone = state.zoneByName.get(this.selectedZone) ?? state.zones[0];
-    drawFreeLists(this.views.freelists, state, zone, { focusPfn: this.selected?.zone === zone.name ? this.selected.pfn : null, maxEnds: this.maxEnds() });
-    if (this.views.buddyinfo) {
-      this.views.buddyinfo.hidden = state.zones.length < 2;
-      if (state.zones.length > 1) drawBuddyinfo(this.views.buddyinfo, state, zone.name, (z) => this.selectZone(z));
+    // While steps stream in faster than anyone can read a list, the lists (DOM, costly
+    // to lay out and paint) follow ~20 times a second; the memory map and the counters
+    // every frame.  A pause, a jump or a single step draws everything at once.
+    const streaming = !full && (waiting.length > 1 || (state.playing && state.speed > 8));
+    if (!streaming || animate || t0 - this.lastLists >= 50) {
+      this.drawLists(state, zone);
+      this.lastLists = t0;
+    } else {
+      this.listsDue = true;
+      this.scheduleSecondary();
     }
     if (full) this.map.setState(state);
     else this.map.update(changes.pages, changes.pageblocks.size > 0);
     // Secondary panels follow at most ~10 times a second while steps stream in.
-    const streaming = !full && (waiting.length > 1 || (state.playing && state.speed > 8));
     if (!streaming || t0 - this.lastSecondary >= 100) {
       if (this.views.state) drawStatePanel(this.views.state, state, zone.name);
       this.lastSecondary = t0;
@@ -350,9 +359,15 @@ export class Session {
       this.stats.collapsed += 1;
     }
     if (this.log) {
-      const logged = this.pendingLog.slice(-60);
-      this.pendingLog = [];
-      for (const d of logged) this.log.addStep(d.step, d.clock, d.events, d.events_dropped ?? 0, false);
+      // The log takes the steps in batches ~10 times a second while they stream in.
+      if (!streaming || t0 - this.lastLog >= 100) {
+        const logged = this.pendingLog.slice(streaming ? -25 : -60);
+        this.pendingLog = [];
+        this.lastLog = t0;
+        for (const d of logged) this.log.addStep(d.step, d.clock, d.events, d.events_dropped ?? 0, false);
+      } else {
+        this.scheduleSecondary();
+      }
       const animated = plan !== null && !plan.collapsed && waiting.length === 1;
       const fast = waiting.length > 1 || (state.playing && state.speed > 8);
       if (waiting.length && (animated || !fast || t0 - this.lastNarration > 120)) {
@@ -392,6 +407,7 @@ export class Session {
     if (this.latencies.length > 2000) this.latencies.splice(0, 1000);
     this.stats.renderedSeq = state.seq;
     this.stats.renderedStep = state.step;
+    this.handlers.onDrawn?.(state);
     if (this.renderWaiters.length) {
       const due = this.renderWaiters.filter((w) => state.step >= w.step);
       this.renderWaiters = this.renderWaiters.filter((w) => state.step < w.step);
@@ -411,20 +427,57 @@ export class Session {
 
   /** Whether something is still to be drawn (tests wait for this to be false). */
   get drawPending() {
-    return this.frameRequested || this.secondaryDue || this.narrationDue !== null || this.waiting.length > 0;
+    return (
+      this.frameRequested ||
+      this.secondaryDue ||
+      this.listsDue ||
+      this.narrationDue !== null ||
+      this.waiting.length > 0 ||
+      this.pendingLog.length > 0
+    );
   }
 
-  /** Draw the secondary panels a little later (they were skipped while streaming). */
+  /**
+   * The free lists and the zone table of the selected zone.
+   * @param {ClientState} state
+   * @param {import('../lib/state.js').ZoneModel} zone
+   */
+  drawLists(state, zone) {
+    this.listsDue = false;
+    drawFreeLists(this.views.freelists, state, zone, {
+      focusPfn: this.selected?.zone === zone.name ? this.selected.pfn : null,
+      maxEnds: this.maxEnds(),
+    });
+    if (this.views.buddyinfo) {
+      this.views.buddyinfo.hidden = state.zones.length < 2;
+      if (state.zones.length > 1) drawBuddyinfo(this.views.buddyinfo, state, zone.name, (z) => this.selectZone(z));
+    }
+  }
+
+  /** Draw what was skipped while streaming, a little later. */
   scheduleSecondary() {
     if (this.secondaryTimer) return;
     this.secondaryTimer = setTimeout(() => {
       this.secondaryTimer = null;
-      if (!this.secondaryDue || !this.state) return;
-      this.secondaryDue = false;
-      this.lastSecondary = performance.now();
+      if (!this.state) return;
       const zone = this.state.zoneByName.get(this.selectedZone) ?? this.state.zones[0];
-      if (this.views.state) drawStatePanel(this.views.state, this.state, zone.name);
-    }, 110);
+      if (this.listsDue) {
+        this.drawLists(this.state, zone);
+        this.lastLists = performance.now();
+        this.applyHighlights();
+      }
+      if (this.pendingLog.length && this.log) {
+        const logged = this.pendingLog.slice(-25);
+        this.pendingLog = [];
+        for (const d of logged) this.log.addStep(d.step, d.clock, d.events, d.events_dropped ?? 0, false);
+        this.log.markCurrent(this.state.step);
+      }
+      if (this.secondaryDue) {
+        this.secondaryDue = false;
+        this.lastSecondary = performance.now();
+        if (this.views.state) drawStatePanel(this.views.state, this.state, zone.name);
+      }
+    }, 60);
   }
 
   /**
