@@ -31,6 +31,8 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ValidationError
 
 from . import __version__
+from .live import LiveHub
+from .live import router as live_router
 from .metrics import router as metrics_router
 from .protocol import (
     CLIENT_TYPES,
@@ -44,6 +46,7 @@ from .scenarios import Scenario, SessionConfig, build_default
 from .schema import schema_hash as protocol_schema_hash
 from .schema import schema_text
 from .session import Client, CommandError, Session, SessionManager, Settings
+from .snapshot import source_view
 from .store import DB_NAME, Store
 
 log = logging.getLogger("buddyscope")
@@ -68,6 +71,9 @@ class AppState:
     store: Store
     allowed_origins: tuple[str, ...] = ()
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    live: LiveHub | None = None
+    compare_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    compare_cache: dict[str, Any] = field(default_factory=dict)
 
     @property
     def list_ends(self) -> int:
@@ -318,6 +324,7 @@ async def websocket_endpoint(websocket: WebSocket, state: StateDep) -> None:
             token=session.token if role == "controller" else None,
             limits=state.settings.limits(),
             schema_hash=protocol_schema_hash(),
+            source=source_view(session.plan),
         )
         await websocket.send_text(hello.model_dump_json())
         await session.attach(client)
@@ -334,6 +341,65 @@ async def websocket_endpoint(websocket: WebSocket, state: StateDep) -> None:
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await sender
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413 before any route reads them
+    (uploads of workload files, /proc snapshots and traces; imports)."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await self._refuse(send)
+                return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Any:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Any) -> None:
+        text = json.dumps(
+            {"detail": f"the request body is over this server's limit of {self.limit} bytes"}
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(text)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": text})
 
 
 def create_app(
@@ -359,6 +425,8 @@ def create_app(
         manager = SessionManager(limits)
         store = Store(data_dir / DB_NAME if data_dir is not None else ":memory:")
         state = AppState(scenario, limits, manager, config, store, allowed_origins)
+        if limits.live:
+            state.live = LiveHub(limits.live_root, limits.live_interval_s)
         app.state.buddyscope = state
         # Build the default session's start once, so the first page load is quick.
         await asyncio.to_thread(manager._build_view, _plan(config, limits))
@@ -368,13 +436,17 @@ def create_app(
         finally:
             for task in state.tasks:
                 task.cancel()
+            if state.live is not None:
+                await state.live.close()
             await manager.shutdown()
             store.close()
 
     app = FastAPI(title="buddyscope", version=__version__, lifespan=lifespan)
+    app.add_middleware(BodyLimit, limit=limits.max_upload_bytes)
     app.include_router(health_router)
     app.include_router(rest_router)
     app.include_router(metrics_router)
+    app.include_router(live_router)
     app.include_router(ws_router)
     # Last: Mount("/") would otherwise also swallow /ws (it matches websocket scopes).
     app.mount("/", StaticFiles(directory=static, html=True), name="frontend")

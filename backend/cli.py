@@ -1,11 +1,13 @@
 """``buddyscope`` command line.
 
     buddyscope [serve] [--host 127.0.0.1] [--port 8000] [--no-open] [--scenario default]
-    buddyscope simulate [--scenario NAME | --workload FILE|BUILTIN] [--strategy S]
+    buddyscope simulate [--scenario NAME | --workload FILE|BUILTIN | --trace FILE |
+                         --buddyinfo FILE [--pagetypeinfo FILE]] [--strategy S]
                         [--kernel K] [--seed N] [--until end|STEPS|SECONDSs]
                         [--format buddyinfo|pagetypeinfo|json]
     buddyscope compare [--workload FILE|BUILTIN] [--seed N] [--kernel K] [--json]
     buddyscope bench [--model] [--server] [--pages N] [--steps N] [--json]
+    buddyscope live [--once] [--format text|json] [--interval S]
 
 ``serve`` is the default subcommand.  It prints the URL, opens a browser unless told not
 to (and only where a browser can show up), and warns when the dashboard is reachable
@@ -35,7 +37,7 @@ from .scenarios import SCENARIOS, build_small, scenario_names
 from .session import Settings
 from .store import user_data_dir
 
-SUBCOMMANDS = ("serve", "simulate", "compare", "bench")
+SUBCOMMANDS = ("serve", "simulate", "compare", "bench", "live")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -144,6 +146,18 @@ def build_parser() -> argparse.ArgumentParser:
             default=getattr(limits, field),
             help=f"{help_text} (default {getattr(limits, field)})",
         )
+    serve.add_argument(
+        "--max-upload-bytes",
+        type=_positive,
+        default=limits.max_upload_bytes,
+        help=f"largest request body: uploads, imports (default {limits.max_upload_bytes})",
+    )
+    serve.add_argument(
+        "--no-live",
+        action="store_true",
+        help="turn off the live view of this machine's free lists (GET /api/live, /ws/live)",
+    )
+    serve.add_argument("--proc-root", default="/", help=argparse.SUPPRESS)
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
 
     sim = sub.add_parser(
@@ -161,6 +175,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE|NAME",
         help="a workload file (docs/workload.schema.json) or a built-in: "
         + ", ".join(sorted(BUILTIN)),
+    )
+    what.add_argument(
+        "--trace",
+        metavar="FILE",
+        help="replay a kmem page trace (trace-cmd report / perf script output)",
+    )
+    what.add_argument(
+        "--buddyinfo",
+        metavar="FILE",
+        help="start from a real machine's /proc/buddyinfo (then step its pending work)",
+    )
+    sim.add_argument(
+        "--pagetypeinfo",
+        metavar="FILE",
+        help="with --buddyinfo: the same machine's /proc/pagetypeinfo (migratetypes)",
     )
     sim.add_argument(
         "--strategy", choices=STRATEGIES, help="hinting strategy (default: as configured)"
@@ -208,6 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--steps", type=_positive, default=100_000, help="timeline length")
     bench.add_argument("--seed", type=_seed, default=0)
     bench.add_argument("--json", action="store_true", help="print JSON")
+
+    sub.add_parser(
+        "live",
+        help="show this machine's free lists, watermarks and page reporting parameters",
+        description="buddyscope live [--once] [--format text|json] [--interval S] "
+        "(see buddyscope live --help)",
+        add_help=False,
+    )
     return parser
 
 
@@ -219,6 +256,13 @@ def _port(text: str) -> int:
     if not 0 < port < 65536:
         raise argparse.ArgumentTypeError(f"port must be 1..65535, got {port}")
     return port
+
+
+def live(argv: Sequence[str]) -> int:
+    """``buddyscope live``: ``allocator_model.live.main`` (its options are its own)."""
+    from allocator_model.live import main as live_main
+
+    return live_main(list(argv))
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -295,6 +339,9 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.
         max_pages_per_zone=args.max_pages_per_zone,
         max_timeline_steps=args.max_timeline_steps,
         max_message_bytes=args.max_message_bytes,
+        max_upload_bytes=args.max_upload_bytes,
+        live=not args.no_live,
+        live_root=args.proc_root,
     )
     app = create_app(
         SCENARIOS.get(args.scenario, build_small),
@@ -323,7 +370,10 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    if raw[:1] == ["live"]:
+        return live(raw[1:])
+    args = parse_args(raw)
     if args.command == "serve":
         return serve(args)
     from . import headless

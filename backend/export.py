@@ -13,6 +13,10 @@ so the imported session is step for step the one that was exported.
         "config": {"scenario": "default", "seed": 2019, ...}, "log": [2400]},
        {"id": 1, "parent": 0, "fork_step": 2390, "reason": "fork",
         "config": {...}, "log": [2390, ["alloc", 3, "Movable", null]]}]}
+
+A session loaded from a text (a workload file, a ``/proc`` snapshot, a trace) stores the
+text once in ``files`` (by sha256); each branch's configuration refers to it as
+``"@file:sha256:<hex>"``, so ten branches of a trace session do not hold ten traces.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .scenarios import SessionConfig
+from .sources import FILE_REF, MAX_TRACE_CHARS, TEXT_FIELDS, text_ref
 from .timeline import NEXT, Cmd
 
 FORMAT = "buddyscope-session"
@@ -77,6 +82,34 @@ def decode_log(log: list[Any], limit: int) -> list[Cmd]:
     return out
 
 
+def pack_texts(config: SessionConfig, files: dict[str, str]) -> SessionConfig:
+    """``config`` with its source texts moved into ``files`` (referred to by hash)."""
+    update: dict[str, Any] = {}
+    for name in TEXT_FIELDS:
+        text = getattr(config, name)
+        if text is not None:
+            ref = text_ref(text)
+            files[ref.removeprefix(FILE_REF)] = text
+            update[name] = ref
+    return config.model_copy(update=update) if update else config
+
+
+def unpack_texts(config: SessionConfig, files: dict[str, str]) -> SessionConfig:
+    """The inverse of ``pack_texts``; raises ``ValueError`` for a missing or altered file."""
+    update: dict[str, Any] = {}
+    for name in TEXT_FIELDS:
+        value = getattr(config, name)
+        if isinstance(value, str) and value.startswith(FILE_REF):
+            key = value.removeprefix(FILE_REF)
+            text = files.get(key)
+            if text is None:
+                raise ValueError(f"{name} refers to a file that is not in 'files'")
+            if text_ref(text) != value:
+                raise ValueError(f"the file of {name} does not match its sha256")
+            update[name] = text
+    return SessionConfig.model_validate({**config.model_dump(), **update}) if update else config
+
+
 _Int = Annotated[int, Field(ge=0, le=2**52)]
 _Order = Annotated[int, Field(ge=0, le=63)]
 _Name = Annotated[str, Field(max_length=32)]
@@ -125,3 +158,11 @@ class ExportDoc(BaseModel):
         default_factory=list, max_length=64
     )
     branches: list[ExportBranch] = Field(min_length=1, max_length=64)
+    files: dict[
+        Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=MAX_TRACE_CHARS)]
+    ] = Field(
+        default_factory=dict,
+        max_length=64,
+        description="Source texts by sha256 (hex); configurations refer to them as "
+        '"@file:sha256:<hex>"',
+    )

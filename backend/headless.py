@@ -1,6 +1,7 @@
 """``buddyscope simulate``, ``compare`` and ``bench``: the model without a browser.
 
-``simulate`` steps a scenario or workload exactly as a session's timeline does (one
+``simulate`` steps a scenario, a workload file, a recorded trace or a node started
+from a real machine's ``/proc/buddyinfo`` exactly as a session's timeline does (one
 workload operation or one hinting/reporting work item per step) and prints what
 ``/proc`` would show.  Errors are one line on stderr and exit status 2.
 """
@@ -18,6 +19,7 @@ from allocator_model import ModelError
 from allocator_model.workload import BUILTIN, WorkloadError, expand
 
 from .scenarios import Plan, ScenarioNotFound, SessionConfig, plan_for
+from .sources import SourceError
 from .timeline import NSEC, CheckpointPolicy, TimelineError, start_branch
 from .workload_file import WorkloadFileError, load_workload, node_options, to_model_ops
 
@@ -55,7 +57,51 @@ def _load_ops(spec: str) -> tuple[list[dict[str, Any]], dict[str, Any], int, str
     return to_model_ops(wf), node_options(wf), wf.seed, wf.name
 
 
+def _read(flag: str, path: str) -> str:
+    try:
+        return Path(path).read_text(errors="replace")
+    except OSError as exc:
+        raise UsageError(f"{flag}: cannot read {path!r}: {exc.strerror or exc}") from None
+
+
+def _sourced_plan(args: argparse.Namespace) -> Plan | None:
+    """A plan from --trace, --buddyinfo [--pagetypeinfo] or a --workload file (the same
+    loading as the server's), or None."""
+    fields: dict[str, object] = {}
+    source = ""
+    if getattr(args, "trace", None) is not None:
+        fields["trace"] = _read("--trace", args.trace)
+        source = args.trace
+    elif getattr(args, "buddyinfo", None) is not None:
+        fields["buddyinfo"] = _read("--buddyinfo", args.buddyinfo)
+        if args.pagetypeinfo is not None:
+            fields["pagetypeinfo"] = _read("--pagetypeinfo", args.pagetypeinfo)
+        source = args.buddyinfo
+    elif (
+        args.workload is not None and args.workload not in BUILTIN and Path(args.workload).is_file()
+    ):
+        fields["workload"] = _read("--workload", args.workload)
+        source = args.workload
+    else:
+        if getattr(args, "pagetypeinfo", None) is not None:
+            raise UsageError("--pagetypeinfo goes with --buddyinfo")
+        return None
+    overrides = {"hinting": args.strategy, "kernel": args.kernel, "seed": args.seed}
+    fields.update({k: v for k, v in overrides.items() if v is not None})
+    if args.pages is not None:
+        fields["pages"] = args.pages
+    try:
+        return plan_for(SessionConfig.model_validate(fields))
+    except SourceError as exc:
+        raise UsageError(f"{source}: " + "; ".join(exc.problems)) from None
+    except ValueError as exc:
+        raise UsageError(f"{source}: {exc}") from None
+
+
 def plan_from_args(args: argparse.Namespace) -> Plan:
+    sourced = _sourced_plan(args)
+    if sourced is not None:
+        return sourced
     if args.workload is not None:
         ops, options, seed, name = _load_ops(args.workload)
         if args.seed is not None:
@@ -100,6 +146,12 @@ def simulate(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = s
         return _fail(prog, str(exc), err)
     except (ModelError, ValueError) as exc:
         return _fail(prog, f"impossible configuration: {exc}", err)
+    source = plan.source
+    if source.get("kind") in ("trace", "buddyinfo"):
+        said = source["trace"]["summary"] if source.get("trace") else source.get("summary", "")
+        print(f"{prog}: {source['kind']}: {said}", file=err)
+        for note in source.get("notes", []):
+            print(f"{prog}: note: {note}", file=err)
     mode, amount = args.until
     steps = 0
     stopped = "end"
@@ -148,6 +200,7 @@ def simulate(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = s
             ],
             "host": dataclasses.asdict(stats),
             "hinting": node.hinting_state(),
+            "source": plan.source,
         }
         out.write(json.dumps(doc, indent=1) + "\n")
     return 0

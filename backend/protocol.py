@@ -28,6 +28,8 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from .sources import MAX_PROC_CHARS, MAX_TRACE_CHARS, MAX_WORKLOAD_CHARS
+
 PROTOCOL_VERSION: Final = 1
 
 #: Most pfns sent from each end of a free list; a list of at most twice this many
@@ -59,6 +61,38 @@ class Limits(_Message):
     )
 
 
+class TraceSummary(_Message):
+    """What a trace import found (``allocator_model.trace.TraceImport``)."""
+
+    events: dict[str, int] = Field(description="Events replayed, by tracepoint name")
+    unknown_lines: int = Field(ge=0, description="Lines that are not one of the page events")
+    unknown_examples: list[int] = Field(description="Line numbers of the first few of them")
+    unmatched_frees: int = Field(
+        ge=0, description="Frees of pages allocated before the trace began (not replayed)"
+    )
+    duration_s: float = Field(ge=0, description="Time from the first to the last event")
+    steps: int = Field(ge=0, description="Workload operations made from the trace")
+    summary: str = Field(description="All of it as one sentence")
+
+
+class SourceInfo(_Message):
+    """Where the session's node and workload come from."""
+
+    kind: Literal["scenario", "workload", "buddyinfo", "trace"] = Field(
+        description="A named scenario, an uploaded workload/scenario file, a /proc "
+        "snapshot of a real machine, or a recorded kmem trace"
+    )
+    name: str
+    title: str = ""
+    summary: str = ""
+    look_for: str = Field(default="", description="What to look for (scenarios)")
+    questions: int = Field(default=0, ge=0, description="Quiz questions the scenario carries")
+    trace: TraceSummary | None = Field(default=None, description="The import summary of a trace")
+    notes: list[str] = Field(
+        default_factory=list, description="How a /proc snapshot was laid out, where it departs"
+    )
+
+
 class Hello(_Message):
     type: Literal["hello"] = "hello"
     protocol_version: int = PROTOCOL_VERSION
@@ -70,6 +104,9 @@ class Hello(_Message):
     )
     limits: Limits
     schema_hash: str = Field(description="sha256 of the protocol's JSON schema")
+    source: SourceInfo | None = Field(
+        default=None, description="What the session runs (also in snapshot.config.source)"
+    )
 
 
 class FreeList(_Message):
@@ -133,6 +170,11 @@ class ZoneSnapshot(_Message):
     host_backing: str = Field(
         description="base64: one byte per page: 0 not backed, 1 resident, 2 discarded"
     )
+    unusable_index: list[int] = Field(
+        default_factory=list,
+        description="Unusable free space index per order, in thousandths (debugfs "
+        "extfrag/unusable_index): the share of free memory in blocks too small for the order",
+    )
     free_pages: int | None = Field(default=None, description="Deprecated: nr_free_pages")
     free_lists: dict[str, list[FreeListSlice]] | None = Field(
         default=None,
@@ -156,6 +198,7 @@ class SessionConfigView(_Message):
         description="Strategy constants: {name, value, kernel, is_kernel, modelled}"
     )
     hinting_options: dict[str, int | float] = Field(description="Constants set by the user")
+    source: SourceInfo | None = Field(default=None, description="What the session runs")
 
 
 class HostStats(_Message):
@@ -177,6 +220,33 @@ class BranchInfo(_Message):
     fork_step: int = Field(ge=0, description="Steps shared with the parent branch")
     length: int = Field(ge=0)
     reason: str = Field(description="Why it was created: start, fork, configure, reset")
+
+
+class QuizScore(_Message):
+    right: int = Field(ge=0)
+    asked: int = Field(ge=0, description="Questions answered or skipped")
+
+
+class QuizQuestion(_Message):
+    """A question about the next step (never its answer)."""
+
+    step: int = Field(ge=1, description="The step it is about: the next one (position + 1)")
+    kind: Literal[
+        "which_pfn", "which_end", "which_list", "which_migratetype", "merge_order",
+        "will_merge", "requests", "blocks_reported",
+    ]  # fmt: skip
+    ask: str
+    choices: list[str] = Field(description="Possible replies; empty: a free-text reply")
+    origin: Literal["scenario", "generated"] = Field(
+        description="From the scenario's questions, or made by the server for this step"
+    )
+    workload_op: int = Field(ge=0, description="Index of the workload operation of the step")
+
+
+class QuizState(_Message):
+    on: bool
+    score: QuizScore
+    question: QuizQuestion | None = Field(description="The question waiting for an answer")
 
 
 SnapshotReason = Literal[
@@ -206,6 +276,7 @@ class Snapshot(_Message):
     following: bool = Field(
         default=True, description="False when this view moves on its own (not the session's)"
     )
+    quiz: QuizState | None = Field(default=None, description="Quiz mode of the session")
     # Deprecated copies of config fields for the first slice's page.
     scenario: str | None = Field(default=None, description="Deprecated: config.scenario")
     max_order: int | None = Field(default=None, description="Deprecated: config.max_order")
@@ -232,6 +303,9 @@ class ZoneDelta(_Message):
         default_factory=list,
         description="[first pageblock index, base64 pageblock_mt bytes from there]",
     )
+    unusable_index: list[int] = Field(
+        default_factory=list, description="Unusable free space index per order (thousandths)"
+    )
 
 
 class Delta(_Message):
@@ -250,6 +324,67 @@ class Delta(_Message):
     host: HostStats
     branch: int = Field(ge=0)
     following: bool = True
+    quiz: QuizState | None = Field(default=None, description="Quiz mode of the session")
+
+
+class Question(_Message):
+    """Quiz mode: the next step waits until the controller sends ``answer`` or ``skip``."""
+
+    type: Literal["question"] = "question"
+    question: QuizQuestion
+
+
+class Reveal(_Message):
+    """Quiz mode: the answer to the question, sent before the step it was about."""
+
+    type: Literal["reveal"] = "reveal"
+    step: int = Field(ge=1)
+    kind: str
+    reply: str | None = Field(description="What the controller answered (null: skipped)")
+    correct: bool
+    answer: str = Field(description="What the step does, from a dry run of the model")
+    explain: str = Field(description="The model's message for the deciding event")
+    score: QuizScore
+
+
+class LiveZone(_Message):
+    node: int
+    zone: str
+    counts: list[int] = Field(description="Free blocks per order (/proc/buddyinfo)")
+    unusable_index: list[int] = Field(description="Unusable free space index per order (‰)")
+
+
+class LiveZoneInfo(_Message):
+    node: int
+    zone: str
+    free: int | None
+    min: int | None
+    low: int | None
+    high: int | None
+    spanned: int | None
+    present: int | None
+    managed: int | None
+
+
+class Live(_Message):
+    """One reading of this machine's free memory (``/ws/live``, ``GET /api/live``)."""
+
+    type: Literal["live"] = "live"
+    seq: int = Field(ge=1, description="Readings sent on this connection")
+    time: float = Field(description="When it was read (Unix time, seconds)")
+    buddyinfo: list[LiveZone]
+    pagetypeinfo: dict[str, Any] | None = Field(
+        description="/proc/pagetypeinfo parsed: pageblock_order, migratetypes, free rows "
+        "(counts per order and migratetype), block rows; null when unreadable"
+    )
+    zoneinfo: list[LiveZoneInfo] = Field(description="Free pages and watermarks per zone")
+    reporting: dict[str, str] = Field(
+        description="Upstream free page reporting parameters (page_reporting_order)"
+    )
+    reporting_extra: dict[str, str] = Field(
+        description="Optional: parameters this kernel build adds; other machines lack them"
+    )
+    messages: list[str] = Field(description="What could not be read, and why")
 
 
 class Ack(_Message):
@@ -262,6 +397,9 @@ class Ack(_Message):
 
 ErrorCode = Literal[
     "bad_message",
+    "invalid_file",
+    "question_pending",
+    "no_question",
     "unknown_type",
     "invalid_field",
     "out_of_range",
@@ -284,10 +422,13 @@ class Error(_Message):
     id: int | None = Field(default=None, description="id of the command, null if unknown")
     code: ErrorCode
     message: str = Field(description="A plain sentence saying what was wrong")
+    problems: list[str] | None = Field(
+        default=None, description="invalid_file: every problem found, with its line and field"
+    )
 
 
 ServerMessage = Annotated[
-    Hello | Snapshot | Delta | Ack | Error,
+    Hello | Snapshot | Delta | Ack | Error | Question | Reveal | Live,
     Field(discriminator="type"),
 ]
 
@@ -406,6 +547,32 @@ class Configure(_Command):
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
     pcp: bool | None = None
     pages: int | None = Field(default=None, ge=1, le=2**32)
+    workload: str | None = Field(
+        default=None, max_length=MAX_WORKLOAD_CHARS, description="A workload/scenario file"
+    )
+    buddyinfo: str | None = Field(default=None, max_length=MAX_PROC_CHARS)
+    pagetypeinfo: str | None = Field(default=None, max_length=MAX_PROC_CHARS)
+    trace: str | None = Field(default=None, max_length=MAX_TRACE_CHARS)
+
+
+class Quiz(_Command):
+    """Quiz mode on or off: when on, a step that has a question waits for ``answer``."""
+
+    type: Literal["quiz"] = "quiz"
+    on: bool
+
+
+class Answer(_Command):
+    """The reply to the pending question: ``reveal``, then the step."""
+
+    type: Literal["answer"] = "answer"
+    reply: str = Field(min_length=1, max_length=200)
+
+
+class Skip(_Command):
+    """No reply to the pending question: ``reveal`` (counted as wrong), then the step."""
+
+    type: Literal["skip"] = "skip"
 
 
 class Follow(_Command):
@@ -450,14 +617,17 @@ ClientMessage = Annotated[
     | Configure
     | Follow
     | Breakpoints
-    | SwitchBranch,
+    | SwitchBranch
+    | Quiz
+    | Answer
+    | Skip,
     Field(discriminator="type"),
 ]
 
 CLIENT_TYPES: Final = (
     "ping", "get_snapshot", "step", "back", "first", "last", "seek", "run_to", "play",
     "pause", "speed", "reset", "alloc", "free", "touch", "advance", "configure", "follow",
-    "breakpoints", "branch",
+    "breakpoints", "branch", "quiz", "answer", "skip",
 )  # fmt: skip
 
 server_message_adapter: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)

@@ -1,5 +1,6 @@
-"""The REST part: scenarios, sessions (create, list, get, delete, save, export, import),
-saved sessions, and the model's /proc text of a session.
+"""The REST part: scenarios, sessions (create from a scenario, a workload file, a /proc
+snapshot or a trace; list, get, delete, save, export, import, save as a scenario file),
+saved sessions, the model's /proc text of a session, and the side-by-side comparison.
 
 Reading a session takes its lock (model work runs in worker threads), so a request never
 sees a half-applied step.  Controlling a session (delete, save) needs its control token
@@ -10,16 +11,25 @@ id.  Every error is ``{"detail": "a plain sentence"}`` with a documented status 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+import dataclasses
+import hashlib
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from .export import ExportDoc
-from .scenarios import SessionConfig, scenario_infos
-from .session import CommandError, Session
+from allocator_model import ModelError
+from allocator_model.node import STRATEGIES
+
+from .export import ExportDoc, pack_texts
+from .protocol import SourceInfo
+from .scenario_export import ExportError, branch_to_scenario
+from .scenarios import Plan, SessionConfig, plan_for, scenario_infos
+from .session import CommandError, Session, plan_from_config
+from .sources import split_proc_text
 from .store import SavedInfo
+from .workload_file import WorkloadFile
 
 router = APIRouter(prefix="/api", tags=["sessions"])
 
@@ -53,6 +63,8 @@ class SessionInfo(BaseModel):
     id: str
     name: str
     scenario: str
+    source: SourceInfo | None = Field(default=None, description="What the session runs")
+    quiz: bool = Field(default=False, description="Quiz mode is on")
     step: int
     timeline_length: int
     branch: int
@@ -92,7 +104,15 @@ _STATUS = {"not_found": 404, "not_controller": 403}
 
 def _from_command(exc: CommandError) -> HTTPException:
     """Well-formed requests the server cannot honour (a configuration the model refuses,
-    a size over a limit) are 409 Conflict; a full server is 503."""
+    a size over a limit) are 409 Conflict; a full server is 503.  A source text that
+    cannot be loaded is 422 with one entry per problem (FastAPI's validation format)."""
+    if exc.code == "invalid_file":
+        problems = exc.problems or [exc.message]
+        detail = [
+            {"loc": ["body", exc.field or "body"], "msg": msg, "type": "invalid_file"}
+            for msg in problems
+        ]
+        return HTTPException(status_code=422, detail=detail)
     status = exc.http_status or _STATUS.get(exc.code, 409)
     return _problem(status, exc.message)
 
@@ -139,6 +159,9 @@ R400: Responses = {
 R503: Responses = {
     503: {"model": Problem, "description": "The server runs its maximum of sessions"}
 }
+R413: Responses = {
+    413: {"model": Problem, "description": "The request body is over the upload limit"}
+}
 TEXT: Responses = {
     200: {
         "content": {"text/plain": {"schema": {"type": "string"}}},
@@ -162,16 +185,106 @@ async def list_sessions(request: Request) -> list[SessionInfo]:
     "/sessions",
     status_code=201,
     summary="Create a session; the answer carries its control token",
-    responses={**R400, **R503},
+    description="From a scenario name, or from one source text: `workload` (a workload or "
+    "scenario file), `buddyinfo` (+ `pagetypeinfo`) or `trace`.  A text that cannot be "
+    "loaded is refused with 422 and one entry per problem, naming its line and field.",
+    responses={**R400, **R503, **R413},
 )
 async def create_session(
     request: Request, config: Annotated[SessionConfig | None, Body()] = None
 ) -> Created:
+    return await _create(request, config or SessionConfig())
+
+
+async def _create(request: Request, config: SessionConfig) -> Created:
     try:
-        session = await _manager(request).create(config or SessionConfig())
+        session = await _manager(request).create(config)
     except CommandError as exc:
         raise _from_command(exc) from None
     return await _created(session)
+
+
+class _Overrides:
+    """Query parameters of the upload routes: the user's overrides of the source."""
+
+    def __init__(
+        self,
+        kernel: Annotated[Literal["5.3", "5.7", "5.10"] | None, Query()] = None,
+        hinting: Annotated[Literal["none", "hinting-v2", "reporting"] | None, Query()] = None,
+        seed: Annotated[int | None, Query(ge=0, le=2**32 - 1)] = None,
+    ) -> None:
+        given = (("kernel", kernel), ("hinting", hinting), ("seed", seed))
+        self.fields: dict[str, Any] = {k: v for k, v in given if v is not None}
+
+
+def _raw_body(media: str, description: str) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {media: {"schema": {"type": "string"}}},
+        }
+    }
+
+
+async def _text(request: Request) -> str:
+    return (await request.body()).decode("utf-8", "replace")
+
+
+def _config(fields: dict[str, Any]) -> SessionConfig:
+    try:
+        return SessionConfig.model_validate(fields)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        if any(e["type"] == "string_too_long" for e in errors):
+            raise _problem(413, "the text is over this server's limit for it") from None
+        detail = [{**e, "loc": ["body", *e["loc"]]} for e in errors]
+        raise HTTPException(422, detail=detail) from None
+
+
+@router.post(
+    "/sessions/from-workload",
+    status_code=201,
+    summary="Create a session from a workload or scenario file (the file is the body)",
+    responses={**R400, **R503, **R413},
+    openapi_extra=_raw_body("application/json", "The file, as is (docs/workload.schema.json)"),
+)
+async def create_from_workload(
+    request: Request, overrides: Annotated[_Overrides, Depends()]
+) -> Created:
+    return await _create(request, _config({**overrides.fields, "workload": await _text(request)}))
+
+
+@router.post(
+    "/sessions/from-proc",
+    status_code=201,
+    summary="Create a session from /proc/buddyinfo, optionally followed by /proc/pagetypeinfo",
+    description="The body is `cat /proc/buddyinfo` or `cat /proc/buddyinfo /proc/pagetypeinfo` "
+    "of any machine; the node starts with exactly its free lists.",
+    responses={**R400, **R503, **R413},
+    openapi_extra=_raw_body("text/plain", "buddyinfo text, then optionally pagetypeinfo text"),
+)
+async def create_from_proc(
+    request: Request, overrides: Annotated[_Overrides, Depends()]
+) -> Created:
+    buddyinfo, pagetypeinfo = split_proc_text(await _text(request))
+    fields = {**overrides.fields, "buddyinfo": buddyinfo, "pagetypeinfo": pagetypeinfo}
+    return await _create(request, _config(fields))
+
+
+@router.post(
+    "/sessions/from-trace",
+    status_code=201,
+    summary="Create a session that replays a kmem page trace (trace-cmd report / perf script)",
+    description="The answer's `session.source.trace` says what was imported: events, lines "
+    "skipped, frees of pages allocated before the trace began.",
+    responses={**R400, **R503, **R413},
+    openapi_extra=_raw_body("text/plain", "trace-cmd report or perf script output"),
+)
+async def create_from_trace(
+    request: Request, overrides: Annotated[_Overrides, Depends()]
+) -> Created:
+    return await _create(request, _config({**overrides.fields, "trace": await _text(request)}))
 
 
 @router.post(
@@ -230,6 +343,71 @@ async def save_session(
         store.save, body.name, scenario, steps, doc.model_dump_json()
     )
     return SavedOut(**vars(saved))
+
+
+class SaveScenarioRequest(SaveRequest):
+    pass
+
+
+class SavedScenarioOut(SavedOut):
+    notes: list[str] = Field(description="Where the file's steps differ from the session's")
+
+
+def _scenario_of(session: Session, name: str) -> Any:
+    try:
+        return branch_to_scenario(session.view.branch, name)
+    except ExportError as exc:
+        raise _problem(409, str(exc)) from None
+
+
+@router.get(
+    "/sessions/{sid}/scenario",
+    response_model=WorkloadFile,
+    summary="The session's branch as a scenario file (its command log becomes the workload)",
+    description="A workload/scenario file (docs/workload.schema.json) that replays the "
+    "session's current branch step by step; the header X-Buddyscope-Notes lists where the "
+    "file needs an extra step (a command in the middle of an advance).",
+    responses={**R404, 409: {"model": Problem, "description": "No workload file form"}},
+)
+async def session_scenario(request: Request, sid: SessionId) -> Response:
+    session = _session(request, sid)
+    async with session.lock:
+        exported = await asyncio.to_thread(_scenario_of, session, session.name)
+    headers = {"X-Buddyscope-Notes": " | ".join(exported.notes)} if exported.notes else None
+    return Response(exported.text, media_type="application/json", headers=headers)
+
+
+@router.post(
+    "/sessions/{sid}/save-scenario",
+    summary="Save the session's branch as a scenario file in the saved sessions",
+    description="Opening the saved entry (POST /api/saved/{name}/open) runs the file: the same "
+    "steps, recorded, at the same step.",
+    responses={**R403, **R404, 409: {"model": Problem, "description": "No workload file form"}},
+)
+async def save_scenario(
+    request: Request, sid: SessionId, body: SaveScenarioRequest, token: Token = None
+) -> SavedScenarioOut:
+    session = _controlled(request, sid, token)
+    store = request.app.state.buddyscope.store
+    async with session.lock:
+        exported = await asyncio.to_thread(_scenario_of, session, body.name)
+        pos = exported.step_map[session.view.pos]
+    files: dict[str, str] = {}
+    config = pack_texts(SessionConfig(workload=exported.text), files)
+    doc = ExportDoc.model_validate(
+        {
+            "name": body.name,
+            "current": {"branch": 0, "step": pos},
+            "branches": [
+                {"id": 0, "config": config.model_dump(), "log": [exported.steps]},
+            ],
+            "files": files,
+        }
+    )
+    saved: SavedInfo = await asyncio.to_thread(
+        store.save, body.name, "workload", exported.steps, doc.model_dump_json()
+    )
+    return SavedScenarioOut(**vars(saved), notes=exported.notes)
 
 
 async def _proc_text(request: Request, sid: str, which: str) -> str:
@@ -296,3 +474,141 @@ async def delete_saved(request: Request, name: SavedName) -> Response:
     if not await asyncio.to_thread(request.app.state.buddyscope.store.delete, name):
         raise _problem(404, f"no saved session named {name!r}")
     return Response(status_code=204)
+
+
+# --- side by side ---------------------------------------------------------------------
+
+
+class CompareResult(BaseModel):
+    """``allocator_model.compare.StrategyResult``: one strategy's run."""
+
+    strategy: str
+    returned_pages: int = Field(description="Pages discarded by the host, cumulative")
+    resident_pages: int = Field(description="Host-resident pages at the end")
+    report_calls: int
+    pages_reported: int
+    isolated_blocks: int
+    isolated_pages: int
+    refaults: int
+    allocations_taking_flagged: int = Field(
+        description="Allocations that had to take a hinted/reported block"
+    )
+    failed_allocations: int
+    drain_time_s: float | None = Field(description="Idle guest: last change -> last report")
+    workload_end_s: float
+    series: list[tuple[float, int, int, int]] = Field(
+        description="(time s, returned pages, resident pages, refaults) after every "
+        "operation and work item"
+    )
+
+
+class CompareOut(BaseModel):
+    what: str = Field(description="The scenario, built-in workload or session compared")
+    seed: int
+    kernel: str
+    strategies: list[str]
+    results: list[CompareResult]
+
+
+def _compare_plan(plan: Plan, kernel: str | None) -> tuple[str, list[dict[str, Any]]]:
+    from allocator_model.compare import compare
+
+    options = dict(plan.node_options)
+    zones = options.pop("zones", None)
+    seed = int(options.pop("seed", plan.seed))
+    scenario_kernel = str(options.pop("kernel", "5.10"))
+    options.pop("hinting", None)
+    options.pop("hinting_options", None)
+    chosen = kernel or (scenario_kernel if scenario_kernel != "5.3" else "5.10")
+    extra: dict[str, Any] = {"kernel": chosen, "node_options": options}
+    if zones is not None:
+        extra["zones"] = zones
+    strategies = list(plan.compare) or list(STRATEGIES)
+    if "none" not in strategies:
+        strategies.insert(0, "none")
+    results = compare(list(plan.workload), seed, strategies, **extra)
+    return chosen, [dataclasses.asdict(r) for r in results]
+
+
+@router.get(
+    "/compare",
+    summary="One workload under each strategy, side by side (allocator_model.compare)",
+    description="Exactly one of `scenario` (any scenario of GET /api/scenarios), `workload` "
+    "(a built-in workload: buffer-reuse, idle, random-mix) or `session` (the source a live "
+    "session runs).  The same function as `buddyscope compare`; results are cached.",
+    tags=["scenarios"],
+    responses={
+        **R404,
+        409: {"model": Problem, "description": "Nothing to compare, or the model refuses"},
+    },
+)
+async def compare_strategies(
+    request: Request,
+    scenario: Annotated[str | None, Query(max_length=100)] = None,
+    workload: Annotated[str | None, Query(max_length=100)] = None,
+    session: Annotated[str | None, Query(max_length=64)] = None,
+    seed: Annotated[int | None, Query(ge=0, le=2**32 - 1)] = None,
+    kernel: Annotated[Literal["5.7", "5.10"] | None, Query()] = None,
+) -> CompareOut:
+    from allocator_model.compare import COMPARE_ZONES
+    from allocator_model.workload import BUILTIN
+
+    given = [x for x in (scenario, workload, session) if x is not None]
+    if len(given) != 1:
+        raise _problem(409, "give exactly one of scenario, workload and session")
+    settings = request.app.state.buddyscope.settings
+    if workload is not None:
+        if workload not in BUILTIN:
+            raise _problem(
+                404,
+                f"no built-in workload {workload!r}; choose one of {', '.join(sorted(BUILTIN))}",
+            )
+        plan = Plan(
+            SessionConfig(scenario=f"workload:{workload}"),
+            {"zones": list(COMPARE_ZONES), "seed": seed or 0},
+            tuple(BUILTIN[workload]),
+            False,
+            seed or 0,
+        )
+        what = f"workload {workload}"
+    elif scenario is not None:
+        try:
+            plan = await asyncio.to_thread(
+                plan_from_config, SessionConfig(scenario=scenario, seed=seed), settings
+            )
+        except CommandError as exc:
+            raise _problem(404 if exc.code == "invalid_config" else 409, exc.message) from None
+        what = f"scenario {scenario}"
+    else:
+        assert session is not None
+        live = _session(request, session)
+        base = live.view.branch.plan
+        if base.proc is not None:
+            raise _problem(409, "a session started from /proc has no workload to compare")
+        plan = base
+        if seed is not None:
+            config = base.config.model_copy(update={"seed": seed})
+            plan = await asyncio.to_thread(plan_for, config)
+        what = f"session {session} ({base.config.scenario})"
+    key = hashlib.sha256(
+        f"{plan.config.model_dump_json()}|{plan.seed}|{kernel}|{what}".encode()
+    ).hexdigest()
+    state = request.app.state.buddyscope
+    async with state.compare_lock:  # one comparison at a time: each runs three models
+        cached = state.compare_cache.get(key)
+        if cached is None:
+            try:
+                cached = await asyncio.to_thread(_compare_plan, plan, kernel)
+            except (ModelError, ValueError) as exc:
+                raise _problem(409, f"the model refuses the comparison: {exc}") from None
+            state.compare_cache[key] = cached
+            if len(state.compare_cache) > 16:
+                state.compare_cache.pop(next(iter(state.compare_cache)))
+    chosen, results = cached
+    return CompareOut(
+        what=what,
+        seed=plan.seed,
+        kernel=chosen,
+        strategies=[r["strategy"] for r in results],
+        results=[CompareResult(**r) for r in results],
+    )

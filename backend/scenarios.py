@@ -21,12 +21,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from allocator_model import Node, ZoneSpec, default_zones
+from allocator_model import ConfigError, Node, ZoneSpec, default_zones
 from allocator_model.scenario import Scenario as LibraryScenario
 from allocator_model.scenario import library as scenario_library
-from allocator_model.workload import expand
+from allocator_model.workload import WorkloadError, expand
+
+from .sources import (
+    MAX_PROC_CHARS,
+    MAX_TRACE_CHARS,
+    MAX_WORKLOAD_CHARS,
+    SOURCE_KINDS,
+    SourceError,
+    proc_layout,
+    source_info,
+    trace_import,
+    trace_summary,
+    workload_file,
+)
+from .workload_file import node_options as file_node_options
+from .workload_file import to_model_ops
 
 DEFAULT_SEED: Final = 2019
 
@@ -177,31 +192,101 @@ class SessionConfig(BaseModel):
     """What a session runs: a scenario and the user's overrides of its configuration.
 
     ``None`` means "as the scenario says".  ``pages`` resizes the last (highest) zone.
+    Instead of a named scenario, a session can run from one source text: ``workload``
+    (a workload or scenario file), ``buddyinfo`` (+ ``pagetypeinfo``) or ``trace``;
+    ``scenario`` is then the source's kind (``"workload"``, ``"buddyinfo"``, ``"trace"``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    scenario: str = "default"
+    scenario: str = Field(default="default", max_length=100)
     kernel: Literal["5.3", "5.7", "5.10"] | None = None
     hinting: Literal["none", "hinting-v2", "reporting"] | None = None
     constants: dict[str, int | float] = Field(default_factory=dict)
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
     pcp: bool | None = None
     pages: int | None = Field(default=None, ge=1)
+    workload: str | None = Field(
+        default=None,
+        max_length=MAX_WORKLOAD_CHARS,
+        description="A workload or scenario file, as its JSON text (docs/workload.schema.json)",
+    )
+    buddyinfo: str | None = Field(
+        default=None,
+        max_length=MAX_PROC_CHARS,
+        description="/proc/buddyinfo of any machine: the node starts with its free lists",
+    )
+    pagetypeinfo: str | None = Field(
+        default=None,
+        max_length=MAX_PROC_CHARS,
+        description="/proc/pagetypeinfo of the same machine (optional, with buddyinfo)",
+    )
+    trace: str | None = Field(
+        default=None,
+        max_length=MAX_TRACE_CHARS,
+        description="trace-cmd report / perf script text of kmem:mm_page_alloc/free events",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_source(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        kinds = [k for k in SOURCE_KINDS if data.get(k) is not None]
+        if len(kinds) > 1:
+            raise ValueError(f"give one source, not {' and '.join(kinds)}")
+        if data.get("pagetypeinfo") is not None and data.get("buddyinfo") is None:
+            raise ValueError("pagetypeinfo goes with buddyinfo")
+        if kinds:
+            scenario = data.get("scenario")
+            if scenario is None:
+                data = {**data, "scenario": kinds[0]}
+            elif scenario != kinds[0]:
+                raise ValueError(
+                    f"with {kinds[0]}, scenario must be {kinds[0]!r} or left out, not {scenario!r}"
+                )
+        return data
+
+    @property
+    def source_kind(self) -> str:
+        for kind in SOURCE_KINDS:
+            if getattr(self, kind) is not None:
+                return kind
+        return "scenario"
 
 
 @dataclass(frozen=True)
 class Plan:
-    """A resolved configuration: how to build the node and what the workload is."""
+    """A resolved configuration: how to build the node and what the workload is.
+
+    ``source`` describes where it came from (``SourceInfo`` on the wire); ``questions``
+    are the quiz questions of a scenario (``before_step`` = workload operation index);
+    ``proc`` is the ``/proc`` text a node is built from instead of booting; ``zone_sizes``
+    the zones' sizes when they are not in ``node_options`` (a ``/proc`` snapshot).
+    """
 
     config: SessionConfig
     node_options: dict[str, Any]
     workload: tuple[dict[str, Any], ...]
     start_at_end: bool
     seed: int
+    source: dict[str, Any] = field(default_factory=dict)
+    questions: tuple[dict[str, Any], ...] = ()
+    proc: tuple[str, str | None] | None = None
+    zone_sizes: tuple[tuple[str, int], ...] = ()
+    compare: tuple[str, ...] = ()
 
     def new_node(self) -> Node:
+        if self.proc is not None:
+            return Node.from_buddyinfo(self.proc[0], self.proc[1], **self.node_options)
         return Node(**self.node_options)
+
+    def sizes(self) -> list[tuple[str, int]]:
+        """(zone, pages) of the node this plan builds, without building it."""
+        if self.zone_sizes:
+            return list(self.zone_sizes)
+        zones = self.node_options.get("zones") or default_zones()
+        return [(z.name, z.pages) for z in zones]
 
 
 @dataclass(frozen=True)
@@ -283,22 +368,102 @@ def _builtin_ops(name: str, seed: int) -> tuple[Op, ...]:
     return tuple(default_workload(seed, allocs=200, max_alloc_order=4, zones=False))
 
 
+def _from_sources(config: SessionConfig) -> Plan | None:
+    """The plan of a configuration with a source text (before the user's overrides)."""
+    if config.workload is not None:
+        wf = workload_file(config.workload)
+        seed = wf.seed if config.seed is None else config.seed
+        options = {**file_node_options(wf), "seed": seed}
+        try:
+            ops = tuple(expand(to_model_ops(wf), seed))
+        except WorkloadError as exc:
+            raise SourceError("workload", [str(exc)]) from None
+        questions = tuple(q.model_dump() for q in wf.questions)
+        info = source_info(
+            "workload",
+            wf.name,
+            title=wf.title,
+            summary=wf.summary,
+            look_for=wf.look_for,
+            questions=len(questions),
+        )
+        return Plan(config, options, ops, False, seed, info, questions, compare=tuple(wf.compare))
+    if config.trace is not None:
+        imported = trace_import(config.trace)
+        seed = 0 if config.seed is None else config.seed
+        summary = trace_summary(imported)
+        info = source_info(
+            "trace",
+            "trace",
+            title="A recorded kmem page trace, replayed",
+            summary=summary["summary"],
+            trace=summary,
+        )
+        return Plan(config, {"seed": seed}, tuple(expand(imported.ops, seed)), False, seed, info)
+    if config.buddyinfo is not None:
+        if config.pages is not None:
+            raise ConfigError("a /proc snapshot sets its own zone sizes: leave pages out")
+        layout = proc_layout(config.buddyinfo, config.pagetypeinfo)
+        seed = 0 if config.seed is None else config.seed
+        zones = ", ".join(f"{name} ({pages} pages)" for name, pages in layout.zone_sizes)
+        info = source_info(
+            "buddyinfo",
+            "buddyinfo",
+            title="A real machine's free lists",
+            summary=f"/proc/buddyinfo{' and pagetypeinfo' if config.pagetypeinfo else ''}: "
+            f"zones {zones}",
+            notes=layout.notes,
+        )
+        return Plan(
+            config,
+            {"seed": seed},
+            (),
+            False,
+            seed,
+            info,
+            proc=(config.buddyinfo, config.pagetypeinfo),
+            zone_sizes=layout.zone_sizes,
+        )
+    return None
+
+
 def plan_for(config: SessionConfig) -> Plan:
-    """Resolve ``config``; raises ``ScenarioNotFound`` or ``ConfigError``/``ValueError``."""
+    """Resolve ``config``; raises ``ScenarioNotFound``, ``SourceError`` (a source text
+    that cannot be loaded) or ``ConfigError``/``ValueError``."""
     name = config.scenario
-    if name in _BUILTIN_INFO:
+    questions: tuple[dict[str, Any], ...] = ()
+    compare: tuple[str, ...] = ()
+    sourced = _from_sources(config)
+    if sourced is not None:
+        plan = sourced
+        options, workload, start_at_end, seed = (
+            dict(plan.node_options), plan.workload, False, plan.seed,
+        )  # fmt: skip
+    elif name in _BUILTIN_INFO:
         seed = DEFAULT_SEED if config.seed is None else config.seed
-        options: dict[str, Any] = {"seed": seed}
+        options = {"seed": seed}
         if name == "small":
             options["zones"] = [ZoneSpec("Normal", start_pfn=0, pages=4096)]
         workload = tuple(to_workload(_builtin_ops(name, seed)))
         start_at_end = True
+        title, summary = _BUILTIN_INFO[name]
+        info = source_info("scenario", name, title=title, summary=summary)
     elif name in _library():
         sc = _library()[name]
         seed = sc.seed if config.seed is None else config.seed
         options = sc.node_options(seed=seed)
         workload = tuple(expand(sc.workload, seed))
         start_at_end = False
+        questions = tuple(dict(q) for q in sc.questions)
+        compare = tuple(sc.compare)
+        info = source_info(
+            "scenario",
+            name,
+            title=sc.title,
+            summary=sc.summary,
+            look_for=sc.look_for,
+            questions=len(questions),
+        )
     else:
         raise ScenarioNotFound(
             f"unknown scenario {name!r}; choose one of {', '.join(scenario_names())}"
@@ -317,4 +482,17 @@ def plan_for(config: SessionConfig) -> Plan:
         last = zones[-1]
         zones[-1] = ZoneSpec(last.name, last.start_pfn, config.pages)
         options["zones"] = zones
-    return Plan(config, options, workload, start_at_end, seed)
+    if sourced is not None:
+        return Plan(
+            config,
+            options,
+            workload,
+            start_at_end,
+            seed,
+            sourced.source,
+            sourced.questions,
+            sourced.proc,
+            sourced.zone_sizes,
+            sourced.compare,
+        )
+    return Plan(config, options, workload, start_at_end, seed, info, questions, compare=compare)

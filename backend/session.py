@@ -28,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
+from pydantic import ValidationError
+
 from allocator_model import (
     ConfigError,
     Event,
@@ -39,9 +41,19 @@ from allocator_model import (
 )
 
 from . import protocol as p
-from .export import ExportBranch, ExportDoc, Position, decode_log, encode_log
+from .export import (
+    ExportBranch,
+    ExportDoc,
+    Position,
+    decode_log,
+    encode_log,
+    pack_texts,
+    unpack_texts,
+)
+from .quizmode import Pending, is_right, next_question
 from .scenarios import Plan, ScenarioNotFound, SessionConfig, plan_for
 from .snapshot import Frame, Tracker, config_view, event_dicts, host_stats, zone_snapshot
+from .sources import TEXT_FIELDS, SourceError
 from .timeline import (
     SYNTHETIC_KINDS,
     Branch,
@@ -98,6 +110,10 @@ class Settings:
     run_to_max_steps: int = 100_000
     run_to_max_seconds: float = 5.0
     default_speed: float = 4.0
+    max_upload_bytes: int = 10 << 20
+    live: bool = True
+    live_root: str = "/"
+    live_interval_s: float = 1.0
     checkpoint: CheckpointPolicy = field(default_factory=CheckpointPolicy)
 
     def limits(self) -> p.Limits:
@@ -114,13 +130,24 @@ class Settings:
 
 
 class CommandError(Exception):
-    """A refused command: becomes an ``error`` message; the session is untouched."""
+    """A refused command: becomes an ``error`` message; the session is untouched.
+    ``problems`` (``invalid_file``) lists every problem of a source text; ``field`` is
+    the configuration field that held it."""
 
-    def __init__(self, code: str, message: str, http_status: int | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        http_status: int | None = None,
+        problems: list[str] | None = None,
+        field: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.http_status = http_status
+        self.problems = problems
+        self.field = field
 
 
 def model_error(exc: Exception) -> CommandError:
@@ -205,8 +232,11 @@ class Client:
     def ack(self, ident: int | None) -> None:
         self.reply(p.Ack.model_construct(id=ident, seq=self.seq_after_queue()).model_dump_json())
 
-    def error(self, ident: int | None, code: str, message: str) -> None:
-        self.reply(p.Error(id=ident, code=code, message=message).model_dump_json())  # type: ignore[arg-type]
+    def error(
+        self, ident: int | None, code: str, message: str, problems: list[str] | None = None
+    ) -> None:
+        err = p.Error(id=ident, code=code, message=message, problems=problems)  # type: ignore[arg-type]
+        self.reply(err.model_dump_json(exclude_none=problems is None))
 
     def seq_after_queue(self) -> int:
         """The seq the last queued state message will have (what an ack refers to)."""
@@ -245,6 +275,10 @@ class Session:
         self.deltas_sent = 0
         self.resyncs = 0
         self.deleted = False
+        self.quiz_on = False
+        self.quiz_right = 0
+        self.quiz_asked = 0
+        self.question: Pending | None = None
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -282,6 +316,22 @@ class Session:
             if bid not in in_use:
                 del self.branches[bid]
 
+    def quiz_state(self) -> p.QuizState:
+        return p.QuizState.model_construct(
+            on=self.quiz_on,
+            score=self.quiz_score(),
+            question=self.question.wire if self.question is not None else None,
+        )
+
+    def quiz_score(self) -> p.QuizScore:
+        return p.QuizScore.model_construct(right=self.quiz_right, asked=self.quiz_asked)
+
+    def _notify(self, message: p.Question | p.Reveal) -> None:
+        """A quiz message to everybody following the session (never dropped)."""
+        text = message.model_dump_json()
+        for c in self._following():
+            c.reply(text)
+
     def branch_infos(self) -> list[p.BranchInfo]:
         return [
             p.BranchInfo.model_construct(
@@ -317,6 +367,7 @@ class Session:
             branch=view.branch.id,
             branches=self.branch_infos(),
             following=following,
+            quiz=self.quiz_state(),
             scenario=view.branch.plan.config.scenario,
             max_order=node.max_order,
             pageblock_order=node.pageblock_order,
@@ -350,6 +401,7 @@ class Session:
             host=host_stats(node),
             branch=view.branch.id,
             following=following,
+            quiz=self.quiz_state(),
         )
 
     def _main_snapshot_frame(self, reason: str) -> Frame:
@@ -426,7 +478,7 @@ class Session:
             async with self.lock:
                 await self._dispatch(client, cmd)
         except CommandError as exc:
-            client.error(ident, exc.code, exc.message)
+            client.error(ident, exc.code, exc.message, exc.problems)
             return
         client.ack(ident)
 
@@ -451,7 +503,16 @@ class Session:
                 f"only the session's controller can {cmd.type}; followers can step, go back, "
                 "seek and follow",
             )
-        if isinstance(cmd, p.Play):
+        if self.question is not None:
+            if isinstance(cmd, p.Play | p.AllocCmd | p.FreeCmd | p.TouchCmd | p.Advance):
+                raise self._pending_error()
+            if isinstance(cmd, p.Reset | p.Configure | p.SwitchBranch):
+                self.question = None  # the view jumps: the question no longer applies
+        if isinstance(cmd, p.Quiz):
+            await self._quiz(cmd.on)
+        elif isinstance(cmd, p.Answer | p.Skip):
+            await self._answer(cmd.reply if isinstance(cmd, p.Answer) else None)
+        elif isinstance(cmd, p.Play):
             await self._play(cmd.speed)
         elif isinstance(cmd, p.Pause):
             await self._pause()
@@ -492,24 +553,88 @@ class Session:
             return ("free", cmd.pfn, cmd.order)
         return ("touch", cmd.pfn, cmd.order)
 
+    # quiz mode
+
+    def _pending_error(self) -> CommandError:
+        assert self.question is not None
+        return CommandError(
+            "question_pending",
+            f"quiz: answer or skip the question about step {self.question.wire.step} first",
+        )
+
+    async def _quiz(self, on: bool) -> None:
+        if on != self.quiz_on:
+            self.quiz_on = on
+            self.question = None
+            await self._broadcast_step(None)
+
+    async def _ask_before_step(self) -> bool:
+        """In quiz mode, send the next step's question (if it has one) instead of
+        stepping; returns whether it did."""
+        if not self.quiz_on:
+            return False
+        view = self.view
+        pending = await self._guarded(lambda: next_question(view))
+        if pending is None:
+            return False
+        self.question = pending
+        self._notify(p.Question.model_construct(type="question", question=pending.wire))
+        return True
+
+    async def _answer(self, reply: str | None) -> None:
+        pending = self.question
+        view = self.view
+        if pending is None or (pending.branch, pending.pos) != (view.branch.id, view.pos):
+            self.question = None
+            raise CommandError(
+                "no_question",
+                "quiz: no question is waiting" + ("" if self.quiz_on else " (quiz mode is off)"),
+            )
+        correct = reply is not None and is_right(pending.question, reply)
+        self.quiz_asked += 1
+        self.quiz_right += int(correct)
+        self.question = None
+        self._notify(
+            p.Reveal.model_construct(
+                type="reveal",
+                step=pending.wire.step,
+                kind=pending.question.kind,
+                reply=reply,
+                correct=correct,
+                answer=pending.question.answer,
+                explain=pending.question.explain,
+                score=self.quiz_score(),
+            )
+        )
+        await self._step_main()
+
+    async def _step_main(self) -> None:
+        view = self.view
+        s = self.settings
+
+        def step() -> StepOutcome:
+            return view.forward(
+                None,
+                extend=True,
+                policy=s.checkpoint,
+                max_steps=s.max_timeline_steps,
+                defer_checkpoint=True,
+            )
+
+        outcome = await self._guarded(step)
+        await self._broadcast_step(outcome)
+
     # navigation of the main view (controller)
 
     async def _navigate_main(self, cmd: Any) -> None:
         view = self.view
-        s = self.settings
+        if self.question is not None:
+            if isinstance(cmd, p.Step | p.RunTo):
+                raise self._pending_error()
+            self.question = None  # a jump: the question no longer applies
         if isinstance(cmd, p.Step):
-
-            def step() -> StepOutcome:
-                return view.forward(
-                    None,
-                    extend=True,
-                    policy=s.checkpoint,
-                    max_steps=s.max_timeline_steps,
-                    defer_checkpoint=True,
-                )
-
-            outcome = await self._guarded(step)
-            await self._broadcast_step(outcome)
+            if not await self._ask_before_step():
+                await self._step_main()
             return
         if isinstance(cmd, p.RunTo):
             await self._run_to(self._check_kind(cmd.kind))
@@ -683,6 +808,14 @@ class Session:
                     if not self.playing:
                         break
                     view = self.view
+                    try:
+                        asked = await self._ask_before_step()
+                    except CommandError:
+                        asked = False
+                    if asked:  # quiz mode: play stops at a question
+                        self.playing = False
+                        await self._broadcast_step(None)
+                        break
 
                     def step(view: View = view) -> StepOutcome:
                         return view.forward(
@@ -773,8 +906,9 @@ class Session:
         )
         if not changes:
             raise CommandError("invalid_field", "configure needs at least one field to change")
-        if "scenario" in changes and changes["scenario"] != old.scenario:
-            base: dict[str, Any] = {"scenario": changes["scenario"]}
+        if any(k in changes and changes[k] != getattr(old, k) for k in _SOURCE_KEYS):
+            # A new source (scenario or text) starts over: nothing of the old one is kept.
+            base: dict[str, Any] = {k: changes[k] for k in _SOURCE_KEYS if k in changes}
         else:
             base = old.model_dump()
             if "hinting" in changes and changes["hinting"] != old.hinting:
@@ -785,10 +919,15 @@ class Session:
                 **(old.constants if "hinting" not in changes else {}),
                 **changes["constants"],
             }
-        config = SessionConfig.model_validate(base)
-        plan = plan_from_config(config, self.settings)
-        same_scenario = config.scenario == old.scenario
-        await self._new_timeline(plan, "configure", self.view.pos if same_scenario else None)
+        try:
+            config = SessionConfig.model_validate(base)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            message = str(err["msg"]).removeprefix("Value error, ")
+            raise CommandError("invalid_config", message) from None
+        plan = await self._run(lambda: plan_from_config(config, self.settings))
+        same = all(getattr(config, k) == getattr(old, k) for k in _SOURCE_KEYS)
+        await self._new_timeline(plan, "configure", self.view.pos if same else None)
 
     async def _switch_branch(self, bid: int) -> None:
         branch = self.branches.get(bid)
@@ -808,7 +947,9 @@ class Session:
     # -- export ----------------------------------------------------------------------------
 
     def export_doc(self) -> ExportDoc:
-        """The session as a small exact document (call under the lock)."""
+        """The session as a small exact document (call under the lock).  Source texts
+        (workload files, /proc snapshots, traces) are stored once, in ``files``."""
+        files: dict[str, str] = {}
         return ExportDoc(
             name=self.name,
             current=Position(branch=self.view.branch.id, step=self.view.pos),
@@ -820,11 +961,12 @@ class Session:
                     parent=b.parent,
                     fork_step=b.fork_step,
                     reason=b.reason,
-                    config=b.plan.config,
+                    config=pack_texts(b.plan.config, files),
                     log=encode_log(b.log),
                 )
                 for b in self.branches.values()
             ],
+            files=files,
         )
 
     def info(self) -> dict[str, Any]:
@@ -842,24 +984,42 @@ class Session:
             "speed": self.speed,
             "clock": view.node.clock,
             "created": self.created,
+            "source": view.branch.plan.source,
+            "quiz": self.quiz_on,
         }
 
 
+_SOURCE_KEYS: Final = ("scenario", *TEXT_FIELDS)
+
+
 def plan_from_config(config: SessionConfig, settings: Settings) -> Plan:
-    """Resolve a configuration and check it against the server's limits."""
+    """Resolve a configuration and check it against the server's limits (parses a
+    source text: call it in a worker thread for big ones)."""
     try:
         plan = plan_for(config)
-        zones = plan.node_options.get("zones")
-        if zones is not None:
-            for z in zones:
-                if z.pages > settings.max_pages_per_zone:
-                    raise CommandError(
-                        "limit",
-                        f"zone {z.name} would have {z.pages} pages; this server allows at most "
-                        f"{settings.max_pages_per_zone} per zone",
-                    )
     except ScenarioNotFound as exc:
         raise CommandError("invalid_config", str(exc)) from None
+    except SourceError as exc:
+        what = {"workload": "workload file", "trace": "trace"}.get(exc.field, exc.field)
+        n = len(exc.problems)
+        raise CommandError(
+            "invalid_file",
+            f"the {what} cannot be loaded ({n} problem{'s' if n != 1 else ''}): "
+            + "; ".join(exc.problems[:3])
+            + ("; ..." if n > 3 else ""),
+            http_status=422,
+            problems=exc.problems,
+            field=exc.field,
+        ) from None
+    except (ModelError, ValueError) as exc:
+        raise CommandError("invalid_config", str(exc)) from None
+    for name, pages in plan.sizes():
+        if pages > settings.max_pages_per_zone:
+            raise CommandError(
+                "limit",
+                f"zone {name} would have {pages} pages; this server allows at most "
+                f"{settings.max_pages_per_zone} per zone",
+            )
     return plan
 
 
@@ -924,7 +1084,7 @@ class SessionManager:
         config = config or SessionConfig()
         async with self._create_lock:
             self._room()
-            plan = plan_from_config(config, self.settings)
+            plan = await asyncio.to_thread(plan_from_config, config, self.settings)
             try:
                 view = await asyncio.to_thread(self._build_view, plan)
             except (ModelError, ValueError, KeyError) as exc:
@@ -944,7 +1104,11 @@ class SessionManager:
         for eb in doc.branches:
             if eb.id in branches:
                 raise CommandError("invalid_field", f"branch {eb.id} appears twice")
-            plan = plan_from_config(eb.config, s)
+            try:
+                config = unpack_texts(eb.config, doc.files)
+            except ValueError as exc:
+                raise CommandError("invalid_field", f"branch {eb.id}: {exc}") from None
+            plan = plan_from_config(config, s)
             try:
                 log = decode_log(eb.log, s.max_timeline_steps)
             except ValueError as exc:

@@ -24,6 +24,7 @@ from typing import Any, Final
 from pydantic import BaseModel
 
 from allocator_model import Node, Zone
+from allocator_model.fragmentation import unusable_free_index
 
 from .protocol import (
     LIST_ENDS,
@@ -31,6 +32,7 @@ from .protocol import (
     FreeListSlice,
     HostStats,
     SessionConfigView,
+    SourceInfo,
     Watermarks,
     ZoneDelta,
     ZoneSnapshot,
@@ -115,6 +117,15 @@ def legacy_free_lists(
     return out
 
 
+def unusable_index(nr_free: Sequence[int]) -> list[int]:
+    """The zone's unusable free space index for every order, in thousandths."""
+    return [unusable_free_index(nr_free, order) for order in range(len(nr_free))]
+
+
+def source_view(plan: Plan) -> SourceInfo | None:
+    return SourceInfo.model_validate(plan.source) if plan.source else None
+
+
 def zone_snapshot(zone: Zone, node: Node, ends: int = LIST_ENDS) -> ZoneSnapshot:
     wm = zone.watermarks
     lists = zone_lists(zone, node.max_order, node.migratetypes, ends)
@@ -130,6 +141,7 @@ def zone_snapshot(zone: Zone, node: Node, ends: int = LIST_ENDS) -> ZoneSnapshot
         pageblock_mt=b64(zone.pageblock_mt),
         page_state=b64(zone.page_state),
         host_backing=b64(node.host.backing[zone.name]),
+        unusable_index=unusable_index(zone.nr_free),
         free_pages=zone.nr_free_pages,
         free_lists=legacy_free_lists(lists, node.max_order, node.migratetypes),
     )
@@ -149,6 +161,7 @@ def config_view(plan: Plan, node: Node, hinting: dict[str, Any]) -> SessionConfi
         migratetypes=list(node.migratetypes),
         constants=list(hinting.get("constants", [])),
         hinting_options=dict(plan.node_options.get("hinting_options", {})),
+        source=source_view(plan),
     )
 
 
@@ -282,6 +295,7 @@ class Tracker:
                     lists=changed_lists,
                     page_ranges=[(base + off, b64(chunk)) for off, chunk in pages],
                     host_ranges=[(base + off, b64(chunk)) for off, chunk in host],
+                    unusable_index=unusable_index(counts[0]),
                     pageblock_ranges=[(off, b64(chunk)) for off, chunk in blocks],
                 )
             )

@@ -150,6 +150,10 @@ def _next(node: Node, ws: WorkState, plan: Plan) -> list[dict[str, Any]]:
                 if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
                     raise ValueError(f"{where}: 'seconds' must be a number >= 0")
                 return _start_advance(node, ws, round(seconds * NSEC))
+            if kind == "touch" and "pfn" in op:  # a session's touch saved as a file
+                pfn, order = op["pfn"], op.get("order", 0)
+                node.touch(pfn, order)
+                return [_event("user", "workload", f"touched pfn {pfn} (order {order})", op=kind)]
             summary = ws.runner.apply(node, op, where)
         except (ModelError, ValueError) as exc:
             return [_event("step_error", "workload", f"{where} did nothing: {exc}")]

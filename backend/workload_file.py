@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from allocator_model.node import STRATEGIES
 
@@ -65,10 +65,22 @@ class FreeAll(_Op):
 
 
 class Touch(_Op):
-    """The guest writes a label's blocks again (refaults if the host discarded them)."""
+    """The guest writes a label's blocks again (refaults if the host discarded them), or
+    one allocated block by ``pfn`` and ``order`` (a session's "touch" saved as a file;
+    run by buddyscope's timeline, not yet by ``allocator_model.workload.Runner``)."""
 
     op: Literal["touch"]
-    label: str
+    label: str | None = None
+    pfn: int | None = Field(None, ge=0)
+    order: int | None = Field(None, ge=0, le=15)
+
+    @model_validator(mode="after")
+    def _label_or_pfn(self) -> Touch:
+        if (self.label is None) == (self.pfn is None):
+            raise ValueError("give a label, or a pfn (and order), not both")
+        if self.label is not None and self.order is not None:
+            raise ValueError("order goes with pfn, not with label")
+        return self
 
 
 class Advance(_Op):

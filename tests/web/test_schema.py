@@ -12,6 +12,8 @@ from backend.schema import SCHEMA_FILE, main, protocol_schema, schema_hash, sche
 
 pytestmark = pytest.mark.timeout(30)
 
+SERVER_TYPES = ("hello", "snapshot", "delta", "ack", "error", "question", "reveal", "live")
+
 
 def test_the_checked_in_schema_is_current() -> None:
     assert SCHEMA_FILE.read_text() == schema_text(), (
@@ -35,13 +37,13 @@ def test_the_schema_names_every_message() -> None:
     assert schema["protocol_version"] == 1
     server = schema["server_message"]["discriminator"]["mapping"]
     client = schema["client_message"]["discriminator"]["mapping"]
-    assert set(server) == {"hello", "snapshot", "delta", "ack", "error"}
+    assert set(server) == set(SERVER_TYPES)
     assert set(client) == set(CLIENT_TYPES)
 
 
 def test_protocol_md_documents_every_message() -> None:
     doc = (SCHEMA_FILE.parent / "protocol.md").read_text()
-    for kind in [*CLIENT_TYPES, "hello", "snapshot", "delta", "ack", "error"]:
+    for kind in [*CLIENT_TYPES, *SERVER_TYPES]:
         assert f"`{kind}`" in doc, kind
         assert f'"type": "{kind}"' in doc, f"no example of {kind}"
     codes = protocol_schema()["server_message"]["$defs"]["Error"]["properties"]["code"]["enum"]
