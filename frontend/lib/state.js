@@ -34,7 +34,8 @@ import { base64ToBytes, ProtocolError } from './protocol.js';
  *                             length: number, reason: string}>}} ClientState
  * @typedef {{full: boolean, lists: Set<string>, counts: Set<string>,
  *            pages: Map<string, Array<[number, number]>>, hinting: boolean,
- *            host: boolean, zonesTouched: Set<string>, pageblocks: Set<string>}} Changes
+ *            host: boolean, zonesTouched: Set<string>, pageblocks: Set<string>,
+ *            step?: boolean}} Changes
  */
 
 /**
@@ -264,13 +265,17 @@ export function applyDelta(state, delta) {
     if (dirty.length) changes.pages.set(zone.name, dirty);
   }
 
+  // A delta with no events at the same step only changes playing/speed: the step's
+  // events stay what they were.
+  const newStep = delta.step !== state.step || delta.events.length > 0 || delta.zones.length > 0;
+  changes.step = newStep;
   state.seq = delta.seq;
   state.step = delta.step;
   state.timelineLength = delta.timeline_length;
   state.clock = delta.clock;
   state.playing = delta.playing;
   state.speed = delta.speed;
-  state.events = delta.events;
+  if (newStep) state.events = delta.events;
   if (delta.following !== undefined) state.following = delta.following;
   if (delta.branch !== undefined) state.branch = delta.branch;
   if (JSON.stringify(state.hinting) !== JSON.stringify(delta.hinting)) changes.hinting = true;

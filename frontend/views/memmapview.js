@@ -325,7 +325,7 @@ export class MemoryMapView {
   }
 
   /**
-   * Client coordinates of a frame's centre (tests hover there).
+   * Client coordinates of a frame's centre, scrolled into view (tests hover there).
    * @param {string} zone
    * @param {number} pfn
    */
@@ -333,7 +333,13 @@ export class MemoryMapView {
     const m = this.maps.find((x) => x.zone.name === zone);
     if (!m) return null;
     const { x, y } = pfnToXY(m.geom, pfn);
-    const r = m.base.getBoundingClientRect();
+    let r = m.base.getBoundingClientRect();
+    const py = r.top + ((y + 0.5) / m.geom.height) * r.height;
+    if (py < 0 || py > window.innerHeight) {
+      // Bring the frame into view (the map's column scrolls).
+      m.base.scrollIntoView({ block: 'nearest' });
+      r = m.base.getBoundingClientRect();
+    }
     return { x: r.left + ((x + 0.5) / m.geom.width) * r.width, y: r.top + ((y + 0.5) / m.geom.height) * r.height };
   }
 }

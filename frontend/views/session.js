@@ -248,12 +248,14 @@ export class Session {
         }
         this.stats.deltas += 1;
         this.changes = this.changes ? mergeChanges(this.changes, changes) : changes;
-        this.waiting.push(msg);
-        this.noteAllocations(msg.events);
-        this.series.push(state.step, sampleOf(state));
-        this.pendingLog.push(msg);
-        if (this.pendingLog.length > 400) this.pendingLog.splice(0, this.pendingLog.length - 300);
-        if (this.waiting.length === 1) this.arrivedAt = now;
+        if (changes.step) {
+          this.waiting.push(msg);
+          this.noteAllocations(msg.events);
+          this.series.push(state.step, sampleOf(state));
+          this.pendingLog.push(msg);
+          if (this.pendingLog.length > 400) this.pendingLog.splice(0, this.pendingLog.length - 300);
+          if (this.waiting.length === 1) this.arrivedAt = now;
+        }
         this.requestFrame();
         this.handlers.onState?.(state, 'delta');
         break;

@@ -151,3 +151,12 @@ test('page-state and host histograms follow the deltas', () => {
   assert.deepEqual([...z.stateCounts.slice(0, 5)], [12, 49, 2, 1, 0]);
   assert.deepEqual([...z.hostCounts.slice(0, 3)], [0, 62, 2]);
 });
+
+test('a delta that only changes playing keeps the step and its events', () => {
+  const s = stateFromSnapshot(snapshot());
+  applyDelta(s, delta({ events: [{ kind: 'merge', fn: 'f', zone: 'Normal', message: 'm' }] }));
+  const c = applyDelta(s, delta({ seq: 3, step: 4, playing: false, events: [] }));
+  assert.equal(c.step, false);
+  assert.equal(s.playing, false);
+  assert.deepEqual(s.events.map((e) => e.kind), ['merge']);
+});
