@@ -609,7 +609,14 @@ class App {
       state.hinting.strategy !== 'none' ? h('span', { class: 'legend-item' }, [h('span', { class: 'chip isolated sample' }, ['o9']), 'with the host']) : null,
       state.hinting.strategy === 'hinting-v2' ? h('span', { class: 'legend-item' }, [h('span', { class: 'boundary sample' }), 'boundary']) : null,
     ]);
-    const cats = /** @type {Array<keyof typeof FRAME_COLOURS>} */ (['allocated', 'free', 'flagged', 'flaggedDiscarded', 'isolated', 'freeDiscarded', 'pcp']);
+    // Only the frame states this session can show.
+    const hinting = state.hinting.strategy !== 'none';
+    const cats = /** @type {Array<keyof typeof FRAME_COLOURS>} */ ([
+      'allocated',
+      'free',
+      ...(hinting ? ['flagged', 'flaggedDiscarded', 'isolated', 'freeDiscarded'] : []),
+      ...(state.config.pcp ? ['pcp'] : []),
+    ]);
     byId('legend-map').replaceChildren(
       ...cats.map((c) => {
         const col = FRAME_COLOURS[c];

@@ -18,6 +18,8 @@ export const PAGE_STATE_NAMES = Object.freeze(['free', 'allocated', 'hinted', 'i
 export const HOST_STATE = Object.freeze({ NOT_BACKED: 0, RESIDENT: 1, DISCARDED: 2 });
 export const HOST_STATE_NAMES = Object.freeze(['not backed', 'resident', 'discarded']);
 
+/** Messages this page draws.  Others (the server may add some, e.g. quiz mode's
+ * `question` and `reveal`) decode as `{type: 'other', ...}` and are left alone. */
 const SERVER_TYPES = new Set(['hello', 'snapshot', 'delta', 'ack', 'error']);
 
 export const CLIENT_TYPES = Object.freeze([
@@ -74,7 +76,8 @@ export class ProtocolError extends Error {
  *            events_dropped?: number, following?: boolean, branch?: number}} Delta
  * @typedef {{type: 'ack', id: number | null, seq?: number | null}} Ack
  * @typedef {{type: 'error', id?: number | null, code: string, message: string}} ErrorMessage
- * @typedef {Hello | Snapshot | Delta | Ack | ErrorMessage} ServerMessage
+ * @typedef {{type: 'other', kind: string, message: Record<string, unknown>}} OtherMessage
+ * @typedef {Hello | Snapshot | Delta | Ack | ErrorMessage | OtherMessage} ServerMessage
  */
 
 // --- small checkers ------------------------------------------------------------------
@@ -286,9 +289,10 @@ export function decodeMessage(text) {
   if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) {
     throw new ProtocolError('a message must be a JSON object');
   }
-  if (!SERVER_TYPES.has(msg.type)) {
-    throw new ProtocolError(`unknown message type ${JSON.stringify(msg.type)}`);
+  if (typeof msg.type !== 'string' || msg.type === '') {
+    throw new ProtocolError('a message without a type');
   }
+  if (!SERVER_TYPES.has(msg.type)) return { type: 'other', kind: msg.type, message: msg };
   switch (msg.type) {
     case 'hello':
       if (msg.protocol_version !== PROTOCOL_VERSION) {

@@ -159,7 +159,7 @@ export class LogView {
     const lines = shown.map((e) => eventLine(e));
     const more = events.length - shown.length;
     this.narration.replaceChildren(
-      h('p', { class: 'headline' }, [
+      h('p', { class: head ? 'headline' : 'headline note' }, [
         h('span', { class: 'step-badge' }, [`step ${step}`]),
         head ? head.message : note || 'no events in this step',
         head?.fn ? h('code', { class: 'ev-fn' }, [head.fn]) : null,

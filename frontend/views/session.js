@@ -393,7 +393,9 @@ export class Session {
           }, 130);
         }
       } else if (full) {
-        this.log.narrate(state.step, [], `${reasonText(this.snapshotReason)} step ${state.step}`);
+        const source = /** @type {any} */ (state.config).source;
+        const lookFor = source && source.look_for ? ` · ${source.title ? `${source.title}. ` : ''}Look for: ${source.look_for}` : '';
+        this.log.narrate(state.step, [], `${reasonText(this.snapshotReason)} step ${state.step}${lookFor}`);
       }
       this.log.markCurrent(state.step);
     }

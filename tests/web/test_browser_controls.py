@@ -199,7 +199,7 @@ def test_play_speed_run_to_breakpoints_and_reset(
     settle(pg)
     assert view_pos(live, pg) == debug(pg, "step")
     assert session.view.branch.id == debug(pg, "state.branch")
-    assert not pg.locator("#branch-label").is_hidden()
+    assert pg.get_attribute("#branch-label", "hidden") is None
 
 
 def test_allocate_advance_and_configure(live: LiveServer, page: tuple[Page, list[str]]) -> None:
