@@ -62,6 +62,11 @@ export class Compare {
       {
         onState: () => this.drawFacts(),
         onError: (code, message) => app.onServerError(code, `right: ${message}`),
+        // After a server restart the right session is new: configure it again.
+        onSessionLost: () => {
+          this.started = false;
+          this.ready = false;
+        },
         onPick: (zone, pfn) => this.other.state && app.inspector.show(this.other.state, zone, pfn, this.other.allocations),
       },
     );
