@@ -132,8 +132,11 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "V2_SUFFIX_ONLY_WHILE_ACTIVE",
         "inf",
         "§2.7, §5 inv. 18",
-        "the hinted blocks are a contiguous tail of each list while the zone is ACTIVE; "
-        "outside a cycle the model does not require it",
+        "the spec's invariant 18 (while ACTIVE, the entries from the boundary on are exactly "
+        "the hinted ones) is stronger than the v2 code: every cycle resets the boundaries "
+        "to the list heads while earlier hinted blocks stay put, so check() requires only "
+        "that everything from the boundary to the tail is hinted, and nothing outside a "
+        "cycle",
         "hinting_v2.HintingV2.check",
     ),
     Assumption(

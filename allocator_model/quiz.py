@@ -52,14 +52,21 @@ class Question:
         return {"kind": self.kind, "ask": self.ask, "choices": self.choices}
 
 
-def ask(node: Node, runner: Runner, op: dict[str, Any], kind: str, text: str = "") -> Question:
-    """The question about applying ``op`` next, with its answer from a dry run."""
+def ask(
+    node: Node, runner: Runner, op: dict[str, Any] | None, kind: str, text: str = ""
+) -> Question:
+    """The question about applying ``op`` next, with its answer from a dry run.
+
+    ``op=None`` asks about what happens next without an operation (with
+    ``blocks_reported``: the next hinting/reporting pass as things stand).
+    """
     if kind not in KINDS:
         raise WorkloadError(f"unknown question kind {kind!r}: use one of {', '.join(KINDS)}")
     twin = copy.deepcopy(node)
     twin_runner = copy.deepcopy(runner)
     twin.take_events()
-    twin_runner.apply(twin, op)
+    if op is not None:
+        twin_runner.apply(twin, op)
     events = twin.take_events()
     if kind == "blocks_reported":
         events += _run_first_pass(twin)

@@ -18,6 +18,7 @@ Primitive operations::
     {"op": "free_pick", "label": "mix", "pick": 0.37}  # one random live block
     {"op": "free_all"}
     {"op": "touch", "label": "buf"}                   # the guest writes it again
+    {"op": "touch", "pfn": 4096, "order": 0}          # one allocated block
     {"op": "advance", "seconds": 2.5}
     {"op": "drain_pcp"}
     {"op": "phase", "text": "..."}                    # a narration marker
@@ -194,6 +195,11 @@ class Runner:
                     n += 1
             self.labels.clear()
             return f"freed every allocation ({n} blocks)"
+        if kind == "touch" and "pfn" in op:
+            pfn = _get(op, "pfn", int, where)
+            order = _get(op, "order", int, where, 0)
+            node.touch(pfn, order)
+            return f"touched the order-{order} block at pfn {pfn}"
         if kind == "touch":
             label = _get(op, "label", str, where)
             for pfn, order in self.live(label):

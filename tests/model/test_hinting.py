@@ -435,3 +435,29 @@ def test_v2_work_queued_while_the_worker_runs_waits_for_it() -> None:
     state = node.hinting_state()
     assert state["phase"] == "idle" and state["refcnt"] == 0
     assert state["zones"]["Normal"]["hinted_pages"] == [72, 0]
+
+
+def test_v2_second_cycle_starts_with_hinted_blocks_in_front_of_the_boundary() -> None:
+    # Found by Hypothesis: a new cycle resets every boundary to its list head while the
+    # blocks hinted by the first cycle stay on the lists (page_hinting_populate_metadata).
+    # get_unhinted_page sees a hinted tail, falls back to the head, and the block it puts
+    # back becomes the boundary with the older hinted blocks in front of it.
+    node = Node(
+        zones=[ZoneSpec("Normal", 1, 64)],
+        hinting="hinting-v2",
+        hinting_options={"capacity": 1, "min_order": 2, "hwm": 1},
+        kernel="5.7",
+        min_free_kbytes=0,
+        max_order=6,
+        pageblock_order=2,
+    )
+    node.advance(0.104)
+    z = node.zone("Normal")
+    pfn = node.alloc(0, "Unmovable")
+    node.free(pfn, 0)  # an unhinted order-5 block requests a second cycle
+    old = {p for k in range(2, 6) for p in z.free_list(k, "Movable") if z.flags[p - 1]}
+    assert old == {4, 8, 16}  # hinted by the first cycle
+    while node.hinting_state()["phase"] != "idle" or node.pending_work():
+        node.run_next_work()
+        node.check()
+    assert z.flags[32 - 1] and all(z.flags[p - 1] for p in old)

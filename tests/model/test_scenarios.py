@@ -151,6 +151,17 @@ def test_quiz_answers_come_from_the_model() -> None:
     assert node.zone("Normal").free_list(1, "Movable") == before  # the dry run changed nothing
 
 
+def test_quiz_about_the_next_pass_without_an_operation() -> None:
+    sc = load("reporting-passes")
+    node = sc.node()
+    runner = Runner()
+    ops = sc.ops()
+    for op in ops[:4]:  # up to and including the 100 frees: a pass is requested
+        runner.apply(node, op)
+    q = ask(node, runner, None, "blocks_reported")
+    assert q.answer == "64"
+
+
 def test_scenario_file_errors_are_specific(tmp_path: Any) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(

@@ -52,6 +52,8 @@ def test_runner_labels_and_frees() -> None:
     assert sorted(runner.labels["buf"]) == [5, 6, 7, 8]  # sequence 9 was the pick
     runner.apply(node, {"op": "free", "label": "buf", "start": 5, "stride": 2, "count": 2})
     assert sorted(runner.labels["buf"]) == [6, 8]
+    pfn, order = runner.live("buf")[0]
+    assert runner.apply(node, {"op": "touch", "pfn": pfn, "order": order}).startswith("touched")
     runner.apply(node, {"op": "free_all"})
     node.check()
     assert node.zone("N").nr_free_pages == 4096
