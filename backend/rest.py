@@ -438,6 +438,44 @@ async def pagetypeinfo(request: Request, sid: SessionId) -> PlainTextResponse:
     return PlainTextResponse(await _proc_text(request, sid, "pagetypeinfo"))
 
 
+class PageOut(BaseModel):
+    """``node.page(pfn)``: one page frame, its block, and its head page's bits."""
+
+    pfn: int
+    zone: str
+    state: str
+    allocated: bool
+    block_pfn: int
+    block_order: int
+    migratetype: str
+    list_migratetype: str | None
+    hinted: bool
+    reported: bool
+    in_flight: bool
+    host: str
+    head_flags: list[str]
+    head_page_type: list[str]
+    head_page_type_value: int
+    kdump_view: str
+
+
+@router.get(
+    "/sessions/{sid}/page/{pfn}",
+    summary="One page frame at the session's current step (flags, page_type, kdump view)",
+    responses={**R404},
+)
+async def page_info(
+    request: Request, sid: SessionId, pfn: Annotated[int, Path(ge=0, le=2**40)]
+) -> PageOut:
+    session = _session(request, sid)
+    async with session.lock:
+        try:
+            info = session.view.node.page(pfn)
+        except ValueError as exc:
+            raise _problem(404, str(exc)) from None
+    return PageOut(**dataclasses.asdict(info))
+
+
 @router.get("/saved", summary="Saved sessions", tags=["saved"])
 async def list_saved(request: Request) -> list[SavedOut]:
     saved = await asyncio.to_thread(request.app.state.buddyscope.store.list)
