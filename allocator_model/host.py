@@ -29,7 +29,8 @@ NAMES = ("not backed", "resident", "discarded")
 
 # bytes.translate tables: a discard turns RESIDENT into DISCARDED and leaves the rest.
 _DISCARD = bytes([NOT_BACKED, DISCARDED, DISCARDED]) + bytes(253)
-_RESIDENT_FILL = tuple(bytes([RESIDENT]) * (1 << k) for k in range(16))
+# A fully resident block of each order, to test (``startswith``) and to fill with.
+RESIDENT_BLOCK = tuple(bytes([RESIDENT]) * (1 << k) for k in range(16))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,24 +54,32 @@ class Host:
         self.report_calls = 0
         self.pages_reported = 0
 
-    def touch(self, zone: Zone, i: int, order: int) -> None:
-        """The guest writes every page of the block: fault in what is not resident."""
+    def touch(self, zone: Zone, i: int, order: int) -> int:
+        """The guest writes every page of the block: fault in what is not resident.
+
+        Returns the number of refaults (pages the host had discarded).  Called on every
+        allocation, so the common cases are checked first: one page, and a block that
+        is already resident (``startswith`` compares in place, without a copy).
+        """
         mem = self.backing[zone.name]
-        n = 1 << order
-        end = i + n
-        if n == 1:
+        if order == 0:
             state = mem[i]
-            if state != RESIDENT:
-                self.resident_pages += 1
-                if state == DISCARDED:
-                    self.refaults += 1
-                mem[i] = RESIDENT
-            return
-        resident = mem.count(RESIDENT, i, end)
-        if resident != n:
-            self.refaults += mem.count(DISCARDED, i, end)
-            self.resident_pages += n - resident
-            mem[i:end] = _RESIDENT_FILL[order]
+            if state == RESIDENT:
+                return 0
+            mem[i] = RESIDENT
+            self.resident_pages += 1
+            if state == DISCARDED:
+                self.refaults += 1
+                return 1
+            return 0
+        if mem.startswith(RESIDENT_BLOCK[order], i):
+            return 0
+        end = i + (1 << order)
+        refaults = mem.count(DISCARDED, i, end)
+        self.refaults += refaults
+        self.resident_pages += (1 << order) - mem.count(RESIDENT, i, end)
+        mem[i:end] = RESIDENT_BLOCK[order]
+        return refaults
 
     def report(self, ranges: list[tuple[Zone, int, int]]) -> int:
         """One report call: discard every range (zone, index, order); return pages freed."""

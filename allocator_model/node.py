@@ -12,7 +12,7 @@ import heapq
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from . import events as ev
 from .config import (
@@ -26,7 +26,7 @@ from .config import (
 from .errors import ConfigError, InvalidFree, OutOfMemory, UnknownMigratetype, UnknownZone
 from .hinting_v2 import HintingV2
 from .host import NAMES as HOST_STATE_NAMES
-from .host import Host
+from .host import RESIDENT, Host
 from .pageflags import page_bits
 from .pagestate import FILLS, PS_ALLOCATED, PS_ISOLATED, PS_PCP
 from .pagestate import NAMES as PAGE_STATE_NAMES
@@ -374,7 +374,7 @@ class Node:
 
     # --- allocation ------------------------------------------------------------------------
 
-    def _alloc_arg_error(self, order: object, migratetype: object, zone: object) -> None:
+    def _alloc_arg_error(self, order: object, migratetype: object, zone: object) -> NoReturn:
         """Raise the specific error for a bad ``alloc()`` argument."""
         if isinstance(order, bool) or not isinstance(order, int) or not 0 <= order < self.max_order:
             raise ValueError(f"order must be an integer 0..{self.max_order - 1}, got {order!r}")
@@ -409,30 +409,63 @@ class Node:
         slow path at the min watermark, where the kernel would reclaim and the model
         gives up.
         """
-        mt = self._alloc_mts.get(migratetype, -1) if type(migratetype) is str else -1
-        if (
-            mt < 0
-            or type(order) is not int
-            or not 0 <= order < self.max_order
-            or (zone is not None and zone not in self._by_name)
-        ):
+        # Valid arguments cost a few cheap tests; anything else gets its specific error.
+        try:
+            mt = self._alloc_mts[migratetype]  # Unmovable, Movable or Reclaimable
+        except (KeyError, TypeError):
             self._alloc_arg_error(order, migratetype, zone)
+        if type(order) is not int or order < 0 or order >= self.max_order:
+            self._alloc_arg_error(order, migratetype, zone)
+        if zone is None:
+            z = self._zonelist[0]
+        else:
+            only = self._by_name.get(zone) if isinstance(zone, str) else None
+            if only is None:
+                self._alloc_arg_error(order, migratetype, zone)
+            z = only
+        # Fast path: the preferred zone is above its low watermark and has a block on
+        # the requested type's lists (what the first pass of get_page_from_freelist
+        # would find).  Order-0 requests take the per-cpu lists when those are on.
+        i = -1
+        if (order or not self.pcp_enabled) and z.nr_free_pages - (1 << order) + 1 > z.wmark_low:
+            i = z.rmqueue_smallest(order, mt)
+            if i >= 0:
+                z.nr_free_pages -= 1 << order
+        if i < 0:
+            z, i = self._get_page_from_freelist(order, mt, migratetype, zone)
+
+        # prep_new_page: the block at i is now an allocated block of this order.
+        z.alloc_order[i] = order + 1
+        z.alloc_mt[i] = mt
+        if order:
+            z.page_state_view[i : i + (1 << order)] = _ALLOC_FILL[order]
+        else:
+            z.page_state[i] = PS_ALLOCATED  # one byte: an index store is ~10x a slice's speed
+        pfn = z.start_pfn + i
+        events = self.events
+        # The guest writes the pages.  A single page the host backs already (the common
+        # case) has nothing to fault in, and that test is much cheaper than the call.
+        if touch and (order or self.host.backing[z.name][i] != RESIDENT):
+            refaults = self.host.touch(z, i, order)
+            if refaults and events is not None:
+                self._refault_event(z, i, order, refaults)
+        if events is not None:
+            events.append(
+                ev.Alloc("__alloc_pages_nodemask", z.name, pfn, order, self.mts.names[mt])
+            )
+        return pfn
+
+    def _get_page_from_freelist(
+        self, order: int, mt: int, migratetype: str, zone: str | None
+    ) -> tuple[Zone, int]:
+        """Every pass over the zonelist; (zone, index) of the block taken, or OutOfMemory."""
         if zone is None:
             zonelist = self._zonelist
             passes = self._passes
         else:
             zonelist = (self._by_name[zone],)
             passes = _PASSES_PLAIN
-        pcp = self.pcp_enabled and order == 0
-        if not pcp:
-            # Fast path: the preferred zone is above its low watermark and has a block
-            # on the requested type's lists (what the first pass below would find).
-            z = zonelist[0]
-            if z.nr_free_pages - (1 << order) + 1 > z.wmark_low:
-                i = z.rmqueue_smallest(order, mt)
-                if i >= 0:
-                    z.nr_free_pages -= 1 << order
-                    return self._prep_new_page(z, i, order, mt, touch)
+        pcp = order == 0 and self.pcp_enabled
         # Zones skipped on the way, told to the narration only if the request succeeds
         # (a failed request leaves the node exactly as it was, event list included).
         skipped: list[ev.Event] | None = [] if self.events is not None else None
@@ -454,7 +487,7 @@ class Node:
                     if i >= 0:
                         if self.events is not None and skipped:
                             self.events[start:start] = skipped
-                        return self._prep_new_page(z, i, order, mt, touch)
+                        return z, i
                 if skipped is not None:
                     skipped.append(self._skip_event(z, order, mark, use_min, nofragment))
         reasons = tuple(self._oom_reason(z, order, migratetype) for z in zonelist)
@@ -465,42 +498,14 @@ class Node:
             reasons,
         )
 
-    def _prep_new_page(self, z: Zone, i: int, order: int, mt: int, touch: bool) -> int:
-        """The block at ``i`` is now an allocated block of this order (``prep_new_page``)."""
-        z.alloc_order[i] = order + 1
-        z.alloc_mt[i] = mt
-        z.page_state[i : i + (1 << order)] = _ALLOC_FILL[order]
-        if touch:
-            self._touch(z, i, order)
-        if self.events is not None:
-            self.events.append(
-                ev.Alloc(
-                    fn="__alloc_pages_nodemask",
-                    zone=z.name,
-                    pfn=z.start_pfn + i,
-                    order=order,
-                    migratetype=self.mts.names[mt],
-                )
+    def _refault_event(self, z: Zone, i: int, order: int, refaults: int) -> None:
+        """A touch faulted pages back in that the host had discarded."""
+        assert self.events is not None
+        self.events.append(
+            ev.Refault(
+                fn="handle_mm_fault", zone=z.name, pfn=z.start_pfn + i, order=order, pages=refaults
             )
-        return z.start_pfn + i
-
-    def _touch(self, z: Zone, i: int, order: int) -> None:
-        host = self.host
-        if self.events is None:
-            host.touch(z, i, order)
-            return
-        before = host.refaults
-        host.touch(z, i, order)
-        if host.refaults != before:
-            self.events.append(
-                ev.Refault(
-                    fn="handle_mm_fault",
-                    zone=z.name,
-                    pfn=z.start_pfn + i,
-                    order=order,
-                    pages=host.refaults - before,
-                )
-            )
+        )
 
     def touch(self, pfn: int, order: int = 0) -> None:
         """The guest writes the allocated block at ``pfn`` (a refault if the host dropped it)."""
@@ -515,7 +520,9 @@ class Node:
                 f"pfn {pfn} is not an allocated order-{order} block: "
                 "only allocated memory is touched"
             )
-        self._touch(z, i, order)
+        refaults = self.host.touch(z, i, order)
+        if refaults and self.events is not None:
+            self._refault_event(z, i, order, refaults)
 
     def _oom_reason(self, z: Zone, order: int, migratetype: str) -> str:
         mark = z.watermarks.min
@@ -600,13 +607,12 @@ class Node:
         Raises ``InvalidFree`` (and changes nothing) for a double free, a pfn that is
         not the head of an allocated block, a wrong order, a misaligned or unknown pfn.
         """
-        z = None
-        if type(pfn) is int:
-            for z in self.zones:
-                if z.start_pfn <= pfn < z.end_pfn:
-                    break
-            else:
-                z = None
+        # Valid arguments cost a few cheap tests; anything else gets its specific error.
+        # Most memory is allocated from the preferred (highest) zone, so look there first.
+        preferred = self._zonelist[0]
+        z: Zone | None = preferred
+        if type(pfn) is not int or not preferred.start_pfn <= pfn < preferred.end_pfn:
+            z = self.zone_of(pfn) if type(pfn) is int else None
         # alloc_order holds order + 1 at an allocated head and 0 elsewhere
         if (
             z is None
@@ -614,21 +620,14 @@ class Node:
             or order < 0
             or z.alloc_order[pfn - z.start_pfn] != order + 1
         ):
-            z, i = self._validate_free(pfn, order)  # raises with the specific reason
+            # Raises with the specific reason (or accepts an int subclass, e.g. an IntEnum).
+            z, i = self._validate_free(pfn, order)
         i = pfn - z.start_pfn
         z.alloc_order[i] = 0
         # get_pfnblock_migratetype at free time
         mt = z.pageblock_mt[(pfn >> z.pageblock_order) - z.first_pageblock]
         if self.events is not None:
-            self.events.append(
-                ev.Free(
-                    fn="__free_pages",
-                    zone=z.name,
-                    pfn=pfn,
-                    order=order,
-                    migratetype=self.mts.names[mt],
-                )
-            )
+            self.events.append(ev.Free("__free_pages", z.name, pfn, order, self.mts.names[mt]))
         if order == 0 and self.pcp_enabled:
             self._free_unref_page(z, i, mt)
             return
