@@ -42,6 +42,9 @@ class FreeCounts(list[int]):
 
     The public API writes ``zone.nr_free(order)``; scripts that want all orders at once
     (``zone.nr_free == [...]``, slicing, ``/proc/buddyinfo``) use it as the list it is.
+    ``zone.nr_free`` is a copy taken when read: the zone counts in a plain list
+    (``zone.free_counts``), because indexing a list subclass costs twice as much and
+    the hot paths update a count on every allocation and free.
     """
 
     def __call__(self, order: int) -> int:
@@ -96,9 +99,10 @@ class Zone:
         self.lists = FreeLists(pages, max_order, nmt)
         self.next = self.lists.next  # hot-path aliases of the list arrays
         self.prev = self.lists.prev
-        # __free_one_page merges freely below this order (pageblock_order + 1 in 5.x)
-        self.merge_limit = min(max_order, pageblock_order + 1)
-        self.nr_free = FreeCounts([0] * max_order)  # free_area[order].nr_free, all migratetypes
+        # __free_one_page merges freely below this order; from it on, each step first
+        # checks pageblock isolation (5.x: max_order = min(MAX_ORDER, pageblock_order + 1))
+        self.isolation_check_order = min(max_order - 1, pageblock_order)
+        self.free_counts = [0] * max_order  # free_area[order].nr_free, all migratetypes
 
         first_block = start_pfn >> pageblock_order
         last_block = (self.end_pfn - 1) >> pageblock_order
@@ -123,6 +127,11 @@ class Zone:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.page_state_view = memoryview(self.page_state)
+
+    @property
+    def nr_free(self) -> FreeCounts:
+        """Blocks on the free lists of each order, all migratetypes (a copy)."""
+        return FreeCounts(self.free_counts)
 
     def set_watermarks(self, marks: Watermarks) -> None:
         self.watermarks = marks
@@ -183,7 +192,7 @@ class Zone:
             raise ValueError(f"order {order} is out of range 0..{self.max_order - 1}")
 
     def free_pages_in_lists(self) -> int:
-        return sum(n << k for k, n in enumerate(self.nr_free))
+        return sum(n << k for k, n in enumerate(self.free_counts))
 
     # --- list primitives (include/linux/mmzone.h, mm/page_alloc.c) --------------------
 
@@ -192,7 +201,7 @@ class Zone:
         self.lists.add_head(i, self.lists.sentinel(order, mt))
         self.buddy_order[i] = order + 1
         self.free_mt[i] = mt
-        self.nr_free[order] += 1
+        self.free_counts[order] += 1
         if self.events is not None:
             pfn = self.start_pfn + i
             name = self.mts.names[mt]
@@ -207,7 +216,7 @@ class Zone:
         self.lists.add_before(i, at)
         self.buddy_order[i] = order + 1
         self.free_mt[i] = mt
-        self.nr_free[order] += 1
+        self.free_counts[order] += 1
         if self.events is not None:
             pfn = self.start_pfn + i
             name = self.mts.names[mt]
@@ -232,7 +241,7 @@ class Zone:
             self.strategy.clear_flag(self, i, order, reason)
         self.lists.unlink(i)
         self.buddy_order[i] = 0
-        self.nr_free[order] -= 1
+        self.free_counts[order] -= 1
 
     def move_to_free_list(self, i: int, order: int, mt: int) -> None:
         """``move_to_free_list``: head of the new list before 5.10, tail from 5.10."""
@@ -321,13 +330,13 @@ class Zone:
         bo = self.buddy_order
         nxt = self.next
         prv = self.prev
-        nr_free = self.nr_free
+        nr_free = self.free_counts
         events = self.events
         top = self.max_order - 1  # MAX_ORDER - 1: no merging beyond
         # 5.x merges freely below pageblock_order; from there on each step is first
         # refused between an isolated and a normal pageblock (the kernel's outer loop
         # around continue_merging).
-        check_isolation_from = self.merge_limit - 1
+        check_isolation_from = self.isolation_check_order
         while order < top:
             if (
                 order >= check_isolation_from
@@ -468,7 +477,7 @@ class Zone:
         size = 1 << high
         events = self.events
         nxt, prv = self.next, self.prev
-        bo, fmt, nr_free = self.buddy_order, self.free_mt, self.nr_free
+        bo, fmt, nr_free = self.buddy_order, self.free_mt, self.free_counts
         nmt, pages = self.nr_mt, self.lists.pages
         while high > low:
             high -= 1
@@ -514,7 +523,7 @@ class Zone:
             nxt[s] = n_
             self.prev[n_] = s
             self.buddy_order[i] = 0
-            self.nr_free[current] -= 1
+            self.free_counts[current] -= 1
         if current > order:
             self.expand(i, order, current, mt)
         return i
@@ -534,7 +543,7 @@ class Zone:
 
     def _find_suitable_fallback(self, order: int, mt: int) -> tuple[int, bool]:
         """``find_suitable_fallback(only_stealable=false)``: (fallback type or -1, can_steal)."""
-        if self.nr_free[order] == 0:
+        if self.free_counts[order] == 0:
             return -1, False
         for fmt in self.mts.fallbacks(mt):
             if self.lists.is_empty(self.lists.sentinel(order, fmt)):
@@ -668,7 +677,7 @@ class Zone:
         nxt = self.lists.next
         nmt = self.nr_mt
         for o in range(order, self.max_order):
-            if not self.nr_free[o]:
+            if not self.free_counts[o]:
                 continue
             s = self.lists.pages + o * nmt
             for mt in range(MIGRATE_PCPTYPES):
