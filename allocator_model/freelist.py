@@ -21,8 +21,10 @@ class FreeLists:
         self.nr_orders = nr_orders
         self.nr_migratetypes = nr_migratetypes
         total = pages + nr_orders * nr_migratetypes
-        self.next = array("i", [0]) * total
-        self.prev = array("i", [0]) * total
+        # Unsigned ("I"): CPython's array stores a signed int through PyArg_Parse (a format
+        # string parsed per store), an unsigned one directly; indices are never negative.
+        self.next = array("I", [0]) * total
+        self.prev = array("I", [0]) * total
         for s in range(pages, total):
             self.next[s] = s
             self.prev[s] = s

@@ -56,6 +56,48 @@ class FreeCounts(list[int]):
 class Zone:
     """A zone's free lists and per-page state.  Mutate it only through ``Node``."""
 
+    # Slots, not a __dict__: CPython 3.11 reads and writes attributes of an instance
+    # with more than ~30 of them through a slower path, and the hot paths use a zone's
+    # attributes dozens of times per allocation.
+    __slots__ = (
+        "alloc_mt",
+        "alloc_order",
+        "buddy_order",
+        "end_pfn",
+        "events",
+        "first_pageblock",
+        "flags",
+        "free_counts",
+        "free_mt",
+        "index",
+        "isolation_check_order",
+        "lists",
+        "managed_pages",
+        "max_order",
+        "mt_cma",
+        "mt_isolate",
+        "mts",
+        "name",
+        "next",
+        "notify_order",
+        "nr_free_pages",
+        "nr_isolate_pageblock",
+        "nr_mt",
+        "page_state",
+        "page_state_view",
+        "pageblock_mt",
+        "pageblock_order",
+        "prev",
+        "rules",
+        "spanned_pages",
+        "start_pfn",
+        "strategy",
+        "tail_anchor",
+        "watermarks",
+        "wmark_low",
+        "wmark_min",
+    )
+
     def __init__(
         self,
         name: str,
@@ -120,12 +162,12 @@ class Zone:
         self.notify_order = 1 << 30
 
     def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        del state["page_state_view"]  # a memoryview can be neither pickled nor copied
-        return state
+        # A memoryview can be neither pickled nor copied: __setstate__ makes a new one.
+        return {name: getattr(self, name) for name in self.__slots__ if name != "page_state_view"}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        for name, value in state.items():
+            setattr(self, name, value)
         self.page_state_view = memoryview(self.page_state)
 
     @property
