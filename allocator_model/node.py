@@ -427,10 +427,11 @@ class Node:
         # the requested type's lists (what the first pass of get_page_from_freelist
         # would find).  Order-0 requests take the per-cpu lists when those are on.
         i = -1
-        if (order or not self.pcp_enabled) and z.nr_free_pages - (1 << order) + 1 > z.wmark_low:
+        pages = 1 << order
+        if (order or not self.pcp_enabled) and z.nr_free_pages - pages + 1 > z.wmark_low:
             i = z.rmqueue_smallest(order, mt)
             if i >= 0:
-                z.nr_free_pages -= 1 << order
+                z.nr_free_pages -= pages
         if i < 0:
             z, i = self._get_page_from_freelist(order, mt, migratetype, zone)
 
@@ -438,7 +439,7 @@ class Node:
         z.alloc_order[i] = order + 1
         z.alloc_mt[i] = mt
         if order:
-            z.page_state_view[i : i + (1 << order)] = _ALLOC_FILL[order]
+            z.page_state_view[i : i + pages] = _ALLOC_FILL[order]
         else:
             z.page_state[i] = PS_ALLOCATED  # one byte: an index store is ~10x a slice's speed
         pfn = z.start_pfn + i

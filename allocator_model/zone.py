@@ -361,12 +361,13 @@ class Zone:
         """
         base = self.start_pfn
         i = pfn - base
+        pages = 1 << order
         if order:
-            self.page_state_view[i : i + (1 << order)] = _FREE_FILL[order]
+            self.page_state_view[i : i + pages] = _FREE_FILL[order]
         else:
             self.page_state[i] = PS_FREE  # one byte: an index store is ~10x a slice's speed
         if mt != self.mt_isolate:
-            self.nr_free_pages += 1 << order  # __mod_zone_freepage_state
+            self.nr_free_pages += pages  # __mod_zone_freepage_state
 
         n = self.spanned_pages
         bo = self.buddy_order
