@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 from . import events as ev
 from .assumptions import REPORT_LATENCY_S
 from .errors import InvariantViolation
-from .pagestate import PS_FLAGGED, PS_FREE, PS_ISOLATED
-from .strategy import Strategy, constants_table, make_constants
+from .pagestate import PS_FREE, PS_ISOLATED
+from .strategy import Strategy, constants_table, make_constants, mark_flagged, put_back
 
 if TYPE_CHECKING:
     from .node import Node
@@ -331,51 +331,30 @@ class HintingV2(Strategy):
             mt = cached_mt
             if isolated or mt == zone.mt_isolate:
                 mt = zone.get_pageblock_migratetype(i)
-            pfn = zone.start_pfn + i
-            if node.events is not None:
-                node.events.append(
-                    ev.Putback(
-                        fn="put_hinted_page",
-                        zone=zone.name,
-                        pfn=pfn,
-                        order=order,
-                        migratetype=zone.mt_name(mt),
-                    )
-                )
-            head, final = zone.free_one_page(
-                pfn,
+            head, final, whole = put_back(
+                node,
+                zone,
+                i,
                 order,
                 mt,
-                to_tail=True,
-                notify=False,
-                tail_reason="a hinted put-back always goes to the tail, just before the boundary",
+                "put_hinted_page",
+                True,
+                "a hinted put-back always goes to the tail, just before the boundary",
             )
-            if zone.buddy_order[i] == order + 1:
+            if whole:
                 counts = self.hinted_pages[zone.index]
                 assert counts is not None
                 counts[order - self.min_order] += 1
                 self._move_boundary(
                     zone, order, mt, i, "the block it returned is now the first hinted one"
                 )
-                zone.flags[i] = 1
-                zone.paint(i, order, PS_FLAGGED)
-                if node.events is not None:
-                    node.events.append(
-                        ev.FlagSet(
-                            fn="SetPageHinted",
-                            zone=zone.name,
-                            pfn=pfn,
-                            order=order,
-                            migratetype=zone.mt_name(mt),
-                            flag="hinted",
-                        )
-                    )
+                mark_flagged(node, zone, i, order, mt, "SetPageHinted", "hinted")
             elif node.events is not None:
                 node.events.append(
                     ev.FlagSkip(
                         fn="put_hinted_page",
                         zone=zone.name,
-                        pfn=pfn,
+                        pfn=zone.start_pfn + i,
                         order=order,
                         reason=f"it merged into the unhinted order-{final} block at pfn {head}",
                     )

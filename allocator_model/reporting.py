@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 from . import events as ev
 from .assumptions import REPORT_LATENCY_S
 from .errors import ConfigError, InvariantViolation
-from .pagestate import PS_FLAGGED, PS_FREE
-from .strategy import Strategy, constants_table, make_constants
+from .pagestate import PS_FREE
+from .strategy import Strategy, constants_table, make_constants, mark_flagged, put_back
 
 if TYPE_CHECKING:
     from .node import Node
@@ -377,45 +377,24 @@ class PageReporting(Strategy):
         to_tail = node.rules.putback_to_tail
         for i, order in batch:
             mt = z.get_pageblock_migratetype(i)
-            pfn = z.start_pfn + i
-            if node.events is not None:
-                node.events.append(
-                    ev.Putback(
-                        fn="__putback_isolated_page",
-                        zone=z.name,
-                        pfn=pfn,
-                        order=order,
-                        migratetype=z.mt_name(mt),
-                    )
-                )
-            head, final = z.free_one_page(
-                pfn,
+            head, final, whole = put_back(
+                node,
+                z,
+                i,
                 order,
                 mt,
-                to_tail=to_tail,
-                notify=False,
-                tail_reason="__putback_isolated_page() uses FPI_TO_TAIL (5.10+)",
+                "__putback_isolated_page",
+                to_tail,
+                "__putback_isolated_page() uses FPI_TO_TAIL (5.10+)",
             )
-            if z.buddy_order[i] == order + 1:
-                z.flags[i] = 1
-                z.paint(i, order, PS_FLAGGED)
-                if node.events is not None:
-                    node.events.append(
-                        ev.FlagSet(
-                            fn="__SetPageReported",
-                            zone=z.name,
-                            pfn=pfn,
-                            order=order,
-                            migratetype=z.mt_name(mt),
-                            flag="reported",
-                        )
-                    )
+            if whole:
+                mark_flagged(node, z, i, order, mt, "__SetPageReported", "reported")
             elif node.events is not None:
                 node.events.append(
                     ev.FlagSkip(
                         fn="page_reporting_drain",
                         zone=z.name,
-                        pfn=pfn,
+                        pfn=z.start_pfn + i,
                         order=order,
                         reason=(
                             f"it merged into the order-{final} block at pfn {head}, which a "

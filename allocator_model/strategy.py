@@ -22,7 +22,9 @@ from collections.abc import Mapping
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import events as ev
 from .errors import ConfigError
+from .pagestate import PS_FLAGGED
 
 if TYPE_CHECKING:
     from .node import Node
@@ -114,3 +116,39 @@ def make_constants(cls: type[C], options: Mapping[str, Any], strategy: str, max_
         ):
             raise ConfigError(f"{name} must be a number of seconds >= 0, got {value!r}")
     return cls(**options)
+
+
+def put_back(
+    node: Node, zone: Zone, i: int, order: int, mt: int, fn: str, to_tail: bool, tail_reason: str
+) -> tuple[int, int, bool]:
+    """Return a block from the host (no notify); (final pfn, final order, still whole).
+
+    "Still whole" means the block did not merge: it is still a free block of its order,
+    the condition both designs test before marking it hinted/reported.
+    """
+    pfn = zone.start_pfn + i
+    if node.events is not None:
+        node.events.append(
+            ev.Putback(fn=fn, zone=zone.name, pfn=pfn, order=order, migratetype=zone.mt_name(mt))
+        )
+    head, final = zone.free_one_page(
+        pfn, order, mt, to_tail=to_tail, notify=False, tail_reason=tail_reason
+    )
+    return head, final, zone.buddy_order[i] == order + 1
+
+
+def mark_flagged(node: Node, zone: Zone, i: int, order: int, mt: int, fn: str, flag: str) -> None:
+    """Set the strategy's flag on a free block head and colour its frames."""
+    zone.flags[i] = 1
+    zone.paint(i, order, PS_FLAGGED)
+    if node.events is not None:
+        node.events.append(
+            ev.FlagSet(
+                fn=fn,
+                zone=zone.name,
+                pfn=zone.start_pfn + i,
+                order=order,
+                migratetype=zone.mt_name(mt),
+                flag=flag,
+            )
+        )
