@@ -71,7 +71,9 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "mem",
         "§1.6",
         "fallbacks[] order, largest-first search, can_steal_fallback thresholds, whole "
-        "pageblock claim at >= half free-or-compatible pages, movable smallest-block rule",
+        "pageblock claim at >= half free-or-compatible pages, movable smallest-block rule; "
+        "under ALLOC_NOFRAGMENT the search stops at pageblock_order even for larger "
+        "requests, so a request that fails may already have re-typed pageblocks",
         "zone.rmqueue_fallback, zone._steal_suitable_fallback",
     ),
     Assumption(

@@ -16,6 +16,7 @@ from allocator_model import (
     UnknownZone,
     ZoneSpec,
 )
+from allocator_model.config import MIGRATE_MOVABLE, MIGRATE_UNMOVABLE
 from allocator_model.procfs import parse_buddyinfo, parse_pagetypeinfo
 
 
@@ -203,6 +204,30 @@ def test_movable_fallback_takes_from_other_types_before_oom() -> None:
     fallback = next(e.to_dict() for e in events if e.kind == "fallback")
     assert fallback["start_migratetype"] == "Movable"
     assert fallback["fallback_migratetype"] == "Unmovable"
+    node.check()
+
+
+def test_nofragment_fallback_can_retype_before_oom() -> None:
+    """5.x ``__rmqueue_fallback`` with ALLOC_NOFRAGMENT searches down to pageblock_order
+    even when the request is larger, so it steals blocks too small to satisfy it, re-types
+    their pageblocks, and the request still fails.  The model keeps that kernel quirk."""
+    node = Node(
+        zones=[ZoneSpec("DMA", 0, 1), ZoneSpec("DMA32", 1, 1), ZoneSpec("Normal", 2, 8)],
+        max_order=4,
+        pageblock_order=0,
+        kernel="5.3",
+        min_free_kbytes=0,
+        cma=False,
+    )
+    normal = node.zone("Normal")
+    assert set(normal.pageblock_mt) == {MIGRATE_MOVABLE}
+    node.take_events()
+    with pytest.raises(OutOfMemory):
+        node.alloc(3, "Unmovable")
+    steals = [e.to_dict() for e in node.take_events() if e.kind == "fallback"]
+    assert [s["current_order"] for s in steals] == [2, 1, 1]  # all smaller than 3
+    assert set(normal.pageblock_mt) == {MIGRATE_UNMOVABLE}
+    assert normal.nr_free_pages == 8
     node.check()
 
 
