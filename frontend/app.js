@@ -9,10 +9,13 @@
 import { KEYMAP, keyAction, nextSpeed, SPEEDS } from './lib/keys.js';
 import { formatCount, formatPfn, migratetypeSlug } from './lib/layout.js';
 import { FRAME_COLOURS, migratetypeColours } from './lib/palette.js';
+import { QUIZ_KEYS } from './lib/quiz.js';
 import { configureFor, formatUrlState, parseUrlState, shareState } from './lib/urlstate.js';
 import { Compare } from './views/compare.js';
 import { byId, h, replaceKids } from './views/dom.js';
 import { Inspector } from './views/inspector.js';
+import { QuizView } from './views/quiz.js';
+import { SaveScenario } from './views/savescenario.js';
 import { Session } from './views/session.js';
 
 /** Event kinds for "run to next" and breakpoints (docs/protocol.md), most useful first. */
@@ -97,7 +100,19 @@ class App {
           }
         },
         onSeek: (step) => this.command('seek', { step }),
+        onOther: (msg) => this.quiz.receive(msg.kind, msg.message),
       },
+    );
+    this.quiz = new QuizView(byId('quiz'), byId('btn-quiz'), {
+      send: (type, fields) => this.session.send(type, fields),
+      notice: (text) => this.notice(text),
+      problem: (text) => this.banner(text, true),
+      whyNot: () => (this.compare ? 'close the comparison first: quiz mode asks about one session' : null),
+    });
+    this.saveScenario = new SaveScenario(
+      /** @type {HTMLButtonElement} */ (byId('btn-save-scenario')),
+      byId('save-scenario-out'),
+      () => this.session.state,
     );
     /** @type {Compare | null} */
     this.compare = null;
@@ -116,6 +131,7 @@ class App {
   /** @param {import('./lib/protocol.js').Hello} hello */
   onHello(hello) {
     document.body.dataset.role = hello.role;
+    this.quiz.setRole(hello.role);
     for (const el of document.querySelectorAll('[data-controller-only]')) {
       /** @type {HTMLButtonElement} */ (el).disabled = hello.role !== 'controller';
     }
@@ -130,6 +146,7 @@ class App {
    * @param {string} reason
    */
   onState(state, reason) {
+    this.quiz.update(state);
     if (reason !== 'delta') {
       this.onSnapshot(state, reason);
       this.updateTransport(state);
@@ -242,7 +259,8 @@ class App {
   /** @param {string} code @param {string} message */
   onServerError(code, message) {
     this.errors.push(`${code}: ${message}`);
-    if (code === 'nothing_to_do' || code === 'end_of_timeline') this.notice(message);
+    if (code === 'question_pending') this.quiz.nudge();
+    else if (code === 'nothing_to_do' || code === 'end_of_timeline') this.notice(message);
     else this.banner(`${message} (${code})`, true);
   }
 
@@ -307,9 +325,9 @@ class App {
     const runKind = /** @type {HTMLSelectElement} */ (byId('run-kind'));
     runKind.replaceChildren(...EVENT_KINDS.map((k) => h('option', { value: k }, [k])));
     byId('help-keys').replaceChildren(
-      h('tbody', {}, KEYMAP.map((k) => h('tr', {}, [h('td', {}, k.keys.map((key) => h('kbd', {}, [key]))), h('td', {}, [k.label])]))),
+      h('tbody', {}, [...KEYMAP, ...QUIZ_KEYS].map((k) => h('tr', {}, [h('td', {}, k.keys.map((key) => h('kbd', {}, [key]))), h('td', {}, [k.label])]))),
     );
-    for (const id of ['btn-reset', 'btn-play']) byId(id).toggleAttribute('data-controller-only', true);
+    for (const id of ['btn-reset', 'btn-play', 'btn-quiz']) byId(id).toggleAttribute('data-controller-only', true);
     for (const sel of ['#form-alloc button', '#form-advance button', '#form-config button[type=submit]', '#speed']) {
       document.querySelector(sel)?.toggleAttribute('data-controller-only', true);
     }
@@ -381,6 +399,7 @@ class App {
 
   /** @param {KeyboardEvent} e */
   onKey(e) {
+    if (this.quiz.onKey(e)) return;
     const action = keyAction(e);
     if (!action) return;
     const dialogOpen = [...document.querySelectorAll('dialog')].some((d) => /** @type {HTMLDialogElement} */ (d).open);
@@ -413,6 +432,9 @@ class App {
         break;
       case 'presenter':
         this.setPresenter(!this.presenter);
+        break;
+      case 'quiz':
+        this.quiz.toggleMode();
         break;
       case 'help': {
         const d = /** @type {HTMLDialogElement} */ (byId('help'));
@@ -680,6 +702,7 @@ class App {
     const base = `${location.origin}${location.pathname}`;
     /** @type {HTMLInputElement} */ (byId('share-state')).value = base + formatUrlState(shareState(state));
     /** @type {HTMLInputElement} */ (byId('share-follow')).value = `${base}?session=${encodeURIComponent(state.session)}${this.presenter ? '&presenter=1' : ''}`;
+    this.saveScenario.refresh();
     /** @type {HTMLDialogElement} */ (byId('share')).showModal();
   }
 
@@ -691,6 +714,7 @@ class App {
   /** @param {string} strategy */
   openCompare(strategy) {
     if (this.compare) return;
+    if (this.quiz.on) this.command('quiz', { on: false }); // a question would hold one side only
     this.compare = new Compare(byId('compare'), this, strategy);
     byId('btn-compare').setAttribute('aria-pressed', 'true');
     document.body.classList.add('comparing');
@@ -736,6 +760,8 @@ function debugApi(app) {
     get notices() { return app.notices; },
     get state() { return s().state; },
     get compare() { return app.compare ? app.compare.debug() : null; },
+    get quiz() { return app.quiz.debug(); },
+    get savedScenario() { return app.saveScenario.last; },
     /** Send a command; resolves {ack} or {error: code, message}. */
     send(/** @type {string} */ type, /** @type {Record<string, unknown>} */ fields = {}) {
       return s().send(type, fields).then(

@@ -11,7 +11,7 @@
  */
 
 /** @typedef {'toggle-play' | 'step' | 'back' | 'first' | 'last' | 'faster' | 'slower' |
- *            'help' | 'presenter' | 'run-to' | 'close'} Action */
+ *            'help' | 'presenter' | 'run-to' | 'quiz' | 'close'} Action */
 
 /** Key -> action, as shown in the `?` help (order kept). */
 export const KEYMAP = Object.freeze([
@@ -24,6 +24,7 @@ export const KEYMAP = Object.freeze([
   { keys: ['−'], action: 'slower', label: 'slower' },
   { keys: ['n'], action: 'run-to', label: 'run to the next chosen event' },
   { keys: ['p'], action: 'presenter', label: 'presenter mode on / off' },
+  { keys: ['q'], action: 'quiz', label: 'quiz mode on / off (asks before a step)' },
   { keys: ['?'], action: 'help', label: 'show these keys' },
   { keys: ['Esc'], action: 'close', label: 'close a dialog or the inspector' },
 ]);
@@ -46,6 +47,7 @@ const BY_KEY = {
   _: 'slower',
   n: 'run-to',
   p: 'presenter',
+  q: 'quiz',
   '?': 'help',
   Escape: 'close',
 };

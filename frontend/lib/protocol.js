@@ -18,14 +18,15 @@ export const PAGE_STATE_NAMES = Object.freeze(['free', 'allocated', 'hinted', 'i
 export const HOST_STATE = Object.freeze({ NOT_BACKED: 0, RESIDENT: 1, DISCARDED: 2 });
 export const HOST_STATE_NAMES = Object.freeze(['not backed', 'resident', 'discarded']);
 
-/** Messages this page draws.  Others (the server may add some, e.g. quiz mode's
- * `question` and `reveal`) decode as `{type: 'other', ...}` and are left alone. */
+/** Messages checked here.  Others decode as `{type: 'other', kind, message}`: quiz
+ * mode's `question` and `reveal` (lib/quiz.js checks them), and any the server adds
+ * later, which the page leaves alone. */
 const SERVER_TYPES = new Set(['hello', 'snapshot', 'delta', 'ack', 'error']);
 
 export const CLIENT_TYPES = Object.freeze([
   'ping', 'get_snapshot', 'step', 'back', 'first', 'last', 'seek', 'run_to', 'play', 'pause',
   'speed', 'reset', 'alloc', 'free', 'touch', 'advance', 'configure', 'follow', 'breakpoints',
-  'branch',
+  'branch', 'quiz', 'answer', 'skip',
 ]);
 
 export class ProtocolError extends Error {
@@ -64,7 +65,8 @@ export class ProtocolError extends Error {
  *            breakpoints: string[], marks?: Mark[], reason?: string,
  *            following?: boolean, branch?: number,
  *            branches?: Array<{id: number, parent: number | null, fork_step: number,
- *                              length: number, reason: string}>}} Snapshot
+ *                              length: number, reason: string}>,
+ *            quiz?: unknown}} Snapshot
  * @typedef {{name: string, nr_free: number[], nr_free_pages: number, lists: WireList[],
  *            page_ranges: Array<[number, string]>, host_ranges: Array<[number, string]>,
  *            pageblock_ranges?: Array<[number, string]>}} ZoneDelta
@@ -73,7 +75,8 @@ export class ProtocolError extends Error {
  * @typedef {{type: 'delta', seq: number, step: number, timeline_length: number,
  *            clock: number, events: ModelEvent[], playing: boolean, speed: number,
  *            zones: ZoneDelta[], hinting: HintingState, host: HostStats,
- *            events_dropped?: number, following?: boolean, branch?: number}} Delta
+ *            events_dropped?: number, following?: boolean, branch?: number,
+ *            quiz?: unknown}} Delta
  * @typedef {{type: 'ack', id: number | null, seq?: number | null}} Ack
  * @typedef {{type: 'error', id?: number | null, code: string, message: string}} ErrorMessage
  * @typedef {{type: 'other', kind: string, message: Record<string, unknown>}} OtherMessage

@@ -12,6 +12,7 @@
  * are the server's.
  */
 import { base64ToBytes, ProtocolError } from './protocol.js';
+import { decodeQuizState } from './quiz.js';
 
 /**
  * @typedef {import('./protocol.js').WireList} WireList
@@ -31,7 +32,8 @@ import { base64ToBytes, ProtocolError } from './protocol.js';
  *            marks: import('./protocol.js').Mark[], following: boolean,
  *            events: import('./protocol.js').ModelEvent[], branch: number,
  *            branches: Array<{id: number, parent: number | null, fork_step: number,
- *                             length: number, reason: string}>}} ClientState
+ *                             length: number, reason: string}>,
+ *            quiz: import('./quiz.js').QuizState | null}} ClientState
  * @typedef {{full: boolean, lists: Set<string>, counts: Set<string>,
  *            pages: Map<string, Array<[number, number]>>, hinting: boolean,
  *            host: boolean, zonesTouched: Set<string>, pageblocks: Set<string>,
@@ -169,6 +171,7 @@ export function stateFromSnapshot(snap) {
     events: [],
     branch: snap.branch ?? 0,
     branches: snap.branches ?? [],
+    quiz: decodeQuizState(snap.quiz),
   };
 }
 
@@ -206,6 +209,7 @@ export function followsDirectly(state, delta) {
  */
 export function applyDelta(state, delta) {
   const changes = noChanges();
+  const quiz = delta.quiz === undefined ? state.quiz : decodeQuizState(delta.quiz);
   // Check everything first so a bad delta leaves the state as it was.
   const decoded = delta.zones.map((zd) => {
     const zone = state.zoneByName.get(zd.name);
@@ -282,6 +286,7 @@ export function applyDelta(state, delta) {
   state.hinting = delta.hinting;
   changes.host = JSON.stringify(state.host) !== JSON.stringify(delta.host);
   state.host = delta.host;
+  state.quiz = quiz;
   return changes;
 }
 

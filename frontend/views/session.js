@@ -42,6 +42,7 @@ import { drawStatePanel } from './statepanel.js';
  *   onPick?: (zone: string, pfn: number) => void,
  *   onDrawn?: (state: ClientState) => void,
  *   onSeek?: (step: number) => void,
+ *   onOther?: (msg: import('../lib/protocol.js').OtherMessage) => void,
  * }} SessionHandlers
  */
 
@@ -262,6 +263,9 @@ export class Session {
       }
       case 'error':
         this.handlers.onError?.(msg.code, msg.message);
+        break;
+      case 'other':
+        this.handlers.onOther?.(msg);
         break;
       default:
         break;

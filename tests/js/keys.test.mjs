@@ -20,6 +20,7 @@ test('the documented keys', () => {
   assert.equal(key('-'), 'slower');
   assert.equal(key('?'), 'help');
   assert.equal(key('p'), 'presenter');
+  assert.equal(key('q'), 'quiz');
   assert.equal(key('Escape'), 'close');
   assert.equal(key('x'), null);
 });
