@@ -397,3 +397,21 @@ def test_save_as_scenario_downloads_the_file_that_loads_back(
         q = quiz(again)["question"]
         assert (q["origin"], q["ask"]) == ("scenario", doc["questions"][0]["ask"])
         assert problems == []
+
+
+def test_the_comparison_and_quiz_mode_exclude_each_other(live: LiveServer, page: Page) -> None:
+    """A question would hold one side of the comparison only."""
+    pg = page
+    open_dashboard(pg, live.url, "?scenario=head-or-tail")
+    pg.click("#btn-quiz")
+    wait_mode(pg, "idle")
+    pg.click("#btn-compare")
+    pg.wait_for_function("() => !window.__buddyscope.quiz.on")
+    assert not session_of(live, pg).quiz_on
+    assert pg.locator("#quiz").is_hidden()
+    pg.locator("body").click(position={"x": 5, "y": 5})
+    pg.keyboard.press("q")
+    pg.wait_for_function(
+        "() => window.__buddyscope.notices.some((n) => n.includes('close the comparison first'))"
+    )
+    assert not session_of(live, pg).quiz_on
