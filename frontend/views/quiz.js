@@ -299,6 +299,16 @@ export class QuizView {
           ])
         : h('span', { class: 'quiz-what' }, ['on']),
       h('span', { class: 'quiz-score' }),
+      mode === 'revealed'
+        ? h('button', {
+            type: 'button',
+            class: 'quiz-close',
+            onclick: () => {
+              this.revealed = null;
+              this.render();
+            },
+          }, ['close ', h('kbd', {}, ['Esc'])])
+        : null,
     ]);
     if (mode === 'idle') {
       return [
@@ -378,14 +388,6 @@ export class QuizView {
         r.reply !== null ? h('span', { class: 'quiz-reply' }, [` (answered: ${r.reply})`]) : null,
       ]),
       h('p', { class: 'quiz-explain' }, [r.explain]),
-      h('button', {
-        type: 'button',
-        class: 'quiz-close',
-        onclick: () => {
-          this.revealed = null;
-          this.render();
-        },
-      }, ['close ', h('kbd', {}, ['Esc'])]),
     ];
   }
 

@@ -243,6 +243,7 @@ def test_typed_answers_are_checked_before_they_are_sent(live: LiveServer, page: 
     pg.keyboard.press("Enter")
     pg.wait_for_function("() => window.__buddyscope.quiz.error !== ''")
     assert "is not a pfn" in (pg.text_content("#quiz-error") or "")
+    shot(pg, "quiz-typed-answer-refused")
     assert session_of(live, pg).question is not None and quiz(pg)["score"]["asked"] == 0
     answer = pending_answer(live, pg)  # "pfn N"
     pfn = int(answer.split()[1])
