@@ -6,16 +6,22 @@ expanded workload (same seed), then lets the idle guest drain: it runs the pendi
 hinting/reporting work until none is left (or ``drain_limit_s`` of virtual time
 passes), and measures:
 
-* memory returned to the host over time (discarded pages, resident pages);
+* memory returned to the host over time (discarded pages, resident pages), and how
+  much it had got back at a few common times after the guest's last free (see
+  ``SAMPLE_OFFSETS_S``);
 * report calls and pages reported; blocks and pages isolated for the host;
 * refaults (guest touches of discarded pages);
 * allocations that had to take a hinted/reported block (the cost of hinting);
-* the virtual time from the end of the workload to the last report (time to drain).
+* the virtual time from the guest's last free to the last report (time to drain).
+
+``table()`` turns the results into the rows every front end shows (the command line's
+``format_table``, the REST endpoint and the page), so they all print the same figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -28,6 +34,26 @@ from .workload import BUILTIN, Runner, WorkloadError, expand
 # A 1 GiB guest in one zone: large enough for the reporting zone gate, small enough
 # to run with events on in well under a second per strategy.
 COMPARE_ZONES = (ZoneSpec("Normal", 0, 262144),)
+
+#: When to read "memory returned so far", as offsets from the guest's last free (the
+#: start of the final idle stretch, when both designs have the most to give back).
+#: Not the end of the workload: the built-in workloads and the scenarios end with 10 to
+#: 60 s of idle ``advance``, by which time every strategy has long finished.  The offsets
+#: fall between the kernel's delays, never on them: +0.5 s is after v2's 100 ms delay and
+#: its one cycle of batches but before reporting's 2 s delay; +2.5 s is after reporting's
+#: first pass; +10 s after five passes 2 s apart (a 1 GiB idle guest needs four); +60 s
+#: is the long run.  The time the last strategy's last report happened ("all drained")
+#: is added to these.
+SAMPLE_OFFSETS_S: tuple[float, ...] = (0.0, 0.5, 2.5, 10.0, 60.0)
+
+
+@dataclass(frozen=True)
+class ReturnedAt:
+    """Memory the host had got back (discarded pages, cumulative) by virtual time ``t_s``."""
+
+    t_s: float
+    when: str  # what the time is: "last free", "last free + 0.5 s", "all drained"
+    pages: int
 
 
 @dataclass
@@ -42,11 +68,15 @@ class StrategyResult:
     refaults: int = 0
     allocations_taking_flagged: int = 0
     failed_allocations: int = 0
-    drain_time_s: float | None = None  # last change of memory -> last report; None: no report
+    drain_time_s: float | None = None  # last free -> last report; None: no report after it
     workload_end_s: float = 0.0
+    last_free_s: float | None = None  # the guest's last free; None: it never freed
+    drained_s: float | None = None  # the last report; None: no report at all
+    until_s: float = 0.0  # the run stopped here (nothing changes after the last sample)
+    returned_at: list[ReturnedAt] = field(default_factory=list)  # see SAMPLE_OFFSETS_S
     series: list[tuple[float, int, int, int]] = field(
         default_factory=list
-    )  # t, returned, resident, refaults
+    )  # t, returned, resident, refaults: after every operation and work item
 
 
 def _load(workload: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -72,8 +102,6 @@ def run_strategy(
     node = Node(zones=zones, kernel=kernel, hinting=strategy, seed=seed, **(node_options or {}))
     runner = Runner()
     result = StrategyResult(strategy)
-    last_report: list[float] = []
-    last_change = [0.0]  # when the guest last allocated or freed memory
 
     def consume() -> None:
         for e in node.take_events():
@@ -82,9 +110,9 @@ def run_strategy(
                 result.isolated_blocks += 1
                 result.isolated_pages += 1 << e.to_dict()["order"]
             elif kind == "report":
-                last_report.append(node.clock)
-            elif kind in ("alloc", "free"):
-                last_change[0] = node.clock
+                result.drained_s = node.clock
+            elif kind == "free":
+                result.last_free_s = node.clock
             elif kind == "flag_clear" and e.to_dict()["reason"] == "allocation takes the list head":
                 result.allocations_taking_flagged += 1
         host = node.host
@@ -111,9 +139,10 @@ def run_strategy(
         consume()
     result.workload_end_s = end = node.clock
     run_work_until(end + drain_limit_s)
-    reports_after_idle = [t for t in last_report if t >= last_change[0]]
-    if reports_after_idle:
-        result.drain_time_s = round(reports_after_idle[-1] - last_change[0], 6)
+    result.until_s = node.clock
+    idle, drained = result.last_free_s, result.drained_s
+    if idle is not None and drained is not None and drained >= idle:
+        result.drain_time_s = round(drained - idle, 6)
     host = node.host.stats()
     result.returned_pages = host.discarded_pages
     result.resident_pages = host.resident_pages
@@ -121,6 +150,7 @@ def run_strategy(
     result.pages_reported = host.pages_reported
     result.refaults = host.refaults
     result.failed_allocations = runner.failed_allocations
+    sample_returned([result])
     return result
 
 
@@ -132,12 +162,69 @@ def compare(
 ) -> list[StrategyResult]:
     """The same workload (same seed) under each strategy."""
     ops = expand(_load(workload), seed)
-    return [run_strategy(s, ops, seed=seed, **options) for s in strategies]
+    results = [run_strategy(s, ops, seed=seed, **options) for s in strategies]
+    sample_returned(results)
+    return results
+
+
+def sample_times(results: Sequence[StrategyResult]) -> list[tuple[float, str]]:
+    """The common (time, what it is) pairs at which the results are read: the offsets of
+    ``SAMPLE_OFFSETS_S`` after the guest's last free (the end of the workload if it
+    never freed), then the last report of any strategy, in time order and within every
+    run."""
+    if not results:
+        return []
+    frees = [r.last_free_s for r in results if r.last_free_s is not None]
+    base, name = (max(frees), "last free") if frees else (results[0].workload_end_s, "end")
+    until = min(r.until_s for r in results)
+    times = [
+        (round(base + off, 6), name if off == 0 else f"{name} + {off:g} s")
+        for off in SAMPLE_OFFSETS_S
+        if base + off <= until
+    ]
+    reports = [r.drained_s for r in results if r.drained_s is not None]
+    if reports and base < max(reports) <= until:
+        last = round(max(reports), 6)
+        if all(t != last for t, _ in times):
+            times.append((last, "all drained"))
+    return sorted(times)
+
+
+def returned_by(result: StrategyResult, t_s: float) -> int:
+    """Pages the host had discarded by virtual time ``t_s``: the last sample of the
+    series at or before it (the series holds the state after every operation and work
+    item, so the value holds until the next sample)."""
+    k = bisect.bisect_right(result.series, t_s, key=lambda p: p[0])
+    return result.series[k - 1][1] if k else 0
+
+
+def sample_returned(results: Sequence[StrategyResult]) -> None:
+    """Fill each result's ``returned_at`` at the results' common ``sample_times``."""
+    times = sample_times(results)
+    for r in results:
+        r.returned_at = [ReturnedAt(t, when, returned_by(r, t)) for t, when in times]
+
+
+def _mib(pages: int) -> str:
+    return f"{pages * 4 / 1024:.1f}"
+
+
+def table(results: Sequence[StrategyResult]) -> list[tuple[str, list[str]]]:
+    """(label, one formatted value per result) for every row of the comparison: memory
+    returned by each common sample time, then the totals of ``ROWS``.  The command
+    line, the REST endpoint and the page all show these rows."""
+    rows: list[tuple[str, list[str]]] = []
+    if results:
+        for k, at in enumerate(results[0].returned_at):
+            label = f"returned by t={at.t_s:.3f} s ({at.when}), MiB"
+            rows.append((label, [_mib(r.returned_at[k].pages) for r in results]))
+    rows.extend((label, [fmt(r) for r in results]) for label, fmt in ROWS)
+    return rows
 
 
 ROWS: tuple[tuple[str, Callable[[StrategyResult], str]], ...] = (
-    ("memory returned to the host (MiB)", lambda r: f"{r.returned_pages * 4 / 1024:.1f}"),
-    ("host-resident at the end (MiB)", lambda r: f"{r.resident_pages * 4 / 1024:.1f}"),
+    ("memory returned to the host (MiB)", lambda r: _mib(r.returned_pages)),
+    ("host-resident at the end (MiB)", lambda r: _mib(r.resident_pages)),
     ("report calls", lambda r: str(r.report_calls)),
     ("pages reported", lambda r: str(r.pages_reported)),
     ("blocks isolated", lambda r: str(r.isolated_blocks)),
@@ -151,12 +238,13 @@ ROWS: tuple[tuple[str, Callable[[StrategyResult], str]], ...] = (
 
 
 def format_table(results: Sequence[StrategyResult]) -> str:
-    width = max(len(label) for label, _ in ROWS)
+    rows = table(results)
+    width = max(len(label) for label, _ in rows)
     cols = [r.strategy for r in results]
     colw = max(12, *(len(c) for c in cols))
     lines = [" " * width + "  " + "  ".join(c.rjust(colw) for c in cols)]
-    for label, fmt in ROWS:
-        lines.append(label.ljust(width) + "  " + "  ".join(fmt(r).rjust(colw) for r in results))
+    for label, values in rows:
+        lines.append(label.ljust(width) + "  " + "  ".join(v.rjust(colw) for v in values))
     return "\n".join(lines) + "\n"
 
 

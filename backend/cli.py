@@ -5,7 +5,8 @@
                          --buddyinfo FILE [--pagetypeinfo FILE]] [--strategy S]
                         [--kernel K] [--seed N] [--until end|STEPS|SECONDSs]
                         [--format buddyinfo|pagetypeinfo|json]
-    buddyscope compare [--workload FILE|BUILTIN] [--seed N] [--kernel K] [--json]
+    buddyscope compare [--scenario NAME | --workload FILE|BUILTIN | --trace FILE] [--seed N]
+                       [--kernel K] [--pages N] [--pcp on|off] [--json]
     buddyscope bench [--model] [--server] [--pages N] [--steps N] [--json]
     buddyscope live [--once] [--format text|json] [--interval S]
 
@@ -211,17 +212,31 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_ = sub.add_parser(
         "compare",
         help="run one workload under each strategy and compare",
-        description="Run one workload (same seed) under none, hinting-v2 and reporting, let "
-        "the idle guest drain, and compare memory returned, reports and refaults.",
+        description="Run one workload (same seed) under none, hinting-v2 and reporting (or "
+        "the strategies a scenario names), let the idle guest drain, and compare memory "
+        "returned to the host over time, reports and refaults.  The page's side-by-side "
+        "view shows the same table for a session.",
     )
-    cmp_.add_argument(
+    cmp_what = cmp_.add_mutually_exclusive_group()
+    cmp_what.add_argument(
+        "--scenario", type=_scenario, metavar="NAME", help="a scenario's workload and node"
+    )
+    cmp_what.add_argument(
         "--workload",
-        default="buffer-reuse",
         metavar="FILE|NAME",
         help=f"a workload file or a built-in: {', '.join(sorted(BUILTIN))} (default buffer-reuse)",
     )
-    cmp_.add_argument("--seed", type=_seed, default=0)
-    cmp_.add_argument("--kernel", choices=("5.7", "5.10"), default="5.10")
+    cmp_what.add_argument("--trace", metavar="FILE", help="a kmem page trace, replayed")
+    cmp_.add_argument("--seed", type=_seed, help="random seed (default: the scenario's, or 0)")
+    cmp_.add_argument(
+        "--kernel", choices=("5.7", "5.10"), help="kernel rules (default: the scenario's, or 5.10)"
+    )
+    cmp_.add_argument("--pages", type=_positive, help="resize the last zone to this many pages")
+    cmp_.add_argument(
+        "--pcp",
+        choices=("on", "off"),
+        help="per-cpu page lists on or off (default: as configured)",
+    )
     cmp_.add_argument("--json", action="store_true", help="print JSON with the time series")
 
     bench = sub.add_parser(

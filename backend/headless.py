@@ -13,7 +13,7 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from allocator_model import ModelError
 from allocator_model.workload import BUILTIN, WorkloadError, expand
@@ -22,6 +22,9 @@ from .scenarios import Plan, ScenarioNotFound, SessionConfig, plan_for
 from .sources import SourceError
 from .timeline import NSEC, CheckpointPolicy, TimelineError, start_branch
 from .workload_file import WorkloadFileError, load_workload, node_options, to_model_ops
+
+if TYPE_CHECKING:
+    from allocator_model.compare import StrategyResult
 
 #: No checkpoints are needed for a run that never seeks.
 NO_CHECKPOINTS = CheckpointPolicy(budget_s=float("inf"), min_gap=1 << 40, max_gap=1 << 40)
@@ -206,25 +209,158 @@ def simulate(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = s
     return 0
 
 
-def compare(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+# --- compare -------------------------------------------------------------------------
+#
+# One path from a source to ``allocator_model.compare.compare`` for the command line and
+# GET /api/compare (so ``buddyscope compare --scenario S --seed N`` prints what the page
+# shows for a session of S with seed N).
+
+
+def workload_plan(
+    name: str, seed: int = 0, pages: int | None = None, pcp: bool | None = None
+) -> Plan:
+    """The plan of a built-in workload as ``compare`` runs it: on ``COMPARE_ZONES``."""
+    from allocator_model import ZoneSpec
+    from allocator_model.compare import COMPARE_ZONES
+
+    if name not in BUILTIN:
+        raise UsageError(
+            f"no built-in workload {name!r}; choose one of {', '.join(sorted(BUILTIN))}"
+        )
+    zones = list(COMPARE_ZONES)
+    if pages is not None:
+        zones[-1] = ZoneSpec(zones[-1].name, zones[-1].start_pfn, pages)
+    options: dict[str, Any] = {"zones": zones, "seed": seed}
+    if pcp is not None:
+        options["pcp"] = pcp
+    config = SessionConfig(scenario=f"workload:{name}", seed=seed, pages=pages, pcp=pcp)
+    return Plan(config, options, tuple(BUILTIN[name]), False, seed)
+
+
+def compare_kernel(plan: Plan, kernel: str | None = None) -> str:
+    """The kernel a comparison runs: ``kernel``, else the plan's; 5.3 has no reporting,
+    so a 5.3 plan is compared under 5.10."""
+    planned = str(plan.node_options.get("kernel", "5.10"))
+    return kernel or (planned if planned != "5.3" else "5.10")
+
+
+def compare_plan(plan: Plan, kernel: str | None = None) -> list[StrategyResult]:
+    """``compare()`` of the plan's workload and node (its zones, seed and options, but
+    the kernel's constants) under none and the strategies the plan names (all if none)."""
+    from allocator_model import default_zones
     from allocator_model.compare import compare as run_compare
+    from allocator_model.node import STRATEGIES
+
+    if plan.proc is not None:
+        raise ValueError("a node started from /proc has no workload to compare")
+    options = dict(plan.node_options)
+    zones = options.pop("zones", None) or list(default_zones())
+    seed = int(options.pop("seed", plan.seed))
+    for key in ("kernel", "hinting", "hinting_options"):
+        options.pop(key, None)
+    strategies = list(plan.compare) or list(STRATEGIES)
+    if "none" not in strategies:
+        strategies.insert(0, "none")
+    return run_compare(
+        list(plan.workload),
+        seed,
+        strategies,
+        kernel=compare_kernel(plan, kernel),
+        zones=zones,
+        node_options=options,
+    )
+
+
+def compare_command(plan: Plan, kernel: str) -> str:
+    """The command line that prints the same comparison as ``compare_plan(plan, kernel)``
+    (``FILE`` stands for the workload file or trace a plan was loaded from)."""
+    config = plan.config
+    if config.workload is not None:
+        what = "--workload FILE"
+    elif config.trace is not None:
+        what = "--trace FILE"
+    elif config.scenario.startswith("workload:"):
+        what = f"--workload {config.scenario.removeprefix('workload:')}"
+    else:
+        what = f"--scenario {config.scenario}"
+    parts = ["buddyscope compare", what, f"--seed {plan.seed}", f"--kernel {kernel}"]
+    if config.pages is not None:
+        parts.append(f"--pages {config.pages}")
+    if config.pcp is not None:
+        parts.append(f"--pcp {'on' if config.pcp else 'off'}")
+    return " ".join(parts)
+
+
+def compare_notes(plan: Plan, kernel: str, own_operations: int = 0) -> list[str]:
+    """What a comparison of ``plan`` leaves out of what a session of it shows."""
+    notes = []
+    planned = str(plan.node_options.get("kernel", "5.10"))
+    if planned != kernel:
+        why = ": merged free page reporting does not exist in 5.3" if planned == "5.3" else ""
+        notes.append(f"compare() runs Linux {kernel} rules, not {planned}{why}.")
+    constants = plan.config.constants
+    if constants:
+        changed = ", ".join(f"{k} = {v:g}" for k, v in sorted(constants.items()))
+        notes.append(
+            f"Your constants ({changed}) are not used: compare() runs every strategy "
+            "with the kernel's values."
+        )
+    if own_operations:
+        notes.append(
+            f"This session's timeline has {own_operations} operation"
+            f"{'s' if own_operations != 1 else ''} of your own (allocate, free, touch, "
+            "advance): compare() replays the workload without them."
+        )
+    return notes
+
+
+def _compare_source(args: argparse.Namespace) -> Plan:
+    """The plan of ``buddyscope compare``'s arguments, loaded as a session loads it."""
+    pcp = None if args.pcp is None else args.pcp == "on"
+    if args.scenario is None and args.trace is None and args.workload is None:
+        args.workload = "buffer-reuse"
+    if args.workload is not None and args.workload in BUILTIN:
+        seed = 0 if args.seed is None else args.seed
+        return workload_plan(args.workload, seed, args.pages, pcp)
+    fields: dict[str, object] = {"seed": args.seed, "pages": args.pages, "pcp": pcp}
+    if args.scenario is not None:
+        fields["scenario"] = source = args.scenario
+    elif args.trace is not None:
+        fields["trace"] = _read("--trace", args.trace)
+        source = args.trace
+    else:
+        if not Path(args.workload).is_file():
+            raise UsageError(
+                f"no workload file {args.workload!r} and no built-in of that name "
+                f"(built-ins: {', '.join(sorted(BUILTIN))})"
+            )
+        fields["workload"] = _read("--workload", args.workload)
+        source = args.workload
+    try:
+        config = SessionConfig.model_validate({k: v for k, v in fields.items() if v is not None})
+        return plan_for(config)
+    except ScenarioNotFound as exc:
+        raise UsageError(str(exc)) from None
+    except SourceError as exc:
+        raise UsageError(f"{source}: " + "; ".join(exc.problems)) from None
+    except ValueError as exc:
+        raise UsageError(f"{source}: {exc}") from None
+
+
+def compare(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     from allocator_model.compare import format_table
 
     prog = "buddyscope compare"
-    workload: str | list[dict[str, Any]] = args.workload
-    options: dict[str, Any] = {}
-    if args.workload not in BUILTIN:
-        try:
-            ops, node_opts, _seed, _name = _load_ops(args.workload)
-        except UsageError as exc:
-            return _fail(prog, str(exc), err)
-        workload = ops
-        if "zones" in node_opts:
-            options["zones"] = node_opts["zones"]
     try:
-        results = run_compare(workload, args.seed, kernel=args.kernel, **options)
-    except (WorkloadError, ModelError, ValueError) as exc:
+        plan = _compare_source(args)
+        kernel = compare_kernel(plan, args.kernel)
+        results = compare_plan(plan, kernel)
+    except UsageError as exc:
         return _fail(prog, str(exc), err)
+    except (ModelError, ValueError) as exc:
+        return _fail(prog, f"the model refuses the comparison: {exc}", err)
+    for note in compare_notes(plan, kernel):
+        print(f"{prog}: note: {note}", file=err)
     if args.json:
         out.write(json.dumps([dataclasses.asdict(r) for r in results]) + "\n")
     else:

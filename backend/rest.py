@@ -20,12 +20,11 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from allocator_model import ModelError
-from allocator_model.node import STRATEGIES
 
 from .export import ExportDoc, pack_texts
 from .protocol import SourceInfo
 from .scenario_export import ExportError, branch_to_scenario
-from .scenarios import Plan, SessionConfig, plan_for, scenario_infos
+from .scenarios import SessionConfig, plan_for, scenario_infos
 from .session import CommandError, Session, plan_from_config
 from .sources import split_proc_text
 from .store import SavedInfo
@@ -517,6 +516,14 @@ async def delete_saved(request: Request, name: SavedName) -> Response:
 # --- side by side ---------------------------------------------------------------------
 
 
+class ReturnedAtOut(BaseModel):
+    """``allocator_model.compare.ReturnedAt``: memory returned by one sample time."""
+
+    t_s: float = Field(description="Virtual time, seconds")
+    when: str = Field(description='What the time is: "last free + 2.5 s", "all drained", ...')
+    pages: int = Field(description="Pages the host had discarded by then (cumulative)")
+
+
 class CompareResult(BaseModel):
     """``allocator_model.compare.StrategyResult``: one strategy's run."""
 
@@ -532,12 +539,23 @@ class CompareResult(BaseModel):
         description="Allocations that had to take a hinted/reported block"
     )
     failed_allocations: int
-    drain_time_s: float | None = Field(description="Idle guest: last change -> last report")
+    drain_time_s: float | None = Field(description="Idle guest: last free -> last report")
     workload_end_s: float
+    last_free_s: float | None = Field(description="The guest's last free (None: never)")
+    drained_s: float | None = Field(description="The last report (None: no report)")
+    until_s: float = Field(description="The run stopped here: nothing changes after it")
+    returned_at: list[ReturnedAtOut] = Field(
+        description="Memory returned by each of the comparison's common sample times"
+    )
     series: list[tuple[float, int, int, int]] = Field(
         description="(time s, returned pages, resident pages, refaults) after every "
         "operation and work item"
     )
+
+
+class CompareRow(BaseModel):
+    label: str
+    values: list[str] = Field(description="One formatted value per strategy, in order")
 
 
 class CompareOut(BaseModel):
@@ -546,26 +564,14 @@ class CompareOut(BaseModel):
     kernel: str
     strategies: list[str]
     results: list[CompareResult]
-
-
-def _compare_plan(plan: Plan, kernel: str | None) -> tuple[str, list[dict[str, Any]]]:
-    from allocator_model.compare import compare
-
-    options = dict(plan.node_options)
-    zones = options.pop("zones", None)
-    seed = int(options.pop("seed", plan.seed))
-    scenario_kernel = str(options.pop("kernel", "5.10"))
-    options.pop("hinting", None)
-    options.pop("hinting_options", None)
-    chosen = kernel or (scenario_kernel if scenario_kernel != "5.3" else "5.10")
-    extra: dict[str, Any] = {"kernel": chosen, "node_options": options}
-    if zones is not None:
-        extra["zones"] = zones
-    strategies = list(plan.compare) or list(STRATEGIES)
-    if "none" not in strategies:
-        strategies.insert(0, "none")
-    results = compare(list(plan.workload), seed, strategies, **extra)
-    return chosen, [dataclasses.asdict(r) for r in results]
+    rows: list[CompareRow] = Field(
+        description="The table `buddyscope compare` prints (allocator_model.compare.table)"
+    )
+    command: str = Field(
+        description="The command line that prints the same table (FILE: the workload "
+        "file or trace the session was loaded from)"
+    )
+    notes: list[str] = Field(description="What the comparison leaves out of the session")
 
 
 @router.get(
@@ -573,7 +579,9 @@ def _compare_plan(plan: Plan, kernel: str | None) -> tuple[str, list[dict[str, A
     summary="One workload under each strategy, side by side (allocator_model.compare)",
     description="Exactly one of `scenario` (any scenario of GET /api/scenarios), `workload` "
     "(a built-in workload: buffer-reuse, idle, random-mix) or `session` (the source a live "
-    "session runs).  The same function as `buddyscope compare`; results are cached.",
+    "session runs, with its seed, kernel, size and per-cpu lists).  The same function and "
+    "table as `buddyscope compare` (`command` is the equivalent command line); results "
+    "are cached.",
     tags=["scenarios"],
     responses={
         **R404,
@@ -588,26 +596,28 @@ async def compare_strategies(
     seed: Annotated[int | None, Query(ge=0, le=2**32 - 1)] = None,
     kernel: Annotated[Literal["5.7", "5.10"] | None, Query()] = None,
 ) -> CompareOut:
-    from allocator_model.compare import COMPARE_ZONES
-    from allocator_model.workload import BUILTIN
+    from allocator_model.compare import table
+
+    from .headless import (
+        UsageError,
+        compare_command,
+        compare_kernel,
+        compare_notes,
+        compare_plan,
+        workload_plan,
+    )
 
     given = [x for x in (scenario, workload, session) if x is not None]
     if len(given) != 1:
         raise _problem(409, "give exactly one of scenario, workload and session")
     settings = request.app.state.buddyscope.settings
+    own_operations = 0
+    notes: list[str] = []
     if workload is not None:
-        if workload not in BUILTIN:
-            raise _problem(
-                404,
-                f"no built-in workload {workload!r}; choose one of {', '.join(sorted(BUILTIN))}",
-            )
-        plan = Plan(
-            SessionConfig(scenario=f"workload:{workload}"),
-            {"zones": list(COMPARE_ZONES), "seed": seed or 0},
-            tuple(BUILTIN[workload]),
-            False,
-            seed or 0,
-        )
+        try:
+            plan = workload_plan(workload, seed or 0)
+        except UsageError as exc:
+            raise _problem(404, str(exc)) from None
         what = f"workload {workload}"
     elif scenario is not None:
         try:
@@ -620,7 +630,10 @@ async def compare_strategies(
     else:
         assert session is not None
         live = _session(request, session)
-        base = live.view.branch.plan
+        async with live.lock:
+            branch = live.view.branch
+            base = branch.plan
+            own_operations = sum(1 for cmd in branch.log if cmd[0] != "next")
         if base.proc is not None:
             raise _problem(409, "a session started from /proc has no workload to compare")
         plan = base
@@ -628,25 +641,32 @@ async def compare_strategies(
             config = base.config.model_copy(update={"seed": seed})
             plan = await asyncio.to_thread(plan_for, config)
         what = f"session {session} ({base.config.scenario})"
-    key = hashlib.sha256(
-        f"{plan.config.model_dump_json()}|{plan.seed}|{kernel}|{what}".encode()
-    ).hexdigest()
+        if plan.config.workload is not None:
+            notes.append("FILE is the workload file this session was loaded from.")
+        elif plan.config.trace is not None:
+            notes.append("FILE is the kmem trace this session replays.")
+    chosen = compare_kernel(plan, kernel)
+    # What compare_plan() reads: not the strategy or constants a session runs.
+    config = plan.config.model_copy(update={"hinting": None, "constants": {}})
+    key = hashlib.sha256(f"{config.model_dump_json()}|{plan.seed}|{chosen}".encode()).hexdigest()
     state = request.app.state.buddyscope
     async with state.compare_lock:  # one comparison at a time: each runs three models
-        cached = state.compare_cache.get(key)
-        if cached is None:
+        results = state.compare_cache.get(key)
+        if results is None:
             try:
-                cached = await asyncio.to_thread(_compare_plan, plan, kernel)
+                results = await asyncio.to_thread(compare_plan, plan, chosen)
             except (ModelError, ValueError) as exc:
                 raise _problem(409, f"the model refuses the comparison: {exc}") from None
-            state.compare_cache[key] = cached
+            state.compare_cache[key] = results
             if len(state.compare_cache) > 16:
                 state.compare_cache.pop(next(iter(state.compare_cache)))
-    chosen, results = cached
     return CompareOut(
         what=what,
         seed=plan.seed,
         kernel=chosen,
-        strategies=[r["strategy"] for r in results],
-        results=[CompareResult(**r) for r in results],
+        strategies=[r.strategy for r in results],
+        results=[CompareResult(**dataclasses.asdict(r)) for r in results],
+        rows=[CompareRow(label=label, values=values) for label, values in table(results)],
+        command=compare_command(plan, chosen),
+        notes=[*compare_notes(plan, chosen, own_operations), *notes],
     )

@@ -150,6 +150,9 @@ def test_every_subcommand_has_help(command: str) -> None:
         (["simulate", "--seed", "-1"], "seed must be"),
         (["simulate", "--strategy", "magic"], "invalid choice"),
         (["compare", "--workload", "/no/such/file"], "no workload file"),
+        (["compare", "--scenario", "nope"], "unknown scenario 'nope'"),
+        (["compare", "--scenario", "small", "--workload", "idle"], "not allowed with"),
+        (["compare", "--pcp", "maybe"], "invalid choice"),
         (["bench", "--pages", "0"], "at least 1"),
         (["serve", "--max-sessions", "zero"], "not a whole number"),
         (["frobnicate"], "unrecognized arguments: frobnicate"),
@@ -211,6 +214,32 @@ def test_compare_and_bench() -> None:
     server = json.loads(result.stdout)["server"]
     for key in ("snapshot_build_ms_p50", "seek_ms_p99", "command_to_delta_ms_p99"):
         assert server[key] > 0, key
+
+
+def test_compare_prints_memory_returned_over_time_then_the_totals() -> None:
+    from allocator_model.compare import compare, format_table
+
+    result = run_cli("compare", "--workload", "idle", "--seed", "1")
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout == format_table(compare("idle", 1))
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["none", "hinting-v2", "reporting"]
+    over_time = {line.split(" (")[1].split(")")[0]: line.split()[-3:] for line in lines[1:7]}
+    assert all(line.startswith("returned by t=") for line in lines[1:7])
+    # 800 MiB touched then freed: v2 gives it back 100 ms later, reporting in passes 2 s apart.
+    assert over_time["last free"] == ["0.0", "0.0", "0.0"]
+    assert over_time["last free + 0.5 s"] == ["0.0", "800.0", "0.0"]
+    assert over_time["last free + 2.5 s"][1] == "800.0"
+    assert 0 < float(over_time["last free + 2.5 s"][2]) < 800
+    assert over_time["all drained"] == ["0.0", "800.0", "800.0"]
+    assert lines[7].startswith("memory returned to the host (MiB)")
+    # A scenario: the strategies it names, its zones and seed (as a session of it runs).
+    result = run_cli("compare", "--scenario", "v2-vs-merged", "--seed", "3", "--json")
+    runs = json.loads(result.stdout)
+    assert [r["strategy"] for r in runs] == ["none", "hinting-v2", "reporting"]
+    at = runs[1]["returned_at"][1]
+    assert at["when"] == "last free + 0.5 s" and at["pages"] == runs[1]["returned_pages"] > 0
+    assert all(len(r["returned_at"]) == len(runs[0]["returned_at"]) for r in runs)
 
 
 def test_serve_options_reach_the_limits() -> None:
