@@ -69,3 +69,14 @@ export function migratetypeColours(migratetypes) {
     (mt) => /** @type {Record<string, string>} */ (MIGRATETYPE_COLOURS)[mt] ?? OTHER_MIGRATETYPE,
   );
 }
+
+/**
+ * One line style per hinting strategy for the comparison chart: Okabe–Ito colours
+ * that differ in lightness, and a second cue for colour-blind readers: the dash
+ * pattern (`dash` for the chart line, `border` for the legend marker).
+ */
+export const STRATEGY_STYLES = Object.freeze({
+  none: { colour: '#5d6677', dash: [2, 4], border: 'dotted', title: 'no hinting' },
+  'hinting-v2': { colour: '#0072b2', dash: [], border: 'solid', title: 'v2 hinted pages (2019)' },
+  reporting: { colour: '#d55e00', dash: [10, 5], border: 'dashed', title: 'free page reporting (5.7+)' },
+});

@@ -4,18 +4,197 @@
  * same scenario, seed, kernel and size under another strategy, kept in step: every
  * navigation or change is sent to both, and play is driven from here (one `step` to
  * each, wait for both, then the next) so neither runs ahead.
+ *
+ * Above them, a panel fed by GET /api/compare (allocator_model.compare, the function
+ * behind `buddyscope compare`) for the session's source, seed and kernel: the table the
+ * command line prints and a chart of memory returned to the host over time.
  */
+import uPlot from '../vendor/uplot/uPlot.esm.js';
+import { compareQuery, returnedChart } from '../lib/comparechart.js';
 import { formatBytes, formatCount, PAGE_SIZE } from '../lib/layout.js';
+import { STRATEGY_STYLES } from '../lib/palette.js';
 import { configureFor } from '../lib/urlstate.js';
 import { formatSeconds } from './statepanel.js';
 import { byId, h } from './dom.js';
 import { Session } from './session.js';
 
-const STRATEGY_TITLE = /** @type {Record<string, string>} */ ({
-  none: 'no hinting',
-  'hinting-v2': 'v2 hinted pages (2019)',
-  reporting: 'free page reporting (5.7+)',
-});
+const AXIS = { stroke: '#5d6677', grid: { stroke: '#e3e6ec', width: 1 }, ticks: { stroke: '#d5d9e1', width: 1 } };
+/** Commands that add the user's own operations to the session's timeline. */
+const OWN_OPERATIONS = ['alloc', 'free', 'touch', 'advance'];
+
+/** @param {string} strategy */
+function styleOf(strategy) {
+  return /** @type {Record<string, {colour: string, dash: number[], border: string, title: string}>} */ (STRATEGY_STYLES)[strategy] ??
+    { colour: '#222222', dash: [], border: 'solid', title: strategy };
+}
+
+/**
+ * The panel fed by GET /api/compare for the page's session: the table `buddyscope
+ * compare` prints (the API's rows, shown as they come) and a uPlot chart of memory
+ * returned to the host over time, one line per strategy.
+ */
+class Numbers {
+  constructor() {
+    this.status = h('p', { class: 'cmp-status', role: 'status', 'aria-live': 'polite' }, ['connecting…']);
+    this.source = h('p', { class: 'cmp-src' });
+    this.notes = h('ul', { class: 'cmp-notes', hidden: true });
+    this.chartBox = h('div', { class: 'cmp-chart', role: 'img', 'aria-label': 'memory returned to the host over time, one line per strategy' });
+    this.table = h('table', { class: 'cmp-table' });
+    this.el = h('details', { class: 'cmp-numbers panel', open: true, 'data-state': 'waiting' }, [
+      h('summary', {}, [
+        h('b', {}, ['memory returned to the host over time']),
+        ' · compare() runs the whole workload under each strategy, then lets the idle guest drain',
+      ]),
+      this.status,
+      this.source,
+      this.notes,
+      h('div', { class: 'cmp-numbers-body' }, [this.chartBox, h('div', { class: 'cmp-table-box' }, [this.table])]),
+    ]);
+    /** @type {string | null} */
+    this.key = null;
+    /** @type {import('../lib/comparechart.js').Comparison | null} */
+    this.result = null;
+    /** @type {uPlot | null} */
+    this.plot = null;
+    this.resizeObserver = new ResizeObserver(() => {
+      const w = this.chartWidth();
+      if (this.plot && Math.abs(w - this.plot.width) > 4) this.plot.setSize({ width: w, height: 180 });
+    });
+    this.resizeObserver.observe(this.chartBox);
+  }
+
+  chartWidth() {
+    return Math.max(240, this.chartBox.clientWidth - 4);
+  }
+
+  /**
+   * Ask again when what compare() replays may have changed: another session, branch
+   * (configure, reset, acting in the past) or configuration, or the user's own operations.
+   * @param {any} state the page's session state
+   * @param {number} own operations the user sent since the panel opened
+   */
+  update(state, own) {
+    if (!state) return;
+    const c = state.config;
+    const key = JSON.stringify([state.session, state.branch, c.scenario, c.seed, c.kernel, c.pages, c.pcp, c.hinting_options, own]);
+    if (key === this.key) return;
+    this.key = key;
+    this.load(state, key);
+  }
+
+  /**
+   * @param {any} state
+   * @param {string} key
+   */
+  async load(state, key) {
+    const q = compareQuery(state);
+    if ('refused' in q) {
+      this.show(null, q.refused);
+      return;
+    }
+    this.el.dataset.state = 'loading';
+    this.status.textContent = 'running compare() for this session…';
+    try {
+      const res = await fetch(`/api/compare?${q.query}`, { headers: { accept: 'application/json' } });
+      const body = await res.json().catch(() => ({}));
+      if (key !== this.key) return; // a newer request is under way
+      if (res.ok) this.show(body, null);
+      else this.show(null, `compare() cannot replay this session: ${body.detail ?? res.statusText}`);
+    } catch (e) {
+      if (key === this.key) this.show(null, `compare() could not be reached: ${/** @type {Error} */ (e).message}`);
+    }
+  }
+
+  /**
+   * @param {import('../lib/comparechart.js').Comparison | null} cmp
+   * @param {string | null} refusal why there are no figures
+   */
+  show(cmp, refusal) {
+    this.result = cmp;
+    this.plot?.destroy();
+    this.plot = null;
+    if (!cmp) {
+      this.el.dataset.state = 'refused';
+      this.status.textContent = refusal ?? '';
+      this.source.replaceChildren();
+      this.notes.hidden = true;
+      this.chartBox.replaceChildren();
+      this.table.replaceChildren();
+      return;
+    }
+    this.el.dataset.state = 'ready';
+    this.status.textContent = `This session's workload, seed ${cmp.seed}, Linux ${cmp.kernel}: figures of the whole run and drain, not of the step shown below.`;
+    this.source.replaceChildren(
+      'Same compare() as ',
+      h('code', { class: 'cmp-command' }, [cmp.command]),
+      ' (add --json for the time series).',
+    );
+    this.notes.replaceChildren(...cmp.notes.map((n) => h('li', {}, [n])));
+    this.notes.hidden = cmp.notes.length === 0;
+    this.table.replaceChildren(
+      h('thead', {}, [
+        h('tr', {}, [
+          h('th', { scope: 'col' }, ['']),
+          ...cmp.strategies.map((s) => h('th', { scope: 'col', title: styleOf(s).title, 'data-strategy': s }, [s])),
+        ]),
+      ]),
+      h('tbody', {}, cmp.rows.map((row) =>
+        h('tr', {}, [h('th', { scope: 'row' }, [row.label]), ...row.values.map((v) => h('td', {}, [v]))]),
+      )),
+    );
+    this.draw(cmp);
+  }
+
+  /** @param {import('../lib/comparechart.js').Comparison} cmp */
+  draw(cmp) {
+    const chart = returnedChart(cmp);
+    const series = chart.strategies.map((s) => {
+      const st = styleOf(s);
+      return { label: s, stroke: st.colour, width: 2, dash: st.dash, paths: uPlot.paths.stepped({ align: 1 }), points: { show: false } };
+    });
+    this.chartBox.replaceChildren();
+    this.plot = new uPlot(
+      {
+        width: this.chartWidth(),
+        height: 180,
+        // asinh: linear up to 1 s, logarithmic after, so v2's 100 ms, reporting's 2 s
+        // passes and the long run all show.
+        scales: { x: { time: false, distr: 4, asinh: 1, range: (/** @type {uPlot} */ _u, /** @type {number} */ min, /** @type {number} */ max) => [min, max] } },
+        legend: {
+          show: true,
+          live: false,
+          markers: { width: 3, dash: (/** @type {uPlot} */ u, /** @type {number} */ i) => styleOf(u.series[i].label ?? '').border },
+        },
+        cursor: { drag: { x: false, y: false } },
+        series: [{ label: 'time (s)' }, ...series],
+        axes: [
+          { ...AXIS, label: 'virtual time (s; logarithmic after 1 s)', labelSize: 18 },
+          { ...AXIS, label: 'returned (MiB)', labelSize: 18, size: 48 },
+        ],
+      },
+      /** @type {any} */ ([chart.xs, ...chart.columns]),
+      this.chartBox,
+    );
+  }
+
+  debug() {
+    return {
+      state: this.el.dataset.state,
+      status: this.status.textContent,
+      command: this.result?.command ?? null,
+      rows: this.result?.rows ?? null,
+      chartSeries: this.plot ? this.plot.series.slice(1).map((s) => s.label) : [],
+      chartStarts: this.plot ? this.plot.data.slice(1).map((c) => c[0]) : [],
+      chartEnds: this.plot ? this.plot.data.slice(1).map((c) => c[c.length - 1]) : [],
+    };
+  }
+
+  close() {
+    this.key = null;
+    this.resizeObserver.disconnect();
+    this.plot?.destroy();
+  }
+}
 
 /**
  * @param {string} side
@@ -45,12 +224,15 @@ export class Compare {
     const right = column('right');
     this.left = left;
     this.right = right;
+    this.numbers = new Numbers();
+    this.ownOperations = 0;
     root.replaceChildren(
       h('div', { class: 'cmp-head' }, [
         h('b', {}, ['side by side']),
         ' the same scenario and seed; every step goes to both',
         h('button', { type: 'button', class: 'cmp-close', onclick: () => app.closeCompare() }, ['close']),
       ]),
+      this.numbers.el,
       h('div', { class: 'cmp-cols' }, [left.el, right.el]),
     );
     root.hidden = false;
@@ -148,6 +330,7 @@ export class Compare {
    * @param {Record<string, unknown>} [fields]
    */
   async broadcast(type, fields = {}) {
+    if (OWN_OPERATIONS.includes(type)) this.ownOperations += 1;
     const results = await Promise.allSettled([this.app.session.send(type, fields), this.other.send(type, fields)]);
     this.drawFacts();
     return results;
@@ -177,6 +360,7 @@ export class Compare {
   }
 
   drawFacts() {
+    this.numbers.update(this.app.session.state, this.ownOperations);
     const sides = [
       [this.left.facts, this.app.session.state],
       [this.right.facts, this.other?.state],
@@ -193,7 +377,7 @@ export class Compare {
       el.dataset.strategy = st.config.hinting;
       el.dataset.step = String(st.step);
       el.replaceChildren(
-        h('h2', {}, [STRATEGY_TITLE[st.config.hinting] ?? st.config.hinting]),
+        h('h2', {}, [styleOf(st.config.hinting).title]),
         h('p', {}, [
           `step ${formatCount(st.step)} · t = ${formatSeconds(st.clock)} · Linux ${st.config.kernel} · `,
           h('b', { 'data-host': 'discarded' }, [`${formatBytes(host.discarded_pages * PAGE_SIZE)} returned`]),
@@ -213,12 +397,14 @@ export class Compare {
       send: (/** @type {string} */ type, /** @type {Record<string, unknown>} */ fields = {}) =>
         this.other.send(type, fields).then((ack) => ({ ack }), (e) => ({ error: e.code, message: e.message })),
       colourAt: (/** @type {string} */ zone, /** @type {number} */ pfn) => this.other.map.colourAt(zone, pfn),
+      numbers: this.numbers.debug(),
     };
   }
 
   close() {
     this.setPlaying(false);
     clearInterval(this.factsTimer);
+    this.numbers.close();
     this.other.conn.close();
     this.app.session.attach(this.primaryViews);
     this.root.hidden = true;

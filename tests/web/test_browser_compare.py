@@ -1,0 +1,84 @@
+"""The side-by-side view's compare() panel in a real browser: the table it shows is
+``allocator_model.compare`` run in this process for the session's workload, seed and
+kernel, the chart has one line per strategy, and the panel says which command prints
+the same figures and what the comparison leaves out of the session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from browserkit import debug, launch, open_dashboard, shot, watched_page
+from playwright.sync_api import Browser, sync_playwright
+from wirehelp import LiveServer, serve
+
+from allocator_model.compare import compare, table
+from allocator_model.scenario import load
+from backend.app import create_app
+from backend.scenarios import build_small
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+READY = "() => window.__buddyscope.compare && window.__buddyscope.compare.numbers.state === 'ready'"
+
+READ_TABLE = """() => {
+  const t = document.querySelector('.cmp-numbers .cmp-table');
+  return {
+    strategies: [...t.querySelectorAll('thead th[data-strategy]')].map((th) => th.textContent),
+    rows: [...t.querySelectorAll('tbody tr')].map((tr) => ({
+      label: tr.querySelector('th').textContent,
+      values: [...tr.querySelectorAll('td')].map((td) => td.textContent),
+    })),
+  };
+}"""
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[LiveServer]:
+    with serve(create_app(build_small)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str) -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        b = launch(pw, chromium_path)
+        yield b
+        b.close()
+
+
+def test_the_panel_shows_compare_for_the_sessions_workload_and_seed(
+    browser: Browser, live: LiveServer
+) -> None:
+    with watched_page(browser) as (pg, problems):
+        open_dashboard(pg, live.url, "?scenario=v2-vs-merged&seed=3&compare=reporting")
+        pg.wait_for_function(READY, timeout=60_000)
+        sc = load("v2-vs-merged")
+        zones = sc.node_options(seed=3)["zones"]
+        want = compare(sc.workload, 3, ["none", *sc.compare], zones=zones, kernel="5.10")
+        shown = pg.evaluate(READ_TABLE)
+        assert shown["strategies"] == ["none", "hinting-v2", "reporting"]
+        assert shown["rows"] == [{"label": lab, "values": vals} for lab, vals in table(want)]
+        assert any(r["label"].startswith("returned by t=") for r in shown["rows"])
+        command = "buddyscope compare --scenario v2-vs-merged --seed 3 --kernel 5.10"
+        assert pg.locator(".cmp-numbers .cmp-command").text_content() == command
+        numbers = debug(pg, "compare.numbers")
+        assert numbers["chartSeries"] == ["none", "hinting-v2", "reporting"]
+        legend = pg.locator(".cmp-chart .u-legend .u-series .u-label").all_text_contents()
+        assert legend == ["none", "hinting-v2", "reporting"]
+        # Each line ends at its strategy's total (MiB) and starts at nothing returned.
+        assert numbers["chartEnds"] == [r.returned_pages * 4 / 1024 for r in want]
+        assert numbers["chartStarts"] == [0, 0, 0]
+        assert pg.locator(".cmp-numbers .cmp-notes").is_hidden()
+        shot(pg, "compare-numbers")
+        # An operation of the user's own: the panel asks again and says it is not replayed.
+        pg.fill("#form-advance input[name=seconds]", "1")
+        pg.click("#form-advance button[type=submit]")
+        pg.wait_for_function(
+            "() => /of your own/.test(document.querySelector('.cmp-notes').textContent)"
+        )
+        assert not pg.locator(".cmp-numbers .cmp-notes").is_hidden()
+        assert pg.evaluate(READ_TABLE)["rows"] == shown["rows"]
+        pg.click(".cmp-close")
+        pg.wait_for_function("() => window.__buddyscope.compare === null")
+        assert problems == [], problems
