@@ -35,13 +35,14 @@ from .errors import (
 )
 from .events import Event
 from .node import Node, PageInfo, ZoneSpec, default_zones
-from .zone import Zone
+from .zone import ListPosition, Zone
 
 __all__ = [
     "ConfigError",
     "Event",
     "InvalidFree",
     "InvariantViolation",
+    "ListPosition",
     "ModelError",
     "Node",
     "OutOfMemory",

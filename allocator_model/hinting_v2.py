@@ -384,7 +384,7 @@ class HintingV2(Strategy):
                 self._move_boundary(
                     zone, order, mt, zone.lists.next[i], "the block it pointed at leaves the list"
                 )
-        zone.flags[i] = 0
+        zone.unflag_block(i, order)
         counts = self.hinted_pages[zone.index]
         assert counts is not None
         counts[order - self.min_order] -= 1

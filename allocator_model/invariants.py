@@ -52,6 +52,7 @@ def _check_zone(node: Node, zone: Zone) -> None:
     counted_free = 0
     nonisolate_free = 0
     heads = 0
+    flagged = [0] * len(zone.flagged_counts)
     for order in range(zone.max_order):
         blocks = 0
         for mt in range(zone.nr_mt):
@@ -87,6 +88,8 @@ def _check_zone(node: Node, zone: Zone) -> None:
                         "3", zone, f"pages of the free block at pfn {pfn} are not all shown as free"
                     )
                 _check_not_buddies(zone, i, order)
+                if zone.flags[i]:
+                    flagged[order * zone.nr_mt + mt] += 1
                 blocks += 1
                 counted_free += 1 << order
                 if mt != zone.mt_isolate:
@@ -99,6 +102,15 @@ def _check_zone(node: Node, zone: Zone) -> None:
         heads += blocks
     if n - zone.buddy_order.count(0) != heads:
         raise _fail("4", zone, "a page is marked PageBuddy but is on no free list")
+    if flagged != zone.flagged_counts:
+        k = next(k for k, c in enumerate(flagged) if c != zone.flagged_counts[k])
+        order, mt = divmod(k, zone.nr_mt)
+        raise _fail(
+            "14",
+            zone,
+            f"the order-{order} {zone.mt_name(mt)} list holds {flagged[k]} flagged blocks but "
+            f"flagged_count says {zone.flagged_counts[k]}",
+        )
 
     pcp_pages = 0
     pcp = node.pcps.get(zone.name)

@@ -407,7 +407,7 @@ class PageReporting(Strategy):
 
     def clear_flag(self, zone: Zone, i: int, order: int, reason: str) -> None:
         """``del_page_from_free_list`` clears PG_reported (allocation, merge, isolation)."""
-        zone.flags[i] = 0
+        zone.unflag_block(i, order)
         zone.paint(i, order, PS_FREE)
         node = self._node()
         if node.events is not None:

@@ -139,7 +139,7 @@ def put_back(
 
 def mark_flagged(node: Node, zone: Zone, i: int, order: int, mt: int, fn: str, flag: str) -> None:
     """Set the strategy's flag on a free block head and colour its frames."""
-    zone.flags[i] = 1
+    zone.flag_block(i, order)
     zone.paint(i, order, PS_FLAGGED)
     if node.events is not None:
         node.events.append(

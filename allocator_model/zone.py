@@ -15,7 +15,7 @@ free.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import events as ev
 from .config import (
@@ -35,6 +35,15 @@ if TYPE_CHECKING:
     from .strategy import Strategy
 
 _FREE_FILL = FILLS[PS_FREE]
+
+
+class ListPosition(NamedTuple):
+    """Where a free block sits in its list (``Zone.free_list_index``)."""
+
+    position: int  # index from the head, 0-based
+    flagged_before: int  # flagged blocks in front of it
+    before: int | None  # pfn just in front of it (None: it is the head)
+    after: int | None  # pfn just behind it (None: it is the tail)
 
 
 class FreeCounts(list[int]):
@@ -66,6 +75,7 @@ class Zone:
         "end_pfn",
         "events",
         "first_pageblock",
+        "flagged_counts",
         "flags",
         "free_counts",
         "free_mt",
@@ -145,6 +155,9 @@ class Zone:
         # checks pageblock isolation (5.x: max_order = min(MAX_ORDER, pageblock_order + 1))
         self.isolation_check_order = min(max_order - 1, pageblock_order)
         self.free_counts = [0] * max_order  # free_area[order].nr_free, all migratetypes
+        # Free blocks carrying the strategy's flag, per list (order * nr_mt + migratetype):
+        # kept by flag_block/unflag_block and move_to_free_list, read in O(1).
+        self.flagged_counts = [0] * (max_order * nmt)
 
         first_block = start_pfn >> pageblock_order
         last_block = (self.end_pfn - 1) >> pageblock_order
@@ -226,6 +239,42 @@ class Zone:
         tail.reverse()
         return head, tail
 
+    def free_list_index(self, order: int, migratetype: str, pfn: int, length: int) -> ListPosition:
+        """Where the free block at ``pfn`` sits in its list: its index from the head, the
+        flagged blocks in front of it, and the pfns just in front of it and behind it.
+
+        ``length`` is the list's length, which the caller keeps (the model counts free
+        blocks per order, not per list).  The walk goes both ways from the block and
+        stops at the nearer end, so it costs twice the distance to that end.
+        """
+        mt = self.mts.index(migratetype)
+        self._check_order(order)
+        i = pfn - self.start_pfn
+        if not (0 <= i < self.spanned_pages and self.buddy_order[i] == order + 1):
+            raise ValueError(f"pfn {pfn} is not a free order-{order} block of zone {self.name}")
+        if self.free_mt[i] != mt:
+            raise ValueError(f"pfn {pfn} is on the {self.mt_name(self.free_mt[i])} list")
+        nxt, prv, flags, pages = self.lists.next, self.lists.prev, self.flags, self.lists.pages
+        base = self.start_pfn
+        p, n = prv[i], nxt[i]
+        before = None if p >= pages else base + p
+        after = None if n >= pages else base + n
+        back = fwd = i  # back walks towards the head, fwd towards the tail
+        front = behind = 0  # entries passed on each side
+        front_flagged = behind_flagged = flags[i]
+        while True:
+            back = prv[back]
+            if back >= pages:  # reached the head: every entry in front was counted
+                return ListPosition(front, front_flagged - flags[i], before, after)
+            front += 1
+            front_flagged += flags[back]
+            fwd = nxt[fwd]
+            if fwd >= pages:  # reached the tail: count from that end
+                flagged = self.flagged_counts[order * self.nr_mt + mt]
+                return ListPosition(length - behind - 1, flagged - behind_flagged, before, after)
+            behind += 1
+            behind_flagged += flags[fwd]
+
     def list_length(self, order: int, mt: int) -> int:
         return self.lists.length(self.lists.sentinel(order, mt))
 
@@ -301,6 +350,10 @@ class Zone:
             self.lists.add_head(i, self.lists.sentinel(order, mt))
             end = "head"
         self.free_mt[i] = mt
+        if self.flags[i]:  # PG_reported survives the move: it is counted on the new list
+            counts = self.flagged_counts
+            counts[order * self.nr_mt + old] -= 1
+            counts[order * self.nr_mt + mt] += 1
         if self.events is not None:
             self.events.append(
                 ev.ListMove(
@@ -727,6 +780,28 @@ class Zone:
                 if nxt[s + mt] != s + mt:
                     return True
         return False
+
+    def flag_block(self, i: int, order: int) -> None:
+        """Set the strategy's flag on the free block at ``i`` (on its list, order ``order``)."""
+        self.flags[i] = 1
+        self.flagged_counts[order * self.nr_mt + self.free_mt[i]] += 1
+
+    def unflag_block(self, i: int, order: int) -> None:
+        """Clear the strategy's flag of the free block at ``i`` (still on its list)."""
+        self.flags[i] = 0
+        self.flagged_counts[order * self.nr_mt + self.free_mt[i]] -= 1
+
+    def flagged_count(self, order: int, migratetype: str) -> int:
+        """Blocks of ``free_area[order].free_list[migratetype]`` carrying the strategy's
+        flag (hinted in v2, ``PG_reported`` when reporting), in O(1)."""
+        self._check_order(order)
+        return self.flagged_counts[order * self.nr_mt + self.mts.index(migratetype)]
+
+    def flagged_per_order(self) -> list[int]:
+        """Flagged free blocks of each order, all migratetypes (v2: ``hinted_pages[]``
+        from ``min_order`` on)."""
+        nmt, counts = self.nr_mt, self.flagged_counts
+        return [sum(counts[k * nmt : (k + 1) * nmt]) for k in range(self.max_order)]
 
     def flagged_heads(self) -> list[int]:
         """Indices of the blocks a strategy has flagged (hinted or reported)."""

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Response, WebSocket, WebSocketDisconnect
@@ -37,6 +37,7 @@ from .metrics import router as metrics_router
 from .protocol import (
     CLIENT_TYPES,
     PROTOCOL_VERSION,
+    Configure,
     Error,
     Hello,
     client_message_adapter,
@@ -45,7 +46,16 @@ from .rest import router as rest_router
 from .scenarios import Scenario, SessionConfig, build_default
 from .schema import schema_hash as protocol_schema_hash
 from .schema import schema_text
-from .session import Client, CommandError, Session, SessionManager, Settings
+from .session import (
+    Client,
+    CommandError,
+    Session,
+    SessionManager,
+    Settings,
+    configure_changes,
+    merge_config,
+    plan_from_config,
+)
 from .snapshot import source_view
 from .store import DB_NAME, Store
 
@@ -59,7 +69,19 @@ DEFAULT_FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 CLOSE_POLICY = 1008  # bad Origin, bad token
 CLOSE_TOO_BIG = 1009  # a message over max_message_bytes
 CLOSE_TRY_LATER = 1013  # server full
+CLOSE_BAD_QUERY = 4400  # the query asks for a session that cannot be opened
 CLOSE_NOT_FOUND = 4404  # no such session
+
+#: ``/ws`` query parameters: joining a session, or the configuration of a new one (the
+#: shareable URL's names; ``strategy`` is ``configure``'s ``hinting``).
+JOIN_PARAMS: Final = ("session", "token")
+CONFIG_PARAMS: Final = {
+    "scenario": "scenario",
+    "seed": "seed",
+    "strategy": "hinting",
+    "kernel": "kernel",
+    "pages": "pages",
+}
 
 
 @dataclass
@@ -173,6 +195,56 @@ def _first_error(exc: ValidationError) -> str:
     return f"field {where!r}: {msg}" if where else msg
 
 
+def query_config(
+    query: list[tuple[str, str]], default: SessionConfig, settings: Settings
+) -> SessionConfig | None:
+    """The configuration a ``/ws`` query asks a new session to run (None: the server's
+    default), checked as ``configure`` checks it; raises ``CommandError``.
+
+    ``pages`` without ``scenario`` opens a one-zone session of that many pages (the
+    benchmarks' ``?pages=N``): the default scenario when it has one zone, else
+    ``small``.
+    """
+    names = [name for name, _ in query]
+    for name in names:
+        if name not in JOIN_PARAMS and name not in CONFIG_PARAMS:
+            raise CommandError(
+                "invalid_field",
+                f"unknown query parameter {name[:40]!r}; /ws takes "
+                + ", ".join([*JOIN_PARAMS, *CONFIG_PARAMS]),
+            )
+        if names.count(name) > 1:
+            raise CommandError("invalid_field", f"query parameter {name!r} is given twice")
+    given = dict(query)
+    if "token" in given and "session" not in given:
+        raise CommandError("invalid_field", "token goes with session=: it controls that session")
+    wanted = {CONFIG_PARAMS[k]: v for k, v in given.items() if k in CONFIG_PARAMS}
+    if not wanted:
+        return None
+    if "session" in given:
+        raise CommandError(
+            "invalid_field",
+            "scenario, seed, strategy, kernel and pages open a new session; session= joins "
+            "an existing one: give one or the other",
+        )
+    try:
+        cmd = Configure.model_validate({"type": "configure", **wanted}, strict=False)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = {v: k for k, v in CONFIG_PARAMS.items()}.get(str(err["loc"][0]), "?")
+        raise CommandError("invalid_field", f"query parameter {field!r}: {err['msg']}") from None
+    changes = configure_changes(cmd)
+    one_zone = "pages" in changes and "scenario" not in changes
+    if one_zone and len(plan_from_config(default, settings).sizes()) > 1:
+        changes["scenario"] = "small"
+    return merge_config(default, changes)
+
+
+async def _refuse(websocket: WebSocket, exc: CommandError, close: int) -> None:
+    await websocket.send_text(_error_text(exc.code, exc.message))
+    await websocket.close(close)
+
+
 async def _open_session(
     websocket: WebSocket, state: AppState
 ) -> tuple[Session, str] | tuple[None, None]:
@@ -181,12 +253,21 @@ async def _open_session(
     sid = params.get("session")
     token = params.get("token")
     manager = state.manager
+    try:
+        config = await asyncio.to_thread(
+            query_config, params.multi_items(), state.default_config, state.settings
+        )
+    except CommandError as exc:
+        await _refuse(websocket, exc, CLOSE_BAD_QUERY)
+        return None, None
     if sid is None:
         try:
-            session = await manager.create(state.default_config)
+            session = await manager.create(config or state.default_config)
         except CommandError as exc:
-            await websocket.send_text(_error_text(exc.code, exc.message))
-            await websocket.close(CLOSE_TRY_LATER)
+            # A full server is worth another try later; a configuration it refuses is not.
+            await _refuse(
+                websocket, exc, CLOSE_TRY_LATER if exc.http_status == 503 else CLOSE_BAD_QUERY
+            )
             return None, None
         return session, "controller"
     found = manager.get(sid)

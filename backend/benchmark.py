@@ -65,6 +65,7 @@ def _ms(x: float) -> float:
 def _delta_frame(session: Session, view: View, tracker: Tracker, outcome: StepOutcome) -> Frame:
     events, dropped = event_dicts(outcome.events, outcome.model_events)
     node = view.node
+    hinting = node.hinting_state()
     msg = Delta.model_construct(
         type="delta",
         seq=0,
@@ -76,8 +77,8 @@ def _delta_frame(session: Session, view: View, tracker: Tracker, outcome: StepOu
         events_dropped=dropped,
         playing=False,
         speed=1.0,
-        zones=tracker.zone_deltas(node, events),
-        hinting=node.hinting_state(),
+        zones=tracker.zone_deltas(node, events, hinting=hinting, complete=not dropped),
+        hinting=hinting,
         host=host_stats(node),
         branch=view.branch.id,
         following=True,

@@ -52,21 +52,13 @@ def figures(session: Session) -> SessionFigures:
         session.id, session.name, node.hinting, view.pos, view.length, len(session.clients)
     )
     for z in node.zones:
-        base = z.start_pfn
-        flags = z.flags
-        flagged = []
-        for order in range(node.max_order):
-            n = 0
-            if z.nr_free[order]:
-                for mt in node.migratetypes:
-                    n += sum(1 for p in z.free_list(order, mt) if flags[p - base])
-            flagged.append(n)
         backing = node.host.backing[z.name]
         out.zones.append(
             {
                 "zone": z.name,
                 "free": list(z.nr_free),
-                "flagged": flagged,
+                # The model's per-list counts, as the snapshot's lists[].flagged carry them.
+                "flagged": z.flagged_per_order(),
                 "free_pages": z.nr_free_pages,
                 "resident": backing.count(1),
                 "discarded": backing.count(2),

@@ -109,13 +109,37 @@ class Hello(_Message):
     )
 
 
+class ListBoundary(_Message):
+    """v2: where ``boundary[order - min_order][migratetype]`` stands in one list of the
+    zone being hinted, so a page can place it even when it lies in the unsent middle.
+
+    The boundary sits just in front of the entry at ``index`` (counted from the head,
+    0-based): ``index`` entries are in front of it, ``length - index`` behind.  At the
+    list head sentinel (``hinting.boundaries`` says null) it is after the tail:
+    ``index == length``.  Each cycle starts with every boundary there, so blocks hinted
+    by an earlier cycle can lie in front of it (``flagged_before``).
+    """
+
+    index: int = Field(ge=0, description="Entries in front of the boundary")
+    before: int | None = Field(description="pfn just in front of it (null: index 0)")
+    before_flagged: bool | None = Field(description="Whether that block carries the flag")
+    after: int | None = Field(
+        description="pfn it points at, the first entry behind it (null: after the tail)"
+    )
+    after_flagged: bool | None = Field(description="Whether that block carries the flag")
+    flagged_before: int = Field(
+        ge=0, description="Hinted blocks in front of it (hinted by an earlier cycle)"
+    )
+
+
 class FreeList(_Message):
     """One non-empty free list (one order, one migratetype), head -> tail.
 
     ``head`` holds the first pfns from the head end, ``tail`` the last pfns (still in
     head -> tail order).  When the whole list fits (``length <= 2 * list_ends``),
     ``head`` is the whole list and ``tail`` is empty.  ``*_flagged`` say which of those
-    blocks carry the strategy's flag (hinted in v2, ``PG_reported`` when reporting).
+    blocks carry the strategy's flag (hinted in v2, ``PG_reported`` when reporting);
+    ``flagged`` counts the list's flagged blocks, ``boundary`` places v2's boundary.
     In a ``delta`` a list with ``length`` 0 has become empty.
     """
 
@@ -126,6 +150,12 @@ class FreeList(_Message):
     tail: list[int]
     head_flagged: list[bool]
     tail_flagged: list[bool]
+    flagged: int = Field(
+        default=0, ge=0, description="Blocks of the list carrying the flag (zone.flagged_count)"
+    )
+    boundary: ListBoundary | None = Field(
+        default=None, description="v2, while the zone is being hinted: the list's boundary"
+    )
 
     @model_validator(mode="after")
     def _fits(self) -> FreeList:
@@ -135,6 +165,20 @@ class FreeList(_Message):
             raise ValueError("a complete list is sent in head alone")
         if len(self.head_flagged) != len(self.head) or len(self.tail_flagged) != len(self.tail):
             raise ValueError("one flag per pfn sent")
+        if self.flagged > self.length:
+            raise ValueError("more flagged blocks than length")
+        b = self.boundary
+        if b is not None:
+            if b.index > self.length or b.flagged_before > min(b.index, self.flagged):
+                raise ValueError("the boundary lies outside the list")
+            if (b.before is None) != (b.index == 0) or (b.after is None) != (
+                b.index == self.length
+            ):
+                raise ValueError("the boundary's neighbours do not match its index")
+            if (b.before is None) != (b.before_flagged is None) or (b.after is None) != (
+                b.after_flagged is None
+            ):
+                raise ValueError("one flag per boundary neighbour")
         return self
 
 
@@ -325,6 +369,13 @@ class Delta(_Message):
     branch: int = Field(ge=0)
     following: bool = True
     quiz: QuizState | None = Field(default=None, description="Quiz mode of the session")
+    breakpoints: list[str] | None = Field(
+        default=None, description="The session's new breakpoints (null: unchanged)"
+    )
+    marks: list[Mark] | None = Field(
+        default=None, description="The seek bar's marks for them (null: unchanged)"
+    )
+    marks_truncated: bool | None = Field(default=None, description="With marks")
 
 
 class Question(_Message):
@@ -584,7 +635,8 @@ class Follow(_Command):
 
 
 class Breakpoints(_Command):
-    """Event kinds that pause play."""
+    """Event kinds that pause play.  Everybody watching gets a ``delta`` without events
+    that carries the new ``breakpoints`` and the seek bar's ``marks`` for them."""
 
     type: Literal["breakpoints"] = "breakpoints"
     kinds: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(max_length=64)

@@ -26,6 +26,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Final, TypeVar
 
 from pydantic import ValidationError
@@ -345,8 +346,7 @@ class Session:
     def build_snapshot(self, view: View, reason: str, following: bool) -> p.Snapshot:
         node = view.node
         hinting = node.hinting_state()
-        kinds = MARK_KINDS | self.breakpoints
-        marks, truncated = view.branch.marks(frozenset(kinds), self.settings.max_marks)
+        marks, truncated = self.marks_of(view)
         return p.Snapshot.model_construct(
             type="snapshot",
             seq=0,
@@ -358,11 +358,11 @@ class Session:
             speed=self.speed,
             clock=node.clock,
             config=config_view(view.branch.plan, node, hinting),
-            zones=[zone_snapshot(z, node) for z in node.zones],
+            zones=[zone_snapshot(z, node, hinting=hinting) for z in node.zones],
             hinting=hinting,
             host=host_stats(node),
             breakpoints=sorted(self.breakpoints),
-            marks=[p.Mark.model_construct(step=s, kind=k) for s, k in marks],
+            marks=marks,
             marks_truncated=truncated,
             branch=view.branch.id,
             branches=self.branch_infos(),
@@ -374,17 +374,31 @@ class Session:
             migratetypes=list(node.migratetypes),
         )
 
+    def marks_of(self, view: View) -> tuple[list[p.Mark], bool]:
+        """The seek bar's marks of a view: notable steps and the breakpoints' steps."""
+        kinds = MARK_KINDS | self.breakpoints
+        marks, truncated = view.branch.marks(frozenset(kinds), self.settings.max_marks)
+        return [p.Mark.model_construct(step=s, kind=k) for s, k in marks], truncated
+
     def build_delta(
-        self, view: View, tracker: Tracker, outcome: StepOutcome | None, following: bool
+        self,
+        view: View,
+        tracker: Tracker,
+        outcome: StepOutcome | None,
+        following: bool,
+        with_marks: bool = False,
     ) -> p.Delta:
+        """``with_marks``: carry the breakpoints and the marks (after ``breakpoints``)."""
         node = view.node
+        hinting = node.hinting_state()
         if outcome is None:
             events: list[dict[str, Any]] = []
             dropped = 0
             zones: list[p.ZoneDelta] = []
         else:
             events, dropped = event_dicts(outcome.events, outcome.model_events)
-            zones = tracker.zone_deltas(node, events)
+            zones = tracker.zone_deltas(node, events, hinting=hinting, complete=not dropped)
+        marks, truncated = self.marks_of(view) if with_marks else (None, None)
         return p.Delta.model_construct(
             type="delta",
             seq=0,
@@ -397,11 +411,14 @@ class Session:
             playing=self.playing and following,
             speed=self.speed,
             zones=zones,
-            hinting=node.hinting_state(),
+            hinting=hinting,
             host=host_stats(node),
             branch=view.branch.id,
             following=following,
             quiz=self.quiz_state(),
+            breakpoints=sorted(self.breakpoints) if with_marks else None,
+            marks=marks,
+            marks_truncated=truncated,
         )
 
     def _main_snapshot_frame(self, reason: str) -> Frame:
@@ -520,7 +537,7 @@ class Session:
             self._set_speed(cmd.value)
             await self._broadcast_step(None)
         elif isinstance(cmd, p.Breakpoints):
-            self.breakpoints = frozenset(self._check_kind(k) for k in cmd.kinds)
+            await self._set_breakpoints(cmd.kinds)
         elif isinstance(cmd, p.Reset):
             await self._reset()
         elif isinstance(cmd, p.Configure):
@@ -531,6 +548,22 @@ class Session:
             await self._act(self._command_tuple(cmd))
         else:  # pragma: no cover - the union is exhaustive
             raise CommandError("unknown_type", f"unhandled command {cmd.type!r}")
+
+    async def _set_breakpoints(self, kinds: list[str]) -> None:
+        """New breakpoints: every viewer gets a delta (no events) with them and the marks
+        of the view it is looking at, so seek bars and breakpoint lists stay in step."""
+        self.breakpoints = frozenset(self._check_kind(k) for k in kinds)
+        self.version += 1  # a cached snapshot holds the old breakpoints and marks
+        self._broadcast(await self._run(partial(self._marks_frame, self.view, self.tracker, True)))
+        for client in list(self.clients):
+            if client.following or client.view is None or client.tracker is None:
+                continue
+            client.offer(
+                await self._run(partial(self._marks_frame, client.view, client.tracker, False))
+            )
+
+    def _marks_frame(self, view: View, tracker: Tracker, following: bool) -> Frame:
+        return Frame(self.build_delta(view, tracker, None, following, with_marks=True))
 
     def _check_kind(self, kind: str) -> str:
         if kind not in EVENT_KINDS:
@@ -901,30 +934,10 @@ class Session:
 
     async def _configure(self, cmd: p.Configure) -> None:
         old = self.plan.config
-        changes = cmd.model_dump(
-            exclude={"type", "id", "session"}, exclude_none=True, exclude_unset=True
-        )
+        changes = configure_changes(cmd)
         if not changes:
             raise CommandError("invalid_field", "configure needs at least one field to change")
-        if any(k in changes and changes[k] != getattr(old, k) for k in _SOURCE_KEYS):
-            # A new source (scenario or text) starts over: nothing of the old one is kept.
-            base: dict[str, Any] = {k: changes[k] for k in _SOURCE_KEYS if k in changes}
-        else:
-            base = old.model_dump()
-            if "hinting" in changes and changes["hinting"] != old.hinting:
-                base["constants"] = {}
-        base.update(changes)
-        if "constants" in changes:
-            base["constants"] = {
-                **(old.constants if "hinting" not in changes else {}),
-                **changes["constants"],
-            }
-        try:
-            config = SessionConfig.model_validate(base)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            message = str(err["msg"]).removeprefix("Value error, ")
-            raise CommandError("invalid_config", message) from None
+        config = merge_config(old, changes)
         plan = await self._run(lambda: plan_from_config(config, self.settings))
         same = all(getattr(config, k) == getattr(old, k) for k in _SOURCE_KEYS)
         await self._new_timeline(plan, "configure", self.view.pos if same else None)
@@ -990,6 +1003,35 @@ class Session:
 
 
 _SOURCE_KEYS: Final = ("scenario", *TEXT_FIELDS)
+
+
+def configure_changes(cmd: p.Configure) -> dict[str, Any]:
+    """The fields a ``configure`` command sets."""
+    return cmd.model_dump(exclude={"type", "id", "session"}, exclude_none=True, exclude_unset=True)
+
+
+def merge_config(old: SessionConfig, changes: dict[str, Any]) -> SessionConfig:
+    """``old`` with ``changes`` applied as ``configure`` applies them; raises
+    ``CommandError`` (``invalid_config``) for a combination that is not a configuration."""
+    if any(k in changes and changes[k] != getattr(old, k) for k in _SOURCE_KEYS):
+        # A new source (scenario or text) starts over: nothing of the old one is kept.
+        base: dict[str, Any] = {k: changes[k] for k in _SOURCE_KEYS if k in changes}
+    else:
+        base = old.model_dump()
+        if "hinting" in changes and changes["hinting"] != old.hinting:
+            base["constants"] = {}
+    base.update(changes)
+    if "constants" in changes:
+        base["constants"] = {
+            **(old.constants if "hinting" not in changes else {}),
+            **changes["constants"],
+        }
+    try:
+        return SessionConfig.model_validate(base)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise CommandError("invalid_config", message) from None
 
 
 def plan_from_config(config: SessionConfig, settings: Settings) -> Plan:

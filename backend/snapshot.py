@@ -1,13 +1,16 @@
 """Turn the state of an ``allocator_model.Node`` into protocol messages.
 
 Only the model's public API is used (``node.zones``, ``zone.nr_free``,
-``zone.free_list``, ``zone.flags``, ``zone.page_state``, ``zone.pageblock_mt``,
+``zone.free_list``, ``zone.free_list_ends``, ``zone.free_list_index``,
+``zone.flagged_count``, ``zone.flags``, ``zone.page_state``, ``zone.pageblock_mt``,
 ``node.host``, ``node.hinting_state()``).  Nothing is recomputed that the model decided.
 
 Per-page state travels as bytes (base64, one byte per page); free lists as their two
-ends (``LIST_ENDS`` pfns each) and their length.  A ``Tracker`` remembers what a
-connection's view last sent, so a ``delta`` carries only the lists the step's events
-touched and the byte ranges of per-page arrays that differ.
+ends (``LIST_ENDS`` pfns each), their length, their flagged count and, in v2's active
+zone, where the boundary stands (its index and neighbours, wherever it lies).  A
+``Tracker`` remembers what a connection's view last sent, so a ``delta`` carries only
+the lists the step's events touched (or whose boundary moved, appeared or went) and the
+byte ranges of per-page arrays that differ.
 
 Messages are built with ``model_construct`` (no validation: the inputs come from the
 model, and a snapshot of a million pages is validated in tests, not on every send), and
@@ -18,7 +21,7 @@ connection.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from pydantic import BaseModel
@@ -31,6 +34,7 @@ from .protocol import (
     FreeList,
     FreeListSlice,
     HostStats,
+    ListBoundary,
     SessionConfigView,
     SourceInfo,
     Watermarks,
@@ -48,11 +52,52 @@ def b64(data: bytes | bytearray) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+#: v2's boundaries of one zone: (order, migratetype) -> the pfn the boundary points at
+#: (None: the list head sentinel, after the tail).  Empty unless the zone is being hinted.
+Boundaries = Mapping[tuple[int, str], int | None]
+
+
+def boundaries_of(hinting: Mapping[str, Any], zone: str) -> dict[tuple[int, str], int | None]:
+    """The boundaries ``node.hinting_state()`` reports for ``zone``."""
+    if hinting.get("strategy") != "hinting-v2" or hinting.get("active_zone") != zone:
+        return {}
+    return {
+        (int(order), mt): pfn
+        for order, row in hinting.get("boundaries", {}).items()
+        for mt, pfn in row.items()
+    }
+
+
+def list_boundary(
+    zone: Zone, order: int, migratetype: str, length: int, pfn: int | None, last: int | None
+) -> ListBoundary:
+    """Where a boundary stands in its list (``last``: the list's tail pfn)."""
+    flags, base = zone.flags, zone.start_pfn
+    if pfn is None:  # the list head sentinel: after the tail
+        index, flagged_before, before = length, zone.flagged_count(order, migratetype), last
+    else:
+        index, flagged_before, before, _ = zone.free_list_index(order, migratetype, pfn, length)
+    return ListBoundary.model_construct(
+        index=index,
+        before=before,
+        before_flagged=None if before is None else flags[before - base] != 0,
+        after=pfn,
+        after_flagged=None if pfn is None else flags[pfn - base] != 0,
+        flagged_before=flagged_before,
+    )
+
+
 def free_list_view(
-    zone: Zone, order: int, migratetype: str, ends: int = LIST_ENDS, length: int | None = None
+    zone: Zone,
+    order: int,
+    migratetype: str,
+    ends: int = LIST_ENDS,
+    length: int | None = None,
+    boundaries: Boundaries | None = None,
 ) -> FreeList:
     """One list as sent.  Without ``length`` the list is walked (snapshots); with it, only
-    its ends are read (deltas, where the tracker keeps lengths from the events)."""
+    its ends are read (deltas, where the tracker keeps lengths from the events).  A list
+    named in ``boundaries`` carries its boundary."""
     head: list[int]
     tail: list[int]
     if length is None:
@@ -71,6 +116,11 @@ def free_list_view(
             head, tail = zone.free_list_ends(order, migratetype, ends)
     flags = zone.flags
     base = zone.start_pfn
+    boundary = None
+    if n and boundaries and (order, migratetype) in boundaries:
+        last = tail[-1] if tail else head[-1]
+        pfn = boundaries[order, migratetype]
+        boundary = list_boundary(zone, order, migratetype, n, pfn, last)
     return FreeList.model_construct(
         order=order,
         migratetype=migratetype,
@@ -79,18 +129,24 @@ def free_list_view(
         tail=tail,
         head_flagged=[flags[p - base] != 0 for p in head],
         tail_flagged=[flags[p - base] != 0 for p in tail],
+        flagged=zone.flagged_count(order, migratetype) if n else 0,
+        boundary=boundary,
     )
 
 
 def zone_lists(
-    zone: Zone, max_order: int, migratetypes: Sequence[str], ends: int
+    zone: Zone,
+    max_order: int,
+    migratetypes: Sequence[str],
+    ends: int,
+    boundaries: Boundaries | None = None,
 ) -> list[FreeList]:
     out: list[FreeList] = []
     for order in range(max_order):
         if zone.nr_free[order] == 0:
             continue
         for mt in migratetypes:
-            fl = free_list_view(zone, order, mt, ends)
+            fl = free_list_view(zone, order, mt, ends, boundaries=boundaries)
             if fl.length:
                 out.append(fl)
     return out
@@ -126,9 +182,15 @@ def source_view(plan: Plan) -> SourceInfo | None:
     return SourceInfo.model_validate(plan.source) if plan.source else None
 
 
-def zone_snapshot(zone: Zone, node: Node, ends: int = LIST_ENDS) -> ZoneSnapshot:
+def zone_snapshot(
+    zone: Zone, node: Node, ends: int = LIST_ENDS, hinting: Mapping[str, Any] | None = None
+) -> ZoneSnapshot:
+    """``hinting``: ``node.hinting_state()`` when the caller has it already."""
     wm = zone.watermarks
-    lists = zone_lists(zone, node.max_order, node.migratetypes, ends)
+    state = node.hinting_state() if hinting is None else hinting
+    lists = zone_lists(
+        zone, node.max_order, node.migratetypes, ends, boundaries_of(state, zone.name)
+    )
     return ZoneSnapshot.model_construct(
         name=zone.name,
         start_pfn=zone.start_pfn,
@@ -234,6 +296,10 @@ class Tracker:
         # Length of each free list, kept from the list_add/list_del/list_move events (the
         # model emits one for every change of list membership); filled in on first use.
         self.lengths: dict[tuple[str, int, str], int] = {}
+        # v2's boundaries as last sent, per zone; a list whose boundary appears, goes or
+        # points elsewhere is sent again even when its entries did not change.
+        hinting = node.hinting_state()
+        self.boundaries = {z.name: boundaries_of(hinting, z.name) for z in node.zones}
 
     def _count(self, events: Sequence[dict[str, Any]]) -> None:
         lengths = self.lengths
@@ -259,29 +325,51 @@ class Tracker:
         return n
 
     def zone_deltas(
-        self, node: Node, events: Sequence[dict[str, Any]], ends: int = LIST_ENDS
+        self,
+        node: Node,
+        events: Sequence[dict[str, Any]],
+        ends: int = LIST_ENDS,
+        hinting: Mapping[str, Any] | None = None,
+        complete: bool = True,
     ) -> list[ZoneDelta]:
+        """The zones a step changed.  ``events`` are the step's events; when some were
+        left out (``complete`` false: a huge step), every list is read again instead of
+        trusting the counts kept from them.  ``hinting``: ``node.hinting_state()``."""
         self._count(events)
+        state = node.hinting_state() if hinting is None else hinting
         dirty: dict[str, set[tuple[int, str]]] = {}
-        for e in events:
-            zone = e.get("zone")
-            order = e.get("order")
-            if zone is None or order is None:
-                continue
-            for key in _LIST_KEYS:
-                mt = e.get(key)
-                if mt is not None:
-                    dirty.setdefault(zone, set()).add((order, mt))
+        if complete:
+            for e in events:
+                zone = e.get("zone")
+                order = e.get("order")
+                if zone is None or order is None:
+                    continue
+                for key in _LIST_KEYS:
+                    mt = e.get(key)
+                    if mt is not None:
+                        dirty.setdefault(zone, set()).add((order, mt))
+        else:
+            self.lengths.clear()
+            every = {(k, mt) for k in range(node.max_order) for mt in node.migratetypes}
+            dirty = {z.name: set(every) for z in node.zones}
         out: list[ZoneDelta] = []
         for z in node.zones:
             name = z.name
             base = z.start_pfn
+            boundaries = boundaries_of(state, name)
+            sent = self.boundaries[name]
+            if boundaries != sent:
+                lists = dirty.setdefault(name, set())
+                for at in boundaries.keys() | sent.keys():
+                    if at not in boundaries or at not in sent or boundaries[at] != sent[at]:
+                        lists.add(at)
+                self.boundaries[name] = boundaries
             pages = diff_ranges(self.page[name], z.page_state)
             host = diff_ranges(self.host[name], node.host.backing[name])
             blocks = diff_ranges(self.pageblock[name], z.pageblock_mt, 256, 16)
             counts = (list(z.nr_free), z.nr_free_pages)
             changed_lists = [
-                free_list_view(z, order, mt, ends, self._length(z, order, mt))
+                free_list_view(z, order, mt, ends, self._length(z, order, mt), boundaries)
                 for order, mt in sorted(dirty.get(name, ()))
             ]
             if not (pages or host or blocks or changed_lists or counts != self.counts[name]):

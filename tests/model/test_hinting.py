@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from allocator_model import ConfigError, Node, OutOfMemory, ZoneSpec
+from allocator_model import ConfigError, InvariantViolation, Node, OutOfMemory, ZoneSpec
 
 PB = 512  # pageblock pages
 
@@ -192,10 +192,28 @@ def test_move_to_free_list_keeps_reported_but_clears_hinted(hinting: str, kept: 
     z = node.zone("Normal")
     i = z.free_list(10, "Movable")[1]
     assert z.flags[i]
+    flagged = z.flagged_count(10, "Movable")
+    assert flagged == sum(1 for p in z.free_list(10, "Movable") if z.flags[p]) > 1
     z.move_to_free_list(i, 10, 0)  # what a pageblock steal does (move_to_free_list)
     assert bool(z.flags[i]) is kept
     assert i in z.free_list(10, "Unmovable")
-    node.check()
+    # The per-list counts follow the block (reporting) or lose it (v2: the hint is gone).
+    assert z.flagged_count(10, "Movable") == flagged - 1
+    assert z.flagged_count(10, "Unmovable") == int(kept)
+    assert z.flagged_per_order()[10] == flagged - 1 + int(kept)
+    if hinting == "hinting-v2":
+        hinted = node.hinting_state()["zones"]["Normal"]["hinted_pages"]
+        assert z.flagged_per_order()[9:] == hinted
+    node.check()  # which recounts every list's flagged blocks
+
+
+def test_a_stale_flagged_count_is_an_invariant_violation() -> None:
+    node = Node(zones=[ZoneSpec("Normal", 0, 64 * PB)], hinting="reporting", min_free_kbytes=0)
+    node.advance(10)
+    z = node.zone("Normal")
+    z.flagged_counts[10 * z.nr_mt + 1] += 1
+    with pytest.raises(InvariantViolation, match="order-10 Movable list holds 31 flagged"):
+        node.check()
 
 
 def test_idle_convergence_then_stays_idle() -> None:
@@ -308,6 +326,29 @@ def test_v2_boundary_keeps_hinted_blocks_at_the_tail_while_active() -> None:
     # Allocation takes the unhinted head first (warm pages reused first, invariant 23).
     taken = node.alloc(9)
     assert not z.flags[taken] and taken == lst[0]
+
+
+def test_free_list_index_walks_to_the_nearer_end() -> None:
+    node = v2_zone()
+    frees = node.blocks[0::2]  # type: ignore[attr-defined]
+    for pfn in frees[:64]:
+        node.free(pfn, 9)
+    node.advance(1.0)  # all 64 hinted
+    for pfn in frees[64:84]:
+        node.free(pfn, 9)  # 20 unhinted ones join them
+    z = node.zone("Normal")
+    lst = z.free_list(9, "Movable")
+    assert 0 < sum(1 for p in lst if z.flags[p]) < len(lst)
+    for k, pfn in enumerate(lst):
+        flagged_in_front = sum(1 for p in lst[:k] if z.flags[p])
+        before = lst[k - 1] if k else None
+        after = lst[k + 1] if k + 1 < len(lst) else None
+        got = z.free_list_index(9, "Movable", pfn, len(lst))
+        assert got == (k, flagged_in_front, before, after)
+    with pytest.raises(ValueError, match="not a free order-10 block"):
+        z.free_list_index(10, "Movable", lst[0], len(lst))
+    with pytest.raises(ValueError, match="is on the Movable list"):
+        z.free_list_index(9, "Unmovable", lst[0], len(lst))
 
 
 def test_v2_allocating_a_hinted_block_advances_the_boundary() -> None:
