@@ -14,6 +14,8 @@ import { configureFor, formatUrlState, parseUrlState, shareState } from './lib/u
 import { Compare } from './views/compare.js';
 import { byId, h, replaceKids } from './views/dom.js';
 import { Inspector } from './views/inspector.js';
+import { LiveView } from './views/liveview.js';
+import { LoadPanel, sourceFactElement } from './views/loadpanel.js';
 import { QuizView } from './views/quiz.js';
 import { SaveScenario } from './views/savescenario.js';
 import { Session } from './views/session.js';
@@ -116,6 +118,8 @@ class App {
     );
     /** @type {Compare | null} */
     this.compare = null;
+    this.live = new LiveView(byId('live'), /** @type {HTMLButtonElement} */ (byId('btn-live')));
+    this.loadPanel = new LoadPanel(this, /** @type {HTMLButtonElement} */ (byId('btn-load')));
     this.buildStaticControls();
     this.wireControls();
     this.setPresenter(this.presenter);
@@ -161,7 +165,7 @@ class App {
   onSnapshot(state, reason) {
     const c = state.config;
     replaceKids(byId('session-facts'), [
-      h('span', { class: 'fact scenario', title: 'scenario' }, [c.scenario]),
+      sourceFactElement(c),
       h('span', { class: `fact strategy s-${c.hinting}` }, [STRATEGY_SHORT[c.hinting] ?? c.hinting]),
       h('span', { class: 'fact' }, [`Linux ${c.kernel}`]),
       h('span', { class: 'fact' }, [`seed ${c.seed}`]),
@@ -402,6 +406,8 @@ class App {
     if (this.quiz.onKey(e)) return;
     const action = keyAction(e);
     if (!action) return;
+    // While this machine is shown, the simulation's keys wait.
+    if (this.live.on && !['help', 'close', 'presenter'].includes(action)) return;
     const dialogOpen = [...document.querySelectorAll('dialog')].some((d) => /** @type {HTMLDialogElement} */ (d).open);
     if (dialogOpen && action !== 'close') return;
     e.preventDefault();

@@ -2,11 +2,13 @@
 /**
  * The state panel: the strategy's state (v2 zone flags or the reporting state
  * machine), the next scheduled run on the virtual clock, the constants with their
- * kernel values, free pages against the watermarks, what the host holds, and the
- * selected zone's page frames by state.
+ * kernel values, free pages against the watermarks with the unusable free space index
+ * per order, what the host holds, and the selected zone's page frames by state.
  */
+import { unusableIndex, unusableTable } from '../lib/fragmentation.js';
 import { formatBytes, formatCount, PAGE_SIZE } from '../lib/layout.js';
 import { h, redraw } from './dom.js';
+import { unusableTableElement } from './fragtable.js';
 
 /**
  * @typedef {import('../lib/state.js').ClientState} ClientState
@@ -213,7 +215,13 @@ function hostBlock(state) {
 export function drawStatePanel(els, state, zoneName) {
   redraw(els.strategy, JSON.stringify([state.hinting, Math.round(state.clock * 1000)]), () => strategyBlock(state));
   redraw(els.constants, JSON.stringify(state.hinting.constants ?? state.config.constants), () => constantsBlock(state));
-  redraw(els.watermarks, JSON.stringify(state.zones.map((z) => [z.nrFreePages, z.watermarks])), () => watermarkBlock(state));
+  redraw(els.watermarks, JSON.stringify([zoneName, state.zones.map((z) => [z.nrFreePages, z.watermarks, z.nrFree])]), () => [
+    ...watermarkBlock(state),
+    unusableTableElement(
+      unusableTable(state.zones.map((z) => ({ name: z.name, unusable: unusableIndex(z.nrFree) })), state.config.max_order),
+      { selected: zoneName },
+    ),
+  ]);
   redraw(els.host, JSON.stringify(state.host), () => hostBlock(state));
   const z = state.zoneByName.get(zoneName);
   redraw(els.frames, JSON.stringify([zoneName, z ? [...z.stateCounts] : null, state.hinting.strategy]), () => framesBlock(state, zoneName));

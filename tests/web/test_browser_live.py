@@ -1,0 +1,232 @@
+"""The live host view in a real browser: this machine's own /proc/buddyinfo (read by the
+test as well, the counts compared where they held still), a fake /proc and /sys tree
+shown exactly (counts per order and migratetype, watermarks, the unusable free space
+index, page reporting parameters with this build's own as optional rows), a machine
+that lacks the files (the server's messages in the page), a server with the view turned
+off, and the way back to the simulated session.  Any console error or warning fails
+the test; screenshots land in test-results/browser/.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browserkit import debug, launch, open_dashboard, send, shot, watched_page
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from test_live_view import fake_root
+from wirehelp import serve
+
+from allocator_model.fragmentation import unusable_free_index
+from allocator_model.live import read_live
+from allocator_model.procfs import parse_buddyinfo, parse_pagetypeinfo
+from backend.app import create_app
+from backend.scenarios import build_small
+from backend.session import Settings
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+READ_ZONES = """() => Object.fromEntries([...document.querySelectorAll('#live .live-bi tbody tr')]
+  .map((tr) => [tr.dataset.zone, [...tr.querySelectorAll('td[data-order]')]
+  .map((td) => Number(td.textContent.replaceAll(',', '')))]))"""
+
+READ_SHOWN = (
+    """() => ({seq: Number(document.querySelector('#live').dataset.seq),
+  time: Number(document.querySelector('#live').dataset.time), zones: ("""
+    + READ_ZONES
+    + """)()})"""
+)
+
+READ_LISTS = """() => { const t = document.querySelector('#live table.live-lists');
+  return {zone: t.dataset.zone, rows: [...t.querySelectorAll('tbody tr')].map((tr) => ({
+    order: Number(tr.dataset.order), nrFree: Number(tr.dataset.nrFree),
+    types: Object.fromEntries([...tr.querySelectorAll('td[data-migratetype]')]
+      .map((td) => [td.dataset.migratetype, Number(td.dataset.count)]))}))}; }"""
+
+READ_UNUSABLE = """() => { const t = document.querySelector('#live table.unusable');
+  return Object.fromEntries(t.dataset.zones.split(',').map((z) => [z,
+    [...t.querySelectorAll(`td[data-zone="${z}"]`)].map((td) => Number(td.dataset.value))])); }"""
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str) -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        b = launch(pw, chromium_path)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
+    with watched_page(browser) as (pg, problems):
+        yield pg, problems
+        assert problems == [], problems
+
+
+def server(**settings: Any) -> Any:
+    """The small scenario's app, its live view reading ``settings``' root."""
+    return serve(create_app(build_small, settings=Settings(**settings)))
+
+
+def enter_live(pg: Page) -> None:
+    pg.click("#btn-live")
+    expect(pg.locator("#btn-live")).to_have_attribute("aria-pressed", "true")
+    expect(pg.locator("#live")).to_be_visible()
+    expect(pg.locator("#views")).to_be_hidden()
+    expect(pg.locator(".transport")).to_be_hidden()
+
+
+def wait_reading(pg: Page, after_seq: int = 0) -> dict[str, Any]:
+    pg.wait_for_function(
+        f"() => Number(document.querySelector('#live').dataset.seq) > {after_seq}", timeout=15_000
+    )
+    shown: dict[str, Any] = pg.evaluate(READ_SHOWN)
+    return shown
+
+
+def proc_buddyinfo() -> dict[str, list[int]]:
+    rows = parse_buddyinfo(Path("/proc/buddyinfo").read_text())
+    return {r.zone: list(r.counts) for r in rows if r.node == rows[0].node}
+
+
+def test_this_machine_live_and_back_to_the_simulation(page: tuple[Page, list[str]]) -> None:
+    pg, _ = page
+    with server() as live:
+        open_dashboard(pg, live.url)
+        sid, step = debug(pg, "session"), debug(pg, "step")
+        enter_live(pg)
+        # The page's reading lies between two reads of the file by the test: a zone that
+        # did not change between them must be shown exactly; every zone must be there
+        # with every order.  Counts move on a busy machine, so look until one held still.
+        compared: list[str] = []
+        for _ in range(10):
+            before, t0 = proc_buddyinfo(), time.time()
+            first = wait_reading(pg)
+            since = max(t0, first["time"])
+            pg.wait_for_function(
+                f"() => Number(document.querySelector('#live').dataset.time) > {since}",
+                timeout=15_000,
+            )
+            shown = pg.evaluate(READ_SHOWN)
+            after = proc_buddyinfo()
+            assert {z: len(c) for z, c in shown["zones"].items()} == {
+                z: len(c) for z, c in after.items()
+            }
+            compared = [z for z in after if before[z] == after[z]]
+            for z in compared:
+                assert shown["zones"][z] == after[z], z
+            if compared:
+                break
+        assert compared, "no zone of /proc/buddyinfo held still for a second in ten tries"
+        # The unusable index of each zone is the kernel's formula on the counts shown.
+        unusable = pg.evaluate(READ_UNUSABLE)
+        shown = pg.evaluate(READ_SHOWN)  # the same reading as the table just read
+        assert unusable == {
+            z: [unusable_free_index(c, k) for k in range(len(c))] for z, c in shown["zones"].items()
+        }
+        if os.access("/proc/pagetypeinfo", os.R_OK):
+            types = parse_pagetypeinfo(Path("/proc/pagetypeinfo").read_text()).migratetypes
+            lists = pg.evaluate(READ_LISTS)
+            assert all(list(r["types"]) == list(types) for r in lists["rows"])
+        else:
+            expect(pg.locator("#live .live-note")).to_contain_text("pagetypeinfo")
+        shot(pg, "live-this-machine")
+        # The simulation's keys wait while this machine is shown.
+        pg.keyboard.press("ArrowLeft")
+        pg.click("#live .live-back")
+        expect(pg.locator("#live")).to_be_hidden()
+        expect(pg.locator("#views")).to_be_visible()
+        expect(pg.locator("#btn-live")).to_have_attribute("aria-pressed", "false")
+        expect(pg.locator("#btn-live")).to_be_focused()
+        assert "ack" in send(pg, "ping")  # answered after anything the key might have sent
+        assert debug(pg, "session") == sid and debug(pg, "step") == step
+        pg.keyboard.press("ArrowLeft")
+        pg.wait_for_function(f"() => window.__buddyscope.step === {step - 1}")
+
+
+def test_a_machine_is_shown_exactly(page: tuple[Page, list[str]], tmp_path: Path) -> None:
+    pg, _ = page
+    root = fake_root(tmp_path)
+    reading = read_live(str(root))
+    with server(live_root=str(root), live_interval_s=0.2) as live:
+        open_dashboard(pg, live.url)
+        enter_live(pg)
+        shown = wait_reading(pg)
+        counts = {r["zone"]: list(r["counts"]) for r in reading.buddyinfo}
+        assert shown["zones"] == counts
+        # A second reading follows on its own.
+        wait_reading(pg, shown["seq"])
+        expect(pg.locator("#live .live-messages")).to_be_hidden()
+        assert reading.pagetypeinfo is not None
+        for zone in counts:
+            pg.click(f'#live button.zone-pick:text-is("{zone}")')
+            pg.wait_for_function(
+                f"() => document.querySelector('#live table.live-lists').dataset.zone === '{zone}'"
+            )
+            lists = pg.evaluate(READ_LISTS)
+            assert [r["nrFree"] for r in lists["rows"]] == counts[zone]
+            for row in lists["rows"]:
+                assert row["types"] == {
+                    f["migratetype"]: f["counts"][row["order"]]
+                    for f in reading.pagetypeinfo["free"]
+                    if f["zone"] == zone
+                }, (zone, row["order"])
+        unusable = pg.evaluate(READ_UNUSABLE)
+        assert unusable == {
+            z: [unusable_free_index(c, k) for k in range(len(c))] for z, c in counts.items()
+        }
+        marks = pg.locator("#live .live-watermarks .wm")
+        expect(marks).to_have_count(len(reading.zoneinfo))
+        for z in reading.zoneinfo:
+            mark = pg.locator(f'#live .live-watermarks .wm[data-zone="{z.zone}"]')
+            expect(mark).to_have_attribute("data-free", str(z.free))
+            expect(mark.locator(".wm-scale")).to_have_text(
+                f"min {z.min:,} · low {z.low:,} · high {z.high:,}"
+            )
+        params = pg.locator("#live .live-params tr")
+        expect(params).to_have_count(2)
+        expect(params.nth(0)).to_have_attribute("data-param", "page_reporting_order")
+        expect(params.nth(0)).to_have_attribute("data-optional", "0")
+        expect(params.nth(0).locator("td.num")).to_have_text("9")
+        expect(params.nth(1)).to_have_attribute("data-param", "reported_kib")
+        expect(params.nth(1)).to_have_attribute("data-optional", "1")
+        expect(params.nth(1)).to_contain_text("optional")
+        shot(pg, "live-fake-machine")
+
+
+def test_a_machine_without_the_files_says_so(page: tuple[Page, list[str]], tmp_path: Path) -> None:
+    pg, _ = page
+    (tmp_path / "proc").mkdir()
+    counts = [5, 4, 3, 2, 1, 0, 0, 0, 0, 0, 1]
+    (tmp_path / "proc" / "buddyinfo").write_text(
+        "Node 0, zone   Normal " + "".join(f"{n:6d} " for n in counts) + "\n"
+    )
+    messages = read_live(str(tmp_path)).messages
+    assert len(messages) == 3  # no pagetypeinfo, no zoneinfo, no page_reporting
+    with server(live_root=str(tmp_path), live_interval_s=0.2) as live:
+        open_dashboard(pg, live.url)
+        enter_live(pg)
+        shown = wait_reading(pg)
+        assert shown["zones"] == {"Normal": counts}
+        expect(pg.locator("#live .live-messages li")).to_have_text(messages)
+        expect(pg.locator("#live .live-note")).to_contain_text("/proc/pagetypeinfo does not exist")
+        expect(pg.locator("#live .live-watermarks")).to_have_text("needs /proc/zoneinfo")
+        expect(pg.locator("#live .live-reporting")).to_contain_text("none on this machine")
+        lists = pg.evaluate(READ_LISTS)
+        assert [r["types"] for r in lists["rows"]] == [{"all types": n} for n in counts]
+        shot(pg, "live-missing-files")
+
+
+def test_a_server_with_the_view_turned_off_says_so(page: tuple[Page, list[str]]) -> None:
+    pg, _ = page
+    with server(live=False) as live:
+        open_dashboard(pg, live.url)
+        enter_live(pg)
+        expect(pg.locator("#live .live-messages li")).to_have_text(
+            ["the live host view is turned off on this server"]
+        )
+        expect(pg.locator("#live .live-when")).to_have_text("off")
