@@ -123,6 +123,10 @@ def test_a_workload_file_becomes_a_session_that_runs_like_the_model(
     path = tmp_path / "two-zones.json"
     path.write_text(text)
     open_load(pg, "workload")
+    # The example is this session as a scenario file (GET /api/sessions/{id}/scenario).
+    pg.click("#load-example")
+    with urllib.request.urlopen(f"{live.url}api/sessions/{old}/scenario") as answer:
+        expect(pg.locator("#load-text")).to_have_value(answer.read().decode())
     pg.set_input_files("#load-file", str(path))
     expect(pg.locator("#load-text")).to_have_value(text)
     expect(pg.locator(".load-file-note")).to_contain_text("two-zones.json")
