@@ -253,7 +253,9 @@ export class Session {
           this.waiting.push(msg);
           this.noteAllocations(msg.events);
           this.series.push(state.step, sampleOf(state));
-          this.pendingLog.push(msg);
+          // A session drawn without a log (the right-hand side of the comparison)
+          // keeps no backlog: nothing would ever drain it.
+          if (this.log) this.pendingLog.push(msg);
           if (this.pendingLog.length > 400) this.pendingLog.splice(0, this.pendingLog.length - 300);
           if (this.waiting.length === 1) this.arrivedAt = now;
         }

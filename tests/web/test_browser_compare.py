@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from browserkit import debug, launch, open_dashboard, shot, watched_page
+from browserkit import debug, launch, open_dashboard, settle, shot, watched_page
 from playwright.sync_api import Browser, sync_playwright
 from wirehelp import LiveServer, serve
 
@@ -78,6 +78,7 @@ def test_the_panel_shows_compare_for_the_sessions_workload_and_seed(
             "() => /of your own/.test(document.querySelector('.cmp-notes').textContent)"
         )
         assert not pg.locator(".cmp-numbers .cmp-notes").is_hidden()
+        settle(pg)  # the page drew that step and holds no backlog while comparing
         assert pg.evaluate(READ_TABLE)["rows"] == shown["rows"]
         pg.click(".cmp-close")
         pg.wait_for_function("() => window.__buddyscope.compare === null")
