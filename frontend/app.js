@@ -10,7 +10,7 @@ import { KEYMAP, keyAction, nextSpeed, SPEEDS } from './lib/keys.js';
 import { formatCount, formatPfn, migratetypeSlug } from './lib/layout.js';
 import { FRAME_COLOURS, migratetypeColours } from './lib/palette.js';
 import { QUIZ_KEYS } from './lib/quiz.js';
-import { configureFor, formatUrlState, parseUrlState, shareState } from './lib/urlstate.js';
+import { configureFor, formatUrlState, joinFor, parseUrlState, shareState } from './lib/urlstate.js';
 import { Compare } from './views/compare.js';
 import { byId, h, replaceKids } from './views/dom.js';
 import { Inspector } from './views/inspector.js';
@@ -55,6 +55,9 @@ class App {
     this.lastSpeedSent = 0;
     this.lastInspector = 0;
     this.inspectorSeq = -1;
+    /** The marks on the seek bar (a delta answering `breakpoints` brings new ones). */
+    /** @type {import('./lib/protocol.js').Mark[] | null} */
+    this.marksDrawn = null;
     this.presenter = Boolean(want.presenter);
     this.inspector = new Inspector(byId('inspector'), {
       onFree: (pfn, order) => this.command('free', { pfn, order }),
@@ -63,7 +66,7 @@ class App {
       onHighlight: (zone, pfn, order) => this.session.setSelected({ zone, pfn, order }),
     });
     this.session = new Session(
-      want.session ? { session: want.session, token: want.token } : {},
+      joinFor(want), // a new session opens configured like the address, in one step
       {
         freelists: byId('freelists'),
         buddyinfo: byId('buddyinfo'),
@@ -154,6 +157,10 @@ class App {
     if (reason !== 'delta') {
       this.onSnapshot(state, reason);
       this.updateTransport(state);
+    } else if (state.marks !== this.marksDrawn) {
+      // The answer to `breakpoints`: new breakpoints and the marks they make.
+      this.drawMarks(state);
+      this.drawBreakpoints(state);
     }
     if (!this.configured && reason !== 'delta') this.applyWanted(state);
   }
@@ -209,8 +216,9 @@ class App {
       if (want.step !== undefined && want.step !== state.step) await this.goTo(want.step);
       return;
     }
-    if (this.session.conn.role !== 'controller') return;
-    if (want.pages !== undefined && want.scenario === undefined && state.zones.length > 1) want.scenario = 'small';
+    // The server opened the session from the address (the /ws query), or refused it and
+    // said why; a configure is needed only for a new session after a server restart.
+    if (this.session.conn.role !== 'controller' || this.session.conn.queryRefused) return;
     const fields = configureFor(want, { ...state.config, pages: state.config.pages ?? null });
     try {
       if (Object.keys(fields).length) await this.session.send('configure', fields);
@@ -355,14 +363,8 @@ class App {
     on('btn-follow', 'click', () => this.command('follow', { on: true }));
     on('bp-list', 'change', async () => {
       const kinds = [...byId('bp-list').querySelectorAll('input:checked')].map((i) => /** @type {HTMLInputElement} */ (i).value);
-      const ok = await this.command('breakpoints', { kinds });
-      // The server acknowledges without a new snapshot: keep the page's copy in step.
-      const state = this.session.state;
-      if (ok && state) {
-        state.breakpoints = kinds;
-        this.drawMarks(state);
-        this.drawBreakpoints(state);
-      }
+      // The server answers with a delta carrying the breakpoints and their marks.
+      if (!(await this.command('breakpoints', { kinds }))) this.drawBreakpoints(this.session.state); // refused: as they were
     });
     on('branch', 'change', (e) => this.command('branch', { branch: Number(e.target.value) }));
 
@@ -591,6 +593,7 @@ class App {
 
   /** @param {import('./lib/state.js').ClientState} state */
   drawMarks(state) {
+    this.marksDrawn = state.marks;
     const max = Math.max(state.timelineLength, state.step, 1);
     const bps = new Set(state.breakpoints);
     const marks = state.marks.slice(0, 2000);
@@ -607,18 +610,21 @@ class App {
     );
   }
 
-  /** @param {import('./lib/state.js').ClientState} state */
+  /**
+   * The breakpoint checkboxes as the session has them (kept in place, so the one being
+   * toggled keeps the keyboard focus).
+   * @param {import('./lib/state.js').ClientState | null} state
+   */
   drawBreakpoints(state) {
+    if (!state) return;
     const on = new Set(state.breakpoints);
     const list = byId('bp-list');
-    const sig = JSON.stringify(state.breakpoints);
-    if (list.dataset.sig === sig) return;
-    list.dataset.sig = sig;
-    list.replaceChildren(
-      ...EVENT_KINDS.map((k) =>
-        h('label', { class: 'bp' }, [h('input', { type: 'checkbox', value: k, checked: on.has(k) }), ` ${k}`]),
-      ),
-    );
+    if (!list.firstChild) {
+      list.replaceChildren(
+        ...EVENT_KINDS.map((k) => h('label', { class: 'bp' }, [h('input', { type: 'checkbox', value: k }), ` ${k}`])),
+      );
+    }
+    for (const input of list.querySelectorAll('input')) input.checked = on.has(input.value);
     byId('breakpoints').querySelector('summary').textContent = on.size ? `breakpoints (${on.size})` : 'breakpoints';
   }
 

@@ -6,11 +6,16 @@
  * migratetype), blocks from head (left) to tail (right).  A long list is shown as its
  * two ends with gap items that count the blocks in between, so a row never turns into
  * an unreadable smear; the blocks around the v2 boundary (and any block the user
- * points at) are kept in view too.  Above the rows, a "with the host" lane holds the
- * batch the strategy has isolated.
+ * points at) are kept in view too.  The server places the boundary in every list
+ * (its index and neighbours, even in the middle it does not send) and counts each
+ * list's flagged blocks, so every gap knows which side of the boundary it is on and
+ * how many of its blocks are hinted/reported.  Above the rows, a "with the host" lane
+ * holds the batch the strategy has isolated.
  *
  * Nothing here second-guesses the model: counts, flags and the boundary are the ones
- * the server sent; this module only decides where to draw them.
+ * the server sent; this module only decides where to draw them.  A block's hinted
+ * mark is its own flag, never its side of the boundary (a cycle starts with the
+ * boundary after the tail while blocks hinted by earlier cycles stay in front of it).
  */
 
 /** Bytes in a base page (x86-64). */
@@ -27,11 +32,15 @@ export const FOCUS_RADIUS = 2;
  * @typedef {import('./state.js').ZoneModel} ZoneModel
  * @typedef {import('./protocol.js').HintingState} HintingState
  * @typedef {{kind: 'block', pfn: number, position: number, flagged: boolean}} BlockItem
- * @typedef {{kind: 'gap', count: number, from: number, boundaryInside: boolean}} GapItem
+ * @typedef {{kind: 'gap', count: number, from: number, flagged: number | null,
+ *            side: 'front' | 'behind' | null}} GapItem
+ *   `flagged`: how many of the gap's blocks carry the flag (null: unknown, an old
+ *   server); `side`: in front of or behind the list's boundary (null: no boundary).
  * @typedef {{kind: 'boundary', pfn: number | null, position: number}} BoundaryItem
  * @typedef {BlockItem | GapItem | BoundaryItem} ListItem
+ * @typedef {{pfn: number | null, position: number}} Boundary
  * @typedef {{migratetype: string, order: number, length: number, items: ListItem[],
- *            flaggedShown: number, boundary: {pfn: number | null, position: number | null} | null,
+ *            flagged: number | null, flaggedShown: number, boundary: Boundary | null,
  *            current: boolean}} Lane
  * @typedef {{order: number, nrFree: number, blockSize: string, lanes: Lane[],
  *            flaggedCount: number | null}} Row
@@ -98,36 +107,60 @@ export function flagName(strategy) {
 }
 
 /**
- * Every entry the server sent for a list, with its position from the head.
+ * Every entry the server sent for a list, with its position from the head: both ends
+ * and the boundary's neighbours, head to tail, each once.
  * @param {WireList} list
  * @returns {Array<{pfn: number, position: number, flagged: boolean}>}
  */
 export function knownEntries(list) {
   const out = list.head.map((pfn, i) => ({ pfn, position: i, flagged: Boolean(list.head_flagged[i]) }));
   const base = list.length - list.tail.length;
+  const b = list.boundary;
+  if (b) {
+    const around = [];
+    if (b.before !== null) around.push({ pfn: b.before, position: b.index - 1, flagged: Boolean(b.before_flagged) });
+    if (b.after !== null) around.push({ pfn: b.after, position: b.index, flagged: Boolean(b.after_flagged) });
+    for (const e of around) if (e.position >= list.head.length && e.position < base) out.push(e);
+  }
   list.tail.forEach((pfn, i) => out.push({ pfn, position: base + i, flagged: Boolean(list.tail_flagged[i]) }));
   return out;
 }
 
 /**
- * The v2 boundary of a list, if the model sent one: `pfn` is the first hinted entry
- * (null: the boundary sits at the list head sentinel, i.e. after the tail, nothing
- * hinted).  `position` is the index of that entry from the head when known (the list
- * length for null; null when the pfn is in the middle the server did not send).
+ * The v2 boundary of a list, as the server placed it: `position` is the index of the
+ * entry it sits in front of (the list length when it is at the list head sentinel,
+ * after the tail), `pfn` that entry (null at the sentinel).  Null without a boundary
+ * (not v2, or the zone is not being hinted).
  * @param {WireList} list
- * @param {HintingState} hinting
- * @param {string} zoneName
- * @returns {{pfn: number | null, position: number | null} | null}
+ * @returns {Boundary | null}
  */
-export function boundaryOf(list, hinting, zoneName) {
-  if (hinting.strategy !== 'hinting-v2') return null;
-  if (hinting.active_zone != null && hinting.active_zone !== zoneName) return null;
-  const byOrder = hinting.boundaries?.[String(list.order)];
-  if (!byOrder || !(list.migratetype in byOrder)) return null;
-  const pfn = byOrder[list.migratetype];
-  if (pfn === null) return { pfn: null, position: list.length };
-  const hit = knownEntries(list).find((e) => e.pfn === pfn);
-  return { pfn, position: hit ? hit.position : null };
+export function boundaryOf(list) {
+  const b = list.boundary;
+  return b ? { pfn: b.after, position: b.index } : null;
+}
+
+/**
+ * How many flagged blocks lie in the positions [from, to) the page does not know
+ * entry by entry, and which side of the boundary they are on.  The server's counts
+ * (`flagged`, `boundary.flagged_before`) cover the whole list; the known entries on
+ * the same side are taken off.
+ * @param {WireList} list
+ * @param {Array<{position: number, flagged: boolean}>} known
+ * @param {number} from
+ * @param {number} to
+ * @returns {{flagged: number | null, side: 'front' | 'behind' | null}}
+ */
+function unknownRun(list, known, from, to) {
+  const b = list.boundary;
+  if (typeof list.flagged !== 'number') return { flagged: null, side: null };
+  if (!b) {
+    const seen = known.filter((e) => e.flagged).length;
+    return { flagged: list.flagged - seen, side: null };
+  }
+  const front = to <= b.index;
+  const onSide = known.filter((e) => (e.position < b.index) === front && e.flagged).length;
+  const total = front ? b.flagged_before : list.flagged - b.flagged_before;
+  return { flagged: total - onSide, side: front ? 'front' : 'behind' };
 }
 
 /**
@@ -135,22 +168,21 @@ export function boundaryOf(list, hinting, zoneName) {
  *
  * Blocks keep their position in the full list; runs of blocks that are not drawn
  * (because the server did not send them, or to keep at most `maxEnds` per end) become
- * one gap item with their count.  Blocks within `radius` of a focus position (the
- * boundary, a highlighted block) are drawn too.  A gap of one known block is drawn as
- * the block instead.  A boundary item is placed before the first hinted entry, or
- * after the last entry when the boundary is at the head sentinel; when it lies in the
- * unsent middle, the gap says so (`boundaryInside`).
+ * one gap item with their count, the number of them that carry the flag, and their
+ * side of the boundary.  Blocks within `radius` of a focus position (the boundary, a
+ * highlighted block) are drawn too.  A gap of one known block is drawn as the block
+ * instead.  A boundary item is placed in front of the entry it points at, or after the
+ * last entry when it is at the list head sentinel.
  * @param {WireList} list
- * @param {{maxEnds?: number, focus?: number[], radius?: number,
- *          boundary?: {pfn: number | null, position: number | null} | null}} [options]
+ * @param {{maxEnds?: number, focus?: number[], radius?: number}} [options]
  * @returns {ListItem[]}
  */
 export function listItems(list, options = {}) {
   const maxEnds = options.maxEnds ?? DEFAULT_MAX_ENDS;
   const radius = options.radius ?? FOCUS_RADIUS;
-  const boundary = options.boundary ?? null;
+  const boundary = boundaryOf(list);
   const focus = [...(options.focus ?? [])];
-  if (boundary && boundary.position !== null) focus.push(boundary.position);
+  if (boundary) focus.push(boundary.position);
   const count = list.length;
   const known = knownEntries(list);
   const keepAll = count <= 2 * maxEnds + 1;
@@ -159,20 +191,6 @@ export function listItems(list, options = {}) {
     pos < maxEnds ||
     pos >= count - maxEnds ||
     focus.some((f) => pos >= f - radius && pos < f + radius);
-  // A boundary known to lie in the unsent middle: between the last sent head entry and
-  // the first sent tail entry.
-  const middleBoundary = boundary !== null && boundary.pfn !== null && boundary.position === null;
-  /** @type {ListItem[]} */
-  const items = [];
-  let previous = -1;
-  /** @param {number} upTo position of the next drawn block (exclusive end of the gap) */
-  const gapTo = (upTo) => {
-    if (upTo - previous > 1) {
-      const from = previous + 1;
-      const inside = middleBoundary && from <= list.head.length && upTo >= count - list.tail.length;
-      items.push({ kind: 'gap', count: upTo - from, from, boundaryInside: inside });
-    }
-  };
   const kept = new Set(known.filter((e) => keep(e.position)).map((e) => e.position));
   // A known block that would be the only one hidden between two drawn ones is drawn.
   for (const e of known) {
@@ -181,10 +199,39 @@ export function listItems(list, options = {}) {
     const after = e.position === count - 1 || kept.has(e.position + 1);
     if (before && after) kept.add(e.position);
   }
+  // Runs of positions no entry was sent for, each counted by the server.
+  /** @type {Array<[number, number]>} */
+  const unknown = [];
+  let at = 0;
+  for (const e of known) {
+    if (e.position > at) unknown.push([at, e.position]);
+    at = e.position + 1;
+  }
+  if (count > at) unknown.push([at, count]);
+  const unknownFlags = unknown.map(([from, to]) => unknownRun(list, known, from, to));
+  /** @type {ListItem[]} */
+  const items = [];
+  let previous = -1;
+  /** @param {number} upTo position of the next drawn block (exclusive end of the gap) */
+  const gapTo = (upTo) => {
+    if (upTo - previous <= 1) return;
+    const from = previous + 1;
+    let flagged = /** @type {number | null} */ (0);
+    for (const e of known) if (e.position >= from && e.position < upTo && e.flagged) flagged += 1;
+    unknown.forEach(([a, b], k) => {
+      if (a >= from && b <= upTo) {
+        const f = unknownFlags[k].flagged;
+        flagged = f === null || flagged === null ? null : flagged + f;
+      }
+    });
+    const side = boundary ? (upTo <= boundary.position ? 'front' : 'behind') : null;
+    items.push({ kind: 'gap', count: upTo - from, from, flagged, side });
+  };
   for (const e of known) {
     if (!kept.has(e.position)) continue;
     gapTo(e.position);
-    pushBlock(items, e, boundary);
+    if (boundary && boundary.position === e.position) items.push({ kind: 'boundary', pfn: e.pfn, position: e.position });
+    items.push({ kind: 'block', pfn: e.pfn, position: e.position, flagged: e.flagged });
     previous = e.position;
   }
   gapTo(count);
@@ -193,15 +240,25 @@ export function listItems(list, options = {}) {
 }
 
 /**
- * @param {ListItem[]} items
- * @param {{pfn: number, position: number, flagged: boolean}} e
- * @param {{pfn: number | null, position: number | null} | null} boundary
+ * What a gap says: how many blocks it stands for and, when the server counted them,
+ * how many are hinted/reported; in front of the boundary or behind it.  Blocks hinted
+ * by an earlier cycle can lie in front of the boundary: the count says so.
+ * @param {GapItem} gap
+ * @param {string} flag
  */
-function pushBlock(items, e, boundary) {
-  if (boundary && boundary.pfn !== null && boundary.pfn === e.pfn) {
-    items.push({ kind: 'boundary', pfn: e.pfn, position: e.position });
+export function gapText(gap, flag) {
+  const n = formatCount(gap.count);
+  const f = gap.flagged;
+  const un = `un${flag}`;
+  if (gap.side === 'front') {
+    if (f === null) return `… ${n} in front`;
+    return f === 0 ? `… ${n} ${un}` : `… ${n} in front: ${formatCount(gap.count - f)} ${un}, ${formatCount(f)} ${flag}`;
   }
-  items.push({ kind: 'block', pfn: e.pfn, position: e.position, flagged: e.flagged });
+  if (gap.side === 'behind') {
+    if (f === null) return `${n} behind …`;
+    return f === gap.count ? `${n} ${flag} …` : `${n} behind: ${formatCount(f)} ${flag}, ${formatCount(gap.count - f)} ${un} …`;
+  }
+  return f && flag ? `… ${n} more · ${formatCount(f)} ${flag} …` : `… ${n} more …`;
 }
 
 /**
@@ -258,7 +315,9 @@ export function layoutZone(zone, options) {
   const maxEnds = options.maxEnds ?? DEFAULT_MAX_ENDS;
   const flag = flagName(hinting.strategy);
   const v2 = hinting.strategy === 'hinting-v2' ? hinting.zones?.[zone.name] : null;
-  const minOrder = typeof hinting.min_order === 'number' ? hinting.min_order : 0;
+  // The lowest order the strategy flags: v2's min_order, reporting's order.
+  const from = hinting.strategy === 'hinting-v2' ? hinting.min_order : hinting.order;
+  const flagFrom = typeof from === 'number' ? from : 0;
   const reportingHere = hinting.strategy === 'reporting' && hinting.zone === zone.name;
   const rows = [];
   for (let order = 0; order < options.maxOrder; order += 1) {
@@ -267,27 +326,30 @@ export function layoutZone(zone, options) {
     for (const migratetype of options.migratetypes) {
       const list = zone.lists.get(`${order}:${migratetype}`);
       if (!list || list.length === 0) continue;
-      const boundary = boundaryOf(list, hinting, zone.name);
       const focus = [];
       if (options.focusPfn != null) {
         const hit = knownEntries(list).find((e) => e.pfn === options.focusPfn);
         if (hit) focus.push(hit.position);
       }
-      const items = listItems(list, { maxEnds, boundary, focus });
+      const items = listItems(list, { maxEnds, focus });
       lanes.push({
         migratetype,
         order,
         length: list.length,
         items,
+        flagged: typeof list.flagged === 'number' ? list.flagged : null,
         flaggedShown: items.filter((i) => i.kind === 'block' && i.flagged).length,
-        boundary,
+        boundary: boundaryOf(list),
         current:
           reportingHere && hinting.list_order === order && hinting.list_migratetype === migratetype,
       });
     }
+    // Flagged blocks of the order, all migratetypes (v2: hinted_pages[order]), from the
+    // orders the strategy flags on; empty lists hold none.
     let flaggedCount = null;
-    if (v2 && Array.isArray(v2.hinted_pages) && order >= minOrder) {
-      flaggedCount = v2.hinted_pages[order - minOrder] ?? null;
+    if (flag && order >= flagFrom) {
+      flaggedCount = 0;
+      for (const lane of lanes) flaggedCount = lane.flagged === null || flaggedCount === null ? null : flaggedCount + lane.flagged;
     }
     rows.push({
       order,

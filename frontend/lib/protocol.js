@@ -38,8 +38,13 @@ export class ProtocolError extends Error {
 }
 
 /**
+ * @typedef {{index: number, before: number | null, before_flagged: boolean | null,
+ *            after: number | null, after_flagged: boolean | null,
+ *            flagged_before: number}} WireBoundary
+ *   v2: the boundary stands in front of the entry at `index` (`length`: after the tail)
  * @typedef {{order: number, migratetype: string, length: number, head: number[],
- *            tail: number[], head_flagged: boolean[], tail_flagged: boolean[]}} WireList
+ *            tail: number[], head_flagged: boolean[], tail_flagged: boolean[],
+ *            flagged?: number, boundary?: WireBoundary | null}} WireList
  * @typedef {{min: number, low: number, high: number}} Watermarks
  * @typedef {{name: string, start_pfn: number, spanned_pages: number, managed_pages: number,
  *            nr_free: number[], nr_free_pages: number, watermarks: Watermarks,
@@ -76,7 +81,7 @@ export class ProtocolError extends Error {
  *            clock: number, events: ModelEvent[], playing: boolean, speed: number,
  *            zones: ZoneDelta[], hinting: HintingState, host: HostStats,
  *            events_dropped?: number, following?: boolean, branch?: number,
- *            quiz?: unknown}} Delta
+ *            quiz?: unknown, breakpoints?: string[] | null, marks?: Mark[] | null}} Delta
  * @typedef {{type: 'ack', id: number | null, seq?: number | null}} Ack
  * @typedef {{type: 'error', id?: number | null, code: string, message: string}} ErrorMessage
  * @typedef {{type: 'other', kind: string, message: Record<string, unknown>}} OtherMessage
@@ -174,7 +179,35 @@ export function checkList(list, maxOrder, where) {
   if (list.tail.length > 0 && list.head.length + list.tail.length === list.length) {
     throw new ProtocolError(`${what}: a complete list must be sent in head alone`);
   }
+  if (list.flagged !== undefined) {
+    expectCount(list.flagged, `${what}.flagged`);
+    if (list.flagged > list.length) throw new ProtocolError(`${what}: more flagged blocks than its length`);
+  }
+  if (list.boundary !== undefined && list.boundary !== null) checkBoundary(list.boundary, list, `${what}.boundary`);
   return list;
+}
+
+/**
+ * A list's v2 boundary: inside the list, with a neighbour on each side it has.
+ * @param {any} b
+ * @param {WireList} list
+ * @param {string} what
+ */
+function checkBoundary(b, list, what) {
+  expectObject(b, what);
+  expectCount(b.index, `${what}.index`);
+  expectCount(b.flagged_before, `${what}.flagged_before`);
+  if (b.index > list.length) throw new ProtocolError(`${what}: index ${b.index} beyond the list's ${list.length} entries`);
+  for (const side of ['before', 'after']) {
+    const absent = side === 'before' ? b.index === 0 : b.index === list.length;
+    if (absent ? b[side] !== null : !Number.isInteger(b[side]) || b[side] < 0) {
+      throw new ProtocolError(`${what}.${side} does not fit index ${b.index} of ${list.length}`);
+    }
+    if ((b[side] === null) !== (b[`${side}_flagged`] === null)) throw new ProtocolError(`${what}.${side}_flagged must go with ${side}`);
+  }
+  if (b.flagged_before > b.index || b.flagged_before > (list.flagged ?? Infinity)) {
+    throw new ProtocolError(`${what}: more hinted blocks in front than the list holds there`);
+  }
 }
 
 /** @param {any} ranges @param {string} what */
@@ -272,6 +305,18 @@ function checkDelta(msg) {
   for (const [i, e] of msg.events.entries()) {
     expectObject(e, `delta.events[${i}]`);
     expectString(e.kind, `delta.events[${i}].kind`);
+  }
+  if (msg.breakpoints !== undefined && msg.breakpoints !== null) {
+    expectArray(msg.breakpoints, 'delta.breakpoints');
+    msg.breakpoints.forEach((/** @type {unknown} */ k, /** @type {number} */ i) => expectString(k, `delta.breakpoints[${i}]`));
+  }
+  if (msg.marks !== undefined && msg.marks !== null) {
+    expectArray(msg.marks, 'delta.marks');
+    msg.marks.forEach((/** @type {any} */ m, /** @type {number} */ i) => {
+      expectObject(m, `delta.marks[${i}]`);
+      expectCount(m.step, `delta.marks[${i}].step`);
+      expectString(m.kind, `delta.marks[${i}].kind`);
+    });
   }
   return msg;
 }

@@ -287,6 +287,10 @@ export function applyDelta(state, delta) {
   changes.host = JSON.stringify(state.host) !== JSON.stringify(delta.host);
   state.host = delta.host;
   state.quiz = quiz;
+  // The answer to `breakpoints`: the session's new breakpoints and the marks they make
+  // (new arrays, so a view can tell they changed).
+  if (delta.breakpoints) state.breakpoints = [...delta.breakpoints];
+  if (delta.marks) state.marks = [...delta.marks];
   return changes;
 }
 

@@ -1,8 +1,9 @@
 // @ts-check
 /**
  * The shareable URL: `?scenario=&seed=&strategy=&kernel=&step=` reopens the same
- * session state; `?pages=N` opens a one-zone session of N pages (the benchmarks use
- * it); `?session=` (with the controller's `token=`) joins an existing session;
+ * session state (the server opens the session from the same parameters on `/ws`,
+ * then the page seeks to `step`); `?pages=N` opens a one-zone session of N pages (the
+ * benchmarks use it); `?session=` (with the controller's `token=`) joins an existing session;
  * `presenter=1` opens presenter mode; `compare=<strategy>` opens the side-by-side view.
  * Pure logic, no DOM.
  */
@@ -123,18 +124,39 @@ export function configureFor(want, config) {
   return out;
 }
 
+/** What `/ws` reads from its query to open a new session (docs/protocol.md). */
+export const SESSION_PARAMS = Object.freeze(['scenario', 'seed', 'strategy', 'kernel', 'pages']);
+
 /**
- * The websocket URL: the session parameters go along so a server that reads them
- * starts the right session at once (the page still checks and configures after).
- * @param {{protocol: string, host: string}} location
+ * What the page asks `/ws` for: an existing session (with the controller's token), or
+ * a new one configured like the address says, in one step (`step` stays the page's:
+ * it seeks once the session is open).
  * @param {UrlState} state
+ * @returns {UrlState}
  */
-export function websocketUrl(location, state) {
+export function joinFor(state) {
+  if (state.session) return state.token ? { session: state.session, token: state.token } : { session: state.session };
+  /** @type {Record<string, unknown>} */
+  const out = {};
+  for (const name of SESSION_PARAMS) {
+    const v = /** @type {any} */ (state)[name];
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}
+
+/**
+ * The websocket URL for `joinFor`'s answer: `session` (and `token`), or the new
+ * session's configuration under the address's own names.
+ * @param {{protocol: string, host: string}} location
+ * @param {UrlState} join
+ */
+export function websocketUrl(location, join) {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const q = new URLSearchParams();
-  for (const name of ['session', 'token', 'scenario', 'seed', 'strategy', 'kernel', 'pages']) {
-    const v = /** @type {any} */ (state)[name];
-    if (v !== undefined) q.set(name === 'strategy' ? 'hinting' : name, String(v));
+  for (const name of join.session ? ['session', 'token'] : SESSION_PARAMS) {
+    const v = /** @type {any} */ (join)[name];
+    if (v !== undefined) q.set(name, String(v));
   }
   const s = q.toString();
   return `${scheme}://${location.host}/ws${s ? `?${s}` : ''}`;

@@ -17,12 +17,12 @@
  */
 
 /**
- * Where a block enters or leaves a list when it is not drawn itself: the gap that holds
- * the boundary, else the boundary marker, else the gap, else the lane's items.
+ * Where a block enters or leaves a list when it is not drawn itself: the boundary
+ * marker (v2 inserts and takes blocks there), else the gap, else the lane's items.
  * @param {Element} lane
  */
 function anchorOf(lane) {
-  return lane.querySelector('.gap.has-boundary') ?? lane.querySelector('.boundary') ?? lane.querySelector('.gap') ?? lane.querySelector('.items') ?? lane;
+  return lane.querySelector('.boundary') ?? lane.querySelector('.gap') ?? lane.querySelector('.items') ?? lane;
 }
 
 export class Animator {

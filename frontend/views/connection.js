@@ -1,12 +1,18 @@
 // @ts-check
 /**
  * One websocket to the server: decoding, numbered commands answered by promises, and
- * reconnection with back-off.  After a server restart the old session is gone (the
- * server answers `not_found`); the connection then opens a fresh session and says so
- * through `onSessionLost`, so the page can configure it like the old one.
+ * reconnection with back-off.  A new session is opened with its configuration in the
+ * `/ws` query (lib/urlstate.js `joinFor`); when the server refuses it (an `error`,
+ * then close code 4400) the connection opens the server's default session instead and
+ * remembers that (`queryRefused`).  After a server restart the old session is gone
+ * (the server answers `not_found`); the connection then opens a fresh session and says
+ * so through `onSessionLost`, so the page can configure it like the old one.
  */
 import { decodeMessage, encodeCommand, ProtocolError } from '../lib/protocol.js';
 import { websocketUrl } from '../lib/urlstate.js';
+
+/** Close code of a `/ws` query that asks for a session the server cannot open. */
+export const CLOSE_BAD_QUERY = 4400;
 
 export class CommandError extends Error {
   /** @param {string} code @param {string} message */
@@ -28,7 +34,8 @@ export class CommandError extends Error {
 
 export class Connection {
   /**
-   * @param {{session?: string, token?: string}} join which session to open (none: a new one)
+   * @param {import('../lib/urlstate.js').UrlState} join which session to open: `joinFor`'s
+   *   answer (an existing session, or the configuration of a new one)
    * @param {Handlers} handlers
    * @param {{protocol: string, host: string}} [where]
    */
@@ -56,6 +63,8 @@ export class Connection {
     this.lastArrival = 0;
     /** @type {string | undefined} */
     this.lostId = undefined;
+    /** The server refused the configuration the query asked for (close 4400). */
+    this.queryRefused = false;
   }
 
   get open() {
@@ -129,6 +138,13 @@ export class Connection {
     for (const { reject } of this.pending.values()) reject(new CommandError('disconnected', 'the connection closed'));
     this.pending.clear();
     if (this.fatal || this.closedByUs) return;
+    if (event.code === CLOSE_BAD_QUERY && !this.join.session) {
+      // Its error said why (onMessage); the same query would be refused again.
+      this.queryRefused = true;
+      this.join = {};
+      this.retryTimer = setTimeout(() => this.connect(), 0);
+      return;
+    }
     if ((event.code === 4404 || event.code === 1008) && this.join.session) {
       this.lostSession = true;
       this.lostId = this.join.session;

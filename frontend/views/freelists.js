@@ -8,7 +8,7 @@
  * Rows are rebuilt only when their layout changed (a signature per row).
  */
 import { blockKey, boundaryKey } from '../lib/animate.js';
-import { blockSize, formatBytes, formatCount, formatPfn, layoutZone, migratetypeSlug, PAGE_SIZE } from '../lib/layout.js';
+import { blockSize, formatBytes, formatCount, formatPfn, gapText, layoutZone, migratetypeSlug, PAGE_SIZE } from '../lib/layout.js';
 import { h, redraw } from './dom.js';
 
 /**
@@ -19,6 +19,10 @@ import { h, redraw } from './dom.js';
  */
 
 const FLAG_MARK = /** @type {Record<string, string>} */ ({ hinted: 'H', reported: 'R' });
+const FLAG_TITLE = /** @type {Record<string, string>} */ ({
+  hinted: 'hinted_pages[order]: hinted blocks of the order',
+  reported: 'free blocks of the order with PG_reported',
+});
 
 /**
  * @param {string} zone
@@ -51,22 +55,24 @@ function drawItem(zone, order, flag, lane, item) {
     );
   }
   if (item.kind === 'gap') {
-    const text = item.boundaryInside
-      ? `${formatCount(item.count)} more · boundary among them`
-      : `… ${formatCount(item.count)} more …`;
+    const text = gapText(item, flag);
     return h(
       'span',
       {
-        class: `gap${item.boundaryInside ? ' has-boundary' : ''}`,
+        class: `gap${item.side ? ` ${item.side}` : ''}`,
         'data-gap': item.count,
         'data-from': item.from,
-        title: `${formatCount(item.count)} blocks (#${item.from + 1}–#${item.from + item.count}) not drawn` +
-          (item.boundaryInside ? '; the boundary lies among them' : ''),
+        'data-flagged': item.flagged,
+        'data-side': item.side,
+        title: `${formatCount(item.count)} blocks (#${item.from + 1}–#${item.from + item.count}) not drawn: ${text.replaceAll('…', '').trim()}`,
       },
       [text],
     );
   }
-  const where = item.pfn === null ? 'at the list head sentinel: nothing hinted yet' : `before pfn ${formatPfn(item.pfn)}`;
+  const at = item.pfn === null ? 'at the tail' : `at #${formatCount(item.position + 1)}`;
+  const where = item.pfn === null
+    ? 'at the list head sentinel, after the tail: nothing behind it'
+    : `before pfn ${formatPfn(item.pfn)}, entry #${formatCount(item.position + 1)} of ${formatCount(lane.length)}`;
   return h(
     'span',
     {
@@ -75,10 +81,10 @@ function drawItem(zone, order, flag, lane, item) {
       'data-key': boundaryKey(zone, order, lane.migratetype),
       'data-boundary-pfn': item.pfn === null ? 'null' : item.pfn,
       'data-position': item.position,
-      'aria-label': `v2 boundary ${where}: unhinted blocks in front of it, hinted ones from here to the tail`,
+      'aria-label': `v2 boundary ${where}${item.pfn === null ? '' : '; hinted from here to the tail'}`,
       title: `boundary ${where}`,
     },
-    [h('span', { class: 'boundary-label' }, ['boundary'])],
+    [h('span', { class: 'boundary-label' }, [`boundary ${at}`])],
   );
 }
 
@@ -99,9 +105,11 @@ function drawLane(zone, layout, lane) {
       'data-anchor': `${zone}:${lane.order}:${lane.migratetype}`,
       'data-current': lane.current ? '1' : null,
       'data-boundary': lane.boundary ? (lane.boundary.pfn === null ? 'null' : lane.boundary.pfn) : null,
+      'data-boundary-index': lane.boundary ? lane.boundary.position : null,
+      'data-flagged': flag ? lane.flagged : null,
     },
     [
-      h('span', { class: 'lane-tag', title: `${lane.migratetype} free list of order ${lane.order}: ${lane.length} blocks` }, [
+      h('span', { class: 'lane-tag', title: `${lane.migratetype} free list of order ${lane.order}: ${lane.length} blocks${flag && lane.flagged !== null ? `, ${lane.flagged} ${flag}` : ''}` }, [
         h('span', { class: 'swatch', 'aria-hidden': 'true' }),
         h('span', { class: 'lane-name' }, [lane.migratetype]),
         h('span', { class: 'lane-count' }, [formatCount(lane.length)]),
@@ -184,14 +192,14 @@ export function drawFreeLists(root, state, zone, options = {}) {
   root.dataset.active = layout.active ? '1' : '0';
   if (!root.firstChild || root.dataset.built !== `${zone.name}/${state.config.max_order}/${strategy}`) {
     root.dataset.built = `${zone.name}/${state.config.max_order}/${strategy}`;
-    // v2 counts hinted blocks per order (hinted_pages[]); reporting keeps no such count.
-    const flagHeader = layout.flag === 'hinted' ? 'hinted' : '';
+    // Flagged blocks per order: v2's hinted_pages[], reporting's PG_reported blocks.
+    const flagHeader = layout.flag ?? '';
     root.replaceChildren(
       h('div', { class: 'fl-grid', role: 'table', 'aria-label': `free lists of zone ${zone.name}` }, [
         h('div', { class: 'fl-header', role: 'row' }, [
           h('span', { role: 'columnheader' }, ['order']),
           h('span', { role: 'columnheader', class: 'num', title: 'nr_free[order]: blocks on the lists of this order' }, ['nr_free']),
-          h('span', { role: 'columnheader', class: 'num', title: flagHeader === 'hinted' ? 'hinted_pages[order]' : '' }, [flagHeader]),
+          h('span', { role: 'columnheader', class: 'num', title: FLAG_TITLE[flagHeader] ?? '' }, [flagHeader]),
           h('span', { role: 'columnheader' }, ['free lists: head (allocations take from here) → tail']),
         ]),
         ...layout.rows.map((row) =>

@@ -48,7 +48,7 @@ import { drawStatePanel } from './statepanel.js';
 
 export class Session {
   /**
-   * @param {{session?: string, token?: string}} join
+   * @param {import('../lib/urlstate.js').UrlState} join an existing session, or a new one's configuration (urlstate.joinFor)
    * @param {SessionViews} views
    * @param {SessionHandlers} handlers
    */

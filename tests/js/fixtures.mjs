@@ -3,11 +3,29 @@ import { bytesToBase64 } from '../../frontend/lib/protocol.js';
 
 export const MIGRATETYPES = ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'CMA', 'Isolate'];
 
-/** A list message from a full head->tail array of [pfn, flagged]. */
-export function wireList(order, migratetype, entries, ends = 16) {
+/**
+ * A list message from a full head->tail array of [pfn, flagged], as the server builds
+ * it: both ends, the flagged count, and (v2) the boundary in front of the entry at
+ * `boundaryIndex` (the length: after the tail; undefined: no boundary).
+ */
+export function wireList(order, migratetype, entries, ends = 16, boundaryIndex = undefined) {
   const length = entries.length;
   const head = length <= 2 * ends ? entries : entries.slice(0, ends);
   const tail = length <= 2 * ends ? [] : entries.slice(length - ends);
+  const flaggedIn = (part) => part.filter(([, f]) => f).length;
+  let boundary = null;
+  if (boundaryIndex !== undefined) {
+    const before = entries[boundaryIndex - 1];
+    const after = entries[boundaryIndex];
+    boundary = {
+      index: boundaryIndex,
+      before: before ? before[0] : null,
+      before_flagged: before ? Boolean(before[1]) : null,
+      after: after ? after[0] : null,
+      after_flagged: after ? Boolean(after[1]) : null,
+      flagged_before: flaggedIn(entries.slice(0, boundaryIndex)),
+    };
+  }
   return {
     order,
     migratetype,
@@ -16,6 +34,8 @@ export function wireList(order, migratetype, entries, ends = 16) {
     tail: tail.map(([p]) => p),
     head_flagged: head.map(([, f]) => Boolean(f)),
     tail_flagged: tail.map(([, f]) => Boolean(f)),
+    flagged: flaggedIn(entries),
+    boundary,
   };
 }
 

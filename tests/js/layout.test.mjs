@@ -6,6 +6,7 @@ import {
   boundaryOf,
   formatBytes,
   formatPfn,
+  gapText,
   hostLane,
   layoutZone,
   listItems,
@@ -15,27 +16,41 @@ import { stateFromSnapshot } from '../../frontend/lib/state.js';
 import { MIGRATETYPES, snapshot, wireList } from './fixtures.mjs';
 
 const range = (a, b) => Array.from({ length: b - a }, (_, i) => a + i);
-/** A wire list of `count` blocks, pfn = 1000 + i, flagged from index `flagFrom`. */
-const list = (count, flagFrom = Infinity, ends = 16) =>
-  wireList(0, 'Movable', range(0, count).map((i) => [1000 + i, i >= flagFrom]), ends);
+/**
+ * A wire list of `count` blocks, pfn = 1000 + i, flagged from index `flagFrom` (and at
+ * the indices in `alsoFlagged`), with a v2 boundary before index `boundary`.
+ */
+const list = (count, flagFrom = Infinity, ends = 16, boundary = undefined, alsoFlagged = []) =>
+  wireList(0, 'Movable', range(0, count).map((i) => [1000 + i, i >= flagFrom || alsoFlagged.includes(i)]), ends, boundary);
 const show = (items) =>
   items.map((i) =>
-    i.kind === 'gap' ? `gap ${i.count}${i.boundaryInside ? ' |?' : ''}` : i.kind === 'boundary' ? '|' : `${i.pfn - 1000}${i.flagged ? 'h' : ''}`,
+    i.kind === 'gap'
+      ? `gap ${i.count}${i.flagged ? ` ${i.flagged}h` : ''}${i.side ? ` ${i.side}` : ''}`
+      : i.kind === 'boundary'
+        ? '|'
+        : `${i.pfn - 1000}${i.flagged ? 'h' : ''}`,
   );
 /** Number of blocks a list of items stands for (drawn blocks + counted gaps). */
 const represented = (items) =>
   items.reduce((n, item) => n + (item.kind === 'gap' ? item.count : item.kind === 'block' ? 1 : 0), 0);
+/** Flagged blocks a list of items stands for (drawn flagged blocks + the gaps' counts). */
+const flaggedIn = (items) =>
+  items.reduce((n, item) => n + (item.kind === 'gap' ? item.flagged : item.kind === 'block' && item.flagged ? 1 : 0), 0);
 
 test('a short list is drawn whole, head first, with its flags', () => {
   assert.deepEqual(show(listItems(list(3, 2), { maxEnds: 4 })), ['0', '1', '2h']);
   assert.deepEqual(listItems(list(0)), []);
 });
 
-test('a long list keeps both ends and counts the middle', () => {
+test('a long list keeps both ends and counts the middle, with its flagged blocks', () => {
   const items = listItems(list(1000), { maxEnds: 3 });
   assert.deepEqual(show(items), ['0', '1', '2', 'gap 994', '997', '998', '999']);
   assert.equal(items.at(-1).position, 999, 'the last block keeps its position in the list');
   assert.equal(represented(items), 1000);
+  // Reporting: no boundary, the gap says how many of its blocks are reported.
+  const reported = listItems(list(1000, 990, 16, undefined, [5, 500, 501]), { maxEnds: 3 });
+  assert.deepEqual(show(reported), ['0', '1', '2', 'gap 994 10h', '997h', '998h', '999h']);
+  assert.equal(flaggedIn(reported), 13);
 });
 
 test('a gap of exactly one known block shows the block instead', () => {
@@ -44,27 +59,47 @@ test('a gap of exactly one known block shows the block instead', () => {
 });
 
 test('the v2 boundary is drawn before the first hinted block', () => {
-  const l = list(10, 7);
-  const b = { pfn: 1007, position: 7 };
-  assert.deepEqual(show(listItems(l, { maxEnds: 20, boundary: b })), ['0', '1', '2', '3', '4', '5', '6', '|', '7h', '8h', '9h']);
+  const l = list(10, 7, 16, 7);
+  assert.deepEqual(show(listItems(l, { maxEnds: 20 })), ['0', '1', '2', '3', '4', '5', '6', '|', '7h', '8h', '9h']);
 });
 
-test('a boundary at the head sentinel (null) sits after the tail: nothing hinted', () => {
-  const l = list(3);
-  assert.deepEqual(show(listItems(l, { boundary: { pfn: null, position: 3 } })), ['0', '1', '2', '|']);
+test('a boundary at the head sentinel sits after the tail: nothing behind it', () => {
+  assert.deepEqual(show(listItems(list(3, Infinity, 16, 3))), ['0', '1', '2', '|']);
 });
 
 test('the blocks around a boundary in a long list stay in view', () => {
-  const l = list(30, 12);
-  const items = listItems(l, { maxEnds: 2, radius: 2, boundary: { pfn: 1012, position: 12 } });
-  assert.deepEqual(show(items), ['0', '1', 'gap 8', '10', '11', '|', '12h', '13h', 'gap 14', '28h', '29h']);
+  const l = list(30, 12, 16, 12);
+  const items = listItems(l, { maxEnds: 2, radius: 2 });
+  assert.deepEqual(show(items), ['0', '1', 'gap 8 front', '10', '11', '|', '12h', '13h', 'gap 14 14h behind', '28h', '29h']);
   assert.equal(represented(items), 30);
 });
 
-test('a boundary in the unsent middle is marked on the gap', () => {
-  const l = list(100, 50); // server sends 16 per end
-  const items = listItems(l, { maxEnds: 2, boundary: { pfn: 1050, position: null } });
-  assert.deepEqual(show(items), ['0', '1', 'gap 96 |?', '98h', '99h']);
+test('a boundary in the unsent middle is placed exactly, between its neighbours', () => {
+  // 3,000 blocks, 16 sent from each end; the boundary before #1,260 (index 1,259).
+  const l = list(3000, 1259, 16, 1259);
+  assert.deepEqual(l.head.length + l.tail.length, 32);
+  const items = listItems(l, { maxEnds: 2 });
+  assert.deepEqual(show(items), ['0', '1', 'gap 1256 front', '1258', '|', '1259h', 'gap 1738 1738h behind', '2998h', '2999h']);
+  const b = items.find((i) => i.kind === 'boundary');
+  assert.deepEqual(b, { kind: 'boundary', pfn: 2259, position: 1259 });
+  assert.equal(represented(items), 3000);
+  assert.equal(flaggedIn(items), 3000 - 1259);
+  assert.equal(gapText(items[2], 'hinted'), '… 1,256 unhinted');
+  assert.equal(gapText(items[6], 'hinted'), '1,738 hinted …');
+});
+
+test('hinted blocks in front of the boundary (a new cycle) are counted and marked by their own flag', () => {
+  // A cycle starts with the boundary after the tail; blocks hinted by the previous
+  // cycle stay where they are, in front of it.
+  const earlier = [3, 7, 40, 41, 98];
+  const l = list(100, Infinity, 16, 100, earlier);
+  const items = listItems(l, { maxEnds: 4 });
+  assert.deepEqual(show(items), ['0', '1', '2', '3h', 'gap 92 3h front', '96', '97', '98h', '99', '|']);
+  assert.equal(gapText(items[4], 'hinted'), '… 92 in front: 89 unhinted, 3 hinted');
+  assert.equal(flaggedIn(items), 5);
+  // The same mid-list: hinted blocks on both sides, each counted on its side.
+  const mid = listItems(list(100, 60, 16, 60, earlier), { maxEnds: 2 });
+  assert.deepEqual(show(mid), ['0', '1', 'gap 57 4h front', '59', '|', '60h', 'gap 37 37h behind', '98h', '99h']);
 });
 
 test('a focused block (hover) is kept in view', () => {
@@ -76,24 +111,36 @@ test('every list shape is represented exactly by its items', () => {
   for (let count = 0; count < 45; count += 1) {
     for (const ends of [1, 3, 16]) {
       for (const maxEnds of [1, 2, 4, 10]) {
-        for (const bpos of [null, 0, Math.floor(count / 2), count - 1]) {
-          const l = list(count, bpos ?? Infinity, ends);
-          const known = new Set([...l.head, ...l.tail]);
-          const bpfn = bpos === null || count === 0 ? null : 1000 + bpos;
-          const boundary = { pfn: bpfn, position: bpfn === null ? count : known.has(bpfn) ? bpos : null };
-          const items = listItems(l, { maxEnds, boundary });
+        for (const bpos of [undefined, 0, Math.floor(count / 2), count - 1, count]) {
+          if (bpos !== undefined && (bpos < 0 || count === 0)) continue; // empty lists are not sent
+          const flagFrom = bpos ?? Math.floor(count / 3);
+          const l = list(count, flagFrom, ends, bpos, [1]);
+          const items = listItems(l, { maxEnds });
           const where = `count ${count} ends ${ends}/${maxEnds} boundary ${bpos}`;
           assert.equal(represented(items), count, where);
-          assert.equal(items.filter((i) => i.kind === 'boundary').length + items.filter((i) => i.boundaryInside).length, 1, where);
+          assert.equal(flaggedIn(items), l.flagged, `every flagged block counted once, ${where}`);
+          const marks = items.filter((i) => i.kind === 'boundary');
+          assert.equal(marks.length, bpos === undefined ? 0 : 1, where);
           const blocks = items.filter((i) => i.kind === 'block');
-          for (const b of blocks) assert.equal(b.pfn, 1000 + b.position, where);
+          for (const b of blocks) {
+            assert.equal(b.pfn, 1000 + b.position, where);
+            assert.equal(b.flagged, b.position >= flagFrom || b.position === 1, `a block's own flag, ${where}`);
+          }
           const positions = blocks.map((b) => b.position);
           assert.deepEqual(positions, [...positions].sort((a, b) => a - b), `head to tail order, ${where}`);
           for (let k = 1; k < items.length; k += 1) {
             assert.ok(!(items[k].kind === 'gap' && items[k - 1].kind === 'gap'), `no two gaps in a row, ${where}`);
           }
           const bi = items.findIndex((i) => i.kind === 'boundary');
-          if (bi >= 0 && bpfn !== null) assert.equal(items[bi + 1].pfn, bpfn, where);
+          if (bi >= 0) {
+            // Everything before the marker is in front of the boundary, the rest behind.
+            const inFront = represented(items.slice(0, bi));
+            assert.equal(inFront, bpos, where);
+            if (bpos < count) assert.equal(items[bi + 1].pfn, 1000 + bpos, where);
+            for (const g of items.filter((i) => i.kind === 'gap')) {
+              assert.equal(g.side, items.indexOf(g) < bi ? 'front' : 'behind', where);
+            }
+          }
         }
       }
     }
@@ -115,22 +162,18 @@ const v2Hinting = (over = {}) => ({
   ...over,
 });
 
-test('boundaryOf reads the model’s boundary only while the zone is active', () => {
-  const l = wireList(3, 'Movable', [[0, false], [8, true]]);
-  assert.deepEqual(boundaryOf(l, v2Hinting(), 'Normal'), { pfn: 8, position: 1 });
-  assert.equal(boundaryOf(l, v2Hinting(), 'DMA'), null);
-  assert.equal(boundaryOf(l, v2Hinting({ boundaries: {} }), 'Normal'), null);
-  assert.equal(boundaryOf(l, { strategy: 'reporting', next_run: null, pending: [] }, 'Normal'), null);
-  const u = wireList(3, 'Unmovable', [[32, false]]);
-  assert.deepEqual(boundaryOf(u, v2Hinting(), 'Normal'), { pfn: null, position: 1 });
+test('boundaryOf reads the boundary the server placed in the list', () => {
+  assert.deepEqual(boundaryOf(wireList(3, 'Movable', [[0, false], [8, true]], 16, 1)), { pfn: 8, position: 1 });
+  assert.deepEqual(boundaryOf(wireList(3, 'Unmovable', [[32, false]], 16, 1)), { pfn: null, position: 1 });
+  assert.equal(boundaryOf(wireList(3, 'Movable', [[0, false]])), null);
 });
 
 test('layoutZone: rows per order, lanes in migratetype order, hinted counts, boundary', () => {
   const snap = snapshot({
     hinting: v2Hinting(),
     lists: [
-      wireList(3, 'Movable', [[0, false], [8, true]]),
-      wireList(3, 'Unmovable', [[32, false]]),
+      wireList(3, 'Movable', [[0, false], [8, true]], 16, 1),
+      wireList(3, 'Unmovable', [[32, false]], 16, 1),
       wireList(0, 'Movable', [[24, false]]),
     ],
   });
@@ -159,15 +202,23 @@ test('layoutZone: rows per order, lanes in migratetype order, hinted counts, bou
 test('reporting: the list being processed is marked current; no boundary', () => {
   const hinting = {
     strategy: 'reporting', next_run: 2, pending: [], state: 'ACTIVE', phase: 'fill', zone: 'Normal',
-    list_order: 3, list_migratetype: 'Movable', batch: [], constants: [],
+    list_order: 3, list_migratetype: 'Movable', batch: [], constants: [], order: 2,
   };
-  const s = stateFromSnapshot(snapshot({ hinting }));
+  const lists = [
+    wireList(3, 'Movable', [[0, false], [8, true]]),
+    wireList(3, 'Unmovable', [[16, true], [24, true]]),
+    wireList(2, 'Movable', [[32, false]]),
+  ];
+  const s = stateFromSnapshot(snapshot({ hinting, lists }));
   const layout = layoutZone(s.zones[0], { migratetypes: MIGRATETYPES, maxOrder: 4, hinting });
-  const lane = layout.rows[3].lanes[0];
+  const lane = layout.rows[3].lanes[1];
   assert.equal(lane.current, true);
   assert.equal(lane.boundary, null);
   assert.equal(layout.flag, 'reported');
   assert.deepEqual(layout.host.blocks, []);
+  // Reported blocks per order (all migratetypes) from the reporting order on.
+  assert.deepEqual(layout.rows.map((r) => r.flaggedCount), [null, null, 0, 3]);
+  assert.deepEqual(layout.rows[3].lanes.map((l) => l.flagged), [2, 1]);
 });
 
 test('the host lane belongs to the batch’s zone and counts what it hides', () => {

@@ -116,3 +116,31 @@ test('a megabyte of page states decodes quickly', () => {
   assert.equal(out[123457], 123457 % 5);
   assert.ok(ms < 200, `decoding 1 MiB took ${ms.toFixed(1)} ms`);
 });
+
+test('a list’s flagged count and v2 boundary are checked against the list', () => {
+  const entries = [[0, false], [8, false], [16, true], [24, true]];
+  const ok = snapshot({ lists: [wireList(3, 'Movable', entries, 16, 2), wireList(3, 'Unmovable', [[32, false]], 16, 1)] });
+  assert.equal(decodeMessage(enc(ok)).zones[0].lists[0].boundary.index, 2);
+  const bad = (change, pattern) => {
+    const m = snapshot({ lists: [wireList(3, 'Movable', entries, 16, 2)] });
+    change(m.zones[0].lists[0]);
+    assert.throws(() => decodeMessage(enc(m)), pattern);
+  };
+  bad((l) => { l.flagged = 5; }, /more flagged blocks than its length/);
+  bad((l) => { l.boundary.index = 5; }, /index 5 beyond the list's 4 entries/);
+  bad((l) => { l.boundary.before = null; }, /boundary.before does not fit index 2 of 4/);
+  bad((l) => { l.boundary.after = null; l.boundary.after_flagged = null; }, /boundary.after does not fit index 2 of 4/);
+  bad((l) => { l.boundary.before_flagged = null; }, /before_flagged must go with before/);
+  bad((l) => { l.boundary.flagged_before = 3; }, /more hinted blocks in front than the list holds there/);
+  // At the list head sentinel (after the tail): no entry behind it.
+  const end = snapshot({ lists: [wireList(3, 'Movable', entries, 16, 4)] });
+  assert.equal(decodeMessage(enc(end)).zones[0].lists[0].boundary.after, null);
+});
+
+test('the delta answering breakpoints carries them and the marks', () => {
+  const d = decodeMessage(enc(delta({ breakpoints: ['merge'], marks: [{ step: 3, kind: 'merge' }] })));
+  assert.deepEqual(d.marks, [{ step: 3, kind: 'merge' }]);
+  assert.doesNotThrow(() => decodeMessage(enc(delta({ breakpoints: null, marks: null }))));
+  assert.throws(() => decodeMessage(enc(delta({ breakpoints: [3] }))), /delta.breakpoints\[0\] must be a string/);
+  assert.throws(() => decodeMessage(enc(delta({ marks: [{ step: -1, kind: 'x' }] }))), /delta.marks\[0\].step/);
+});

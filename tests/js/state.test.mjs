@@ -160,3 +160,27 @@ test('a delta that only changes playing keeps the step and its events', () => {
   assert.equal(s.playing, false);
   assert.deepEqual(s.events.map((e) => e.kind), ['merge']);
 });
+
+test('the delta answering breakpoints replaces the breakpoints and the marks', () => {
+  const s = stateFromSnapshot(snapshot());
+  const before = s.marks;
+  applyDelta(s, delta({ step: 3, breakpoints: ['merge', 'report'], marks: [{ step: 2, kind: 'merge' }, { step: 5, kind: 'report' }] }));
+  assert.deepEqual(s.breakpoints, ['merge', 'report']);
+  assert.deepEqual(s.marks, [{ step: 2, kind: 'merge' }, { step: 5, kind: 'report' }]);
+  assert.notEqual(s.marks, before, 'a new array: the seek bar redraws');
+  const now = s.marks;
+  applyDelta(s, delta({ seq: 3, step: 4, breakpoints: null, marks: null }));
+  assert.equal(s.marks, now, 'an ordinary delta leaves them');
+  assert.deepEqual(s.breakpoints, ['merge', 'report']);
+});
+
+test('a delta’s list brings its new boundary and flagged count', () => {
+  const s = stateFromSnapshot(snapshot());
+  const entries = [[0, false], [8, true], [16, true]];
+  applyDelta(s, delta({ zones: [zoneDelta({ lists: [wireList(3, 'Movable', entries, 16, 1)] })] }));
+  const l = s.zones[0].lists.get(listKey(3, 'Movable'));
+  assert.deepEqual([l.flagged, l.boundary.index, l.boundary.after], [2, 1, 8]);
+  // The cycle ends: the list comes again without its boundary.
+  applyDelta(s, delta({ seq: 3, zones: [zoneDelta({ lists: [wireList(3, 'Movable', entries)] })] }));
+  assert.equal(s.zones[0].lists.get(listKey(3, 'Movable')).boundary, null);
+});

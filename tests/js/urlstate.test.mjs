@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { configureFor, formatUrlState, parseUrlState, shareState, websocketUrl } from '../../frontend/lib/urlstate.js';
+import { configureFor, formatUrlState, joinFor, parseUrlState, shareState, websocketUrl } from '../../frontend/lib/urlstate.js';
 
 test('a shareable URL round-trips', () => {
   const state = { scenario: 'v2-boundary', seed: 3, strategy: 'hinting-v2', kernel: '5.3', step: 12 };
@@ -37,12 +37,31 @@ test('configure sends only what differs from the session', () => {
   });
 });
 
-test('shareState reads the session; the websocket URL carries the session parameters', () => {
-  const s = shareState({ config: { scenario: 'a', seed: 1, hinting: 'reporting', kernel: '5.10', pages: null }, step: 4 });
-  assert.deepEqual(s, { scenario: 'a', seed: 1, strategy: 'reporting', kernel: '5.10', step: 4 });
+test('shareState reads the session', () => {
+  const s = shareState({ config: { scenario: 'a', seed: 1, hinting: 'reporting', kernel: '5.10', pages: 8 }, step: 4 });
+  assert.deepEqual(s, { scenario: 'a', seed: 1, strategy: 'reporting', kernel: '5.10', step: 4, pages: 8 });
+});
+
+/** The /ws URL the page opens for an address. */
+const wsFor = (search, protocol = 'http:') => websocketUrl({ protocol, host: 'h:1' }, joinFor(parseUrlState(search).state));
+
+test('a shared address opens its session through the /ws query in one step', () => {
+  // The configuration goes to /ws under the address's names; step, presenter and
+  // compare stay the page's (it seeks to the step once the session is open).
   assert.equal(
-    websocketUrl({ protocol: 'https:', host: 'h:1' }, { session: 's', token: 't', pages: 8, strategy: 'none', step: 3 }),
-    'wss://h:1/ws?session=s&token=t&hinting=none&pages=8',
+    wsFor('?scenario=v2-boundary&seed=3&strategy=v2&kernel=5.3&step=12&presenter=1&compare=reporting'),
+    'ws://h:1/ws?scenario=v2-boundary&seed=3&strategy=hinting-v2&kernel=5.3',
   );
-  assert.equal(websocketUrl({ protocol: 'http:', host: 'h' }, {}), 'ws://h/ws');
+  assert.equal(wsFor('?pages=1048576&strategy=reporting', 'https:'), 'wss://h:1/ws?strategy=reporting&pages=1048576');
+  assert.equal(wsFor(''), 'ws://h:1/ws');
+  assert.equal(wsFor('?step=40'), 'ws://h:1/ws');
+  // Values the page refuses are not sent either: the server would refuse them too.
+  assert.equal(wsFor('?seed=x&kernel=6.1&scenario=small'), 'ws://h:1/ws?scenario=small');
+});
+
+test('joining a session sends only the session and its token', () => {
+  assert.equal(wsFor('?session=abc-1&token=t0k&scenario=small&seed=2'), 'ws://h:1/ws?session=abc-1&token=t0k');
+  assert.equal(wsFor('?session=abc-1'), 'ws://h:1/ws?session=abc-1');
+  assert.deepEqual(joinFor({ session: 's', token: 't', strategy: 'none' }), { session: 's', token: 't' });
+  assert.deepEqual(joinFor({ strategy: 'none', step: 3, presenter: true }), { strategy: 'none' });
 });
