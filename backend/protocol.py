@@ -376,6 +376,11 @@ class Delta(_Message):
         default=None, description="The seek bar's marks for them (null: unchanged)"
     )
     marks_truncated: bool | None = Field(default=None, description="With marks")
+    mark: Mark | None = Field(
+        default=None,
+        description="This step's seek-bar mark when the step is the timeline's last (a "
+        "step just added); the page appends it if it has no mark at that step yet",
+    )
 
 
 class Question(_Message):

@@ -399,6 +399,11 @@ class Session:
             events, dropped = event_dicts(outcome.events, outcome.model_events)
             zones = tracker.zone_deltas(node, events, hinting=hinting, complete=not dropped)
         marks, truncated = self.marks_of(view) if with_marks else (None, None)
+        mark = None
+        if outcome is not None and view.pos == view.length:
+            kind = view.branch.mark_at(view.pos, MARK_KINDS | self.breakpoints)
+            if kind is not None:
+                mark = p.Mark.model_construct(step=view.pos, kind=kind)
         return p.Delta.model_construct(
             type="delta",
             seq=0,
@@ -419,6 +424,7 @@ class Session:
             breakpoints=sorted(self.breakpoints) if with_marks else None,
             marks=marks,
             marks_truncated=truncated,
+            mark=mark,
         )
 
     def _main_snapshot_frame(self, reason: str) -> Frame:

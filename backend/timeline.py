@@ -378,6 +378,16 @@ class Branch:
                 return i + 1
         return None
 
+    def mark_at(self, step: int, kinds: frozenset[str]) -> str | None:
+        """The kind ``marks`` gives ``step`` (1-based), or None: the same rule, one step."""
+        if not 1 <= step <= len(self.masks):
+            return None
+        m = self.masks[step - 1]
+        for k in sorted(kinds):
+            if m & kind_bit(k):
+                return k
+        return None
+
     def marks(self, kinds: frozenset[str], limit: int) -> tuple[list[tuple[int, str]], bool]:
         """(step, kind) for steps with an event of one of ``kinds``, at most ``limit``."""
         cache = self._marks_cache

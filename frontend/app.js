@@ -58,6 +58,8 @@ class App {
     /** The marks on the seek bar (a delta answering `breakpoints` brings new ones). */
     /** @type {import('./lib/protocol.js').Mark[] | null} */
     this.marksDrawn = null;
+    /** @type {string[] | null} the breakpoints the drawn marks were coloured for */
+    this.marksBreakpoints = null;
     this.presenter = Boolean(want.presenter);
     this.inspector = new Inspector(byId('inspector'), {
       onFree: (pfn, order) => this.command('free', { pfn, order }),
@@ -157,8 +159,9 @@ class App {
     if (reason !== 'delta') {
       this.onSnapshot(state, reason);
       this.updateTransport(state);
-    } else if (state.marks !== this.marksDrawn) {
-      // The answer to `breakpoints`: new breakpoints and the marks they make.
+    } else if (state.breakpoints !== this.marksBreakpoints) {
+      // The answer to `breakpoints`: new breakpoints and the marks they make.  (A mark
+      // of a step just added is drawn with the transport, once per frame.)
       this.drawMarks(state);
       this.drawBreakpoints(state);
     }
@@ -562,8 +565,10 @@ class App {
     const max = Math.max(state.timelineLength, state.step);
     if (seek.max !== String(max)) {
       seek.max = String(max);
-      this.drawMarks(state);
+      // The marks are placed by CSS from their step and this length.
+      byId('marks').style.setProperty('--steps', String(Math.max(max, 1)));
     }
+    if (state.marks !== this.marksDrawn) this.drawMarks(state);
     if (document.activeElement !== seek && seek.value !== String(state.step)) seek.value = String(state.step);
     const valuetext = `step ${state.step} of ${max}`;
     if (seek.getAttribute('aria-valuetext') !== valuetext) seek.setAttribute('aria-valuetext', valuetext);
@@ -593,21 +598,30 @@ class App {
 
   /** @param {import('./lib/state.js').ClientState} state */
   drawMarks(state) {
+    const box = byId('marks');
+    box.style.setProperty('--steps', String(Math.max(state.timelineLength, state.step, 1)));
+    const drawn = this.marksDrawn;
+    const marks = state.marks.length > 2000 ? state.marks.slice(0, 2000) : state.marks;
+    // A step just added brings one mark at the end of the same list: add only that.
+    const appended =
+      drawn !== null &&
+      this.marksBreakpoints === state.breakpoints &&
+      drawn.length <= marks.length &&
+      box.childElementCount === Math.min(drawn.length, 2000) &&
+      (drawn.length === 0 || drawn[drawn.length - 1] === marks[drawn.length - 1]);
     this.marksDrawn = state.marks;
-    const max = Math.max(state.timelineLength, state.step, 1);
+    this.marksBreakpoints = state.breakpoints;
     const bps = new Set(state.breakpoints);
-    const marks = state.marks.slice(0, 2000);
-    byId('marks').replaceChildren(
-      ...marks.map((m) =>
-        h('span', {
-          class: `mark kind-${m.kind}${bps.has(m.kind) ? ' bp' : ''}`,
-          style: `left:${((m.step / max) * 100).toFixed(3)}%`,
-          title: `step ${m.step}: ${m.kind}`,
-          'data-step': m.step,
-          'data-kind': m.kind,
-        }),
-      ),
-    );
+    const span = (/** @type {import('./lib/protocol.js').Mark} */ m) =>
+      h('span', {
+        class: `mark kind-${m.kind}${bps.has(m.kind) ? ' bp' : ''}`,
+        style: `--s:${m.step}`,
+        title: `step ${m.step}: ${m.kind}`,
+        'data-step': m.step,
+        'data-kind': m.kind,
+      });
+    if (appended) box.append(...marks.slice(box.childElementCount).map(span));
+    else box.replaceChildren(...marks.map(span));
   }
 
   /**

@@ -67,7 +67,7 @@ export class ProtocolError extends Error {
  * @typedef {{type: 'snapshot', seq: number, session: string, step: number,
  *            timeline_length: number, playing: boolean, speed: number, clock: number,
  *            config: Config, zones: WireZone[], hinting: HintingState, host: HostStats,
- *            breakpoints: string[], marks?: Mark[], reason?: string,
+ *            breakpoints: string[], marks?: Mark[], marks_truncated?: boolean, reason?: string,
  *            following?: boolean, branch?: number,
  *            branches?: Array<{id: number, parent: number | null, fork_step: number,
  *                              length: number, reason: string}>,
@@ -81,7 +81,8 @@ export class ProtocolError extends Error {
  *            clock: number, events: ModelEvent[], playing: boolean, speed: number,
  *            zones: ZoneDelta[], hinting: HintingState, host: HostStats,
  *            events_dropped?: number, following?: boolean, branch?: number,
- *            quiz?: unknown, breakpoints?: string[] | null, marks?: Mark[] | null}} Delta
+ *            quiz?: unknown, breakpoints?: string[] | null, marks?: Mark[] | null,
+ *            marks_truncated?: boolean | null, mark?: Mark | null}} Delta
  * @typedef {{type: 'ack', id: number | null, seq?: number | null}} Ack
  * @typedef {{type: 'error', id?: number | null, code: string, message: string}} ErrorMessage
  * @typedef {{type: 'other', kind: string, message: Record<string, unknown>}} OtherMessage
@@ -317,6 +318,11 @@ function checkDelta(msg) {
       expectCount(m.step, `delta.marks[${i}].step`);
       expectString(m.kind, `delta.marks[${i}].kind`);
     });
+  }
+  if (msg.mark !== undefined && msg.mark !== null) {
+    expectObject(msg.mark, 'delta.mark');
+    expectCount(msg.mark.step, 'delta.mark.step');
+    expectString(msg.mark.kind, 'delta.mark.kind');
   }
   return msg;
 }

@@ -29,7 +29,7 @@ import { decodeQuizState } from './quiz.js';
  *            zoneByName: Map<string, ZoneModel>,
  *            hinting: import('./protocol.js').HintingState,
  *            host: import('./protocol.js').HostStats, breakpoints: string[],
- *            marks: import('./protocol.js').Mark[], following: boolean,
+ *            marks: import('./protocol.js').Mark[], marksTruncated: boolean, following: boolean,
  *            events: import('./protocol.js').ModelEvent[], branch: number,
  *            branches: Array<{id: number, parent: number | null, fork_step: number,
  *                             length: number, reason: string}>,
@@ -167,6 +167,7 @@ export function stateFromSnapshot(snap) {
     host: snap.host,
     breakpoints: snap.breakpoints ?? [],
     marks: snap.marks ?? [],
+    marksTruncated: snap.marks_truncated ?? false,
     following: snap.following ?? true,
     events: [],
     branch: snap.branch ?? 0,
@@ -290,7 +291,16 @@ export function applyDelta(state, delta) {
   // The answer to `breakpoints`: the session's new breakpoints and the marks they make
   // (new arrays, so a view can tell they changed).
   if (delta.breakpoints) state.breakpoints = [...delta.breakpoints];
-  if (delta.marks) state.marks = [...delta.marks];
+  if (delta.marks) {
+    state.marks = [...delta.marks];
+    state.marksTruncated = delta.marks_truncated ?? false;
+  }
+  // A step just added to the timeline brings its own mark (a new array, as above).
+  const mark = delta.mark;
+  const lastMark = state.marks[state.marks.length - 1];
+  if (mark && !state.marksTruncated && (!lastMark || lastMark.step < mark.step)) {
+    state.marks = [...state.marks, mark];
+  }
   return changes;
 }
 

@@ -174,6 +174,21 @@ test('the delta answering breakpoints replaces the breakpoints and the marks', (
   assert.deepEqual(s.breakpoints, ['merge', 'report']);
 });
 
+test('a step added at the end appends its mark once, unless the marks were cut short', () => {
+  const s = stateFromSnapshot(snapshot());
+  const before = s.marks;
+  applyDelta(s, delta({ step: 6, timeline_length: 6, mark: { step: 6, kind: 'boundary' } }));
+  assert.deepEqual(s.marks, [{ step: 5, kind: 'report' }, { step: 6, kind: 'boundary' }]);
+  assert.notEqual(s.marks, before, 'a new array: the seek bar draws the mark');
+  assert.equal(s.marks[0], before[0], 'the old marks are kept as they were');
+  const now = s.marks;
+  applyDelta(s, delta({ seq: 3, step: 6, timeline_length: 6, mark: { step: 6, kind: 'boundary' } }));
+  assert.equal(s.marks, now, 'a mark already there is not added twice');
+  const cut = stateFromSnapshot({ ...snapshot(), marks_truncated: true });
+  applyDelta(cut, delta({ step: 6, timeline_length: 6, mark: { step: 6, kind: 'report' } }));
+  assert.deepEqual(cut.marks, [{ step: 5, kind: 'report' }], 'past the limit the server lists no more');
+});
+
 test('a delta’s list brings its new boundary and flagged count', () => {
   const s = stateFromSnapshot(snapshot());
   const entries = [[0, false], [8, true], [16, true]];

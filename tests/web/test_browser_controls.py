@@ -68,6 +68,44 @@ def wait_step(pg: Page, step: int) -> None:
     settle(pg)
 
 
+DRAWN_MARKS = """() => [...document.querySelectorAll('#marks .mark')].map((el) => ({
+  step: Number(el.dataset.step), kind: el.dataset.kind,
+  left: el.getBoundingClientRect().left + 1 - el.parentElement.getBoundingClientRect().left,
+  width: el.parentElement.getBoundingClientRect().width }))"""
+
+
+def drawn_marks(pg: Page) -> list[dict[str, Any]]:
+    return [{"step": m["step"], "kind": m["kind"]} for m in pg.evaluate(DRAWN_MARKS)]
+
+
+def server_marks(live: Any, pg: Page) -> list[dict[str, Any]]:
+    session = live.state.manager.sessions[debug(pg, "session")]
+    marks, _ = session.marks_of(session.view)
+    return [{"step": m.step, "kind": m.kind} for m in marks]
+
+
+def test_seek_bar_marks_follow_a_growing_timeline(
+    live: LiveServer, page: tuple[Page, list[str]]
+) -> None:
+    """A step added at the end brings its mark, and every mark sits at step/length."""
+    pg, _ = page
+    open_dashboard(pg, live.url)
+    pg.click("#breakpoints > summary")
+    pg.check('#bp-list input[value="alloc"]')
+    pg.wait_for_function("() => window.__buddyscope.state.breakpoints.includes('alloc')")
+    pg.click("#breakpoints > summary")
+    settle(pg)
+    end = debug(pg, "timelineLength")
+    for n in range(1, 4):
+        pg.click("#form-alloc button[type=submit]")
+        wait_step(pg, end + n)
+        marks = drawn_marks(pg)
+        assert marks[-1] == {"step": end + n, "kind": "alloc"}
+        assert marks == server_marks(live, pg)
+    for m in pg.evaluate(DRAWN_MARKS):
+        assert abs(m["left"] - m["step"] / (end + 3) * m["width"]) < 1.5, m
+
+
 def test_transport_buttons_and_the_seek_bar(live: LiveServer, page: tuple[Page, list[str]]) -> None:
     pg, _ = page
     open_dashboard(pg, live.url)
@@ -184,7 +222,10 @@ def test_play_speed_run_to_breakpoints_and_reset(
     pg.wait_for_function("() => window.__buddyscope.state.breakpoints.length === 2")
     session = live.state.manager.sessions[debug(pg, "session")]
     assert set(debug(pg, "state.breakpoints")) == {"merge", "split"}
-    assert pg.locator(".marks .mark.bp").count() >= 0
+    assert drawn_marks(pg) == server_marks(live, pg)
+    bp_steps = {m["step"] for m in drawn_marks(pg) if m["kind"] in ("merge", "split")}
+    assert bp_steps, "the small scenario merges and splits"
+    assert pg.locator(".marks .mark.bp").count() == len(bp_steps)
     pg.click("#breakpoints > summary")
     # play stops at a breakpoint
     pg.click("#btn-play")

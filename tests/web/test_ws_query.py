@@ -158,3 +158,31 @@ def test_breakpoints_reach_every_viewer_with_the_marks_they_make(
         # Unknown kinds change nothing and send nothing.
         frames, err = command(boss, 5, type="breakpoints", kinds=["teapot"])
         assert frames == [] and err["code"] == "out_of_range"
+
+
+def test_a_step_added_at_the_end_carries_its_seek_bar_mark(small_client: TestClient) -> None:
+    """Marks of steps played or made past the recorded end reach the page with the step;
+    stepping through recorded steps sends none (the snapshot listed them)."""
+    with small_client.websocket_connect("/ws?scenario=buffer-reuse") as ws:
+        _hello, snap = open_session(ws)
+        assert snap["step"] == snap["timeline_length"] == 0  # recorded as it plays
+        for n in range(1, 4):
+            command(ws, n, type="step")
+        command(ws, 7, type="first")
+        frames, _ = command(ws, 8, type="step")
+        assert frames[0]["step"] == 1
+        assert frames[0]["mark"] is None  # a recorded step: its mark came with the snapshot
+        command(ws, 2, type="breakpoints", kinds=["alloc"])
+        frames, _ = command(ws, 3, type="last")
+        end = frames[0]["step"]
+        assert end == 3
+        frames, _ = command(ws, 4, type="alloc", order=0, migratetype="Movable")
+        (delta,) = [f for f in frames if f["type"] == "delta"]
+        assert delta["step"] == delta["timeline_length"] == end + 1
+        assert delta["mark"] == {"step": end + 1, "kind": "alloc"}
+        frames, _ = command(ws, 5, type="get_snapshot")
+        assert frames[0]["marks"][-1] == delta["mark"]  # what a fresh snapshot would say
+        frames, _ = command(ws, 6, type="advance", seconds=0.0)
+        (delta,) = [f for f in frames if f["type"] == "delta"]
+        kinds = {e["kind"] for e in delta["events"]}
+        assert delta["mark"] is None or delta["mark"]["kind"] in kinds
