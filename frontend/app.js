@@ -370,6 +370,18 @@ class App {
       if (!(await this.command('breakpoints', { kinds }))) this.drawBreakpoints(this.session.state); // refused: as they were
     });
     on('branch', 'change', (e) => this.command('branch', { branch: Number(e.target.value) }));
+    // A drop-down or the seek bar chosen with the mouse gives the keyboard back: the
+    // arrows, Space and a presentation clicker's PageUp/PageDown step the timeline
+    // again instead of changing that control.  Changed from the keyboard, it keeps focus.
+    for (const el of document.querySelectorAll('.transport select, .transport input[type=range], .actions select')) {
+      let byPointer = false;
+      el.addEventListener('pointerdown', () => (byPointer = true));
+      el.addEventListener('keydown', () => (byPointer = false));
+      el.addEventListener('change', () => {
+        if (byPointer) /** @type {HTMLElement} */ (el).blur();
+        byPointer = false;
+      });
+    }
 
     on('form-alloc', 'submit', (e) => {
       e.preventDefault();

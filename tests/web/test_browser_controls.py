@@ -174,6 +174,24 @@ def test_keyboard_shortcuts_and_typing(live: LiveServer, page: tuple[Page, list[
     assert "PageDown" in (pg.text_content("#help") or "")
     pg.keyboard.press("Escape")
     pg.wait_for_function("() => !document.querySelector('#help').open")
+    # A speed picked with the mouse gives the keys back to the timeline (a clicker's
+    # PageDown steps, it does not change the speed); picked with the keyboard, the
+    # drop-down keeps the focus.
+    speed_box = pg.locator("#speed")
+    speed_box.focus()  # as a click on it does
+    speed_box.dispatch_event("pointerdown")
+    speed_box.select_option("8")
+    pg.wait_for_function("() => window.__buddyscope.speed === 8")
+    assert pg.evaluate("() => document.activeElement.id") != "speed"
+    step = debug(pg, "step")
+    pg.keyboard.press("PageDown")
+    wait_step(pg, step + 1)
+    assert debug(pg, "speed") == 8
+    speed_box.focus()
+    pg.keyboard.press("ArrowDown")
+    pg.wait_for_function("() => window.__buddyscope.speed === 16")
+    assert pg.evaluate("() => document.activeElement.id") == "speed"
+    pg.locator("body").click(position={"x": 5, "y": 5})
     # Typing in a field is typing, not stepping.
     step = debug(pg, "step")
     pg.click("#session-edit > summary")
