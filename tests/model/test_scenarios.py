@@ -85,6 +85,18 @@ def test_7_reporting_passes() -> None:
     assert [len(e.to_dict()["blocks"]) for e in steps[6] if e.kind == "report"] == [32, 4]
     assert "rotate" in kinds(steps[4])
     assert node.hinting_state()["state"] == "IDLE"
+    # The narration's pass numbers are the model's: pass 1 is the registration's.
+    said = [e.to_dict()["message"] for st in steps for e in st if e.kind == "state"]
+    passes = [m[m.index("(pass") :] for m in said if "(pass" in m]
+    assert passes == [
+        "(pass 1 starts)",
+        "(pass 1 is done)",
+        "(pass 2 starts)",
+        "(pass 3 starts)",
+        "(pass 3 is done)",
+    ]
+    phases = [op["text"] for op in load("reporting-passes").workload if op["op"] == "phase"]
+    assert phases[1].startswith("Pass 2 is over: 64 blocks") and phases[2].startswith("Pass 3")
 
 
 def test_8_zone_gate() -> None:
