@@ -157,17 +157,18 @@ export class LogView {
     const head = headline(events);
     const shown = events.slice(0, 12);
     const lines = shown.map((e) => eventLine(e));
-    const more = events.length - shown.length;
     this.narration.replaceChildren(
       h('p', { class: head ? 'headline' : 'headline note' }, [
         h('span', { class: 'step-badge' }, [`step ${step}`]),
+        // The event lines below show what fits; the count stays in view, so a step
+        // with more events never looks complete.
+        events.length > 1
+          ? h('span', { class: 'ev-count', title: 'every event of this step is in the log' }, [`${events.length} events`])
+          : null,
         head ? head.message : note || 'no events in this step',
         head?.fn ? h('code', { class: 'ev-fn' }, [head.fn]) : null,
       ]),
-      h('ol', { class: 'narration-events', 'aria-label': `events of step ${step}` }, [
-        ...lines,
-        more > 0 ? h('li', { class: 'ev more' }, [`+ ${more} more in the log`]) : null,
-      ]),
+      h('ol', { class: 'narration-events', 'aria-label': `events of step ${step}` }, lines),
     );
     for (const beat of beats) {
       const li = lines[beat.index];

@@ -365,6 +365,18 @@ def test_narration_log_and_click_to_seek(live: LiveServer, page: tuple[Page, lis
         if e.get("fn"):
             assert e["fn"] in text
     assert pg.text_content("#narration .step-badge") == "step 3"
+    # A step with more events than the narration box shows says how many it had, in
+    # view (the rest are in the log).
+    open_dashboard(pg, live.url, "?scenario=v2-boundary")
+    while len(debug(pg, "state.events")) < 20:
+        steps(pg, 1)
+    count = pg.locator("#narration .ev-count")
+    assert count.text_content() == f"{len(debug(pg, 'state.events'))} events"
+    box, badge = pg.locator("#narration").bounding_box(), count.bounding_box()
+    assert box and badge
+    assert box["y"] <= badge["y"] and badge["y"] + badge["height"] <= box["y"] + box["height"]
+    open_dashboard(pg, live.url, "?scenario=buddy-basics")
+    steps(pg, 3)
     # The log keeps the steps seen; a click goes back to one.
     logged = pg.eval_on_selector_all(
         "#log .log-step", "els => els.map(e => Number(e.dataset.step))"
