@@ -4,9 +4,12 @@
  * session state (the server opens the session from the same parameters on `/ws`,
  * then the page seeks to `step`); `?pages=N` opens a one-zone session of N pages (the
  * benchmarks use it); `?session=` (with the controller's `token=`) joins an existing session;
- * `presenter=1` opens presenter mode; `compare=<strategy>` opens the side-by-side view.
- * Pure logic, no DOM.
+ * `presenter=1` opens presenter mode; `compare=<strategy>` opens the side-by-side view;
+ * `?saved=NAME` opens the session saved under NAME (`POST /api/saved/{name}/open`, with
+ * `step=` it then seeks there), and next to `session=` it names what that session was saved
+ * as, so the page can reopen it when the server restarted.  Pure logic, no DOM.
  */
+import { nameProblem } from './saved.js';
 
 export const STRATEGIES = Object.freeze(['none', 'hinting-v2', 'reporting']);
 export const KERNELS = Object.freeze(['5.3', '5.7', '5.10']);
@@ -15,7 +18,7 @@ const ALIASES = /** @type {Record<string, string>} */ ({ v2: 'hinting-v2', hinti
 /**
  * @typedef {{scenario?: string, seed?: number, strategy?: string, kernel?: string,
  *            step?: number, pages?: number, session?: string, token?: string,
- *            presenter?: boolean, compare?: string}} UrlState
+ *            presenter?: boolean, compare?: string, saved?: string}} UrlState
  */
 
 /** @param {string | null} v */
@@ -68,6 +71,20 @@ export function parseUrlState(search) {
   if (token !== null && /^[\w-]{1,200}$/.test(token)) state.token = token;
   const presenter = q.get('presenter');
   if (presenter !== null) state.presenter = presenter !== '0' && presenter !== 'false';
+  const saved = q.get('saved');
+  if (saved !== null) {
+    const why = nameProblem(saved);
+    if (why) problems.push(`saved=${JSON.stringify(saved)}: ${why}`);
+    else state.saved = saved;
+  }
+  if (state.saved !== undefined && !state.session) {
+    // The saved session brings its own configuration.
+    const extra = SESSION_PARAMS.filter((name) => /** @type {any} */ (state)[name] !== undefined);
+    if (extra.length) {
+      problems.push(`${extra.join(', ')} next to saved: the saved session keeps its own configuration`);
+      for (const name of extra) delete (/** @type {any} */ (state))[name];
+    }
+  }
   return { state, problems };
 }
 
@@ -77,7 +94,7 @@ export function parseUrlState(search) {
  */
 export function formatUrlState(state) {
   const q = new URLSearchParams();
-  for (const name of ['scenario', 'seed', 'strategy', 'kernel', 'step', 'pages', 'session', 'token', 'compare']) {
+  for (const name of ['saved', 'scenario', 'seed', 'strategy', 'kernel', 'step', 'pages', 'session', 'token', 'compare']) {
     const v = /** @type {any} */ (state)[name];
     if (v !== undefined && v !== null && v !== '') q.set(name, String(v));
   }

@@ -65,3 +65,30 @@ test('joining a session sends only the session and its token', () => {
   assert.deepEqual(joinFor({ session: 's', token: 't', strategy: 'none' }), { session: 's', token: 't' });
   assert.deepEqual(joinFor({ strategy: 'none', step: 3, presenter: true }), { strategy: 'none' });
 });
+
+test('saved=NAME opens a saved session and round-trips with its step', () => {
+  const { state, problems } = parseUrlState('?saved=lecture+3%3A+v2&step=12&presenter=1');
+  assert.deepEqual(problems, []);
+  assert.deepEqual(state, { saved: 'lecture 3: v2', step: 12, presenter: true });
+  assert.equal(formatUrlState(state), '?saved=lecture+3%3A+v2&step=12&presenter=1');
+  assert.deepEqual(parseUrlState(formatUrlState(state)).state, state);
+  // The page opens it over REST first: /ws gets nothing from it.
+  assert.deepEqual(joinFor(state), {});
+  assert.equal(wsFor('?saved=x&session=abc-1&token=t0k'), 'ws://h:1/ws?session=abc-1&token=t0k');
+});
+
+test('saved next to session names what the session was saved as', () => {
+  const { state, problems } = parseUrlState('?session=abc-1&token=t0k&saved=lecture');
+  assert.deepEqual(problems, []);
+  assert.deepEqual(state, { session: 'abc-1', token: 't0k', saved: 'lecture' });
+});
+
+test('a saved name the server would refuse, or a configuration next to it, is named and dropped', () => {
+  const bad = parseUrlState('?saved=a%2Fb');
+  assert.deepEqual(bad.state, {});
+  assert.deepEqual(bad.problems, ['saved="a/b": A name cannot contain “/”: use letters, digits, spaces and _ . , : ( ) + -.']);
+  assert.equal(parseUrlState('?saved=').problems[0], 'saved="": Give the session a name.');
+  const mixed = parseUrlState('?saved=lecture&scenario=small&seed=2&step=4');
+  assert.deepEqual(mixed.state, { saved: 'lecture', step: 4 });
+  assert.deepEqual(mixed.problems, ['scenario, seed next to saved: the saved session keeps its own configuration']);
+});
