@@ -10,6 +10,7 @@ import { KEYMAP, keyAction, nextSpeed, SPEEDS } from './lib/keys.js';
 import { formatCount, formatPfn, migratetypeSlug } from './lib/layout.js';
 import { FRAME_COLOURS, migratetypeColours } from './lib/palette.js';
 import { QUIZ_KEYS } from './lib/quiz.js';
+import { reopenAfterLoss, stateLinkKind } from './lib/saved.js';
 import { configureFor, formatUrlState, joinFor, parseUrlState, shareState } from './lib/urlstate.js';
 import { Compare } from './views/compare.js';
 import { byId, h, replaceKids } from './views/dom.js';
@@ -17,6 +18,7 @@ import { Inspector } from './views/inspector.js';
 import { LiveView } from './views/liveview.js';
 import { LoadPanel, sourceFactElement } from './views/loadpanel.js';
 import { QuizView } from './views/quiz.js';
+import { openSaved, SavedPanel } from './views/saved.js';
 import { SaveScenario } from './views/savescenario.js';
 import { Session } from './views/session.js';
 
@@ -121,6 +123,13 @@ class App {
       byId('save-scenario-out'),
       () => this.session.state,
     );
+    this.saved = new SavedPanel(this, byId('share-saved'));
+    /** How the page replaces a session the server lost (rejoinFor), said once it is open. */
+    /** @type {import('./lib/saved.js').Reopen | null} */
+    this.reopen = null;
+    // The connection asks what to open when its session is gone (kept when loadpanel.js
+    // switches sessions: the new connection takes the same handlers).
+    this.session.conn.handlers.rejoin = (old) => this.rejoinFor(old);
     /** @type {Compare | null} */
     this.compare = null;
     this.live = new LiveView(byId('live'), /** @type {HTMLButtonElement} */ (byId('btn-live')));
@@ -130,7 +139,15 @@ class App {
     this.setPresenter(this.presenter);
     if (problems.length) this.banner(`Ignored in the address: ${problems.join('; ')}.`);
     debugApi(this);
-    this.session.start();
+    if (want.saved && !want.session) {
+      // `?saved=NAME`: open the saved session first, then join it.
+      this.saved.openFromAddress(want.saved).then((join) => {
+        this.session.conn.join = join;
+        this.session.start();
+      });
+    } else {
+      this.session.start();
+    }
     this.loadScenarios();
     if (want.compare) this.openCompare(want.compare);
   }
@@ -195,6 +212,7 @@ class App {
       ),
     );
     if (reason === 'resync') this.notice('caught up with the server (the page had fallen behind)');
+    this.saved.track(state);
   }
 
   /**
@@ -253,22 +271,49 @@ class App {
     }
   }
 
-  /** @param {string} old */
-  onSessionLost(old) {
+  /**
+   * The server lost the page's session (it restarted): decide what replaces it
+   * (lib/saved.js `reopenAfterLoss`) and what the connection opens, in one step: the
+   * saved session's new copy, or a new session configured by the /ws query.
+   * @param {string} old the lost session's id
+   * @returns {Promise<import('./lib/urlstate.js').UrlState>}
+   */
+  async rejoinFor(old) {
     const last = this.session.state;
-    if (last) {
-      this.want = { ...this.want, ...shareState(last), session: undefined, token: undefined };
-    } else {
-      this.want = { ...this.want, session: undefined, token: undefined };
+    const base = { presenter: this.want.presenter };
+    let plan = reopenAfterLoss(old, last, last ? this.saved.nameOf(last.session) : null);
+    if (plan.open === 'saved') {
+      try {
+        const created = await openSaved(plan.name);
+        this.saved.current = { name: plan.name, session: created.id, sig: null };
+        this.want = { ...base, session: created.id, token: created.token, saved: plan.name, step: plan.step };
+        this.reopen = plan;
+        return { session: created.id, token: created.token };
+      } catch (e) {
+        const why = `Could not reopen the saved session “${plan.name}”: ${/** @type {Error} */ (e).message}.`;
+        this.saved.current = null;
+        plan = reopenAfterLoss(old, last, null);
+        plan = { ...plan, text: `${why} ${plan.text}` };
+      }
     }
+    this.want = plan.open === 'scenario' && last ? { ...base, ...shareState(last) } : base;
+    this.reopen = plan;
+    return joinFor(this.want);
+  }
+
+  /** The connection opened what rejoinFor chose: match the address to it and say so. */
+  onSessionLost(/** @type {string} */ old) {
+    const plan = this.reopen ?? reopenAfterLoss(old, null, null);
+    this.reopen = null;
     this.configured = false;
     this.applied = false;
-    this.banner(
-      last
-        ? `The server restarted (session ${old.slice(0, 6)}… is gone): reopened ${last.config.scenario} at step ${last.step} in a new session.`
-        : `Session ${old.slice(0, 6)}… does not exist on this server; started a new one.`,
-      true,
-    );
+    const { session, token } = this.session.conn;
+    if (session) {
+      // The address names the new session (a reload comes back to it).
+      const address = { session, token: token ?? undefined, saved: this.want.saved, presenter: this.want.presenter };
+      history.replaceState(null, '', `${location.pathname}${formatUrlState(address)}`);
+    }
+    this.banner(plan.text, !(plan.open === 'default' && plan.keep));
   }
 
   /** @param {string} code @param {string} message */
@@ -735,13 +780,28 @@ class App {
   }
 
   openShare() {
+    if (!this.session.state) return;
+    this.refreshShareLink();
+    this.saveScenario.refresh();
+    this.saved.refresh();
+    /** @type {HTMLDialogElement} */ (byId('share')).showModal();
+  }
+
+  /**
+   * The share dialog's links: "this state" as scenario parameters, as the saved name of a
+   * loaded session, or none (a loaded session no address can describe) and why.
+   */
+  refreshShareLink() {
     const state = this.session.state;
     if (!state) return;
     const base = `${location.origin}${location.pathname}`;
-    /** @type {HTMLInputElement} */ (byId('share-state')).value = base + formatUrlState(shareState(state));
+    const savedName = this.saved.nameOf(state.session);
+    const link = stateLinkKind(state, savedName);
+    byId('share-state-text').textContent = link.text;
+    byId('share-state-row').hidden = link.kind === 'none';
+    const address = link.kind === 'saved' ? { saved: savedName ?? undefined, step: state.step } : shareState(state);
+    /** @type {HTMLInputElement} */ (byId('share-state')).value = link.kind === 'none' ? '' : base + formatUrlState(address);
     /** @type {HTMLInputElement} */ (byId('share-follow')).value = `${base}?session=${encodeURIComponent(state.session)}${this.presenter ? '&presenter=1' : ''}`;
-    this.saveScenario.refresh();
-    /** @type {HTMLDialogElement} */ (byId('share')).showModal();
   }
 
   otherStrategy() {
@@ -800,6 +860,7 @@ function debugApi(app) {
     get compare() { return app.compare ? app.compare.debug() : null; },
     get quiz() { return app.quiz.debug(); },
     get savedScenario() { return app.saveScenario.last; },
+    get saved() { return app.saved.debug(); },
     /** Send a command; resolves {ack} or {error: code, message}. */
     send(/** @type {string} */ type, /** @type {Record<string, unknown>} */ fields = {}) {
       return s().send(type, fields).then(

@@ -13,9 +13,11 @@ import uPlot from '../vendor/uplot/uPlot.esm.js';
 import { compareQuery, returnedChart } from '../lib/comparechart.js';
 import { formatBytes, formatCount, PAGE_SIZE } from '../lib/layout.js';
 import { STRATEGY_STYLES } from '../lib/palette.js';
-import { configureFor } from '../lib/urlstate.js';
+import { isScenario, sourceCopyDoc } from '../lib/saved.js';
+import { configureFor, joinFor } from '../lib/urlstate.js';
 import { formatSeconds } from './statepanel.js';
 import { byId, h } from './dom.js';
+import { ask } from './saved.js';
 import { Session } from './session.js';
 
 const AXIS = { stroke: '#5d6677', grid: { stroke: '#e3e6ec', width: 1 }, ticks: { stroke: '#d5d9e1', width: 1 } };
@@ -263,7 +265,17 @@ export class Compare {
       }
     };
     this.started = false;
-    this.other.start();
+    this.closed = false;
+    // The second session opens configured (no default session built first), once the
+    // page's own session is there; again so after a server restart.
+    this.other.conn.handlers.rejoin = () => this.opening();
+    app.ready
+      .then(() => this.opening())
+      .then((join) => {
+        if (this.closed) return;
+        this.other.conn.join = join;
+        this.other.start();
+      });
     this.drawFacts();
     this.factsTimer = setInterval(() => this.drawFacts(), 500);
   }
@@ -291,7 +303,37 @@ export class Compare {
     return ok;
   }
 
-  /** Configure the second session like the first, with the other strategy, at the same step. */
+  /**
+   * What the second session joins: for a scenario, the /ws query of the page's scenario,
+   * seed, kernel and size under the other strategy; for a session loaded from a text (no
+   * query can carry it), a new session from the same source (export, then import).
+   * @returns {Promise<import('../lib/urlstate.js').UrlState>}
+   */
+  async opening() {
+    const a = this.app.session.state;
+    if (!a) return {};
+    if (isScenario(a.config)) {
+      return joinFor({ scenario: a.config.scenario, seed: a.config.seed, kernel: a.config.kernel, strategy: this.strategy, pages: a.config.pages ?? undefined });
+    }
+    try {
+      const doc = await ask(`/api/sessions/${encodeURIComponent(a.session)}/export`);
+      const created = await ask('/api/sessions/import', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(sourceCopyDoc(doc, this.strategy)),
+      });
+      return { session: created.id, token: created.token };
+    } catch (e) {
+      this.app.banner(`The comparison could not copy this session: ${/** @type {Error} */ (e).message}`);
+      return {};
+    }
+  }
+
+  /**
+   * Make the second session match the first (what the query could not say: per-cpu
+   * lists; or everything, when the server opened its default instead), then go to the
+   * same step.
+   */
   async align() {
     const a = this.app.session.state;
     const b = this.other.state;
@@ -402,6 +444,7 @@ export class Compare {
   }
 
   close() {
+    this.closed = true;
     this.setPlaying(false);
     clearInterval(this.factsTimer);
     this.numbers.close();

@@ -5,8 +5,9 @@
  * `/ws` query (lib/urlstate.js `joinFor`); when the server refuses it (an `error`,
  * then close code 4400) the connection opens the server's default session instead and
  * remembers that (`queryRefused`).  After a server restart the old session is gone
- * (the server answers `not_found`); the connection then opens a fresh session and says
- * so through `onSessionLost`, so the page can configure it like the old one.
+ * (the server answers `not_found`); the connection asks the page what to open instead
+ * (`rejoin`: a saved session's new copy, or a configured /ws query; without it the
+ * default session), opens it and says so through `onSessionLost`.
  */
 import { decodeMessage, encodeCommand, ProtocolError } from '../lib/protocol.js';
 import { websocketUrl } from '../lib/urlstate.js';
@@ -29,6 +30,7 @@ export class CommandError extends Error {
  *   onStatus: (state: 'connecting' | 'live' | 'closed' | 'error', text: string) => void,
  *   onSessionLost?: (oldSession: string) => void,
  *   onFatal?: (text: string) => void,
+ *   rejoin?: (oldSession: string) => Promise<import('../lib/urlstate.js').UrlState>,
  * }} Handlers
  */
 
@@ -65,6 +67,8 @@ export class Connection {
     this.lostId = undefined;
     /** The server refused the configuration the query asked for (close 4400). */
     this.queryRefused = false;
+    /** The page was asked what replaces the lost session (handlers.rejoin). */
+    this.rejoinAsked = false;
   }
 
   get open() {
@@ -108,6 +112,7 @@ export class Connection {
       this.handlers.onStatus('live', msg.role === 'controller' ? 'live' : 'live · following');
       if (this.lostSession) {
         this.lostSession = false;
+        this.rejoinAsked = false;
         this.handlers.onSessionLost?.(this.lostId ?? '');
       }
     } else if (msg.type === 'ack' || msg.type === 'error') {
@@ -149,6 +154,22 @@ export class Connection {
       this.lostSession = true;
       this.lostId = this.join.session;
       this.join = {};
+    }
+    const rejoin = this.handlers.rejoin;
+    if (this.lostSession && rejoin && !this.rejoinAsked) {
+      // The server is up (it said the session is gone): open what the page chooses
+      // (asked once per loss; a failed attempt retries the same choice).
+      this.rejoinAsked = true;
+      this.handlers.onStatus('connecting', 'reopening…');
+      rejoin(this.lostId ?? '')
+        .catch(() => ({}))
+        .then((join) => {
+          if (this.closedByUs || this.socket !== ws) return;
+          this.join = { ...join };
+          this.queryRefused = false;
+          this.connect();
+        });
+      return;
     }
     const seconds = Math.max(1, Math.round(this.retryMs / 1000));
     this.handlers.onStatus('closed', `disconnected · retrying in ${seconds} s`);
