@@ -483,3 +483,21 @@ def test_the_comparison_of_a_loaded_session_copies_its_source(
         assert debug(pg, "errors") == []
         shot(pg, "compare-loaded-session")
         assert problems == []
+
+
+def test_an_address_naming_no_saved_session_says_so_and_opens_the_default(
+    browser: Browser, tmp_path: Path
+) -> None:
+    with serve_at(free_port(), tmp_path) as live, watched_page(browser) as (pg, problems):
+        open_dashboard(pg, live.url, "?saved=nope&step=4")
+        expect(pg.locator("#banner")).to_have_text(
+            "Could not open the saved session “nope”: no saved session named 'nope'."
+            " Opened the default session instead."
+        )
+        expected_refusal(problems, 404, "/api/saved/nope/open")
+        assert list(live.state.manager.sessions) == [debug(pg, "session")]
+        assert debug(pg, "state.config.scenario") == "small"
+        # Not sought to step 4: that step belonged to the saved session.
+        assert debug(pg, "step") == debug(pg, "timelineLength")
+        assert "saved=" not in pg.url and debug(pg, "saved.name") is None
+        assert problems == []
