@@ -351,7 +351,7 @@ def test_play_streams_deltas_in_order_and_stops_at_the_end(small_client: TestCli
                 steps.append(msg["step"])
             if not msg["playing"]:
                 break
-        assert steps == list(range(1, len(steps) + 1)) and len(steps) == 36
+        assert steps == list(range(1, len(steps) + 1)) and len(steps) == 24
         _, ack = command(ws, 3, type="ping")
         assert ack["seq"] == mirror_seq
 
