@@ -23,7 +23,7 @@ import { switchSession } from './loadpanel.js';
  */
 
 /** A refused request: the server's own words. */
-export class Refusal extends Error {}
+class Refusal extends Error {}
 
 /**
  * Ask the server; resolves with the answer's JSON (null for 204), or rejects with a
