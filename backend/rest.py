@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+from importlib import resources
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Query, Request, Response
@@ -172,6 +173,24 @@ TEXT: Responses = {
 @router.get("/scenarios", summary="Scenarios a session can run", tags=["scenarios"])
 async def list_scenarios() -> list[ScenarioOut]:
     return [ScenarioOut(**vars(info)) for info in scenario_infos()]
+
+
+@router.get(
+    "/examples/sample.trace",
+    response_class=PlainTextResponse,
+    summary="The sample kmem trace shipped with buddyscope (what the load dialog's example "
+    "fills in)",
+    tags=["scenarios"],
+    responses={
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "trace-cmd report text of kmem:mm_page_alloc/mm_page_free events",
+        }
+    },
+)
+async def sample_trace() -> PlainTextResponse:
+    path = resources.files("allocator_model") / "traces" / "sample.trace"
+    return PlainTextResponse(await asyncio.to_thread(path.read_text))
 
 
 @router.get("/sessions", summary="Live sessions (no tokens)")

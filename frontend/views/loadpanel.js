@@ -42,7 +42,7 @@ const HELP = /** @type {Record<SourceKind, string>} */ ({
 const EXAMPLE = /** @type {Record<SourceKind, string | null>} */ ({
   workload: 'example: this session as a file',
   proc: "example: this machine's /proc/buddyinfo",
-  trace: null,
+  trace: 'example: the sample trace shipped with buddyscope',
 });
 
 const STRATEGY_TEXT = /** @type {Record<string, string>} */ ({
@@ -251,6 +251,14 @@ export class LoadPanel {
         }
         this.text.value = await res.text();
         this.fileNote.textContent = `session ${sid.slice(0, 6)}… as a scenario file`;
+      } else if (kind === 'trace') {
+        const res = await fetch('/api/examples/sample.trace');
+        if (!res.ok) {
+          this.showProblems(problemsOf(res.status, await bodyOf(res)).map((p) => ({ ...p, text: `no example: ${p.text}` })));
+          return;
+        }
+        this.text.value = await res.text();
+        this.fileNote.textContent = 'allocator_model/traces/sample.trace (made by the project\'s own trace generator)';
       }
       this.file.value = '';
       this.showProblems([]);

@@ -12,6 +12,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -296,7 +297,11 @@ def test_a_trace_says_what_it_imported(live: LiveServer, page: tuple[Page, list[
     events = sum(imported.events.values())
     assert imported.unknown_lines == 2 and imported.unmatched_frees == 1
     open_load(pg, "trace")
-    expect(pg.locator("#load-example")).to_be_hidden()
+    # The example is the shipped sample, byte for byte (GET /api/examples/sample.trace).
+    pg.click("#load-example")
+    expect(pg.locator("#load-text")).to_have_value(
+        (files("allocator_model") / "traces" / "sample.trace").read_text()
+    )
     expect(pg.locator(".load-howto")).to_contain_text(
         "trace-cmd record -e kmem:mm_page_alloc -e kmem:mm_page_free -e kmem:mm_page_free_batched"
     )
