@@ -27,21 +27,27 @@ export const DEFAULT_MAX_ENDS = 4;
 /** Blocks drawn on each side of the boundary (or of a focused block). */
 export const FOCUS_RADIUS = 2;
 
+/** Most blocks drawn from each end of a list when the lanes are fitted to a width. */
+export const MAX_FIT_ENDS = 8;
+
 /**
  * @typedef {import('./protocol.js').WireList} WireList
  * @typedef {import('./state.js').ZoneModel} ZoneModel
  * @typedef {import('./protocol.js').HintingState} HintingState
  * @typedef {{kind: 'block', pfn: number, position: number, flagged: boolean}} BlockItem
  * @typedef {{kind: 'gap', count: number, from: number, flagged: number | null,
- *            side: 'front' | 'behind' | null}} GapItem
+ *            side: 'front' | 'behind' | null, compact?: boolean}} GapItem
  *   `flagged`: how many of the gap's blocks carry the flag (null: unknown, an old
- *   server); `side`: in front of or behind the list's boundary (null: no boundary).
+ *   server); `side`: in front of or behind the list's boundary (null: no boundary);
+ *   `compact`: say it in fewer words (a lane short of width).
  * @typedef {{kind: 'boundary', pfn: number | null, position: number}} BoundaryItem
  * @typedef {BlockItem | GapItem | BoundaryItem} ListItem
  * @typedef {{pfn: number | null, position: number}} Boundary
  * @typedef {{migratetype: string, order: number, length: number, items: ListItem[],
  *            flagged: number | null, flaggedShown: number, boundary: Boundary | null,
- *            current: boolean}} Lane
+ *            current: boolean, stacked?: boolean}} Lane
+ *   `stacked`: the migratetype tag goes on a line of its own, leaving the items line
+ *   to the blocks (a lane that does not fit otherwise).
  * @typedef {{order: number, nrFree: number, blockSize: string, lanes: Lane[],
  *            flaggedCount: number | null}} Row
  * @typedef {{pfn: number, order: number, slot: number}} HostBlock
@@ -50,6 +56,12 @@ export const FOCUS_RADIUS = 2;
  * @typedef {{name: string, firstPfn: number, lastPfn: number, spannedPages: number,
  *            freePages: number, rows: Row[], host: HostLane | null, flag: string | null,
  *            active: boolean}} ZoneLayout
+ * @typedef {{width: number, currentWidth: number, tagWidth: number, spacing: number,
+ *            widthOf: (item: ListItem, flag: string) => number}} LaneFit
+ *   How to fit a lane on one line: `width` px for its items (less `currentWidth` in
+ *   the lane being reported, which carries a tag; `tagWidth` more when the migratetype
+ *   tag goes on a line of its own), `spacing` px between items, and the width each
+ *   item takes when drawn.
  */
 
 /**
@@ -174,12 +186,13 @@ function unknownRun(list, known, from, to) {
  * instead.  A boundary item is placed in front of the entry it points at, or after the
  * last entry when it is at the list head sentinel.
  * @param {WireList} list
- * @param {{maxEnds?: number, focus?: number[], radius?: number}} [options]
+ * @param {{maxEnds?: number, focus?: number[], radius?: number, compact?: boolean}} [options]
  * @returns {ListItem[]}
  */
 export function listItems(list, options = {}) {
   const maxEnds = options.maxEnds ?? DEFAULT_MAX_ENDS;
   const radius = options.radius ?? FOCUS_RADIUS;
+  const compact = options.compact ?? false;
   const boundary = boundaryOf(list);
   const focus = [...(options.focus ?? [])];
   if (boundary) focus.push(boundary.position);
@@ -225,7 +238,10 @@ export function listItems(list, options = {}) {
       }
     });
     const side = boundary ? (upTo <= boundary.position ? 'front' : 'behind') : null;
-    items.push({ kind: 'gap', count: upTo - from, from, flagged, side });
+    /** @type {GapItem} */
+    const gap = { kind: 'gap', count: upTo - from, from, flagged, side };
+    if (compact) gap.compact = true;
+    items.push(gap);
   };
   for (const e of known) {
     if (!kept.has(e.position)) continue;
@@ -240,9 +256,61 @@ export function listItems(list, options = {}) {
 }
 
 /**
+ * The widest lane first: the number of blocks kept at each end and around the
+ * boundary, then gaps in fewer words.  A lane takes the first that fits its width.
+ */
+const FIT_STEPS = (/** @type {number} */ cap) => [
+  ...Array.from({ length: Math.max(0, cap - 1) }, (_, i) => ({ maxEnds: cap - i, radius: FOCUS_RADIUS, compact: false })),
+  { maxEnds: 1, radius: FOCUS_RADIUS, compact: false },
+  { maxEnds: 1, radius: 1, compact: false },
+  { maxEnds: 1, radius: 1, compact: true },
+];
+
+/**
+ * The items of a list drawn on one line of `width` px: as many blocks at each end
+ * (at most `maxEnds`) and around the boundary and the focus as fit.  When not even one
+ * block per end and the boundary's neighbours fit, the lane is `stacked`: its
+ * migratetype tag moves to a line of its own, giving the items `tagWidth` px more,
+ * and gaps may say it in fewer words.  A lane always keeps its head and tail block
+ * and the boundary's neighbours; when even that does not fit, the narrowest choice
+ * is returned.
+ * @param {WireList} list
+ * @param {{width: number, spacing: number, widthOf: (item: ListItem) => number,
+ *          maxEnds?: number, focus?: number[], tagWidth?: number}} options
+ * @returns {{items: ListItem[], stacked: boolean}}
+ */
+export function fitListItems(list, options) {
+  const { width, spacing, widthOf, focus = [], tagWidth = 0 } = options;
+  const steps = FIT_STEPS(options.maxEnds ?? MAX_FIT_ENDS);
+  const tries = [
+    ...steps.filter((s) => tagWidth === 0 || !s.compact).map((s) => ({ ...s, stacked: false })),
+    ...(tagWidth > 0 ? steps.map((s) => ({ ...s, stacked: true })) : []),
+  ];
+  let out = { items: /** @type {ListItem[]} */ ([]), stacked: false };
+  for (const { stacked, ...step } of tries) {
+    out = { items: listItems(list, { ...step, focus }), stacked };
+    if (itemsWidth(out.items, spacing, widthOf) <= width + (stacked ? tagWidth : 0)) return out;
+  }
+  return out;
+}
+
+/**
+ * The width of items drawn side by side.
+ * @param {ListItem[]} items
+ * @param {number} spacing
+ * @param {(item: ListItem) => number} widthOf
+ */
+export function itemsWidth(items, spacing, widthOf) {
+  let w = spacing * Math.max(0, items.length - 1);
+  for (const item of items) w += widthOf(item);
+  return w;
+}
+
+/**
  * What a gap says: how many blocks it stands for and, when the server counted them,
  * how many are hinted/reported; in front of the boundary or behind it.  Blocks hinted
- * by an earlier cycle can lie in front of the boundary: the count says so.
+ * by an earlier cycle can lie in front of the boundary: the count says so.  A compact
+ * gap says the same in fewer words.
  * @param {GapItem} gap
  * @param {string} flag
  */
@@ -250,15 +318,19 @@ export function gapText(gap, flag) {
   const n = formatCount(gap.count);
   const f = gap.flagged;
   const un = `un${flag}`;
+  const c = gap.compact;
+  // In fewer words, the boundary marker next to the gap says which side it is on; only
+  // the blocks that are not what their side says are named.
   if (gap.side === 'front') {
-    if (f === null) return `… ${n} in front`;
-    return f === 0 ? `… ${n} ${un}` : `… ${n} in front: ${formatCount(gap.count - f)} ${un}, ${formatCount(f)} ${flag}`;
+    if (f === null || f === 0) return c ? `… ${n}` : f === null ? `… ${n} in front` : `… ${n} ${un}`;
+    return c ? `… ${n}: ${formatCount(f)} ${flag}` : `… ${n} in front: ${formatCount(gap.count - f)} ${un}, ${formatCount(f)} ${flag}`;
   }
   if (gap.side === 'behind') {
-    if (f === null) return `${n} behind …`;
-    return f === gap.count ? `${n} ${flag} …` : `${n} behind: ${formatCount(f)} ${flag}, ${formatCount(gap.count - f)} ${un} …`;
+    if (f === null || f === gap.count) return c ? `${n} …` : f === null ? `${n} behind …` : `${n} ${flag} …`;
+    return c ? `${n}: ${formatCount(gap.count - f)} ${un} …` : `${n} behind: ${formatCount(f)} ${flag}, ${formatCount(gap.count - f)} ${un} …`;
   }
-  return f && flag ? `… ${n} more · ${formatCount(f)} ${flag} …` : `… ${n} more …`;
+  if (f && flag) return c ? `… ${n} · ${formatCount(f)} ${flag} …` : `… ${n} more · ${formatCount(f)} ${flag} …`;
+  return c ? `… ${n} …` : `… ${n} more …`;
 }
 
 /**
@@ -304,15 +376,18 @@ export function hostLane(hinting, zones, zoneName, maxShown = 32) {
 /**
  * Layout of one zone: a row per order 0..max_order-1, lanes for non-empty lists in the
  * order of `migratetypes`, and the host lane.
+ * With `fit`, every lane is fitted to one line (fitListItems); without it, each end
+ * shows `maxEnds` blocks.
  * @param {ZoneModel} zone
  * @param {{migratetypes: string[], maxOrder: number, hinting: HintingState,
  *          zones?: ZoneModel[], maxEnds?: number, focusPfn?: number | null,
- *          pageSize?: number}} options
+ *          pageSize?: number, fit?: LaneFit | null}} options
  * @returns {ZoneLayout}
  */
 export function layoutZone(zone, options) {
   const { hinting } = options;
-  const maxEnds = options.maxEnds ?? DEFAULT_MAX_ENDS;
+  const fit = options.fit ?? null;
+  const maxEnds = options.maxEnds ?? (fit ? MAX_FIT_ENDS : DEFAULT_MAX_ENDS);
   const flag = flagName(hinting.strategy);
   const v2 = hinting.strategy === 'hinting-v2' ? hinting.zones?.[zone.name] : null;
   // The lowest order the strategy flags: v2's min_order, reporting's order.
@@ -331,7 +406,17 @@ export function layoutZone(zone, options) {
         const hit = knownEntries(list).find((e) => e.pfn === options.focusPfn);
         if (hit) focus.push(hit.position);
       }
-      const items = listItems(list, { maxEnds, focus });
+      const current = reportingHere && hinting.list_order === order && hinting.list_migratetype === migratetype;
+      const { items, stacked } = fit
+        ? fitListItems(list, {
+            width: fit.width - (current ? fit.currentWidth : 0),
+            tagWidth: fit.tagWidth,
+            spacing: fit.spacing,
+            widthOf: (item) => fit.widthOf(item, flag ?? ''),
+            maxEnds,
+            focus,
+          })
+        : { items: listItems(list, { maxEnds, focus }), stacked: false };
       lanes.push({
         migratetype,
         order,
@@ -340,8 +425,8 @@ export function layoutZone(zone, options) {
         flagged: typeof list.flagged === 'number' ? list.flagged : null,
         flaggedShown: items.filter((i) => i.kind === 'block' && i.flagged).length,
         boundary: boundaryOf(list),
-        current:
-          reportingHere && hinting.list_order === order && hinting.list_migratetype === migratetype,
+        current,
+        ...(stacked ? { stacked } : {}),
       });
     }
     // Flagged blocks of the order, all migratetypes (v2: hinted_pages[order]), from the

@@ -6,9 +6,13 @@
  * lib/animate.js) so the animator can move them between states.
  *
  * Rows are rebuilt only when their layout changed (a signature per row).
+ *
+ * Every lane stays on one line, head to tail: lib/layout.js fits its items to the
+ * width left for them (fewer blocks per end when space is short), measured here from
+ * the drawn page once per lists width, type size (presenter mode) and view.
  */
 import { blockKey, boundaryKey } from '../lib/animate.js';
-import { blockSize, formatBytes, formatCount, formatPfn, gapText, layoutZone, migratetypeSlug, PAGE_SIZE } from '../lib/layout.js';
+import { blockSize, flagName, formatBytes, formatCount, formatPfn, gapText, layoutZone, migratetypeSlug, PAGE_SIZE } from '../lib/layout.js';
 import { h, redraw } from './dom.js';
 
 /**
@@ -64,7 +68,7 @@ function drawItem(zone, order, flag, lane, item) {
         'data-from': item.from,
         'data-flagged': item.flagged,
         'data-side': item.side,
-        title: `${formatCount(item.count)} blocks (#${item.from + 1}–#${item.from + item.count}) not drawn: ${text.replaceAll('…', '').trim()}`,
+        title: `${formatCount(item.count)} blocks (#${item.from + 1}–#${item.from + item.count}) not drawn: ${gapText({ ...item, compact: false }, flag).replaceAll('…', '').trim()}`,
       },
       [text],
     );
@@ -98,7 +102,7 @@ function drawLane(zone, layout, lane) {
   return h(
     'div',
     {
-      class: `lane mt mt-${migratetypeSlug(lane.migratetype)}${lane.current ? ' current' : ''}`,
+      class: `lane mt mt-${migratetypeSlug(lane.migratetype)}${lane.current ? ' current' : ''}${lane.stacked ? ' stacked' : ''}`,
       'data-migratetype': lane.migratetype,
       'data-length': lane.length,
       'data-order': lane.order,
@@ -170,14 +174,157 @@ function drawHostLane(zone, layout, strategy) {
 }
 
 /**
- * Draw (or update) the free lists of a zone into `root`.
+ * How the lanes of `root` are measured: the width left for a lane's items, the items'
+ * spacing and the width of each item as drawn, from a hidden probe lane (its chips,
+ * gap, boundary and tags) and the probe's fonts.  Texts are measured on a canvas, so
+ * fitting a lane never lays the page out; the probe does, once per `key`.
+ * @typedef {{key: string, fit: import('../lib/layout.js').LaneFit | null}} Measured
+ * @type {WeakMap<HTMLElement, Measured>}
+ */
+const measured = new WeakMap();
+
+/** @type {CanvasRenderingContext2D | null} */
+let textCtx = null;
+
+/**
+ * @param {HTMLElement} root
+ * @param {string} zone
+ * @returns {import('../lib/layout.js').LaneFit | null}
+ */
+function measureLanes(root, zone) {
+  const cell = /** @type {HTMLElement | null} */ (root.querySelector('.fl-lanes'));
+  if (!cell) return null;
+  const cs = getComputedStyle(cell);
+  const room = cell.getBoundingClientRect().width - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  if (!(room > 0)) return null; // not on screen: draw without fitting
+  const pfn = 0xfffff;
+  /** @type {import('../lib/layout.js').Lane} */
+  const lane = {
+    migratetype: 'Reclaimable',
+    order: 0,
+    length: 3,
+    items: [
+      { kind: 'block', pfn, position: 0, flagged: false },
+      { kind: 'block', pfn, position: 1, flagged: true },
+      { kind: 'gap', count: 1, from: 2, flagged: null, side: null },
+      { kind: 'boundary', pfn: null, position: 3 },
+    ],
+    flagged: null,
+    flaggedShown: 1,
+    boundary: { pfn: null, position: 3 },
+    current: true,
+  };
+  const probe = drawLane(zone, /** @type {ZoneLayout} */ ({ flag: 'reported' }), lane);
+  probe.removeAttribute('data-anchor');
+  probe.setAttribute('aria-hidden', 'true');
+  probe.style.cssText = `position:absolute;left:0;top:0;width:${room}px;visibility:hidden;pointer-events:none`;
+  cell.append(probe);
+  try {
+    const items = /** @type {HTMLElement} */ (probe.querySelector('.items'));
+    const [plain, flagged, gap, boundary] = /** @type {HTMLElement[]} */ ([...items.children]);
+    const part = (/** @type {string} */ sel) => /** @type {HTMLElement} */ (probe.querySelector(sel));
+    const width = (/** @type {Element} */ el) => el.getBoundingClientRect().width;
+    const sum = (/** @type {CSSStyleDeclaration} */ cs, /** @type {string[]} */ props) =>
+      props.reduce((n, p) => n + (parseFloat(cs.getPropertyValue(p)) || 0), 0);
+    const ls = getComputedStyle(probe);
+    const is = getComputedStyle(items);
+    const laneGap = parseFloat(ls.columnGap) || 0;
+    const spacing = parseFloat(is.columnGap) || 0;
+    const boundaryWidth = width(boundary) + sum(getComputedStyle(boundary), ['margin-left', 'margin-right']);
+    // What the line of a lane takes besides its items: its padding, the head and tail
+    // labels, and the migratetype tag unless it sits on a line of its own (presenter
+    // mode), and the "being reported" tag unless it rides on the lane's edge.
+    const head = part('.end.head').getBoundingClientRect();
+    const tagBox = part('.lane-tag').getBoundingClientRect();
+    const tagInLine = tagBox.bottom > head.top && tagBox.top < head.bottom;
+    const tagWidth = tagInLine ? tagBox.width + laneGap : 0;
+    const fixed =
+      sum(ls, ['padding-left', 'padding-right', 'border-left-width', 'border-right-width']) +
+      sum(is, ['padding-left', 'padding-right']) +
+      tagWidth +
+      head.width + width(part('.end.tail')) + 2 * laneGap;
+    const current = part('.current-tag');
+    const currentWidth = getComputedStyle(current).position === 'absolute' ? 0 : width(current) + laneGap;
+    textCtx ??= /** @type {CanvasRenderingContext2D} */ (document.createElement('canvas').getContext('2d'));
+    const ctx = textCtx;
+    const fontOf = (/** @type {Element} */ el) => {
+      const f = getComputedStyle(el);
+      return `${f.fontStyle} ${f.fontWeight} ${f.fontSize} ${f.fontFamily}`;
+    };
+    const chipFont = fontOf(plain);
+    const gapFont = fontOf(gap);
+    /** @type {Map<string, number>} */
+    const texts = new Map();
+    const text = (/** @type {string} */ font, /** @type {string} */ t) => {
+      const k = `${font}|${t}`;
+      let w = texts.get(k);
+      if (w === undefined) {
+        ctx.font = font;
+        w = ctx.measureText(t).width;
+        if (texts.size > 4000) texts.clear();
+        texts.set(k, w);
+      }
+      return w;
+    };
+    const pfnText = text(chipFont, formatPfn(pfn));
+    const chipExtra = width(plain) - pfnText;
+    const flaggedExtra = width(flagged) - pfnText;
+    const gapExtra = width(gap) - text(gapFont, gap.textContent ?? '');
+    // A pixel per item for rounding: a lane that fits on paper fits on screen.
+    return {
+      width: room - fixed - 2,
+      currentWidth,
+      tagWidth,
+      spacing,
+      widthOf: (item, flag) => {
+        if (item.kind === 'block') return text(chipFont, formatPfn(item.pfn)) + (item.flagged ? flaggedExtra : chipExtra) + 1;
+        if (item.kind === 'gap') return text(gapFont, gapText(item, flag)) + gapExtra + 1;
+        return boundaryWidth;
+      },
+    };
+  } finally {
+    probe.remove();
+  }
+}
+
+/**
+ * The lane fit of `root` for a lists width (re-measured when the width, the type size
+ * or the view's classes change).
+ * @param {HTMLElement} root
+ * @param {string} zone
+ * @param {number} width
+ */
+function laneFit(root, zone, width) {
+  const key = `${width}|${document.documentElement.className}|${root.className}`;
+  const known = measured.get(root);
+  if (known && known.key === key) return known.fit;
+  const fit = measureLanes(root, zone);
+  // Measured off screen (nothing laid out): measure again next time.
+  measured.set(root, { key: fit ? key : '', fit });
+  return fit;
+}
+
+/** @type {WeakMap<HTMLElement, () => void>} */
+const redrawOnTypeChange = new WeakMap();
+
+/** What each root last drew (drawn again when the type size changes). */
+/** @type {WeakMap<HTMLElement, [ClientState, ZoneModel, {focusPfn?: number | null, maxEnds?: number, width?: number}]>} */
+const lastDrawn = new WeakMap();
+
+/**
+ * Draw (or update) the free lists of a zone into `root`.  `width` is the width of
+ * `root` (the session follows it with a ResizeObserver): with it, every lane is fitted
+ * to one line.  When the type size changes (presenter mode), the lists are drawn again.
  * @param {HTMLElement} root
  * @param {ClientState} state
  * @param {ZoneModel} zone
- * @param {{focusPfn?: number | null, maxEnds?: number}} [options]
+ * @param {{focusPfn?: number | null, maxEnds?: number, width?: number}} [options]
  * @returns {ZoneLayout}
  */
 export function drawFreeLists(root, state, zone, options = {}) {
+  const strategy = state.hinting.strategy;
+  ensureGrid(root, zone.name, state.config.max_order, strategy, flagName(strategy) ?? '');
+  const fit = options.width === undefined ? null : laneFit(root, zone.name, options.width);
   const layout = layoutZone(zone, {
     migratetypes: state.config.migratetypes,
     maxOrder: state.config.max_order,
@@ -185,38 +332,69 @@ export function drawFreeLists(root, state, zone, options = {}) {
     zones: state.zones,
     focusPfn: options.focusPfn ?? null,
     maxEnds: options.maxEnds,
+    fit,
   });
-  const strategy = state.hinting.strategy;
+  if (options.width !== undefined && !redrawOnTypeChange.has(root)) {
+    // Presenter mode changes the type size, not always the lists' width: draw again.
+    const again = () => {
+      const last = lastDrawn.get(root);
+      if (last && root.isConnected) drawFreeLists(root, ...last);
+    };
+    redrawOnTypeChange.set(root, again);
+    new MutationObserver(again).observe(document.documentElement, { attributes: true, attributeFilter: ['class'] });
+  }
+  lastDrawn.set(root, [state, zone, options]);
+  fillGrid(root, zone, layout, strategy);
+  return layout;
+}
+
+/**
+ * The grid of rows (built once per zone, orders and strategy).
+ * @param {HTMLElement} root
+ * @param {string} zoneName
+ * @param {number} maxOrder
+ * @param {string} strategy
+ * @param {string} flagHeader
+ */
+function ensureGrid(root, zoneName, maxOrder, strategy, flagHeader) {
+  const built = `${zoneName}/${maxOrder}/${strategy}`;
+  if (root.firstChild && root.dataset.built === built) return;
+  root.dataset.built = built;
+  root.replaceChildren(
+    h('div', { class: 'fl-grid', role: 'table', 'aria-label': `free lists of zone ${zoneName}` }, [
+      h('div', { class: 'fl-header', role: 'row' }, [
+        h('span', { role: 'columnheader' }, ['order']),
+        h('span', { role: 'columnheader', class: 'num', title: 'nr_free[order]: blocks on the lists of this order' }, ['nr_free']),
+        h('span', { role: 'columnheader', class: 'num', title: FLAG_TITLE[flagHeader] ?? '' }, [flagHeader]),
+        h('span', { role: 'columnheader' }, ['free lists: head (allocations take from here) → tail']),
+      ]),
+      ...Array.from({ length: maxOrder }, (_, order) =>
+        h('div', { class: 'fl-row', role: 'row', 'data-order': order }, [
+          h('div', { class: 'fl-order', role: 'cell' }, [
+            h('span', { class: 'order' }, [`order ${order}`]),
+            h('span', { class: 'size' }, [blockSize(order)]),
+          ]),
+          h('div', { class: 'fl-nr num', role: 'cell', title: `nr_free[${order}]` }),
+          h('div', { class: 'fl-flag num', role: 'cell' }),
+          h('div', { class: 'fl-lanes', role: 'cell' }),
+        ]),
+      ),
+    ]),
+    h('div', { class: 'host-lane', hidden: strategy === 'none', 'data-zone': zoneName }),
+  );
+}
+
+/**
+ * Fill the grid from a layout.
+ * @param {HTMLElement} root
+ * @param {ZoneModel} zone
+ * @param {ZoneLayout} layout
+ * @param {string} strategy
+ */
+function fillGrid(root, zone, layout, strategy) {
   root.dataset.zone = zone.name;
   root.dataset.strategy = strategy;
   root.dataset.active = layout.active ? '1' : '0';
-  if (!root.firstChild || root.dataset.built !== `${zone.name}/${state.config.max_order}/${strategy}`) {
-    root.dataset.built = `${zone.name}/${state.config.max_order}/${strategy}`;
-    // Flagged blocks per order: v2's hinted_pages[], reporting's PG_reported blocks.
-    const flagHeader = layout.flag ?? '';
-    root.replaceChildren(
-      h('div', { class: 'fl-grid', role: 'table', 'aria-label': `free lists of zone ${zone.name}` }, [
-        h('div', { class: 'fl-header', role: 'row' }, [
-          h('span', { role: 'columnheader' }, ['order']),
-          h('span', { role: 'columnheader', class: 'num', title: 'nr_free[order]: blocks on the lists of this order' }, ['nr_free']),
-          h('span', { role: 'columnheader', class: 'num', title: FLAG_TITLE[flagHeader] ?? '' }, [flagHeader]),
-          h('span', { role: 'columnheader' }, ['free lists: head (allocations take from here) → tail']),
-        ]),
-        ...layout.rows.map((row) =>
-          h('div', { class: 'fl-row', role: 'row', 'data-order': row.order }, [
-            h('div', { class: 'fl-order', role: 'cell' }, [
-              h('span', { class: 'order' }, [`order ${row.order}`]),
-              h('span', { class: 'size' }, [row.blockSize]),
-            ]),
-            h('div', { class: 'fl-nr num', role: 'cell', title: `nr_free[${row.order}]` }),
-            h('div', { class: 'fl-flag num', role: 'cell' }),
-            h('div', { class: 'fl-lanes', role: 'cell' }),
-          ]),
-        ),
-      ]),
-      h('div', { class: 'host-lane', hidden: strategy === 'none', 'data-zone': zone.name }),
-    );
-  }
   const hostEl = /** @type {HTMLElement} */ (root.querySelector('.host-lane'));
   hostEl.hidden = strategy === 'none';
   redraw(hostEl, JSON.stringify(layout.host), () => drawHostLane(zone.name, layout, strategy));

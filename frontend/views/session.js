@@ -313,13 +313,6 @@ export class Session {
     this.requestFrame();
   }
 
-  /** How many blocks to draw from each end of a list, from the width available. */
-  maxEnds() {
-    // The width comes from a ResizeObserver: reading it here would force a layout.
-    const w = this.listsWidth - 200;
-    return Math.max(1, Math.min(8, Math.floor((w - 300) / 2 / 80)));
-  }
-
   render() {
     const state = this.state;
     const changes = this.changes;
@@ -456,7 +449,9 @@ export class Session {
     this.listsDue = false;
     drawFreeLists(this.views.freelists, state, zone, {
       focusPfn: this.selected?.zone === zone.name ? this.selected.pfn : null,
-      maxEnds: this.maxEnds(),
+      // Each lane is fitted to this width (from a ResizeObserver: reading it here
+      // would force a layout), as many blocks per end as fit on one line.
+      width: this.listsWidth,
     });
     if (this.views.buddyinfo) {
       this.views.buddyinfo.hidden = state.zones.length < 2;

@@ -4,12 +4,15 @@ import assert from 'node:assert/strict';
 import {
   blockSize,
   boundaryOf,
+  fitListItems,
   formatBytes,
   formatPfn,
   gapText,
   hostLane,
+  itemsWidth,
   layoutZone,
   listItems,
+  MAX_FIT_ENDS,
   migratetypeSlug,
 } from '../../frontend/lib/layout.js';
 import { stateFromSnapshot } from '../../frontend/lib/state.js';
@@ -254,4 +257,72 @@ test('formatting helpers', () => {
   assert.equal(formatPfn(255), '0xff');
   assert.equal(migratetypeSlug('HighAtomic'), 'highatomic');
   assert.equal(migratetypeSlug('CMA'), 'cma');
+});
+
+/** Widths as a page draws them: a chip 8 px a character + 10, a gap its text, a boundary 15. */
+const widthOf = (item) =>
+  item.kind === 'block' ? 8 * formatPfn(item.pfn).length + 10 : item.kind === 'gap' ? 7 * gapText(item, 'hinted').length + 16 : 15;
+
+test('a lane is fitted to its width: as many blocks per end as fit, never fewer than one', () => {
+  const l = list(500, Infinity, 16);
+  const one = itemsWidth(listItems(l, { maxEnds: 1 }), 4, widthOf);
+  let previous = 0;
+  for (let width = one; width < one + 1000; width += 37) {
+    const { items, stacked } = fitListItems(l, { width, spacing: 4, widthOf });
+    assert.equal(stacked, false);
+    assert.ok(itemsWidth(items, 4, widthOf) <= width, `fits ${width}`);
+    const ends = items.findIndex((i) => i.kind === 'gap');
+    assert.ok(ends >= previous, 'more room never shows fewer blocks');
+    previous = ends;
+    // One more block per end would not have fitted (up to the cap).
+    if (ends < MAX_FIT_ENDS) assert.ok(itemsWidth(listItems(l, { maxEnds: ends + 1 }), 4, widthOf) > width, `${ends} ends at ${width}`);
+    assert.equal(items[0].position, 0, 'the head is drawn');
+    assert.equal(items[items.length - 1].position, 499, 'the tail is drawn');
+  }
+  assert.equal(previous, MAX_FIT_ENDS, 'a wide lane shows the cap');
+  // Narrower than one block per end: the narrowest choice, head and tail still drawn.
+  const tight = fitListItems(l, { width: 50, spacing: 4, widthOf }).items;
+  assert.deepEqual(show(tight), ['0', 'gap 498', '499']);
+  assert.equal(gapText(tight[1], 'hinted'), '… 498 …', 'in fewer words');
+});
+
+test('a boundary in the middle keeps its neighbours; the tag takes its own line before they go', () => {
+  const l = list(2000, 1200, 16, 1200);
+  const minimal = listItems(l, { maxEnds: 1, radius: 1 });
+  assert.deepEqual(show(minimal), ['0', 'gap 1198 front', '1199', '|', '1200h', 'gap 798 798h behind', '1999h']);
+  const need = itemsWidth(minimal, 4, widthOf);
+  // Not enough on the tag's line, enough when the tag moves up: stacked, nothing lost.
+  const fit = fitListItems(l, { width: need - 60, tagWidth: 100, spacing: 4, widthOf });
+  assert.equal(fit.stacked, true);
+  assert.ok(itemsWidth(fit.items, 4, widthOf) <= need + 40);
+  assert.deepEqual(fit.items.filter((i) => i.kind !== 'gap').map((i) => (i.kind === 'block' ? i.position : '|')).slice(1, -1), [1199, '|', 1200]);
+  // Room on the line: not stacked, and more blocks at the ends (of the middle, the
+  // server sends only the boundary's neighbours).
+  const wide = fitListItems(l, { width: need + 200, tagWidth: 100, spacing: 4, widthOf });
+  assert.equal(wide.stacked, false);
+  assert.deepEqual(show(wide.items), ['0', '1', 'gap 1197 front', '1199', '|', '1200h', 'gap 797 797h behind', '1998h', '1999h']);
+  // The lane being reported is fitted the same way (its tag rides on its edge).
+  const s = stateFromSnapshot(snapshot({ hinting: v2Hinting({ boundaries: {} }), lists: [l] }));
+  const layout = layoutZone(s.zones[0], {
+    migratetypes: MIGRATETYPES,
+    maxOrder: 1,
+    hinting: s.hinting,
+    fit: { width: need - 60, currentWidth: 0, tagWidth: 100, spacing: 4, widthOf: (item) => widthOf(item) },
+  });
+  const lane = layout.rows[0].lanes[0];
+  assert.equal(lane.stacked, true);
+  assert.deepEqual(lane.items.map((i) => i.kind), fit.items.map((i) => i.kind));
+});
+
+test('gaps in fewer words say the same counts', () => {
+  const gap = (side, count, flagged) => ({ kind: 'gap', count, from: 0, flagged, side, compact: true });
+  // Next to the boundary, a gap names only the blocks that are not what its side says.
+  assert.equal(gapText(gap('front', 1234, 34), 'hinted'), '… 1,234: 34 hinted');
+  assert.equal(gapText(gap('behind', 1000, 990), 'hinted'), '1,000: 10 unhinted …');
+  assert.equal(gapText(gap('front', 1234, 0), 'hinted'), '… 1,234');
+  assert.equal(gapText(gap('behind', 1000, 1000), 'hinted'), '1,000 …');
+  assert.equal(gapText({ ...gap('front', 1234, 0), compact: false }, 'hinted'), '… 1,234 unhinted');
+  assert.equal(gapText(gap(null, 64, 3), 'reported'), '… 64 · 3 reported …');
+  assert.equal(gapText(gap(null, 64, 0), 'reported'), '… 64 …');
+  assert.equal(gapText({ ...gap(null, 64, 0), compact: false }, 'reported'), '… 64 more …');
 });
