@@ -11,6 +11,10 @@
  * keys of the drawn blocks they come from, followed through every intermediate block
  * of a cascade.  Blocks that leave the lists (allocated, merged away) become `exits`.
  *
+ * A list turned by `list_rotate_to_front` (reporting's `rotate` event) is a `rotation`:
+ * every drawn block of the list moves towards the head, the blocks that were in front
+ * of the new head going round to the tail side (rotationMoves says which does what).
+ *
  * Timing follows the timeline speed: a step gets `budgetMs(speed)`; events are
  * staggered over the first part of it, each tween lasting the rest.  When the page is
  * behind (more steps waiting) or the budget is too short to see anything, the plan is
@@ -41,9 +45,16 @@ export const VISUAL_KINDS = new Set([
  * @typedef {{key: string, flag: string, set: boolean, delay: number, reason: string}} Pulse
  * @typedef {{zone: string, delay: number, pages: number, kind: 'report' | 'refault',
  *            pfn: number | null}} HostBeat
+ * @typedef {{zone: string, order: number, migratetype: string, pfn: number, delay: number,
+ *            duration: number}} Rotation
+ *   A list turned so that `pfn` is its head.
  * @typedef {{collapsed: boolean, budget: number, total: number, keys: Map<string, KeyPlan>,
- *            exits: Exit[], pulses: Pulse[], host: HostBeat[],
+ *            exits: Exit[], pulses: Pulse[], host: HostBeat[], rotations: Rotation[],
  *            beats: Array<{index: number, delay: number}>}} Plan
+ * @typedef {'shift' | 'wrap' | 'enter' | 'leave'} TurnMove
+ *   What a drawn block does when its list turns: `shift` towards the head; `wrap` out
+ *   at the head and back in at the tail side; `enter` (not drawn before) in from the
+ *   tail side; `leave` (not drawn after) out at the head.
  */
 
 /**
@@ -73,7 +84,7 @@ export const boundaryKey = (zone, order, migratetype) => `boundary:${zone}:${ord
 
 /** @returns {Plan} */
 function emptyPlan(collapsed = true, budget = 0) {
-  return { collapsed, budget, total: 0, keys: new Map(), exits: [], pulses: [], host: [], beats: [] };
+  return { collapsed, budget, total: 0, keys: new Map(), exits: [], pulses: [], host: [], rotations: [], beats: [] };
 }
 
 /**
@@ -171,8 +182,10 @@ export function planAnimation(events, options) {
         break;
       }
       case 'list_add':
-      case 'rotate':
         touch(blockKey(z, e.pfn, e.order), delay, e.kind, null, { to: ref(e) });
+        break;
+      case 'rotate':
+        plan.rotations.push({ zone: z, order: e.order, migratetype: e.migratetype, pfn: e.pfn, delay, duration });
         break;
       case 'list_del':
         touch(blockKey(z, e.pfn, e.order), delay, e.kind, null, { from: ref(e), to: null });
@@ -207,6 +220,29 @@ export function planAnimation(events, options) {
     }
   });
   return plan;
+}
+
+/**
+ * How the drawn blocks of a list move when it turns to a new head (list_rotate_to_front
+ * keeps the cyclic order, so every block moves towards the head by the same count, and
+ * the ones in front of the new head come round to the tail).  A block drawn before and
+ * after that now sits further from the head went round (`wrap`); one that sits nearer
+ * moved along (`shift`).  Blocks drawn only after come in from the tail side (`enter`),
+ * blocks drawn only before go out at the head (`leave`).
+ * @param {Array<{key: string, position: number}>} before the list's drawn blocks before the step
+ * @param {Array<{key: string, position: number}>} after the list's drawn blocks after it
+ * @returns {Map<string, TurnMove>}
+ */
+export function rotationMoves(before, after) {
+  const was = new Map(before.map((b) => [b.key, b.position]));
+  /** @type {Map<string, TurnMove>} */
+  const moves = new Map();
+  for (const b of after) {
+    const p = was.get(b.key);
+    moves.set(b.key, p === undefined ? 'enter' : b.position > p ? 'wrap' : 'shift');
+  }
+  for (const b of before) if (!moves.has(b.key)) moves.set(b.key, 'leave');
+  return moves;
 }
 
 /**

@@ -4,17 +4,27 @@
  * Animations API: FLIP for blocks that were drawn before and after the step, growth
  * from their sources for blocks born in the step (split halves, merge results, put
  * back from the host), ghosts for blocks that left (allocated), rings for flags set or
- * cleared, a flash on the host lane for a report.
+ * cleared, a flash on the host lane for a report, a list turning (reporting's rotation)
+ * with its blocks moving from the tail side to the head.
+ *
+ * Rows keep the height they had before the step until the blocks have arrived, then
+ * shrink: a merge's blocks fly from where they were drawn, in their rows, not from the
+ * blank space rows that emptied would leave.
  *
  * `capture()` must run before the DOM is updated, `play()` after.  `finish()` jumps
  * every running animation to its end (the page is behind: show the latest state).
  */
+import { rotationMoves } from '../lib/animate.js';
 
 /**
  * @typedef {import('../lib/animate.js').Plan} Plan
- * @typedef {{rect: DOMRect, clone: HTMLElement}} Captured
+ * @typedef {{rect: DOMRect, clone: HTMLElement, lane?: string, position?: number}} Captured
+ *   `lane`, `position`: the list a chip was drawn in and its index there.
  * @typedef {import('../lib/animate.js').ListRef} ListRef
  */
+
+/** Share of a step the rows take to shrink once the blocks have arrived. */
+const SHRINK_SHARE = 0.25;
 
 /**
  * Where a block enters or leaves a list when it is not drawn itself: the boundary
@@ -53,13 +63,141 @@ export class Animator {
     for (const el of this.root.querySelectorAll('[data-key]')) {
       const rect = el.getBoundingClientRect();
       if (rect.width === 0 && rect.height === 0) continue;
-      out.set(/** @type {HTMLElement} */ (el).dataset.key ?? '', { rect, clone: /** @type {HTMLElement} */ (el.cloneNode(true)) });
+      const chip = /** @type {HTMLElement} */ (el);
+      const lane = /** @type {HTMLElement | null} */ (chip.closest('[data-anchor]'));
+      out.set(chip.dataset.key ?? '', {
+        rect,
+        clone: /** @type {HTMLElement} */ (el.cloneNode(true)),
+        lane: lane?.dataset.anchor,
+        position: chip.dataset.position === undefined ? undefined : Number(chip.dataset.position),
+      });
     }
     for (const lane of this.root.querySelectorAll('[data-anchor]')) {
       const a = anchorOf(lane);
-      out.set(`anchor:${/** @type {HTMLElement} */ (lane).dataset.anchor}`, { rect: a.getBoundingClientRect(), clone: /** @type {HTMLElement} */ (a.cloneNode(false)) });
+      const anchor = /** @type {HTMLElement} */ (lane).dataset.anchor;
+      out.set(`anchor:${anchor}`, { rect: a.getBoundingClientRect(), clone: /** @type {HTMLElement} */ (a.cloneNode(false)) });
+      const items = lane.querySelector('.items');
+      if (items) out.set(`items:${anchor}`, { rect: items.getBoundingClientRect(), clone: /** @type {HTMLElement} */ (items.cloneNode(false)) });
+    }
+    for (const cell of this.root.querySelectorAll('.fl-row > .fl-lanes')) {
+      const row = /** @type {HTMLElement} */ (cell.parentElement);
+      out.set(`row:${row.dataset.order}`, { rect: cell.getBoundingClientRect(), clone: /** @type {HTMLElement} */ (cell.cloneNode(false)) });
     }
     return out;
+  }
+
+  /**
+   * Rows that got shorter keep their height until the blocks have arrived (`hold` ms),
+   * then shrink.  Runs before anything is measured for the animation.
+   * @param {Map<string, Captured>} before
+   * @param {number} hold
+   * @param {number} shrink
+   */
+  holdRows(before, hold, shrink) {
+    for (const cell of this.root.querySelectorAll('.fl-row > .fl-lanes')) {
+      const el = /** @type {HTMLElement} */ (cell);
+      const was = before.get(`row:${/** @type {HTMLElement} */ (el.parentElement).dataset.order}`);
+      if (!was) continue;
+      const now = el.getBoundingClientRect().height;
+      const old = was.rect.height;
+      if (old - now < 1) continue;
+      const total = hold + shrink;
+      this.track(
+        el.animate(
+          [
+            { minHeight: `${old}px`, offset: 0 },
+            { minHeight: `${old}px`, offset: hold / total, easing: 'ease-in-out' },
+            { minHeight: `${now}px`, offset: 1 },
+          ],
+          { duration: total },
+        ),
+      );
+      el.dataset.held = '1';
+    }
+  }
+
+  /**
+   * A list turned (list_rotate_to_front): its blocks move towards the head, the ones
+   * in front of the new head going round to the tail side (lib/animate.js rotationMoves).
+   * Returns the keys animated here and when the turn ends.
+   * @param {Plan} plan
+   * @param {Map<string, Captured>} before
+   * @param {Map<string, HTMLElement>} now
+   * @param {string} easing
+   */
+  turn(plan, before, now, easing) {
+    /** @type {Set<string>} */
+    const done = new Set();
+    let end = 0;
+    for (const r of plan.rotations) {
+      const anchor = `${r.zone}:${r.order}:${r.migratetype}`;
+      const lane = this.root.querySelector(`[data-anchor="${CSS.escape(anchor)}"]`);
+      const itemsEl = lane?.querySelector('.items');
+      if (!lane || !itemsEl) continue;
+      const box = itemsEl.getBoundingClientRect();
+      const was = before.get(`items:${anchor}`)?.rect ?? box;
+      /** @type {Array<{key: string, position: number}>} */
+      const after = [];
+      for (const chip of lane.querySelectorAll('.chip[data-key]')) {
+        const el = /** @type {HTMLElement} */ (chip);
+        after.push({ key: el.dataset.key ?? '', position: Number(el.dataset.position) });
+      }
+      /** @type {Array<{key: string, position: number}>} */
+      const drawnBefore = [];
+      for (const [key, c] of before) {
+        if (c.lane === anchor && c.position !== undefined) drawnBefore.push({ key, position: c.position });
+      }
+      const { delay, duration } = r;
+      for (const [key, move] of rotationMoves(drawnBefore, after)) {
+        const el = now.get(key);
+        const from = before.get(key);
+        if (move === 'leave') {
+          // Still drawn elsewhere (taken into the batch): the ordinary move shows it.
+          if (el || !from) continue;
+          const g = this.ghost(from);
+          g.dataset.motion = 'leave';
+          this.track(
+            g.animate(
+              [
+                { transform: 'none', opacity: 1 },
+                { transform: `translateX(${was.left - from.rect.left - from.rect.width / 2}px)`, opacity: 0 },
+              ],
+              { duration, delay, easing, fill: 'both' },
+            ),
+          );
+        } else if (el) {
+          const to = el.getBoundingClientRect();
+          const fromTail = `translateX(${box.right - to.left}px)`;
+          /** @type {Keyframe[]} */
+          let frames;
+          if (move === 'enter' || !from) {
+            frames = [
+              { transform: fromTail, opacity: 0 },
+              { transform: fromTail, opacity: 0.6, offset: 0.15 },
+              { transform: 'none', opacity: 1 },
+            ];
+          } else {
+            const dx = from.rect.left - to.left;
+            const dy = from.rect.top - to.top;
+            frames =
+              move === 'shift'
+                ? [{ transform: `translate(${dx}px, ${dy}px)` }, { transform: 'none' }]
+                : [
+                    { transform: `translate(${dx}px, ${dy}px)`, opacity: 1, offset: 0 },
+                    { transform: `translate(${was.left - to.left - to.width / 2}px, ${dy}px)`, opacity: 0, offset: 0.45 },
+                    { transform: fromTail, opacity: 0, offset: 0.55 },
+                    { transform: 'none', opacity: 1, offset: 1 },
+                  ];
+          }
+          this.track(el.animate(frames, { duration, delay, easing, fill: 'backwards' }));
+          el.dataset.motion = move;
+          el.classList.add('moving');
+        }
+        done.add(key);
+      }
+      end = Math.max(end, delay + duration);
+    }
+    return { done, end };
   }
 
   /**
@@ -119,6 +257,8 @@ export class Animator {
     this.finish();
     if (plan.collapsed) return;
     const easing = 'cubic-bezier(.3,.7,.2,1)';
+    const shrink = Math.max(120, plan.budget * SHRINK_SHARE);
+    this.holdRows(before, plan.total, shrink);
     let end = 0;
     const hostLane = /** @type {HTMLElement | null} */ (this.root.querySelector('.host-lane:not([hidden]) .host-items'));
     const hostRect = hostLane?.getBoundingClientRect() ?? null;
@@ -126,7 +266,11 @@ export class Animator {
     const now = new Map();
     for (const el of this.root.querySelectorAll('[data-key]')) now.set(/** @type {HTMLElement} */ (el).dataset.key ?? '', /** @type {HTMLElement} */ (el));
 
+    const turned = this.turn(plan, before, now, easing);
+    end = Math.max(end, turned.end);
+
     for (const [key, el] of now) {
+      if (turned.done.has(key)) continue;
       const kp = plan.keys.get(key);
       const to = el.getBoundingClientRect();
       if (to.width === 0) continue;
@@ -270,6 +414,7 @@ export class Animator {
         }),
       );
     }
+    if (this.root.querySelector('[data-held]')) end = Math.max(end, plan.total + shrink);
     this.endsAt = performance.now() + end + 20;
     for (const a of this.running) {
       a.addEventListener('finish', () => {
@@ -281,5 +426,10 @@ export class Animator {
   cleanup() {
     this.layer.replaceChildren();
     for (const el of this.root.querySelectorAll('.moving, .born')) el.classList.remove('moving', 'born');
+    for (const el of this.root.querySelectorAll('[data-motion], [data-held]')) {
+      const e = /** @type {HTMLElement} */ (el);
+      delete e.dataset.motion;
+      delete e.dataset.held;
+    }
   }
 }

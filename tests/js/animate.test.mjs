@@ -7,8 +7,11 @@ import {
   budgetMs,
   MAX_STEP_MS,
   planAnimation,
+  rotationMoves,
   shouldCollapse,
 } from '../../frontend/lib/animate.js';
+import { listItems } from '../../frontend/lib/layout.js';
+import { wireList } from './fixtures.mjs';
 
 const Z = 'Normal';
 const ev = (kind, fields) => ({ kind, fn: 'f', zone: Z, message: kind, ...fields });
@@ -131,4 +134,53 @@ test('blocks remember the list they came from and the list they end on', () => {
   assert.deepEqual(plan.keys.get(blockKey(Z, 1024, 9)).toList, { order: 9, migratetype: 'Movable' });
   const moved = plan.keys.get(blockKey(Z, 0, 10));
   assert.deepEqual([moved.fromList.migratetype, moved.toList.migratetype], ['Movable', 'Unmovable']);
+});
+
+/** The blocks a lane draws of a list of pfns (head first), as rotationMoves takes them. */
+const drawn = (pfns, maxEnds) =>
+  listItems(wireList(9, 'Movable', pfns.map((p) => [p, false]), 16), { maxEnds })
+    .filter((i) => i.kind === 'block')
+    .map((i) => ({ key: blockKey(Z, i.pfn, 9), position: i.position }));
+/** list_rotate_to_front: the list read from `pivot` round to the block before it. */
+const rotate = (pfns, pivot) => [...pfns.slice(pfns.indexOf(pivot)), ...pfns.slice(0, pfns.indexOf(pivot))];
+
+test('a list turning to a new head is a rotation, not a list_add', () => {
+  const plan = planAnimation(
+    [
+      ev('isolate', { pfn: 0, order: 9, migratetype: 'Movable', slot: 31 }),
+      ev('rotate', { pfn: 4608, order: 9, migratetype: 'Movable' }),
+    ],
+    { speed: 1 },
+  );
+  assert.equal(plan.rotations.length, 1);
+  const r = plan.rotations[0];
+  assert.deepEqual([r.zone, r.order, r.migratetype, r.pfn], [Z, 9, 'Movable', 4608]);
+  assert.ok(r.delay > 0 && r.duration > 0 && r.delay + r.duration <= plan.total + 1, 'after the isolation, inside the step');
+  assert.equal(plan.keys.has(blockKey(Z, 4608, 9)), false, 'the new head is not planned as a block added');
+});
+
+test('a short list turns: the blocks in front of the new head go round to the tail', () => {
+  const pfns = [0, 512, 1024, 1536, 2048];
+  const moves = rotationMoves(drawn(pfns, 4), drawn(rotate(pfns, 1024), 4));
+  const by = (p) => moves.get(blockKey(Z, p, 9));
+  assert.deepEqual(pfns.map(by), ['wrap', 'wrap', 'shift', 'shift', 'shift']);
+});
+
+test('a long list turns: its drawn ends leave at the head, the new ends come in from the tail side', () => {
+  const pfns = Array.from({ length: 68 }, (_, i) => 512 * i);
+  const before = drawn(pfns, 2);
+  const after = drawn(rotate(pfns, 512 * 36), 2);
+  assert.deepEqual(after.map((b) => b.key), [36, 37, 34, 35].map((i) => blockKey(Z, 512 * i, 9)));
+  const moves = rotationMoves(before, after);
+  for (const b of after) assert.equal(moves.get(b.key), 'enter', b.key);
+  for (const b of before) assert.equal(moves.get(b.key), 'leave', b.key);
+  assert.equal(moves.size, 8);
+  // Turning by one: every drawn block but the old head moves along; the old head goes
+  // round to the tail, where it is drawn again.
+  const one = rotationMoves(before, drawn(rotate(pfns, 512), 2));
+  assert.equal(one.get(blockKey(Z, 0, 9)), 'wrap');
+  assert.equal(one.get(blockKey(Z, 512, 9)), 'shift');
+  assert.equal(one.get(blockKey(Z, 512 * 67, 9)), 'shift');
+  assert.equal(one.get(blockKey(Z, 512 * 66, 9)), 'leave', 'the old last-but-one tail block goes into the middle');
+  assert.equal(one.get(blockKey(Z, 1024, 9)), 'enter', 'the new second block comes out of the middle');
 });
