@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -57,7 +58,7 @@ from .session import (
     plan_from_config,
 )
 from .snapshot import source_view
-from .store import DB_NAME, Store
+from .store import DB_NAME, Store, server_key
 
 log = logging.getLogger("buddyscope")
 
@@ -73,7 +74,9 @@ CLOSE_BAD_QUERY = 4400  # the query asks for a session that cannot be opened
 CLOSE_NOT_FOUND = 4404  # no such session
 
 #: ``/ws`` query parameters: joining a session, or the configuration of a new one (the
-#: shareable URL's names; ``strategy`` is ``configure``'s ``hinting``).
+#: shareable URL's names; ``strategy`` is ``configure``'s ``hinting``).  With
+#: ``session`` and ``token``, the configuration is what to reopen that session as when
+#: this server no longer has it (a restart).
 JOIN_PARAMS: Final = ("session", "token")
 CONFIG_PARAMS: Final = {
     "scenario": "scenario",
@@ -81,7 +84,34 @@ CONFIG_PARAMS: Final = {
     "strategy": "hinting",
     "kernel": "kernel",
     "pages": "pages",
+    "constants": "constants",
 }
+
+#: ``constants=name:value,name:value``: the strategy constants a session sets.
+_CONSTANT = re.compile(r"([a-z][a-z0-9_]{0,39}):(-?\d{1,15}(?:\.\d{1,15})?)")
+MAX_CONSTANTS: Final = 16
+
+
+def parse_constants(text: str) -> dict[str, int | float]:
+    """``constants``' query form (``capacity:16,delay_ms:2.5``) as ``configure``'s
+    ``constants``; raises ``ValueError`` saying what is wrong."""
+    out: dict[str, int | float] = {}
+    items = text.split(",") if text else []
+    if len(items) > MAX_CONSTANTS:
+        raise ValueError(f"{len(items)} constants; at most {MAX_CONSTANTS}")
+    for item in items:
+        m = _CONSTANT.fullmatch(item)
+        if m is None:
+            raise ValueError(
+                f"{item[:40]!r} is not name:number (a lower-case name, a decimal number)"
+            )
+        name, value = m.groups()
+        if name in out:
+            raise ValueError(f"constant {name!r} is given twice")
+        out[name] = float(value) if "." in value else int(value)
+    if not out:
+        raise ValueError("no constants: give name:number pairs separated by commas")
+    return out
 
 
 @dataclass
@@ -199,7 +229,8 @@ def query_config(
     query: list[tuple[str, str]], default: SessionConfig, settings: Settings
 ) -> SessionConfig | None:
     """The configuration a ``/ws`` query asks a new session to run (None: the server's
-    default), checked as ``configure`` checks it; raises ``CommandError``.
+    default), checked as ``configure`` checks it; raises ``CommandError``.  Next to
+    ``session`` and ``token`` it is what that session reopens as if it is gone.
 
     ``pages`` without ``scenario`` opens a one-zone session of that many pages (the
     benchmarks' ``?pages=N``): the default scenario when it has one zone, else
@@ -218,15 +249,21 @@ def query_config(
     given = dict(query)
     if "token" in given and "session" not in given:
         raise CommandError("invalid_field", "token goes with session=: it controls that session")
-    wanted = {CONFIG_PARAMS[k]: v for k, v in given.items() if k in CONFIG_PARAMS}
+    wanted: dict[str, Any] = {CONFIG_PARAMS[k]: v for k, v in given.items() if k in CONFIG_PARAMS}
     if not wanted:
         return None
-    if "session" in given:
+    if "session" in given and "token" not in given:
         raise CommandError(
             "invalid_field",
-            "scenario, seed, strategy, kernel and pages open a new session; session= joins "
-            "an existing one: give one or the other",
+            "scenario, seed, strategy, kernel, pages and constants open a new session; "
+            "session= alone follows an existing one: give one or the other (next to "
+            "session= and token= they say how to reopen a session the server lost)",
         )
+    if "constants" in wanted:
+        try:
+            wanted["constants"] = parse_constants(wanted["constants"])
+        except ValueError as exc:
+            raise CommandError("invalid_field", f"query parameter 'constants': {exc}") from None
     try:
         cmd = Configure.model_validate({"type": "configure", **wanted}, strict=False)
     except ValidationError as exc:
@@ -260,9 +297,18 @@ async def _open_session(
     except CommandError as exc:
         await _refuse(websocket, exc, CLOSE_BAD_QUERY)
         return None, None
-    if sid is None:
+    if sid is None or (manager.get(sid) is None and token is not None and config is not None):
+        # A new session; or the reopening of one this server lost (a restart), under the
+        # same id, by the holder of its token (tokens are HMACs of the id: they outlive
+        # the session), so its followers find it again.
+        if sid is not None and not manager.token_valid(sid, token):
+            await websocket.send_text(
+                _error_text("not_controller", "wrong control token for this session")
+            )
+            await websocket.close(CLOSE_POLICY)
+            return None, None
         try:
-            session = await manager.create(config or state.default_config)
+            session = await manager.create(config or state.default_config, reopen=sid)
         except CommandError as exc:
             # A full server is worth another try later; a configuration it refuses is not.
             await _refuse(
@@ -494,7 +540,8 @@ def create_app(
 ) -> FastAPI:
     """Build the app.  ``scenario_factory`` runs once, when the app starts; new sessions
     run its scenario unless ``default_config`` says otherwise.  Saved sessions go to
-    ``data_dir/sessions.sqlite3`` (kept in memory when ``data_dir`` is None)."""
+    ``data_dir/sessions.sqlite3`` and the key of the control tokens to
+    ``data_dir/server.key`` (both kept in memory when ``data_dir`` is None)."""
     static = static_dir if static_dir is not None else frontend_dir()
     limits = settings or Settings()
 
@@ -503,7 +550,7 @@ def create_app(
         scenario = scenario_factory()
         log.info("scenario %r ready after %d operations", scenario.name, scenario.steps)
         config = default_config or SessionConfig(scenario=scenario.name, seed=scenario.seed)
-        manager = SessionManager(limits)
+        manager = SessionManager(limits, await asyncio.to_thread(server_key, data_dir))
         store = Store(data_dir / DB_NAME if data_dir is not None else ":memory:")
         state = AppState(scenario, limits, manager, config, store, allowed_origins)
         if limits.live:

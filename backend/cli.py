@@ -124,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         type=Path,
         default=None,
-        help=f"where saved sessions are kept (default: {user_data_dir()})",
+        help=f"where saved sessions and the key of the control tokens are kept (default: "
+        f"{user_data_dir()})",
     )
     serve.add_argument(
         "--allow-origin",

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from allocator_model import ModelError
 
@@ -28,7 +28,7 @@ from .scenario_export import ExportError, branch_to_scenario
 from .scenarios import SessionConfig, plan_for, scenario_infos
 from .session import CommandError, Session, plan_from_config
 from .sources import split_proc_text
-from .store import SavedInfo
+from .store import NameTaken, SavedInfo
 from .workload_file import WorkloadFile
 
 router = APIRouter(prefix="/api", tags=["sessions"])
@@ -65,6 +65,11 @@ class SessionInfo(BaseModel):
     scenario: str
     source: SourceInfo | None = Field(default=None, description="What the session runs")
     quiz: bool = Field(default=False, description="Quiz mode is on")
+    first_own_step: int | None = Field(
+        default=None,
+        description="The first step of the current branch made by a command of the user's "
+        "own (alloc, free, touch, advance), which no scenario address replays; null: none",
+    )
     step: int
     timeline_length: int
     branch: int
@@ -86,6 +91,18 @@ class Created(BaseModel):
 
 class SaveRequest(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[\w .,:()+-]+$")
+    replace: bool = Field(
+        default=False, description="Replace a saved session of that name (else 409)"
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _addressable(cls, name: str) -> str:
+        # The page's rule too (frontend/lib/saved.js nameProblem): a browser resolves "."
+        # and ".." in /api/saved/{name} as path segments, so no address could open them.
+        if name in (".", ".."):
+            raise ValueError(f"“{name}” cannot be opened from an address: add a letter.")
+        return name
 
 
 class SavedOut(BaseModel):
@@ -93,6 +110,26 @@ class SavedOut(BaseModel):
     saved_at: float
     scenario: str
     steps: int
+
+
+class ReopenRequest(BaseModel):
+    session: str = Field(
+        min_length=1,
+        max_length=64,
+        description="The id of a session this server lost (a restart): the copy opens under "
+        "that id, so its followers find it again; needs that session's control token",
+    )
+
+
+def _save(store: Any, name: str, scenario: str, steps: int, doc: ExportDoc, replace: bool) -> Any:
+    try:
+        return store.save(name, scenario, steps, doc.model_dump_json(), replace=replace)
+    except NameTaken:
+        raise _problem(
+            409,
+            f"a saved session named {name!r} exists already; save again with "
+            '"replace": true to replace it, or choose another name',
+        ) from None
 
 
 def _problem(status: int, message: str) -> HTTPException:
@@ -155,6 +192,9 @@ R404: Responses = {404: {"model": Problem, "description": "No such session"}}
 R403: Responses = {403: {"model": Problem, "description": "Missing or wrong control token"}}
 R400: Responses = {
     409: {"model": Problem, "description": "A configuration the model refuses, or over a limit"}
+}
+R409_NAME: Responses = {
+    409: {"model": Problem, "description": "A saved session of that name exists (no replace)"}
 }
 R503: Responses = {
     503: {"model": Problem, "description": "The server runs its maximum of sessions"}
@@ -345,7 +385,9 @@ async def export_session(request: Request, sid: SessionId) -> ExportDoc:
 @router.post(
     "/sessions/{sid}/save",
     summary="Save the session by name (survives a server restart)",
-    responses={**R403, **R404},
+    description="A name saved already is refused with 409 unless the body says "
+    '`"replace": true`.  The session takes the name once it is written.',
+    responses={**R403, **R404, **R409_NAME},
 )
 async def save_session(
     request: Request, sid: SessionId, body: SaveRequest, token: Token = None
@@ -353,13 +395,13 @@ async def save_session(
     session = _controlled(request, sid, token)
     store = request.app.state.buddyscope.store
     async with session.lock:
-        session.name = body.name
-        doc = session.export_doc()
+        doc = session.export_doc().model_copy(update={"name": body.name})
         scenario = session.view.branch.plan.config.scenario
         steps = session.view.length
     saved: SavedInfo = await asyncio.to_thread(
-        store.save, body.name, scenario, steps, doc.model_dump_json()
+        _save, store, body.name, scenario, steps, doc, body.replace
     )
+    session.name = body.name  # only now: a refused or failed write leaves it as it was
     return SavedOut(**vars(saved))
 
 
@@ -400,7 +442,11 @@ async def session_scenario(request: Request, sid: SessionId) -> Response:
     summary="Save the session's branch as a scenario file in the saved sessions",
     description="Opening the saved entry (POST /api/saved/{name}/open) runs the file: the same "
     "steps, recorded, at the same step.",
-    responses={**R403, **R404, 409: {"model": Problem, "description": "No workload file form"}},
+    responses={
+        **R403,
+        **R404,
+        409: {"model": Problem, "description": "No workload file form, or the name is taken"},
+    },
 )
 async def save_scenario(
     request: Request, sid: SessionId, body: SaveScenarioRequest, token: Token = None
@@ -423,7 +469,7 @@ async def save_scenario(
         }
     )
     saved: SavedInfo = await asyncio.to_thread(
-        store.save, body.name, "workload", exported.steps, doc.model_dump_json()
+        _save, store, body.name, "workload", exported.steps, doc, body.replace
     )
     return SavedScenarioOut(**vars(saved), notes=exported.notes)
 
@@ -504,16 +550,29 @@ async def list_saved(request: Request) -> list[SavedOut]:
     "/saved/{name}/open",
     status_code=201,
     summary="Open a saved session as a new live session",
+    description='With a body `{"session": ID}` and ID\'s control token in '
+    "X-Buddyscope-Token, the copy reopens session ID after a server restart under that "
+    "same id (its followers find it again); if ID is live by now, the answer is that "
+    "session as it is.",
     tags=["saved"],
-    responses={**R404, **R400, **R503},
+    responses={**R403, **R404, **R400, **R503},
 )
-async def open_saved(request: Request, name: SavedName) -> Created:
+async def open_saved(
+    request: Request,
+    name: SavedName,
+    body: Annotated[ReopenRequest | None, Body()] = None,
+    token: Token = None,
+) -> Created:
+    manager = _manager(request)
+    reopen = body.session if body is not None else None
+    if reopen is not None and not manager.token_valid(reopen, token):
+        raise _problem(403, f"reopening session {reopen!r} needs its control token")
     text = await asyncio.to_thread(request.app.state.buddyscope.store.load, name)
     if text is None:
         raise _problem(404, f"no saved session named {name!r}")
     doc = ExportDoc.model_validate_json(text)
     try:
-        session = await _manager(request).import_doc(doc, name=name)
+        session = await manager.import_doc(doc, name=name, reopen=reopen)
     except CommandError as exc:
         raise _from_command(exc) from None
     return await _created(session)

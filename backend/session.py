@@ -19,6 +19,8 @@ so the event loop keeps serving other sessions while a long seek or a replay run
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import hmac
 import logging
 import secrets
@@ -251,6 +253,18 @@ def _ident(cmd: Any) -> int | None:
 
 
 # --- sessions --------------------------------------------------------------------------------
+
+#: Characters of a control token: 24 bytes of the HMAC (192 bits), base64url.
+TOKEN_CHARS: Final = 32
+
+
+def control_token(key: bytes, sid: str) -> str:
+    """The control token of session ``sid``: HMAC-SHA256 of the id under the server's
+    key (store.server_key), truncated to 192 bits, base64url.  Only the key's holder can
+    make one, so it cannot be guessed from the id; and since it is derived, not stored,
+    a server restarted with the same key recognises the tokens it issued before."""
+    mac = hmac.new(key, b"buddyscope control token\0" + sid.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode()[:TOKEN_CHARS]
 
 
 class Session:
@@ -1005,6 +1019,9 @@ class Session:
             "created": self.created,
             "source": view.branch.plan.source,
             "quiz": self.quiz_on,
+            "first_own_step": next(
+                (i for i, cmd in enumerate(view.branch.log, 1) if cmd[0] != "next"), None
+            ),
         }
 
 
@@ -1074,14 +1091,28 @@ def plan_from_config(config: SessionConfig, settings: Settings) -> Plan:
 class SessionManager:
     """All live sessions of a server, with the limits on them."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, key: bytes | None = None) -> None:
         self.settings = settings
+        self._key = key if key is not None else secrets.token_bytes(32)
         self.sessions: dict[str, Session] = {}
         self._templates: dict[str, tuple[Branch, View]] = {}
         self._create_lock = asyncio.Lock()
 
     def get(self, sid: str) -> Session | None:
         return self.sessions.get(sid)
+
+    def token_for(self, sid: str) -> str:
+        return control_token(self._key, sid)
+
+    def token_valid(self, sid: str, token: str | None) -> bool:
+        """Whether ``token`` controls the session ``sid``, live or not (a session lost in
+        a restart is reopened under its id by whoever holds its token)."""
+        return token is not None and hmac.compare_digest(
+            token.encode(), self.token_for(sid).encode()
+        )
+
+    def _new_id(self, reopen: str | None) -> str:
+        return reopen if reopen is not None else secrets.token_urlsafe(12)
 
     def _evict_idle(self) -> None:
         now = time.monotonic()
@@ -1128,17 +1159,24 @@ class SessionManager:
         clone.branch = copy_branch
         return clone
 
-    async def create(self, config: SessionConfig | None = None, name: str = "") -> Session:
+    async def create(
+        self, config: SessionConfig | None = None, name: str = "", reopen: str | None = None
+    ) -> Session:
+        """A new session running ``config``.  ``reopen``: the id of a session this server
+        no longer has (lost in a restart), to reopen under that id (the caller has checked
+        its token); if a session of that id is live again by now, it is the answer."""
         config = config or SessionConfig()
         async with self._create_lock:
+            if reopen is not None and reopen in self.sessions:
+                return self.sessions[reopen]
             self._room()
             plan = await asyncio.to_thread(plan_from_config, config, self.settings)
             try:
                 view = await asyncio.to_thread(self._build_view, plan)
             except (ModelError, ValueError, KeyError) as exc:
                 raise model_error(exc) from None
-            sid = secrets.token_urlsafe(12)
-            session = Session(sid, secrets.token_urlsafe(24), self.settings, view, name)
+            sid = self._new_id(reopen)
+            session = Session(sid, self.token_for(sid), self.settings, view, name)
             self.sessions[sid] = session
             return session
 
@@ -1175,23 +1213,28 @@ class SessionManager:
             )
         return branches, View.at(current, doc.current.step)
 
-    async def import_doc(self, doc: ExportDoc, name: str | None = None) -> Session:
-        """A new live session from an export document (every branch is replayed)."""
+    async def import_doc(
+        self, doc: ExportDoc, name: str | None = None, reopen: str | None = None
+    ) -> Session:
+        """A new live session from an export document (every branch is replayed);
+        ``reopen`` as for ``create``."""
         for kind in doc.breakpoints:
             if kind not in EVENT_KINDS:
                 raise CommandError("out_of_range", f"unknown event kind {kind!r}")
         if not 0 < doc.speed <= self.settings.max_speed:
             raise CommandError("out_of_range", f"speed {doc.speed:g} is out of range")
         async with self._create_lock:
+            if reopen is not None and reopen in self.sessions:
+                return self.sessions[reopen]
             self._room()
             try:
                 branches, view = await asyncio.to_thread(self._views_from_doc, doc)
             except (ModelError, ValueError, KeyError) as exc:
                 raise model_error(exc) from None
-            sid = secrets.token_urlsafe(12)
+            sid = self._new_id(reopen)
             session = Session(
                 sid,
-                secrets.token_urlsafe(24),
+                self.token_for(sid),
                 self.settings,
                 view,
                 doc.name if name is None else name,
@@ -1233,4 +1276,5 @@ __all__ = [
     "Session",
     "SessionManager",
     "Settings",
+    "control_token",
 ]

@@ -9,11 +9,18 @@ row or none of it).
 The database lives in ``--data-dir`` or the user's data directory
 (``$XDG_DATA_HOME/buddyscope``, ``~/Library/Application Support/buddyscope``,
 ``%APPDATA%\\buddyscope``).
+
+Next to it, ``server.key`` holds the server's secret key (32 random bytes, made once,
+readable by its owner only): control tokens are HMACs of session ids under it
+(``session.control_token``), so a token stays valid across a restart and a session
+lost in one can be reopened under its own id by whoever holds its token.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import sqlite3
 import sys
 import threading
@@ -23,6 +30,8 @@ from pathlib import Path
 from typing import Final
 
 DB_NAME: Final = "sessions.sqlite3"
+KEY_NAME: Final = "server.key"
+KEY_BYTES: Final = 32
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS saved_sessions (
@@ -44,6 +53,42 @@ def user_data_dir() -> Path:
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "buddyscope"
+
+
+def server_key(data_dir: Path | None) -> bytes:
+    """The server's secret key from ``data_dir/server.key``, made there (mode 0600) when
+    missing; with no data directory, a new key that lasts as long as the process.
+
+    Deleting the file makes every control token issued before invalid (the next start
+    makes a new key)."""
+    if data_dir is None:
+        return secrets.token_bytes(KEY_BYTES)
+    path = data_dir / KEY_NAME
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = data_dir / f".{KEY_NAME}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(secrets.token_bytes(KEY_BYTES))
+                f.flush()
+                os.fsync(f.fileno())
+            # Atomic: of two servers starting at once, the first one's key stays.
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            tmp.unlink()
+    key = path.read_bytes()
+    if len(key) != KEY_BYTES:
+        raise RuntimeError(
+            f"{path} holds {len(key)} bytes, not a {KEY_BYTES}-byte buddyscope server key; "
+            "delete it to make a new one (control tokens issued before stop working)"
+        )
+    return key
+
+
+class NameTaken(Exception):
+    """``Store.save`` without ``replace`` of a name that is saved already."""
 
 
 @dataclass(frozen=True)
@@ -69,16 +114,23 @@ class Store:
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute(_SCHEMA)
 
-    def save(self, name: str, scenario: str, steps: int, document: str) -> SavedInfo:
-        """Insert or replace ``name`` in one transaction."""
+    def save(
+        self, name: str, scenario: str, steps: int, document: str, *, replace: bool = False
+    ) -> SavedInfo:
+        """Insert ``name`` (or replace it, with ``replace``) in one transaction; raises
+        ``NameTaken`` for a name saved already when ``replace`` is false."""
         now = time.time()
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._conn.execute(
-                    "INSERT OR REPLACE INTO saved_sessions VALUES (?, ?, ?, ?, ?)",
+                    f"{verb} INTO saved_sessions VALUES (?, ?, ?, ?, ?)",
                     (name, now, scenario, steps, document),
                 )
+            except sqlite3.IntegrityError:
+                self._conn.execute("ROLLBACK")
+                raise NameTaken(name) from None
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise

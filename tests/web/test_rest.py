@@ -205,7 +205,7 @@ def test_a_crash_mid_write_loses_nothing_saved_before(tmp_path: Path) -> None:
         n = 0
         while True:
             n += 1
-            store.save(f"big{{n % 5}}", "small", n, "x" * 2_000_000)
+            store.save(f"big{{n % 5}}", "small", n, "x" * 2_000_000, replace=True)
             print("wrote", n, flush=True)
         """
     )

@@ -84,7 +84,8 @@ def test_pages_alone_opens_a_one_zone_session_of_that_size(default_client: TestC
         ("?color=red", "invalid_field", "unknown query parameter 'color'; /ws takes session,"),
         ("?seed=1&seed=2", "invalid_field", "query parameter 'seed' is given twice"),
         ("?token=abc", "invalid_field", "token goes with session="),
-        ("?session=abc&seed=1", "invalid_field", "scenario, seed, strategy, kernel and pages"),
+        ("?session=abc&seed=1", "invalid_field", "scenario, seed, strategy, kernel, pages and"),
+        ("?constants=capacity", "invalid_field", "query parameter 'constants': 'capacity'"),
     ],
 )
 def test_a_bad_query_is_an_error_and_a_close_with_no_session_created(
