@@ -10,15 +10,18 @@ import { KEYMAP, keyAction, nextSpeed, SPEEDS } from './lib/keys.js';
 import { formatCount, formatPfn, migratetypeSlug } from './lib/layout.js';
 import { FRAME_COLOURS, migratetypeColours } from './lib/palette.js';
 import { QUIZ_KEYS } from './lib/quiz.js';
-import { reopenAfterLoss, stateLinkKind } from './lib/saved.js';
-import { configureFor, formatUrlState, joinFor, parseUrlState, shareState } from './lib/urlstate.js';
+import { decodeLast, lastState, ownOperationsWarning, reopenAfterLoss, stateLinkKind, waitingText } from './lib/saved.js';
+import {
+  configureFor, formatUrlState, heldToken, joinFor, keep, lastKey, pagesFact, parseUrlState, reopenJoin, shareState, tokenKey,
+} from './lib/urlstate.js';
 import { Compare } from './views/compare.js';
 import { byId, h, replaceKids } from './views/dom.js';
 import { Inspector } from './views/inspector.js';
 import { LiveView } from './views/liveview.js';
+import { tabStore } from './views/connection.js';
 import { LoadPanel, sourceFactElement } from './views/loadpanel.js';
 import { QuizView } from './views/quiz.js';
-import { openSaved, SavedPanel } from './views/saved.js';
+import { ask, openSaved, SavedPanel } from './views/saved.js';
 import { SaveScenario } from './views/savescenario.js';
 import { Session } from './views/session.js';
 
@@ -38,6 +41,14 @@ const STRATEGY_SHORT = /** @type {Record<string, string>} */ ({ none: 'no hintin
 class App {
   constructor() {
     const { state: want, problems } = parseUrlState(location.search);
+    // The control token lives in this tab's sessionStorage, never in the address (a
+    // teacher copying the address would hand out control): taken from an address that
+    // has one, which is then rewritten without it.
+    if (want.session && want.token) keep(tabStore(), tokenKey(want.session), want.token);
+    else if (want.session) want.token = heldToken(tabStore(), want.session) ?? undefined;
+    if (new URLSearchParams(location.search).has('token')) {
+      history.replaceState(null, '', `${location.pathname}${formatUrlState(want)}${location.hash}`);
+    }
     this.want = want;
     /** applyWanted has started (so it runs once) / has finished. */
     this.configured = false;
@@ -127,9 +138,19 @@ class App {
     /** How the page replaces a session the server lost (rejoinFor), said once it is open. */
     /** @type {import('./lib/saved.js').Reopen | null} */
     this.reopen = null;
+    /** Questions asked about operations done by hand (the share dialog's last one counts). */
+    this.ownAsked = 0;
     // The connection asks what to open when its session is gone (kept when loadpanel.js
     // switches sessions: the new connection takes the same handlers).
-    this.session.conn.handlers.rejoin = (old) => this.rejoinFor(old);
+    this.session.conn.handlers.rejoin = (old, refused) => this.rejoinFor(old, refused);
+    // A follower whose session is gone waits for it (connection.js).
+    this.session.conn.handlers.onWaiting = (waiting) => this.onWaiting(waiting);
+    // What the session was when the tab goes (a reload): after a server restart the
+    // reloaded tab reopens it as the lost tab would have (rejoinFor).
+    addEventListener('pagehide', () => {
+      const s = this.session.state;
+      if (s && this.session.conn.role === 'controller') keep(tabStore(), lastKey(s.session), JSON.stringify(lastState(s)));
+    });
     /** @type {Compare | null} */
     this.compare = null;
     this.live = new LiveView(byId('live'), /** @type {HTMLButtonElement} */ (byId('btn-live')));
@@ -191,8 +212,9 @@ class App {
    */
   onSnapshot(state, reason) {
     const c = state.config;
+    const size = pagesFact(c, state.zones.map((z) => z.name));
     replaceKids(byId('session-facts'), [
-      sourceFactElement(c),
+      size ? h('span', { class: 'fact scenario source k-pages', id: 'source-fact', 'data-kind': 'pages', title: size.title }, [size.text]) : sourceFactElement(c),
       h('span', { class: `fact strategy s-${c.hinting}` }, [STRATEGY_SHORT[c.hinting] ?? c.hinting]),
       h('span', { class: 'fact' }, [`Linux ${c.kernel}`]),
       h('span', { class: 'fact' }, [`seed ${c.seed}`]),
@@ -265,7 +287,13 @@ class App {
       try {
         await this.session.send('step');
       } catch (e) {
-        this.notice(`stopped at step ${this.session.state.step}: ${/** @type {Error} */ (e).message}`);
+        const code = /** @type {{code?: string}} */ (e).code;
+        const at = this.session.state.step;
+        if (code === 'nothing_to_do' || code === 'end_of_timeline') {
+          this.banner(`The timeline has only ${formatCount(at)} steps; showing the last (the address asked for step ${formatCount(step)}).`);
+        } else {
+          this.notice(`stopped at step ${at}: ${/** @type {Error} */ (e).message}`);
+        }
         return;
       }
     }
@@ -274,17 +302,23 @@ class App {
   /**
    * The server lost the page's session (it restarted): decide what replaces it
    * (lib/saved.js `reopenAfterLoss`) and what the connection opens, in one step: the
-   * saved session's new copy, or a new session configured by the /ws query.
+   * saved session's copy, or a session configured by the /ws query.  With the lost
+   * session's token (the server still recognises it) both come back under the old id,
+   * so its followers, waiting for it, follow it again; else (or `refused`: the server
+   * would not) a new session.
    * @param {string} old the lost session's id
+   * @param {boolean} [refused] the server refused to reopen it under its id
    * @returns {Promise<import('./lib/urlstate.js').UrlState>}
    */
-  async rejoinFor(old) {
-    const last = this.session.state;
+  async rejoinFor(old, refused = false) {
+    // The page's last state of it; or, reloaded since, what the tab kept at unload.
+    const last = this.session.state ?? decodeLast(readKept(lastKey(old)));
+    const token = refused ? null : (this.session.conn.session === old ? this.session.conn.token : null) ?? heldToken(tabStore(), old);
     const base = { presenter: this.want.presenter };
-    let plan = reopenAfterLoss(old, last, last ? this.saved.nameOf(last.session) : null);
+    let plan = reopenAfterLoss(old, last, last ? this.saved.nameOf(old) : null, token !== null);
     if (plan.open === 'saved') {
       try {
-        const created = await openSaved(plan.name);
+        const created = await openSaved(plan.name, token ? { session: old, token } : undefined);
         this.saved.current = { name: plan.name, session: created.id, sig: null };
         this.want = { ...base, session: created.id, token: created.token, saved: plan.name, step: plan.step };
         this.reopen = plan;
@@ -292,13 +326,34 @@ class App {
       } catch (e) {
         const why = `Could not reopen the saved session “${plan.name}”: ${/** @type {Error} */ (e).message}.`;
         this.saved.current = null;
-        plan = reopenAfterLoss(old, last, null);
+        plan = reopenAfterLoss(old, last, null, token !== null);
         plan = { ...plan, text: `${why} ${plan.text}` };
       }
     }
-    this.want = plan.open === 'scenario' && last ? { ...base, ...shareState(last) } : base;
     this.reopen = plan;
+    if (plan.open === 'scenario' && last && token) {
+      this.want = { ...base, session: old, token, step: last.step };
+      return reopenJoin(old, token, shareState(last));
+    }
+    this.want = plan.open === 'scenario' && last ? { ...base, ...shareState(last) } : base;
     return joinFor(this.want);
+  }
+
+  /**
+   * A follower's session is gone: say that the page waits for it (and why), or that it
+   * stopped waiting; null: it is back.
+   * @param {import('./views/connection.js').Waiting | null} waiting
+   */
+  onWaiting(waiting) {
+    const box = byId('waiting');
+    if (!waiting) {
+      if (!box.hidden) this.notice('the session is back: following it again');
+      box.hidden = true;
+      return;
+    }
+    byId('waiting-text').textContent = waitingText(waiting);
+    box.dataset.gaveUp = waiting.gaveUp ? '1' : '0';
+    box.hidden = false;
   }
 
   /** The connection opened what rejoinFor chose: match the address to it and say so. */
@@ -307,10 +362,10 @@ class App {
     this.reopen = null;
     this.configured = false;
     this.applied = false;
-    const { session, token } = this.session.conn;
+    const { session } = this.session.conn;
     if (session) {
-      // The address names the new session (a reload comes back to it).
-      const address = { session, token: token ?? undefined, saved: this.want.saved, presenter: this.want.presenter };
+      // The address names the session (a reload comes back to it; the tab keeps its token).
+      const address = { session, saved: this.want.saved, presenter: this.want.presenter };
       history.replaceState(null, '', `${location.pathname}${formatUrlState(address)}`);
     }
     this.banner(plan.text, !(plan.open === 'default' && plan.keep));
@@ -452,6 +507,8 @@ class App {
     on('btn-help', 'click', () => /** @type {HTMLDialogElement} */ (byId('help')).showModal());
     on('btn-presenter', 'click', () => this.setPresenter(!this.presenter));
     on('btn-share', 'click', () => this.openShare());
+    on('btn-own-session', 'click', () => location.assign(`${location.pathname}${formatUrlState({ presenter: this.presenter })}`));
+    on('btn-share-save', 'click', () => byId('save-name').focus());
     on('btn-compare', 'click', () => (this.compare ? this.closeCompare() : this.openCompare(this.otherStrategy())));
     for (const btn of document.querySelectorAll('[data-copy]')) {
       btn.addEventListener('click', () => {
@@ -802,6 +859,29 @@ class App {
     const address = link.kind === 'saved' ? { saved: savedName ?? undefined, step: state.step } : shareState(state);
     /** @type {HTMLInputElement} */ (byId('share-state')).value = link.kind === 'none' ? '' : base + formatUrlState(address);
     /** @type {HTMLInputElement} */ (byId('share-follow')).value = `${base}?session=${encodeURIComponent(state.session)}${this.presenter ? '&presenter=1' : ''}`;
+    this.checkOwnOperations(link.kind === 'scenario' ? state : null);
+  }
+
+  /**
+   * Under a scenario's "this state" link, say so when the session has operations done
+   * by hand up to this step (no address carries them; GET /api/sessions/{id} tells).
+   * @param {import('./lib/state.js').ClientState | null} state
+   */
+  async checkOwnOperations(state) {
+    const box = byId('share-state-warning');
+    const asked = ++this.ownAsked;
+    let text = null;
+    if (state) {
+      try {
+        const info = await ask(`/api/sessions/${encodeURIComponent(state.session)}`);
+        text = ownOperationsWarning(info.first_own_step ?? null, state.step);
+      } catch {
+        text = null; // the session is gone or the server unreachable: nothing to warn about
+      }
+    }
+    if (asked !== this.ownAsked) return; // a later question answers
+    byId('share-state-warning-text').textContent = text ?? '';
+    box.hidden = text === null;
   }
 
   otherStrategy() {
@@ -823,6 +903,18 @@ class App {
     this.compare = null;
     byId('btn-compare').setAttribute('aria-pressed', 'false');
     document.body.classList.remove('comparing');
+  }
+}
+
+/**
+ * A value this tab kept in sessionStorage (null: none, or no storage).
+ * @param {string} key
+ */
+function readKept(key) {
+  try {
+    return tabStore()?.getItem(key) ?? null;
+  } catch {
+    return null;
   }
 }
 

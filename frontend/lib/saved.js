@@ -178,26 +178,37 @@ export function configSignature(config) {
  * What the page opens when its session is gone (the server restarted): the saved
  * session it was saved as, at the same step; else, for a scenario, the same
  * parameters (the shareable state); else the default session, saying plainly that a
- * loaded session lasts only while the server runs unless it is saved.
+ * loaded session lasts only while the server runs unless it is saved.  With `sameId`
+ * (the page holds the control token, which the server still recognises) the first two
+ * come back under the lost session's id, so its followers follow it again.
  * @param {string} old the lost session's id
  * @param {{step: number, config: {scenario: string, source?: {kind?: string} | null}} | null} last
  *   the lost session's last state (null when the page never saw it)
  * @param {string | null} savedName the name it was saved under
+ * @param {boolean} [sameId]
  * @returns {Reopen}
  */
-export function reopenAfterLoss(old, last, savedName) {
+export function reopenAfterLoss(old, last, savedName, sameId = false) {
   const id = `${old.slice(0, 6)}…`;
   if (!last) return { open: 'default', text: `Session ${id} does not exist on this server; started a new one.`, keep: false };
+  const again = `as session ${id} again, so its followers follow it again`;
   if (savedName !== null) {
     return {
       open: 'saved',
       name: savedName,
       step: last.step,
-      text: `The server restarted (session ${id} is gone): reopened your saved session “${savedName}” at step ${last.step}.`,
+      text: sameId
+        ? `The server restarted: reopened your saved session “${savedName}” at step ${last.step} ${again}.`
+        : `The server restarted (session ${id} is gone): reopened your saved session “${savedName}” at step ${last.step}.`,
     };
   }
   if (isScenario(last.config)) {
-    return { open: 'scenario', text: `The server restarted (session ${id} is gone): reopened ${last.config.scenario} at step ${last.step} in a new session.` };
+    return {
+      open: 'scenario',
+      text: sameId
+        ? `The server restarted: reopened ${last.config.scenario} at step ${last.step} ${again}.`
+        : `The server restarted (session ${id} is gone): reopened ${last.config.scenario} at step ${last.step} in a new session.`,
+    };
   }
   return {
     open: 'default',
@@ -206,6 +217,104 @@ export function reopenAfterLoss(old, last, savedName) {
       'session lasts only while the server runs unless it is saved (share → save as). Opened the default session instead.',
     keep: true,
   };
+}
+
+/**
+ * @typedef {{step: number, config: {scenario: string, seed: number, hinting: string, kernel: string,
+ *            pages: number | null, hinting_options: Record<string, number>, source: {kind: string} | null}}} LastState
+ */
+
+/**
+ * What a tab keeps of its session when it unloads (a reload), so that after a server
+ * restart the reloaded tab reopens it as `reopenAfterLoss` would have: the step and
+ * what `shareState` and `isScenario` read.
+ * @param {{step: number, config: {scenario: string, seed: number, hinting: string, kernel: string,
+ *          pages?: number | null, hinting_options?: Record<string, number>, source?: {kind?: string} | null}}} state
+ * @returns {LastState}
+ */
+export function lastState(state) {
+  const c = state.config;
+  return {
+    step: state.step,
+    config: {
+      scenario: c.scenario, seed: c.seed, hinting: c.hinting, kernel: c.kernel, pages: c.pages ?? null,
+      hinting_options: { ...(c.hinting_options ?? {}) }, source: c.source?.kind ? { kind: c.source.kind } : null,
+    },
+  };
+}
+
+/**
+ * `lastState` read back from storage; null for anything else (a tab's storage is the
+ * user's to edit).
+ * @param {string | null} text
+ * @returns {LastState | null}
+ */
+export function decodeLast(text) {
+  let v;
+  try {
+    v = JSON.parse(text ?? '');
+  } catch {
+    return null;
+  }
+  const c = v?.config;
+  const ok =
+    Number.isInteger(v?.step) && v.step >= 0 && c && typeof c === 'object' &&
+    typeof c.scenario === 'string' && Number.isInteger(c.seed) && typeof c.hinting === 'string' && typeof c.kernel === 'string' &&
+    (c.pages === null || Number.isInteger(c.pages)) &&
+    c.hinting_options && typeof c.hinting_options === 'object' && Object.values(c.hinting_options).every(Number.isFinite) &&
+    (c.source === null || typeof c.source?.kind === 'string');
+  return ok ? lastState(v) : null;
+}
+
+/** How long a follower waits for its lost session to come back. */
+export const FOLLOW_WAIT_MS = 5 * 60_000;
+
+/**
+ * When a follower whose session is gone asks again: after 0.5 s, doubling up to 5 s,
+ * for FOLLOW_WAIT_MS in all; null once that time is up (it stops asking).
+ * @param {number} attempt 0 for the first retry
+ * @param {number} waitedMs since the session was found gone
+ * @returns {number | null} milliseconds
+ */
+export function followRetryDelay(attempt, waitedMs) {
+  if (waitedMs >= FOLLOW_WAIT_MS) return null;
+  return Math.max(1, Math.min(500 * 2 ** Math.min(attempt, 10), 5000, FOLLOW_WAIT_MS - waitedMs));
+}
+
+/**
+ * What a follower whose session is gone says: it waits (never opens a session of its
+ * own behind the user's back), and what to do once it stops waiting.
+ * @param {{session: string, seen: boolean, gaveUp: boolean}} w seen: the page showed the
+ *   session before (so the server restarted or dropped it), else it never existed here
+ */
+export function waitingText(w) {
+  const id = `${w.session.slice(0, 6)}…`;
+  const minutes = FOLLOW_WAIT_MS / 60_000;
+  if (w.gaveUp) {
+    return (
+      `The presenter's session ${id} did not come back within ${minutes} minutes. Ask the presenter for the ` +
+      'follow link (share → follow link) and open it, or reload this page to wait again.'
+    );
+  }
+  if (w.seen) {
+    return `Waiting for the presenter's session ${id} to come back (the server restarted): this page follows it again as soon as the presenter's page reopens it.`;
+  }
+  return `No session ${id} on this server (yet): waiting for its presenter to open it; after a server restart the presenter's page reopens it.`;
+}
+
+/**
+ * The share dialog's warning under the "this state" link of a scenario session whose
+ * steps up to this one include operations done by hand (an address replays the
+ * scenario only); null when the link opens this very state.
+ * @param {number | null} firstOwnStep `GET /api/sessions/{id}`'s `first_own_step`
+ * @param {number} step the step the link opens
+ */
+export function ownOperationsWarning(firstOwnStep, step) {
+  if (firstOwnStep === null || firstOwnStep > step) return null;
+  return (
+    `This link replays the scenario only: the operations done by hand in this session (the first at step ${firstOwnStep}) ` +
+    'are not in an address, so it opens a different state. For an exact copy, save the session by name below and share that.'
+  );
 }
 
 /**
@@ -218,7 +327,7 @@ export function reopenAfterLoss(old, last, savedName) {
  */
 export function stateLinkKind(state, savedName) {
   if (isScenario(state.config)) {
-    return { kind: 'scenario', text: 'This state (scenario, seed, strategy, kernel, step) opens as a new session:' };
+    return { kind: 'scenario', text: 'This state (scenario, seed, strategy and its constants, kernel, step) opens as a new session:' };
   }
   if (savedName !== null) {
     return {

@@ -1,13 +1,19 @@
 // @ts-check
 /**
- * The shareable URL: `?scenario=&seed=&strategy=&kernel=&step=` reopens the same
- * session state (the server opens the session from the same parameters on `/ws`,
- * then the page seeks to `step`); `?pages=N` opens a one-zone session of N pages (the
- * benchmarks use it); `?session=` (with the controller's `token=`) joins an existing session;
- * `presenter=1` opens presenter mode; `compare=<strategy>` opens the side-by-side view;
- * `?saved=NAME` opens the session saved under NAME (`POST /api/saved/{name}/open`, with
- * `step=` it then seeks there), and next to `session=` it names what that session was saved
- * as, so the page can reopen it when the server restarted.  Pure logic, no DOM.
+ * The shareable URL: `?scenario=&seed=&strategy=&kernel=&constants=&step=` reopens the
+ * same session state (the server opens the session from the same parameters on `/ws`,
+ * then the page seeks to `step`); `constants=capacity:16,hwm:8` are the strategy
+ * constants set by the user; `?pages=N` opens a one-zone session of N pages (the
+ * benchmarks use it); `?session=` joins an existing session; `presenter=1` opens presenter
+ * mode; `compare=<strategy>` opens the side-by-side view; `?saved=NAME` opens the session
+ * saved under NAME (`POST /api/saved/{name}/open`, with `step=` it then seeks there), and
+ * next to `session=` it names what that session was saved as, so the page can reopen it
+ * when the server restarted.
+ *
+ * The control token never stays in the address (a teacher copying it would hand out
+ * control): a `token=` the page is opened with is read, kept in the tab's
+ * `sessionStorage` under the session id (`tokenKey`), and `formatUrlState` never writes
+ * it.  A reload of the tab finds it there.  Pure logic, no DOM.
  */
 import { nameProblem } from './saved.js';
 
@@ -18,11 +24,59 @@ const ALIASES = /** @type {Record<string, string>} */ ({ v2: 'hinting-v2', hinti
 /**
  * @typedef {{scenario?: string, seed?: number, strategy?: string, kernel?: string,
  *            step?: number, pages?: number, session?: string, token?: string,
- *            presenter?: boolean, compare?: string, saved?: string}} UrlState
+ *            presenter?: boolean, compare?: string, saved?: string,
+ *            constants?: Record<string, number>}} UrlState
  */
 
 /** @param {string | null} v */
 const intOf = (v) => (v !== null && /^\d{1,10}$/.test(v) ? Number(v) : null);
+
+/** At most this many constants (the server's `configure` takes 16). */
+export const MAX_CONSTANTS = 16;
+
+/** One `name:number` of `constants=`, as backend/app.py `parse_constants` reads it. */
+const CONSTANT = /^([a-z][a-z0-9_]{0,39}):(-?\d{1,15}(?:\.\d{1,15})?)$/;
+
+/**
+ * `constants=capacity:16,delay_s:2.5` as an object; throws a RangeError saying what is
+ * wrong (the server refuses the same texts).
+ * @param {string} text
+ * @returns {Record<string, number>}
+ */
+export function parseConstants(text) {
+  const items = text ? text.split(',') : [];
+  if (!items.length) throw new RangeError('no constants: give name:number pairs separated by commas');
+  if (items.length > MAX_CONSTANTS) throw new RangeError(`${items.length} constants; at most ${MAX_CONSTANTS}`);
+  /** @type {Record<string, number>} */
+  const out = {};
+  for (const item of items) {
+    const m = CONSTANT.exec(item);
+    if (!m) throw new RangeError(`${JSON.stringify(item.slice(0, 40))} is not name:number (a lower-case name, a decimal number)`);
+    if (Object.hasOwn(out, m[1])) throw new RangeError(`constant ${m[1]} is given twice`);
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+/**
+ * The query form of constants, sorted by name (empty string for none).
+ * @param {Record<string, number> | undefined} constants
+ */
+export function formatConstants(constants) {
+  return Object.entries(constants ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}:${v}`)
+    .join(',');
+}
+
+/**
+ * `q` as a query string, `constants` left readable (`:` and `,` need no escaping in a
+ * query; its names and numbers hold nothing else).
+ * @param {URLSearchParams} q
+ */
+function queryText(q) {
+  return q.toString().replace(/(^|&)constants=[^&]*/, (_, lead) => `${lead}constants=${q.get('constants')}`);
+}
 
 /**
  * Read the query string.  Invalid values are dropped and reported, never guessed.
@@ -62,6 +116,14 @@ export function parseUrlState(search) {
     if (KERNELS.includes(kernel)) state.kernel = kernel;
     else problems.push(`kernel=${kernel}: expected one of ${KERNELS.join(', ')}`);
   }
+  const constants = q.get('constants');
+  if (constants !== null) {
+    try {
+      state.constants = parseConstants(constants);
+    } catch (e) {
+      problems.push(`constants=${constants.slice(0, 80)}: ${/** @type {Error} */ (e).message}`);
+    }
+  }
   const session = q.get('session');
   if (session !== null) {
     if (/^[\w-]{1,64}$/.test(session)) state.session = session;
@@ -89,24 +151,25 @@ export function parseUrlState(search) {
 }
 
 /**
- * The query string for a state, parameters in a fixed order.
+ * The query string for a state, parameters in a fixed order; never the control token.
  * @param {UrlState} state
  */
 export function formatUrlState(state) {
   const q = new URLSearchParams();
-  for (const name of ['saved', 'scenario', 'seed', 'strategy', 'kernel', 'step', 'pages', 'session', 'token', 'compare']) {
-    const v = /** @type {any} */ (state)[name];
+  for (const name of ['saved', 'scenario', 'seed', 'strategy', 'kernel', 'constants', 'step', 'pages', 'session', 'compare']) {
+    const v = name === 'constants' ? formatConstants(state.constants) : /** @type {any} */ (state)[name];
     if (v !== undefined && v !== null && v !== '') q.set(name, String(v));
   }
   if (state.presenter) q.set('presenter', '1');
-  const s = q.toString();
+  const s = queryText(q);
   return s ? `?${s}` : '';
 }
 
 /**
- * The shareable state of a session, as the URL carries it.
+ * The shareable state of a session, as the URL carries it (with the constants the
+ * user set: `hinting_options`).
  * @param {{config: {scenario: string, seed: number, hinting: string, kernel: string,
- *          pages?: number | null}, step: number}} state
+ *          pages?: number | null, hinting_options?: Record<string, number>}, step: number}} state
  * @returns {UrlState}
  */
 export function shareState(state) {
@@ -119,6 +182,8 @@ export function shareState(state) {
     step: state.step,
   };
   if (state.config.pages) out.pages = state.config.pages;
+  const options = state.config.hinting_options ?? {};
+  if (Object.keys(options).length) out.constants = { ...options };
   return out;
 }
 
@@ -127,22 +192,25 @@ export function shareState(state) {
  * does).  `pages` always goes with the others: a size is part of the configuration.
  * @param {UrlState} want
  * @param {{scenario: string, seed: number, hinting: string, kernel: string,
- *          pages?: number | null}} config
- * @returns {Record<string, string | number>}
+ *          pages?: number | null, hinting_options?: Record<string, number>}} config
+ * @returns {Record<string, string | number | Record<string, number>>}
  */
 export function configureFor(want, config) {
-  /** @type {Record<string, string | number>} */
+  /** @type {Record<string, string | number | Record<string, number>>} */
   const out = {};
   if (want.scenario !== undefined && want.scenario !== config.scenario) out.scenario = want.scenario;
   if (want.seed !== undefined && want.seed !== config.seed) out.seed = want.seed;
   if (want.strategy !== undefined && want.strategy !== config.hinting) out.hinting = want.strategy;
   if (want.kernel !== undefined && want.kernel !== config.kernel) out.kernel = want.kernel;
   if (want.pages !== undefined && want.pages !== (config.pages ?? null)) out.pages = want.pages;
+  if (want.constants !== undefined && formatConstants(want.constants) !== formatConstants(config.hinting_options)) {
+    out.constants = want.constants;
+  }
   return out;
 }
 
 /** What `/ws` reads from its query to open a new session (docs/protocol.md). */
-export const SESSION_PARAMS = Object.freeze(['scenario', 'seed', 'strategy', 'kernel', 'pages']);
+export const SESSION_PARAMS = Object.freeze(['scenario', 'seed', 'strategy', 'kernel', 'pages', 'constants']);
 
 /**
  * What the page asks `/ws` for: an existing session (with the controller's token), or
@@ -163,18 +231,94 @@ export function joinFor(state) {
 }
 
 /**
- * The websocket URL for `joinFor`'s answer: `session` (and `token`), or the new
- * session's configuration under the address's own names.
+ * What a controller asks `/ws` for to reopen its session after a server restart: the
+ * session id and its token (the server recognises the token across restarts) with the
+ * configuration to reopen it as, so it comes back under the same id and its followers
+ * find it again.
+ * @param {string} session
+ * @param {string} token
+ * @param {UrlState} share `shareState` of the lost session
+ * @returns {UrlState}
+ */
+export function reopenJoin(session, token, share) {
+  return { session, token, ...joinFor({ ...share, session: undefined, token: undefined }) };
+}
+
+/**
+ * The websocket URL for `joinFor`'s or `reopenJoin`'s answer: `session` (and `token`,
+ * and with it what to reopen the session as), or the new session's configuration under
+ * the address's own names.
  * @param {{protocol: string, host: string}} location
  * @param {UrlState} join
  */
 export function websocketUrl(location, join) {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const q = new URLSearchParams();
-  for (const name of join.session ? ['session', 'token'] : SESSION_PARAMS) {
-    const v = /** @type {any} */ (join)[name];
+  const names = join.session ? ['session', 'token', ...(join.token ? SESSION_PARAMS : [])] : SESSION_PARAMS;
+  for (const name of names) {
+    const v = name === 'constants' ? formatConstants(join.constants) || undefined : /** @type {any} */ (join)[name];
     if (v !== undefined) q.set(name, String(v));
   }
-  const s = q.toString();
+  const s = queryText(q);
   return `${scheme}://${location.host}/ws${s ? `?${s}` : ''}`;
+}
+
+/**
+ * The top bar's fact for a session resized by `pages` (`?pages=N`): its size, not the
+ * scenario it was resized from; null for other sessions.
+ * @param {{scenario: string, pages?: number | null, source?: {kind?: string} | null}} config
+ * @param {string[]} zones the session's zone names, lowest first
+ * @returns {{text: string, title: string} | null}
+ */
+export function pagesFact(config, zones) {
+  const kind = config.source?.kind ?? 'scenario';
+  if (!config.pages || kind !== 'scenario' || !zones.length) return null;
+  const n = config.pages.toLocaleString('en-US');
+  const last = zones[zones.length - 1];
+  if (zones.length === 1) {
+    return { text: `${n} pages`, title: `one zone (${last}) of ${n} pages: the ${config.scenario} scenario resized (pages=${config.pages})` };
+  }
+  return {
+    text: `${config.scenario}, ${last} of ${n} pages`,
+    title: `the ${config.scenario} scenario with its last zone (${last}) resized to ${n} pages (pages=${config.pages})`,
+  };
+}
+
+/** The `sessionStorage` key of a session's control token. */
+export const tokenKey = (/** @type {string} */ session) => `buddyscope.token.${session}`;
+
+/** The `sessionStorage` key of what a session was when this tab last showed it. */
+export const lastKey = (/** @type {string} */ session) => `buddyscope.last.${session}`;
+
+/**
+ * @typedef {{getItem: (key: string) => string | null, setItem: (key: string, value: string) => void}} KeyStore
+ */
+
+/**
+ * The control token this tab holds for `session` (null: none, or no storage).
+ * @param {KeyStore | null} store
+ * @param {string} session
+ */
+export function heldToken(store, session) {
+  try {
+    const token = store?.getItem(tokenKey(session)) ?? null;
+    return token !== null && /^[\w-]{1,200}$/.test(token) ? token : null;
+  } catch {
+    return null; // storage refused (a privacy mode): the tab holds nothing
+  }
+}
+
+/**
+ * Keep `value` under `key` when the storage allows it (a privacy mode may refuse: the
+ * tab then loses control on a reload, nothing else).
+ * @param {KeyStore | null} store
+ * @param {string} key
+ * @param {string} value
+ */
+export function keep(store, key, value) {
+  try {
+    store?.setItem(key, value);
+  } catch {
+    // see above
+  }
 }

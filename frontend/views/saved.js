@@ -44,12 +44,21 @@ export async function ask(url, init = {}) {
 }
 
 /**
- * Open a saved session as a new live session (`POST /api/saved/{name}/open`).
+ * Open a saved session as a new live session (`POST /api/saved/{name}/open`); with
+ * `reopen`, as the session the server lost in a restart, under its id (its token
+ * proves the page controlled it).
  * @param {string} name
+ * @param {{session: string, token: string}} [reopen]
  * @returns {Promise<Created>}
  */
-export function openSaved(name) {
-  return ask(`/api/saved/${encodeURIComponent(name)}/open`, { method: 'POST' });
+export function openSaved(name, reopen) {
+  const url = `/api/saved/${encodeURIComponent(name)}/open`;
+  if (!reopen) return ask(url, { method: 'POST' });
+  return ask(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-buddyscope-token': reopen.token },
+    body: JSON.stringify({ session: reopen.session }),
+  });
 }
 
 export class SavedPanel {
@@ -239,13 +248,15 @@ export class SavedPanel {
       return;
     }
     const name = this.name.value.trim();
+    const replace = this.entries.some((e) => e.name === name);
     this.busy = true;
     this.saveButton.disabled = true;
     try {
       const saved = await ask(`/api/sessions/${encodeURIComponent(state.session)}/save`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-buddyscope-token': conn.token ?? conn.join.token ?? '' },
-        body: JSON.stringify({ name }),
+        // Replacing an entry is said first (check: the button reads "replace") and asked for.
+        body: JSON.stringify({ name, replace }),
       });
       this.remember({ name, session: state.session, sig: configSignature(state.config) });
       this.last = { saved: name };
@@ -257,7 +268,18 @@ export class SavedPanel {
       this.say(this.saveOut, `Saved as “${name}” (${steps}). If the server restarts, this page reopens it.`, 'done');
     } catch (e) {
       this.last = { error: /** @type {Error} */ (e).message };
-      this.say(this.saveOut, `Not saved: ${/** @type {Error} */ (e).message}`, 'problem');
+      // Saved by someone else meanwhile (the server's 409): the list shows it now, and the
+      // button offers to replace it.
+      await this.load(false);
+      const taken = !replace && this.entries.some((entry) => entry.name === name);
+      this.saveButton.textContent = taken ? 'replace' : 'save';
+      this.say(
+        this.saveOut,
+        taken
+          ? `Not saved: a session was saved as “${name}” meanwhile (see the list); press “replace” to replace it, or choose another name.`
+          : `Not saved: ${/** @type {Error} */ (e).message}`,
+        'problem',
+      );
     } finally {
       this.busy = false;
       this.saveButton.disabled = false;

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  configSignature, decodeSaved, NAME_MAX, nameProblem, reopenAfterLoss, savedRows, sourceCopyDoc, sourceLabel, stateLinkKind,
-  suggestName, whenText,
+  configSignature, decodeLast, decodeSaved, FOLLOW_WAIT_MS, followRetryDelay, lastState, NAME_MAX, nameProblem, ownOperationsWarning,
+  reopenAfterLoss, savedRows, sourceCopyDoc, sourceLabel, stateLinkKind, suggestName, waitingText, whenText,
 } from '../../frontend/lib/saved.js';
 
 test('names the server takes (SaveRequest: ^[\\w .,:()+-]+$, 1 to 100 characters)', () => {
@@ -132,4 +132,71 @@ test("the comparison's copy of a loaded session: the current branch's source und
     files: { ab: '{"workload": []}' },
   });
   assert.throws(() => sourceCopyDoc({ ...doc, current: { branch: 7 } }, 'none'), /no branch 7/);
+});
+
+test('after a restart, a page holding the token reopens the session under its id', () => {
+  assert.deepEqual(reopenAfterLoss('abcdefgh', workloadState, 'lecture', true), {
+    open: 'saved', name: 'lecture', step: 4,
+    text: 'The server restarted: reopened your saved session “lecture” at step 4 as session abcdef… again, so its followers follow it again.',
+  });
+  assert.deepEqual(reopenAfterLoss('abcdefgh', scenarioState, null, true), {
+    open: 'scenario',
+    text: 'The server restarted: reopened buddy-basics at step 9 as session abcdef… again, so its followers follow it again.',
+  });
+  // A loaded session never saved cannot come back, token or not.
+  assert.equal(reopenAfterLoss('abcdefgh', workloadState, null, true).open, 'default');
+});
+
+test('a follower asks again after 0.5 s, doubling to 5 s, for five minutes, then stops', () => {
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 60].map((a) => followRetryDelay(a, 0)), [500, 1000, 2000, 4000, 5000, 5000, 5000]);
+  assert.equal(followRetryDelay(3, FOLLOW_WAIT_MS - 100), 100); // never past the end
+  assert.equal(followRetryDelay(0, FOLLOW_WAIT_MS), null);
+  assert.equal(FOLLOW_WAIT_MS, 300_000);
+  // Every delay is a wait: no busy loop, and the total stays bounded.
+  let waited = 0;
+  let asks = 0;
+  for (let d = followRetryDelay(0, 0); d !== null; d = followRetryDelay(asks, waited)) {
+    assert.ok(d >= 1);
+    waited += d;
+    asks += 1;
+  }
+  assert.equal(waited, FOLLOW_WAIT_MS);
+  assert.ok(asks < 70, String(asks));
+});
+
+test('a waiting follower says what it waits for, and what to do once it stops', () => {
+  assert.equal(
+    waitingText({ session: 'abcdefgh', seen: true, gaveUp: false }),
+    "Waiting for the presenter's session abcdef… to come back (the server restarted): this page follows it again as soon as the presenter's page reopens it.",
+  );
+  assert.match(waitingText({ session: 'abcdefgh', seen: false, gaveUp: false }), /^No session abcdef… on this server \(yet\): waiting for its presenter/);
+  assert.equal(
+    waitingText({ session: 'abcdefgh', seen: true, gaveUp: true }),
+    "The presenter's session abcdef… did not come back within 5 minutes. Ask the presenter for the follow link (share → follow link) and open it, or reload this page to wait again.",
+  );
+});
+
+test('the share link warns exactly when operations done by hand come before its step', () => {
+  assert.equal(ownOperationsWarning(null, 9), null);
+  assert.equal(ownOperationsWarning(4, 3), null); // the link stops before the first one
+  assert.match(/** @type {string} */ (ownOperationsWarning(3, 3)), /^This link replays the scenario only: .*\(the first at step 3\).*save the session by name/);
+  assert.notEqual(ownOperationsWarning(1, 9), null);
+});
+
+test('what a tab keeps of its session for a reload after a restart, read back strictly', () => {
+  const state = {
+    step: 7, seq: 99, zones: [],
+    config: { scenario: 'buddy-basics', seed: 2, hinting: 'reporting', kernel: '5.7', pages: null, pcp: false, hinting_options: { capacity: 16 }, source: { kind: 'scenario', name: 'buddy-basics', title: 't' } },
+  };
+  const kept = lastState(state);
+  assert.deepEqual(kept, {
+    step: 7,
+    config: { scenario: 'buddy-basics', seed: 2, hinting: 'reporting', kernel: '5.7', pages: null, hinting_options: { capacity: 16 }, source: { kind: 'scenario' } },
+  });
+  assert.deepEqual(decodeLast(JSON.stringify(kept)), kept);
+  assert.equal(reopenAfterLoss('abcdefgh', decodeLast(JSON.stringify(kept)), null, true).open, 'scenario');
+  for (const bad of [null, '', 'nope', '{}', JSON.stringify({ ...kept, step: -1 }), JSON.stringify({ ...kept, config: { ...kept.config, seed: '2' } }),
+    JSON.stringify({ ...kept, config: { ...kept.config, hinting_options: { capacity: 'x' } } }), JSON.stringify({ ...kept, config: { ...kept.config, source: { kind: 3 } } })]) {
+    assert.equal(decodeLast(bad), null, String(bad));
+  }
 });

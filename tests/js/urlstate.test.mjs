@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { configureFor, formatUrlState, joinFor, parseUrlState, shareState, websocketUrl } from '../../frontend/lib/urlstate.js';
+import {
+  configureFor, formatConstants, formatUrlState, heldToken, joinFor, keep, pagesFact, parseConstants, parseUrlState, reopenJoin, shareState, tokenKey,
+  websocketUrl,
+} from '../../frontend/lib/urlstate.js';
 
 test('a shareable URL round-trips', () => {
   const state = { scenario: 'v2-boundary', seed: 3, strategy: 'hinting-v2', kernel: '5.3', step: 12 };
@@ -91,4 +94,87 @@ test('a saved name the server would refuse, or a configuration next to it, is na
   const mixed = parseUrlState('?saved=lecture&scenario=small&seed=2&step=4');
   assert.deepEqual(mixed.state, { saved: 'lecture', step: 4 });
   assert.deepEqual(mixed.problems, ['scenario, seed next to saved: the saved session keeps its own configuration']);
+});
+
+test('the control token is read from an address but never written into one', () => {
+  assert.equal(formatUrlState({ session: 'abc-1', token: 't0k', saved: 'x', presenter: true }), '?saved=x&session=abc-1&presenter=1');
+  // The websocket still carries it: that is how the tab controls.
+  assert.equal(websocketUrl({ protocol: 'http:', host: 'h' }, { session: 'abc-1', token: 't0k' }), 'ws://h/ws?session=abc-1&token=t0k');
+});
+
+test('the tab keeps tokens in its storage under the session id', () => {
+  const data = new Map();
+  const store = { getItem: (k) => data.get(k) ?? null, setItem: (k, v) => data.set(k, v) };
+  assert.equal(heldToken(store, 's1'), null);
+  keep(store, tokenKey('s1'), 'tok_1-A');
+  assert.equal(heldToken(store, 's1'), 'tok_1-A');
+  assert.equal(heldToken(store, 's2'), null);
+  // Something else under the key (the user's storage) is not a token.
+  keep(store, tokenKey('s2'), '<script>');
+  assert.equal(heldToken(store, 's2'), null);
+  // A storage that refuses (a privacy mode) or none: nothing held, nothing thrown.
+  const refusing = { getItem: () => { throw new Error('denied'); }, setItem: () => { throw new Error('denied'); } };
+  assert.equal(heldToken(refusing, 's1'), null);
+  keep(refusing, tokenKey('s1'), 't');
+  assert.equal(heldToken(null, 's1'), null);
+});
+
+test('constants: parsed and checked as the server checks them, written readable and sorted', () => {
+  assert.deepEqual(parseConstants('capacity:16,delay_s:2.5,hwm:-1'), { capacity: 16, delay_s: 2.5, hwm: -1 });
+  for (const [text, why] of [
+    ['', /no constants/],
+    ['capacity', /"capacity" is not name:number/],
+    ['capacity:x', /is not name:number/],
+    ['Capacity:1', /is not name:number/],
+    ['capacity:1e3', /is not name:number/],
+    ['capacity:1,capacity:2', /constant capacity is given twice/],
+    [Array.from({ length: 17 }, (_, i) => `c${i}:1`).join(','), /17 constants; at most 16/],
+  ]) {
+    assert.throws(() => parseConstants(text), why, text);
+  }
+  assert.equal(formatConstants({ hwm: 8, capacity: 16 }), 'capacity:16,hwm:8');
+  assert.equal(formatConstants(undefined), '');
+  const state = { scenario: 'v2-boundary', strategy: 'hinting-v2', constants: { hwm: 8, capacity: 16 }, step: 3 };
+  const search = formatUrlState(state);
+  assert.equal(search, '?scenario=v2-boundary&strategy=hinting-v2&constants=capacity:16,hwm:8&step=3');
+  assert.deepEqual(parseUrlState(search), { state, problems: [] });
+  const bad = parseUrlState('?constants=capacity:x&seed=2');
+  assert.deepEqual(bad.state, { seed: 2 });
+  assert.deepEqual(bad.problems, ['constants=capacity:x: "capacity:x" is not name:number (a lower-case name, a decimal number)']);
+});
+
+test('constants travel in the share link, the /ws query and configure', () => {
+  const config = { scenario: 'buddy-basics', seed: 0, hinting: 'reporting', kernel: '5.10', pages: null, hinting_options: { capacity: 16 } };
+  const share = shareState({ config, step: 3 });
+  assert.deepEqual(share, { scenario: 'buddy-basics', seed: 0, strategy: 'reporting', kernel: '5.10', step: 3, constants: { capacity: 16 } });
+  assert.equal(wsFor(formatUrlState(share)), 'ws://h:1/ws?scenario=buddy-basics&seed=0&strategy=reporting&kernel=5.10&constants=capacity:16');
+  // No constants set: none in the link.
+  assert.equal(shareState({ config: { ...config, hinting_options: {} }, step: 0 }).constants, undefined);
+  assert.deepEqual(configureFor({ constants: { capacity: 16 } }, config), {});
+  assert.deepEqual(configureFor({ constants: { capacity: 8 } }, config), { constants: { capacity: 8 } });
+  assert.deepEqual(configureFor({ constants: { capacity: 8 } }, { ...config, hinting_options: undefined }), { constants: { capacity: 8 } });
+  // Next to saved=, constants are the saved session's business.
+  assert.deepEqual(parseUrlState('?saved=x&constants=capacity:1').problems, ['constants next to saved: the saved session keeps its own configuration']);
+});
+
+test('a controller reopens its lost session under its id, with what to reopen it as', () => {
+  const share = { scenario: 'buddy-basics', seed: 4, strategy: 'reporting', kernel: '5.7', step: 9, constants: { capacity: 16 } };
+  const join = reopenJoin('abc-1', 't0k', share);
+  assert.deepEqual(join, { session: 'abc-1', token: 't0k', scenario: 'buddy-basics', seed: 4, strategy: 'reporting', kernel: '5.7', constants: { capacity: 16 } });
+  assert.equal(
+    websocketUrl({ protocol: 'http:', host: 'h' }, join),
+    'ws://h/ws?session=abc-1&token=t0k&scenario=buddy-basics&seed=4&strategy=reporting&kernel=5.7&constants=capacity:16',
+  );
+  // A follower's join carries the id only.
+  assert.equal(websocketUrl({ protocol: 'http:', host: 'h' }, { session: 'abc-1', scenario: 'x' }), 'ws://h/ws?session=abc-1');
+});
+
+test('a session resized by pages shows its size, not the scenario it was resized from', () => {
+  assert.deepEqual(pagesFact({ scenario: 'small', pages: 1048576, source: { kind: 'scenario' } }, ['Normal']), {
+    text: '1,048,576 pages',
+    title: 'one zone (Normal) of 1,048,576 pages: the small scenario resized (pages=1048576)',
+  });
+  assert.equal(pagesFact({ scenario: 'default', pages: 8192 }, ['DMA', 'DMA32', 'Normal'])?.text, 'default, Normal of 8,192 pages');
+  assert.equal(pagesFact({ scenario: 'small', pages: null }, ['Normal']), null);
+  assert.equal(pagesFact({ scenario: 'workload', pages: 64, source: { kind: 'workload' } }, ['Normal']), null);
 });

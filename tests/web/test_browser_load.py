@@ -134,9 +134,10 @@ def test_a_workload_file_becomes_a_session_that_runs_like_the_model(
     pg.click("dialog#load button[type=submit]")
     sid = switched(pg, old, "workload")
     expect(pg.locator("dialog#load")).to_be_hidden()
-    # The page controls the new session and the address names it (a reload reopens it).
+    # The page controls the new session and the address names it (a reload reopens it),
+    # without its control token: the tab keeps that (a copied address gives no control).
     assert debug(pg, "role") == "controller"
-    assert f"session={sid}" in pg.url and "token=" in pg.url
+    assert f"session={sid}" in pg.url and "token" not in pg.url
     fact = pg.locator("#source-fact")
     expect(fact).to_have_attribute("data-kind", "workload")
     expect(fact.locator("summary")).to_have_text("workload two-zones")

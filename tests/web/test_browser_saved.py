@@ -57,10 +57,9 @@ WORKLOAD = {
     ],
 }
 
-# The page after a restart: connected to a session other than `old`, at `step`.
-REOPENED = """([old, step]) => { const b = window.__buddyscope;
-  return b.connected && b.session !== null && b.session !== old && b.step === step
-    && b.configured; }"""
+# The page after a restart (its banner said so): connected to `sid` at `step`.
+REOPENED = """([sid, step]) => { const b = window.__buddyscope;
+  return b.connected && b.session === sid && b.step === step && b.configured; }"""
 
 # Each zone's counts and every list's length and drawn head, as the page holds them.
 PAGE_LISTS = """() => window.__buddyscope.state.zones.map((z) => ({name: z.name, nrFree: z.nrFree,
@@ -196,22 +195,25 @@ def test_a_saved_session_comes_back_after_a_restart_at_the_same_step(
             before = free_lists(model(live, pg))
         pg.wait_for_function("() => !window.__buddyscope.connected")
         with serve_at(port, tmp_path) as again:
+            # The saved copy comes back under the lost session's id (the page holds its
+            # token, which the restarted server still recognises).
+            expect(pg.locator("#banner")).to_have_text(
+                f"The server restarted: reopened your saved session “buddy lecture” at step"
+                f" {step} as session {old[:6]}… again, so its followers follow it again.",
+                timeout=60_000,
+            )
             pg.wait_for_function(REOPENED, arg=[old, step], timeout=60_000)
             pg.wait_for_function(SETTLED)
-            expect(pg.locator("#banner")).to_have_text(
-                f"The server restarted (session {old[:6]}… is gone): reopened your saved"
-                f" session “buddy lecture” at step {step}."
-            )
             sessions = again.state.manager.sessions
             # One session on the new server: the saved copy (no default built first).
-            assert list(sessions) == [debug(pg, "session")]
+            assert list(sessions) == [old]
             session = sessions[debug(pg, "session")]
             assert session.name == "buddy lecture" and session.view.pos == step
             node = model(again, pg)
             assert free_lists(node) == before
             page_matches_model(pg, node)
             assert debug(pg, "saved.name") == "buddy lecture"
-            assert "saved=buddy+lecture" in pg.url and f"session={session.id}" in pg.url
+            assert query_of(pg.url) == {"saved": ["buddy lecture"], "session": [old]}
             assert pg.text_content("#status") == "live"
             shot(pg, "saved-reopened-after-restart")
         assert without_refused_sockets(problems) == []
@@ -284,12 +286,14 @@ def test_the_share_dialog_of_a_loaded_session_has_no_broken_link(
             assert debug(other, "role") == "controller"
             assert debug(other, "state.config.source.kind") == "workload"
             assert debug(other, "saved.name") == "two zones, step 3"
-            # The address now names the copy (a reload comes back to it, not to another copy).
-            assert query_of(other.url) == {
-                "saved": ["two zones, step 3"],
-                "session": [debug(other, "session")],
-                "token": [live.state.manager.sessions[debug(other, "session")].token],
-            }
+            # The address now names the copy (a reload comes back to it, not to another
+            # copy), and not its control token: the tab keeps that.
+            copy = debug(other, "session")
+            assert query_of(other.url) == {"saved": ["two zones, step 3"], "session": [copy]}
+            other.reload()
+            other.wait_for_function(SETTLED, timeout=60_000)
+            assert (debug(other, "session"), debug(other, "role")) == (copy, "controller")
+            assert set(live.state.manager.sessions) - before == {copy}
             page_matches_model(other, model(live, other))
             assert free_lists(model(live, other)) == free_lists(model(live, pg))
             assert problems2 == []
