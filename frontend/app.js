@@ -12,7 +12,8 @@ import { FRAME_COLOURS, migratetypeColours } from './lib/palette.js';
 import { QUIZ_KEYS } from './lib/quiz.js';
 import { decodeLast, lastState, ownOperationsWarning, reopenAfterLoss, stateLinkKind, waitingText } from './lib/saved.js';
 import {
-  configureFor, formatUrlState, heldToken, joinFor, keep, lastKey, pagesFact, parseUrlState, reopenJoin, shareState, tokenKey,
+  configureFor, formatUrlState, heldToken, joinFor, keep, lastKey, noteOpened, pagesFact, parseUrlState, reopenedSession, reopenJoin,
+  shareState, tokenKey,
 } from './lib/urlstate.js';
 import { Compare } from './views/compare.js';
 import { byId, h, replaceKids } from './views/dom.js';
@@ -46,6 +47,14 @@ class App {
     // has one, which is then rewritten without it.
     if (want.session && want.token) keep(tabStore(), tokenKey(want.session), want.token);
     else if (want.session) want.token = heldToken(tabStore(), want.session) ?? undefined;
+    // A reload of a tab that opened a session from this address joins it again (at
+    // the step it is at), so the followers of a presenter who reloads keep following.
+    const again = want.session ? null : reopenedSession(tabStore(), location.search);
+    if (again) {
+      want.session = again;
+      want.token = heldToken(tabStore(), again) ?? undefined;
+      delete want.step;
+    }
     if (new URLSearchParams(location.search).has('token')) {
       history.replaceState(null, '', `${location.pathname}${formatUrlState(want)}${location.hash}`);
     }
@@ -178,6 +187,7 @@ class App {
   /** @param {import('./lib/protocol.js').Hello} hello */
   onHello(hello) {
     document.body.dataset.role = hello.role;
+    if (hello.role === 'controller' && !this.want.session) noteOpened(tabStore(), location.search, hello.session);
     this.quiz.setRole(hello.role);
     for (const el of document.querySelectorAll('[data-controller-only]')) {
       /** @type {HTMLButtonElement} */ (el).disabled = hello.role !== 'controller';

@@ -290,9 +290,40 @@ export const tokenKey = (/** @type {string} */ session) => `buddyscope.token.${s
 /** The `sessionStorage` key of what a session was when this tab last showed it. */
 export const lastKey = (/** @type {string} */ session) => `buddyscope.last.${session}`;
 
+/** The `sessionStorage` key of the session this tab opened from its address. */
+export const openedKey = 'buddyscope.opened';
+
 /**
  * @typedef {{getItem: (key: string) => string | null, setItem: (key: string, value: string) => void}} KeyStore
  */
+
+/**
+ * Remember that this tab opened `session` (as its controller) from the address `search`.
+ * @param {KeyStore | null} store
+ * @param {string} search `location.search`
+ * @param {string} session
+ */
+export function noteOpened(store, search, session) {
+  keep(store, openedKey, JSON.stringify({ search, session }));
+}
+
+/**
+ * On a reload: the session this tab opened from the very same address and still holds
+ * the token of, to join again instead of opening another one (its followers keep
+ * following it).  Null otherwise: a new tab, another address, or no storage.
+ * @param {KeyStore | null} store
+ * @param {string} search `location.search`
+ * @returns {string | null}
+ */
+export function reopenedSession(store, search) {
+  try {
+    const opened = JSON.parse(store?.getItem(openedKey) ?? 'null');
+    if (!opened || opened.search !== search || typeof opened.session !== 'string') return null;
+    return heldToken(store, opened.session) ? opened.session : null;
+  } catch {
+    return null; // storage refused, or not our JSON: open as the address says
+  }
+}
 
 /**
  * The control token this tab holds for `session` (null: none, or no storage).

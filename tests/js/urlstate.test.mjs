@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  configureFor, formatConstants, formatUrlState, heldToken, joinFor, keep, pagesFact, parseConstants, parseUrlState, reopenJoin, shareState, tokenKey,
+  configureFor, formatConstants, formatUrlState, heldToken, joinFor, keep, noteOpened, pagesFact, parseConstants, parseUrlState, reopenedSession,
+  reopenJoin, shareState, tokenKey,
   websocketUrl,
 } from '../../frontend/lib/urlstate.js';
 
@@ -117,6 +118,24 @@ test('the tab keeps tokens in its storage under the session id', () => {
   assert.equal(heldToken(refusing, 's1'), null);
   keep(refusing, tokenKey('s1'), 't');
   assert.equal(heldToken(null, 's1'), null);
+});
+
+test('a reload joins the session the tab opened from the same address, nothing else does', () => {
+  const data = new Map();
+  const store = { getItem: (k) => data.get(k) ?? null, setItem: (k, v) => data.set(k, v) };
+  assert.equal(reopenedSession(store, '?scenario=buddy-basics'), null, 'a new tab opens as the address says');
+  keep(store, tokenKey('s1'), 'tok1');
+  noteOpened(store, '?scenario=buddy-basics', 's1');
+  assert.equal(reopenedSession(store, '?scenario=buddy-basics'), 's1');
+  assert.equal(reopenedSession(store, '?scenario=buddy-basics&seed=2'), null, 'another address: another session');
+  noteOpened(store, '?scenario=v2-boundary', 's2');
+  assert.equal(reopenedSession(store, '?scenario=v2-boundary'), null, 'no token held: not ours to join');
+  assert.equal(reopenedSession(store, '?scenario=buddy-basics'), null, 'only the last one opened counts');
+  data.set('buddyscope.opened', '{not json');
+  assert.equal(reopenedSession(store, '?scenario=v2-boundary'), null);
+  const refusing = { getItem: () => { throw new Error('denied'); }, setItem: () => { throw new Error('denied'); } };
+  noteOpened(refusing, '', 's1');
+  assert.equal(reopenedSession(refusing, ''), null);
 });
 
 test('constants: parsed and checked as the server checks them, written readable and sorted', () => {

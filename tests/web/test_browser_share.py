@@ -349,3 +349,32 @@ def test_replace_replaces_and_a_name_saved_meanwhile_is_not_overwritten(
         expect(pg.locator("#save-name-out")).to_contain_text("Saved as “taken”")
         assert {s.name: s.steps for s in store.list()} == {"lecture": 2, "taken": 2}
         assert problems == []
+
+
+def test_a_presenter_who_reloads_the_tab_keeps_the_session_and_its_followers(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """A reload of the tab that opened a session from its address joins that session
+    again, at the step it is at; a new tab with the same address opens a new one."""
+    with (
+        serve_at(free_port(), tmp_path) as live,
+        watched_page(browser) as (pg, problems),
+        watched_page(browser, 1920, 1080) as (fol, problems2),
+    ):
+        open_dashboard(pg, live.url, "?scenario=buddy-basics&step=1")
+        sid = debug(pg, "session")
+        steps(pg, 2)
+        open_dashboard(fol, live.url, f"?session={sid}&presenter=1")
+        pg.reload()
+        pg.wait_for_function(BACK, arg=[sid, 3], timeout=60_000)
+        assert debug(pg, "role") == "controller"
+        assert "ack" in send(pg, "step")
+        fol.wait_for_function("() => window.__buddyscope.step === 4")
+        assert list(live.state.manager.sessions) == [sid]
+        # Another tab (no storage of this one) with the same address: a session of its own.
+        with watched_page(browser) as (other, problems3):
+            open_dashboard(other, live.url, "?scenario=buddy-basics&step=1")
+            assert debug(other, "session") != sid and debug(other, "step") == 1
+            assert debug(other, "role") == "controller"
+            assert problems3 == []
+        assert problems == [] and problems2 == []
