@@ -521,6 +521,10 @@ class PageOut(BaseModel):
     head_page_type: list[str]
     head_page_type_value: int
     kdump_view: str
+    list_index: int | None = Field(
+        description="A free block's index in its free list, 0 at the head (null otherwise)"
+    )
+    list_length: int | None = Field(description="The length of that free list (null otherwise)")
 
 
 @router.get(
@@ -533,11 +537,17 @@ async def page_info(
 ) -> PageOut:
     session = _session(request, sid)
     async with session.lock:
+        node = session.view.node
         try:
-            info = session.view.node.page(pfn)
+            info = node.page(pfn)
         except ValueError as exc:
             raise _problem(404, str(exc)) from None
-    return PageOut(**dataclasses.asdict(info))
+        index = length = None
+        if info.list_migratetype is not None:
+            zone, order, mt = node.zone(info.zone), info.block_order, info.list_migratetype
+            length = zone.list_length(order, zone.mts.index(mt))
+            index = zone.free_list_index(order, mt, info.block_pfn, length).position
+    return PageOut(**dataclasses.asdict(info), list_index=index, list_length=length)
 
 
 @router.get("/saved", summary="Saved sessions", tags=["saved"])
