@@ -8,7 +8,7 @@
  */
 import { KEYMAP, keyAction, nextSpeed, SPEEDS } from './lib/keys.js';
 import { formatCount, formatPfn, migratetypeSlug } from './lib/layout.js';
-import { FRAME_COLOURS, migratetypeColours } from './lib/palette.js';
+import { FRAME_COLOURS, frameSwatch, migratetypeColours, TINTED_FRAMES } from './lib/palette.js';
 import { QUIZ_KEYS } from './lib/quiz.js';
 import { decodeLast, lastState, ownOperationsWarning, reopenAfterLoss, stateLinkKind, waitingText } from './lib/saved.js';
 import {
@@ -786,14 +786,27 @@ class App {
     const cats = /** @type {Array<keyof typeof FRAME_COLOURS>} */ ([
       'allocated',
       'free',
-      ...(hinting ? ['flagged', 'flaggedDiscarded', 'isolated', 'freeDiscarded'] : []),
+      ...(hinting ? ['flagged', 'flaggedDiscarded', 'isolated', 'freeDiscarded', 'allocatedDiscarded'] : []),
       ...(state.config.pcp ? ['pcp'] : []),
     ]);
+    // Free frames take their pageblock's migratetype tint: one swatch per migratetype,
+    // each named (as in the lists' legend).
+    const tints = mts.map((_, i) => i).filter((i) => mts[i] !== 'Isolate');
     byId('legend-map').replaceChildren(
       ...cats.map((c) => {
-        const col = FRAME_COLOURS[c];
-        const bg = col.fill === col.alt ? col.fill : `repeating-conic-gradient(${col.fill} 0 25%, ${col.alt} 0 50%) 0 0 / 6px 6px`;
-        return h('span', { class: 'legend-item', 'data-frame': c }, [h('span', { class: 'swatch', style: `background:${bg}` }), col.label.replace('hinted / reported', flag)]);
+        const label = FRAME_COLOURS[c].label.replace('hinted / reported', flag);
+        if (!TINTED_FRAMES.has(c)) {
+          return h('span', { class: 'legend-item', 'data-frame': c }, [h('span', { class: 'swatch', style: `background:${frameSwatch(c, colours[0])}` }), label]);
+        }
+        return h('span', { class: 'legend-item tints', 'data-frame': c }, [
+          h('span', { class: 'tints-label' }, [`${label}, in a pageblock of`]),
+          ...tints.map((i) =>
+            h('span', { class: 'legend-item' }, [
+              h('span', { class: 'swatch', 'data-migratetype': mts[i], title: `${label} in a ${mts[i]} pageblock`, style: `background:${frameSwatch(c, colours[i])}` }),
+              mts[i],
+            ]),
+          ),
+        ]);
       }),
       h('span', { class: 'legend-item' }, [h('span', { class: 'swatch outline' }), 'pageblock outline = its migratetype']),
     );

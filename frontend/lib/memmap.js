@@ -14,7 +14,7 @@
  * Painting a 4 GiB zone (1,048,576 frames) is one pass over the page_state bytes with
  * a colour lookup table: a few milliseconds.  Deltas repaint only their ranges.
  */
-import { FRAME_COLOURS, hexToRgb, migratetypeColours, mix } from './palette.js';
+import { FREE_TINT, frameColour, migratetypeColours, OTHER_MIGRATETYPE } from './palette.js';
 
 /**
  * @typedef {{startPfn: number, pages: number, pageblockOrder: number, base: number,
@@ -164,7 +164,7 @@ export function packRgb([r, g, b]) {
  * Which FRAME_COLOURS entry a (page state, host backing) pair gets.
  * @param {number} state page_state byte
  * @param {number} host host_backing byte
- * @returns {keyof typeof FRAME_COLOURS}
+ * @returns {keyof typeof import('./palette.js').FRAME_COLOURS}
  */
 export function frameCategory(state, host) {
   const discarded = host === 2;
@@ -190,17 +190,15 @@ export function frameCategory(state, host) {
  * @param {number} [tint] how much of the migratetype colour a free frame takes
  * @returns {Uint32Array}
  */
-export function buildLut(migratetypes, tint = 0.16) {
+export function buildLut(migratetypes, tint = FREE_TINT) {
   const lut = new Uint32Array(2 * LUT_MT * LUT_CELL);
-  const mtRgb = migratetypeColours(migratetypes).map(hexToRgb);
-  while (mtRgb.length < LUT_MT) mtRgb.push(hexToRgb('#8a8f99'));
-  for (let parity = 0; parity < 2; parity += 1) {
+  const mtHex = migratetypeColours(migratetypes);
+  while (mtHex.length < LUT_MT) mtHex.push(OTHER_MIGRATETYPE);
+  for (const parity of /** @type {const} */ ([0, 1])) {
     for (let mt = 0; mt < LUT_MT; mt += 1) {
       for (let state = 0; state < 5; state += 1) {
         for (let host = 0; host < 3; host += 1) {
-          const c = FRAME_COLOURS[frameCategory(state, host)];
-          let rgb = hexToRgb(parity ? c.alt : c.fill);
-          if (state === 0) rgb = mix(rgb, mtRgb[mt], tint);
+          const rgb = frameColour(frameCategory(state, host), mtHex[mt], parity, tint);
           lut[parity * LUT_MT * LUT_CELL + mt * LUT_CELL + state * 3 + host] = packRgb(rgb);
         }
       }

@@ -34,6 +34,41 @@ export const FRAME_COLOURS = Object.freeze({
   pcp: { fill: '#e69f00', alt: '#e69f00', label: 'on a per-cpu list' },
 });
 
+/** How much of its pageblock's migratetype colour a free (unflagged) frame takes. */
+export const FREE_TINT = 0.16;
+
+/** The frame categories drawn in their pageblock's migratetype tint (page state free). */
+export const TINTED_FRAMES = Object.freeze(new Set(['free', 'freeDiscarded']));
+
+/**
+ * The colour the memory map draws for a frame of a category: `parity` 0 is the fill,
+ * 1 the checker's second colour; free frames are mixed with their pageblock's
+ * migratetype colour `mtHex`.  The map's lookup table and the legend both use this.
+ * @param {keyof typeof FRAME_COLOURS} category
+ * @param {string} mtHex
+ * @param {0 | 1} parity
+ * @param {number} [tint]
+ * @returns {[number, number, number]}
+ */
+export function frameColour(category, mtHex, parity, tint = FREE_TINT) {
+  const c = FRAME_COLOURS[category];
+  const rgb = hexToRgb(parity ? c.alt : c.fill);
+  return TINTED_FRAMES.has(category) ? mix(rgb, hexToRgb(mtHex), tint) : rgb;
+}
+
+/**
+ * A CSS background showing a category as the map draws it: one colour, or the 2×2
+ * checker of its two colours.
+ * @param {keyof typeof FRAME_COLOURS} category
+ * @param {string} mtHex the pageblock's migratetype colour (tinted categories)
+ */
+export function frameSwatch(category, mtHex) {
+  const css = (/** @type {[number, number, number]} */ [r, g, b]) => `rgb(${r}, ${g}, ${b})`;
+  const fill = css(frameColour(category, mtHex, 0));
+  const alt = css(frameColour(category, mtHex, 1));
+  return fill === alt ? fill : `repeating-conic-gradient(${fill} 0 25%, ${alt} 0 50%) 0 0 / 6px 6px`;
+}
+
 /** Highlight colours of the hover and selection outlines. */
 export const HIGHLIGHT = Object.freeze({ block: '#000000', buddy: '#d55e00', halo: '#ffffff' });
 

@@ -419,6 +419,28 @@ function fillGrid(root, zone, layout, strategy) {
 }
 
 /**
+ * Mark a block where the free lists draw it: its chip, or the gap that counts it (a
+ * block in the middle of a long list, placed by the model's answer).
+ * @param {HTMLElement} root
+ * @param {string} zone
+ * @param {number} pfn
+ * @param {number} order
+ * @param {{migratetype: string, position: number} | undefined} [where]
+ */
+export function markBlock(root, zone, pfn, order, where) {
+  const chip = root.querySelector(`.chip[data-key="${CSS.escape(blockKey(zone, pfn, order))}"]`);
+  if (chip || !where) {
+    chip?.classList.add('hl');
+    return;
+  }
+  const lane = root.querySelector(`.lane[data-anchor="${CSS.escape(`${zone}:${order}:${where.migratetype}`)}"]`);
+  for (const gap of lane?.querySelectorAll('.gap') ?? []) {
+    const from = Number(/** @type {HTMLElement} */ (gap).dataset.from);
+    if (where.position >= from && where.position < from + Number(/** @type {HTMLElement} */ (gap).dataset.gap)) gap.classList.add('hl');
+  }
+}
+
+/**
  * The per-zone nr_free table, laid out like /proc/buddyinfo; a click selects a zone.
  * @param {HTMLElement} root
  * @param {ClientState} state

@@ -3,14 +3,17 @@
  * The inspector: everything about one page frame.  What the page already holds
  * (frame state, host backing, pageblock, the free block and its list position when the
  * block is among the list ends sent) is shown at once; the model's own view of the
- * page (flags and page_type bits of the block's head under the current strategy, what
- * a kdump-style tool concludes) comes from `GET /api/sessions/{id}/page/{pfn}`
- * (node.page(pfn)) when the server offers it.
+ * page (its block and the block's place in its list, flags and page_type bits of the
+ * block's head under the current strategy, what a kdump-style tool concludes) comes
+ * from `GET /api/sessions/{id}/page/{pfn}` (node.page(pfn)) when the server offers it.
+ *
+ * PageQuery asks that endpoint for the inspector and for the hover (debounced, cached
+ * per step).
  */
 import { buddyOf } from '../lib/memmap.js';
 import { blockSize, formatPfn, knownEntries } from '../lib/layout.js';
 import { HOST_STATE_NAMES, PAGE_STATE_NAMES } from '../lib/protocol.js';
-import { h } from './dom.js';
+import { h, replaceKids } from './dom.js';
 
 /**
  * @typedef {import('../lib/state.js').ClientState} ClientState
@@ -39,6 +42,184 @@ export function knownFreeBlock(zone, pfn, maxOrder) {
   return null;
 }
 
+/** `page_type` of a free buddy page and nothing else: what makedumpfile compares with. */
+const PAGE_BUDDY_MAPCOUNT_VALUE = 0xffffff7f;
+
+/** What reading a frame for a dump means, by its host state (`HOST_STATE_NAMES`). */
+const DUMP_READS = /** @type {Record<string, string>} */ ({
+  resident: 'the host still backs this frame, so the dump copies what it holds',
+  discarded:
+    'the host discarded this frame, so reading it for the dump faults in a zero-filled page: the dump gets zeros and the host backs the page again',
+  'not backed': 'the host never backed this frame, so reading it for the dump gets a zero-filled page and makes the host back it',
+});
+
+/**
+ * The kdump view of a page: the model's verdict on the block's head (`kdump_view`:
+ * recognised as a free buddy page and left out of the dump, or written into it), and,
+ * when the page is written into the dump, what that reads from the host in this
+ * frame's host state: the same state as the host row, never a fixed "discarded".
+ * @param {{kdump_view?: string, head_page_type_value?: number, host?: string}} data
+ */
+export function kdumpText(data) {
+  const view = String(data.kdump_view ?? '—');
+  if (data.head_page_type_value === PAGE_BUDDY_MAPCOUNT_VALUE) return view;
+  // The model's sentence ends with what the host did to the page; say it from the
+  // frame's own host state instead.
+  const verdict = view.replace(/\s*\([^()]*\bhost\b[^()]*\)\s*$/, '');
+  const host = DUMP_READS[String(data.host)];
+  return host ? `${verdict}; ${host}` : verdict;
+}
+
+/**
+ * ": #37 of 68 from the head" when the server placed the block in its list.
+ * @param {{list_index?: number | null, list_length?: number | null}} data
+ */
+export function listPosition(data) {
+  return typeof data.list_index === 'number' && typeof data.list_length === 'number'
+    ? `: #${data.list_index + 1} of ${data.list_length} from the head`
+    : '';
+}
+
+/** @type {Promise<boolean> | null} */
+let endpointCheck = null;
+
+/**
+ * Whether the server offers the per-page endpoint, from its OpenAPI document (so the
+ * page never requests a path that is not there: a 404 shows up as a console error).
+ * Asked once per page.
+ */
+export function hasPageEndpoint() {
+  endpointCheck ??= fetch('/openapi.json', { headers: { accept: 'application/json' } })
+    .then((res) => (res.ok ? res.json() : { paths: {} }))
+    .then((doc) => Object.keys(doc.paths ?? {}).some((p) => /^\/api\/sessions\/\{[^}]+\}\/page\/\{[^}]+\}$/.test(p)))
+    .catch(() => false);
+  return endpointCheck;
+}
+
+/**
+ * The model's answers about page frames (`node.page`), for the step on screen.  An
+ * answer covers every frame of its block, so moving over one block asks once; a new
+ * step forgets them.  `later` waits until the pointer rests on a frame and drops what
+ * it was waiting for when the pointer moves on.
+ */
+export class PageQuery {
+  /**
+   * @param {() => ClientState | null} current the state on screen now
+   * @param {number} [restMs] how long the pointer rests before the server is asked
+   */
+  constructor(current, restMs = 120) {
+    this.current = current;
+    this.restMs = restMs;
+    /** The step the answers are about (session/seq). */
+    this.step = '';
+    /** @type {any[]} */
+    this.answers = [];
+    /** @type {{step: string, pfn: number} | null} */
+    this.wanted = null;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.timer = null;
+  }
+
+  /** @param {ClientState} state */
+  static stepOf(state) {
+    return `${state.session}/${state.seq}`;
+  }
+
+  /**
+   * The answer covering `pfn` at the step on screen, if the model was asked: about the
+   * frame itself (`exact`), or about any frame of its block (the block's facts).
+   * @param {ClientState} state
+   * @param {number} pfn
+   * @param {boolean} [exact]
+   */
+  cached(state, pfn, exact = false) {
+    if (this.step !== PageQuery.stepOf(state)) return null;
+    const covers = (/** @type {any} */ a) => (exact ? a.pfn === pfn : pfn >= a.block_pfn && pfn < a.block_pfn + 2 ** a.block_order);
+    return this.answers.find(covers) ?? null;
+  }
+
+  /**
+   * Ask the model now: its answer, `{error}` or null (no endpoint).
+   * @param {ClientState} state
+   * @param {number} pfn
+   * @returns {Promise<any>}
+   */
+  async get(state, pfn) {
+    const hit = this.cached(state, pfn, true);
+    if (hit) return hit;
+    if (!(await hasPageEndpoint())) return null;
+    const step = PageQuery.stepOf(state);
+    try {
+      const res = await fetch(`/api/sessions/${encodeURIComponent(state.session)}/page/${pfn}`, { headers: { accept: 'application/json' } });
+      if (!res.ok) return { error: `${res.status} ${await res.text()}`.slice(0, 300) };
+      const data = await res.json();
+      const now = this.current();
+      // Kept only while the step it describes is on screen.
+      if (now && PageQuery.stepOf(now) === step) {
+        if (this.step !== step) {
+          this.step = step;
+          this.answers = [];
+        }
+        this.answers.push(data);
+        if (this.answers.length > 500) this.answers.shift();
+      }
+      return data;
+    } catch (e) {
+      return { error: String(e) };
+    }
+  }
+
+  /**
+   * Ask about `pfn` once the pointer has rested on it; `onAnswer` runs when the answer
+   * arrives, unless the pointer moved on (`cancel`, or another `later`) meanwhile.
+   * @param {number} pfn
+   * @param {(data: any) => void} onAnswer
+   */
+  later(pfn, onAnswer) {
+    const state = this.current();
+    if (!state) return;
+    const step = PageQuery.stepOf(state);
+    if (this.wanted && this.wanted.step === step && this.wanted.pfn === pfn) return;
+    this.cancel();
+    const wanted = { step, pfn };
+    this.wanted = wanted;
+    this.timer = setTimeout(async () => {
+      this.timer = null;
+      const now = this.current();
+      if (!now || this.wanted !== wanted || PageQuery.stepOf(now) !== step) return;
+      const data = await this.get(now, pfn);
+      if (this.wanted !== wanted) return;
+      this.wanted = null;
+      if (data && !data.error) onAnswer(data);
+    }, this.restMs);
+  }
+
+  /** The pointer moved on: drop what `later` waits for. */
+  cancel() {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.wanted = null;
+  }
+}
+
+/**
+ * A free block as the hover and the inspector show it, from the model's answer (null
+ * for a frame that is not in a free block on a list).
+ * @param {any} data
+ * @returns {KnownBlock | null}
+ */
+export function answeredBlock(data) {
+  if (!data || typeof data.list_migratetype !== 'string' || typeof data.list_index !== 'number') return null;
+  return {
+    pfn: data.block_pfn,
+    order: data.block_order,
+    migratetype: data.list_migratetype,
+    position: data.list_index,
+    length: data.list_length,
+    flagged: Boolean(data.hinted || data.reported),
+  };
+}
+
 /**
  * @param {Array<[string, Node | string | null]>} rows
  */
@@ -61,13 +242,10 @@ export class Inspector {
     this.handlers = handlers;
     /** @type {{zone: string, pfn: number} | null} */
     this.target = null;
-    /** @type {Map<string, any>} */
-    this.cache = new Map();
+    /** @type {ClientState | null} */
+    this.state = null;
+    this.query = new PageQuery(() => this.state);
     this.requestSeq = 0;
-    /** Whether the server offers the page endpoint (null: not known yet). */
-    this.endpoint = /** @type {boolean | null} */ (null);
-    /** @type {Promise<boolean> | undefined} */
-    this.endpointCheck = undefined;
     this.highlighted = '';
   }
 
@@ -106,48 +284,13 @@ export class Inspector {
     this.fetchDetail(state);
   }
 
-  /**
-   * Whether the server offers the per-page endpoint, from its OpenAPI document (so the
-   * page never requests a path that is not there: a 404 shows up as a console error).
-   */
-  async hasEndpoint() {
-    if (this.endpoint !== null) return this.endpoint;
-    this.endpointCheck ??= fetch('/openapi.json', { headers: { accept: 'application/json' } })
-      .then((res) => (res.ok ? res.json() : { paths: {} }))
-      .then((doc) => Object.keys(doc.paths ?? {}).some((p) => /^\/api\/sessions\/\{[^}]+\}\/page\/\{[^}]+\}$/.test(p)))
-      .catch(() => false);
-    this.endpoint = await this.endpointCheck;
-    return this.endpoint;
-  }
-
   /** @param {ClientState} state */
   async fetchDetail(state) {
     if (!this.target) return;
-    if (!(await this.hasEndpoint())) {
-      this.renderDetail(null);
-      return;
-    }
-    const { pfn } = this.target;
-    const key = `${state.session}/${state.seq}/${pfn}`;
-    if (this.cache.has(key)) {
-      this.renderDetail(this.cache.get(key));
-      return;
-    }
+    this.state = state;
     const seq = ++this.requestSeq;
-    try {
-      const res = await fetch(`/api/sessions/${encodeURIComponent(state.session)}/page/${pfn}`, { headers: { accept: 'application/json' } });
-      if (!res.ok) {
-        if (seq === this.requestSeq) this.renderDetail({ error: `${res.status} ${await res.text()}`.slice(0, 300) });
-        return;
-      }
-      this.endpoint = true;
-      const data = await res.json();
-      this.cache.set(key, data);
-      if (this.cache.size > 200) this.cache.delete(/** @type {string} */ (this.cache.keys().next().value));
-      if (seq === this.requestSeq) this.renderDetail(data);
-    } catch (e) {
-      if (seq === this.requestSeq) this.renderDetail({ error: String(e) });
-    }
+    const data = await this.query.get(state, this.target.pfn);
+    if (seq === this.requestSeq) this.renderDetail(data);
   }
 
   /** @param {any} data */
@@ -168,12 +311,12 @@ export class Inspector {
       facts([
         ['block', `order-${data.block_order} at pfn ${formatPfn(data.block_pfn)}`],
         ['state', String(data.state)],
-        ['on list', data.list_migratetype ? `${data.list_migratetype} order ${data.block_order}` : '—'],
+        ['on list', data.list_migratetype ? `${data.list_migratetype} order ${data.block_order}${listPosition(data)}` : '—'],
         ['head flags', h('code', {}, [list(data.head_flags)])],
         ['page_type', h('code', {}, [`${list(data.head_page_type)} (0x${Number(data.head_page_type_value ?? 0).toString(16)})`])],
         ['host', String(data.host)],
       ]),
-      h('p', { class: 'kdump' }, [h('b', {}, ['kdump view: ']), String(data.kdump_view ?? '—')]),
+      h('p', { class: 'kdump' }, [h('b', {}, ['kdump view: ']), kdumpText(data)]),
     );
     if (data.allocated && typeof data.block_pfn === 'number') this.setFreeTarget(data.block_pfn, data.block_order);
   }
@@ -256,7 +399,7 @@ export class Inspector {
     this.root.dataset.pfn = String(pfn);
     this.root.dataset.zone = zoneName;
     this.root.dataset.state = PAGE_STATE_NAMES[ps] ?? String(ps);
-    this.root.replaceChildren(
+    replaceKids(this.root, [
       h('header', { class: 'insp-head' }, [
         h('h3', {}, [`pfn ${formatPfn(pfn)}`, h('small', {}, [` (${pfn})`])]),
         h('button', { type: 'button', class: 'close', 'aria-label': 'close the inspector', onclick: () => this.close() }, ['×']),
@@ -264,7 +407,7 @@ export class Inspector {
       facts(rows),
       ps === 1 ? freeForm : null,
       h('div', { class: 'insp-model' }, [h('p', { class: 'muted' }, ['asking the model…'])]),
-    );
+    ]);
     const key = block ? `${zoneName}:${block.pfn}:${block.order}` : '';
     if (block && key !== this.highlighted) this.handlers.onHighlight(zoneName, block.pfn, block.order);
     this.highlighted = key;

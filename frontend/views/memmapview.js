@@ -5,8 +5,8 @@
  * from the page_state bytes) under an overlay canvas at screen resolution for the
  * pageblock outlines and the hover/selection highlight.
  *
- * Keyboard: the map is focusable; arrow keys move a cursor frame (Shift: a pageblock),
- * Enter opens the inspector.
+ * Keyboard: the map is focusable; arrow keys move a cursor frame (Shift: a pageblock,
+ * 2^pageblock_order frames), Enter opens the inspector.
  */
 import {
   blockRects,
@@ -114,7 +114,7 @@ export class MemoryMapView {
           tabindex: '0',
           role: 'application',
           'aria-roledescription': 'memory map',
-          'aria-label': `memory map of zone ${zone.name}: arrow keys move, Enter inspects`,
+          'aria-label': `memory map of zone ${zone.name}: arrow keys move a frame, Shift + arrows a pageblock of ${pbPages} frames, Enter inspects`,
           'data-zone': zone.name,
         },
         [base, overlay],
@@ -166,12 +166,15 @@ export class MemoryMapView {
     stack.addEventListener('keydown', (e) => {
       const z = m.zone;
       let pfn = this.cursor && this.cursor.zone === z.name ? this.cursor.pfn : z.startPfn;
-      const stepX = e.shiftKey ? m.geom.tileW : 1;
-      const rowStep = e.shiftKey ? m.geom.tilesPerBlock * m.geom.columns : m.geom.tileW;
-      if (e.key === 'ArrowRight') pfn += stepX;
-      else if (e.key === 'ArrowLeft') pfn -= stepX;
-      else if (e.key === 'ArrowDown') pfn += e.shiftKey ? rowStep : m.geom.tileW;
-      else if (e.key === 'ArrowUp') pfn -= e.shiftKey ? rowStep : m.geom.tileW;
+      // ←/→ a frame, ↑/↓ a pixel row of the tile; with Shift, ←/→ a pageblock (the next
+      // tile, 2^pageblock_order frames) and ↑/↓ a row of tiles.
+      const pageblock = m.geom.tilesPerBlock;
+      const across = e.shiftKey ? pageblock : 1;
+      const down = e.shiftKey ? pageblock * m.geom.columns : m.geom.tileW;
+      if (e.key === 'ArrowRight') pfn += across;
+      else if (e.key === 'ArrowLeft') pfn -= across;
+      else if (e.key === 'ArrowDown') pfn += down;
+      else if (e.key === 'ArrowUp') pfn -= down;
       else if (e.key === 'Enter' || e.key === ' ') {
         this.handlers.onPick(z.name, pfn);
         e.preventDefault();
@@ -182,10 +185,12 @@ export class MemoryMapView {
       e.stopPropagation();
       pfn = Math.max(z.startPfn, Math.min(z.startPfn + z.spannedPages - 1, pfn));
       this.cursor = { zone: z.name, pfn };
+      stack.dataset.cursor = String(pfn);
       this.handlers.onHover(z.name, pfn);
     });
     stack.addEventListener('focus', () => {
       if (!this.cursor || this.cursor.zone !== m.zone.name) this.cursor = { zone: m.zone.name, pfn: m.zone.startPfn };
+      stack.dataset.cursor = String(this.cursor.pfn);
       this.handlers.onHover(m.zone.name, this.cursor.pfn);
     });
   }
@@ -237,6 +242,8 @@ export class MemoryMapView {
     const sig = JSON.stringify(marks);
     if (sig === JSON.stringify(this.marks)) return;
     this.marks = marks;
+    // What is outlined, for the tests (the overlay is a canvas).
+    this.root.dataset.marks = sig;
     this.drawOverlays();
   }
 

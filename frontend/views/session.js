@@ -15,8 +15,8 @@ import { Animator } from './animator.js';
 import { Charts } from './charts.js';
 import { Connection } from './connection.js';
 import { prefersReducedMotion } from './dom.js';
-import { drawBuddyinfo, drawFreeLists } from './freelists.js';
-import { knownFreeBlock } from './inspector.js';
+import { drawBuddyinfo, drawFreeLists, markBlock } from './freelists.js';
+import { answeredBlock, knownFreeBlock, PageQuery } from './inspector.js';
 import { LogView } from './log.js';
 import { MemoryMapView } from './memmapview.js';
 import { drawStatePanel } from './statepanel.js';
@@ -74,6 +74,8 @@ export class Session {
     this.allocations = new Map();
     /** @type {{zone: string, pfn: number} | null} */
     this.hover = null;
+    /** The model's answers about hovered frames the lists do not draw (node.page). */
+    this.pages = new PageQuery(() => this.state);
     /** @type {{zone: string, pfn: number, order: number} | null} */
     this.selected = null;
     this.series = new Series(['free', 'min', 'low', 'high', 'resident', 'discarded', 'reported', 'refaults', 'hinted', 'isolated', 'clock']);
@@ -492,6 +494,7 @@ export class Session {
    * @param {number} [order]
    */
   setHover(zone, pfn, order) {
+    if (this.hover?.zone !== zone || this.hover?.pfn !== pfn) this.pages.cancel();
     this.hover = zone === null || pfn === null ? null : { zone, pfn };
     this.hoverOrder = order;
     this.applyHighlights();
@@ -521,6 +524,14 @@ export class Session {
     if (block) return { zone: zone.name, pfn: block.pfn, order: block.order, known: true, block };
     const inBatch = (state.hinting.batch ?? []).find(([p, o]) => pfn >= p && pfn < p + 2 ** o);
     if (inBatch) return { zone: zone.name, pfn: inBatch[0], order: inBatch[1], known: true };
+    const ps = zone.pageState[pfn - zone.startPfn];
+    if (ps === 0 || ps === 2) {
+      // A free block in the unsent middle of a long list: the model says which block,
+      // once the pointer rests on it.
+      const answered = answeredBlock(this.pages.cached(state, pfn));
+      if (answered) return { zone: zone.name, pfn: answered.pfn, order: answered.order, known: true, block: answered };
+      this.pages.later(pfn, () => this.applyHighlights());
+    }
     return { zone: zone.name, pfn, order: 0, known: false };
   }
 
@@ -529,7 +540,7 @@ export class Session {
     if (!state) return;
     /** @type {import('./memmapview.js').Mark[]} */
     const marks = [];
-    for (const el of this.views.freelists.querySelectorAll('.chip.hl, .chip.hl-buddy')) el.classList.remove('hl', 'hl-buddy');
+    for (const el of this.views.freelists.querySelectorAll('.hl, .hl-buddy')) el.classList.remove('hl', 'hl-buddy');
     const hb = this.hoveredBlock();
     const hoverLine = this.views.hover;
     if (this.selected) marks.push({ zone: this.selected.zone, pfn: this.selected.pfn, order: this.selected.order, role: 'block' });
@@ -542,7 +553,7 @@ export class Session {
           marks.push({ zone: hb.zone, pfn: buddy, order: hb.order, role: 'buddy' });
         }
         if (hb.zone === this.selectedZone) {
-          this.views.freelists.querySelector(`.chip[data-key="${hb.zone}:${hb.pfn}:${hb.order}"]`)?.classList.add('hl');
+          markBlock(this.views.freelists, hb.zone, hb.pfn, hb.order, hb.block);
           this.views.freelists.querySelector(`.chip[data-key="${hb.zone}:${buddy}:${hb.order}"]`)?.classList.add('hl-buddy');
         }
       } else {

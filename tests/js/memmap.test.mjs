@@ -16,7 +16,15 @@ import {
   tileRect,
   xyToPfn,
 } from '../../frontend/lib/memmap.js';
-import { FRAME_COLOURS, hexToRgb, MIGRATETYPE_COLOURS } from '../../frontend/lib/palette.js';
+import {
+  FRAME_COLOURS,
+  frameColour,
+  frameSwatch,
+  hexToRgb,
+  MIGRATETYPE_COLOURS,
+  migratetypeColours,
+  TINTED_FRAMES,
+} from '../../frontend/lib/palette.js';
 
 const MTS = ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'CMA', 'Isolate'];
 
@@ -103,6 +111,30 @@ test('frame categories and the colour table', () => {
   const free = hexToRgb(FRAME_COLOURS.free.fill);
   const movable = hexToRgb(MIGRATETYPE_COLOURS.Movable);
   assert.equal(tinted[1 * 16 + 0 + 1], packRgb(free.map((c, i) => Math.round(c + (movable[i] - c) * 0.5))));
+});
+
+test('the legend’s colours are the map’s: every category, migratetype and checker parity', () => {
+  const lut = buildLut(MTS);
+  const hex = migratetypeColours(MTS);
+  const rgb = (/** @type {number[]} */ [r, g, b]) => `rgb(${r}, ${g}, ${b})`;
+  for (let state = 0; state < 5; state += 1) {
+    for (let host = 0; host < 3; host += 1) {
+      const cat = frameCategory(state, host);
+      MTS.forEach((mt, i) => {
+        const want = [0, 1].map((parity) => lut[parity * 128 + i * 16 + state * 3 + host]);
+        const got = [0, 1].map((parity) => packRgb(frameColour(cat, hex[i], /** @type {0 | 1} */ (parity))));
+        assert.deepEqual(got, want, `${cat} in a ${mt} pageblock`);
+        const swatch = frameSwatch(cat, hex[i]);
+        for (const parity of [0, 1]) assert.ok(swatch.includes(rgb(frameColour(cat, hex[i], /** @type {0 | 1} */ (parity)))), swatch);
+      });
+    }
+  }
+  // Free frames differ by pageblock (the tint), the rest do not.
+  assert.notEqual(frameSwatch('free', MIGRATETYPE_COLOURS.Movable), frameSwatch('free', MIGRATETYPE_COLOURS.Unmovable));
+  assert.equal(frameSwatch('allocated', MIGRATETYPE_COLOURS.Movable), frameSwatch('allocated', MIGRATETYPE_COLOURS.Unmovable));
+  assert.deepEqual([...TINTED_FRAMES].sort(), ['free', 'freeDiscarded']);
+  assert.match(frameSwatch('flagged', MIGRATETYPE_COLOURS.Movable), /^repeating-conic-gradient\(/);
+  assert.equal(frameSwatch('allocated', MIGRATETYPE_COLOURS.Movable), rgb(hexToRgb(FRAME_COLOURS.allocated.fill)));
 });
 
 test('painting writes each frame’s colour to its pixel, and only the asked range', () => {
