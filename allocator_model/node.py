@@ -786,7 +786,8 @@ class Node:
             head, k = self._block_of(z, i)
         free_head = z.buddy_order[head] == k + 1
         flagged = free_head and bool(z.flags[head])
-        bits = page_bits(self.strategy.name, free_head, flagged)
+        host = HOST_STATE_NAMES[self.host.state_of(z, i)]
+        bits = page_bits(self.strategy.name, free_head, flagged, host)
         return PageInfo(
             pfn=pfn,
             zone=z.name,
@@ -799,7 +800,7 @@ class Node:
             hinted=flagged and self.strategy.name == "hinting-v2",
             reported=flagged and self.strategy.name == "reporting",
             in_flight=state == PS_ISOLATED,
-            host=HOST_STATE_NAMES[self.host.state_of(z, i)],
+            host=host,
             head_flags=bits.flags,
             head_page_type=bits.page_type,
             head_page_type_value=bits.page_type_value,

@@ -32,7 +32,17 @@ class PageBits:
     kdump_view: str  # what a tool comparing page_type by value concludes
 
 
-def page_bits(strategy: str, free_head: bool, flagged: bool) -> PageBits:
+#: What reading a frame for the dump does, by the frame's host state (host.NAMES).
+DUMP_READS = {
+    "resident": "the host still backs this frame, so the dump copies what it holds",
+    "discarded": "the host discarded this frame, so reading it for the dump faults in a "
+    "zero-filled page: the dump gets zeros and the host backs the page again",
+    "not backed": "the host never backed this frame, so reading it for the dump gets a "
+    "zero-filled page and makes the host back it",
+}
+
+
+def page_bits(strategy: str, free_head: bool, flagged: bool, host: str) -> PageBits:
     """The head page of a block: free (PageBuddy) or not, hinted/reported or not."""
     if not free_head:
         return PageBits(
@@ -40,7 +50,7 @@ def page_bits(strategy: str, free_head: bool, flagged: bool) -> PageBits:
             page_type=(),
             page_type_value=PAGE_TYPE_NONE,
             kdump_view="no page type: a tool treats the page as in use (or as the tail of a "
-            "block whose head carries the type)",
+            f"block whose head carries the type) and writes it into the dump; {DUMP_READS[host]}",
         )
     value = PAGE_TYPE_NONE & ~PG_BUDDY
     types: tuple[str, ...] = ("Buddy",)
@@ -59,7 +69,6 @@ def page_bits(strategy: str, free_head: bool, flagged: bool) -> PageBits:
         view = (
             f"page_type 0x{value:08x} != PAGE_BUDDY_MAPCOUNT_VALUE (0x"
             f"{PAGE_BUDDY_MAPCOUNT_VALUE:08x}): not recognised as free, so the page is "
-            "treated as in use and written into the dump (its contents were discarded by "
-            "the host)"
+            f"treated as in use and written into the dump; {DUMP_READS[host]}"
         )
     return PageBits(flags=flags, page_type=types, page_type_value=value, kdump_view=view)

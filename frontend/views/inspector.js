@@ -42,34 +42,6 @@ export function knownFreeBlock(zone, pfn, maxOrder) {
   return null;
 }
 
-/** `page_type` of a free buddy page and nothing else: what makedumpfile compares with. */
-const PAGE_BUDDY_MAPCOUNT_VALUE = 0xffffff7f;
-
-/** What reading a frame for a dump means, by its host state (`HOST_STATE_NAMES`). */
-const DUMP_READS = /** @type {Record<string, string>} */ ({
-  resident: 'the host still backs this frame, so the dump copies what it holds',
-  discarded:
-    'the host discarded this frame, so reading it for the dump faults in a zero-filled page: the dump gets zeros and the host backs the page again',
-  'not backed': 'the host never backed this frame, so reading it for the dump gets a zero-filled page and makes the host back it',
-});
-
-/**
- * The kdump view of a page: the model's verdict on the block's head (`kdump_view`:
- * recognised as a free buddy page and left out of the dump, or written into it), and,
- * when the page is written into the dump, what that reads from the host in this
- * frame's host state: the same state as the host row, never a fixed "discarded".
- * @param {{kdump_view?: string, head_page_type_value?: number, host?: string}} data
- */
-export function kdumpText(data) {
-  const view = String(data.kdump_view ?? '—');
-  if (data.head_page_type_value === PAGE_BUDDY_MAPCOUNT_VALUE) return view;
-  // The model's sentence ends with what the host did to the page; say it from the
-  // frame's own host state instead.
-  const verdict = view.replace(/\s*\([^()]*\bhost\b[^()]*\)\s*$/, '');
-  const host = DUMP_READS[String(data.host)];
-  return host ? `${verdict}; ${host}` : verdict;
-}
-
 /**
  * ": #37 of 68 from the head" when the server placed the block in its list.
  * @param {{list_index?: number | null, list_length?: number | null}} data
@@ -316,7 +288,7 @@ export class Inspector {
         ['page_type', h('code', {}, [`${list(data.head_page_type)} (0x${Number(data.head_page_type_value ?? 0).toString(16)})`])],
         ['host', String(data.host)],
       ]),
-      h('p', { class: 'kdump' }, [h('b', {}, ['kdump view: ']), kdumpText(data)]),
+      h('p', { class: 'kdump' }, [h('b', {}, ['kdump view: ']), String(data.kdump_view ?? '—')]),
     );
     if (data.allocated && typeof data.block_pfn === 'number') this.setFreeTarget(data.block_pfn, data.block_order);
   }

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from allocator_model import ConfigError, InvariantViolation, Node, OutOfMemory, ZoneSpec
+from allocator_model.pageflags import DUMP_READS
 
 PB = 512  # pageblock pages
 
@@ -402,6 +403,22 @@ def test_page_bits_show_the_page_type_objection() -> None:
     assert reported.head_page_type_value == 0xFFFFFF7F
     assert any("PG_uptodate" in f for f in reported.head_flags)
     assert "a free buddy page" in reported.kdump_view
+    assert "dump" in reported.kdump_view and "host" not in reported.kdump_view  # left out
+    # A page written into the dump: what reading it does follows the frame's host state.
+    assert hinted.host == "not backed"  # a fresh guest never touched it, so nothing to discard
+    assert hinted.kdump_view.endswith(DUMP_READS["not backed"])
+    taken = []  # every block: an allocation touches its pages (resident, in the dump)
+    with contextlib.suppress(OutOfMemory):
+        while True:
+            taken.append(v2.alloc(10))
+    assert v2.page(taken[0] + 1).kdump_view.endswith(DUMP_READS["resident"])
+    for pfn in taken:
+        v2.free(pfn, 10)
+    v2.advance(10)  # hinted again, and the host discards the resident pages
+    again = v2.page(taken[0])
+    assert again.hinted and again.host == "discarded"
+    assert again.kdump_view.endswith(DUMP_READS["discarded"])
+    assert v2.page(taken[0] + 1).kdump_view.endswith(DUMP_READS["discarded"])
 
 
 def test_constants_are_configurable_and_marked() -> None:
