@@ -5,17 +5,13 @@ the same figures and what the comparison leaves out of the session."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from browserkit import debug, launch, open_dashboard, settle, shot, watched_page
-from playwright.sync_api import Browser, sync_playwright
-from wirehelp import LiveServer, serve
+from browserkit import debug, open_dashboard, settle, shot, watched_page
+from playwright.sync_api import Browser
+from wirehelp import LiveServer
 
 from allocator_model.compare import compare, table
 from allocator_model.scenario import load
-from backend.app import create_app
-from backend.scenarios import build_small
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -31,20 +27,6 @@ READ_TABLE = """() => {
     })),
   };
 }"""
-
-
-@pytest.fixture(scope="module")
-def live() -> Iterator[LiveServer]:
-    with serve(create_app(build_small)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = launch(pw, chromium_path)
-        yield b
-        b.close()
 
 
 def test_the_panel_shows_compare_for_the_sessions_workload_and_seed(

@@ -18,7 +18,6 @@ import uvicorn
 from browserkit import (
     SETTLED,
     debug,
-    launch,
     model,
     open_dashboard,
     send,
@@ -26,28 +25,14 @@ from browserkit import (
     shot,
     watched_page,
 )
-from playwright.sync_api import Browser, Page, sync_playwright
-from wirehelp import LiveServer, serve
+from playwright.sync_api import Browser, Page
+from wirehelp import LiveServer
 
 from backend.app import create_app
 from backend.scenarios import build_small
 from backend.server import NotifyingServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
-
-
-@pytest.fixture(scope="module")
-def live() -> Iterator[LiveServer]:
-    with serve(create_app(build_small)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = launch(pw, chromium_path)
-        yield b
-        b.close()
 
 
 @pytest.fixture

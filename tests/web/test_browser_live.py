@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import debug, launch, open_dashboard, send, shot, watched_page
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from browserkit import debug, open_dashboard, send, shot, watched_page
+from playwright.sync_api import Browser, Page, expect
 from test_live_view import fake_root
 from wirehelp import serve
 
@@ -50,14 +50,6 @@ READ_LISTS = """() => { const t = document.querySelector('#live table.live-lists
 READ_UNUSABLE = """() => { const t = document.querySelector('#live table.unusable');
   return Object.fromEntries(t.dataset.zones.split(',').map((z) => [z,
     [...t.querySelectorAll(`td[data-zone="${z}"]`)].map((td) => Number(td.dataset.value))])); }"""
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = launch(pw, chromium_path)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -17,17 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import READ_ROWS, debug, launch, open_dashboard, send, settle, shot, watched_page
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from wirehelp import LiveServer, serve
+from browserkit import READ_ROWS, debug, open_dashboard, send, settle, shot, watched_page
+from playwright.sync_api import Browser, Page, expect
+from wirehelp import LiveServer
 
 from allocator_model import Node
 from allocator_model.fragmentation import unusable_free_index
 from allocator_model.procfs import parse_buddyinfo, parse_pagetypeinfo
 from allocator_model.trace import parse_trace, sample_trace
-from backend.app import create_app
 from backend.headless import NO_CHECKPOINTS
-from backend.scenarios import SessionConfig, build_small, plan_for
+from backend.scenarios import SessionConfig, plan_for
 from backend.timeline import start_branch
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
@@ -58,20 +57,6 @@ READ_UNUSABLE = """(sel) => { const t = document.querySelector(sel);
   const zones = t.dataset.zones.split(',');
   return Object.fromEntries(zones.map((z) => [z, [...t.querySelectorAll(`td[data-zone="${z}"]`)]
     .map((td) => td.dataset.value === '' ? null : Number(td.dataset.value))])); }"""
-
-
-@pytest.fixture(scope="module")
-def live() -> Iterator[LiveServer]:
-    with serve(create_app(build_small)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = launch(pw, chromium_path)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -14,32 +14,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browserkit import debug, launch, model, open_dashboard, send, settle, shot, watched_page
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from wirehelp import LiveServer, serve
+from browserkit import debug, model, open_dashboard, send, settle, shot, watched_page
+from playwright.sync_api import Browser, Page, expect
+from wirehelp import LiveServer
 
 from allocator_model import Node
-from backend.app import create_app
 from backend.protocol import LIST_ENDS
-from backend.scenarios import build_small
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 HOST_NAMES = ("not backed", "resident", "discarded")
-
-
-@pytest.fixture(scope="module")
-def live() -> Iterator[LiveServer]:
-    with serve(create_app(build_small)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = launch(pw, chromium_path)
-        yield b
-        b.close()
 
 
 @pytest.fixture

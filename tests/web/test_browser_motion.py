@@ -12,13 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browserkit import launch, model, open_dashboard, send, settle, shot, watched_page
-from playwright.sync_api import Browser, Page, sync_playwright
+from browserkit import model, open_dashboard, send, settle, shot, watched_page
+from playwright.sync_api import Browser, Page
 from test_browser_lists import check_lane
-from wirehelp import LiveServer, serve
-
-from backend.app import create_app
-from backend.scenarios import build_small
+from wirehelp import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -53,20 +50,6 @@ READ_TURN = """() => [...document.querySelectorAll(
     key: el.dataset.key ?? `ghost:${el.dataset.pfn}`, move: el.dataset.motion,
     x: el.getBoundingClientRect().left,
     position: el.dataset.position === undefined ? null : Number(el.dataset.position)}))"""
-
-
-@pytest.fixture(scope="module")
-def live() -> Iterator[LiveServer]:
-    with serve(create_app(build_small)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = launch(pw, chromium_path)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import pytest
 from browserkit import (
     READ_ROWS,
     debug,
-    launch,
     model,
     open_dashboard,
     send,
@@ -24,7 +23,7 @@ from browserkit import (
     steps,
     watched_page,
 )
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from wirehelp import LiveServer, serve
 
 from allocator_model import Node
@@ -39,14 +38,6 @@ def live() -> Iterator[LiveServer]:
     """New sessions run the small one-zone scenario unless the page asks otherwise."""
     with serve(create_app(build_small)) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = launch(pw, chromium_path)
-        yield b
-        b.close()
 
 
 @pytest.fixture

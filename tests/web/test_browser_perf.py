@@ -28,10 +28,7 @@ from typing import Any
 import pytest
 from browserkit import SHOTS, debug, launch, open_dashboard, settle, watched_page
 from playwright.sync_api import Browser, Page, sync_playwright
-from wirehelp import LiveServer, serve
-
-from backend.app import create_app
-from backend.scenarios import build_small
+from wirehelp import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -50,12 +47,6 @@ FIRST_RENDER_MS = 1000.0 if FULL else 3000.0
 STEP_P95_MS = 50.0 if FULL else 250.0
 
 RESULTS: dict[str, Any] = {}
-
-
-@pytest.fixture(scope="module")
-def live() -> Iterator[LiveServer]:
-    with serve(create_app(build_small)) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -12,29 +12,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browserkit import debug, launch, model, open_dashboard, settle, shot, watched_page
-from playwright.sync_api import Browser, Page, sync_playwright
-from wirehelp import LiveServer, serve
+from browserkit import debug, model, open_dashboard, settle, shot, watched_page
+from playwright.sync_api import Browser, Page
+from wirehelp import LiveServer
 
-from backend.app import create_app
-from backend.scenarios import build_small
 from backend.session import Session
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
-
-
-@pytest.fixture(scope="module")
-def live() -> Iterator[LiveServer]:
-    with serve(create_app(build_small)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = launch(pw, chromium_path)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -10,17 +10,13 @@ test-results/browser/.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browserkit import debug, launch, model, open_dashboard, send, settle, shot, watched_page
-from playwright.sync_api import Browser, Page, sync_playwright
+from browserkit import debug, model, open_dashboard, send, settle, shot, watched_page
+from playwright.sync_api import Browser, Page
 from test_browser_lists import check_lane
-from wirehelp import LiveServer, serve
-
-from backend.app import create_app
-from backend.scenarios import build_small
+from wirehelp import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -68,20 +64,6 @@ READ_FIT = """() => {
       .filter(over).map((el) => el.className + ': ' + el.textContent),
   };
 }"""
-
-
-@pytest.fixture(scope="module")
-def live() -> Iterator[LiveServer]:
-    with serve(create_app(build_small)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = launch(pw, chromium_path)
-        yield b
-        b.close()
 
 
 def still(pg: Page) -> None:

@@ -25,7 +25,6 @@ import uvicorn
 from browserkit import (
     SETTLED,
     debug,
-    launch,
     model,
     open_dashboard,
     send,
@@ -33,7 +32,7 @@ from browserkit import (
     shot,
     watched_page,
 )
-from playwright.sync_api import Browser, Page, WebSocket, expect, sync_playwright
+from playwright.sync_api import Browser, Page, WebSocket, expect
 from wirehelp import LiveServer
 
 from allocator_model import Node
@@ -65,14 +64,6 @@ REOPENED = """([sid, step]) => { const b = window.__buddyscope;
 PAGE_LISTS = """() => window.__buddyscope.state.zones.map((z) => ({name: z.name, nrFree: z.nrFree,
   lists: [...z.lists.values()].filter((l) => l.length > 0)
     .map((l) => [l.order, l.migratetype, l.length, l.head])}))"""
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = launch(pw, chromium_path)
-        yield b
-        b.close()
 
 
 def free_port() -> int:

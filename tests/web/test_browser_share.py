@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from browserkit import (
     SETTLED,
     debug,
-    launch,
     open_dashboard,
     send,
     settle,
@@ -34,7 +32,7 @@ from browserkit import (
     steps,
     watched_page,
 )
-from playwright.sync_api import Browser, Page, WebSocket, expect, sync_playwright
+from playwright.sync_api import Browser, Page, WebSocket, expect
 from test_browser_saved import (
     WORKLOAD,
     free_port,
@@ -52,14 +50,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 BACK = """([sid, step]) => { const b = window.__buddyscope;
   return b.connected && b.session === sid && b.step === step && b.configured
     && b.renderedSeq === b.seq; }"""
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = launch(pw, chromium_path)
-        yield b
-        b.close()
 
 
 def sockets_of(pg: Page) -> list[str]:
