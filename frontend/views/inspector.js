@@ -347,7 +347,7 @@ export class Inspector {
         ['buddy', `${formatPfn(buddy)} = ${formatPfn(block.pfn)} ^ ${2 ** block.order} · first frame ${buddyState}`],
       );
     } else if (ps === 0 || ps === 2) {
-      rows.push(['free block', 'in the middle of a long list (not among the ends sent)']);
+      rows.push(['free block', 'in the middle of a long list (not among the ends sent): its place is under “the model’s page” below']);
     }
     if (inBatch) rows.push(['with the host', `batch slot ${inBatch.slot}: order-${inBatch.o} block at ${formatPfn(inBatch.p)}`]);
     if (allocated) rows.push(['allocated block', `order ${allocated.order} at ${formatPfn(allocated.pfn)} (seen allocated in this view)`]);
