@@ -323,6 +323,14 @@ _BUILTIN_INFO: Final = {
     ),
 }
 
+#: What the page's narration points a first-time user at (the default runs no hinting).
+_BUILTIN_LOOK_FOR: Final = {
+    "default": "free pages going back to the host. This guest runs no hinting: pick "
+    "reporting or hinting-v2 under \"scenario, strategy, kernel…\" and press play, or open "
+    "a scenario from the ▾ menu (5 shows the v2 boundary at work, 7 free page reporting's "
+    "passes).",
+}
+
 
 def scenario_infos() -> list[ScenarioInfo]:
     """Every scenario a session can run: the built-in ones, then the model's library."""
@@ -447,7 +455,9 @@ def plan_for(config: SessionConfig) -> Plan:
         workload = tuple(to_workload(_builtin_ops(name, seed)))
         start_at_end = True
         title, summary = _BUILTIN_INFO[name]
-        info = source_info("scenario", name, title=title, summary=summary)
+        info = source_info(
+            "scenario", name, title=title, summary=summary, look_for=_BUILTIN_LOOK_FOR.get(name, "")
+        )
     elif name in _library():
         sc = _library()[name]
         seed = sc.seed if config.seed is None else config.seed
