@@ -149,6 +149,9 @@ class App {
     this.reopen = null;
     /** Questions asked about operations done by hand (the share dialog's last one counts). */
     this.ownAsked = 0;
+    /** The first step of the session's branch done by hand, as the server last said (learnOwnSteps). */
+    this.own = { key: '', first: /** @type {number | null} */ (null) };
+    this.ownLearnt = 0;
     // The connection asks what to open when its session is gone (kept when loadpanel.js
     // switches sessions: the new connection takes the same handlers).
     this.session.conn.handlers.rejoin = (old, refused) => this.rejoinFor(old, refused);
@@ -158,7 +161,7 @@ class App {
     // reloaded tab reopens it as the lost tab would have (rejoinFor).
     addEventListener('pagehide', () => {
       const s = this.session.state;
-      if (s && this.session.conn.role === 'controller') keep(tabStore(), lastKey(s.session), JSON.stringify(lastState(s)));
+      if (s && this.session.conn.role === 'controller') keep(tabStore(), lastKey(s.session), JSON.stringify(lastState(s, this.firstOwnStep(s))));
     });
     /** @type {Compare | null} */
     this.compare = null;
@@ -245,6 +248,30 @@ class App {
     );
     if (reason === 'resync') this.notice('caught up with the server (the page had fallen behind)');
     this.saved.track(state);
+    this.learnOwnSteps();
+  }
+
+  /**
+   * Whether the session's branch has operations done by hand (GET /api/sessions/{id}
+   * `first_own_step`): asked at each snapshot (a join, a reload, another branch) and
+   * when one is acked, so that a scenario reopened after a restart says they are not in
+   * it (rejoinFor, lastState).
+   */
+  async learnOwnSteps() {
+    const state = this.session.state;
+    if (!state || this.session.conn.role !== 'controller') return;
+    const asked = ++this.ownLearnt;
+    try {
+      const info = await ask(`/api/sessions/${encodeURIComponent(state.session)}`);
+      if (asked === this.ownLearnt) this.own = { key: `${info.id}#${info.branch}`, first: info.first_own_step ?? null };
+    } catch {
+      // the session is gone or the server unreachable: what the page knew stands
+    }
+  }
+
+  /** @param {import('./lib/state.js').ClientState} state */
+  firstOwnStep(state) {
+    return this.own.key === `${state.session}#${state.branch}` ? this.own.first : null;
   }
 
   /**
@@ -322,7 +349,8 @@ class App {
    */
   async rejoinFor(old, refused = false) {
     // The page's last state of it; or, reloaded since, what the tab kept at unload.
-    const last = this.session.state ?? decodeLast(readKept(lastKey(old)));
+    const now = this.session.state;
+    const last = now ? lastState(now, this.firstOwnStep(now)) : decodeLast(readKept(lastKey(old)));
     const token = refused ? null : (this.session.conn.session === old ? this.session.conn.token : null) ?? heldToken(tabStore(), old);
     const base = { presenter: this.want.presenter };
     let plan = reopenAfterLoss(old, last, last ? this.saved.nameOf(old) : null, token !== null);
@@ -406,12 +434,15 @@ class App {
       this.compare.setPlaying(type === 'play');
       return true;
     }
+    const own = ['alloc', 'free', 'touch', 'advance'].includes(type);
     if (both && this.compare) {
       const [left] = await this.compare.broadcast(type, fields);
+      if (own && left.status === 'fulfilled') this.learnOwnSteps();
       return left.status === 'fulfilled';
     }
     try {
       await this.session.send(type, fields);
+      if (own) this.learnOwnSteps();
       return true;
     } catch (e) {
       // errors with a code are reported by onServerError; "disconnected" is shown by the status
@@ -975,6 +1006,11 @@ function debugApi(app) {
     get compare() { return app.compare ? app.compare.debug() : null; },
     get quiz() { return app.quiz.debug(); },
     get savedScenario() { return app.saveScenario.last; },
+    /** The first step done by hand as far as the page knows (kept for a reopen after a restart). */
+    get firstOwnStep() {
+      const state = s().state;
+      return state ? app.firstOwnStep(state) : null;
+    },
     get saved() { return app.saved.debug(); },
     /** Send a command; resolves {ack} or {error: code, message}. */
     send(/** @type {string} */ type, /** @type {Record<string, unknown>} */ fields = {}) {

@@ -180,9 +180,12 @@ export function configSignature(config) {
  * parameters (the shareable state); else the default session, saying plainly that a
  * loaded session lasts only while the server runs unless it is saved.  With `sameId`
  * (the page holds the control token, which the server still recognises) the first two
- * come back under the lost session's id, so its followers follow it again.
+ * come back under the lost session's id, so its followers follow it again.  A scenario
+ * replays only its own steps: operations done by hand up to the step (`firstOwnStep`)
+ * are not in it, and the text says so.
  * @param {string} old the lost session's id
- * @param {{step: number, config: {scenario: string, source?: {kind?: string} | null}} | null} last
+ * @param {{step: number, config: {scenario: string, source?: {kind?: string} | null},
+ *          firstOwnStep?: number | null} | null} last
  *   the lost session's last state (null when the page never saw it)
  * @param {string | null} savedName the name it was saved under
  * @param {boolean} [sameId]
@@ -203,11 +206,17 @@ export function reopenAfterLoss(old, last, savedName, sameId = false) {
     };
   }
   if (isScenario(last.config)) {
+    const own = last.firstOwnStep ?? null;
+    const missing =
+      own !== null && own <= last.step
+        ? `; the operations you did by hand from step ${own} on are not in it (a scenario replays only its own steps; ` +
+          'save a session by name to keep them)'
+        : '';
     return {
       open: 'scenario',
       text: sameId
-        ? `The server restarted: reopened ${last.config.scenario} at step ${last.step} ${again}.`
-        : `The server restarted (session ${id} is gone): reopened ${last.config.scenario} at step ${last.step} in a new session.`,
+        ? `The server restarted: reopened ${last.config.scenario} at step ${last.step} ${again}${missing}.`
+        : `The server restarted (session ${id} is gone): reopened ${last.config.scenario} at step ${last.step} in a new session${missing}.`,
     };
   }
   return {
@@ -221,18 +230,20 @@ export function reopenAfterLoss(old, last, savedName, sameId = false) {
 
 /**
  * @typedef {{step: number, config: {scenario: string, seed: number, hinting: string, kernel: string,
- *            pages: number | null, hinting_options: Record<string, number>, source: {kind: string} | null}}} LastState
+ *            pages: number | null, hinting_options: Record<string, number>, source: {kind: string} | null},
+ *            firstOwnStep: number | null}} LastState
  */
 
 /**
  * What a tab keeps of its session when it unloads (a reload), so that after a server
- * restart the reloaded tab reopens it as `reopenAfterLoss` would have: the step and
- * what `shareState` and `isScenario` read.
+ * restart the reloaded tab reopens it as `reopenAfterLoss` would have: the step, what
+ * `shareState` and `isScenario` read, and the first step done by hand (null: none).
  * @param {{step: number, config: {scenario: string, seed: number, hinting: string, kernel: string,
  *          pages?: number | null, hinting_options?: Record<string, number>, source?: {kind?: string} | null}}} state
+ * @param {number | null} [firstOwnStep] `GET /api/sessions/{id}`'s `first_own_step`
  * @returns {LastState}
  */
-export function lastState(state) {
+export function lastState(state, firstOwnStep = null) {
   const c = state.config;
   return {
     step: state.step,
@@ -240,12 +251,13 @@ export function lastState(state) {
       scenario: c.scenario, seed: c.seed, hinting: c.hinting, kernel: c.kernel, pages: c.pages ?? null,
       hinting_options: { ...(c.hinting_options ?? {}) }, source: c.source?.kind ? { kind: c.source.kind } : null,
     },
+    firstOwnStep,
   };
 }
 
 /**
  * `lastState` read back from storage; null for anything else (a tab's storage is the
- * user's to edit).
+ * user's to edit).  A state kept before `firstOwnStep` existed reads as having none.
  * @param {string | null} text
  * @returns {LastState | null}
  */
@@ -263,7 +275,8 @@ export function decodeLast(text) {
     (c.pages === null || Number.isInteger(c.pages)) &&
     c.hinting_options && typeof c.hinting_options === 'object' && Object.values(c.hinting_options).every(Number.isFinite) &&
     (c.source === null || typeof c.source?.kind === 'string');
-  return ok ? lastState(v) : null;
+  const own = v?.firstOwnStep ?? null;
+  return ok && (own === null || (Number.isInteger(own) && own >= 1)) ? lastState(v, own) : null;
 }
 
 /** How long a follower waits for its lost session to come back. */

@@ -143,6 +143,24 @@ test('after a restart, a page holding the token reopens the session under its id
     open: 'scenario',
     text: 'The server restarted: reopened buddy-basics at step 9 as session abcdef… again, so its followers follow it again.',
   });
+  // Operations done by hand up to the step are not replayed, and it says so.
+  const handMade = { ...scenarioState, firstOwnStep: 3 };
+  assert.deepEqual(reopenAfterLoss('abcdefgh', handMade, null, true), {
+    open: 'scenario',
+    text:
+      'The server restarted: reopened buddy-basics at step 9 as session abcdef… again, so its followers follow it again; ' +
+      'the operations you did by hand from step 3 on are not in it (a scenario replays only its own steps; save a session by name to keep them).',
+  });
+  assert.equal(
+    reopenAfterLoss('abcdefgh', handMade, null).text,
+    'The server restarted (session abcdef… is gone): reopened buddy-basics at step 9 in a new session; the operations you did ' +
+      'by hand from step 3 on are not in it (a scenario replays only its own steps; save a session by name to keep them).',
+  );
+  // At or before the step; after it (the page went back before them) nothing is missing.
+  assert.match(reopenAfterLoss('abcdefgh', { ...scenarioState, firstOwnStep: 9 }, null, true).text, /from step 9 on are not in it/);
+  assert.equal(reopenAfterLoss('abcdefgh', { ...scenarioState, firstOwnStep: 10 }, null, true).text, reopenAfterLoss('abcdefgh', scenarioState, null, true).text);
+  // A saved session keeps them: nothing to say.
+  assert.doesNotMatch(reopenAfterLoss('abcdefgh', handMade, 'lecture', true).text, /by hand/);
   // A loaded session never saved cannot come back, token or not.
   assert.equal(reopenAfterLoss('abcdefgh', workloadState, null, true).open, 'default');
 });
@@ -192,11 +210,20 @@ test('what a tab keeps of its session for a reload after a restart, read back st
   assert.deepEqual(kept, {
     step: 7,
     config: { scenario: 'buddy-basics', seed: 2, hinting: 'reporting', kernel: '5.7', pages: null, hinting_options: { capacity: 16 }, source: { kind: 'scenario' } },
+    firstOwnStep: null,
   });
   assert.deepEqual(decodeLast(JSON.stringify(kept)), kept);
+  // With operations done by hand from step 3: kept, and read back.
+  const own = lastState(state, 3);
+  assert.equal(own.firstOwnStep, 3);
+  assert.deepEqual(decodeLast(JSON.stringify(own)), own);
+  // A state kept before the field existed reads as having none.
+  const { firstOwnStep: _, ...old } = kept;
+  assert.deepEqual(decodeLast(JSON.stringify(old)), kept);
   assert.equal(reopenAfterLoss('abcdefgh', decodeLast(JSON.stringify(kept)), null, true).open, 'scenario');
   for (const bad of [null, '', 'nope', '{}', JSON.stringify({ ...kept, step: -1 }), JSON.stringify({ ...kept, config: { ...kept.config, seed: '2' } }),
-    JSON.stringify({ ...kept, config: { ...kept.config, hinting_options: { capacity: 'x' } } }), JSON.stringify({ ...kept, config: { ...kept.config, source: { kind: 3 } } })]) {
+    JSON.stringify({ ...kept, config: { ...kept.config, hinting_options: { capacity: 'x' } } }), JSON.stringify({ ...kept, config: { ...kept.config, source: { kind: 3 } } }),
+    JSON.stringify({ ...kept, firstOwnStep: 0 }), JSON.stringify({ ...kept, firstOwnStep: '3' }), JSON.stringify({ ...kept, firstOwnStep: 2.5 })]) {
     assert.equal(decodeLast(bad), null, String(bad));
   }
 });

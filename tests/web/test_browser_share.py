@@ -76,6 +76,7 @@ def test_after_a_restart_the_teacher_reopens_the_same_session_and_followers_foll
             send(pg, "first")
             steps(pg, 2)
             sid = debug(pg, "session")
+            assert debug(pg, "firstOwnStep") is None  # nothing done by hand: nothing to say
             open_dashboard(fol, live.url, f"?session={sid}&presenter=1")
             assert debug(fol, "role") == "follower" and debug(fol, "step") == 2
             follower_sockets = sockets_of(fol)
@@ -105,6 +106,46 @@ def test_after_a_restart_the_teacher_reopens_the_same_session_and_followers_foll
             shot(fol, "follower-back-after-restart")
         assert without_refused_sockets(problems) == []
         assert without_refused_sockets(problems2) == []
+
+
+def test_a_scenario_reopened_after_a_restart_says_the_operations_done_by_hand_are_not_in_it(
+    browser: Browser, tmp_path: Path
+) -> None:
+    port = free_port()
+    with watched_page(browser) as (pg, problems):
+        with serve_at(port, tmp_path) as live:
+            open_dashboard(pg, live.url, "?scenario=buddy-basics")
+            send(pg, "first")
+            steps(pg, 2)
+            # An allocation from the page's form: the page learns it is step 3.
+            pg.select_option("#form-alloc select[name=order]", "2")
+            pg.click("#form-alloc button[type=submit]")
+            pg.wait_for_function("() => window.__buddyscope.firstOwnStep === 3")
+            steps(pg, 1)
+            sid = debug(pg, "session")
+            # A reload of the tab learns it again from the server.
+            pg.reload()
+            pg.wait_for_function(SETTLED, timeout=60_000)
+            pg.wait_for_function("() => window.__buddyscope.firstOwnStep === 3")
+            address = pg.url
+            # The tab leaves (it keeps what it had, the step done by hand too).
+            pg.goto("about:blank")
+        with serve_at(port, tmp_path) as again:
+            pg.goto(address)
+            expect(pg.locator("#banner")).to_have_text(
+                f"The server restarted: reopened buddy-basics at step 4 as session {sid[:6]}…"
+                " again, so its followers follow it again; the operations you did by hand from"
+                " step 3 on are not in it (a scenario replays only its own steps; save a session"
+                " by name to keep them).",
+                timeout=60_000,
+            )
+            pg.wait_for_function(BACK, arg=[sid, 4], timeout=60_000)
+            # It says the truth: the reopened session replays the scenario only.
+            assert debug(pg, "firstOwnStep") is None
+            log = again.state.manager.sessions[sid].view.branch.log
+            assert [cmd[0] for cmd in log] == ["next"] * 4
+            shot(pg, "reopened-without-own-operations")
+        assert without_refused_sockets(problems) == []
 
 
 def test_a_follower_whose_session_is_gone_waits_for_it_and_opens_nothing(
