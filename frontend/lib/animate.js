@@ -11,6 +11,11 @@
  * keys of the drawn blocks they come from, followed through every intermediate block
  * of a cascade.  Blocks that leave the lists (allocated, merged away) become `exits`.
  *
+ * Each merge is also a `merges` stage: its two inputs and its output, at the merge's
+ * beat.  A free that merges several times climbs through stages whose outputs are
+ * never on a list (order k + buddy -> k+1, + buddy -> k+2, ...); the view shows each
+ * one in its order's row until its own merge with the next buddy.
+ *
  * A list turned by `list_rotate_to_front` (reporting's `rotate` event) is a `rotation`:
  * every drawn block of the list moves towards the head, the blocks that were in front
  * of the new head going round to the tail side (rotationMoves says which does what).
@@ -27,6 +32,11 @@ export const MAX_STEP_MS = 2400;
 export const MIN_STEP_MS = 90;
 /** Share of the budget used to stagger the events; the rest is the tween length. */
 const STAGGER_SHARE = 0.55;
+/**
+ * Share of the time between two merges of a cascade the inputs take to join; for the
+ * rest the result is shown in its order's row.
+ */
+const CLIMB_SHARE = 0.6;
 
 /** Event kinds that move or mark something drawn. */
 export const VISUAL_KINDS = new Set([
@@ -48,9 +58,14 @@ export const VISUAL_KINDS = new Set([
  * @typedef {{zone: string, order: number, migratetype: string, pfn: number, delay: number,
  *            duration: number}} Rotation
  *   A list turned so that `pfn` is its head.
+ * @typedef {{zone: string, order: number, migratetype: string | null, inputs: [string, string],
+ *            output: string, delay: number, travel: number, next: number | null}} MergeStage
+ *   Two order-`order` blocks (`inputs`: the merging block, then its buddy) joining into
+ *   `output` (order + 1), starting at `delay` and taking `travel` ms; `next` is the index
+ *   in `merges` of the stage that takes `output` on, if any.
  * @typedef {{collapsed: boolean, budget: number, total: number, keys: Map<string, KeyPlan>,
  *            exits: Exit[], pulses: Pulse[], host: HostBeat[], rotations: Rotation[],
- *            beats: Array<{index: number, delay: number}>}} Plan
+ *            merges: MergeStage[], beats: Array<{index: number, delay: number}>}} Plan
  * @typedef {'shift' | 'wrap' | 'enter' | 'leave'} TurnMove
  *   What a drawn block does when its list turns: `shift` towards the head; `wrap` out
  *   at the head and back in at the tail side; `enter` (not drawn before) in from the
@@ -84,7 +99,9 @@ export const boundaryKey = (zone, order, migratetype) => `boundary:${zone}:${ord
 
 /** @returns {Plan} */
 function emptyPlan(collapsed = true, budget = 0) {
-  return { collapsed, budget, total: 0, keys: new Map(), exits: [], pulses: [], host: [], rotations: [], beats: [] };
+  return {
+    collapsed, budget, total: 0, keys: new Map(), exits: [], pulses: [], host: [], rotations: [], merges: [], beats: [],
+  };
 }
 
 /**
@@ -111,6 +128,9 @@ export function planAnimation(events, options) {
   /** Blocks isolated during this step (to route a same-step putback via the host). */
   const isolated = new Set();
   const res = (/** @type {string} */ key) => sources.get(key) ?? [key];
+  /** The list a block was seen on in this step: key -> migratetype. */
+  /** @type {Map<string, string>} */
+  const mtOf = new Map();
   /**
    * @param {string} key
    * @param {number} delay
@@ -137,6 +157,7 @@ export function planAnimation(events, options) {
     const delay = visual.length > 1 ? (spread * i) / (visual.length - 1) : 0;
     plan.beats.push({ index, delay });
     const z = e.zone;
+    if (typeof e.migratetype === 'string' && typeof e.pfn === 'number') mtOf.set(blockKey(z, e.pfn, e.order), e.migratetype);
     switch (e.kind) {
       case 'split': {
         const parent = blockKey(z, e.pfn, e.order);
@@ -155,6 +176,9 @@ export function planAnimation(events, options) {
         const src = [...res(a), ...res(b)];
         sources.set(result, src);
         touch(result, delay, 'merge', src);
+        const migratetype = mtOf.get(a) ?? mtOf.get(b) ?? null;
+        if (migratetype !== null) mtOf.set(result, migratetype);
+        plan.merges.push({ zone: z, order: e.order, migratetype, inputs: [a, b], output: result, delay, travel: duration, next: null });
         break;
       }
       case 'alloc': {
@@ -218,6 +242,13 @@ export function planAnimation(events, options) {
       default:
         break;
     }
+  });
+  // A stage whose output merges again hands it on: its inputs join before that merge.
+  plan.merges.forEach((stage, i) => {
+    const next = plan.merges.findIndex((later, j) => j > i && later.inputs.includes(stage.output));
+    if (next < 0) return;
+    stage.next = next;
+    stage.travel = Math.max(1, (plan.merges[next].delay - stage.delay) * CLIMB_SHARE);
   });
   return plan;
 }

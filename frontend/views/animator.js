@@ -5,7 +5,9 @@
  * from their sources for blocks born in the step (split halves, merge results, put
  * back from the host), ghosts for blocks that left (allocated), rings for flags set or
  * cleared, a flash on the host lane for a report, a list turning (reporting's rotation)
- * with its blocks moving from the tail side to the head.
+ * with its blocks moving from the tail side to the head, a merge cascade climbing the
+ * rows (each merge's two blocks joining into a ghost of the result in the next order's
+ * row, shown there until it joins the next buddy, the last joining into the block drawn).
  *
  * Rows keep the height they had before the step until the blocks have arrived, then
  * shrink: a merge's blocks fly from where they were drawn, in their rows, not from the
@@ -15,16 +17,36 @@
  * every running animation to its end (the page is behind: show the latest state).
  */
 import { rotationMoves } from '../lib/animate.js';
+import { formatPfn, migratetypeSlug } from '../lib/layout.js';
 
 /**
  * @typedef {import('../lib/animate.js').Plan} Plan
  * @typedef {{rect: DOMRect, clone: HTMLElement, lane?: string, position?: number}} Captured
  *   `lane`, `position`: the list a chip was drawn in and its index there.
  * @typedef {import('../lib/animate.js').ListRef} ListRef
+ * @typedef {{left: number, top: number, width: number, height: number}} Box
  */
 
 /** Share of a step the rows take to shrink once the blocks have arrived. */
 const SHRINK_SHARE = 0.25;
+/** Share of a merge's travel after which its inputs fade into its result. */
+const JOIN_AT = 0.85;
+/** Gap between a merge cascade's ghost and the drawn buddy it sits beside (px). */
+const BESIDE = 4;
+
+/**
+ * Keyframes at absolute times (ms from the start of the step) over `span` ms.
+ * @param {Array<[number, Keyframe]>} at
+ * @param {number} span
+ * @returns {Keyframe[]}
+ */
+function timed(at, span) {
+  let last = 0;
+  return at.map(([t, frame]) => {
+    last = Math.min(1, Math.max(last, t / span));
+    return { ...frame, offset: last };
+  });
+}
 
 /**
  * Where a block enters or leaves a list when it is not drawn itself: the boundary
@@ -201,6 +223,129 @@ export class Animator {
   }
 
   /**
+   * A merge cascade (plan.merges) climbing the rows: every block of it is a ghost where
+   * it was drawn (a buddy) or, when it is not drawn (the freed block, a result that
+   * merges again), beside the buddy it merges with next, or at its list in its order's
+   * row.  Each merge's two blocks fly to the result's place, where the result appears
+   * as they arrive; the last result is the block drawn now.  Returns the keys animated
+   * here and when the climb ends.
+   * @param {Plan} plan
+   * @param {Map<string, Captured>} before
+   * @param {Map<string, HTMLElement>} now
+   * @param {string} easing
+   */
+  climb(plan, before, now, easing) {
+    /** @type {Set<string>} */
+    const done = new Set();
+    let end = 0;
+    if (plan.merges.length === 0) return { done, end };
+    const chipH = [...before.values()].find((c) => c.clone.classList.contains('chip'))?.rect.height ?? 22;
+    /** @type {Map<string, Box>} */
+    const place = new Map();
+    /** @param {string} key @param {string} zone @param {number} order @param {string | null} mt @param {string} [partner] */
+    const placeOf = (key, zone, order, mt, partner) => {
+      const known = place.get(key) ?? before.get(key)?.rect;
+      if (known) {
+        place.set(key, known);
+        return known;
+      }
+      const beside = partner ? place.get(partner) ?? before.get(partner)?.rect : undefined;
+      /** @type {Box} */
+      let box;
+      if (beside) box = { left: beside.left + beside.width + BESIDE, top: beside.top, width: beside.width, height: beside.height };
+      else {
+        const at = (mt ? before.get(`anchor:${zone}:${order}:${mt}`)?.rect : undefined) ?? before.get(`row:${order}`)?.rect;
+        if (!at) return null;
+        box = { left: at.left, top: at.top + (at.height - chipH) / 2, width: chipH * 2, height: chipH };
+      }
+      place.set(key, box);
+      return box;
+    };
+    // Where each block of the cascade is shown: inputs first, then the result (drawn
+    // now, or beside the buddy of its next merge).
+    for (const m of plan.merges) {
+      const [a, b] = m.inputs;
+      placeOf(b, m.zone, m.order, m.migratetype);
+      placeOf(a, m.zone, m.order, m.migratetype, b);
+      const drawn = now.get(m.output);
+      if (drawn) place.set(m.output, drawn.getBoundingClientRect());
+      else {
+        const next = m.next === null ? null : plan.merges[m.next];
+        const buddy = next?.inputs.find((k) => k !== m.output);
+        placeOf(m.output, m.zone, m.order + 1, m.migratetype, buddy);
+      }
+    }
+    /** @type {Map<string, {at: number, fade: number}>} when a result appears, fading in as its inputs arrive */
+    const formed = new Map(plan.merges.map((m) => [m.output, { at: m.delay + m.travel * JOIN_AT, fade: m.travel * (1 - JOIN_AT) }]));
+    /** @type {Map<string, {at: Box, mt: string | null, order: number}>} */
+    const blocks = new Map();
+    for (const m of plan.merges) {
+      for (const k of [...m.inputs, m.output]) {
+        const at = place.get(k);
+        if (at && !blocks.has(k)) blocks.set(k, { at, mt: m.migratetype, order: k === m.output ? m.order + 1 : m.order });
+      }
+    }
+    for (const [key, { at, mt, order }] of blocks) {
+      const use = plan.merges.find((m) => m.inputs.includes(key));
+      const made = formed.get(key);
+      const el = now.get(key);
+      // Drawn before: there from the start; freed in the step: from its beat.
+      const appear = before.has(key) ? 0 : made?.at ?? plan.keys.get(key)?.delay ?? use?.delay ?? 0;
+      const fadeIn = made?.fade ?? Math.min(120, Math.max(0, (use?.delay ?? plan.total) - appear));
+      if (el && !use) {
+        // The cascade's last result, drawn now: it appears as its inputs arrive.
+        const span = Math.max(1, appear + fadeIn);
+        this.track(el.animate(timed([[0, { opacity: 0 }], [appear, { opacity: 0 }], [span, { opacity: 1 }]], span), { duration: span, easing: 'linear', fill: 'backwards' }));
+        el.classList.add('born');
+        done.add(key);
+        end = Math.max(end, span);
+        continue;
+      }
+      const was = before.get(key);
+      const g = was ? this.ghost(was) : this.chipGhost(key, at, order, mt);
+      if (mt) g.classList.add('mt', `mt-${migratetypeSlug(mt)}`);
+      g.dataset.climb = String(order);
+      const to = use ? place.get(use.output) : undefined;
+      const leave = use && to ? use.delay + use.travel : Math.max(plan.total, appear + fadeIn);
+      /** @type {Array<[number, Keyframe]>} */
+      const frames = appear > 0 ? [[0, { opacity: 0 }], [appear, { opacity: 0 }], [appear + fadeIn, { opacity: 1 }]] : [[0, { opacity: 1 }]];
+      if (use && to) {
+        const move = `translate(${to.left - at.left}px, ${to.top - at.top}px)`;
+        frames.push([use.delay, { opacity: 1, transform: 'none', easing }], [use.delay + use.travel * JOIN_AT, { opacity: 1, transform: move }], [leave, { opacity: 0, transform: move }]);
+      } else {
+        frames.push([leave, { opacity: 0 }]);
+      }
+      const span = Math.max(1, leave);
+      this.track(g.animate(timed(frames, span), { duration: span, fill: 'both' }));
+      end = Math.max(end, span);
+    }
+    return { done, end };
+  }
+
+  /**
+   * A ghost chip for a block that is not drawn (a merge cascade's freed block or
+   * intermediate result) at `at`.
+   * @param {string} key
+   * @param {Box} at
+   * @param {number} order
+   * @param {string | null} mt
+   */
+  chipGhost(key, at, order, mt) {
+    const pfn = Number(key.split(':')[1]);
+    const g = document.createElement('span');
+    g.className = 'chip ghost';
+    g.textContent = formatPfn(pfn);
+    g.dataset.pfn = String(pfn);
+    g.dataset.order = String(order);
+    g.title = `order-${order}${mt ? ` ${mt}` : ''} block at pfn ${formatPfn(pfn)}, merging`;
+    g.style.left = `${at.left}px`;
+    g.style.top = `${at.top}px`;
+    g.style.height = `${at.height}px`;
+    this.layer.append(g);
+    return g;
+  }
+
+  /**
    * The rectangle standing for a list in the current DOM.
    * @param {string} zone
    * @param {ListRef} list
@@ -267,10 +412,11 @@ export class Animator {
     for (const el of this.root.querySelectorAll('[data-key]')) now.set(/** @type {HTMLElement} */ (el).dataset.key ?? '', /** @type {HTMLElement} */ (el));
 
     const turned = this.turn(plan, before, now, easing);
-    end = Math.max(end, turned.end);
+    const climbed = this.climb(plan, before, now, easing);
+    end = Math.max(end, turned.end, climbed.end);
 
     for (const [key, el] of now) {
-      if (turned.done.has(key)) continue;
+      if (turned.done.has(key) || climbed.done.has(key)) continue;
       const kp = plan.keys.get(key);
       const to = el.getBoundingClientRect();
       if (to.width === 0) continue;

@@ -73,6 +73,40 @@ test('a freed block merging upward converges from its free buddies', () => {
   assert.equal(plan.beats.length, 6, 'merge_stop moves nothing');
 });
 
+test('a freed order-0 block merging up to order 3 climbs through three stages, in turn', () => {
+  const events = [
+    ev('free', { pfn: 0, order: 0, migratetype: 'Movable' }),
+    ev('list_del', { pfn: 1, order: 0, migratetype: 'Movable', end: 'only' }),
+    ev('merge', { pfn: 0, buddy: 1, order: 0 }),
+    ev('list_del', { pfn: 2, order: 1, migratetype: 'Movable', end: 'only' }),
+    ev('merge', { pfn: 0, buddy: 2, order: 1 }),
+    ev('list_del', { pfn: 4, order: 2, migratetype: 'Movable', end: 'only' }),
+    ev('merge', { pfn: 0, buddy: 4, order: 2 }),
+    ev('merge_stop', { pfn: 0, order: 3, buddy: 8, reason: 'allocated' }),
+    ev('list_add', { pfn: 0, order: 3, migratetype: 'Movable', end: 'head' }),
+  ];
+  const plan = planAnimation(events, { speed: 1 });
+  const k = (pfn, order) => blockKey(Z, pfn, order);
+  assert.deepEqual(
+    plan.merges.map((m) => [m.order, m.inputs, m.output, m.migratetype, m.next]),
+    [
+      [0, [k(0, 0), k(1, 0)], k(0, 1), 'Movable', 1],
+      [1, [k(0, 1), k(2, 1)], k(0, 2), 'Movable', 2],
+      [2, [k(0, 2), k(4, 2)], k(0, 3), 'Movable', null],
+    ],
+  );
+  const merges = plan.beats.filter((b) => events[b.index].kind === 'merge').map((b) => b.delay);
+  assert.deepEqual(plan.merges.map((m) => m.delay), merges, 'each stage at its merge\'s beat');
+  const [s0, s1, s2] = plan.merges;
+  assert.ok(plan.keys.get(k(0, 0)).delay < s0.delay, 'the freed block is there before its first merge');
+  assert.ok(s0.delay < s1.delay && s1.delay < s2.delay);
+  // Each intermediate result is formed, and shown, before it merges again.
+  assert.ok(s0.delay + s0.travel < s1.delay && s1.delay + s1.travel < s2.delay);
+  assert.ok(s2.delay + s2.travel <= plan.total + 1, 'the last merge lands inside the step');
+  assert.deepEqual(plan.keys.get(k(0, 3)).sources, [k(1, 0), k(2, 1), k(4, 2)], 'the final block still names the drawn blocks');
+  assert.deepEqual(planAnimation(events, { speed: 1, reducedMotion: true }).merges, []);
+});
+
 test('isolated, reported and put back in one step: the block travels via the host lane', () => {
   const events = [
     ev('list_del', { pfn: 512, order: 9, migratetype: 'Movable', end: 'tail' }),

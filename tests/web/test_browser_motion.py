@@ -1,8 +1,10 @@
 """Animations in a real browser, frozen at chosen moments (the Web Animations API pauses
 them and sets their time): a merge's blocks fly from their rows, which keep their height
-until the blocks have arrived; 5.7's list rotation turns the list, its blocks moving
-from the tail side to the head.  Where things end up is compared with the model; any
-console error or warning fails the test.  Screenshots land in test-results/browser/.
+until the blocks have arrived; a merge cascade climbs one order at a time, each
+intermediate result shown in its order's row between the beats; 5.7's list rotation
+turns the list, its blocks moving from the tail side to the head.  Where things end up
+is compared with the model; any console error or warning fails the test.  Screenshots
+land in test-results/browser/.
 """
 
 from __future__ import annotations
@@ -42,6 +44,26 @@ READ_GHOSTS = """() => ({
     const r = row.querySelector('.fl-lanes').getBoundingClientRect();
     return [row.dataset.order, [r.top, r.bottom]];
   })),
+})"""
+
+#: Freeze every animation at `t` ms from the start of the step (they all start together).
+FREEZE_AT_MS = """(t) => { for (const a of document.getAnimations()) {
+  a.pause();
+  a.currentTime = t;
+} }"""
+
+#: The merge stages of the step on the page, planned as the page plans them.
+PLAN_MERGES = """async () => {
+  const { planAnimation } = await import('/lib/animate.js');
+  const api = window.__buddyscope;
+  return planAnimation(api.state.events, {speed: api.speed}).merges;
+}"""
+
+#: The merge cascade's ghosts: order, pfn, vertical centre, opacity.
+READ_CLIMB = """() => [...document.querySelectorAll('#ghosts .ghost[data-climb]')].map((g) => {
+  const r = g.getBoundingClientRect();
+  return {order: Number(g.dataset.order), pfn: Number(g.dataset.pfn), y: (r.top + r.bottom) / 2,
+          opacity: Number(getComputedStyle(g).opacity)};
 })"""
 
 #: Blocks moving with a list's rotation: their move and where they are drawn now.
@@ -107,6 +129,44 @@ def test_a_merge_flies_from_its_rows_which_keep_their_height(
     lane = check_lane(pg, node, 10, "Movable")
     assert [i["pfn"] for i in lane["items"]] == node.zone("Normal").free_list(10, "Movable") == [0]
     assert pg.locator("#freelists [data-held]").count() == 0
+
+
+def test_a_merge_cascade_climbs_one_order_at_a_time(
+    live: LiveServer, page: tuple[Page, list[str]]
+) -> None:
+    pg, _ = page
+    open_dashboard(pg, live.url, "?scenario=buddy-basics&step=3")
+    step_frozen(pg)
+    events = pg.evaluate("() => window.__buddyscope.state.events")
+    merges = [e for e in events if e["kind"] == "merge"]
+    assert len(merges) >= 2
+    stages = pg.evaluate(PLAN_MERGES)
+    assert [s["order"] for s in stages] == [m["order"] for m in merges] == list(range(10))
+    final = pg.locator('#freelists .chip[data-key="Normal:0:10"]')
+    seen = []
+    for stage, nxt in itertools.pairwise(stages):
+        # Between this merge's result forming and the next merge starting.
+        t = (stage["delay"] + stage["travel"] + nxt["delay"]) / 2
+        assert stage["delay"] + stage["travel"] < t < nxt["delay"]
+        pg.evaluate(FREEZE_AT_MS, t)
+        rows = pg.evaluate(READ_GHOSTS)["rows"]
+        shown = {(g["order"], g["pfn"]): g for g in pg.evaluate(READ_CLIMB) if g["opacity"] > 0.95}
+        order = stage["order"] + 1
+        result = shown.get((order, 0))
+        assert result is not None, (t, order, shown)
+        top, bottom = rows[str(order)]
+        assert top <= result["y"] <= bottom, (order, result, top, bottom)
+        # Its next buddy waits in the same row; no block of the cascade is higher yet.
+        assert (order, 1 << order) in shown, (order, shown)
+        assert all(o <= order for o, pfn in shown if pfn == 0), (order, shown)
+        assert float(final.evaluate("(el) => getComputedStyle(el).opacity")) < 0.05
+        seen.append(order)
+        if order == 3:
+            shot(pg, "merge-cascade-at-order-3")
+    assert seen == list(range(1, 10))
+    finish(pg)
+    assert pg.locator("#ghosts .ghost").count() == 0
+    assert float(final.evaluate("(el) => getComputedStyle(el).opacity")) == 1
 
 
 def test_a_rotation_turns_the_list_from_the_tail_side_to_the_head(
