@@ -441,6 +441,57 @@ export function markBlock(root, zone, pfn, order, where) {
 }
 
 /**
+ * @typedef {{key: string, label: string, counts: Array<number | undefined>, freePages: number,
+ *            attrs: Record<string, string | number>, totalTitle?: string}} BuddyinfoRow
+ *   a zone's row: `key` is what `onSelect` gets, `attrs` its data attributes, a count
+ *   left undefined an empty cell
+ */
+
+/**
+ * A table laid out like /proc/buddyinfo: a row per zone with its free blocks per order
+ * and its free memory; a click on a zone's name picks it.  The session's panel
+ * (drawBuddyinfo) and the live view (liveview.js) both draw theirs with it.
+ * @param {{className: string, caption: string, orders: number, rows: BuddyinfoRow[],
+ *          selected: string | null, onSelect: (key: string) => void, orderData?: boolean}} table
+ *   orderData: each count cell says its order (`data-order`)
+ */
+export function buddyinfoTableElement(table) {
+  const { rows, selected, onSelect } = table;
+  const orders = Array.from({ length: table.orders }, (_, i) => i);
+  return h('table', { class: table.className }, [
+    h('caption', {}, [table.caption]),
+    h('thead', {}, [
+      h('tr', {}, [
+        h('th', { scope: 'col' }, ['zone']),
+        ...orders.map((o) => h('th', { scope: 'col', class: 'num' }, [String(o)])),
+        h('th', { scope: 'col', class: 'num' }, ['free']),
+      ]),
+    ]),
+    h(
+      'tbody',
+      {},
+      rows.map((z) =>
+        h('tr', { ...z.attrs, class: z.key === selected ? 'selected' : '' }, [
+          h('th', { scope: 'row' }, [
+            h(
+              'button',
+              { type: 'button', class: 'zone-pick', 'aria-pressed': z.key === selected ? 'true' : 'false', onclick: () => onSelect(z.key) },
+              [z.label],
+            ),
+          ]),
+          ...orders.map((o) =>
+            h('td', { class: `num${(z.counts[o] ?? 0) === 0 ? ' zero' : ''}`, 'data-order': table.orderData ? o : undefined }, [
+              z.counts[o] === undefined ? '' : formatCount(z.counts[o]),
+            ]),
+          ),
+          h('td', { class: 'num total', title: z.totalTitle }, [formatBytes(z.freePages * PAGE_SIZE)]),
+        ]),
+      ),
+    ),
+  ]);
+}
+
+/**
  * The per-zone nr_free table, laid out like /proc/buddyinfo; a click selects a zone.
  * @param {HTMLElement} root
  * @param {ClientState} state
@@ -448,40 +499,15 @@ export function markBlock(root, zone, pfn, order, where) {
  * @param {(zone: string) => void} onSelect
  */
 export function drawBuddyinfo(root, state, selected, onSelect) {
-  const orders = Array.from({ length: state.config.max_order }, (_, i) => i);
   const sig = JSON.stringify([selected, state.zones.map((z) => [z.name, z.nrFree, z.nrFreePages])]);
   redraw(root, sig, () => [
-    h('table', { class: 'buddyinfo' }, [
-      h('caption', {}, ['nr_free per order, as in /proc/buddyinfo · pick a zone']),
-      h('thead', {}, [
-        h('tr', {}, [
-          h('th', { scope: 'col' }, ['zone']),
-          ...orders.map((o) => h('th', { scope: 'col', class: 'num' }, [String(o)])),
-          h('th', { scope: 'col', class: 'num' }, ['free']),
-        ]),
-      ]),
-      h(
-        'tbody',
-        {},
-        state.zones.map((z) =>
-          h('tr', { 'data-zone': z.name, class: z.name === selected ? 'selected' : '' }, [
-            h('th', { scope: 'row' }, [
-              h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'zone-pick',
-                  'aria-pressed': z.name === selected ? 'true' : 'false',
-                  onclick: () => onSelect(z.name),
-                },
-                [z.name],
-              ),
-            ]),
-            ...z.nrFree.map((n) => h('td', { class: `num${n === 0 ? ' zero' : ''}` }, [formatCount(n)])),
-            h('td', { class: 'num total' }, [formatBytes(z.nrFreePages * PAGE_SIZE)]),
-          ]),
-        ),
-      ),
-    ]),
+    buddyinfoTableElement({
+      className: 'buddyinfo',
+      caption: 'nr_free per order, as in /proc/buddyinfo · pick a zone',
+      orders: state.config.max_order,
+      rows: state.zones.map((z) => ({ key: z.name, label: z.name, counts: z.nrFree, freePages: z.nrFreePages, attrs: { 'data-zone': z.name } })),
+      selected,
+      onSelect,
+    }),
   ]);
 }

@@ -17,6 +17,7 @@ import { belowMark, decodeLive, liveZones, reportingRows } from '../lib/live.js'
 import { ProtocolError } from '../lib/protocol.js';
 import { h, redraw } from './dom.js';
 import { unusableTableElement } from './fragtable.js';
+import { buddyinfoTableElement } from './freelists.js';
 
 /**
  * @typedef {import('../lib/live.js').LiveReading} LiveReading
@@ -207,39 +208,19 @@ export class LiveView {
    */
   buddyinfoTable(zones, maxOrder) {
     if (!zones.length) return [h('p', { class: 'muted' }, ['no /proc/buddyinfo to show'])];
-    const orders = Array.from({ length: maxOrder }, (_, i) => i);
     return [
-      h('table', { class: 'buddyinfo live-bi' }, [
-        h('caption', {}, ['free blocks per order, as /proc/buddyinfo · pick a zone']),
-        h('thead', {}, [
-          h('tr', {}, [
-            h('th', { scope: 'col' }, ['zone']),
-            ...orders.map((o) => h('th', { scope: 'col', class: 'num' }, [String(o)])),
-            h('th', { scope: 'col', class: 'num' }, ['free']),
-          ]),
-        ]),
-        h(
-          'tbody',
-          {},
-          zones.map((z) =>
-            h('tr', { 'data-zone': z.zone, 'data-node': z.node, class: z.key === this.selected ? 'selected' : '' }, [
-              h('th', { scope: 'row' }, [
-                h(
-                  'button',
-                  { type: 'button', class: 'zone-pick', 'aria-pressed': z.key === this.selected ? 'true' : 'false', onclick: () => this.select(z.key) },
-                  [z.label],
-                ),
-              ]),
-              ...orders.map((o) =>
-                h('td', { class: `num${(z.counts[o] ?? 0) === 0 ? ' zero' : ''}`, 'data-order': o }, [
-                  z.counts[o] === undefined ? '' : formatCount(z.counts[o]),
-                ]),
-              ),
-              h('td', { class: 'num total', title: `${formatCount(z.freePages)} pages` }, [formatBytes(z.freePages * PAGE_SIZE)]),
-            ]),
-          ),
-        ),
-      ]),
+      buddyinfoTableElement({
+        className: 'buddyinfo live-bi',
+        caption: 'free blocks per order, as /proc/buddyinfo · pick a zone',
+        orders: maxOrder,
+        rows: zones.map((z) => ({
+          key: z.key, label: z.label, counts: z.counts, freePages: z.freePages,
+          attrs: { 'data-zone': z.zone, 'data-node': z.node }, totalTitle: `${formatCount(z.freePages)} pages`,
+        })),
+        selected: this.selected,
+        onSelect: (key) => this.select(key),
+        orderData: true,
+      }),
     ];
   }
 
