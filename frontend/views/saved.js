@@ -74,7 +74,7 @@ export class SavedPanel {
     /** @type {SavedEntry[]} */
     this.entries = [];
     /** The last outcome, for tests. */
-    /** @type {{saved?: string, opened?: string, deleted?: string, error?: string} | null} */
+    /** @type {{saved?: string, asScenario?: boolean, opened?: string, deleted?: string, error?: string} | null} */
     this.last = null;
     this.busy = false;
     /** @type {string | null} the entry whose delete waits for a second click */
@@ -84,6 +84,8 @@ export class SavedPanel {
     );
     this.saveButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'submit', id: 'btn-save-name' }, ['save']));
     this.saveOut = h('p', { id: 'save-name-out', class: 'save-out', role: 'status' });
+    /** Save the branch as a scenario file in the store (POST …/save-scenario) instead. */
+    this.asScenario = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', id: 'save-as-scenario' }));
     this.list = h('tbody');
     this.table = h('table', { id: 'saved-list', class: 'saved-list', 'aria-labelledby': 'saved-list-title' }, [
       h('thead', {}, [
@@ -104,6 +106,10 @@ export class SavedPanel {
         h('label', { for: 'save-name' }, ['save as']),
         this.name,
         this.saveButton,
+      ]),
+      h('label', { class: 'save-kind', for: 'save-as-scenario' }, [
+        this.asScenario,
+        ' as a scenario file: the steps become a workload (your own operations included) that opens recorded at the same step',
       ]),
       this.saveOut,
       h('h3', { id: 'saved-list-title' }, ['saved sessions']),
@@ -160,6 +166,7 @@ export class SavedPanel {
     const controller = this.app.session.conn.role === 'controller';
     this.name.disabled = !controller || !state;
     this.saveButton.disabled = !controller || !state;
+    this.asScenario.disabled = !controller || !state;
     this.name.value = state ? this.nameOf(state.session) ?? suggestName(state) : '';
     this.listOut.textContent = '';
     this.confirming = null;
@@ -251,21 +258,30 @@ export class SavedPanel {
     const replace = this.entries.some((e) => e.name === name);
     this.busy = true;
     this.saveButton.disabled = true;
+    const asScenario = this.asScenario.checked;
     try {
-      const saved = await ask(`/api/sessions/${encodeURIComponent(state.session)}/save`, {
+      const saved = await ask(`/api/sessions/${encodeURIComponent(state.session)}/${asScenario ? 'save-scenario' : 'save'}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-buddyscope-token': conn.token ?? conn.join.token ?? '' },
         // Replacing an entry is said first (check: the button reads "replace") and asked for.
         body: JSON.stringify({ name, replace }),
       });
-      this.remember({ name, session: state.session, sig: configSignature(state.config) });
-      this.last = { saved: name };
+      // A scenario file is a new workload, not this session: a restart does not reopen it.
+      if (!asScenario) this.remember({ name, session: state.session, sig: configSignature(state.config) });
+      this.last = { saved: name, asScenario };
       this.name.value = name;
       this.app.refreshShareLink();
       await this.load(false);
       this.check();
       const steps = savedRows(decodeSaved([saved]), Date.now() / 1000)[0].steps;
-      this.say(this.saveOut, `Saved as “${name}” (${steps}). If the server restarts, this page reopens it.`, 'done');
+      const notes = Array.isArray(saved.notes) && saved.notes.length ? ` Note: ${saved.notes.join('; ')}.` : '';
+      this.say(
+        this.saveOut,
+        asScenario
+          ? `Saved as scenario file “${name}” (${steps}): open it from the list below.${notes}`
+          : `Saved as “${name}” (${steps}). If the server restarts, this page reopens it.`,
+        'done',
+      );
     } catch (e) {
       this.last = { error: /** @type {Error} */ (e).message };
       // Saved by someone else meanwhile (the server's 409): the list shows it now, and the

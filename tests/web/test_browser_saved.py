@@ -30,6 +30,7 @@ from browserkit import (
     send,
     settle,
     shot,
+    steps,
     watched_page,
 )
 from playwright.sync_api import Browser, Page, WebSocket, expect
@@ -495,4 +496,33 @@ def test_an_address_naming_no_saved_session_says_so_and_opens_the_default(
         # Not sought to step 4: that step belonged to the saved session.
         assert debug(pg, "step") == debug(pg, "timelineLength")
         assert "saved=" not in pg.url and debug(pg, "saved.name") is None
+        assert problems == []
+
+
+def test_saved_as_a_scenario_file_in_the_store_and_opened_again(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """"as a scenario file": the branch becomes a workload in the saved sessions (POST
+    .../save-scenario), own operations included; opening it replays that file to the
+    same place, with the same free lists."""
+    with serve_at(free_port(), tmp_path) as live, watched_page(browser) as (pg, problems):
+        open_dashboard(pg, live.url, "?scenario=buddy-basics")
+        send(pg, "first")
+        steps(pg, 2)
+        assert "ack" in send(pg, "alloc", order=3, migratetype="Movable")
+        lists = free_lists(model(live, pg))
+        open_share(pg)
+        pg.fill("#save-name", "by hand")
+        pg.check("#save-as-scenario")
+        pg.click("#btn-save-name")
+        expect(pg.locator("#save-name-out")).to_contain_text("Saved as scenario file “by hand”")
+        assert debug(pg, "saved.last") == {"saved": "by hand", "asScenario": True}
+        row = pg.locator('#saved-list tr[data-name="by hand"]')
+        expect(row).to_contain_text("workload")
+        pg.click('#saved-list tr[data-name="by hand"] .saved-open')
+        pg.wait_for_function("() => window.__buddyscope.state.config.source?.kind === 'workload'")
+        settle(pg)
+        assert free_lists(model(live, pg)) == lists
+        page_matches_model(pg, model(live, pg))
+        shot(pg, "saved-as-scenario-file")
         assert problems == []
