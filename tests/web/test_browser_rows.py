@@ -67,9 +67,14 @@ READ_FIT = """() => {
 
 
 def still(pg: Page) -> None:
-    """Drawn and not moving (animations translate chips)."""
+    """Drawn and not moving: no planned animation, and no animation or transition
+    (a flag's pulse, a chip's entry) still running on anything in the free lists."""
     settle(pg)
-    pg.wait_for_function("() => !window.__buddyscope.animating")
+    pg.wait_for_function(
+        """() => !window.__buddyscope.animating && document.getAnimations().every((a) =>
+             a.playState !== 'running' || !a.effect || !a.effect.target
+             || !document.querySelector('#freelists').contains(a.effect.target))"""
+    )
 
 
 def check_rows(pg: Page, live: LiveServer) -> int:
