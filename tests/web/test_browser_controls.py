@@ -7,14 +7,10 @@ checks the model behind the session, not only the page.
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-import uvicorn
 from browserkit import (
     SETTLED,
     debug,
@@ -26,11 +22,10 @@ from browserkit import (
     watched_page,
 )
 from playwright.sync_api import Browser, Page
-from wirehelp import LiveServer
+from wirehelp import LiveServer, free_port, serve
 
 from backend.app import create_app
 from backend.scenarios import build_small
-from backend.server import NotifyingServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -401,39 +396,17 @@ def test_comparison_runs_two_strategies_in_step(browser: Browser, live: LiveServ
         assert problems == []
 
 
-@contextmanager
-def serve_on(port: int) -> Iterator[str]:
-    """The small app on a fixed loopback port (to restart it on the same one)."""
-    app = create_app(build_small)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    server = NotifyingServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        assert server.ready.wait(timeout=60) and server.started
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
-
-
 def test_the_page_reconnects_after_a_server_restart(browser: Browser) -> None:
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
+    port = free_port()
     with watched_page(browser) as (pg, problems):
-        with serve_on(port) as url:
-            open_dashboard(pg, url, "?scenario=buddy-basics")
+        with serve(create_app(build_small), port) as live:
+            open_dashboard(pg, live.url, "?scenario=buddy-basics")
             send(pg, "step")
             send(pg, "step")
             old = debug(pg, "session")
         pg.wait_for_function("() => !window.__buddyscope.connected")
         assert pg.get_attribute("#status", "data-state") in ("closed", "connecting")
-        with serve_on(port):
+        with serve(create_app(build_small), port):
             pg.wait_for_function(
                 f"() => window.__buddyscope.connected && window.__buddyscope.session !== '{old}'"
                 " && window.__buddyscope.step === 2",

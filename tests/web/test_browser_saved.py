@@ -11,8 +11,6 @@ Any console error or warning fails a test; screenshots land in test-results/brow
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +19,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import uvicorn
 from browserkit import (
     SETTLED,
     debug,
@@ -34,12 +31,11 @@ from browserkit import (
     watched_page,
 )
 from playwright.sync_api import Browser, Page, WebSocket, expect
-from wirehelp import LiveServer
+from wirehelp import LiveServer, free_port, serve
 
 from allocator_model import Node
 from backend.app import create_app
 from backend.scenarios import build_small
-from backend.server import NotifyingServer
 from backend.session import Settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
@@ -67,32 +63,12 @@ PAGE_LISTS = """() => window.__buddyscope.state.zones.map((z) => ({name: z.name,
     .map((l) => [l.order, l.migratetype, l.length, l.head])}))"""
 
 
-def free_port() -> int:
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port: int = probe.getsockname()[1]
-    probe.close()
-    return port
-
-
 @contextmanager
 def serve_at(port: int, data_dir: Path, settings: Settings | None = None) -> Iterator[LiveServer]:
     """The small app with its saved sessions in ``data_dir``, on a fixed loopback port
     (so a second one stands for the same server restarted)."""
-    app = create_app(build_small, data_dir=data_dir, settings=settings)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    server = NotifyingServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        assert server.ready.wait(timeout=60) and server.started
-        yield LiveServer(url=f"http://127.0.0.1:{port}/", app=app)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
+    with serve(create_app(build_small, data_dir=data_dir, settings=settings), port) as live:
+        yield live
 
 
 def free_lists(node: Node) -> dict[tuple[str, int, str], list[int]]:
@@ -502,7 +478,7 @@ def test_an_address_naming_no_saved_session_says_so_and_opens_the_default(
 def test_saved_as_a_scenario_file_in_the_store_and_opened_again(
     browser: Browser, tmp_path: Path
 ) -> None:
-    """"as a scenario file": the branch becomes a workload in the saved sessions (POST
+    """Saved "as a scenario file": the branch becomes a workload in the saved sessions (POST
     .../save-scenario), own operations included; opening it replays that file to the
     same place, with the same free lists."""
     with serve_at(free_port(), tmp_path) as live, watched_page(browser) as (pg, problems):

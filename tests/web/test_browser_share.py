@@ -35,7 +35,6 @@ from browserkit import (
 from playwright.sync_api import Browser, Page, WebSocket, expect
 from test_browser_saved import (
     WORKLOAD,
-    free_port,
     open_share,
     query_of,
     save_as,
@@ -43,6 +42,7 @@ from test_browser_saved import (
     without_refused_sockets,
 )
 from websockets.sync.client import connect
+from wirehelp import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from wirehelp import free_port
 
 from backend.cli import exposure_warning, parse_args, port_problem, serve, url_for
 
@@ -76,19 +77,12 @@ def test_a_busy_port_is_explained() -> None:
     assert f"--port {port + 1}" in problem
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def served() -> Iterator[tuple[subprocess.Popen[str], int]]:
     """`buddyscope serve --no-open` as a user runs it, on a free port."""
     script = Path(sys.executable).with_name("buddyscope")
     assert script.exists(), "the console script is installed by `pip install -e .`"
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     proc = subprocess.Popen(
         [str(script), "serve", "--port", str(port), "--no-open"],

@@ -36,12 +36,21 @@ class LiveServer:
         return self.url.replace("http://", "ws://") + "ws"
 
 
+def free_port() -> int:
+    """A loopback port free now (for a server that must come back on the same one)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 @contextlib.contextmanager
-def serve(app: FastAPI, **config: Any) -> Iterator[LiveServer]:
-    """Serve ``app`` with uvicorn on a free loopback port, in a thread."""
+def serve(app: FastAPI, port: int = 0, **config: Any) -> Iterator[LiveServer]:
+    """Serve ``app`` with uvicorn on loopback, in a thread: on a free port the kernel
+    picks (no race with others), or on ``port`` (a restart on the same one)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))  # the kernel picks a free port; no race with others
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     server = NotifyingServer(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config)
