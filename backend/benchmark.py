@@ -26,11 +26,10 @@ from typing import Any
 from allocator_model import ZoneSpec
 from allocator_model.workload import expand
 
-from .protocol import Delta
 from .scenarios import Plan, SessionConfig
 from .session import Session, Settings
-from .snapshot import Frame, Tracker, event_dicts, host_stats
-from .timeline import StepOutcome, View, start_branch
+from .snapshot import Frame, Tracker
+from .timeline import start_branch
 
 
 def bench_plan(pages: int, steps: int, seed: int) -> Plan:
@@ -60,30 +59,6 @@ def _pct(values: list[float], q: float) -> float:
 
 def _ms(x: float) -> float:
     return round(x * 1000, 2)
-
-
-def _delta_frame(session: Session, view: View, tracker: Tracker, outcome: StepOutcome) -> Frame:
-    events, dropped = event_dicts(outcome.events, outcome.model_events)
-    node = view.node
-    hinting = node.hinting_state()
-    msg = Delta.model_construct(
-        type="delta",
-        seq=0,
-        session=session.id,
-        step=view.pos,
-        timeline_length=view.length,
-        clock=node.clock,
-        events=events,
-        events_dropped=dropped,
-        playing=False,
-        speed=1.0,
-        zones=tracker.zone_deltas(node, events, hinting=hinting, complete=not dropped),
-        hinting=hinting,
-        host=host_stats(node),
-        branch=view.branch.id,
-        following=True,
-    )
-    return Frame(msg)
 
 
 def server_figures(pages: int = 1 << 20, steps: int = 100_000, seed: int = 0) -> dict[str, Any]:
@@ -135,7 +110,7 @@ def server_figures(pages: int = 1 << 20, steps: int = 100_000, seed: int = 0) ->
             max_steps=settings.max_timeline_steps,
             defer_checkpoint=True,
         )
-        frame = _delta_frame(session, view, tracker, outcome)
+        frame = Frame(session.build_delta(view, tracker, outcome, following=True))
         frame.render(k + 2)
         cmd_times.append(time.perf_counter() - t0)
         view.flush_checkpoint()  # as the session does, after the delta is queued
