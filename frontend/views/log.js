@@ -5,6 +5,7 @@
  * log keeps the steps seen, newest at the bottom, and a click on a step seeks there.
  */
 import { formatSeconds } from './statepanel.js';
+import { eventsToDraw, pointOf } from '../lib/narrate.js';
 import { h } from './dom.js';
 
 /** @typedef {import('../lib/protocol.js').ModelEvent} ModelEvent */
@@ -29,9 +30,12 @@ export function headline(events) {
   return events[0] ?? null;
 }
 
-/** @param {ModelEvent} e */
-function eventLine(e) {
-  return h('li', { class: `ev kind-${e.kind}`, 'data-kind': e.kind }, [
+/**
+ * @param {ModelEvent} e
+ * @param {boolean} [point] the event carrying the step's point
+ */
+function eventLine(e, point = false) {
+  return h('li', { class: `ev kind-${e.kind}${point ? ' point' : ''}`, 'data-kind': e.kind }, [
     h('span', { class: 'ev-kind' }, [e.kind]),
     h('span', { class: 'ev-msg' }, [e.message ?? '']),
     e.fn ? h('code', { class: 'ev-fn', title: 'kernel function' }, [e.fn]) : null,
@@ -155,26 +159,38 @@ export class LogView {
     for (const a of this.running) a.cancel();
     this.running = [];
     const head = headline(events);
-    const shown = events.slice(0, 12);
-    const lines = shown.map((e) => eventLine(e));
+    const point = pointOf(events);
+    // A step of one event says it once, in the headline.
+    const listed = events.length > 1 ? events : [];
+    const lines = listed.slice(0, eventsToDraw(listed.length, point)).map((e, i) => eventLine(e, i === point));
+    const rest = listed.length - lines.length;
+    const list = h('ol', { class: 'narration-events', 'aria-label': `events of step ${step}`, tabindex: listed.length ? 0 : -1 }, [
+      ...lines,
+      rest > 0 ? h('li', { class: 'ev more' }, [h('button', { type: 'button', class: 'show-all' }, [`show all ${events.length} events`])]) : null,
+    ]);
+    list.querySelector('.show-all')?.addEventListener('click', () => {
+      list.lastElementChild?.remove();
+      list.append(...listed.slice(lines.length).map((e) => eventLine(e, false)));
+    });
     this.narration.replaceChildren(
       h('p', { class: head ? 'headline' : 'headline note' }, [
         h('span', { class: 'step-badge' }, [`step ${step}`]),
-        // The event lines below show what fits; the count stays in view, so a step
-        // with more events never looks complete.
-        events.length > 1
-          ? h('span', { class: 'ev-count', title: 'every event of this step is in the log' }, [`${events.length} events`])
-          : null,
+        // The count stays in view: a step whose events scroll never looks complete.
+        events.length > 1 ? h('span', { class: 'ev-count', title: 'scroll the list below to see every event' }, [`${events.length} events`]) : null,
         head ? head.message : note || 'no events in this step',
         head?.fn ? h('code', { class: 'ev-fn' }, [head.fn]) : null,
       ]),
-      h('ol', { class: 'narration-events', 'aria-label': `events of step ${step}` }, lines),
+      list,
     );
+    // The event that carries the point is in view without scrolling: the list (not the
+    // page) scrolls to it when it is below the lines that fit.
+    const li = lines[point];
+    if (li && li.offsetTop + li.offsetHeight > list.clientHeight) list.scrollTop = Math.max(0, li.offsetTop - list.clientHeight / 3);
     for (const beat of beats) {
-      const li = lines[beat.index];
-      if (!li) continue;
+      const line = lines[beat.index];
+      if (!line) continue;
       this.running.push(
-        li.animate([{ backgroundColor: 'rgba(240,228,66,.75)' }, { backgroundColor: 'rgba(240,228,66,0)' }], {
+        line.animate([{ backgroundColor: 'rgba(240,228,66,.75)' }, { backgroundColor: 'rgba(240,228,66,0)' }], {
           duration: 900,
           delay: beat.delay,
           easing: 'ease-out',

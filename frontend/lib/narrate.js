@@ -1,0 +1,48 @@
+// @ts-check
+/**
+ * What the narration says about a step: which of its events carries the step's point
+ * (the one a class must see without scrolling), and how many event lines to draw at
+ * once.  Pure logic, no DOM; views/log.js draws it.
+ */
+
+/** @typedef {import('./protocol.js').ModelEvent} ModelEvent */
+
+/**
+ * Event kinds that carry a step's point, best first: what the allocator decided, not
+ * the list bookkeeping on the way (list_del, merge_stop, isolate, flag_set).
+ */
+const POINT_KINDS = [
+  'step_error', 'request', 'report', 'fallback', 'pageblock_retype', 'rotate', 'refault', 'state',
+  'boundary', 'alloc', 'list_add', 'phase', 'user', 'free', 'work', 'clock',
+];
+
+/** Event lines drawn at once; a longer step offers "show all" (a fast play draws often). */
+export const EVENTS_DRAWN = 80;
+
+/**
+ * The index of the event that carries the step's point, or -1 (no events).  A step of
+ * many allocations or frees is summed up by its `user` event; a single free's point is
+ * where the block lands in the end (its last list_add: head or tail, and why).
+ * @param {ModelEvent[]} events
+ */
+export function pointOf(events) {
+  if (events.length === 0) return -1;
+  const count = (/** @type {string} */ kind) => events.reduce((n, e) => n + (e.kind === kind ? 1 : 0), 0);
+  const user = events.findIndex((e) => e.kind === 'user');
+  if (user >= 0 && (count('alloc') > 1 || count('free') > 1)) return user;
+  for (const kind of POINT_KINDS) {
+    const at = kind === 'list_add' ? events.findLastIndex((e) => e.kind === kind) : events.findIndex((e) => e.kind === kind);
+    if (at >= 0) return at;
+  }
+  return 0;
+}
+
+/**
+ * How many of a step's events to draw: all of a short step; of a long one the first
+ * EVENTS_DRAWN and enough after them to include its point.
+ * @param {number} total
+ * @param {number} point
+ */
+export function eventsToDraw(total, point) {
+  return Math.min(total, Math.max(EVENTS_DRAWN, point + 10));
+}

@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { EVENTS_DRAWN, eventsToDraw, pointOf } from '../../frontend/lib/narrate.js';
+
+const ev = (kind, message = kind) => ({ kind, fn: 'f', zone: 'Normal', message });
+
+test('a free: the point is where the block lands, not the bookkeeping on the way', () => {
+  const events = [ev('user'), ev('free'), ev('list_del'), ev('merge'), ev('merge_stop'), ev('list_add', 'goes to the tail')];
+  assert.equal(pointOf(events), 5);
+});
+
+test('a request beats the flag it sets; a report beats the work item that runs it', () => {
+  assert.equal(pointOf([ev('user'), ev('free'), ev('list_add'), ev('state'), ev('request')]), 4);
+  assert.equal(pointOf([ev('work'), ev('report')]), 1);
+  assert.equal(pointOf([ev('work'), ev('putback'), ev('list_add'), ev('boundary'), ev('flag_set'), ev('boundary')]), 3);
+});
+
+test('an allocation: the block allocated, or the fallback that found it', () => {
+  assert.equal(pointOf([ev('user'), ev('list_del'), ev('split'), ev('list_add'), ev('alloc')]), 4);
+  assert.equal(pointOf([ev('user'), ev('fallback'), ev('list_del'), ev('alloc')]), 1);
+});
+
+test('many allocations or frees in one step are summed up by the user event', () => {
+  assert.equal(pointOf([ev('user'), ev('free'), ev('list_add'), ev('free'), ev('list_add')]), 0);
+  assert.equal(pointOf([ev('user'), ev('alloc'), ev('alloc')]), 0);
+  assert.equal(pointOf([]), -1);
+  assert.equal(pointOf([ev('list_del')]), 0);
+});
+
+test('a long step draws its first lines and enough to include its point', () => {
+  assert.equal(eventsToDraw(6, 5), 6);
+  assert.equal(eventsToDraw(900, 3), EVENTS_DRAWN);
+  assert.equal(eventsToDraw(900, 500), 510);
+  assert.equal(eventsToDraw(505, 500), 505);
+});
