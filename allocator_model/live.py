@@ -1,8 +1,10 @@
 """The live host view: this machine's own free lists, read from /proc and /sys.
 
 ``read_live()`` reads ``/proc/buddyinfo``, ``/proc/pagetypeinfo`` (root only since
-5.4), ``/proc/zoneinfo`` (free pages and watermarks) and the page reporting module
-parameters in ``/sys/module/page_reporting/parameters/``.  ``page_reporting_order`` is
+5.4), ``/proc/zoneinfo`` (free pages, watermarks and zone spans), the page reporting
+module parameters in ``/sys/module/page_reporting/parameters/`` and, frame by frame,
+``/proc/kpageflags`` (root only; ``kpageflags.py``): every free block at its pfn, which
+of them the kernel has reported, and what holds the other frames.  ``page_reporting_order`` is
 the upstream parameter (5.14+); anything else in that folder is specific to a kernel
 build and is shown as an optional extra.  A file that is missing or unreadable gives
 a message, never an exception: the rest is still shown.
@@ -19,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .kpageflags import DEFAULT_MAX_ORDER, FrameReading, KpageflagsError, ZoneSpan, read_frames
 from .procfs import BuddyinfoRow, ProcParseError, parse_buddyinfo, parse_pagetypeinfo
 
 UPSTREAM_REPORTING_PARAMS = ("page_reporting_order",)
@@ -35,6 +38,7 @@ class ZoneInfo:
     spanned: int | None = None
     present: int | None = None
     managed: int | None = None
+    start_pfn: int | None = None
 
 
 @dataclass
@@ -45,9 +49,18 @@ class LiveSnapshot:
     reporting: dict[str, str] = field(default_factory=dict)  # upstream parameters
     reporting_extra: dict[str, str] = field(default_factory=dict)  # this build's own
     messages: list[str] = field(default_factory=list)
+    frames: FrameReading | None = None  # /proc/kpageflags, when it could be read
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "buddyinfo": self.buddyinfo,
+            "pagetypeinfo": self.pagetypeinfo,
+            "zoneinfo": [asdict(z) for z in self.zoneinfo],
+            "reporting": self.reporting,
+            "reporting_extra": self.reporting_extra,
+            "frames": None if self.frames is None else self.frames.summary(),
+            "messages": self.messages,
+        }
 
 
 def _read(path: str, messages: list[str]) -> str | None:
@@ -77,7 +90,9 @@ def parse_zoneinfo(text: str) -> list[ZoneInfo]:
         if current is None or len(parts) < 2:
             continue
         key, value = (parts[1], parts[2]) if parts[0] == "pages" and len(parts) >= 3 else parts[:2]
-        if key in ("free", "min", "low", "high", "spanned", "present", "managed"):
+        if key == "start_pfn:":  # "  start_pfn:           1" (other "name:" lines are per-cpu)
+            key = "start_pfn"
+        if key in ("free", "min", "low", "high", "spanned", "present", "managed", "start_pfn"):
             try:
                 setattr(current, key, int(value))
             except ValueError:
@@ -85,7 +100,31 @@ def parse_zoneinfo(text: str) -> list[ZoneInfo]:
     return zones
 
 
-def read_live(root: str = "/") -> LiveSnapshot:
+COUNTS_ONLY = "The map of frames is not shown; the counts below still are."
+
+
+def _read_frames(root: str, snap: LiveSnapshot) -> None:
+    """The frame-by-frame reading, or a message saying why there is none."""
+    spans = [
+        ZoneSpan(z.node, z.zone, z.start_pfn, z.spanned)
+        for z in snap.zoneinfo
+        if z.start_pfn is not None and z.spanned is not None
+    ]
+    if not spans:
+        snap.messages.append(
+            "/proc/kpageflags was not read: placing frames in zones needs the zone spans "
+            f"(start_pfn, spanned) of /proc/zoneinfo. {COUNTS_ONLY}"
+        )
+        return
+    orders = max((len(r["counts"]) for r in snap.buddyinfo), default=DEFAULT_MAX_ORDER + 1)
+    try:
+        snap.frames = read_frames(spans, os.path.join(root, "proc", "kpageflags"), orders - 1)
+    except KpageflagsError as exc:
+        snap.messages.append(f"{exc}. {COUNTS_ONLY}")
+
+
+def read_live(root: str = "/", frames: bool = True) -> LiveSnapshot:
+    """One reading; ``frames=False`` skips /proc/kpageflags (the slow part)."""
     snap = LiveSnapshot()
     msgs = snap.messages
     proc = os.path.join(root, "proc")
@@ -104,6 +143,8 @@ def read_live(root: str = "/") -> LiveSnapshot:
     text = _read(os.path.join(proc, "zoneinfo"), msgs)
     if text is not None:
         snap.zoneinfo = [z for z in parse_zoneinfo(text) if z.managed]
+    if frames:
+        _read_frames(root, snap)
     params = os.path.join(root, "sys", "module", "page_reporting", "parameters")
     try:
         names = sorted(os.listdir(params))
@@ -137,6 +178,24 @@ def format_text(snap: LiveSnapshot) -> str:
             f"zone {z.zone:>8}: free {z.free} pages, watermarks min {z.min} / low {z.low} / high "
             f"{z.high}, managed {z.managed}"
         )
+    if snap.frames is not None:
+        f = snap.frames
+        lines.append(
+            f"/proc/kpageflags: {f.frames:,} frames read in {f.read_s * 1000:.0f} ms; free blocks "
+            "per order found frame by frame (reported in brackets)"
+        )
+        for zf in f.zones:
+            lines.append(
+                f"node {zf.node} {zf.zone:>8}        "
+                + " ".join(
+                    f"{n:>6}[{r}]" if r else f"{n:>6}"
+                    for n, r in zip(zf.free, zf.reported, strict=True)
+                )
+            )
+            held = ", ".join(f"{kind} {n:,}" for kind, n in zf.kinds.items() if n)
+            lines.append(
+                f"  {zf.free_pages:,} free pages, {zf.reported_pages:,} reported; frames: {held}"
+            )
     if snap.pagetypeinfo:
         lines.append(f"pagetypeinfo: migratetypes {', '.join(snap.pagetypeinfo['migratetypes'])}")
     for name, value in snap.reporting.items():

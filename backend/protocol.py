@@ -420,6 +420,43 @@ class LiveZoneInfo(_Message):
     spanned: int | None
     present: int | None
     managed: int | None
+    start_pfn: int | None = Field(default=None, description="First pfn the zone spans")
+
+
+class LiveFrameZone(_Message):
+    node: int
+    zone: str
+    start_pfn: int
+    end_pfn: int = Field(description="One past the zone's last pfn read")
+    free: list[int] = Field(description="Free blocks per order found in /proc/kpageflags")
+    reported: list[int] = Field(description="Of those, blocks whose head is PG_reported")
+    free_pages: int
+    reported_pages: int
+    kinds: dict[str, int] = Field(description="Frames per kind (see LiveFrames.kinds)")
+
+
+class LiveFrameMap(_Message):
+    """Frames' kinds, one byte per frame (an index into ``LiveFrames.kinds``), sent in
+    chunks: all of them in the first reading on a connection, then only the chunks that
+    changed since the reading before."""
+
+    frames: int
+    chunk: int = Field(description="Frames per chunk (the last one may be shorter)")
+    full: bool = Field(description="Every chunk is here (else only the changed ones)")
+    chunks: list[int] = Field(description="Indices of the chunks in data, ascending")
+    data: str = Field(description="base64 of the zlib stream of those chunks' bytes")
+
+
+class LiveFrames(_Message):
+    """This machine frame by frame, from /proc/kpageflags (root only)."""
+
+    frames: int = Field(description="Frames read (one per pfn from 0)")
+    kinds: list[str] = Field(description="Names of the kinds a frame can have, by code")
+    zones: list[LiveFrameZone]
+    reported_pages: int
+    read_ms: float = Field(description="Time in the kernel's read of /proc/kpageflags")
+    derive_ms: float = Field(description="Time finding blocks and kinds afterwards")
+    map: LiveFrameMap | None = Field(default=None, description="Only on /ws/live")
 
 
 class Live(_Message):
@@ -439,6 +476,9 @@ class Live(_Message):
     )
     reporting_extra: dict[str, str] = Field(
         description="Optional: parameters this kernel build adds; other machines lack them"
+    )
+    frames: LiveFrames | None = Field(
+        default=None, description="/proc/kpageflags read frame by frame; null when unreadable"
     )
     messages: list[str] = Field(description="What could not be read, and why")
 

@@ -7,8 +7,10 @@ silently skipped in CI.  ``CHROMIUM_PATH`` overrides where the browser is.
 
 from __future__ import annotations
 
+import lzma
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +47,28 @@ def chromium_path() -> str:
             pytest.fail(f"browser tests cannot be skipped under CI=true: {why}", pytrace=False)
         pytest.skip(why)
     return path
+
+
+VM618 = Path(__file__).parent / "model" / "data" / "vm618"
+
+
+def build_vm618_root(root: Path) -> Path:
+    """A /proc and /sys tree holding what this project's 6.18 VM showed at one moment
+    (tests/model/data/vm618): buddyinfo, zoneinfo, pagetypeinfo, page reporting
+    parameters and /proc/kpageflags (6,553,600 frames, kept xz-compressed)."""
+    proc = root / "proc"
+    proc.mkdir(parents=True)
+    for name in ("buddyinfo", "zoneinfo", "pagetypeinfo"):
+        (proc / name).write_text((VM618 / name).read_text())
+    (proc / "kpageflags").write_bytes(lzma.decompress((VM618 / "kpageflags.xz").read_bytes()))
+    params = root / "sys" / "module" / "page_reporting" / "parameters"
+    params.mkdir(parents=True)
+    for line in (VM618 / "page_reporting_parameters").read_text().splitlines():
+        name, _, value = line.partition("=")
+        (params / name).write_text(value + "\n")
+    return root
+
+
+@pytest.fixture
+def vm618_root(tmp_path: Path) -> Path:
+    return build_vm618_root(tmp_path / "vm618")

@@ -24,6 +24,7 @@ Node 0, zone      DMA
         spanned  4095
         present  3998
         managed  3840
+  start_pfn:           1
 Node 0, zone   Normal
   pages free     476047
         min      7057
@@ -41,6 +42,7 @@ def fake_root(tmp_path: Path, extras: bool = True) -> Path:
     proc.mkdir()
     (proc / "buddyinfo").write_text((DATA / "buddyinfo.txt").read_text())
     (proc / "pagetypeinfo").write_text((DATA / "pagetypeinfo.txt").read_text())
+    (proc / "kpageflags").write_bytes((DATA / "kpageflags-dma.bin").read_bytes())  # DMA only
     (proc / "zoneinfo").write_text(ZONEINFO)
     params = tmp_path / "sys" / "module" / "page_reporting" / "parameters"
     params.mkdir(parents=True)
@@ -85,7 +87,8 @@ def test_missing_and_unreadable_files_give_messages(tmp_path: Path) -> None:
     assert any("zoneinfo does not exist" in m for m in snap.messages)
     assert any("pagetypeinfo" in m for m in snap.messages)
     empty = read_live(str(tmp_path / "nothing"))
-    assert len(empty.messages) == 4 and "page reporting" in empty.messages[-1]
+    assert len(empty.messages) == 5 and "page reporting" in empty.messages[-1]
+    assert "/proc/kpageflags was not read" in empty.messages[3]  # no zone spans to place it
 
 
 def test_cli_once_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

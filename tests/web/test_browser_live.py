@@ -198,7 +198,7 @@ def test_a_machine_without_the_files_says_so(page: tuple[Page, list[str]], tmp_p
         "Node 0, zone   Normal " + "".join(f"{n:6d} " for n in counts) + "\n"
     )
     messages = read_live(str(tmp_path)).messages
-    assert len(messages) == 3  # no pagetypeinfo, no zoneinfo, no page_reporting
+    assert len(messages) == 4  # no pagetypeinfo, zoneinfo (so no kpageflags), page_reporting
     with server(live_root=str(tmp_path), live_interval_s=0.2) as live:
         open_dashboard(pg, live.url)
         enter_live(pg)

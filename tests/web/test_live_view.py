@@ -3,6 +3,8 @@ machine without any of it, and turned off."""
 
 from __future__ import annotations
 
+import base64
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 from wirehelp import receive
 
 from allocator_model.fragmentation import unusable_free_index
+from allocator_model.kpageflags import KINDS
 from backend.app import create_app
 from backend.protocol import Live
 from backend.scenarios import build_small
@@ -29,6 +32,7 @@ Node 0, zone      DMA
         spanned  4095
         present  3998
         managed  3840
+  start_pfn:           1
 Node 0, zone   Normal
   pages free     476047
         min      7057
@@ -45,6 +49,7 @@ def fake_root(root: Path) -> Path:
     proc.mkdir(parents=True)
     (proc / "buddyinfo").write_text((DATA / "buddyinfo.txt").read_text())
     (proc / "pagetypeinfo").write_text((DATA / "pagetypeinfo.txt").read_text())
+    (proc / "kpageflags").write_bytes((DATA / "kpageflags-dma.bin").read_bytes())  # DMA only
     (proc / "zoneinfo").write_text(ZONEINFO)
     params = root / "sys" / "module" / "page_reporting" / "parameters"
     params.mkdir(parents=True)
@@ -105,6 +110,41 @@ def test_the_websocket_sends_readings_while_watched(client: TestClient, tmp_path
     with client.websocket_connect("/ws/live") as again:
         assert receive(again)["seq"] == 1
     assert not hub.watchers and hub.task is None  # nobody watches: the reads stop
+
+
+def unpack(frame_map: dict[str, object]) -> bytes:
+    return zlib.decompress(base64.b64decode(str(frame_map["data"])))
+
+
+def test_the_frame_map_comes_whole_then_as_changed_chunks(
+    client: TestClient, tmp_path: Path
+) -> None:
+    flags = tmp_path / "proc" / "kpageflags"
+    assert client.get("/api/live").json()["frames"]["map"] is None  # the map is for watchers
+    with client.websocket_connect("/ws/live") as ws:
+        first = receive(ws)["frames"]
+        assert first["kinds"][:3] == ["other", "free", "reported"]
+        (dma,) = first["zones"]
+        assert dma["free"] == [0] * 8 + [1, 1, 3] and dma["reported"] == [0] * 8 + [0, 1, 2]
+        whole = first["map"]
+        assert whole["full"] and whole["chunks"] == [0] and whole["frames"] == 4096
+        kinds = unpack(whole)
+        assert kinds[1:256] == bytes([KINDS.index("reserved")]) * 255
+        assert kinds[512:1024] == bytes([KINDS.index("reported")]) * 512
+        assert kinds[2048:3072] == bytes([KINDS.index("free")]) * 1024
+        words = bytearray(flags.read_bytes())
+        words[2048 * 8] |= 1 << 3  # the kernel reports the block at pfn 2048
+        flags.write_bytes(bytes(words))
+        while True:  # unchanged readings carry an empty diff until the change is seen
+            frame_map = receive(ws)["frames"]["map"]
+            assert not frame_map["full"]
+            if frame_map["chunks"]:
+                break
+            assert unpack(frame_map) == b""
+        assert frame_map["chunks"] == [0]
+        after = unpack(frame_map)
+        assert after[2048:3072] == bytes([KINDS.index("reported")]) * 1024
+        assert after[:2048] == kinds[:2048] and after[3072:] == kinds[3072:]
 
 
 def test_a_machine_without_the_files_gets_messages(tmp_path: Path) -> None:
