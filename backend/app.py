@@ -24,7 +24,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Final
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Response, WebSocket, WebSocketDisconnect
 from fastapi.requests import HTTPConnection
@@ -32,6 +31,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ValidationError
 
 from . import __version__
+from .guard import Guard, HostPolicy
 from .live import LiveHub
 from .live import router as live_router
 from .metrics import router as metrics_router
@@ -121,7 +121,6 @@ class AppState:
     manager: SessionManager
     default_config: SessionConfig
     store: Store
-    allowed_origins: tuple[str, ...] = ()
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     live: LiveHub | None = None
     compare_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -184,24 +183,6 @@ async def api_schema() -> Response:
 # --- websocket -----------------------------------------------------------------------------
 
 ws_router = APIRouter()
-
-
-def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
-    """Cross-site websocket hijacking guard: a browser's ``Origin`` must be this server.
-
-    Clients that send no ``Origin`` (scripts, the CLI, tests) are not browsers and have
-    no ambient credentials to abuse; they are let in.
-    """
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True
-    if origin in allowed:
-        return True
-    parts = urlsplit(origin)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return False
-    host = websocket.headers.get("host", "")
-    return parts.netloc.lower() == host.lower()
 
 
 def _error_text(code: str, message: str, ident: int | None = None) -> str:
@@ -434,10 +415,6 @@ async def _handle_text(text: str, session: Session, client: Client) -> None:
 
 @ws_router.websocket("/ws")
 async def websocket_endpoint(websocket: WebSocket, state: StateDep) -> None:
-    if not origin_allowed(websocket, state.allowed_origins):
-        log.warning("refused a websocket from origin %r", websocket.headers.get("origin"))
-        await websocket.close(CLOSE_POLICY)
-        return
     await websocket.accept()
     try:
         session, role = await _open_session(websocket, state)
@@ -534,6 +511,8 @@ def create_app(
     *,
     settings: Settings | None = None,
     static_dir: Path | None = None,
+    bind_host: str = "127.0.0.1",
+    allowed_hosts: tuple[str, ...] = (),
     allowed_origins: tuple[str, ...] = (),
     default_config: SessionConfig | None = None,
     data_dir: Path | None = None,
@@ -552,7 +531,7 @@ def create_app(
         config = default_config or SessionConfig(scenario=scenario.name, seed=scenario.seed)
         manager = SessionManager(limits, await asyncio.to_thread(server_key, data_dir))
         store = Store(data_dir / DB_NAME if data_dir is not None else ":memory:")
-        state = AppState(scenario, limits, manager, config, store, allowed_origins)
+        state = AppState(scenario, limits, manager, config, store)
         if limits.live:
             state.live = LiveHub(limits.live_root, limits.live_interval_s)
         app.state.buddyscope = state
@@ -571,6 +550,8 @@ def create_app(
 
     app = FastAPI(title="buddyscope", version=__version__, lifespan=lifespan)
     app.add_middleware(BodyLimit, limit=limits.max_upload_bytes)
+    # Outermost (added last): a refused Host, Origin or form is answered before any body.
+    app.add_middleware(Guard, policy=HostPolicy(bind_host, allowed_hosts, allowed_origins))
     app.include_router(health_router)
     app.include_router(rest_router)
     app.include_router(metrics_router)

@@ -132,7 +132,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="ORIGIN",
-        help="also accept websockets from this browser origin (e.g. https://proxy.example)",
+        help="also accept requests and websockets from this browser origin (e.g. "
+        "https://proxy.example)",
+    )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for this host name (besides localhost, loopback addresses "
+        "and --host; e.g. the machine's name when serving a classroom)",
     )
     limits = Settings()
     for flag, field, help_text in (
@@ -362,6 +371,8 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.
     app = create_app(
         SCENARIOS.get(args.scenario, build_small),
         settings=settings,
+        bind_host=args.host,
+        allowed_hosts=tuple(args.allow_host),
         allowed_origins=tuple(args.allow_origin),
         default_config=SessionConfig(scenario=args.scenario),
         data_dir=args.data_dir if args.data_dir is not None else user_data_dir(),

@@ -180,12 +180,9 @@ async def live_once(request: Request) -> Live:
 
 @router.websocket("/ws/live")
 async def live_ws(websocket: WebSocket) -> None:
-    from .app import CLOSE_NOT_FOUND, CLOSE_POLICY, origin_allowed
+    from .app import CLOSE_NOT_FOUND
 
-    state = websocket.app.state.buddyscope
-    if not origin_allowed(websocket, state.allowed_origins):
-        await websocket.close(CLOSE_POLICY)
-        return
+    # Host and Origin are checked by backend.guard before any route.
     await websocket.accept()
     hub = _hub(websocket)
     if hub is None:

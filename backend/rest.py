@@ -202,6 +202,9 @@ R503: Responses = {
 R413: Responses = {
     413: {"model": Problem, "description": "The request body is over the upload limit"}
 }
+R415: Responses = {
+    415: {"model": Problem, "description": "A form content type without X-Buddyscope-Client"}
+}
 TEXT: Responses = {
     200: {
         "content": {"text/plain": {"schema": {"type": "string"}}},
@@ -276,13 +279,25 @@ class _Overrides:
 
 
 def _raw_body(media: str, description: str) -> dict[str, Any]:
-    return {
+    extra: dict[str, Any] = {
         "requestBody": {
             "required": True,
             "description": description,
             "content": {media: {"schema": {"type": "string"}}},
         }
     }
+    if media == "text/plain":  # what any site's form can post: backend/guard.py
+        extra["parameters"] = [
+            {
+                "name": "X-Buddyscope-Client",
+                "in": "header",
+                "required": True,
+                "description": "Any value (e.g. curl): a text/plain body without an "
+                "X-Buddyscope-... header is refused with 415, as a cross-site form could send it",
+                "schema": {"type": "string", "pattern": "^[a-z]{1,16}$"},
+            }
+        ]
+    return extra
 
 
 async def _text(request: Request) -> str:
@@ -319,7 +334,7 @@ async def create_from_workload(
     summary="Create a session from /proc/buddyinfo, optionally followed by /proc/pagetypeinfo",
     description="The body is `cat /proc/buddyinfo` or `cat /proc/buddyinfo /proc/pagetypeinfo` "
     "of any machine; the node starts with exactly its free lists.",
-    responses={**R400, **R503, **R413},
+    responses={**R400, **R503, **R413, **R415},
     openapi_extra=_raw_body("text/plain", "buddyinfo text, then optionally pagetypeinfo text"),
 )
 async def create_from_proc(
@@ -336,7 +351,7 @@ async def create_from_proc(
     summary="Create a session that replays a kmem page trace (trace-cmd report / perf script)",
     description="The answer's `session.source.trace` says what was imported: events, lines "
     "skipped, frees of pages allocated before the trace began.",
-    responses={**R400, **R503, **R413},
+    responses={**R400, **R503, **R413, **R415},
     openapi_extra=_raw_body("text/plain", "trace-cmd report or perf script output"),
 )
 async def create_from_trace(

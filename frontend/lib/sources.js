@@ -64,7 +64,8 @@ export function uploadRequest(kind, text, overrides = {}) {
   const query = q.toString();
   return {
     url: `${info.route}${query ? `?${query}` : ''}`,
-    init: { method: 'POST', headers: { 'content-type': info.contentType, accept: 'application/json' }, body: text },
+    // The custom header: a text/plain body is what any site's form can post (backend/guard.py).
+    init: { method: 'POST', headers: { 'content-type': info.contentType, accept: 'application/json', 'x-buddyscope-client': 'page' }, body: text },
   };
 }
 

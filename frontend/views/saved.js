@@ -34,7 +34,9 @@ class Refusal extends Error {}
 export async function ask(url, init = {}) {
   let res;
   try {
-    res = await fetch(url, { ...init, headers: { accept: 'application/json', ...(init.headers ?? {}) } });
+    // The custom header marks a request no other site's form could send (backend/guard.py).
+    const headers = { accept: 'application/json', 'x-buddyscope-client': 'page', ...(init.headers ?? {}) };
+    res = await fetch(url, { ...init, headers });
   } catch (e) {
     throw new Refusal(`the server could not be reached (${/** @type {Error} */ (e).message})`);
   }

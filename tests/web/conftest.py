@@ -19,14 +19,14 @@ from backend.scenarios import build_default, build_small
 @pytest.fixture
 def small_client() -> Iterator[TestClient]:
     """A TestClient (lifespan run) around the small one-zone scenario."""
-    with TestClient(create_app(build_small)) as client:
+    with TestClient(create_app(build_small, allowed_hosts=("testserver",))) as client:
         yield client
 
 
 @pytest.fixture
 def default_client() -> Iterator[TestClient]:
     """A TestClient around the default scenario, exactly what `make run` serves."""
-    with TestClient(create_app(build_default)) as client:
+    with TestClient(create_app(build_default, allowed_hosts=("testserver",))) as client:
         yield client
 
 

@@ -205,7 +205,8 @@ def test_a_pasted_buddyinfo_starts_a_node_with_its_free_lists(
 def refusal(url: str, body: str) -> list[str]:
     """What the server answers a text it refuses: one sentence per problem."""
     try:
-        urllib.request.urlopen(urllib.request.Request(url, body.encode(), method="POST"))
+        headers = {"x-buddyscope-client": "test"}  # urllib's default type is a form's
+        urllib.request.urlopen(urllib.request.Request(url, body.encode(), headers, method="POST"))
     except urllib.error.HTTPError as exc:
         assert exc.code == 422
         return [d["msg"] for d in json.loads(exc.read())["detail"]]

@@ -60,7 +60,7 @@ def fake_root(root: Path) -> Path:
 
 def live_client(root: Path, **settings: object) -> TestClient:
     limits = Settings(live_root=str(root), live_interval_s=0.01, **settings)  # type: ignore[arg-type]
-    return TestClient(create_app(build_small, settings=limits))
+    return TestClient(create_app(build_small, settings=limits, allowed_hosts=("testserver",)))
 
 
 @pytest.fixture

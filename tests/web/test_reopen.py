@@ -37,7 +37,9 @@ QUERY = "scenario=buddy-basics&seed=4&strategy=reporting&kernel=5.7&constants=ca
 
 @contextmanager
 def server(data_dir: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(build_small, data_dir=data_dir)) as client:
+    with TestClient(
+        create_app(build_small, data_dir=data_dir, allowed_hosts=("testserver",))
+    ) as client:
         yield client
 
 
@@ -285,7 +287,7 @@ def test_saving_over_a_name_needs_replace(small_client: TestClient) -> None:
 
 
 def test_a_failed_write_leaves_the_session_unnamed(tmp_path: Path) -> None:
-    app = create_app(build_small, data_dir=tmp_path)
+    app = create_app(build_small, data_dir=tmp_path, allowed_hosts=("testserver",))
     with TestClient(app, raise_server_exceptions=False) as client:
         created = client.post("/api/sessions", json={"scenario": "small"}).json()
         store = app.state.buddyscope.store

@@ -163,7 +163,9 @@ def test_bad_logs_are_refused(small_client: TestClient) -> None:
 
 
 def test_saved_sessions_survive_a_restart(tmp_path: Path) -> None:
-    with TestClient(create_app(build_small, data_dir=tmp_path)) as client:
+    with TestClient(
+        create_app(build_small, data_dir=tmp_path, allowed_hosts=("testserver",))
+    ) as client:
         sid, token = _busy_session(client)
         r = client.post(f"/api/sessions/{sid}/save", json={"name": "lecture 3"})
         assert r.status_code == 403
@@ -176,7 +178,9 @@ def test_saved_sessions_survive_a_restart(tmp_path: Path) -> None:
         assert r.json()["name"] == "lecture 3" and r.json()["scenario"] == "small"
         before = fingerprint(session_of(client, sid).view)
     assert (tmp_path / "sessions.sqlite3").exists()
-    with TestClient(create_app(build_small, data_dir=tmp_path)) as client:
+    with TestClient(
+        create_app(build_small, data_dir=tmp_path, allowed_hosts=("testserver",))
+    ) as client:
         assert client.get("/api/sessions").json() == []
         saved = client.get("/api/saved").json()
         assert [s["name"] for s in saved] == ["lecture 3"]

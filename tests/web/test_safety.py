@@ -30,7 +30,9 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def small_app(**limits: Any) -> TestClient:
-    return TestClient(create_app(build_small, settings=Settings(**limits)))
+    return TestClient(
+        create_app(build_small, settings=Settings(**limits), allowed_hosts=("testserver",))
+    )
 
 
 def test_an_oversized_message_closes_the_socket_with_1009() -> None:
@@ -97,7 +99,9 @@ def test_zone_size_and_timeline_length_limits() -> None:
 
 
 def test_origins_can_be_allowed_explicitly() -> None:
-    app = create_app(build_small, allowed_origins=("http://proxy.example",))
+    app = create_app(
+        build_small, allowed_origins=("http://proxy.example",), allowed_hosts=("testserver",)
+    )
     with TestClient(app) as client:
         with client.websocket_connect("/ws", headers={"origin": "http://proxy.example"}) as ws:
             assert open_session(ws)[0]["role"] == "controller"
@@ -242,7 +246,9 @@ def fuzz_client() -> Iterator[TestClient]:
         max_timeline_steps=2000,
         checkpoint=CheckpointPolicy(budget_s=1e-3, min_gap=16, max_gap=64),
     )
-    with TestClient(create_app(build_small, settings=limits)) as client:
+    with TestClient(
+        create_app(build_small, settings=limits, allowed_hosts=("testserver",))
+    ) as client:
         yield client
 
 

@@ -192,7 +192,9 @@ def test_a_buddyinfo_snapshot_makes_a_session_with_its_free_lists(
 
 def test_bad_or_too_big_snapshots_are_refused() -> None:
     settings = Settings(max_pages_per_zone=100_000)
-    with TestClient(create_app(build_small, settings=settings)) as client:
+    with TestClient(
+        create_app(build_small, settings=settings, allowed_hosts=("testserver",))
+    ) as client:
         r = client.post("/api/sessions/from-proc", content="Node 0, zone Normal 1 2 x\n")
         assert r.status_code == 422 and r.json()["detail"][0]["msg"].startswith("line 1:")
         broken = PAGETYPEINFO.replace("Pages per block:", "Pages per blok:")
@@ -208,7 +210,11 @@ def test_bad_or_too_big_snapshots_are_refused() -> None:
 
 
 def test_uploads_over_the_limit_are_refused_with_413() -> None:
-    with TestClient(create_app(build_small, settings=Settings(max_upload_bytes=2000))) as client:
+    with TestClient(
+        create_app(
+            build_small, settings=Settings(max_upload_bytes=2000), allowed_hosts=("testserver",)
+        )
+    ) as client:
         r = client.post("/api/sessions/from-trace", content=sample_trace())
         assert r.status_code == 413 and "2000 bytes" in r.json()["detail"]
         r = client.post("/api/sessions", json={"trace": "x" * 3000})
