@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from array import array
 from pathlib import Path
 
@@ -213,3 +215,16 @@ def test_reads_in_chunks_past_the_first(tmp_path: Path, monkeypatch: pytest.Monk
     (tmp_path / "kpageflags").write_bytes(raw)
     reading = read_frames([ZoneSpan(0, "N", 0, 100)], str(tmp_path / "kpageflags"))
     assert blocks(reading) == [(64, 5, 0)] and reading.read_s >= 0
+
+
+def test_the_benchmark_script_runs_on_a_recording(vm618_root: Path) -> None:
+    script = Path(__file__).resolve().parents[2] / "bench" / "kpageflags.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--root", str(vm618_root), "--reads", "1", "--cli-runs", "0",
+         "--json"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["frames"] == 6_553_600 and figures["changed_chunks_last"] == 0
+    assert figures["reported_pages"] == 1_064_048 and figures["cli_once_json_ms"] is None
