@@ -23,15 +23,6 @@ class Assumption:
 
 # --- values the code reads from here ----------------------------------------------------
 
-# zone_batchsize(): a pcp batch is a quarter of the zone's 1/1024, capped at this many
-# bytes' worth of pages (5.x: 512 KiB -> batch 31 on a large zone); high = 6 * batch.
-PCP_BATCH_MAX_BYTES = 512 * 1024
-PCP_HIGH_PER_BATCH = 6
-
-# init_per_zone_wmark_min(): min_free_kbytes is clamped to [128, 65536] in 5.x.
-MIN_FREE_KBYTES_MIN = 128
-MIN_FREE_KBYTES_MAX = 65536
-
 # enum pageflags: PG_uptodate's bit, which PG_reported aliases (5.x order:
 # PG_locked, PG_referenced, PG_uptodate, ...).
 PG_UPTODATE_BIT = 2
@@ -41,14 +32,6 @@ REPORT_LATENCY_S = 0.001
 
 
 ASSUMPTIONS: tuple[Assumption, ...] = (
-    Assumption(
-        "PCP_BATCH_HIGH",
-        "mem",
-        "§1.7",
-        "pcp batch = rounddown_pow_of_two(b + b/2) - 1 with b = min(managed/1024, 512 KiB of "
-        "pages)/4, at least 1; high = 6 * batch (31 and 186 on a large zone)",
-        "pcp.zone_batchsize, pcp.PerCpuPages",
-    ),
     Assumption(
         "PCP_LIST_ORDER",
         "mem",
@@ -89,8 +72,8 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "mem",
         "§1.6, §1.8",
         "get_page_from_freelist tries the zonelist at the low watermark (first with "
-        "ALLOC_NOFRAGMENT when Normal is preferred and DMA32 exists), then the slow path at "
-        "min; with no reclaim modelled a failure there is OutOfMemory",
+        "ALLOC_NOFRAGMENT when Normal is the preferred zone), then the slow path at min; "
+        "with no reclaim modelled a failure there is OutOfMemory",
         "node.alloc",
     ),
     Assumption(
@@ -99,13 +82,6 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "§4b",
         "NR_FREE_PAGES drops by 2^order once per allocation; split halves stay counted",
         "node.alloc",
-    ),
-    Assumption(
-        "MIN_FREE_KBYTES_CLAMP",
-        "mem",
-        "§1.8",
-        "min_free_kbytes = int_sqrt(lowmem_kbytes * 16) clamped to [128, 65536] (5.x)",
-        "watermarks.default_min_free_kbytes",
     ),
     Assumption(
         "PG_UPTODATE_BIT",

@@ -1,8 +1,9 @@
 """Configuration facts: kernel versions, migratetypes, orders.
 
-The model follows the page allocator of three kernel releases.  They differ only in
-where a few paths put a block on its free list (``FPI_TO_TAIL`` and friends, the 5.10
-series by David Hildenbrand) and in whether free page reporting exists at all.
+The model follows the page allocator of three kernel releases.  They differ in where
+a few paths put a block on its free list (``FPI_TO_TAIL`` and friends, the 5.10 series
+by David Hildenbrand), in whether free page reporting exists at all, and in the ceiling
+of the default ``min_free_kbytes``.
 """
 
 from __future__ import annotations
@@ -90,12 +91,15 @@ class KernelRules:
     move_to_tail: bool
     # Free page reporting was merged in 5.7.
     has_reporting: bool
+    # init_per_zone_wmark_min(): the clamp of the default min_free_kbytes (65536 in
+    # 5.3; 262144 in 5.7.14 and 5.10.7).
+    min_free_kbytes_max: int
 
 
 KERNELS: dict[str, KernelRules] = {
-    "5.3": KernelRules("5.3", False, False, False, False),
-    "5.7": KernelRules("5.7", False, False, False, True),
-    "5.10": KernelRules("5.10", True, True, True, True),
+    "5.3": KernelRules("5.3", False, False, False, False, 65536),
+    "5.7": KernelRules("5.7", False, False, False, True, 262144),
+    "5.10": KernelRules("5.10", True, True, True, True, 262144),
 }
 
 

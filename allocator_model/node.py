@@ -1,9 +1,9 @@
 """``Node``: the public face of the model (a NUMA node = ``pg_data_t`` with its zones).
 
 Allocation walks the zonelist from the highest zone down, like ``get_page_from_freelist``:
-first at the low watermark (with ``ALLOC_NOFRAGMENT`` when Normal is preferred and a
-DMA32 zone exists), then without it, then the slow path at the min watermark.  No
-reclaim or compaction runs, so a request that fails at min raises ``OutOfMemory``.
+first at the low watermark (with ``ALLOC_NOFRAGMENT`` when Normal is the preferred
+zone), then without it, then the slow path at the min watermark.  No reclaim or
+compaction runs, so a request that fails at min raises ``OutOfMemory``.
 """
 
 from __future__ import annotations
@@ -163,15 +163,17 @@ class Node:
         self._by_name = {z.name: z for z in self.zones}
         # The zonelist of a movable/kernel request: highest zone first.
         self._zonelist = tuple(reversed(self.zones))
-        # ALLOC_NOFRAGMENT (alloc_flags_nofragment): the preferred zone is Normal and a
-        # DMA32 zone exists; the first fast-path pass then only steals whole pageblocks.
-        nofrag = self._zonelist[0].name == "Normal" and "DMA32" in self._by_name
+        # ALLOC_NOFRAGMENT (alloc_flags_nofragment, 5.x): set whenever the preferred zone
+        # is Normal.  Its "is DMA32 populated" test applies only when nr_online_nodes > 1,
+        # so on this one-node model a Normal-only node gets it too.  The first pass then
+        # only steals whole pageblocks.
+        nofrag = self._zonelist[0].name == "Normal"
         self._passes = _PASSES_NOFRAG if nofrag else _PASSES_PLAIN
         self._alloc_mts = {name: k for k, name in enumerate(self.mts.names[:MIGRATE_PCPTYPES])}
 
         lowmem = sum(z.managed_pages for z in self.zones)
         if min_free_kbytes is None:
-            min_free_kbytes = default_min_free_kbytes(lowmem)
+            min_free_kbytes = default_min_free_kbytes(lowmem, self.rules.min_free_kbytes_max)
         self.min_free_kbytes = _check_int("min_free_kbytes", min_free_kbytes, 0)
         for z in self.zones:
             z.set_watermarks(
@@ -465,7 +467,7 @@ class Node:
             passes = self._passes
         else:
             zonelist = (self._by_name[zone],)
-            passes = _PASSES_PLAIN
+            passes = _PASSES_NOFRAG if zone == "Normal" else _PASSES_PLAIN
         pcp = order == 0 and self.pcp_enabled
         # Zones skipped on the way, told to the narration only if the request succeeds
         # (a failed request leaves the node exactly as it was, event list included).

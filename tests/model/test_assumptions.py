@@ -9,8 +9,6 @@ from __future__ import annotations
 import pytest
 
 from allocator_model import Node, ZoneSpec, assumptions
-from allocator_model.pcp import PerCpuPages, zone_batchsize
-from allocator_model.watermarks import default_min_free_kbytes
 
 
 def test_every_assumption_has_a_test_here() -> None:
@@ -18,14 +16,6 @@ def test_every_assumption_has_a_test_here() -> None:
     tested = {name[len("test_") :].upper() for name in globals() if name.startswith("test_")}
     assert names <= tested, f"assumptions without a test: {sorted(names - tested)}"
     assert all(a.tag in ("mem", "inf") for a in assumptions.ASSUMPTIONS)
-
-
-def test_pcp_batch_high() -> None:
-    assert zone_batchsize(262144) == 31  # a 1 GiB zone: the familiar batch of 31
-    pcp = PerCpuPages(262144)
-    assert (pcp.batch, pcp.high) == (31, 6 * 31)
-    assert zone_batchsize(4096) == 0  # tiny zones: high 0, every free drains at once
-    assert PerCpuPages(4096).high == 0
 
 
 def test_pcp_list_order() -> None:
@@ -88,10 +78,6 @@ def test_nr_free_pages_on_alloc() -> None:
     node.alloc(3)
     assert node.zone("N").nr_free_pages == 1024 - 8
 
-
-def test_min_free_kbytes_clamp() -> None:
-    assert default_min_free_kbytes(1) == assumptions.MIN_FREE_KBYTES_MIN
-    assert default_min_free_kbytes(1 << 30) == assumptions.MIN_FREE_KBYTES_MAX
 
 
 def test_pg_uptodate_bit() -> None:

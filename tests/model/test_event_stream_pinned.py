@@ -108,9 +108,10 @@ CONFIGS: dict[str, Workload] = {
     ),
 }
 
-# Taken from the model before the hot paths were optimised: (events, sha256 of the
-# event JSON lines and error texts in order, sha256 of the error texts alone, sha256 of
-# the final state).
+# Taken from the model before the hot paths were optimised, and re-taken only where a
+# kernel rule changed (issue 12: the 1 MiB pcp batch cap, ALLOC_NOFRAGMENT on one node):
+# (events, sha256 of the event JSON lines and error texts in order, sha256 of the error
+# texts alone, sha256 of the final state).
 PINNED: dict[str, tuple[int, str, str, str]] = {
     "5.10-hinting-v2": (
         20730,
@@ -119,22 +120,22 @@ PINNED: dict[str, tuple[int, str, str, str]] = {
         "fa5397bf033a80506bfd05441a2cbc72659010f4a6e50636e15673007b3e5423",
     ),
     "5.10-reporting-small-orders": (
-        60482,
-        "15c68b20d5cdde897767119d559f95b16303c8c887c1eb65e79c7b43c645f0b6",
-        "a50e7d7d7fee9f80ca5f27766a328a71dc15ab36939b1496f9d335cbbfd98dff",
-        "b9b2ef351246f9c34875ed09a2106afbec80c2af00a2e09af73ed33bd7f312bd",
+        60701,
+        "9b930e7621d37e151fbd85de7354fa4febbef66d5a6e766da3ca5105307eba81",
+        "efdcd90c14a156ee3dc14941e6a6c530fd1b38e410bda297adb4c9233424a2c6",
+        "f3db5baad4f3bf52fe67addb28de90d2767b0bea1f306edef152dc6f10cd84d3",
     ),
     "5.10-three-zones": (
-        30542,
-        "5b8416121b385f14622e8a8d70bb61832bbf76daab520b4907ae2116abeb021d",
+        30554,
+        "5efbaf449be9cafcf180948b859f6267ce45a2a1cabed6c6abcfe06ed941127a",
         "b7de4b4f680a6c62c93f080f48c392f8a6bb1a7935d67c08f68be4ab5decb1e6",
         "87c30c5964c336eb6e35396f0b12f69de5cbebc833dd8c7e782845e2d640ce78",
     ),
     "5.3-pcp": (
-        31023,
-        "42d43e3fa29f01bc38789a35c05699df70fada0d2342813ac25e56a97494108d",
-        "682a42a011d2a1d9845d8eb3149d64e8e4388d5a99d2880ad66f2cff749d44c1",
-        "260c70d99dcf8dc0681fc5cfe97c11055b0268b20a38879ce8f1c69139b9eeab",
+        30905,
+        "063639bcf78f493fd5dbe8ab9ea8eb45428a7f45520733415e452ad515fb3259",
+        "f550a5700186df88999f51b78cbee3908ca2048ff8017e6dc5de322bab9eaa66",
+        "336948fa6d1af7be6ce8158364cda4c7dbbf3c64c8d1a211c3f3d2e892abcd6f",
     ),
     "5.7-reporting-pcp": (
         27376,
@@ -143,10 +144,10 @@ PINNED: dict[str, tuple[int, str, str, str]] = {
         "867f7ec0929ad077a4b40731f617b516af73ea30d2df91d1288dd3f35623c7ef",
     ),
     "from-proc-cma-pcp": (
-        13381,
-        "e96483e07b13969bb1f5dcfd4bcd78486939a8620763fede159c1c8c231c09d2",
-        "ac0f40a7cd7ec839c077346d14aadccdc0fee930603a2aecb846b54cb8244b73",
-        "32522bd31c5ee1c4b7a8b50f15181d6ee55f37ec741376e8d050d407eec294ce",
+        16837,
+        "dc7a747490c3f10385e2bba0fa5e828432a472578cfb383b4470e5a5e65481bc",
+        "b2ef79702378ddc7490169b64b5d50b1afe117f861f1c778404db78c83e2a716",
+        "1201abc1a65466a843331776d1cfe510bb1fc7859649cd98515cf0ad0a6d0bd9",
     ),
 }
 
