@@ -11,6 +11,7 @@
  * own and shown as optional).  `messages` say what could not be read: the page shows
  * them and whatever could be read.
  */
+import { FRAME_COLOURS, hexToRgb } from './palette.js';
 import { ProtocolError } from './protocol.js';
 
 /**
@@ -22,10 +23,16 @@ import { ProtocolError } from './protocol.js';
  *            capped: boolean[]}} LiveFreeRow
  * @typedef {{pageblock_order: number, pages_per_block: number, migratetypes: string[],
  *            orders: number, free: LiveFreeRow[], [key: string]: any}} LivePagetypeinfo
+ * @typedef {{node: number, zone: string, start_pfn: number, end_pfn: number, free: number[],
+ *            reported: number[], free_pages: number, reported_pages: number,
+ *            kinds: Record<string, number>}} LiveFrameZone
+ * @typedef {{frames: number, chunk: number, full: boolean, chunks: number[], data: string}} LiveFrameMap
+ * @typedef {{frames: number, kinds: string[], zones: LiveFrameZone[], reported_pages: number,
+ *            read_ms: number, derive_ms: number, map?: LiveFrameMap | null}} LiveFrames
  * @typedef {{type: 'live', seq: number, time: number, buddyinfo: LiveZoneWire[],
  *            pagetypeinfo: LivePagetypeinfo | null, zoneinfo: LiveZoneInfo[],
  *            reporting: Record<string, string>, reporting_extra: Record<string, string>,
- *            messages: string[]}} LiveReading
+ *            frames?: LiveFrames | null, messages: string[]}} LiveReading
  * @typedef {{type: 'error', code: string, message: string}} LiveError
  * @typedef {{migratetype: string, counts: number[], capped: boolean[]}} LiveTypeRow
  * @typedef {{key: string, label: string, node: number, zone: string, counts: number[],
@@ -88,6 +95,7 @@ export function decodeLive(text) {
   if (!Array.isArray(msg.zoneinfo)) throw new ProtocolError('live.zoneinfo must be an array');
   stringMap(msg.reporting, 'live.reporting');
   stringMap(msg.reporting_extra, 'live.reporting_extra');
+  if (msg.frames != null) checkFrames(msg.frames);
   if (!Array.isArray(msg.messages) || !msg.messages.every((/** @type {unknown} */ m) => typeof m === 'string')) {
     throw new ProtocolError('live.messages must be an array of strings');
   }
@@ -172,4 +180,170 @@ export function belowMark(w) {
   if (w.free < w.low) return 'low';
   if (w.free < w.high) return 'high';
   return '';
+}
+
+/** @param {any} f */
+function checkFrames(f) {
+  if (typeof f !== 'object' || !Number.isInteger(f.frames) || f.frames < 0) throw new ProtocolError('live.frames.frames must be a count');
+  if (!Array.isArray(f.kinds) || !f.kinds.every((/** @type {unknown} */ k) => typeof k === 'string')) {
+    throw new ProtocolError('live.frames.kinds must name the kinds');
+  }
+  if (!Array.isArray(f.zones)) throw new ProtocolError('live.frames.zones must be an array');
+  f.zones.forEach((/** @type {any} */ z, /** @type {number} */ i) => {
+    counts(z?.free, `live.frames.zones[${i}].free`);
+    counts(z?.reported, `live.frames.zones[${i}].reported`);
+  });
+  const m = f.map;
+  if (m != null) {
+    if (m.frames !== f.frames || !Number.isInteger(m.chunk) || m.chunk < 1 || typeof m.data !== 'string') {
+      throw new ProtocolError('live.frames.map must have frames, chunk and data');
+    }
+    counts(m.chunks, 'live.frames.map.chunks');
+  }
+}
+
+/**
+ * The frame map's colours by kind name: free and reported frames as the simulated
+ * memory map draws free and reported pages (reported with its checker's second colour
+ * in `alt`), allocated frames in darker hues per kind.
+ * @type {Readonly<Record<string, {fill: string, alt: string, label: string}>>}
+ */
+export const KIND_COLOURS = Object.freeze({
+  free: { ...FRAME_COLOURS.free, label: 'free (not reported)' },
+  reported: { ...FRAME_COLOURS.flagged, label: 'free, reported to the host (PG_reported)' },
+  anon: { fill: '#8e5ea2', alt: '#8e5ea2', label: 'anonymous' },
+  file: { fill: '#b8860b', alt: '#b8860b', label: 'page cache' },
+  slab: { fill: '#a0522d', alt: '#a0522d', label: 'slab' },
+  thp: { fill: '#5b3472', alt: '#5b3472', label: 'transparent huge page' },
+  hugetlb: { fill: '#2f6f6f', alt: '#2f6f6f', label: 'hugetlbfs' },
+  pagetable: { fill: '#c0392b', alt: '#c0392b', label: 'page tables' },
+  reserved: { fill: '#1f1f1f', alt: '#1f1f1f', label: 'reserved (PG_reserved)' },
+  offline: { fill: '#b9bec7', alt: '#b9bec7', label: 'offline (balloon, virtio-mem)' },
+  other: { fill: '#4b5263', alt: '#4b5263', label: 'no flag the map knows: kernel allocations, holes' },
+});
+
+/** Columns of the frame map's canvas; rows follow from the frames per pixel. */
+export const MAP_COLUMNS = 1024;
+/** At most this many rows: a larger machine gets more frames per pixel. */
+export const MAP_MAX_ROWS = 256;
+
+/**
+ * Frames per pixel: the smallest power of two that fits `frames` into the canvas, so a
+ * pixel never straddles a naturally aligned block larger than itself.
+ * @param {number} frames
+ */
+export function framesPerPixel(frames, columns = MAP_COLUMNS, maxRows = MAP_MAX_ROWS) {
+  let fpp = 1;
+  while (Math.ceil(frames / fpp) > columns * maxRows) fpp *= 2;
+  return fpp;
+}
+
+/** The kinds of every frame, kept from a full map and patched by each diff. */
+export class FrameKinds {
+  constructor() {
+    this.kinds = new Uint8Array(0);
+  }
+
+  /**
+   * Apply one map part (its `data` already inflated to `bytes`); returns the frame
+   * ranges [from, to) that changed.
+   * @param {LiveFrameMap} map
+   * @param {Uint8Array} bytes
+   * @returns {Array<[number, number]>}
+   * @throws {ProtocolError} when the part does not fit the map held
+   */
+  apply(map, bytes) {
+    if (map.full) {
+      if (bytes.length !== map.frames) throw new ProtocolError(`a full map of ${map.frames} frames came with ${bytes.length}`);
+      this.kinds = bytes.slice();
+      return [[0, map.frames]];
+    }
+    if (this.kinds.length !== map.frames) throw new ProtocolError('a map diff came before the map it changes');
+    /** @type {Array<[number, number]>} */
+    const ranges = [];
+    let offset = 0;
+    for (const index of map.chunks) {
+      const from = index * map.chunk;
+      const to = Math.min(from + map.chunk, map.frames);
+      if (from >= map.frames || offset + to - from > bytes.length) throw new ProtocolError(`map chunk ${index} does not fit`);
+      this.kinds.set(bytes.subarray(offset, offset + to - from), from);
+      offset += to - from;
+      ranges.push([from, to]);
+    }
+    if (offset !== bytes.length) throw new ProtocolError('a map diff carried more bytes than its chunks');
+    return ranges;
+  }
+}
+
+/**
+ * One kind per pixel for frames [from, to): the pixel's most common kind, except that a
+ * pixel holding any reported frame is drawn reported, so no reported block disappears
+ * however many frames a pixel stands for.
+ * @param {Uint8Array} kinds
+ * @param {number} fpp frames per pixel
+ * @param {number} from
+ * @param {number} to
+ * @param {Uint8Array} out one kind code per pixel
+ * @param {number} reportedCode
+ */
+export function aggregate(kinds, fpp, from, to, out, reportedCode) {
+  const tally = new Uint32Array(256);
+  const first = Math.floor(from / fpp);
+  const last = Math.ceil(to / fpp);
+  for (let p = first; p < last; p++) {
+    const start = p * fpp;
+    const end = Math.min(start + fpp, kinds.length);
+    let best = kinds[start];
+    if (fpp > 1) {
+      tally.fill(0);
+      let reported = false;
+      for (let i = start; i < end; i++) {
+        const k = kinds[i];
+        tally[k]++;
+        if (k === reportedCode) reported = true;
+      }
+      if (reported) best = reportedCode;
+      else for (let k = 0; k < 256; k++) if (tally[k] > tally[best]) best = k;
+    }
+    out[p] = best;
+  }
+}
+
+/**
+ * Frames per kind in one pixel (for the hover line).
+ * @param {Uint8Array} kinds
+ * @param {number} fpp
+ * @param {number} pixel
+ * @param {string[]} names
+ * @returns {{first: number, last: number, counts: Array<[string, number]>}}
+ */
+export function pixelCounts(kinds, fpp, pixel, names) {
+  const first = pixel * fpp;
+  const last = Math.min(first + fpp, kinds.length) - 1;
+  const tally = new Map();
+  for (let i = first; i <= last; i++) tally.set(kinds[i], (tally.get(kinds[i]) ?? 0) + 1);
+  const counts = /** @type {Array<[string, number]>} */ (
+    [...tally.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => [names[k] ?? `kind ${k}`, n])
+  );
+  return { first, last, counts };
+}
+
+/**
+ * RGBA of each kind code, and of its checker's second colour.
+ * @param {string[]} names
+ * @returns {{fill: Uint32Array, alt: Uint32Array}}
+ */
+export function kindLut(names) {
+  const pack = (/** @type {string} */ hex) => {
+    const [r, g, b] = hexToRgb(hex);
+    return ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0; // little-endian RGBA
+  };
+  const fill = new Uint32Array(256).fill(pack(KIND_COLOURS.other.fill));
+  const alt = new Uint32Array(256).fill(pack(KIND_COLOURS.other.alt));
+  names.forEach((name, code) => {
+    const c = KIND_COLOURS[name] ?? KIND_COLOURS.other;
+    fill[code] = pack(c.fill);
+    alt[code] = pack(c.alt);
+  });
+  return { fill, alt };
 }

@@ -10,11 +10,22 @@
  * this kernel build's own and marked optional).  What could not be read is said in the
  * page, in the server's words.  Leaving returns to the simulated session, which kept
  * its place.
+ *
+ * As root the server also reads /proc/kpageflags, and the view draws this machine's
+ * memory map from it (`FrameMapView`): every frame's kind, aggregated to a power of two
+ * frames per pixel (a pixel with any reported frame is drawn reported, with the
+ * simulated map's checker), free and reported blocks per order and zone, and reported
+ * memory over time.  The whole map comes once; each later reading patches only the
+ * chunks that changed.
  */
+import uPlot from '../vendor/uplot/uPlot.esm.js';
 import { unusableTable } from '../lib/fragmentation.js';
-import { blockSize, formatBytes, formatCount, migratetypeSlug, PAGE_SIZE } from '../lib/layout.js';
-import { belowMark, decodeLive, liveZones, reportingRows } from '../lib/live.js';
-import { ProtocolError } from '../lib/protocol.js';
+import { blockSize, formatBytes, formatCount, formatPfn, migratetypeSlug, PAGE_SIZE } from '../lib/layout.js';
+import {
+  aggregate, belowMark, decodeLive, FrameKinds, framesPerPixel, KIND_COLOURS, kindLut, liveZones, MAP_COLUMNS,
+  pixelCounts, reportingRows,
+} from '../lib/live.js';
+import { base64ToBytes, ProtocolError } from '../lib/protocol.js';
 import { h, redraw } from './dom.js';
 import { unusableTableElement } from './fragtable.js';
 import { buddyinfoTableElement } from './freelists.js';
@@ -48,6 +59,7 @@ export class LiveView {
     this.watermarks = h('div', { class: 'live-watermarks' });
     this.unusable = h('div', { class: 'live-unusable' });
     this.reporting = h('div', { class: 'live-reporting' });
+    this.frameMap = new FrameMapView();
     const back = h('button', { type: 'button', class: 'live-back', onclick: () => this.leave() }, ['back to the simulation']);
     root.replaceChildren(
       h('div', { class: 'live-head' }, [
@@ -57,6 +69,7 @@ export class LiveView {
         back,
       ]),
       this.messages,
+      this.frameMap.root,
       h('div', { class: 'live-cols' }, [
         h('section', { class: 'panel', 'aria-labelledby': 'live-lists-title' }, [
           h('h3', { id: 'live-lists-title' }, ['free lists (/proc/buddyinfo, /proc/pagetypeinfo)']),
@@ -91,6 +104,7 @@ export class LiveView {
     this.button.setAttribute('aria-pressed', 'true');
     this.reading = null;
     this.root.dataset.seq = '0';
+    this.frameMap.reset();
     this.status('connecting…');
     this.connect();
   }
@@ -190,6 +204,7 @@ export class LiveView {
         : [h('p', { class: 'muted' }, ['needs /proc/buddyinfo'])],
     );
     redraw(this.reporting, JSON.stringify([reading.reporting, reading.reporting_extra]), () => reportingTable(reading));
+    this.frameMap.draw(reading);
     // Last, so a test that waits for the number sees everything drawn.
     this.root.dataset.time = String(reading.time);
     this.root.dataset.seq = String(reading.seq);
@@ -319,7 +334,13 @@ function watermarkRows(zones) {
 function reportingTable(reading) {
   const rows = reportingRows(reading);
   if (!rows.length) return [h('p', { class: 'muted' }, ['none on this machine (see the note above)'])];
+  const extra = rows.filter((r) => r.optional).map((r) => r.name);
   return [
+    extra.length
+      ? h('p', { class: 'live-upstream' }, [
+          `Only page_reporting_order is upstream; ${extra.join(', ')} ${extra.length > 1 ? 'are' : 'is'} this kernel build's own: shown, not modelled.`,
+        ])
+      : null,
     h('table', { class: 'live-params' }, [
       h(
         'tbody',
@@ -338,3 +359,228 @@ function reportingTable(reading) {
   ];
 }
 
+
+/** Readings of reported memory kept for the chart (about ten minutes at one a second). */
+const HISTORY = 600;
+
+/**
+ * This machine's memory map from /proc/kpageflags, the free and reported blocks per
+ * order and zone, and reported memory over time.  Map parts are inflated in order
+ * (`DecompressionStream`), then the changed pixels are recomputed and drawn in the
+ * next animation frame; `data-map-seq` on the root says which reading is drawn.
+ */
+class FrameMapView {
+  constructor() {
+    this.note = h('p', { class: 'live-frames-note' });
+    this.canvas = /** @type {HTMLCanvasElement} */ (h('canvas', { class: 'live-framemap', width: MAP_COLUMNS, height: 1 }));
+    this.hover = h('div', { class: 'hover-line live-frame-hover', 'aria-live': 'off' }, ['hover the map for its frames']);
+    this.legend = h('div', { class: 'live-legend' });
+    this.orders = h('div', { class: 'live-frame-orders' });
+    this.chartBox = h('div', { class: 'chart live-reported-chart', role: 'img', 'aria-label': 'reported and free memory over time' });
+    this.body = h('div', { class: 'live-frames-body' }, [
+      h('div', { class: 'live-map-col' }, [this.canvas, this.hover, this.legend]),
+      h('div', { class: 'live-map-side' }, [this.orders, h('h3', {}, ['reported and free memory over time (GiB)']), this.chartBox]),
+    ]);
+    this.root = h('section', { class: 'panel live-frames', 'aria-labelledby': 'live-frames-title' }, [
+      h('h3', { id: 'live-frames-title' }, ['this machine frame by frame (/proc/kpageflags)']),
+      this.note,
+      this.body,
+    ]);
+    this.canvas.addEventListener('mousemove', (e) => this.showHover(e));
+    /** @type {uPlot | null} */
+    this.chart = null;
+    this.reset();
+  }
+
+  reset() {
+    this.held = new FrameKinds();
+    this.names = /** @type {string[]} */ ([]);
+    this.fpp = 1;
+    this.pixels = new Uint8Array(0);
+    /** @type {ImageData | null} */
+    this.image = null;
+    /** @type {Array<[number, number]>} */
+    this.dirty = [];
+    this.pending = Promise.resolve();
+    this.frame = 0;
+    /** @type {number[][]} */
+    this.history = [[], [], []];
+    this.root.dataset.mapSeq = '0';
+    this.chart?.setData(/** @type {any} */ (this.history));
+  }
+
+  /** @param {import('../lib/live.js').LiveReading} reading */
+  draw(reading) {
+    const frames = reading.frames ?? null;
+    this.body.hidden = !frames;
+    if (!frames) {
+      const why = reading.messages.find((m) => m.includes('kpageflags'));
+      this.note.textContent = `The map of this machine's frames is not shown: ${why ?? 'this reading has none'}`;
+      this.root.dataset.mapSeq = String(reading.seq);
+      return;
+    }
+    this.note.textContent =
+      `${formatCount(frames.frames)} frames, ${formatCount(framesPerPixel(frames.frames))} per pixel · ` +
+      `${formatBytes(frames.reported_pages * PAGE_SIZE)} reported · read in ${Math.round(frames.read_ms)} ms by the kernel, ` +
+      `${Math.round(frames.derive_ms)} ms to find the blocks`;
+    this.names = frames.kinds;
+    redraw(this.orders, JSON.stringify(frames.zones.map((z) => [z.zone, z.free, z.reported])), () => ordersTable(frames.zones));
+    redraw(this.legend, JSON.stringify(frames.zones.map((z) => z.kinds)), () => legendItems(frames));
+    this.record(reading.time, frames);
+    const map = frames.map;
+    if (!map) return;
+    const seq = reading.seq;
+    this.pending = this.pending
+      .then(() => inflate(base64ToBytes(map.data)))
+      .then((bytes) => {
+        if (map.full) this.layout(map.frames);
+        this.dirty.push(...this.held.apply(map, bytes));
+        this.schedule(seq);
+      })
+      .catch((e) => {
+        this.note.textContent = `The map could not be drawn: ${e instanceof Error ? e.message : String(e)}`;
+      });
+  }
+
+  /** @param {number} frames */
+  layout(frames) {
+    this.fpp = framesPerPixel(frames);
+    const pixels = Math.ceil(frames / this.fpp);
+    const rows = Math.max(1, Math.ceil(pixels / MAP_COLUMNS));
+    this.canvas.height = rows;
+    this.canvas.dataset.fpp = String(this.fpp);
+    this.canvas.dataset.frames = String(frames);
+    this.pixels = new Uint8Array(pixels);
+    this.image = new ImageData(MAP_COLUMNS, rows);
+    this.dirty = [];
+  }
+
+  /** @param {number} seq */
+  schedule(seq) {
+    cancelAnimationFrame(this.frame);
+    this.frame = requestAnimationFrame(() => this.paint(seq));
+  }
+
+  /** @param {number} seq */
+  paint(seq) {
+    const image = this.image;
+    if (!image) return;
+    const reported = this.names.indexOf('reported');
+    const lut = kindLut(this.names);
+    const words = new Uint32Array(image.data.buffer);
+    for (const [from, to] of this.dirty) {
+      aggregate(this.held.kinds, this.fpp, from, to, this.pixels, reported);
+      const last = Math.min(Math.ceil(to / this.fpp), this.pixels.length);
+      for (let p = Math.floor(from / this.fpp); p < last; p++) {
+        const code = this.pixels[p];
+        const x = p % MAP_COLUMNS;
+        const y = (p - x) / MAP_COLUMNS;
+        words[p] = (x + y) & 1 ? lut.alt[code] : lut.fill[code];
+      }
+    }
+    this.dirty = [];
+    this.canvas.getContext('2d')?.putImageData(image, 0, 0);
+    this.canvas.dataset.reportedPixels = String(this.pixels.reduce((n, c) => n + (c === reported ? 1 : 0), 0));
+    this.root.dataset.mapSeq = String(seq);
+  }
+
+  /**
+   * @param {number} time
+   * @param {import('../lib/live.js').LiveFrames} frames
+   */
+  record(time, frames) {
+    const gib = (/** @type {number} */ pages) => (pages * PAGE_SIZE) / 2 ** 30;
+    const [t, reported, free] = this.history;
+    t.push(time);
+    reported.push(gib(frames.reported_pages));
+    free.push(gib(frames.zones.reduce((n, z) => n + z.free_pages, 0)));
+    if (t.length > HISTORY) this.history.forEach((column) => column.shift());
+    if (!this.chart) {
+      this.chart = new uPlot(
+        {
+          width: Math.max(240, this.chartBox.clientWidth || 420),
+          height: 140,
+          legend: { show: true, live: false },
+          cursor: { drag: { x: false, y: false } },
+          series: [
+            { label: 'time' },
+            { label: 'reported', stroke: KIND_COLOURS.reported.fill, width: 2, fill: 'rgba(86,180,233,.15)' },
+            { label: 'free', stroke: '#8a8f99', width: 1 },
+          ],
+        },
+        /** @type {any} */ (this.history),
+        this.chartBox,
+      );
+    } else {
+      this.chart.setData(/** @type {any} */ (this.history));
+    }
+    this.chartBox.dataset.points = String(t.length);
+    this.chartBox.dataset.reportedGib = reported[reported.length - 1].toFixed(3);
+  }
+
+  /** @param {MouseEvent} e */
+  showHover(e) {
+    if (!this.pixels.length) return;
+    const box = this.canvas.getBoundingClientRect();
+    const x = Math.floor(((e.clientX - box.left) / box.width) * MAP_COLUMNS);
+    const y = Math.floor(((e.clientY - box.top) / box.height) * this.canvas.height);
+    const pixel = y * MAP_COLUMNS + x;
+    if (x < 0 || x >= MAP_COLUMNS || pixel < 0 || pixel >= this.pixels.length) return;
+    const { first, last, counts } = pixelCounts(this.held.kinds, this.fpp, pixel, this.names);
+    this.hover.textContent = `pfn ${formatPfn(first)}–${formatPfn(last)}: ${counts.map(([k, n]) => `${k} ${formatCount(n)}`).join(', ')}`;
+  }
+}
+
+/**
+ * Bytes of a zlib stream, inflated by the browser.
+ * @param {Uint8Array} bytes
+ */
+async function inflate(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/**
+ * Free and reported blocks per order, a column per zone, found frame by frame.
+ * @param {import('../lib/live.js').LiveFrameZone[]} zones
+ */
+function ordersTable(zones) {
+  const orders = Math.max(0, ...zones.map((z) => z.free.length));
+  return [
+    h('table', { class: 'live-frame-orders-table' }, [
+      h('caption', {}, ['free blocks per order found in /proc/kpageflags · of them reported']),
+      h('thead', {}, [h('tr', {}, [h('th', { scope: 'col' }, ['order']), ...zones.map((z) => h('th', { scope: 'col', class: 'num' }, [z.zone]))])]),
+      h(
+        'tbody',
+        {},
+        Array.from({ length: orders }, (_, order) =>
+          h('tr', { 'data-order': order }, [
+            h('th', { scope: 'row' }, [`order ${order}`, h('span', { class: 'size' }, [` ${blockSize(order)}`])]),
+            ...zones.map((z) =>
+              h('td', { class: 'num', 'data-zone': z.zone, 'data-free': z.free[order] ?? 0, 'data-reported': z.reported[order] ?? 0 }, [
+                formatCount(z.free[order] ?? 0),
+                z.reported[order] ? h('span', { class: 'live-reported-count' }, [` · ${formatCount(z.reported[order])} ✓`]) : null,
+              ]),
+            ),
+          ]),
+        ),
+      ),
+    ]),
+  ];
+}
+
+/**
+ * The map's legend: each kind as drawn, with its frames over all zones.
+ * @param {import('../lib/live.js').LiveFrames} frames
+ */
+function legendItems(frames) {
+  return frames.kinds.map((name) => {
+    const n = frames.zones.reduce((sum, z) => sum + (z.kinds[name] ?? 0), 0);
+    const c = KIND_COLOURS[name] ?? KIND_COLOURS.other;
+    const swatch = c.fill === c.alt ? c.fill : `repeating-conic-gradient(${c.fill} 0 25%, ${c.alt} 0 50%) 0 0 / 6px 6px`;
+    return h('span', { class: 'live-kind', 'data-kind': name, 'data-frames': n }, [
+      h('span', { class: 'swatch', style: `background:${swatch}`, 'aria-hidden': 'true' }),
+      `${c.label} ${formatCount(n)}`,
+    ]);
+  });
+}

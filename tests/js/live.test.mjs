@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { belowMark, buddyinfoText, decodeLive, freePagesOf, liveZones, reportingRows } from '../../frontend/lib/live.js';
+import {
+  aggregate, belowMark, buddyinfoText, decodeLive, FrameKinds, framesPerPixel, freePagesOf, kindLut, liveZones,
+  pixelCounts, reportingRows,
+} from '../../frontend/lib/live.js';
 import { ProtocolError } from '../../frontend/lib/protocol.js';
 
 const zeros = () => Array(11).fill(0);
@@ -85,4 +88,53 @@ test('free pages, reporting rows and watermark position', () => {
   ]);
   const w = { min: 10, low: 20, high: 30 };
   assert.deepEqual([5, 10, 25, 30].map((free) => belowMark({ ...w, free })), ['min', 'low', 'high', '']);
+});
+
+const framesPart = (over = {}) => ({
+  frames: 8192,
+  kinds: ['other', 'free', 'reported', 'anon'],
+  zones: [{ node: 0, zone: 'Normal', start_pfn: 0, end_pfn: 8192, free: [0, 1], reported: [0, 0], free_pages: 2, reported_pages: 0, kinds: { free: 2 } }],
+  reported_pages: 0,
+  read_ms: 1,
+  derive_ms: 1,
+  map: { frames: 8192, chunk: 4096, full: true, chunks: [0, 1], data: '' },
+  ...over,
+});
+
+test('the frame summary and its map are checked', () => {
+  assert.equal(decodeLive(JSON.stringify(reading({ frames: framesPart() }))).type, 'live');
+  assert.equal(decodeLive(JSON.stringify(reading({ frames: null }))).type, 'live');
+  assert.throws(() => decodeLive(JSON.stringify(reading({ frames: framesPart({ kinds: [1] }) }))), /kinds/);
+  const badMap = framesPart({ map: { frames: 12, chunk: 4096, full: true, chunks: [], data: '' } });
+  assert.throws(() => decodeLive(JSON.stringify(reading({ frames: badMap }))), /map must have/);
+});
+
+test('a full map, then diffs of chunks, keep every frame\'s kind', () => {
+  const held = new FrameKinds();
+  const diff = { frames: 10, chunk: 4, full: false, chunks: [1], data: '' };
+  assert.throws(() => held.apply(diff, new Uint8Array(4)), /before the map/);
+  assert.deepEqual(held.apply({ ...diff, full: true, chunks: [0, 1, 2] }, new Uint8Array(10).fill(1)), [[0, 10]]);
+  assert.deepEqual(held.apply({ ...diff, chunks: [1, 2] }, new Uint8Array([2, 2, 2, 2, 3, 3])), [[4, 8], [8, 10]]);
+  assert.deepEqual([...held.kinds], [1, 1, 1, 1, 2, 2, 2, 2, 3, 3]);
+  assert.throws(() => held.apply({ ...diff, chunks: [2] }, new Uint8Array(4)), /more bytes/);
+  assert.throws(() => held.apply({ ...diff, chunks: [3] }, new Uint8Array(4)), /does not fit/);
+});
+
+test('frames per pixel grow with the machine, as powers of two', () => {
+  assert.equal(framesPerPixel(1024 * 256), 1);
+  assert.equal(framesPerPixel(6_553_600), 32); // this VM: 200 rows of 1024
+  assert.equal(framesPerPixel(16 * 1024 * 1024), 64); // 64 GiB: 256 rows
+});
+
+test('a pixel shows its most common kind, or reported if any frame of it is', () => {
+  const kinds = new Uint8Array([3, 3, 1, 0, 1, 1, 1, 2, 0, 0, 0, 0]);
+  const out = new Uint8Array(3);
+  aggregate(kinds, 4, 0, 12, out, 2);
+  assert.deepEqual([...out], [3, 2, 0]); // the lone reported frame keeps its pixel
+  assert.deepEqual(pixelCounts(kinds, 4, 1, ['other', 'free', 'reported', 'anon']), {
+    first: 4, last: 7, counts: [['free', 3], ['reported', 1]],
+  });
+  const lut = kindLut(['other', 'free', 'reported']);
+  assert.notEqual(lut.fill[2], lut.alt[2]); // reported is a checker, as in the simulated map
+  assert.equal(lut.fill[1], lut.alt[1]);
 });

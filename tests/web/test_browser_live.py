@@ -22,6 +22,7 @@ from test_live_view import fake_root
 from wirehelp import serve
 
 from allocator_model.fragmentation import unusable_free_index
+from allocator_model.kpageflags import KINDS
 from allocator_model.live import read_live
 from allocator_model.procfs import parse_buddyinfo, parse_pagetypeinfo
 from backend.app import create_app
@@ -208,6 +209,9 @@ def test_a_machine_without_the_files_says_so(page: tuple[Page, list[str]], tmp_p
         expect(pg.locator("#live .live-note")).to_contain_text("/proc/pagetypeinfo does not exist")
         expect(pg.locator("#live .live-watermarks")).to_have_text("needs /proc/zoneinfo")
         expect(pg.locator("#live .live-reporting")).to_contain_text("none on this machine")
+        expect(pg.locator("#live .live-frames-note")).to_have_text(
+            f"The map of this machine's frames is not shown: {messages[2]}"
+        )
         lists = pg.evaluate(READ_LISTS)
         assert [r["types"] for r in lists["rows"]] == [{"all types": n} for n in counts]
         shot(pg, "live-missing-files")
@@ -222,3 +226,96 @@ def test_a_server_with_the_view_turned_off_says_so(page: tuple[Page, list[str]])
             ["the live host view is turned off on this server"]
         )
         expect(pg.locator("#live .live-when")).to_have_text("off")
+
+
+READ_FRAMES = """() => { const c = document.querySelector('#live canvas.live-framemap');
+  const panel = document.querySelector('#live .live-frames');
+  return {mapSeq: Number(panel.dataset.mapSeq), frames: Number(c.dataset.frames),
+    fpp: Number(c.dataset.fpp), reportedPixels: Number(c.dataset.reportedPixels),
+    legend: Object.fromEntries([...panel.querySelectorAll('.live-kind')]
+      .map((k) => [k.dataset.kind, Number(k.dataset.frames)])),
+    orders: Object.fromEntries([...panel.querySelectorAll('.live-frame-orders-table td')]
+      .map((td) => [`${td.dataset.zone}:${td.closest('tr').dataset.order}`,
+        [Number(td.dataset.free), Number(td.dataset.reported)]])),
+    points: Number(panel.querySelector('.live-reported-chart').dataset.points)}; }"""
+
+
+def reported_pixels(kinds: bytes, fpp: int) -> int:
+    """Pixels of ``fpp`` frames holding at least one reported frame."""
+    code = KINDS.index("reported")
+    return sum(1 for p in range(0, len(kinds), fpp) if code in kinds[p : p + fpp])
+
+
+def wait_map(pg: Page, after_seq: int = 0) -> dict[str, Any]:
+    pg.wait_for_function(
+        f"() => Number(document.querySelector('#live .live-frames').dataset.mapSeq) > {after_seq}",
+        timeout=60_000,
+    )
+    shown: dict[str, Any] = pg.evaluate(READ_FRAMES)
+    return shown
+
+
+def test_this_vm_recorded_frame_by_frame(page: tuple[Page, list[str]], vm618_root: Path) -> None:
+    """The recording of the 6.18 VM (6,553,600 frames): the map aggregates 32 frames per
+    pixel and keeps every pixel holding a reported frame reported; the blocks per order
+    are the ones found in the file; a block the kernel then reports arrives as a diff."""
+    pg, _ = page
+    snap = read_live(str(vm618_root))
+    assert snap.frames is not None
+    reading = snap.frames
+    with server(live_root=str(vm618_root), live_interval_s=0.2) as live:
+        open_dashboard(pg, live.url)
+        enter_live(pg)
+        shown = wait_map(pg)
+        assert (shown["frames"], shown["fpp"]) == (6_553_600, 32)
+        assert shown["reportedPixels"] == reported_pixels(reading.kinds, 32)
+        totals = {k: sum(z.kinds[k] for z in reading.zones) for k in KINDS}
+        assert shown["legend"] == totals and totals["reported"] == 1_064_048
+        for z in reading.zones:
+            for order, (free, rep) in enumerate(zip(z.free, z.reported, strict=True)):
+                assert shown["orders"][f"{z.zone}:{order}"] == [free, rep]
+        assert shown["points"] >= 1
+        expect(pg.locator("#live .live-upstream")).to_contain_text(
+            "Only page_reporting_order is upstream; free_bitmap_enable, max_waiting_mib"
+        )
+        expect(pg.locator("#live .live-frames-note")).to_contain_text(
+            "6,553,600 frames, 32 per pixel"
+        )
+        shot(pg, "live-vm618-frames")
+        # The kernel reports one more free block (order >= 5, so its own pixels only).
+        pfn, order = next(
+            (p, o)
+            for p, o, r in zip(
+                reading.block_pfn, reading.block_order, reading.block_reported, strict=True
+            )
+            if o >= 5 and not r
+        )
+        path = vm618_root / "proc" / "kpageflags"
+        with path.open("r+b") as f:
+            f.seek(pfn * 8)
+            word = int.from_bytes(f.read(8), "little") | 1 << 3  # KPF_UPTODATE = PG_reported
+            f.seek(pfn * 8)
+            f.write(word.to_bytes(8, "little"))
+        want = shown["reportedPixels"] + (1 << order) // 32
+        pg.wait_for_function(
+            "() => Number(document.querySelector('#live canvas.live-framemap')"
+            f".dataset.reportedPixels) === {want}",
+            timeout=60_000,
+        )
+        assert wait_map(pg)["legend"]["reported"] == totals["reported"] + (1 << order)
+
+
+def test_a_container_gets_the_counts_and_says_why_not_the_map(
+    page: tuple[Page, list[str]], vm618_root: Path
+) -> None:
+    pg, _ = page
+    (vm618_root / "proc" / "kpageflags").write_bytes(b"")  # masked, as container runtimes do
+    with server(live_root=str(vm618_root), live_interval_s=0.2) as live:
+        open_dashboard(pg, live.url)
+        enter_live(pg)
+        shown = wait_reading(pg)
+        assert shown["zones"]["DMA32"][-1] == 753  # the counts are all there
+        note = pg.locator("#live .live-frames-note")
+        expect(note).to_contain_text("The map of this machine's frames is not shown:")
+        expect(note).to_contain_text("reads as empty: a container runtime masks it")
+        expect(pg.locator("#live canvas.live-framemap")).to_be_hidden()
