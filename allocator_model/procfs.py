@@ -39,7 +39,9 @@ What this module does
   caller decides whether that matters.  In the model they must agree exactly.
 
 * **Laying out**: :func:`plan_layout` turns the counts of real files into a concrete
-  placement that ``Node.from_buddyinfo`` can build, see below.
+  placement that ``Node.from_buddyinfo`` can build, see below.  :func:`layout_sizes`
+  gives the zones' sizes from the counts alone (its cost does not grow with them), so a
+  file that claims 2**32 free blocks can be refused before one of them is placed.
 
 The layout planner
 ==================
@@ -122,16 +124,20 @@ from dataclasses import dataclass
 from typing import Protocol
 
 __all__ = [
+    "LAYOUT_MAX_ORDERS",
     "PAGETYPEINFO_LIST_CAP",
     "BlockRow",
     "BuddyinfoRow",
     "FreeRow",
+    "LayoutTooLarge",
     "PagetypeInfo",
     "ProcParseError",
     "ZonePlan",
+    "ZoneSize",
     "consistency",
     "format_buddyinfo",
     "format_pagetypeinfo",
+    "layout_sizes",
     "pagetypeinfo_of",
     "parse_buddyinfo",
     "parse_pagetypeinfo",
@@ -142,6 +148,10 @@ __all__ = [
 #: ``pagetypeinfo_showfree_print`` stops walking a free list when its counter reaches
 #: this value and then prints ``">100000"`` (since Linux 5.4).
 PAGETYPEINFO_LIST_CAP = 100000
+
+#: The most orders a layout is planned for.  Kernels have 11 to 15 (``NR_PAGE_ORDERS``);
+#: a line of thousands of counts would make the sizes' arithmetic work on huge numbers.
+LAYOUT_MAX_ORDERS = 64
 
 
 # --------------------------------------------------------------------------------------
@@ -460,13 +470,17 @@ def pagetypeinfo_of(node: _NodeLike, node_id: int = 0) -> str:
 # --------------------------------------------------------------------------------------
 # Parsing
 
-_ZONE_ROW = re.compile(r"\s*Node\s+(\d+)\s*,\s*zone\s+([^\s,]+)((?:\s+\d+)+)\s*")
+# A count is an unsigned long (at most 20 digits); a longer run of digits is not what
+# the kernel prints, and refusing it keeps int() and the layout's arithmetic small.  A
+# pageblock order or an order in a header has at most 2 digits.
+_N = r"\d{1,20}"
+_ZONE_ROW = re.compile(rf"\s*Node\s+({_N})\s*,\s*zone\s+([^\s,]+)((?:\s+{_N})+)\s*")
 _FREE_ROW = re.compile(
-    r"\s*Node\s+(\d+)\s*,\s*zone\s+([^\s,]+)\s*,\s*type\s+(\S+)((?:\s+>?\d+)+)\s*"
+    rf"\s*Node\s+({_N})\s*,\s*zone\s+([^\s,]+)\s*,\s*type\s+(\S+)((?:\s+>?{_N})+)\s*"
 )
-_PB_ORDER = re.compile(r"\s*Page block order:\s*(\d+)\s*")
-_PB_PAGES = re.compile(r"\s*Pages per block:\s*(\d+)\s*")
-_FREE_HEADER = re.compile(r"\s*Free pages count per migrate type at order((?:\s+\d+)+)\s*")
+_PB_ORDER = re.compile(r"\s*Page block order:\s*(\d{1,2})\s*")
+_PB_PAGES = re.compile(rf"\s*Pages per block:\s*({_N})\s*")
+_FREE_HEADER = re.compile(r"\s*Free pages count per migrate type at order((?:\s+\d{1,2})+)\s*")
 _BLOCK_HEADER = re.compile(r"\s*Number of blocks type((?:\s+\S+)+)\s*")
 _MIXED_HEADER = re.compile(r"\s*Number of mixed blocks((?:\s+\S+)+)\s*")
 
@@ -955,25 +969,50 @@ def _padded(label: str, counts: Sequence[int], max_order: int) -> list[int]:
     return out
 
 
-def plan_layout(
-    buddyinfo: Sequence[BuddyinfoRow],
-    pagetypeinfo: PagetypeInfo | None,
-    *,
-    max_order: int = 11,
-    pageblock_order: int = 9,
-    default_migratetype: str = "Movable",
-) -> list[ZonePlan]:
-    """Place every free block of the files in a concrete zone layout (module docstring).
+@dataclass(frozen=True, slots=True)
+class ZoneSize:
+    """How big one zone's layout is, decided from the counts alone (no block placed):
+    ``pages`` is what :func:`plan_layout` will span, ``notes`` its notes.  A caller
+    with a memory limit checks ``pages`` here, before anything per block exists."""
 
-    ``buddyinfo`` is authoritative for the counts per zone and order and for the zone
-    order; ``pagetypeinfo`` (optional) supplies the split into migratetypes and the
-    pageblock counts.  Without it every block and pageblock is ``default_migratetype``
-    and zones are as small as possible.  Raises ``ValueError`` for a pageblock order
-    that differs from pagetypeinfo's or is not below ``max_order``, and for free blocks
-    of orders ``>= max_order``.
-    """
-    if max_order < 1:
-        raise ValueError(f"max_order must be at least 1, got {max_order}")
+    name: str
+    start_pfn: int
+    pages: int
+    notes: tuple[str, ...]
+    node: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Sizing:
+    """What :func:`_size_zone` decided, for the placement that follows it."""
+
+    size: ZoneSize
+    types: list[str]
+    counts: dict[str, list[int]]
+    large: dict[str, int]
+    owned: dict[str, int]
+    regions: int
+    mixed: int
+    up_req: list[int]
+
+
+class LayoutTooLarge(ValueError):
+    """The files' counts imply a zone larger than the caller allows (nothing was placed)."""
+
+    def __init__(self, size: ZoneSize, max_pages: int) -> None:
+        super().__init__(
+            f"Node {size.node}, zone {size.name}: its free counts need a zone of "
+            f"{size.pages} pages, more than the {max_pages} allowed"
+        )
+        self.size = size
+        self.max_pages = max_pages
+
+
+def _check_orders(max_order: int, pageblock_order: int, pagetypeinfo: PagetypeInfo | None) -> None:
+    if not 1 <= max_order <= LAYOUT_MAX_ORDERS:
+        raise ValueError(
+            f"max_order must be in 1..{LAYOUT_MAX_ORDERS} (one count per order), got {max_order}"
+        )
     if not 0 <= pageblock_order < max_order:
         raise ValueError(
             f"pageblock_order must be in 0..{max_order - 1} (below max_order), "
@@ -985,27 +1024,83 @@ def plan_layout(
             f"layout was asked for {pageblock_order}; pass "
             f"pageblock_order={pagetypeinfo.pageblock_order}"
         )
-    plans: list[ZonePlan] = []
+
+
+def _sizings(
+    buddyinfo: Sequence[BuddyinfoRow],
+    pagetypeinfo: PagetypeInfo | None,
+    max_order: int,
+    pageblock_order: int,
+    default_migratetype: str,
+) -> list[_Sizing]:
+    _check_orders(max_order, pageblock_order, pagetypeinfo)
+    sizings: list[_Sizing] = []
     start = 0
     for row in buddyinfo:
-        plan = _plan_zone(row, start, pagetypeinfo, max_order, pageblock_order, default_migratetype)
-        plans.append(plan)
-        start += plan.pages
-    return plans
+        sizing = _size_zone(
+            row, start, pagetypeinfo, max_order, pageblock_order, default_migratetype
+        )
+        sizings.append(sizing)
+        start += sizing.size.pages
+    return sizings
 
 
-def _plan_zone(
+def layout_sizes(
+    buddyinfo: Sequence[BuddyinfoRow],
+    pagetypeinfo: PagetypeInfo | None,
+    *,
+    max_order: int = 11,
+    pageblock_order: int = 9,
+    default_migratetype: str = "Movable",
+) -> list[ZoneSize]:
+    """The zones :func:`plan_layout` would lay out (sizes, start pfns and notes),
+    computed from the counts alone: its cost does not depend on how large they are, so
+    a caller can refuse a 53-byte file that claims 2**32 free blocks before any memory
+    is spent on them.  Raises ``ValueError`` as :func:`plan_layout` does."""
+    sizings = _sizings(buddyinfo, pagetypeinfo, max_order, pageblock_order, default_migratetype)
+    return [s.size for s in sizings]
+
+
+def plan_layout(
+    buddyinfo: Sequence[BuddyinfoRow],
+    pagetypeinfo: PagetypeInfo | None,
+    *,
+    max_order: int = 11,
+    pageblock_order: int = 9,
+    default_migratetype: str = "Movable",
+    max_pages: int | None = None,
+) -> list[ZonePlan]:
+    """Place every free block of the files in a concrete zone layout (module docstring).
+
+    ``buddyinfo`` is authoritative for the counts per zone and order and for the zone
+    order; ``pagetypeinfo`` (optional) supplies the split into migratetypes and the
+    pageblock counts.  Without it every block and pageblock is ``default_migratetype``
+    and zones are as small as possible.  Raises ``ValueError`` for a pageblock order
+    that differs from pagetypeinfo's or is not below ``max_order``, and for free blocks
+    of orders ``>= max_order``; :class:`LayoutTooLarge` (before placing anything) for a
+    zone of more than ``max_pages`` pages.
+    """
+    sizings = _sizings(buddyinfo, pagetypeinfo, max_order, pageblock_order, default_migratetype)
+    if max_pages is not None:
+        for sizing in sizings:
+            if sizing.size.pages > max_pages:
+                raise LayoutTooLarge(sizing.size, max_pages)
+    return [_place_zone(s, max_order, pageblock_order, default_migratetype) for s in sizings]
+
+
+def _size_zone(
     row: BuddyinfoRow,
     start: int,
     pti: PagetypeInfo | None,
     max_order: int,
     pbo: int,
     default: str,
-) -> ZonePlan:
+) -> _Sizing:
+    """Counts per migratetype, pageblocks per migratetype and the number of regions:
+    arithmetic on the counts only, so its cost does not grow with them."""
     label = f"Node {row.node}, zone {row.zone}"
     notes: list[str] = []
     top = max_order - 1
-    region = 1 << top  # pages per top-order block
     per_region = 1 << (top - pbo)  # pageblocks per top-order block
     totals = _padded(label, row.counts, max_order)
 
@@ -1068,6 +1163,18 @@ def _plan_zone(
     if total == 0 and pti is not None and file_blocks is not None:
         notes.append(f"{label}: no pageblocks in the files; gave it one order-{top} block")
 
+    size = ZoneSize(row.zone, start, regions * (1 << top), tuple(notes), row.node)
+    return _Sizing(size, types, counts, large, owned, regions, mixed, up_req)
+
+
+def _place_zone(sizing: _Sizing, max_order: int, pbo: int, default: str) -> ZonePlan:
+    """Put every free block of a sized zone at its pfn (module docstring)."""
+    types, counts, large, owned = sizing.types, sizing.counts, sizing.large, sizing.owned
+    regions, mixed, up_req = sizing.regions, sizing.mixed, sizing.up_req
+    top = max_order - 1
+    region = 1 << top  # pages per top-order block
+    per_region = 1 << (top - pbo)  # pageblocks per top-order block
+
     # Large blocks (pageblock_order .. top-1) in the mixed regions.
     pb_types: list[str | None] = [None] * (regions * per_region)
     free: list[tuple[int, int, str]] = []
@@ -1104,14 +1211,15 @@ def _plan_zone(
             _host(small[t], 0, pbo, blocks, _min_hosts(counts[t], 0, pbo), free)
 
     free.sort()
-    placed = tuple((start + off, k, t) for off, k, t in free)
+    size = sizing.size
+    placed = tuple((size.start_pfn + off, k, t) for off, k, t in free)
     final_types = tuple(t if t is not None else default for t in pb_types)
     return ZonePlan(
-        name=row.zone,
-        start_pfn=start,
-        pages=regions * region,
+        name=size.name,
+        start_pfn=size.start_pfn,
+        pages=size.pages,
         pageblock_types=final_types,
         free_blocks=placed,
-        notes=tuple(notes),
-        node=row.node,
+        notes=size.notes,
+        node=size.node,
     )

@@ -23,10 +23,10 @@ from typing import Any, Final
 
 from allocator_model.procfs import (
     ProcParseError,
-    ZonePlan,
+    ZoneSize,
+    layout_sizes,
     parse_buddyinfo,
     parse_pagetypeinfo,
-    plan_layout,
 )
 from allocator_model.trace import TraceImport, parse_trace
 
@@ -104,22 +104,23 @@ def trace_summary(imported: TraceImport) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ProcLayout:
-    plans: tuple[ZonePlan, ...]
+    sizes: tuple[ZoneSize, ...]
     max_order: int
 
     @property
     def zone_sizes(self) -> tuple[tuple[str, int], ...]:
-        return tuple((p.name, p.pages) for p in self.plans)
+        return tuple((z.name, z.pages) for z in self.sizes)
 
     @property
     def notes(self) -> list[str]:
-        return [n for p in self.plans for n in p.notes]
+        return [n for z in self.sizes for n in z.notes]
 
 
 @functools.lru_cache(maxsize=8)
 def proc_layout(buddyinfo: str, pagetypeinfo: str | None) -> ProcLayout:
-    """Parse the snapshot and plan where its blocks go (cheap: no node is built), so
-    that its errors and its zone sizes are known before any memory is spent."""
+    """Parse the snapshot and size its zones from the counts alone (no block is placed
+    and no node built), so that its errors and its zone sizes are known, and checked
+    against the server's limits, before any memory is spent on its blocks."""
     try:
         rows = parse_buddyinfo(buddyinfo)
     except ProcParseError as exc:
@@ -140,10 +141,10 @@ def proc_layout(buddyinfo: str, pagetypeinfo: str | None) -> ProcLayout:
     max_order = len(rows[0].counts)
     pageblock_order = info.pageblock_order if info is not None else min(9, max_order - 1)
     try:
-        plans = plan_layout(rows, info, max_order=max_order, pageblock_order=pageblock_order)
+        sizes = layout_sizes(rows, info, max_order=max_order, pageblock_order=pageblock_order)
     except ValueError as exc:
         raise SourceError("pagetypeinfo" if info is not None else "buddyinfo", [str(exc)]) from None
-    return ProcLayout(tuple(plans), max_order)
+    return ProcLayout(tuple(sizes), max_order)
 
 
 def split_proc_text(text: str) -> tuple[str, str | None]:

@@ -26,12 +26,14 @@ from allocator_model.procfs import (
     BlockRow,
     BuddyinfoRow,
     FreeRow,
+    LayoutTooLarge,
     PagetypeInfo,
     ProcParseError,
     ZonePlan,
     consistency,
     format_buddyinfo,
     format_pagetypeinfo,
+    layout_sizes,
     pagetypeinfo_of,
     parse_buddyinfo,
     parse_pagetypeinfo,
@@ -820,3 +822,47 @@ def test_plan_layout_property(
         default=default,
         exact_types=exact,
     )
+
+
+@pytest.mark.parametrize("name", ["", "_cma"])
+def test_layout_sizes_are_plan_layouts_zones(name: str) -> None:
+    rows = parse_buddyinfo((DATA / f"buddyinfo{name}.txt").read_text())
+    info = parse_pagetypeinfo((DATA / f"pagetypeinfo{name}.txt").read_text())
+    node = rows[0].node
+    rows = [r for r in rows if r.node == node]
+    for pti in (None, info):
+        plans = plan_layout(rows, pti, pageblock_order=info.pageblock_order)
+        sizes = layout_sizes(rows, pti, pageblock_order=info.pageblock_order)
+        assert [(s.name, s.start_pfn, s.pages, s.notes) for s in sizes] == [
+            (p.name, p.start_pfn, p.pages, p.notes) for p in plans
+        ]
+
+
+def test_a_zone_over_max_pages_is_refused_before_any_block_is_placed() -> None:
+    rows = parse_buddyinfo("Node 0, zone Normal 4294967296 1 1 1 1 1 1 1 1 1 1")
+    (size,) = layout_sizes(rows, None)
+    assert size.pages == 8589936640
+    with pytest.raises(LayoutTooLarge, match=r"zone Normal.*8589936640 pages.*1024 allowed"):
+        plan_layout(rows, None, max_pages=1024)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Node 0, zone Normal " + "1" * 21 + " 0",
+        "Node 0, zone Normal " + " ".join(["1"] * 65),
+    ],
+)
+def test_numbers_no_kernel_prints_are_refused(text: str) -> None:
+    try:
+        rows = parse_buddyinfo(text)
+    except ProcParseError:
+        return
+    with pytest.raises(ValueError, match=r"max_order must be in 1\.\.64"):
+        layout_sizes(rows, None, pageblock_order=9, max_order=len(rows[0].counts))
+
+
+def test_a_pageblock_order_of_three_digits_is_not_read() -> None:
+    text = "Page block order: 999\nPages per block:  512\n"
+    with pytest.raises(ProcParseError, match='line 1: expected "Page block order: <n>"'):
+        parse_pagetypeinfo(text)
