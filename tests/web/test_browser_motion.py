@@ -165,7 +165,8 @@ def test_a_merge_cascade_climbs_one_order_at_a_time(
             shot(pg, "merge-cascade-at-order-3")
     assert seen == list(range(1, 10))
     finish(pg)
-    assert pg.locator("#ghosts .ghost").count() == 0
+    # A ghost leaves when its own animation's finish event runs, after `animating` drops.
+    pg.wait_for_function("() => document.querySelectorAll('#ghosts .ghost').length === 0")
     assert float(final.evaluate("(el) => getComputedStyle(el).opacity")) == 1
 
 

@@ -10,10 +10,12 @@ Three figures, as issue #6 asks:
   animation frame after the one that drew the new state (by then the drawing has been
   painted), p95 of many steps.
 
-``make test`` runs this briefly with loose bounds that catch regressions on a busy
-machine.  ``BUDDYSCOPE_BENCH=1`` runs the full benchmark (10 s of play, 50 steps,
-5 snapshots), asserts the issue's targets and writes the figures to
-``test-results/browser/perf.json``; docs/performance.md records a run.
+``make test`` runs this briefly and checks only what does not depend on the machine's
+load (the zone played, every render finished, no console problem): CI is a shared
+2-core machine, where a frame time says more about the neighbours than about the page.
+``BUDDYSCOPE_BENCH=1`` runs the full benchmark (10 s of play, 50 steps, 5 snapshots),
+asserts the issue's targets and writes the figures to ``test-results/browser/perf.json``;
+docs/performance.md records a run.
 """
 
 from __future__ import annotations
@@ -38,13 +40,13 @@ STEPS = 50 if FULL else 15
 SNAPSHOTS = 5 if FULL else 2
 BIG = "?scenario=fragmentation&pages=1048576"
 
-# The issue's targets (FULL) and the loose bounds of an ordinary test run.  rAF
-# intervals are quantised to 0.1 ms around 16.67 ms, so one 60 Hz frame reads as 16.6,
-# 16.7 or 16.8: the frame target allows that quantum.
-FRAME_P95_MS = 16.7 + 0.15 if FULL else 200.0
-FRAME_P50_MS = 16.7 + 0.15 if FULL else 70.0
-FIRST_RENDER_MS = 1000.0 if FULL else 3000.0
-STEP_P95_MS = 50.0 if FULL else 250.0
+# The issue's targets, asserted only by the full benchmark.  rAF intervals are quantised
+# to 0.1 ms around 16.67 ms, so one 60 Hz frame reads as 16.6, 16.7 or 16.8: the frame
+# target allows that quantum.
+FRAME_P95_MS = 16.7 + 0.15
+FRAME_P50_MS = 16.7 + 0.15
+FIRST_RENDER_MS = 1000.0
+STEP_P95_MS = 50.0
 
 RESULTS: dict[str, Any] = {}
 
@@ -88,7 +90,8 @@ def test_first_full_render_of_a_4_gib_snapshot(browser: Browser, live: LiveServe
             settle(pg)
             times.append(debug(pg, "stats.firstRenderMs"))
         RESULTS["first_render_ms"] = {"max": max(times), "all": [round(t, 1) for t in times]}
-        assert max(times) <= FIRST_RENDER_MS, times
+        if FULL:
+            assert max(times) <= FIRST_RENDER_MS, times
         assert problems == []
 
 
@@ -143,8 +146,9 @@ def test_frame_time_while_a_4_gib_zone_plays_at_full_speed(
             "js_messages_ms_per_step": round(r["message_ms"] / max(1, r["deltas"]), 3),
         }
         assert r["deltas"] > PLAY_SECONDS * 50, r["deltas"]  # it really played
-        assert p95 <= FRAME_P95_MS, RESULTS["play"]
-        assert percentile(intervals, 0.5) <= FRAME_P50_MS, RESULTS["play"]
+        if FULL:
+            assert p95 <= FRAME_P95_MS, RESULTS["play"]
+            assert percentile(intervals, 0.5) <= FRAME_P50_MS, RESULTS["play"]
         assert problems == []
 
 
@@ -176,5 +180,6 @@ def test_step_to_visible_change_on_a_small_zone(browser: Browser, live: LiveServ
             "p95": round(p95, 1),
             "max": round(max(latencies), 1),
         }
-        assert p95 <= STEP_P95_MS, RESULTS["step_latency_ms"]
+        if FULL:
+            assert p95 <= STEP_P95_MS, RESULTS["step_latency_ms"]
         assert problems == []
