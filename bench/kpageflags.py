@@ -9,7 +9,11 @@ reports per read, as medians:
 2. deriving free blocks, reported heads and frames by kind: wall and CPU time;
 3. the diff against the read before (chunks of 4,096 frames that changed) and encoding
    the map for a watcher (zlib + base64), whole and as the diff;
-4. ``buddyscope live --once --format json`` end to end (a fresh process), wall time.
+4. ``buddyscope live --once --format json`` end to end (a fresh process), wall time;
+5. with ``--page SECONDS``: ``buddyscope serve`` on a free loopback port and Debian's
+   chromium (Playwright) on its live view for that long: how long until the whole map
+   is drawn, and the page's frame times (``requestAnimationFrame`` intervals) while
+   the map keeps updating.
 
 CPU times matter on a shared machine: wall time there includes waiting for a core.
 Figures go to stdout (``--json`` for JSON); docs/performance.md records them.
@@ -21,6 +25,7 @@ import argparse
 import json
 import os
 import resource
+import socket
 import statistics
 import subprocess
 import sys
@@ -111,14 +116,87 @@ def measure(root: str, reads: int, cli_runs: int) -> dict[str, Any]:
     return figures
 
 
+FRAME_TIMES = """() => new Promise((done) => { const out = []; let last = performance.now();
+  const end = last + SECONDS * 1000;
+  const tick = (now) => { out.push(now - last); last = now;
+    if (now < end) requestAnimationFrame(tick); else done(out); };
+  requestAnimationFrame(tick); })"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+
+
+def measure_page(root: str, seconds: float) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            str(VENV_BIN / "buddyscope"),
+            "serve",
+            "--no-open",
+            "--port",
+            str(port),
+            "--proc-root",
+            root,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:  # the server says when it listens
+            if "dashboard at" in line:
+                break
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+                args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
+            )
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector("#btn-live")
+            t0 = time.perf_counter()
+            page.click("#btn-live")
+            page.wait_for_function(
+                "() => Number(document.querySelector('#live .live-frames').dataset.mapSeq) > 0",
+                timeout=120_000,
+            )
+            first_map = ms(time.perf_counter() - t0)
+            frames = page.evaluate(FRAME_TIMES.replace("SECONDS", str(seconds)))
+            drawn = int(
+                page.evaluate("document.querySelector('#live .live-frames').dataset.mapSeq")
+            )
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "page_first_map_ms": first_map,
+        "page_frames": len(frames),
+        "page_frame_ms_p50": percentile(frames, 0.5),
+        "page_frame_ms_p95": percentile(frames, 0.95),
+        "page_frame_ms_max": percentile(frames, 1.0),
+        "page_readings_drawn": drawn,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default="/", help="a /proc and /sys tree (default: this machine)")
     parser.add_argument("--reads", type=int, default=5)
     parser.add_argument("--cli-runs", type=int, default=3)
+    parser.add_argument("--page", type=float, default=0, metavar="SECONDS")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     figures = measure(args.root, args.reads, args.cli_runs)
+    if args.page:
+        figures.update(measure_page(args.root, args.page))
     if args.json:
         print(json.dumps(figures))
     else:

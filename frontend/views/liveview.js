@@ -362,6 +362,10 @@ function reportingTable(reading) {
 
 /** Readings of reported memory kept for the chart (about ten minutes at one a second). */
 const HISTORY = 600;
+/** Most milliseconds of map drawing per animation frame, so the page keeps its vsync. */
+const PAINT_BUDGET_MS = 6;
+/** Rows of the map recomputed per step of the drawing loop. */
+const PAINT_BAND_ROWS = 8;
 
 /**
  * This machine's memory map from /proc/kpageflags, the free and reported blocks per
@@ -461,25 +465,43 @@ class FrameMapView {
     this.frame = requestAnimationFrame(() => this.paint(seq));
   }
 
-  /** @param {number} seq */
+  /**
+   * Recompute and draw the changed pixels, a band of rows at a time for at most
+   * `PAINT_BUDGET_MS` per animation frame (a whole 6.5 M-frame map takes several
+   * frames), then say which reading is drawn.
+   * @param {number} seq
+   */
   paint(seq) {
     const image = this.image;
     if (!image) return;
+    const deadline = performance.now() + PAINT_BUDGET_MS;
     const reported = this.names.indexOf('reported');
     const lut = kindLut(this.names);
     const words = new Uint32Array(image.data.buffer);
-    for (const [from, to] of this.dirty) {
-      aggregate(this.held.kinds, this.fpp, from, to, this.pixels, reported);
-      const last = Math.min(Math.ceil(to / this.fpp), this.pixels.length);
-      for (let p = Math.floor(from / this.fpp); p < last; p++) {
-        const code = this.pixels[p];
+    const band = this.fpp * MAP_COLUMNS * PAINT_BAND_ROWS;
+    let top = Infinity;
+    let bottom = -1;
+    while (this.dirty.length && performance.now() < deadline) {
+      const [from, to] = this.dirty[0];
+      const end = Math.min(to, from + band);
+      aggregate(this.held.kinds, this.fpp, from, end, this.pixels, reported);
+      const first = Math.floor(from / this.fpp);
+      const last = Math.min(Math.ceil(end / this.fpp), this.pixels.length);
+      for (let p = first; p < last; p++) {
         const x = p % MAP_COLUMNS;
         const y = (p - x) / MAP_COLUMNS;
-        words[p] = (x + y) & 1 ? lut.alt[code] : lut.fill[code];
+        words[p] = (x + y) & 1 ? lut.alt[this.pixels[p]] : lut.fill[this.pixels[p]];
       }
+      top = Math.min(top, Math.floor(first / MAP_COLUMNS));
+      bottom = Math.max(bottom, Math.floor((last - 1) / MAP_COLUMNS));
+      if (end >= to) this.dirty.shift();
+      else this.dirty[0] = [end, to];
     }
-    this.dirty = [];
-    this.canvas.getContext('2d')?.putImageData(image, 0, 0);
+    if (bottom >= top) this.canvas.getContext('2d')?.putImageData(image, 0, 0, 0, top, MAP_COLUMNS, bottom - top + 1);
+    if (this.dirty.length) {
+      this.frame = requestAnimationFrame(() => this.paint(seq));
+      return;
+    }
     this.canvas.dataset.reportedPixels = String(this.pixels.reduce((n, c) => n + (c === reported ? 1 : 0), 0));
     this.root.dataset.mapSeq = String(seq);
   }
