@@ -282,7 +282,8 @@ export class Inspector {
       h('h4', {}, ['the model’s page (node.page)']),
       facts([
         ['block', `order-${data.block_order} at pfn ${formatPfn(data.block_pfn)}`],
-        ['state', String(data.state)],
+        // node.page() names the flagged state 'hinted' under both strategies.
+        ['state', data.reported && data.state === 'hinted' ? 'reported' : String(data.state)],
         ['on list', data.list_migratetype ? `${data.list_migratetype} order ${data.block_order}${listPosition(data)}` : '—'],
         ['head flags', h('code', {}, [list(data.head_flags)])],
         ['page_type', h('code', {}, [`${list(data.head_page_type)} (0x${Number(data.head_page_type_value ?? 0).toString(16)})`])],
