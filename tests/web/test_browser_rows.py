@@ -149,10 +149,10 @@ def test_every_row_stays_one_line_head_to_tail(
         lane = pg.locator("#freelists .lane[data-boundary-index]").first
         assert lane.locator(".boundary").count() == 1
         shot(pg, f"rows-one-line-v2-middle-{name}")
-        # A long random workload: many short lists, several migratetypes in a row.
-        open_at("?scenario=fragmentation&step=60")
-        assert check_rows(pg, live) >= 6
-        shot(pg, f"rows-one-line-fragmentation-{name}")
+        # Many short lists of three migratetypes: the Reclaimable request has fallen back.
+        open_at("?scenario=migratetypes&step=6")
+        assert check_rows(pg, live) >= 20
+        shot(pg, f"rows-one-line-migratetypes-{name}")
         assert problems == []
 
 

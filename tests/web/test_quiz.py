@@ -166,17 +166,18 @@ def test_replies_are_scored_and_runs_are_deterministic(small_client: TestClient)
         command(ws, next(ids), type="quiz", on=True)
         first = play_through(ws, ids, lambda n, q: None, 100)
     answers = [a.reveal["answer"] for a in first.asked]
-    assert answers == ["head", "tail"]
+    assert answers == ["head", "tail", "pfn 10"]
     ws, _, ids = open_quiz(small_client, "head-or-tail")
     with ws:
         open_session(ws)
         command(ws, next(ids), type="quiz", on=True)
-        second = play_through(ws, ids, lambda n, q: ["HEAD ", "head"][n], 100)
+        second = play_through(ws, ids, lambda n, q: ["HEAD ", "head", "pfn 11"][n], 100)
     assert [a.question for a in second.asked] == [a.question for a in first.asked]
-    assert [a.reveal["correct"] for a in second.asked] == [True, False]
+    assert [a.reveal["correct"] for a in second.asked] == [True, False, False]
     assert [a.reveal["score"] for a in second.asked] == [
         {"right": 1, "asked": 1},
         {"right": 1, "asked": 2},
+        {"right": 1, "asked": 3},
     ]
 
     def steps(run: Run) -> list[Any]:
@@ -224,18 +225,18 @@ def test_a_question_holds_the_step_until_it_is_answered(small_client: TestClient
         assert frames[0]["type"] == "delta" and frames[0]["quiz"]["on"] is True
         _, err = command(ws, next(ids), type="answer", reply="head")
         assert err["code"] == "no_question"
-        for _ in range(3):
+        for _ in range(7):
             command(ws, next(ids), type="step")
         frames, ack = command(ws, next(ids), type="step")
         q = Question.model_validate(frames[0]).question
-        assert (q.step, q.kind, q.workload_op) == (4, "which_end", 3)
+        assert (q.step, q.kind, q.workload_op) == (8, "which_end", 7)
         for cmd in ({"type": "step"}, {"type": "alloc", "order": 0}, {"type": "play"},
                     {"type": "run_to", "kind": "merge"}):  # fmt: skip
             frames, err = command(ws, next(ids), **cmd)
-            assert err["code"] == "question_pending" and "step 4" in err["message"], cmd
+            assert err["code"] == "question_pending" and "step 8" in err["message"], cmd
             assert frames == []
         frames, _ = command(ws, next(ids), type="get_snapshot")
-        assert frames[0]["quiz"]["question"]["step"] == 4 and frames[0]["step"] == 3
+        assert frames[0]["quiz"]["question"]["step"] == 8 and frames[0]["step"] == 7
         # a jump drops the question; stepping into it again asks it again
         frames, _ = command(ws, next(ids), type="back")
         assert frames[0]["quiz"] == {
@@ -248,13 +249,13 @@ def test_a_question_holds_the_step_until_it_is_answered(small_client: TestClient
         assert frames[0]["type"] == "question"
         # play stops at a question
         frames, _ = command(ws, next(ids), type="skip")
-        assert frames[-1]["step"] == 4
+        assert frames[-1]["step"] == 8
         frames, ack = command(ws, next(ids), type="play", speed=200)
         got = list(frames)
         while not any(f["type"] == "question" for f in got):
             got += [receive(ws)]
         question = next(f for f in got if f["type"] == "question")
-        assert question["question"]["workload_op"] == 5
+        assert question["question"]["workload_op"] == 9
         stop = receive(ws)
         assert stop["type"] == "delta" and stop["playing"] is False and stop["events"] == []
         # quiz off: no question waits any more, and steps run freely
@@ -285,4 +286,4 @@ def test_followers_cannot_answer_and_recorded_steps_ask_again(small_client: Test
         again = play_through(ws, ids, lambda n, q: None, 100)
     assert [a.question for a in again.asked] == [a.question for a in first.asked]
     assert [a.reveal["answer"] for a in again.asked] == [a.reveal["answer"] for a in first.asked]
-    assert again.asked[-1].reveal["score"] == {"right": 0, "asked": 4}
+    assert again.asked[-1].reveal["score"] == {"right": 0, "asked": 6}

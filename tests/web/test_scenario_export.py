@@ -141,7 +141,7 @@ def test_save_as_scenario_and_reopen_gives_the_same_steps(small_client: TestClie
     sid, token = created["id"], created["token"]
     with small_client.websocket_connect(created["ws"]) as ws:
         open_session(ws)
-        drive(ws, *[{"type": "step"}] * 4, {"type": "alloc", "order": 3})
+        drive(ws, *[{"type": "step"}] * 8, {"type": "alloc", "order": 3})
         drive(ws, *[{"type": "step"}] * 3, {"type": "back"}, {"type": "back"})
     r = small_client.post(f"/api/sessions/{sid}/save-scenario", json={"name": "my tail"})
     assert r.status_code == 403
@@ -150,20 +150,21 @@ def test_save_as_scenario_and_reopen_gives_the_same_steps(small_client: TestClie
     )
     assert r.status_code == 200, r.text
     saved = r.json()
-    assert saved["scenario"] == "workload" and saved["steps"] == 8 and saved["notes"] == []
+    assert saved["scenario"] == "workload" and saved["steps"] == 12 and saved["notes"] == []
     assert [s["name"] for s in small_client.get("/api/saved").json()] == ["my tail"]
     r = small_client.post("/api/saved/my tail/open")
     assert r.status_code == 201, r.text
     reopened = session_of(small_client, r.json()["id"])
     original = session_of(small_client, sid)
     assert reopened.plan.source["kind"] == "workload"
-    assert reopened.view.length == 8 and reopened.view.pos == original.view.pos == 6
+    assert reopened.view.length == 12 and reopened.view.pos == original.view.pos == 10
     text = reopened.plan.config.workload
     assert text is not None
-    # the user's alloc came before operation 5: its question now precedes operation 6
+    # the user's alloc came before operation 8: the question before operation 9 now
+    # precedes operation 10; the one before operation 14 is past the saved steps
     moved = [q["before_step"] for q in json.loads(text)["questions"]]
-    assert [q["before_step"] for q in original.plan.questions] == [3, 5] and moved == [3, 6]
-    assert_same_steps(original, text, list(range(9)))
+    assert [q["before_step"] for q in original.plan.questions] == [7, 9, 14] and moved == [7, 10]
+    assert_same_steps(original, text, list(range(13)))
     # and the re-opened session is at the very same state
     node, again = original.view.node, reopened.view.node
     assert (node.buddyinfo(), node.page_states()) == (again.buddyinfo(), again.page_states())
