@@ -26,7 +26,9 @@ read of the whole file asks for more than it allows (EINVAL), so the file is rea
 ``os.pread`` in 4 MiB chunks.  Everything after the read avoids one Python object per
 frame: each flag byte lane is sliced out of the buffer (``buf[i::8]``), mapped through
 ``bytes.translate`` and the lanes are OR-ed as big integers; runs are found with
-``bytes.find``.  The result is one byte per frame, its kind (``KINDS``).
+``bytes.find``.  The result is one byte per frame (``FrameReading.kinds``): the code of
+its kind in ``KINDS`` for an allocated frame, ``FREE_CODE + order`` for a page of a free
+block and ``REPORTED_CODE + order`` for a page of a reported one.
 """
 
 from __future__ import annotations
@@ -76,6 +78,10 @@ KINDS = (
 OTHER, FREE, REPORTED, ANON, FILE, SLAB, THP, HUGETLB, PAGETABLE, RESERVED, OFFLINE = range(
     len(KINDS)
 )
+#: In the frame map a free page is ``FREE_CODE + order`` of its block, a page of a
+#: reported block ``REPORTED_CODE + order``: the map shows free blocks by order.
+FREE_CODE = 64
+REPORTED_CODE = 96
 
 # The bits each lane (byte i of the u64) contributes to the one combined byte per frame.
 _C_SLAB, _C_FILE, _C_BUDDY, _C_ANON = 0x01, 0x02, 0x04, 0x08
@@ -171,9 +177,10 @@ class ZoneFrames:
 class FrameReading:
     """One read of /proc/kpageflags, arranged per zone.
 
-    ``kinds`` holds one byte per frame (its code in ``KINDS``; every page of a reported
-    block is ``REPORTED``).  ``block_pfn``/``block_order``/``block_reported`` list every
-    free block found, in pfn order.
+    ``kinds`` holds one byte per frame: an allocated frame's code in ``KINDS``, a free
+    page's ``FREE_CODE`` or ``REPORTED_CODE`` plus its block's order.
+    ``block_pfn``/``block_order``/``block_reported`` list every free block found, in pfn
+    order.
     """
 
     frames: int
@@ -209,6 +216,8 @@ class FrameReading:
                 for z in self.zones
             ],
             "reported_pages": self.reported_pages,
+            "free_code": FREE_CODE,
+            "reported_code": REPORTED_CODE,
             "read_ms": round(self.read_s * 1000, 1),
             "derive_ms": round(self.derive_s * 1000, 1),
         }
@@ -275,6 +284,8 @@ def derive(
     raw: bytes, spans: Sequence[ZoneSpan], max_order: int = DEFAULT_MAX_ORDER
 ) -> FrameReading:
     """Free blocks, reported heads and frames per kind from the file's bytes."""
+    if not 0 <= max_order < REPORTED_CODE - FREE_CODE:
+        raise ValueError(f"max_order {max_order} does not fit the frame map's codes")
     kinds_bytes, uptodate = frame_kinds(raw)
     frames = len(kinds_bytes)
     free_mask = kinds_bytes.translate(_BUDDY_TABLE)
@@ -310,20 +321,15 @@ def derive(
                     block_reported.append(is_reported)
                     if is_reported:
                         reported[order] += 1
-                        kinds[pfn : pfn + (1 << order)] = bytes([REPORTED]) * (1 << order)
+                    code = (REPORTED_CODE if is_reported else FREE_CODE) + order
+                    kinds[pfn : pfn + (1 << order)] = bytes((code,)) * (1 << order)
                     pfn += 1 << order
             pos = run_end
-        zones.append(
-            ZoneFrames(
-                span.node,
-                span.zone,
-                start,
-                end,
-                free,
-                reported,
-                {name: kinds.count(code, start, end) for code, name in enumerate(KINDS)},
-            )
-        )
+        counts = {name: kinds.count(code, start, end) for code, name in enumerate(KINDS)}
+        zone = ZoneFrames(span.node, span.zone, start, end, free, reported, counts)
+        counts["reported"] = zone.reported_pages
+        counts["free"] = zone.free_pages - zone.reported_pages
+        zones.append(zone)
     return FrameReading(frames, bytes(kinds), zones, block_pfn, block_order, block_reported)
 
 

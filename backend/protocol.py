@@ -436,7 +436,8 @@ class LiveFrameZone(_Message):
 
 
 class LiveFrameMap(_Message):
-    """Frames' kinds, one byte per frame (an index into ``LiveFrames.kinds``), sent in
+    """Frames' kinds, one byte per frame (an index into ``LiveFrames.kinds``, or
+    ``free_code``/``reported_code`` plus the order of the free block it is in), sent in
     chunks: all of them in the first reading on a connection, then only the chunks that
     changed since the reading before."""
 
@@ -454,6 +455,10 @@ class LiveFrames(_Message):
     kinds: list[str] = Field(description="Names of the kinds a frame can have, by code")
     zones: list[LiveFrameZone]
     reported_pages: int
+    free_code: int = Field(description="In the map a free page is free_code + its block's order")
+    reported_code: int = Field(
+        description="In the map a page of a reported block is reported_code + its block's order"
+    )
     read_ms: float = Field(description="Time in the kernel's read of /proc/kpageflags")
     derive_ms: float = Field(description="Time finding blocks and kinds afterwards")
     map: LiveFrameMap | None = Field(default=None, description="Only on /ws/live")

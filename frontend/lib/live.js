@@ -11,7 +11,7 @@
  * own and shown as optional).  `messages` say what could not be read: the page shows
  * them and whatever could be read.
  */
-import { FRAME_COLOURS, hexToRgb } from './palette.js';
+import { FRAME_COLOURS, hexToRgb, mix } from './palette.js';
 import { ProtocolError } from './protocol.js';
 
 /**
@@ -28,7 +28,9 @@ import { ProtocolError } from './protocol.js';
  *            kinds: Record<string, number>}} LiveFrameZone
  * @typedef {{frames: number, chunk: number, full: boolean, chunks: number[], data: string}} LiveFrameMap
  * @typedef {{frames: number, kinds: string[], zones: LiveFrameZone[], reported_pages: number,
- *            read_ms: number, derive_ms: number, map?: LiveFrameMap | null}} LiveFrames
+ *            free_code: number, reported_code: number, read_ms: number, derive_ms: number,
+ *            map?: LiveFrameMap | null}} LiveFrames
+ * @typedef {{names: string[], freeCode: number, reportedCode: number}} KindCodes
  * @typedef {{type: 'live', seq: number, time: number, buddyinfo: LiveZoneWire[],
  *            pagetypeinfo: LivePagetypeinfo | null, zoneinfo: LiveZoneInfo[],
  *            reporting: Record<string, string>, reporting_extra: Record<string, string>,
@@ -189,6 +191,9 @@ function checkFrames(f) {
     throw new ProtocolError('live.frames.kinds must name the kinds');
   }
   if (!Array.isArray(f.zones)) throw new ProtocolError('live.frames.zones must be an array');
+  if (!(Number.isInteger(f.free_code) && Number.isInteger(f.reported_code) && f.kinds.length <= f.free_code && f.free_code < f.reported_code && f.reported_code < 256)) {
+    throw new ProtocolError('live.frames needs free_code < reported_code after its kinds');
+  }
   f.zones.forEach((/** @type {any} */ z, /** @type {number} */ i) => {
     counts(z?.free, `live.frames.zones[${i}].free`);
     counts(z?.reported, `live.frames.zones[${i}].reported`);
@@ -276,15 +281,15 @@ export class FrameKinds {
 }
 
 /**
- * One kind per pixel for frames [from, to): the pixel's most common kind, except that a
- * pixel holding any reported frame is drawn reported, so no reported block disappears
- * however many frames a pixel stands for.
+ * One code per pixel for frames [from, to): the pixel's most common code, except that a
+ * pixel holding any frame of a reported block takes the most common reported code, so
+ * no reported block disappears however many frames a pixel stands for.
  * @param {Uint8Array} kinds
  * @param {number} fpp frames per pixel
  * @param {number} from
  * @param {number} to
- * @param {Uint8Array} out one kind code per pixel
- * @param {number} reportedCode
+ * @param {Uint8Array} out one code per pixel
+ * @param {number} reportedCode codes from here up are pages of reported blocks
  */
 export function aggregate(kinds, fpp, from, to, out, reportedCode) {
   const tally = new Uint32Array(256);
@@ -300,13 +305,24 @@ export function aggregate(kinds, fpp, from, to, out, reportedCode) {
       for (let i = start; i < end; i++) {
         const k = kinds[i];
         tally[k]++;
-        if (k === reportedCode) reported = true;
+        if (k >= reportedCode) reported = true;
       }
-      if (reported) best = reportedCode;
-      else for (let k = 0; k < 256; k++) if (tally[k] > tally[best]) best = k;
+      best = reported ? reportedCode : 0;
+      for (let k = best + 1; k < 256; k++) if (tally[k] > tally[best]) best = k;
     }
     out[p] = best;
   }
+}
+
+/**
+ * What a code of the frame map stands for.
+ * @param {number} code
+ * @param {KindCodes} codes
+ */
+export function codeName(code, { names, freeCode, reportedCode }) {
+  if (code >= reportedCode) return `reported order ${code - reportedCode}`;
+  if (code >= freeCode) return `free order ${code - freeCode}`;
+  return names[code] ?? `kind ${code}`;
 }
 
 /**
@@ -314,26 +330,44 @@ export function aggregate(kinds, fpp, from, to, out, reportedCode) {
  * @param {Uint8Array} kinds
  * @param {number} fpp
  * @param {number} pixel
- * @param {string[]} names
+ * @param {KindCodes} codes
  * @returns {{first: number, last: number, counts: Array<[string, number]>}}
  */
-export function pixelCounts(kinds, fpp, pixel, names) {
+export function pixelCounts(kinds, fpp, pixel, codes) {
   const first = pixel * fpp;
   const last = Math.min(first + fpp, kinds.length) - 1;
   const tally = new Map();
   for (let i = first; i <= last; i++) tally.set(kinds[i], (tally.get(kinds[i]) ?? 0) + 1);
   const counts = /** @type {Array<[string, number]>} */ (
-    [...tally.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => [names[k] ?? `kind ${k}`, n])
+    [...tally.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => [codeName(k, codes), n])
   );
   return { first, last, counts };
 }
 
+/** Orders from the lightest to the darkest shade of free and reported blocks. */
+const SHADE_ORDERS = 10;
+
 /**
- * RGBA of each kind code, and of its checker's second colour.
- * @param {string[]} names
+ * The colour of a free (or reported) block of an order: its kind's colour, darker the
+ * larger the block.
+ * @param {'free' | 'reported'} kind
+ * @param {number} order
+ * @returns {{fill: string, alt: string}}
+ */
+export function orderColour(kind, order) {
+  const c = KIND_COLOURS[kind];
+  const t = (Math.min(order, SHADE_ORDERS) / SHADE_ORDERS) * 0.55;
+  const hex = (/** @type {[number, number, number]} */ rgb) => `#${rgb.map((v) => Math.round(v).toString(16).padStart(2, '0')).join('')}`;
+  const dark = /** @type {[number, number, number]} */ ([40, 40, 60]);
+  return { fill: hex(mix(hexToRgb(c.fill), dark, t)), alt: hex(mix(hexToRgb(c.alt), dark, t)) };
+}
+
+/**
+ * RGBA of each code, and of its checker's second colour (reported blocks).
+ * @param {KindCodes} codes
  * @returns {{fill: Uint32Array, alt: Uint32Array}}
  */
-export function kindLut(names) {
+export function kindLut({ names, freeCode, reportedCode }) {
   const pack = (/** @type {string} */ hex) => {
     const [r, g, b] = hexToRgb(hex);
     return ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0; // little-endian RGBA
@@ -345,5 +379,12 @@ export function kindLut(names) {
     fill[code] = pack(c.fill);
     alt[code] = pack(c.alt);
   });
+  for (const [kind, base] of /** @type {const} */ ([['free', freeCode], ['reported', reportedCode]])) {
+    for (let order = 0; base + order < 256 && (kind === 'reported' || base + order < reportedCode); order++) {
+      const c = orderColour(kind, order);
+      fill[base + order] = pack(c.fill);
+      alt[base + order] = pack(c.alt);
+    }
+  }
   return { fill, alt };
 }

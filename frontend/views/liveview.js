@@ -13,9 +13,9 @@
  *
  * As root the server also reads /proc/kpageflags, and the view draws this machine's
  * memory map from it (`FrameMapView`): every frame's kind, aggregated to a power of two
- * frames per pixel (a pixel with any reported frame is drawn reported, with the
- * simulated map's checker), free and reported blocks per order and zone, and reported
- * memory over time.  The whole map comes once; each later reading patches only the
+ * frames per pixel, free blocks darker the larger their order (a pixel with any page
+ * of a reported block is drawn reported, with the simulated map's checker), free and
+ * reported blocks per order and zone, and reported memory over time.  The whole map comes once; each later reading patches only the
  * chunks that changed.
  */
 import uPlot from '../vendor/uplot/uPlot.esm.js';
@@ -23,7 +23,7 @@ import { unusableTable } from '../lib/fragmentation.js';
 import { blockSize, formatBytes, formatCount, formatPfn, migratetypeSlug, PAGE_SIZE } from '../lib/layout.js';
 import {
   aggregate, belowMark, decodeLive, FrameKinds, framesPerPixel, KIND_COLOURS, kindLut, liveZones, MAP_COLUMNS,
-  pixelCounts, reportingRows,
+  orderColour, pixelCounts, reportingRows,
 } from '../lib/live.js';
 import { base64ToBytes, ProtocolError } from '../lib/protocol.js';
 import { h, redraw } from './dom.js';
@@ -398,7 +398,8 @@ class FrameMapView {
 
   reset() {
     this.held = new FrameKinds();
-    this.names = /** @type {string[]} */ ([]);
+    /** @type {import('../lib/live.js').KindCodes} */
+    this.codes = { names: [], freeCode: 256, reportedCode: 256 };
     this.fpp = 1;
     this.pixels = new Uint8Array(0);
     /** @type {ImageData | null} */
@@ -427,7 +428,7 @@ class FrameMapView {
       `${formatCount(frames.frames)} frames, ${formatCount(framesPerPixel(frames.frames))} per pixel · ` +
       `${formatBytes(frames.reported_pages * PAGE_SIZE)} reported · read in ${Math.round(frames.read_ms)} ms by the kernel, ` +
       `${Math.round(frames.derive_ms)} ms to find the blocks`;
-    this.names = frames.kinds;
+    this.codes = { names: frames.kinds, freeCode: frames.free_code, reportedCode: frames.reported_code };
     redraw(this.orders, JSON.stringify(frames.zones.map((z) => [z.zone, z.free, z.reported])), () => ordersTable(frames.zones));
     redraw(this.legend, JSON.stringify(frames.zones.map((z) => z.kinds)), () => legendItems(frames));
     this.record(reading.time, frames);
@@ -475,8 +476,8 @@ class FrameMapView {
     const image = this.image;
     if (!image) return;
     const deadline = performance.now() + PAINT_BUDGET_MS;
-    const reported = this.names.indexOf('reported');
-    const lut = kindLut(this.names);
+    const reported = this.codes.reportedCode;
+    const lut = kindLut(this.codes);
     const words = new Uint32Array(image.data.buffer);
     const band = this.fpp * MAP_COLUMNS * PAINT_BAND_ROWS;
     let top = Infinity;
@@ -502,7 +503,7 @@ class FrameMapView {
       this.frame = requestAnimationFrame(() => this.paint(seq));
       return;
     }
-    this.canvas.dataset.reportedPixels = String(this.pixels.reduce((n, c) => n + (c === reported ? 1 : 0), 0));
+    this.canvas.dataset.reportedPixels = String(this.pixels.reduce((n, c) => n + (c >= reported ? 1 : 0), 0));
     this.root.dataset.mapSeq = String(seq);
   }
 
@@ -543,12 +544,13 @@ class FrameMapView {
   /** @param {MouseEvent} e */
   showHover(e) {
     if (!this.pixels.length) return;
-    const box = this.canvas.getBoundingClientRect();
-    const x = Math.floor(((e.clientX - box.left) / box.width) * MAP_COLUMNS);
-    const y = Math.floor(((e.clientY - box.top) / box.height) * this.canvas.height);
+    const c = this.canvas;
+    const box = c.getBoundingClientRect(); // the content box starts inside the border
+    const x = Math.floor(((e.clientX - box.left - c.clientLeft) / c.clientWidth) * MAP_COLUMNS);
+    const y = Math.floor(((e.clientY - box.top - c.clientTop) / c.clientHeight) * c.height);
     const pixel = y * MAP_COLUMNS + x;
     if (x < 0 || x >= MAP_COLUMNS || pixel < 0 || pixel >= this.pixels.length) return;
-    const { first, last, counts } = pixelCounts(this.held.kinds, this.fpp, pixel, this.names);
+    const { first, last, counts } = pixelCounts(this.held.kinds, this.fpp, pixel, this.codes);
     this.hover.textContent = `pfn ${formatPfn(first)}–${formatPfn(last)}: ${counts.map(([k, n]) => `${k} ${formatCount(n)}`).join(', ')}`;
   }
 }
@@ -592,17 +594,21 @@ function ordersTable(zones) {
 }
 
 /**
- * The map's legend: each kind as drawn, with its frames over all zones.
+ * The map's legend: each kind as drawn (free and reported blocks as their shades from
+ * order 0 to 10), with its frames over all zones.
  * @param {import('../lib/live.js').LiveFrames} frames
  */
 function legendItems(frames) {
   return frames.kinds.map((name) => {
     const n = frames.zones.reduce((sum, z) => sum + (z.kinds[name] ?? 0), 0);
     const c = KIND_COLOURS[name] ?? KIND_COLOURS.other;
-    const swatch = c.fill === c.alt ? c.fill : `repeating-conic-gradient(${c.fill} 0 25%, ${c.alt} 0 50%) 0 0 / 6px 6px`;
+    const ramp = name === 'free' || name === 'reported';
+    const swatch = ramp
+      ? `linear-gradient(to right, ${[0, 5, 10].map((o) => orderColour(name, o).fill).join(', ')})`
+      : c.fill;
     return h('span', { class: 'live-kind', 'data-kind': name, 'data-frames': n }, [
-      h('span', { class: 'swatch', style: `background:${swatch}`, 'aria-hidden': 'true' }),
-      `${c.label} ${formatCount(n)}`,
+      h('span', { class: `swatch${ramp ? ' ramp' : ''}`, style: `background:${swatch}`, 'aria-hidden': 'true' }),
+      `${c.label}${ramp ? ', order 0 → 10' : ''} ${formatCount(n)}`,
     ]);
   });
 }

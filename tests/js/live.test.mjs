@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 
 import {
   aggregate, belowMark, buddyinfoText, decodeLive, FrameKinds, framesPerPixel, freePagesOf, kindLut, liveZones,
-  pixelCounts, reportingRows,
+  orderColour, pixelCounts, reportingRows,
 } from '../../frontend/lib/live.js';
 import { ProtocolError } from '../../frontend/lib/protocol.js';
 
@@ -95,6 +95,8 @@ const framesPart = (over = {}) => ({
   kinds: ['other', 'free', 'reported', 'anon'],
   zones: [{ node: 0, zone: 'Normal', start_pfn: 0, end_pfn: 8192, free: [0, 1], reported: [0, 0], free_pages: 2, reported_pages: 0, kinds: { free: 2 } }],
   reported_pages: 0,
+  free_code: 64,
+  reported_code: 96,
   read_ms: 1,
   derive_ms: 1,
   map: { frames: 8192, chunk: 4096, full: true, chunks: [0, 1], data: '' },
@@ -105,6 +107,7 @@ test('the frame summary and its map are checked', () => {
   assert.equal(decodeLive(JSON.stringify(reading({ frames: framesPart() }))).type, 'live');
   assert.equal(decodeLive(JSON.stringify(reading({ frames: null }))).type, 'live');
   assert.throws(() => decodeLive(JSON.stringify(reading({ frames: framesPart({ kinds: [1] }) }))), /kinds/);
+  assert.throws(() => decodeLive(JSON.stringify(reading({ frames: framesPart({ free_code: 2 }) }))), /free_code/);
   const badMap = framesPart({ map: { frames: 12, chunk: 4096, full: true, chunks: [], data: '' } });
   assert.throws(() => decodeLive(JSON.stringify(reading({ frames: badMap }))), /map must have/);
 });
@@ -126,15 +129,18 @@ test('frames per pixel grow with the machine, as powers of two', () => {
   assert.equal(framesPerPixel(16 * 1024 * 1024), 64); // 64 GiB: 256 rows
 });
 
-test('a pixel shows its most common kind, or reported if any frame of it is', () => {
-  const kinds = new Uint8Array([3, 3, 1, 0, 1, 1, 1, 2, 0, 0, 0, 0]);
-  const out = new Uint8Array(3);
-  aggregate(kinds, 4, 0, 12, out, 2);
-  assert.deepEqual([...out], [3, 2, 0]); // the lone reported frame keeps its pixel
-  assert.deepEqual(pixelCounts(kinds, 4, 1, ['other', 'free', 'reported', 'anon']), {
-    first: 4, last: 7, counts: [['free', 3], ['reported', 1]],
+test('a pixel shows its most common code, or a reported one if any page of it is reported', () => {
+  const codes = { names: ['other', 'free', 'reported', 'anon'], freeCode: 64, reportedCode: 96 };
+  const kinds = new Uint8Array([3, 3, 64, 0, 66, 66, 66, 105, 0, 0, 0, 0, 96, 96, 106, 0]);
+  const out = new Uint8Array(4);
+  aggregate(kinds, 4, 0, 16, out, 96);
+  assert.deepEqual([...out], [3, 105, 0, 96]); // the lone reported page keeps its pixel
+  assert.deepEqual(pixelCounts(kinds, 4, 1, codes), {
+    first: 4, last: 7, counts: [['free order 2', 3], ['reported order 9', 1]],
   });
-  const lut = kindLut(['other', 'free', 'reported']);
-  assert.notEqual(lut.fill[2], lut.alt[2]); // reported is a checker, as in the simulated map
-  assert.equal(lut.fill[1], lut.alt[1]);
+  const lut = kindLut(codes);
+  assert.notEqual(lut.fill[96 + 9], lut.alt[96 + 9]); // reported is a checker, as in the simulated map
+  assert.equal(lut.fill[64 + 3], lut.alt[64 + 3]);
+  assert.notEqual(lut.fill[64], lut.fill[64 + 10]); // free blocks by order
+  assert.equal(orderColour('free', 0).fill, '#e9e6dc'); // order 0: the simulated map's free colour
 });

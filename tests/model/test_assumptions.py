@@ -79,7 +79,6 @@ def test_nr_free_pages_on_alloc() -> None:
     assert node.zone("N").nr_free_pages == 1024 - 8
 
 
-
 def test_pg_uptodate_bit() -> None:
     node = Node(zones=[ZoneSpec("N", 0, 64 * 512)], hinting="reporting", min_free_kbytes=0)
     node.advance(10)

@@ -53,6 +53,12 @@ def test_buddy_runs_become_aligned_blocks() -> None:
     assert blocks(reading) == [
         (3, 0, 0), (4, 2, 0), (8, 3, 0), (32, 5, 0), (64, 5, 0), (1024, 9, 0), (1536, 9, 0),
     ]  # fmt: skip
+    assert (
+        reading.kinds[3:16]
+        == bytes([kpf.FREE_CODE]) + bytes([kpf.FREE_CODE + 2]) * 4 + bytes([kpf.FREE_CODE + 3]) * 8
+    )  # the map shows each free page's block order
+    with pytest.raises(ValueError, match="max_order 32 does not fit"):
+        derive(raw, [ZoneSpan(0, "Normal", 0, 2048)], max_order=32)
     zone = reading.zones[0]
     assert zone.free == [1, 0, 1, 1, 0, 2, 0, 0, 0, 2]
     assert zone.free_pages == 13 + 64 + 1024
@@ -66,8 +72,8 @@ def test_a_reported_head_starts_a_block_and_marks_all_its_pages() -> None:
     assert blocks(reading) == [(0, 9, 0), (512, 9, 1)]
     zone = reading.zones[0]
     assert zone.reported == [0] * 9 + [1, 0] and zone.reported_pages == 512
-    assert reading.kinds[:512] == bytes([kpf.FREE]) * 512
-    assert reading.kinds[512:] == bytes([kpf.REPORTED]) * 512
+    assert reading.kinds[:512] == bytes([kpf.FREE_CODE + 9]) * 512  # free, order 9
+    assert reading.kinds[512:] == bytes([kpf.REPORTED_CODE + 9]) * 512
     # An order-10 block whose head is reported: one block, every page reported.
     whole = derive(frames(1024, {(0, 1024): BUDDY, (0, 1): REPORTED}), [ZoneSpan(0, "N", 0, 1024)])
     assert blocks(whole) == [(0, 10, 1)] and whole.reported_pages == 1024
@@ -107,7 +113,7 @@ def test_runs_are_cut_at_zone_boundaries() -> None:
 )
 def test_frames_by_kind(flags: int, kind: str) -> None:
     reading = derive(frames(4, {(1, 2): flags}), [ZoneSpan(0, "N", 0, 4)])
-    assert reading.kinds[1] == KINDS.index(kind)
+    assert reading.kinds[1] == (kpf.FREE_CODE if kind == "free" else KINDS.index(kind))
     expected = dict.fromkeys(KINDS, 0) | {"other": 3}  # the three frames with no flags
     expected[kind] += 1
     assert reading.zones[0].kinds == expected

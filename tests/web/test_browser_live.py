@@ -22,7 +22,7 @@ from test_live_view import fake_root
 from wirehelp import serve
 
 from allocator_model.fragmentation import unusable_free_index
-from allocator_model.kpageflags import KINDS
+from allocator_model.kpageflags import KINDS, REPORTED_CODE
 from allocator_model.live import read_live
 from allocator_model.procfs import parse_buddyinfo, parse_pagetypeinfo
 from backend.app import create_app
@@ -241,9 +241,8 @@ READ_FRAMES = """() => { const c = document.querySelector('#live canvas.live-fra
 
 
 def reported_pixels(kinds: bytes, fpp: int) -> int:
-    """Pixels of ``fpp`` frames holding at least one reported frame."""
-    code = KINDS.index("reported")
-    return sum(1 for p in range(0, len(kinds), fpp) if code in kinds[p : p + fpp])
+    """Pixels of ``fpp`` frames holding at least one page of a reported block."""
+    return sum(1 for p in range(0, len(kinds), fpp) if max(kinds[p : p + fpp]) >= REPORTED_CODE)
 
 
 def wait_map(pg: Page, after_seq: int = 0) -> dict[str, Any]:
@@ -281,6 +280,12 @@ def test_this_vm_recorded_frame_by_frame(page: tuple[Page, list[str]], vm618_roo
         expect(pg.locator("#live .live-frames-note")).to_contain_text(
             "6,553,600 frames, 32 per pixel"
         )
+        box = pg.locator("#live canvas.live-framemap").bounding_box()
+        assert box is not None
+        pg.mouse.move(
+            box["x"] + 1.5, box["y"] + 1.5
+        )  # inside the border: pixel 0: pfns 0-31, firmware (reserved)
+        expect(pg.locator("#live .live-frame-hover")).to_have_text("pfn 0x0\u20130x1f: reserved 32")
         shot(pg, "live-vm618-frames")
         # The kernel reports one more free block (order >= 5, so its own pixels only).
         pfn, order = next(
