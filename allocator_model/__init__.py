@@ -11,13 +11,21 @@ Public API (scripts, notebooks, the backend and tests use only this)::
 
 Deliberate simplifications versus the kernel (5.3 / 5.7 / 5.10, x86-64, 4 KiB pages):
 
-* One NUMA node; zones hold no holes and no memblock reservations, so every spanned
-  page is managed and all of them are freed to the buddy lists at boot.
-* One CPU for the per-cpu lists, which are order-0 only as in 5.x and off by default.
-* No reclaim, compaction, kswapd or watermark boosting: an allocation that cannot be
-  met at the min watermark raises ``OutOfMemory``.  ``lowmem_reserve`` is not modelled.
-* No highatomic reserves and no CMA areas: with CONFIG_CMA the CMA lists exist but stay
-  empty; requests are Unmovable, Movable or Reclaimable only.
+* One NUMA node.  A zone's holes and memblock reservations are one thing to the model
+  (``ZoneSpec.absent``): frames the buddy allocator never manages, shown as allocated.
+* One CPU for the per-cpu lists, which are order-0 only as in 5.x.
+* No reclaim or compaction: an allocation that cannot be met at the min watermark (plus
+  the zone's ``lowmem_reserve`` and watermark boost) raises ``OutOfMemory``.
+* kswapd does not reclaim: a watermark boost (``boost_watermark``) is reset a set time
+  after the last boost (``KSWAPD_BOOST_RESET`` in assumptions.py), standing for a
+  kswapd that finds the node balanced.
+* No high-atomic reserve (``reserve_highatomic_pageblock``,
+  ``unreserve_highatomic_pageblock``) and no ALLOC_HARDER/ALLOC_HIGH requests that dip
+  below min: every request is an ordinary GFP_KERNEL/GFP_USER-like one.  No CMA areas:
+  with CONFIG_CMA the CMA lists exist but stay empty; requests are Unmovable, Movable or
+  Reclaimable only.
+* Transparent hugepages only raise ``min_free_kbytes`` (khugepaged's
+  ``set_recommended_min_free_kbytes``); no huge page is ever allocated by the model.
 * Page shuffling (``page_alloc.shuffle``) is off, as it is by default.
 * Guard pages (``debug_guardpage_minorder``), page poisoning, compaction capture and
   memory hotplug are not modelled.

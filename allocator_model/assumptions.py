@@ -27,6 +27,10 @@ class Assumption:
 # PG_locked, PG_referenced, PG_uptodate, ...).
 PG_UPTODATE_BIT = 2
 
+# kswapd, woken by a watermark boost, clears the boost this long after the last boost
+# (the model has no reclaim: see KSWAPD_BOOST_RESET).
+KSWAPD_BOOST_RESET_S = 0.1
+
 # The modelled time of one report round trip to the host (not a kernel constant).
 REPORT_LATENCY_S = 0.001
 
@@ -82,6 +86,15 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "§4b",
         "NR_FREE_PAGES drops by 2^order once per allocation; split halves stay counted",
         "node.alloc",
+    ),
+    Assumption(
+        "KSWAPD_BOOST_RESET",
+        "inf",
+        "§1.8",
+        "kswapd's reset of a boosted watermark is not modelled (no reclaim): the boost is "
+        "cleared when virtual time passes 100 ms after the last boost, standing for a "
+        "kswapd that finds the node balanced above high + boost and resets it at once",
+        "node._wakeup_kswapd, node._run_kswapd",
     ),
     Assumption(
         "PG_UPTODATE_BIT",

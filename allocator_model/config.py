@@ -2,8 +2,8 @@
 
 The model follows the page allocator of three kernel releases.  They differ in where
 a few paths put a block on its free list (``FPI_TO_TAIL`` and friends, the 5.10 series
-by David Hildenbrand), in whether free page reporting exists at all, and in the ceiling
-of the default ``min_free_kbytes``.
+by David Hildenbrand), in whether free page reporting exists at all,, in the ceiling
+of the default ``min_free_kbytes`` and in which zones boost their watermarks.
 """
 
 from __future__ import annotations
@@ -94,12 +94,14 @@ class KernelRules:
     # init_per_zone_wmark_min(): the clamp of the default min_free_kbytes (65536 in
     # 5.3; 262144 in 5.7.14 and 5.10.7).
     min_free_kbytes_max: int
+    # boost_watermark(): 5.7 and 5.10 never boost a zone smaller than four pageblocks.
+    boost_needs_four_pageblocks: bool
 
 
 KERNELS: dict[str, KernelRules] = {
-    "5.3": KernelRules("5.3", False, False, False, False, 65536),
-    "5.7": KernelRules("5.7", False, False, False, True, 262144),
-    "5.10": KernelRules("5.10", True, True, True, True, 262144),
+    "5.3": KernelRules("5.3", False, False, False, False, 65536, False),
+    "5.7": KernelRules("5.7", False, False, False, True, 262144, True),
+    "5.10": KernelRules("5.10", True, True, True, True, 262144, True),
 }
 
 

@@ -323,6 +323,26 @@ class PcpDrain(Event):
         return f"{self.count} per-cpu pages go back to the buddy lists ({self.reason})"
 
 
+@dataclass(slots=True)
+class WatermarkBoost(Event):
+    kind: ClassVar[str] = "watermark_boost"
+    old_boost: int
+    boost: int
+
+    @property
+    def message(self) -> str:
+        if not self.boost:
+            return (
+                f"zone {self.zone}: kswapd finds the node balanced and resets the watermark "
+                f"boost of {self.old_boost} pages"
+            )
+        return (
+            f"zone {self.zone}: a fallback stole from inside another type's pageblock, so its "
+            f"watermarks are boosted by {self.boost} pages (was {self.old_boost}) until kswapd "
+            "resets them"
+        )
+
+
 CORE_EVENT_TYPES: tuple[type[Event], ...] = (
     Alloc,
     Free,
@@ -339,6 +359,7 @@ CORE_EVENT_TYPES: tuple[type[Event], ...] = (
     PcpDel,
     PcpRefill,
     PcpDrain,
+    WatermarkBoost,
 )
 
 

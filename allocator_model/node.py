@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from . import events as ev
+from .assumptions import KSWAPD_BOOST_RESET_S
 from .config import (
     DEFAULT_MAX_ORDER,
     DEFAULT_PAGEBLOCK_ORDER,
@@ -34,10 +35,16 @@ from .pcp import PerCpuPages
 from .procfs import ZonePlan
 from .reporting import PageReporting
 from .strategy import Strategy
-from .watermarks import default_min_free_kbytes, zone_watermarks
+from .watermarks import (
+    default_min_free_kbytes,
+    lowmem_reserves,
+    thp_recommended_min_free_kbytes,
+    zone_watermarks,
+)
 from .zone import Zone
 
 NSEC_PER_SEC = 1_000_000_000
+KSWAPD_BOOST_RESET_NS = round(KSWAPD_BOOST_RESET_S * NSEC_PER_SEC)
 _ALLOC_FILL = FILLS[PS_ALLOCATED]
 # (use the min watermark?, ALLOC_NOFRAGMENT?) for each pass of get_page_from_freelist
 _PASSES_NOFRAG = ((False, True), (False, False), (True, False))
@@ -47,11 +54,18 @@ STRATEGIES = ("none", "hinting-v2", "reporting")
 
 @dataclass(frozen=True, slots=True)
 class ZoneSpec:
-    """A zone to create: its name, first pfn and number of pages (all managed)."""
+    """A zone to create: its name, first pfn and number of pages it spans.
+
+    ``absent`` lists (start_pfn, pages) ranges inside the zone that the buddy allocator
+    never manages: holes in the memory map and memblock reservations (what makes
+    /proc/zoneinfo's ``managed`` smaller than ``spanned``).  The model does not tell the
+    two apart; their frames show as allocated and cannot be freed.
+    """
 
     name: str
     start_pfn: int
     pages: int
+    absent: tuple[tuple[int, int], ...] = ()
 
 
 def default_zones() -> tuple[ZoneSpec, ...]:
@@ -116,6 +130,7 @@ class Node:
         kernel: str = "5.10",
         hinting: str = "none",
         pcp: bool = False,
+        thp: bool | None = None,
         seed: int = 0,
         events: bool = True,
         max_order: int = DEFAULT_MAX_ORDER,
@@ -157,6 +172,7 @@ class Node:
                 migratetypes=self.mts,
                 rules=self.rules,
                 events=self.events,
+                absent=s.absent,
             )
             for k, s in enumerate(specs)
         )
@@ -171,16 +187,36 @@ class Node:
         self._passes = _PASSES_NOFRAG if nofrag else _PASSES_PLAIN
         self._alloc_mts = {name: k for k, name in enumerate(self.mts.names[:MIGRATE_PCPTYPES])}
 
-        lowmem = sum(z.managed_pages for z in self.zones)
+        # Transparent hugepages (khugepaged running): on for the default guest, as on
+        # most distributions' kernels; off for hand-made zones unless asked for.
+        self.thp = zones is None if thp is None else bool(thp)
         if min_free_kbytes is None:
-            min_free_kbytes = default_min_free_kbytes(lowmem, self.rules.min_free_kbytes_max)
-        self.min_free_kbytes = _check_int("min_free_kbytes", min_free_kbytes, 0)
-        for z in self.zones:
-            z.set_watermarks(
-                zone_watermarks(
-                    z.managed_pages, lowmem, self.min_free_kbytes, self.watermark_scale_factor
-                )
+            self.min_free_kbytes = default_min_free_kbytes(
+                sum(z.managed_pages for z in self.zones), self.rules.min_free_kbytes_max
             )
+            self._setup_per_zone_wmarks()
+            if self.thp:
+                # khugepaged's start raises min_free_kbytes, and the watermarks with it.
+                recommended = thp_recommended_min_free_kbytes(
+                    [z.managed_pages for z in self.zones],
+                    [z.watermarks.high for z in self.zones],
+                    self.pageblock_order,
+                )
+                if recommended > self.min_free_kbytes:
+                    self.min_free_kbytes = recommended
+                    self._setup_per_zone_wmarks()
+        else:
+            # A value given here is the sysctl written after boot: it is used as it is.
+            self.min_free_kbytes = _check_int("min_free_kbytes", min_free_kbytes, 0)
+            self._setup_per_zone_wmarks()
+        reserves = lowmem_reserves(
+            [z.name for z in self.zones], [z.managed_pages for z in self.zones]
+        )
+        for z, reserve in zip(self.zones, reserves, strict=True):
+            z.lowmem_reserve = reserve
+        # kswapd's reset of boosted watermarks: when each boosted zone's boost is cleared
+        # (see KSWAPD_BOOST_RESET in assumptions.py).
+        self._boost_reset_ns: dict[int, int] = {}
         self.pcps: dict[str, PerCpuPages] = {}
         if self.pcp_enabled:
             if pcp_batch is not None:
@@ -208,6 +244,15 @@ class Node:
 
     # --- construction ------------------------------------------------------------------
 
+    def _setup_per_zone_wmarks(self) -> None:
+        lowmem = sum(z.managed_pages for z in self.zones)
+        for z in self.zones:
+            z.set_watermarks(
+                zone_watermarks(
+                    z.managed_pages, lowmem, self.min_free_kbytes, self.watermark_scale_factor
+                )
+            )
+
     def _validate_zones(self, specs: tuple[ZoneSpec, ...]) -> None:
         if not specs:
             raise ConfigError("a node needs at least one zone")
@@ -233,6 +278,30 @@ class Node:
                     "and must not overlap"
                 )
             prev_end = s.start_pfn + s.pages
+            self._validate_absent(s)
+
+    @staticmethod
+    def _validate_absent(s: ZoneSpec) -> None:
+        ranges = s.absent
+        if not isinstance(ranges, tuple) or not all(
+            isinstance(r, tuple) and len(r) == 2 for r in ranges
+        ):
+            raise ConfigError(
+                f"zone {s.name} absent must be a tuple of (start_pfn, pages) pairs, got {ranges!r}"
+            )
+        at = s.start_pfn
+        for start, pages in ranges:
+            _check_int(f"zone {s.name} absent start_pfn", start, 0)
+            _check_int(f"zone {s.name} absent pages", pages, 1)
+            if start < at or start + pages > s.start_pfn + s.pages:
+                raise ConfigError(
+                    f"zone {s.name}: absent range {start}..{start + pages - 1} must lie inside "
+                    f"the zone ({s.start_pfn}..{s.start_pfn + s.pages - 1}), in ascending pfn "
+                    "order, without overlapping another"
+                )
+            at = start + pages
+        if sum(n for _, n in ranges) >= s.pages:
+            raise ConfigError(f"zone {s.name}: its absent ranges leave no page to manage")
 
     def _make_strategy(self, hinting: str, options: Mapping[str, Any]) -> Strategy:
         if hinting == "none":
@@ -254,22 +323,31 @@ class Node:
         use the ordinary head/tail rule.  Reporting devices register later, so boot frees
         never notify (the static key is still off).
         """
-        start, end = z.start_pfn, z.end_pfn
         top = self.max_order - 1
         tail = self.rules.boot_free_to_tail
-        while start < end:
-            order = top if start == 0 else min(top, (start & -start).bit_length() - 1)
-            while start + (1 << order) > end:
-                order -= 1
-            z.free_one_page(
-                start,
-                order,
-                MIGRATE_MOVABLE,
-                to_tail=tail,
-                notify=False,
-                tail_reason="__free_pages_core() frees boot memory to the tail",
-            )
-            start += 1 << order
+        # Absent frames are never freed: they stay as the allocator found them, taken.
+        present = []
+        at = z.start_pfn
+        for start_pfn, pages in z.absent:
+            i = start_pfn - z.start_pfn
+            z.page_state[i : i + pages] = bytes([PS_ALLOCATED]) * pages
+            present.append((at, start_pfn))
+            at = start_pfn + pages
+        present.append((at, z.end_pfn))
+        for start, end in present:
+            while start < end:
+                order = top if start == 0 else min(top, (start & -start).bit_length() - 1)
+                while start + (1 << order) > end:
+                    order -= 1
+                z.free_one_page(
+                    start,
+                    order,
+                    MIGRATE_MOVABLE,
+                    to_tail=tail,
+                    notify=False,
+                    tail_reason="__free_pages_core() frees boot memory to the tail",
+                )
+                start += 1 << order
 
     @classmethod
     def from_buddyinfo(cls, text: str, pagetypeinfo: str | None = None, **options: Any) -> Node:
@@ -342,8 +420,10 @@ class Node:
     def advance_to_ns(self, target_ns: int) -> None:
         while self._work and self._work[0].due_ns <= target_ns:
             work = heapq.heappop(self._work)
+            self._run_kswapd(work.due_ns)
             self._clock_ns = max(self._clock_ns, work.due_ns)
             work.fn()
+        self._run_kswapd(target_ns)
         self._clock_ns = max(self._clock_ns, target_ns)
 
     def run_next_work(self) -> str | None:
@@ -351,9 +431,35 @@ class Node:
         if not self._work:
             return None
         work = heapq.heappop(self._work)
+        self._run_kswapd(work.due_ns)
         self._clock_ns = max(self._clock_ns, work.due_ns)
         work.fn()
         return work.label
+
+    def _wakeup_kswapd(self) -> None:
+        """rmqueue's end: a zone with ZONE_BOOSTED_WATERMARK has the bit cleared and
+        kswapd woken, which resets the boost ``KSWAPD_BOOST_RESET_S`` later."""
+        for z in self.zones:
+            if z.boosted:
+                z.boosted = False
+                self._boost_reset_ns[z.index] = self._clock_ns + KSWAPD_BOOST_RESET_NS
+
+    def _run_kswapd(self, now_ns: int) -> None:
+        """kswapd's ``balance_pgdat`` as the model has it: it reclaims nothing and
+        clears the boost of every zone whose reset is due by ``now_ns``."""
+        if not self._boost_reset_ns:
+            return
+        for index, due_ns in list(self._boost_reset_ns.items()):
+            if due_ns <= now_ns:
+                del self._boost_reset_ns[index]
+                z = self.zones[index]
+                if self.events is not None:
+                    self.events.append(
+                        ev.WatermarkBoost(
+                            fn="balance_pgdat", zone=z.name, old_boost=z.watermark_boost, boost=0
+                        )
+                    )
+                z.set_watermark_boost(0)
 
     def hinting_state(self) -> dict[str, Any]:
         """The strategy's state: zone flags, boundaries and counters (v2), or the
@@ -430,10 +536,19 @@ class Node:
         # would find).  Order-0 requests take the per-cpu lists when those are on.
         i = -1
         pages = 1 << order
-        if (order or not self.pcp_enabled) and z.nr_free_pages - pages + 1 > z.wmark_low:
-            i = z.rmqueue_smallest(order, mt)
-            if i >= 0:
-                z.nr_free_pages -= pages
+        if z.nr_free_pages - pages + 1 > z.wmark_low:
+            if order or not self.pcp_enabled:
+                i = z.rmqueue_smallest(order, mt)
+                if i >= 0:
+                    z.nr_free_pages -= pages
+            elif self.events is None:
+                # __rmqueue_pcplist from a list that has pages (events off: the general
+                # path below does the same and tells it).
+                pcp = self.pcps[z.name]
+                lst = pcp.lists[mt]
+                if lst:
+                    i = lst.popleft()
+                    pcp.count -= 1
         if i < 0:
             z, i = self._get_page_from_freelist(order, mt, migratetype, zone)
 
@@ -468,6 +583,8 @@ class Node:
         else:
             zonelist = (self._by_name[zone],)
             passes = _PASSES_NOFRAG if zone == "Normal" else _PASSES_PLAIN
+        # classzone_idx: the preferred zone, whose lowmem_reserve[] entry each zone adds
+        classzone = zonelist[0].index
         pcp = order == 0 and self.pcp_enabled
         # Zones skipped on the way, told to the narration only if the request succeeds
         # (a failed request leaves the node exactly as it was, event list included).
@@ -478,7 +595,9 @@ class Node:
                 # mark.  Its high-order part (a block of >= order on an allowed list) is
                 # exactly the condition under which rmqueue below succeeds, so a failed
                 # rmqueue stands for it.
-                mark = z.wmark_min if use_min else z.wmark_low
+                # The mark is min or low (+ the zone's watermark boost), plus the
+                # zone's lowmem_reserve against requests that prefer a higher zone.
+                mark = (z.wmark_min if use_min else z.wmark_low) + z.lowmem_reserve[classzone]
                 if z.nr_free_pages - (1 << order) + 1 > mark:
                     start = len(self.events) if self.events is not None else 0
                     if pcp:
@@ -490,10 +609,12 @@ class Node:
                     if i >= 0:
                         if self.events is not None and skipped:
                             self.events[start:start] = skipped
+                        self._wakeup_kswapd()
                         return z, i
                 if skipped is not None:
-                    skipped.append(self._skip_event(z, order, mark, use_min, nofragment))
-        reasons = tuple(self._oom_reason(z, order, migratetype) for z in zonelist)
+                    skipped.append(self._skip_event(z, order, mark, use_min, nofragment, classzone))
+        self._wakeup_kswapd()
+        reasons = tuple(self._oom_reason(z, order, migratetype, classzone) for z in zonelist)
         raise OutOfMemory(
             f"cannot allocate an order-{order} {migratetype} block: "
             + "; ".join(reasons)
@@ -527,25 +648,36 @@ class Node:
         if refaults and self.events is not None:
             self._refault_event(z, i, order, refaults)
 
-    def _oom_reason(self, z: Zone, order: int, migratetype: str) -> str:
-        mark = z.watermarks.min
+    def _oom_reason(self, z: Zone, order: int, migratetype: str, classzone: int) -> str:
+        mark = z.wmark_min + z.lowmem_reserve[classzone]
         if z.nr_free_pages - (1 << order) + 1 <= mark:
             return (
                 f"zone {z.name} has {z.nr_free_pages} free pages and taking {1 << order} "
-                f"would leave it below its min watermark ({mark} pages)"
+                f"would leave it below its min watermark ({self._mark_text(z, mark, classzone)})"
             )
         return (
             f"zone {z.name} has no free block of order >= {order} that a {migratetype} "
             "request may use"
         )
 
+    def _mark_text(self, z: Zone, mark: int, classzone: int) -> str:
+        """A mark in words: its pages, and the boost and lowmem_reserve it includes."""
+        parts = []
+        if z.watermark_boost:
+            parts.append(f"a boost of {z.watermark_boost}")
+        reserve = z.lowmem_reserve[classzone]
+        if reserve:
+            preferred = self.zones[classzone].name
+            parts.append(f"lowmem_reserve {reserve} against {preferred} requests")
+        return f"{mark} pages" + (", with " + " and ".join(parts) if parts else "")
+
     def _skip_event(
-        self, z: Zone, order: int, mark: int, use_min: bool, nofragment: bool
+        self, z: Zone, order: int, mark: int, use_min: bool, nofragment: bool, classzone: int
     ) -> ev.Event:
         if z.nr_free_pages - (1 << order) + 1 <= mark:
             reason = (
                 f"{z.nr_free_pages} free pages; taking {1 << order} would leave it below its "
-                f"{'min' if use_min else 'low'} watermark ({mark} pages)"
+                f"{'min' if use_min else 'low'} watermark ({self._mark_text(z, mark, classzone)})"
             )
         elif nofragment:
             reason = (
@@ -574,7 +706,7 @@ class Node:
                     break
                 lst.append(i)
                 z.free_mt[i] = mt
-                z.paint(i, 0, PS_PCP)
+                z.page_state[i] = PS_PCP
                 got += 1
             z.nr_free_pages -= got
             pcp.count += got
@@ -661,6 +793,12 @@ class Node:
                 f"wrong order: pfn {pfn} was allocated as an order-{a - 1} block, not order {order}"
             )
         state = z.page_state[i]
+        for start_pfn, pages in z.absent:
+            if start_pfn <= pfn < start_pfn + pages:
+                raise InvalidFree(
+                    f"pfn {pfn} is absent from zone {z.name} (a hole or a reserved range the "
+                    "buddy allocator never manages): it was never allocated"
+                )
         if state == PS_PCP:
             raise InvalidFree(f"double free: pfn {pfn} is already free (on the per-cpu list)")
         if state == PS_ISOLATED:
@@ -702,7 +840,7 @@ class Node:
         pcp = self.pcps[z.name]
         pcp.lists[list_mt].appendleft(i)
         z.free_mt[i] = mt  # set_pcppage_migratetype: the pageblock type at free time
-        z.paint(i, 0, PS_PCP)
+        z.page_state[i] = PS_PCP
         pcp.count += 1
         if self.events is not None:
             self.events.append(

@@ -29,7 +29,7 @@ from .config import (
 )
 from .freelist import FreeLists
 from .pagestate import FILLS, PS_FREE, PS_ISOLATED, PS_PCP
-from .watermarks import Watermarks
+from .watermarks import Watermarks, boosted
 
 if TYPE_CHECKING:
     from .strategy import Strategy
@@ -69,8 +69,10 @@ class Zone:
     # with more than ~30 of them through a slower path, and the hot paths use a zone's
     # attributes dozens of times per allocation.
     __slots__ = (
+        "absent",
         "alloc_mt",
         "alloc_order",
+        "boosted",
         "buddy_order",
         "end_pfn",
         "events",
@@ -82,6 +84,7 @@ class Zone:
         "index",
         "isolation_check_order",
         "lists",
+        "lowmem_reserve",
         "managed_pages",
         "max_order",
         "mt_cma",
@@ -103,6 +106,7 @@ class Zone:
         "start_pfn",
         "strategy",
         "tail_anchor",
+        "watermark_boost",
         "watermarks",
         "wmark_low",
         "wmark_min",
@@ -120,12 +124,17 @@ class Zone:
         migratetypes: Migratetypes,
         rules: KernelRules,
         events: list[ev.Event] | None,
+        absent: tuple[tuple[int, int], ...] = (),
     ) -> None:
         self.name = name
         self.index = index  # position in the node, lowest zone first (zone_idx)
         self.start_pfn = start_pfn
         self.spanned_pages = pages
-        self.managed_pages = pages  # no holes or memblock reservations are modelled
+        # (start_pfn, pages) ranges the buddy allocator never manages: holes in the
+        # memory map and memblock reservations.  Watermarks, reserves and pcp sizes
+        # follow the managed pages, as zone_managed_pages() does in the kernel.
+        self.absent = absent
+        self.managed_pages = pages - sum(n for _, n in absent)
         self.end_pfn = start_pfn + pages
         self.max_order = max_order
         self.pageblock_order = pageblock_order
@@ -166,8 +175,13 @@ class Zone:
         self.nr_isolate_pageblock = 0
 
         self.nr_free_pages = 0  # vmstat NR_FREE_PAGES of this zone
-        self.watermarks = Watermarks(0, 0, 0)
-        self.wmark_min = self.wmark_low = 0  # hot-path copies
+        self.watermarks = Watermarks(0, 0, 0)  # _watermark[], without the boost
+        self.watermark_boost = 0
+        self.boosted = False  # ZONE_BOOSTED_WATERMARK: kswapd is to be woken
+        # Hot-path copies of min_wmark_pages()/low_wmark_pages(): mark + boost.
+        self.wmark_min = self.wmark_low = 0
+        # lowmem_reserve[j]: extra free pages kept against requests preferring zone j
+        self.lowmem_reserve = [0] * (index + 1)
 
         # Strategy hooks; ``None``/impossible values keep the hot path free of calls.
         self.strategy: Strategy | None = None
@@ -189,9 +203,35 @@ class Zone:
         return FreeCounts(self.free_counts)
 
     def set_watermarks(self, marks: Watermarks) -> None:
+        """``__setup_per_zone_wmarks`` for this zone: new marks, and no boost."""
         self.watermarks = marks
-        self.wmark_min = marks.min
-        self.wmark_low = marks.low
+        self.set_watermark_boost(0)
+
+    def set_watermark_boost(self, boost: int) -> None:
+        self.watermark_boost = boost
+        self.wmark_min = self.watermarks.min + boost
+        self.wmark_low = self.watermarks.low + boost
+
+    def boost_watermark(self) -> None:
+        """``boost_watermark``: a fallback stole from a pageblock of another type, so
+        raise min/low/high by a pageblock (up to watermark_boost_factor of high) and
+        ask for kswapd (``ZONE_BOOSTED_WATERMARK``)."""
+        boost = boosted(
+            self.watermark_boost,
+            self.watermarks.high,
+            self.managed_pages,
+            self.pageblock_order,
+            self.rules.boost_needs_four_pageblocks,
+        )
+        if boost == self.watermark_boost:
+            return
+        old = self.watermark_boost
+        self.set_watermark_boost(boost)
+        self.boosted = True
+        if self.events is not None:
+            self.events.append(
+                ev.WatermarkBoost(fn="boost_watermark", zone=self.name, old_boost=old, boost=boost)
+            )
 
     # --- small helpers -----------------------------------------------------------------
 
@@ -694,13 +734,17 @@ class Zone:
     def _steal_suitable_fallback(
         self, i: int, order: int, start_mt: int, whole_block: bool
     ) -> None:
-        """``steal_suitable_fallback`` (5.x; watermark boosting is not modelled)."""
+        """``steal_suitable_fallback`` (5.x)."""
         old = self.get_pageblock_migratetype(i)
         pbo = self.pageblock_order
         if old != MIGRATE_HIGHATOMIC:
             if order >= pbo:
                 self.change_pageblock_range(i, order, start_mt, "fallback takes a whole pageblock")
-            elif whole_block:
+            else:
+                # A steal from inside another type's pageblock: boost the watermarks to
+                # push reclaim (and so reduce future fallbacks).
+                self.boost_watermark()
+            if order < pbo and whole_block:
                 free_pages, movable = self.move_freepages_block(i, start_mt)
                 if free_pages:
                     if start_mt == MIGRATE_MOVABLE:
@@ -826,7 +870,7 @@ class Zone:
         """
         mt = self.get_pageblock_migratetype(i)
         if mt != self.mt_isolate:
-            if not self.watermark_ok(0, self.watermarks.min + (1 << order)):
+            if not self.watermark_ok(0, self.wmark_min + (1 << order)):
                 return False
             self.nr_free_pages -= 1 << order
         self.del_page_from_free_list(i, order, reason)

@@ -127,3 +127,17 @@ def test_boot_free_without_notify() -> None:
     node = Node(zones=[ZoneSpec("N", 0, 64 * 512)], hinting="reporting", min_free_kbytes=0)
     requests = node.hinting_state()
     assert requests["pending"] == ["reporting: pass"]  # one pass, from registration only
+
+
+def test_kswapd_boost_reset() -> None:
+    node = Node(zones=[ZoneSpec("N", 0, 8192)], min_free_kbytes=0)
+    z = node.zone("N")
+    blocks = [node.alloc(9) for _ in range(16)]
+    node.free(blocks[0], 9)
+    node.alloc(0)  # the only free memory is now inside one Movable pageblock
+    node.alloc(0, "Unmovable")  # steals from inside it: boost_watermark
+    assert z.watermark_boost == 512
+    node.advance(assumptions.KSWAPD_BOOST_RESET_S / 2)
+    assert z.watermark_boost == 512
+    node.advance(assumptions.KSWAPD_BOOST_RESET_S / 2)
+    assert z.watermark_boost == 0 and z.wmark_low == z.watermarks.low

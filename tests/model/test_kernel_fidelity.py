@@ -7,12 +7,15 @@ trees).
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
-from allocator_model import Node, OutOfMemory, ZoneSpec
+from allocator_model import ConfigError, InvalidFree, Node, OutOfMemory, ZoneSpec
 from allocator_model.config import kernel_rules
 from allocator_model.pcp import PerCpuPages, zone_batchsize
-from allocator_model.watermarks import default_min_free_kbytes
+from allocator_model.watermarks import boosted, default_min_free_kbytes
 
 KERNELS = ("5.3", "5.7", "5.10")
 
@@ -95,3 +98,249 @@ def test_min_free_kbytes_clamp_per_kernel() -> None:
     # Below the ceilings the three agree: 4 GiB of lowmem gives 8192 KiB (the table in
     # init_per_zone_wmark_min's comment).
     assert default_min_free_kbytes(1 << 20, 65536) == 8192
+
+
+# --- point 6: lowmem_reserve -------------------------------------------------------------
+
+
+def test_lowmem_reserve_of_the_default_guest() -> None:
+    """5.3/5.7/5.10 mm/page_alloc.c setup_per_zone_lowmem_reserve with
+    sysctl_lowmem_reserve_ratio {DMA 256, DMA32 256, Normal 32}: on the 4 GiB guest DMA
+    is protected by (782336 + 262144) / 256 = 4080 pages against Normal requests and
+    DMA32 by 262144 / 256 = 1024."""
+    node = Node(events=False)
+    dma, dma32, normal = node.zones
+    assert dma.lowmem_reserve == [0, 782336 // 256, 4080]
+    assert dma32.lowmem_reserve == [0, 0, 1024]
+    assert normal.lowmem_reserve == [0, 0, 0]
+
+
+def test_movable_requests_leave_the_lower_zones_their_reserve() -> None:
+    """5.x get_page_from_freelist -> zone_watermark_fast / __zone_watermark_ok: the mark
+    of each zone in the walk is its watermark plus lowmem_reserve[classzone_idx], so
+    Movable requests preferring Normal stop 4080 pages above DMA's min and 1024 above
+    DMA32's."""
+    zones = [
+        ZoneSpec("DMA", 1, 4095),
+        ZoneSpec("DMA32", 4096, 61440),
+        ZoneSpec("Normal", 65536, 8192),
+    ]
+    node = Node(zones=zones, events=False, min_free_kbytes=1024)
+    with pytest.raises(OutOfMemory) as failure:
+        while True:
+            node.alloc(0)
+    dma, dma32, _ = node.zones
+    assert dma.nr_free_pages == dma.watermarks.min + dma.lowmem_reserve[2]
+    assert dma32.nr_free_pages == dma32.watermarks.min + dma32.lowmem_reserve[2]
+    assert dma.lowmem_reserve[2] == (61440 + 8192) // 256
+    assert "lowmem_reserve 272 against Normal requests" in str(failure.value)
+    # A request that prefers DMA itself (GFP_DMA) may still take DMA down to its min.
+    while True:
+        try:
+            node.alloc(0, zone="DMA")
+        except OutOfMemory:
+            break
+    assert dma.nr_free_pages == dma.watermarks.min
+
+
+# --- point 9: managed versus spanned -----------------------------------------------------
+
+
+def test_absent_ranges_are_not_managed() -> None:
+    """mm/page_alloc.c zone_managed_pages / __setup_per_zone_wmarks: a zone spans holes
+    and memblock reservations, and its watermarks follow the managed pages (this VM's DMA:
+    3840 managed of 4095 spanned)."""
+    spec = ZoneSpec("DMA", 1, 4095, absent=((1, 158), (3999, 97)))
+    node = Node(zones=[spec, ZoneSpec("Normal", 4096, 8192)], min_free_kbytes=1024)
+    dma = node.zone("DMA")
+    assert (dma.spanned_pages, dma.managed_pages) == (4095, 3840)
+    assert dma.nr_free_pages == 3840
+    assert dma.watermarks.min == 256 * 3840 // (3840 + 8192)
+    assert node.page(1).state == "allocated" and node.page(3998).state == "free"
+    node.check()
+    with pytest.raises(InvalidFree, match="absent from zone DMA"):
+        node.free(4000, 0)
+
+
+@pytest.mark.parametrize(
+    "absent",
+    [((0, 10),), ((100, 0),), ((200, 10), (100, 10)), ((10, 5000),), [(10, 5)], ((0, 4095),)],
+)
+def test_bad_absent_ranges_are_refused(absent: object) -> None:
+    with pytest.raises(ConfigError):
+        Node(zones=[ZoneSpec("DMA", 1, 4095, absent=absent)])  # type: ignore[arg-type]
+
+
+# --- point 7: THP's recommended min_free_kbytes ----------------------------------------
+
+
+def test_thp_raises_min_free_kbytes_of_the_default_guest() -> None:
+    """5.3/5.7/5.10 mm/khugepaged.c set_recommended_min_free_kbytes: with THP enabled,
+    2 + MIGRATE_PCPTYPES**2 = 11 pageblocks per populated zone: 3 * 11 * 512 pages =
+    67584 KiB for a three-zone guest (this VM's /proc/sys/vm/min_free_kbytes)."""
+    node = Node(events=False)
+    assert node.thp and node.min_free_kbytes == 67584
+    normal = node.zone("Normal")
+    assert normal.watermarks.min == 16896 * 262144 // (4095 + 782336 + 262144)
+    without = Node(thp=False, events=False)
+    assert without.min_free_kbytes == 8191  # init_per_zone_wmark_min: int_sqrt(4 GiB * 16)
+    assert without.zone("Normal").watermarks.low < normal.watermarks.low
+    # Hand-made zones run without THP unless asked; the 5 % cap of nr_free_buffer_pages
+    # keeps a small zone's reserve small.
+    small = [ZoneSpec("Normal", 0, 65536)]
+    plain = Node(zones=small, events=False)
+    assert plain.min_free_kbytes == 2048  # int_sqrt(256 MiB * 16)
+    capped = (65536 - plain.zone("Normal").watermarks.high) // 20 * 4  # < 11 pageblocks
+    assert Node(zones=small, thp=True, events=False).min_free_kbytes == capped == 12952
+    # The reporting gate (low_wmark_pages) moves with it.
+    assert normal.wmark_low == normal.watermarks.low
+
+
+# --- point 8: watermark boosting -----------------------------------------------------------
+
+
+def _steal_inside_a_pageblock(node: Node, zone: str) -> None:
+    """Leave ``zone`` with free memory only inside one Movable pageblock (every other
+    pageblock allocated whole, one page of the last free one taken), then ask for an
+    Unmovable page: __rmqueue_fallback has to steal below pageblock_order."""
+    while True:
+        try:
+            node.alloc(9, zone=zone)
+        except OutOfMemory:
+            break
+    node.alloc(0, zone=zone)
+    assert node.zone(zone).nr_free[9] == 0
+    node.alloc(0, "Unmovable", zone=zone)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_boost_watermark_on_a_steal_inside_a_pageblock(kernel: str) -> None:
+    """5.3/5.7/5.10 mm/page_alloc.c steal_suitable_fallback -> boost_watermark: a steal
+    of less than a pageblock raises the boost by pageblock_nr_pages, at most
+    max(pageblock, high * watermark_boost_factor (15000) / 10000); min/low/high and so
+    the reporting gate (low_wmark_pages) include it."""
+    node = Node(zones=[ZoneSpec("Normal", 0, 16384)], kernel=kernel, min_free_kbytes=1024)
+    z = node.zone("Normal")
+    high = z.watermarks.high
+    _steal_inside_a_pageblock(node, "Normal")
+    assert z.watermark_boost == 512
+    assert (z.wmark_min, z.wmark_low) == (z.watermarks.min + 512, z.watermarks.low + 512)
+    # A second steal would stop at max(pageblock, high * 15000 / 10000) = 576 pages.
+    assert high == 384
+    assert boosted(512, high, 16384, 9, small_zone_check=True) == 576
+    kinds = [e.kind for e in node.take_events()]
+    assert "watermark_boost" in kinds
+
+
+def test_boost_skips_small_zones_from_5_7() -> None:
+    """boost_watermark: 5.7.14 and 5.10.7 return early when pageblock_nr_pages * 4 >
+    zone_managed_pages; 5.3.1 has no such test."""
+    for kernel, boost in (("5.3", 512), ("5.7", 0), ("5.10", 0)):
+        node = Node(zones=[ZoneSpec("Normal", 0, 2000)], kernel=kernel, min_free_kbytes=128)
+        _steal_inside_a_pageblock(node, "Normal")
+        assert node.zone("Normal").watermark_boost == boost, kernel
+
+
+def test_no_boost_for_whole_pageblock_steals() -> None:
+    """steal_suitable_fallback: orders >= pageblock_order change the pageblock range and
+    return before boost_watermark."""
+    node = Node(zones=[ZoneSpec("Normal", 0, 16384)], min_free_kbytes=1024)
+    node.alloc(0, "Unmovable")
+    assert node.zone("Normal").watermark_boost == 0
+
+
+# --- acceptance: this VM's /proc/zoneinfo ---------------------------------------------------
+
+RECORDED_ZONEINFO = Path(__file__).parent / "data" / "zoneinfo.txt"  # this VM, THP madvise
+
+
+def _parse_zoneinfo(text: str) -> dict[str, dict[str, Any]]:
+    """Node 0's zones: sizes, watermarks (without the boost), protection, cpu 0's pcp."""
+    zones: dict[str, dict[str, Any]] = {}
+    zone: dict[str, Any] = {}
+    for line in text.splitlines():
+        words = line.split()
+        if line.startswith("Node "):
+            if words[1] != "0,":
+                break
+            zone = zones[words[3]] = {}
+        elif words[:2] == ["pages", "free"]:
+            zone["free"] = int(words[2])
+        elif len(words) == 2 and words[0] in (
+            "boost",
+            "min",
+            "low",
+            "high",
+            "spanned",
+            "present",
+            "managed",
+        ):
+            zone[words[0]] = int(words[1])
+        elif words and words[0] == "protection:":
+            zone["protection"] = [int(w.strip("(),")) for w in words[1:]]
+        elif words[:1] in (["high:"], ["batch:"]) and words[0][:-1] not in zone.get("pcp", {}):
+            zone.setdefault("pcp", {})[words[0][:-1]] = int(words[1])
+        elif words and words[0] == "start_pfn:":
+            zone["start_pfn"] = int(words[1])
+    return zones
+
+
+def _zoneinfo_sources() -> list[str]:
+    sources = [RECORDED_ZONEINFO.read_text()]
+    live = Path("/proc/zoneinfo")
+    if live.exists():
+        sources.append(live.read_text())
+    return sources
+
+
+@pytest.mark.parametrize(
+    "source", range(len(_zoneinfo_sources())), ids=["recorded", "live"][: len(_zoneinfo_sources())]
+)
+def test_default_rules_reproduce_this_vms_zoneinfo(source: int) -> None:
+    """Node() with the default guest's rules (THP on, pcp on) and this VM's zone sizes
+    reproduces /proc/zoneinfo's min/low/high (mm/page_alloc.c __setup_per_zone_wmarks
+    after mm/khugepaged.c set_recommended_min_free_kbytes), its protection lines
+    (setup_per_zone_lowmem_reserve) and pcp batch (zone_batchsize).
+
+    The VM runs a 6.x kernel, whose pcp ``high`` comes from the low watermark
+    (zone_highsize, 5.14+); the model's is 5.x's pageset_set_batch: 6 * batch.
+    """
+    info = _parse_zoneinfo(_zoneinfo_sources()[source])
+    names = [n for n in ("DMA", "DMA32", "Normal") if info.get(n, {}).get("managed")]
+    if source == 1 and names != ["DMA", "DMA32", "Normal"]:
+        pytest.skip("this machine is not a three-zone x86-64 guest")
+    specs = []
+    for name in names:
+        z = info[name]
+        hidden = z["spanned"] - z["managed"]
+        end = z["start_pfn"] + z["spanned"]
+        specs.append(
+            ZoneSpec(
+                name,
+                z["start_pfn"],
+                z["spanned"],
+                absent=((end - hidden, hidden),) if hidden else (),
+            )
+        )
+    node = Node(zones=specs, thp=True, pcp=True, events=False)
+    if source == 0:
+        assert node.min_free_kbytes == 67584  # /proc/sys/vm/min_free_kbytes when recorded
+    for name in names:
+        z, want = node.zone(name), info[name]
+        boost = want["boost"]
+        assert (z.watermarks.min, z.watermarks.low, z.watermarks.high) == (
+            want["min"] - boost,
+            want["low"] - boost,
+            want["high"] - boost,
+        ), name
+        # protection: one entry per kernel zone type; the empty Movable/Device zones add
+        # nothing, so the entries after Normal repeat the last one.
+        assert z.lowmem_reserve == want["protection"][: len(names)], name
+        assert want["protection"][len(names) :] == [z.lowmem_reserve[-1]] * (
+            len(want["protection"]) - len(names)
+        )
+        assert node.pcps[name].batch == want["pcp"]["batch"], name
+        if name == "DMA":
+            assert node.pcps[name].high == want["pcp"]["high"] == 0
+        else:
+            assert node.pcps[name].high == 6 * want["pcp"]["batch"] == 378
