@@ -429,7 +429,9 @@ class FrameMapView {
       `${formatBytes(frames.reported_pages * PAGE_SIZE)} reported · read in ${Math.round(frames.read_ms)} ms by the kernel, ` +
       `${Math.round(frames.derive_ms)} ms to find the blocks`;
     this.codes = { names: frames.kinds, freeCode: frames.free_code, reportedCode: frames.reported_code };
-    redraw(this.orders, JSON.stringify(frames.zones.map((z) => [z.zone, z.free, z.reported])), () => ordersTable(frames.zones));
+    redraw(this.orders, JSON.stringify([frames.zones.map((z) => [z.zone, z.free, z.reported]), reading.buddyinfo]), () =>
+      ordersTable(frames.zones, reading.buddyinfo),
+    );
     redraw(this.legend, JSON.stringify(frames.zones.map((z) => z.kinds)), () => legendItems(frames));
     this.record(reading.time, frames);
     const map = frames.map;
@@ -565,14 +567,18 @@ async function inflate(bytes) {
 }
 
 /**
- * Free and reported blocks per order, a column per zone, found frame by frame.
+ * Free and reported blocks per order, a column per zone, found frame by frame; where
+ * /proc/buddyinfo (read a moment before) counts otherwise, its count in brackets.
  * @param {import('../lib/live.js').LiveFrameZone[]} zones
+ * @param {import('../lib/live.js').LiveZoneWire[]} buddyinfo
  */
-function ordersTable(zones) {
+function ordersTable(zones, buddyinfo) {
+  const counted = (/** @type {import('../lib/live.js').LiveFrameZone} */ z, /** @type {number} */ order) =>
+    buddyinfo.find((b) => b.node === z.node && b.zone === z.zone)?.counts[order];
   const orders = Math.max(0, ...zones.map((z) => z.free.length));
   return [
     h('table', { class: 'live-frame-orders-table' }, [
-      h('caption', {}, ['free blocks per order found in /proc/kpageflags · of them reported']),
+      h('caption', {}, ['free blocks per order found in /proc/kpageflags · of them reported ✓ · [/proc/buddyinfo where it differs]']),
       h('thead', {}, [h('tr', {}, [h('th', { scope: 'col' }, ['order']), ...zones.map((z) => h('th', { scope: 'col', class: 'num' }, [z.zone]))])]),
       h(
         'tbody',
@@ -580,12 +586,17 @@ function ordersTable(zones) {
         Array.from({ length: orders }, (_, order) =>
           h('tr', { 'data-order': order }, [
             h('th', { scope: 'row' }, [`order ${order}`, h('span', { class: 'size' }, [` ${blockSize(order)}`])]),
-            ...zones.map((z) =>
-              h('td', { class: 'num', 'data-zone': z.zone, 'data-free': z.free[order] ?? 0, 'data-reported': z.reported[order] ?? 0 }, [
-                formatCount(z.free[order] ?? 0),
+            ...zones.map((z) => {
+              const free = z.free[order] ?? 0;
+              const nrFree = counted(z, order);
+              return h('td', { class: 'num', 'data-zone': z.zone, 'data-free': free, 'data-reported': z.reported[order] ?? 0 }, [
+                formatCount(free),
                 z.reported[order] ? h('span', { class: 'live-reported-count' }, [` · ${formatCount(z.reported[order])} ✓`]) : null,
-              ]),
-            ),
+                nrFree !== undefined && nrFree !== free
+                  ? h('span', { class: 'live-buddyinfo-count', title: 'nr_free from /proc/buddyinfo, read a moment apart' }, [` [${formatCount(nrFree)}]`])
+                  : null,
+              ]);
+            }),
           ]),
         ),
       ),
