@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, FastAPI, Response, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
 from fastapi.requests import HTTPConnection
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ValidationError
 
-from . import __version__
+from . import __version__, badinput
 from .guard import Guard, HostPolicy
 from .live import LiveHub
 from .live import router as live_router
@@ -373,9 +374,13 @@ async def _receiver(
 
 async def _handle_text(text: str, session: Session, client: Client) -> None:
     try:
-        raw = json.loads(text)
-    except (ValueError, RecursionError) as exc:
+        raw = badinput.loads(text)
+    except ValueError as exc:
         client.reply(_error_text("bad_message", f"not JSON: {str(exc)[:200]}"))
+        return
+    bad = badinput.bad_value_sentence(raw)
+    if bad is not None:
+        client.reply(_error_text("bad_message", f"refused: {bad}", _guess_id(raw)))
         return
     ident = _guess_id(raw)
     if not isinstance(raw, dict):
@@ -549,6 +554,7 @@ def create_app(
             store.close()
 
     app = FastAPI(title="buddyscope", version=__version__, lifespan=lifespan)
+    app.add_exception_handler(RequestValidationError, badinput.validation_problem)
     app.add_middleware(BodyLimit, limit=limits.max_upload_bytes)
     # Outermost (added last): a refused Host, Origin or form is answered before any body.
     app.add_middleware(Guard, policy=HostPolicy(bind_host, allowed_hosts, allowed_origins))

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from allocator_model import ModelError
 
+from .badinput import refuse_bad_json
 from .export import ExportDoc, pack_texts
 from .protocol import SourceInfo
 from .scenario_export import ExportError, branch_to_scenario
@@ -31,7 +32,9 @@ from .sources import split_proc_text
 from .store import NameTaken, SavedInfo
 from .workload_file import WorkloadFile
 
-router = APIRouter(prefix="/api", tags=["sessions"])
+# Every JSON body is checked for what no field means (lone surrogates, NaN, huge
+# integers, deep nesting) before a route reads it.
+router = APIRouter(prefix="/api", tags=["sessions"], dependencies=[Depends(refuse_bad_json)])
 
 SessionId = Annotated[str, Path(min_length=1, max_length=64, description="Session id")]
 SavedName = Annotated[

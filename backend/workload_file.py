@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from allocator_model.node import STRATEGIES
 
+from . import badinput
+
 MIGRATETYPES = Literal["Unmovable", "Movable", "Reclaimable"]
 
 
@@ -196,11 +198,18 @@ def workload_schema() -> dict[str, Any]:
 def load_workload(text: str, source: str = "workload") -> WorkloadFile:
     """Parse and validate; raise ``WorkloadFileError`` naming line and field of each problem."""
     try:
-        data = json.loads(text)
+        data = badinput.loads(text)
     except json.JSONDecodeError as exc:
         raise WorkloadFileError(
             source, [f"line {exc.lineno} column {exc.colno}: {exc.msg}"]
         ) from None
+    except ValueError as exc:  # NaN, Infinity, or nesting deeper than Python's stack
+        raise WorkloadFileError(source, [f"line 1: {exc}"]) from None
+    bad = badinput.bad_value(data)
+    if bad is not None:
+        path, what = bad
+        line = 1 if what == badinput.TOO_DEEP else _line_for(json_paths_to_lines(text), path)
+        raise WorkloadFileError(source, [f"line {line}: {badinput.shown(path)}: {what}"])
     try:
         wf = _ADAPTER.validate_python(data)
     except ValidationError as exc:

@@ -7,16 +7,18 @@ the app running in this process), never time.
 
 from __future__ import annotations
 
+import json
 import tracemalloc
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from wirehelp import command, open_session
+from wirehelp import command, open_session, until_answer
 
 from backend.app import create_app
 from backend.scenarios import build_small
+from backend.session import Settings
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -29,7 +31,7 @@ SMALL_PEAK = 32 << 20
 
 @pytest.fixture
 def client() -> Iterator[TestClient]:
-    with TestClient(create_app(build_small)) as c:
+    with TestClient(create_app(build_small, allowed_hosts=("testserver",))) as c:
         yield c
 
 
@@ -88,3 +90,107 @@ def test_a_configure_to_such_a_text_is_refused_and_changes_nothing(client: TestC
         assert peak < SMALL_PEAK, f"refusing it held {peak >> 20} MiB"
         _, ack = command(ws, 2, type="back")
         assert ack["type"] == "ack"
+
+
+# --- what no request may carry: lone surrogates, NaN, huge integers, deep nesting -----
+
+WORKLOAD = '{"workload": [{"op": "advance", "seconds": 1}]}'
+#: A workload file whose title is a lone surrogate (a JSON escape inside the file).
+SURROGATE_FILE = WORKLOAD.replace("{", '{"title": "\\ud800", ', 1)
+JSON = {"content-type": "application/json"}
+
+#: (route, raw JSON body): each a 422 before anything is created.
+BAD_BODIES = [
+    ("/api/sessions", b'{"scenario": "\\ud800"}'),
+    ("/api/sessions", b'{"constants": {"\\udfff": 1}}'),
+    ("/api/sessions", b'{"hinting": "reporting", "constants": {"delay_s": NaN}}'),
+    ("/api/sessions", b'{"hinting": "reporting", "constants": {"delay_s": Infinity}}'),
+    ("/api/sessions", b'{"hinting": "reporting", "constants": {"capacity": 9223372036854775808}}'),
+    ("/api/sessions", b'{"seed": 18446744073709551616}'),
+    ("/api/sessions", b"[" * 1000),
+    ("/api/sessions", b'{"a":' * 70 + b"1" + b"}" * 70),
+    (
+        "/api/sessions",
+        json.dumps({"workload": SURROGATE_FILE}).encode(),
+    ),
+    ("/api/sessions/import", b'{"name": "\\ud800", "branches": []}'),
+    ("/api/sessions/from-workload", SURROGATE_FILE.encode()),
+    ("/api/sessions/from-workload", b'{"workload": [{"op": "advance", "seconds": NaN}]}'),
+    ("/api/sessions/from-workload", b'{"seed": 99999999999999999999, ' + WORKLOAD[1:].encode()),
+    ("/api/sessions/from-workload", b"[" * 1000),
+    ("/api/sessions/from-workload", b'{"workload": ' + b"[" * 900 + b"]" * 900 + b"}"),
+]
+
+
+@pytest.mark.parametrize(("route", "body"), BAD_BODIES)
+def test_a_body_no_field_means_is_a_422_sentence_that_echoes_nothing(
+    client: TestClient, caplog: pytest.LogCaptureFixture, route: str, body: bytes
+) -> None:
+    before = sessions(client)
+    caplog.clear()
+    r = client.post(route, content=body, headers=JSON)
+    assert r.status_code in (400, 422), r.text
+    assert sessions(client) == before
+    detail = r.json()["detail"]
+    problems = [detail] if isinstance(detail, str) else [d["msg"] for d in detail]
+    assert problems and all(isinstance(m, str) and m for m in problems)
+    for raw in ("\\ud800", "\\udfff", "99999999999", "9223372036854775808", "[[[["):
+        assert raw not in r.text
+    assert "input" not in r.text
+    assert len(caplog.records) <= 1 and all(len(rec.getMessage()) < 400 for rec in caplog.records)
+    assert client.get("/api/sessions").status_code == 200
+
+
+def test_a_validation_422_names_the_field_not_the_value(client: TestClient) -> None:
+    r = client.post("/api/sessions", json={"seed": 2**40, "kernel": "x" * 50})
+    assert r.status_code == 422
+    assert [d["loc"] for d in r.json()["detail"]] == [["body", "kernel"], ["body", "seed"]]
+    assert str(2**40) not in r.text and "xxxx" not in r.text
+
+
+WS_BAD = [
+    json.dumps({"type": "configure", "id": 1, "workload": SURROGATE_FILE}),
+    '{"type": "configure", "id": 1, "scenario": "\\ud800"}',
+    '{"type": "configure", "id": 1, "hinting": "reporting", "constants": {"delay_s": NaN}}',
+    '{"type": "configure", "id": 1, "constants": {"capacity": 9223372036854775808}}',
+    '{"type": "alloc", "id": 1, "order": 0, "count": 18446744073709551616}',
+    '{"type": "seek", "id": 1, "step": 1e400}',
+    "[" * 1000,
+]
+
+
+@pytest.mark.parametrize("text", WS_BAD)
+def test_a_command_no_field_means_is_refused_and_changes_nothing(
+    client: TestClient, text: str
+) -> None:
+    with client.websocket_connect("/ws") as ws:
+        _, snap = open_session(ws)
+        ws.send_text(text)
+        _, answer = until_answer(ws)
+        assert answer["type"] == "error" and answer["code"] != "internal", answer
+        assert "\\ud800" not in answer["message"]
+        # the session is as it was: the same snapshot when asked again
+        _, ack = command(ws, 2, type="seek", step=snap["step"])
+        assert ack["type"] == "ack"
+    (sid,) = sessions(client)
+    info = client.get(f"/api/sessions/{sid}").json()
+    assert (info["scenario"], info["step"], info["branches"]) == ("small", snap["step"], 1)
+    assert client.get("/api/sessions").status_code == 200
+
+
+def test_a_run_to_that_finds_nothing_leaves_the_view_and_the_timeline_as_they_were() -> None:
+    settings = Settings(run_to_max_steps=300)
+    app = create_app(build_small, settings=settings, allowed_hosts=("testserver",))
+    with TestClient(app) as c, c.websocket_connect("/ws") as ws:
+        _, snap = open_session(ws)
+        (sid,) = sessions(c)
+        before = c.get(f"/api/sessions/{sid}").json()
+        frames, answer = command(ws, 1, type="run_to", kind="refault")  # none: no hinting
+        assert answer["type"] == "error" and answer["code"] == "not_found", answer
+        assert f"the view stays at step {snap['step']}" in answer["message"]
+        assert frames == []
+        assert c.get(f"/api/sessions/{sid}").json() == before
+        frames, _ = command(ws, 2, type="get_snapshot")
+        assert frames[0]["step"] == snap["step"]
+        assert frames[0]["timeline_length"] == snap["timeline_length"]
+        assert frames[0]["zones"] == snap["zones"]
