@@ -743,12 +743,19 @@ class Session:
                     break
             return None, f"no {kind!r} event within the steps searched"
 
-        start = view.pos
+        start, length = view.pos, view.length
         found, why = await self._guarded(search)
         if found is None:
-            if view.pos != start:
-                await self._broadcast_snapshot("seek")
-            raise CommandError("not_found", f"stopped at step {view.pos}: {why}")
+            reached = view.pos
+
+            def stay() -> None:  # an error changes nothing: back to where it was
+                view.seek(start)
+                view.branch.truncate(length)
+
+            await self._guarded(stay)
+            raise CommandError(
+                "not_found", f"{why} (searched to step {reached}); the view stays at step {start}"
+            )
         if found - 1 != view.pos:
             await self._guarded(lambda: view.seek(found - 1))
             await self._broadcast_snapshot("seek")
@@ -944,10 +951,19 @@ class Session:
             return view
 
         view = await self._guarded(build)
-        self._stop_play()
+        # All or nothing: if the new view's snapshot cannot be built, the session stays
+        # on its old view and branches (an error changes nothing).
+        saved = self.view, dict(self.branches), self.tracker, self._frames, self.version
         self.view = view
         self._add_branch(view.branch)
-        await self._broadcast_snapshot(reason)
+        self.version += 1
+        try:
+            frame = await self._run(lambda: self._main_snapshot_frame(reason))
+        except Exception:
+            self.view, self.branches, self.tracker, self._frames, self.version = saved
+            raise
+        self._stop_play()
+        self._broadcast(frame)
 
     async def _reset(self) -> None:
         await self._new_timeline(self.plan, "reset", None)

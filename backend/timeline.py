@@ -359,6 +359,19 @@ class Branch:
         self.checkpoints[len(self.log)] = Checkpoint(node, ws)
         self.cost_since_checkpoint = 0.0
 
+    def truncate(self, step: int) -> None:
+        """Forget the steps after ``step`` (a search that ran past the end and found
+        nothing takes its steps back: a refused command changes nothing)."""
+        if step >= len(self.log):
+            return
+        mean = self.total_cost / len(self.log)
+        del self.log[step:]
+        del self.masks[step:]
+        self.checkpoints = {k: c for k, c in self.checkpoints.items() if k <= step}
+        self.cost_since_checkpoint = (step - self.last_checkpoint()) * mean
+        self.total_cost = step * mean
+        self._marks_cache = None
+
     def fork(self, bid: int, step: int, reason: str) -> Branch:
         """A new branch sharing this one's first ``step`` steps."""
         child = Branch(bid, self.plan, parent=self.id, fork_step=step, reason=reason)
