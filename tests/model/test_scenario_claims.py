@@ -8,6 +8,7 @@ scenario say something untrue fails here, naming the scenario.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,7 @@ from allocator_model.events import Event
 from allocator_model.fragmentation import unusable_free_index, unusable_index_text
 from allocator_model.host import DISCARDED
 from allocator_model.quiz import ask
-from allocator_model.scenario import Scenario, load
+from allocator_model.scenario import Scenario, library, load
 from allocator_model.workload import Runner
 
 
@@ -94,11 +95,12 @@ def movable(node: Node, order: int, zone: str = "Normal") -> list[int]:
 
 def test_buddy_basics_split_cascade_and_merge_back() -> None:
     r = run("buddy-basics", watch=lambda n: [movable(n, k) for k in range(11)])
-    assert "single free order-10 block at pfn 0" in r.said(0)
+    assert "single free order-10 block at pfn 0x0" in r.said(0)
     # expand() put every upper half at the head: one block at each order 0..9, pfn 2**k.
     assert r.of(1, "alloc")[0]["pfn"] == 0
     assert "split the block ten times" in r.said(2) and r.kinds(1).count("split") == 10
     assert r.seen[1] == [[1 << k] for k in range(10)] + [[]]
+    assert "pfn 0x1, 0x2, 0x4, ..., 0x200" in r.said(2) and "0x200)" in r.scenario.look_for
     assert {a["end"] for a in r.of(1, "list_add")} == {"head"}
     # The free merges ten times, each with buddy = pfn ^ (1 << order), back to order 10.
     merges = r.of(3, "merge")
@@ -246,7 +248,7 @@ def test_reporting_passes_delay_budget_rotation() -> None:
         "(pass 3 is done)",
     ]
     assert r.said(5).startswith("Pass 2 is over: 64 blocks")
-    assert r.said(7).startswith("Pass 3 reported the remaining 36")
+    assert r.said(7).startswith("Pass 3: it reported the remaining 36")
     assert quiz("reporting-passes", 3, "blocks_reported") == "64"
 
 
@@ -426,3 +428,16 @@ def test_fragmentation_really_fragments_and_says_so_in_numbers() -> None:
 def test_raw_buddy_lessons_run_without_per_cpu_lists(name: str) -> None:
     """Lessons about the buddy lists themselves say so: order-0 pages must reach them."""
     assert load(name).config.get("pcp") is False
+
+
+#: A chapter title: the phase's first words, up to a colon.
+CHAPTER = re.compile(r"[A-Z0-9][^:.]{1,38}: \S")
+
+
+@pytest.mark.parametrize("name", list(library()))
+def test_every_phase_opens_a_chapter_with_a_title(name: str) -> None:
+    ops = load(name).ops()
+    phases = [op["text"] for op in ops if op["op"] == "phase"]
+    assert len(phases) >= 2, f"{name}: a lesson has chapters"
+    for text in phases:
+        assert CHAPTER.match(text), f"{name}: {text!r} does not start with 'Title: '"
