@@ -268,11 +268,13 @@ def test_zone_gate_skips_dma_and_a_nearly_full_normal() -> None:
     gate = normal.wmark_low + (32 << 9)
     text = r.said(3)
     assert f"Normal now holds {r.seen[2]} free pages" in text
-    assert f"{r.seen[4]} free pages" in text and f"low ({normal.wmark_low}) + {32 << 9}" in text
-    assert r.seen[4] <= gate  # still not above the gate
+    assert f"{r.seen[4]} free pages" in text
+    assert f"low ({normal.wmark_low}) + {32 << 9} = {gate}" in text
+    assert gate - (1 << 9) < r.seen[4] <= gate  # one 2 MiB block short of the gate
     assert r.of(4, "request")  # the free requested a pass ...
-    skipped = {s["zone"] for s in r.of(5, "zone_skip")}
-    assert {"DMA", "Normal"} <= skipped  # ... which skipped Normal
+    skips = {s["zone"]: s for s in r.of(5, "zone_skip")}
+    assert {"DMA", "Normal"} <= set(skips)  # ... which skipped Normal
+    assert (skips["Normal"]["free_pages"], skips["Normal"]["mark_pages"]) == (r.seen[4], gate)
     assert not r.of(5, "report")
 
 
@@ -385,8 +387,9 @@ def index_text(thousandths: int) -> str:
 def test_fragmentation_really_fragments_and_says_so_in_numbers() -> None:
     r = run("fragmentation", watch=frag_state)
     pages = r.node.zone("Normal").spanned_pages
+    pageblocks = pages >> 9
     phases = [n for n, op in enumerate(r.ops) if op["op"] == "phase"]
-    plenty, full, pressure, pinned, dropped, epilogue, end = phases
+    plenty, full, pressure, bursts, pinned, dropped, epilogue, end = phases
     # Plenty of memory: the kernel pages are grouped in their own pageblocks.
     s = r.seen[plenty]
     text = r.said(plenty)
@@ -394,19 +397,29 @@ def test_fragmentation_really_fragments_and_says_so_in_numbers() -> None:
     assert f"{s['unmovable_pageblocks']} pageblocks Unmovable" in text
     assert f"{index_text(s['u'][9])} at order 9" in text and s["u"][9] < 100
     assert f"{index_text(s['u'][10])} at order 10" in text
+    # Full: the fill stopped once at the boosted watermark, then took the rest.
+    boosted = r.seen[full - 3]["free"]
+    assert [e.kind for e in r.steps[full - 3]].count("watermark_boost") == 1
+    assert f"held the last {boosted} pages back" in r.said(full)
     assert r.seen[full]["free"] == 0 and f"{r.seen[full]['free']} pages free" in r.said(full)
     assert r.seen[full]["unmovable_pageblocks"] == 0
     # Reclaim's holes are spread over every pageblock.
-    s = r.seen[pressure]
     frees = r.of(pressure - 1, "free")
-    assert f"{s['free']} free pages as {len(frees)} holes of 32 KiB" in r.said(pressure)
-    pageblocks = pages >> 9
+    assert f"{r.seen[pressure]['free']} free pages as {len(frees)} holes of 32 KiB" in r.said(
+        pressure
+    )
     assert {f["pfn"] >> 9 for f in frees} == set(range(pageblocks))
     assert f"all {pageblocks} pageblocks" in r.said(pressure)
-    # The kernel pages fall back into every Movable pageblock without claiming any.
-    slab = r.steps[pinned - 1]
+    # The first kernel page steals one pageblock's holes and boosts the watermarks.
+    first = [e.kind for e in r.steps[pressure + 1]]
+    assert first.count("fallback") == 1 and "watermark_boost" in first
+    # Each burst of 32 steals the next pageblock, without claiming any.
+    slab = [e for st in r.steps[pressure + 1 : pinned] for e in st]
+    assert [e.kind for e in slab].count("fallback") == pageblocks
     assert not [e for e in slab if e.kind == "pageblock_retype"]
-    assert {e.to_dict()["pfn"] >> 9 for e in slab if e.kind == "alloc"} == set(range(pageblocks))
+    assert "burst of 32" in r.said(bursts)
+    allocs = [e.to_dict()["pfn"] for e in slab if e.kind == "alloc"]
+    assert len(allocs) == 1 + 15 * 32 and {p >> 9 for p in allocs} == set(range(pageblocks))
     assert f"all {pageblocks} pageblocks" in r.said(pinned)
     assert r.seen[pinned]["unmovable_pageblocks"] == 0
     # Dropped: plenty free, nothing usable at orders 9 and 10.
@@ -414,6 +427,7 @@ def test_fragmentation_really_fragments_and_says_so_in_numbers() -> None:
     percent = s["free"] * 100 // pages
     assert f"{s['free']} of {pages} pages ({percent} %) are free" in r.said(dropped)
     assert f"largest free block is order {s['top']}" in r.said(dropped)
+    assert f"no free block above order {s['top']}" in r.scenario.look_for
     assert s["u"][0] == 0 and s["u"][9] == s["u"][10] == 1000
     assert "1.000 at orders 9 and 10, 0.000 at order 0" in r.said(dropped)
     debugfs = unusable_index_text([("Normal", r.node.zone("Normal").nr_free)])

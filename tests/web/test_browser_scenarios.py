@@ -91,7 +91,7 @@ def test_fragmentation_says_and_shows_the_unusable_index_at_one(
     with watched_page(browser) as (pg, problems):
         open_dashboard(pg, live.url, "?scenario=fragmentation")
         narration = pg.locator("#narration")
-        for _ in range(40):
+        for _ in range(100):
             if "Fragmented:" in (narration.text_content() or ""):
                 break
             assert "ack" in send(pg, "step"), "the scenario ended first"
