@@ -538,7 +538,7 @@ def create_app(
         store = Store(data_dir / DB_NAME if data_dir is not None else ":memory:")
         state = AppState(scenario, limits, manager, config, store)
         if limits.live:
-            state.live = LiveHub(limits.live_root, limits.live_interval_s)
+            state.live = LiveHub(limits.live_root, limits.live_interval_s, limits.live_frames)
         app.state.buddyscope = state
         # Build the default session's start once, so the first page load is quick.
         await asyncio.to_thread(manager._build_view, _plan(config, limits))

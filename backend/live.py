@@ -116,9 +116,10 @@ def live_message(reading: dict[str, Any], seq: int, frame_map: dict[str, Any] | 
 class LiveHub:
     """Reads the host once per interval while at least one watcher is subscribed."""
 
-    def __init__(self, root: str, interval: float) -> None:
+    def __init__(self, root: str, interval: float, frames: bool = True) -> None:
         self.root = root
         self.interval = interval
+        self.frames = frames  # False: no /proc/kpageflags (the counts only)
         self.watchers: set[asyncio.Queue[dict[str, Any]]] = set()
         self.task: asyncio.Task[None] | None = None
         self.reads = 0
@@ -132,7 +133,7 @@ class LiveHub:
         if self.pool is None:
             self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         loop = asyncio.get_running_loop()
-        snap = await loop.run_in_executor(self.pool, read_live, self.root)
+        snap = await loop.run_in_executor(self.pool, read_live, self.root, self.frames)
         return live_reading(snap, previous)
 
     def subscribe(self) -> asyncio.Queue[dict[str, Any]]:

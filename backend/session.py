@@ -117,6 +117,7 @@ class Settings:
     live: bool = True
     live_root: str = "/"
     live_interval_s: float = 1.0
+    live_frames: bool = True  # read /proc/kpageflags too (root only; about a second here)
     checkpoint: CheckpointPolicy = field(default_factory=CheckpointPolicy)
 
     def limits(self) -> p.Limits:

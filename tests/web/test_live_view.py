@@ -177,3 +177,10 @@ def test_a_foreign_origin_cannot_watch(client: TestClient) -> None:
         client.websocket_connect("/ws/live", headers={"origin": "http://evil.example"}) as ws,
     ):
         receive(ws)
+
+
+def test_a_server_can_leave_out_the_frames(tmp_path: Path) -> None:
+    with live_client(fake_root(tmp_path), live_frames=False) as client:
+        live = client.get("/api/live").json()
+        assert live["frames"] is None and live["messages"] == []  # nothing missing: not read
+        assert live["buddyinfo"][0]["counts"][-1] == 3
