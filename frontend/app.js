@@ -233,6 +233,10 @@ class App {
       h('span', { class: 'fact' }, [`seed ${c.seed}`]),
       c.pcp ? h('span', { class: 'fact' }, ['pcp']) : null,
     ]);
+    // A /proc snapshot gives counts, not places: the page says which is which.
+    const invented = c.source?.kind === 'buddyinfo';
+    byId('layout-note').hidden = !invented;
+    byId('map-layout-note').hidden = !invented;
     this.fillConfigForm(state);
     this.drawLegends(state);
     this.drawMarks(state);
@@ -505,6 +509,7 @@ class App {
     });
     seek.addEventListener('change', () => this.command('seek', { step: Number(seek.value) }));
     on('btn-follow', 'click', () => this.command('follow', { on: true }));
+    on('banner', 'click', () => (byId('banner').hidden = true));
     on('bp-list', 'change', async () => {
       const kinds = [...byId('bp-list').querySelectorAll('input:checked')].map((i) => /** @type {HTMLInputElement} */ (i).value);
       // The server answers with a delta carrying the breakpoints and their marks.
@@ -840,6 +845,13 @@ class App {
         ]);
       }),
       h('span', { class: 'legend-item' }, [h('span', { class: 'swatch outline' }), 'pageblock outline = its migratetype']),
+    );
+    // One line above the map (the full key opens under it): a swatch per frame state.
+    byId('legend-map-short').replaceChildren(
+      ...cats.map((c) => {
+        const label = FRAME_COLOURS[c].short.replace('hinted', flag);
+        return h('span', { class: 'legend-item', title: FRAME_COLOURS[c].label.replace('hinted / reported', flag) }, [h('span', { class: 'swatch', style: `background:${frameSwatch(c, colours[mts.indexOf('Movable')] ?? colours[0])}` }), label]);
+      }),
     );
   }
 

@@ -4,8 +4,9 @@
  * object and names the action, or returns null.
  *
  * Shortcuts are ignored while typing in a field (input, textarea, select, anything
- * contenteditable), when a modifier is held (browser shortcuts stay the browser's),
- * and for Space/Enter on a focused button (the button handles them itself).
+ * contenteditable) and when a modifier is held (browser shortcuts stay the browser's).
+ * Space is play / pause wherever the focus is, a focused button included (Enter
+ * presses it).
  * Presentation clickers send PageDown/PageUp for next/previous and "." (or "b") for
  * their blank-screen button; here that pauses or resumes.
  */
@@ -15,7 +16,7 @@
 
 /** Key -> action, as shown in the `?` help (order kept). */
 export const KEYMAP = Object.freeze([
-  { keys: ['Space', '.'], action: 'toggle-play', label: 'play / pause' },
+  { keys: ['Space', '.'], action: 'toggle-play', label: 'play / pause, wherever the focus is (Enter presses a focused button)' },
   { keys: ['→', 'PageDown'], action: 'step', label: 'one step forward' },
   { keys: ['←', 'PageUp'], action: 'back', label: 'one step back' },
   { keys: ['Home'], action: 'first', label: 'first step' },
@@ -83,7 +84,9 @@ export function keyAction(event) {
   if (action === 'close') return action; // Escape always closes
   if (isTyping(target)) return null;
   const tag = String(target?.tagName ?? '').toUpperCase();
-  if ((event.key === ' ' || event.key === 'Enter') && (tag === 'BUTTON' || tag === 'SUMMARY' || tag === 'A')) return null;
+  // Space plays or pauses wherever the focus is (a button clicked a moment ago keeps it,
+  // and must not be pressed again, nor the comparison closed); Enter presses a button.
+  if (event.key === 'Enter' && (tag === 'BUTTON' || tag === 'SUMMARY' || tag === 'A')) return null;
   // A focused range input uses the arrow keys, Home and End itself.
   if (tag === 'INPUT' && String(target.type).toLowerCase() === 'range' && /^(Arrow|Home|End|Page)/.test(event.key)) {
     return null;

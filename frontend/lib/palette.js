@@ -24,14 +24,14 @@ export const OTHER_MIGRATETYPE = '#8a8f99';
  * texture (equal to `fill` when the state has no texture).
  */
 export const FRAME_COLOURS = Object.freeze({
-  allocated: { fill: '#4b5263', alt: '#4b5263', label: 'allocated' },
-  allocatedDiscarded: { fill: '#4b5263', alt: '#0072b2', label: 'allocated, host discarded it (refault on touch)' },
-  free: { fill: '#e9e6dc', alt: '#e9e6dc', label: 'free (unhinted)' },
-  freeDiscarded: { fill: '#e9e6dc', alt: '#7fb3d9', label: 'free, host discarded it (mark lost)' },
-  flagged: { fill: '#56b4e9', alt: '#9fd3f2', label: 'hinted / reported (nothing discarded)' },
-  flaggedDiscarded: { fill: '#0072b2', alt: '#56b4e9', label: 'hinted / reported, discarded: memory back with the host' },
-  isolated: { fill: '#f0e442', alt: '#c9bd1c', label: 'isolated: in flight with the host' },
-  pcp: { fill: '#e69f00', alt: '#e69f00', label: 'on a per-cpu list' },
+  allocated: { fill: '#4b5263', alt: '#4b5263', label: 'allocated', short: 'allocated' },
+  allocatedDiscarded: { fill: '#4b5263', alt: '#0072b2', label: 'allocated, host discarded it (refault on touch)', short: 'refault' },
+  free: { fill: '#e9e6dc', alt: '#e9e6dc', label: 'free (unhinted)', short: 'free' },
+  freeDiscarded: { fill: '#e9e6dc', alt: '#7fb3d9', label: 'free, host discarded it (mark lost)', short: 'lost' },
+  flagged: { fill: '#56b4e9', alt: '#9fd3f2', label: 'hinted / reported (nothing discarded)', short: 'hinted' },
+  flaggedDiscarded: { fill: '#0072b2', alt: '#56b4e9', label: 'hinted / reported, discarded: memory back with the host', short: 'returned' },
+  isolated: { fill: '#f0e442', alt: '#c9bd1c', label: 'isolated: in flight with the host', short: 'in flight' },
+  pcp: { fill: '#e69f00', alt: '#e69f00', label: 'on a per-cpu list', short: 'pcp' },
 });
 
 /** How much of its pageblock's migratetype colour a free (unflagged) frame takes. */

@@ -95,7 +95,8 @@ export class MemoryMapView {
     const tileW = 2 ** Math.ceil(pbo / 2);
     const tileH = pbPages / tileW;
     const totalTiles = state.zones.reduce((n, z) => n + Math.ceil((z.startPfn % pbPages + z.spannedPages) / pbPages), 0);
-    const aspect = width / Math.max(200, Math.min(420, window.innerHeight * 0.42));
+    // Short enough that the zone flags under it stay on screen at 1280×720.
+    const aspect = width / Math.max(150, Math.min(420, window.innerHeight * 0.26));
     const columns = columnsFor(totalTiles, tileW, tileH, aspect);
     this.maps = state.zones.map((zone) => {
       const geom = geometry({ startPfn: zone.startPfn, pages: zone.spannedPages, pageblockOrder: pbo, columns });

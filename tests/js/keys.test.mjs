@@ -43,8 +43,10 @@ test('shortcuts are ignored while typing in a field', () => {
   assert.equal(isTyping({ tagName: 'INPUT', type: 'checkbox' }), false);
 });
 
-test('buttons and sliders keep their own keys; modifiers are the browser’s', () => {
-  assert.equal(key(' ', { tagName: 'BUTTON' }), null);
+test('Space plays or pauses on a focused button, Enter presses it; sliders keep their arrows; modifiers are the browser’s', () => {
+  assert.equal(key(' ', { tagName: 'BUTTON' }), 'toggle-play');
+  assert.equal(key(' ', { tagName: 'SUMMARY' }), 'toggle-play');
+  assert.equal(key('Enter', { tagName: 'BUTTON' }), null);
   assert.equal(key('ArrowRight', { tagName: 'BUTTON' }), 'step');
   assert.equal(key('ArrowRight', { tagName: 'INPUT', type: 'range' }), null);
   assert.equal(key(' ', { tagName: 'INPUT', type: 'range' }), 'toggle-play');

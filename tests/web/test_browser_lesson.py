@@ -5,6 +5,7 @@ lecturer does; nothing here sleeps (tests wait on the page's own counters)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,8 @@ from playwright.sync_api import Browser, Page
 from wirehelp import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+DATA = Path(__file__).resolve().parents[1] / "model" / "data"
 
 SIZES = pytest.mark.parametrize(
     ("width", "height", "present"),
@@ -59,9 +62,10 @@ def open_lesson(pg: Page, url: str, scenario: str, present: bool) -> None:
 #: The narration's event lines.
 LINES = "#narration .narration-events > .ev:not(.more)"
 
-#: head-or-tail's lesson: a freed block kept at the tail by buddy_merge_likely().
-TAIL_PLACEMENT = """events.some((e) => e.kind === 'list_add'
-  && e.message.includes('buddy_merge_likely()') && e.message.includes('tail'))"""
+#: head-or-tail's lesson: a single freed block kept at the tail by buddy_merge_likely().
+TAIL_PLACEMENT = """events.filter((e) => e.kind === 'free').length === 1
+  && events.some((e) => e.kind === 'list_add'
+    && e.message.includes('buddy_merge_likely()') && e.message.includes('to the tail'))"""
 
 
 def event_lines(pg: Page) -> Any:
@@ -90,7 +94,9 @@ def test_head_or_tail_shows_the_tail_placement(
     with watched_page(browser, width, height) as (pg, problems):
         open_lesson(pg, live.url, "head-or-tail", present)
         events = press_until(pg, TAIL_PLACEMENT)
-        point = event_lines(pg).filter(has_text="buddy_merge_likely()")
+        point = (
+            event_lines(pg).filter(has_text="buddy_merge_likely()").filter(has_text="to the tail")
+        )
         assert point.count() == 1
         # The lesson is on screen as the step lands, without anyone scrolling anything.
         assert point.evaluate(ON_SCREEN), "the tail placement is not on screen"
@@ -132,4 +138,204 @@ def test_a_one_event_step_says_it_once(live: LiveServer, browser: Browser) -> No
         events = press_until(pg, "events.length === 1 && events[0].kind === 'phase'")
         text = pg.text_content("#narration") or ""
         assert text.count(events[0]["message"]) == 1, text
+        assert problems == [], problems
+
+
+#: What the step changed, as drawn: the rows of the orders its events touched in the zone
+#: the lists show, the chips of the blocks they touched, the zone's map, the strategy's
+#: zone flags (or state machine) and the host lane; each with whether it is on screen.
+CHANGED = (
+    """() => {
+  const api = window.__buddyscope;
+  const zone = api.selectedZone;
+  const onScreen = """
+    + ON_SCREEN
+    + """;
+  const out = [];
+  const seen = (what, el) => out.push([what, el !== null && onScreen(el)]);
+  const orders = new Set();
+  for (const e of api.state.events) {
+    if (e.zone !== zone || typeof e.order !== 'number') continue;
+    orders.add(e.order);
+    if (e.kind === 'merge') orders.add(e.order + 1);
+    if (e.kind === 'split') orders.add(e.order - 1);
+    for (const pfn of [e.pfn, e.half_pfn, e.buddy]) {
+      if (typeof pfn !== 'number') continue;
+      for (const o of [e.order, e.order - 1, e.order + 1]) {
+        const chip = document.querySelector(`#freelists .chip[data-key="${zone}:${pfn}:${o}"]`);
+        if (chip) seen(`chip ${pfn}/${o}`, chip);
+      }
+    }
+  }
+  for (const o of orders) {
+    const row = document.querySelector(`#freelists .fl-row[data-order="${o}"]`);
+    if (row) {
+      seen(`order ${o} count`, row.querySelector('.fl-nr'));
+      seen(`order ${o} lanes`, row.querySelector('.fl-lanes'));
+    }
+  }
+  seen('map', document.querySelector(`#memmap .map-zone[data-zone="${zone}"] .map-stack`));
+  if (api.state.hinting.strategy !== 'none') {
+    seen('zone flags', document.querySelector('#st-strategy .zoneflags, #st-strategy .machine'));
+    seen('host lane', document.querySelector('#freelists .host-lane .host-title'));
+  }
+  return out;
+}"""
+)
+
+
+def still(pg: Page) -> None:
+    """Drawn, and nothing moving (rows held for a flight take their height after it)."""
+    settle(pg)
+    pg.evaluate("() => document.getAnimations().forEach((a) => a.finish())")
+    pg.wait_for_function("() => !window.__buddyscope.animating")
+
+
+@SIZES
+@pytest.mark.parametrize(
+    ("scenario", "presses"),
+    [("buddy-basics", 5), ("head-or-tail", 7), ("v2-threshold", 24), ("reporting-passes", 12)],
+)
+def test_what_a_step_changes_is_above_the_fold(
+    live: LiveServer,
+    browser: Browser,
+    width: int,
+    height: int,
+    present: bool,
+    scenario: str,
+    presses: int,
+) -> None:
+    with watched_page(browser, width, height) as (pg, problems):
+        open_lesson(pg, live.url, scenario, present)
+        for _ in range(presses):
+            step = debug(pg, "step")
+            pg.keyboard.press("ArrowRight")
+            pg.wait_for_function(
+                f"() => window.__buddyscope.step > {step} || window.__buddyscope.notices.length"
+            )
+            still(pg)
+            hidden = [what for what, shown in pg.evaluate(CHANGED) if not shown]
+            if hidden:
+                shot(pg, f"fold-{scenario}-{width}")
+            assert hidden == [], f"step {debug(pg, 'step')}: not on screen: {hidden}"
+            assert pg.evaluate("() => document.scrollingElement.scrollTop") == 0
+        assert problems == [], problems
+
+
+#: Boxes of what a class looks at, to see that nothing moved.
+BOXES = """() => Object.fromEntries(['.top', '#narration', '#freelists', '#memmap'].map((sel) => {
+  const r = document.querySelector(sel).getBoundingClientRect();
+  return [sel, [Math.round(r.left), Math.round(r.top), Math.round(r.width), Math.round(r.height)]];
+}))"""
+
+#: The header's parts, each one line high and side by side (no wrapping).
+HEADER_LINE = """() => {
+  const top = document.querySelector('.top');
+  const kids = [...top.querySelectorAll(':scope > *, .session-facts > *, .top-actions > *')]
+    .filter((el) => el.getClientRects().length);
+  const mids = kids.map((el) => {
+    const r = el.getBoundingClientRect();
+    return (r.top + r.bottom) / 2;
+  });
+  return {height: top.getBoundingClientRect().height,
+          spread: Math.max(...mids) - Math.min(...mids),
+          inside: kids.every((el) => el.getBoundingClientRect().right <= innerWidth)};
+}"""
+
+#: Overlapping header cells of every free-list table on the page.
+HEADER_OVERLAPS = """() => [...document.querySelectorAll('.freelists .fl-header')].flatMap((r) => {
+  const spans = [...r.children].filter((el) => el.getClientRects().length);
+  const out = [];
+  spans.forEach((a, i) => spans.slice(i + 1).forEach((b) => {
+    const ra = a.getBoundingClientRect(), rb = b.getBoundingClientRect();
+    const range = document.createRange();
+    range.selectNodeContents(a);
+    const text = range.getBoundingClientRect();
+    if (text.right > rb.left + 0.5 && ra.top < rb.bottom && rb.top < ra.bottom) {
+      out.push(`${a.textContent} over ${b.textContent}`);
+    }
+  }));
+  return out;
+})"""
+
+
+def test_nothing_jumps_or_overlaps_and_space_plays_wherever_the_focus_is(
+    live: LiveServer, browser: Browser
+) -> None:
+    with watched_page(browser) as (pg, problems):
+        open_lesson(pg, live.url, "v2-threshold", False)
+        # A long headline wraps in its box, whole, never cut short with an ellipsis.
+        press_until(pg, "events.some((e) => e.kind === 'state')")
+        head = pg.locator("#narration .headline")
+        assert head.evaluate("(el) => el.textContent.length") > 100
+        assert head.evaluate(
+            """(el) => el.scrollWidth <= el.clientWidth + 1
+              && getComputedStyle(el).textOverflow !== 'ellipsis'
+              && el.getBoundingClientRect().bottom
+                 <= el.parentElement.getBoundingClientRect().bottom"""
+        )
+        # An error's banner floats over the page: nothing under it moves.
+        before = pg.evaluate(BOXES)
+        pg.evaluate("() => window.__buddyscope.send('free', {pfn: 3, order: 0})")
+        pg.wait_for_function("() => !document.querySelector('#banner').hidden")
+        assert pg.evaluate(BOXES) == before
+        pg.click("#banner")
+        pg.wait_for_function("() => document.querySelector('#banner').hidden")
+        # Space plays and pauses with the focus on the button clicked last (not a second
+        # step), and with the comparison's own button focused (not closing it).
+        pg.click("#btn-step")
+        settle(pg)
+        step = debug(pg, "step")
+        pg.keyboard.press("Space")
+        pg.wait_for_function("() => window.__buddyscope.playing")
+        pg.keyboard.press("Space")
+        pg.wait_for_function("() => !window.__buddyscope.playing")
+        assert debug(pg, "step") >= step
+        open_lesson(pg, live.url, "v2-vs-merged", False)
+        pg.click("#btn-compare")
+        pg.wait_for_function(
+            "() => window.__buddyscope.compare && window.__buddyscope.compare.ready"
+        )
+        assert pg.evaluate("() => document.activeElement.id") == "btn-compare"
+        pg.keyboard.press("Space")
+        pg.wait_for_function("() => window.__buddyscope.compare.playing")
+        pg.keyboard.press("Space")
+        pg.wait_for_function("() => !window.__buddyscope.compare.playing")
+        assert debug(pg, "compare") is not None
+        # The comparison's lists: no header cell runs into the next ("REPORTED" / "FREE LISTS").
+        pg.wait_for_function("() => document.querySelectorAll('.compare .fl-header').length === 2")
+        assert pg.evaluate(HEADER_OVERLAPS) == []
+        shot(pg, "compare-headers")
+        assert problems == [], problems
+
+
+def test_a_proc_snapshot_keeps_the_header_on_one_line_and_says_positions_are_a_layout(
+    live: LiveServer, browser: Browser
+) -> None:
+    with watched_page(browser) as (pg, problems):
+        open_dashboard(pg, live.url)
+        line = pg.evaluate(HEADER_LINE)
+        assert pg.locator("#layout-note").is_hidden()
+        old = debug(pg, "session")
+        pg.click("#btn-load")
+        pg.check('input[name="load-kind"][value="proc"]')
+        pg.fill("#load-text", (DATA / "buddyinfo.txt").read_text())
+        pg.click("dialog#load button[type=submit]")
+        pg.wait_for_function(
+            """(old) => { const b = window.__buddyscope;
+              return b.session !== old && b.state.config.source?.kind === 'buddyinfo'; }""",
+            arg=old,
+        )
+        settle(pg)
+        after = pg.evaluate(HEADER_LINE)
+        assert after["height"] == line["height"] and after["spread"] < 4 and after["inside"], after
+        # The page says which part is the machine's and which is made up, in view.
+        note = pg.locator("#layout-note")
+        assert "Counts are real, positions are a layout" in (note.text_content() or "")
+        assert note.evaluate(ON_SCREEN)
+        assert pg.locator("#map-layout-note").evaluate(ON_SCREEN)
+        shot(pg, "proc-positions-are-a-layout")
+        # A scenario's session invents nothing: no such note.
+        open_dashboard(pg, live.url, "?scenario=buddy-basics")
+        assert pg.locator("#layout-note").is_hidden()
         assert problems == [], problems

@@ -289,12 +289,19 @@ DUMP_READS = {
 
 def inspect(pg: Page, pfn: int) -> dict[str, Any]:
     """Click a frame on the map; the inspector as drawn, with the frame it opened on
-    (`pfn`, within a pixel of the one aimed at)."""
+    (`pfn`, within a screen pixel of the one aimed at)."""
     at = point(pg, pfn)
+    # A canvas pixel row of a tile is 32 frames; a map drawn smaller than its canvas puts
+    # more than one canvas pixel under a screen pixel.
+    near = pg.evaluate(
+        """() => { const c = document.querySelector('.map-zone[data-zone="Normal"] .map-base');
+          const r = c.getBoundingClientRect();
+          return Math.ceil(33 * Math.max(1, c.height / r.height, c.width / r.width)); }"""
+    )
     pg.mouse.click(at["x"], at["y"])
     pg.wait_for_function(
-        f"() => Math.abs(Number(document.querySelector('#inspector').dataset.pfn) - {pfn}) <= 33"
-        " && document.querySelector('#inspector .kdump') !== null"
+        "() => Math.abs(Number(document.querySelector('#inspector').dataset.pfn)"
+        f" - {pfn}) <= {near} && document.querySelector('#inspector .kdump') !== null"
     )
     got: dict[str, Any] = pg.evaluate(READ_INSPECTOR)
     got["pfn"] = int(pg.get_attribute("#inspector", "data-pfn") or -1)
