@@ -87,12 +87,83 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     )
 
 
-def expand(ops: list[dict[str, Any]], seed: int = 0) -> list[dict[str, Any]]:
-    """Flatten ``repeat`` and ``random`` into primitive operations (deterministic)."""
+def expanded_length(ops: list[dict[str, Any]], limit: int = MAX_EXPANDED) -> int:
+    """How many primitive operations ``ops`` expands to, counted without expanding (so
+    ``repeat`` 10**5 times ``repeat`` 10**5 times costs nothing); a count over ``limit``
+    stops the counting and raises ``WorkloadError``."""
+    total = 0
+    # (operations, multiplier, where): each nested list counts times its repeats.
+    stack: list[tuple[Any, int, str]] = [(ops, 1, "workload")]
+    while stack:
+        items, times, where = stack.pop()
+        if not isinstance(items, list):
+            raise WorkloadError(f"{where}: expected a list of operations")
+        for n, op in enumerate(items):
+            here = f"{where}[{n}]"
+            kind = op.get("op") if isinstance(op, dict) else None
+            if kind == "repeat":
+                inner = _get(op, "times", int, here)
+                if inner > 0:
+                    stack.append((_get(op, "ops", list, here), times * inner, f"{here}.ops"))
+                continue
+            steps = _get(op, "steps", int, here) if kind == "random" else 1
+            total += times * max(steps, 0)
+            if total > limit:
+                raise WorkloadError(f"{here}: the workload expands to more than {limit} steps")
+    return total
+
+
+def expand(
+    ops: list[dict[str, Any]], seed: int = 0, limit: int = MAX_EXPANDED
+) -> list[dict[str, Any]]:
+    """Flatten ``repeat`` and ``random`` into primitive operations (deterministic).
+    A workload of more than ``limit`` of them is refused before any is made."""
+    expanded_length(ops, limit)
     rng = random.Random(seed)
     out: list[dict[str, Any]] = []
     _expand_into(ops, rng, out, "workload")
     return out
+
+
+def max_step_blocks(ops: list[dict[str, Any]]) -> tuple[int, int]:
+    """``(index, blocks)``: the primitive operation of ``ops`` that may allocate, free
+    or touch the most blocks in one step, and that many (an upper bound: a label holds
+    at most what was allocated under it and not certainly freed since).  A step's work
+    and events grow with it, so a server bounds it."""
+    live: dict[str, int] = {}
+    worst = (0, 0)
+    for n, op in enumerate(ops):
+        kind = op.get("op")
+        label = op.get("label")
+        if kind == "alloc":
+            count = op.get("count", 1)
+            blocks = count if isinstance(count, int) else 0
+            key = label if isinstance(label, str) else "_"
+            live[key] = live.get(key, 0) + blocks
+        elif kind == "free_all":
+            blocks = sum(live.values())
+            live.clear()
+        elif kind in ("free", "touch") and isinstance(label, str) and "pfn" not in op:
+            have = live.get(label, 0)
+            blocks = have
+            count = op.get("count")
+            if kind == "free" and isinstance(count, int):
+                blocks = min(have, count)
+                if "start" not in op and "stride" not in op:
+                    live[label] = have - blocks  # the oldest ``count`` go
+            elif kind == "free" and "start" not in op and "stride" not in op:
+                # x - round(x * f) never decreases as x grows: ``have`` bounds what is left
+                fraction = op.get("fraction", 1.0)
+                if isinstance(fraction, int | float) and 0 <= fraction <= 1:
+                    live[label] = have - round(have * fraction)
+        elif kind == "free_pick" and isinstance(label, str):
+            blocks = 1
+            live[label] = max(0, live.get(label, 0) - 1)
+        else:
+            blocks = 1
+        if blocks > worst[1]:
+            worst = (n, blocks)
+    return worst
 
 
 def _expand_into(
@@ -109,8 +180,11 @@ def _expand_into(
             times = _get(op, "times", int, here)
             if times < 0:
                 raise WorkloadError(f"{here}: field 'times' must be >= 0")
+            inner = _get(op, "ops", list, here)
+            if not expanded_length(inner):
+                continue  # 10**5 repeats of nothing: nothing, at once
             for _ in range(times):
-                _expand_into(_get(op, "ops", list, here), rng, out, f"{here}.ops")
+                _expand_into(inner, rng, out, f"{here}.ops")
         elif kind == "random":
             _expand_random(op, rng, out, here)
         elif kind in PRIMITIVE:

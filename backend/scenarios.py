@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from allocator_model import ConfigError, Node, ZoneSpec, default_zones
 from allocator_model.scenario import Scenario as LibraryScenario
 from allocator_model.scenario import library as scenario_library
-from allocator_model.workload import WorkloadError, expand
+from allocator_model.workload import MAX_EXPANDED, WorkloadError, expand
 
 from .sources import (
     MAX_PROC_CHARS,
@@ -376,14 +376,14 @@ def _builtin_ops(name: str, seed: int) -> tuple[Op, ...]:
     return tuple(default_workload(seed, allocs=200, max_alloc_order=4, zones=False))
 
 
-def _from_sources(config: SessionConfig) -> Plan | None:
+def _from_sources(config: SessionConfig, max_steps: int) -> Plan | None:
     """The plan of a configuration with a source text (before the user's overrides)."""
     if config.workload is not None:
         wf = workload_file(config.workload)
         seed = wf.seed if config.seed is None else config.seed
         options = {**file_node_options(wf), "seed": seed}
         try:
-            ops = tuple(expand(to_model_ops(wf), seed))
+            ops = tuple(expand(to_model_ops(wf), seed, max_steps))
         except WorkloadError as exc:
             raise SourceError("workload", [str(exc)]) from None
         questions = tuple(q.model_dump() for q in wf.questions)
@@ -407,7 +407,11 @@ def _from_sources(config: SessionConfig) -> Plan | None:
             summary=summary["summary"],
             trace=summary,
         )
-        return Plan(config, {"seed": seed}, tuple(expand(imported.ops, seed)), False, seed, info)
+        try:
+            ops = tuple(expand(imported.ops, seed, max_steps))
+        except WorkloadError as exc:
+            raise SourceError("trace", [str(exc)]) from None
+        return Plan(config, {"seed": seed}, ops, False, seed, info)
     if config.buddyinfo is not None:
         if config.pages is not None:
             raise ConfigError("a /proc snapshot sets its own zone sizes: leave pages out")
@@ -435,13 +439,14 @@ def _from_sources(config: SessionConfig) -> Plan | None:
     return None
 
 
-def plan_for(config: SessionConfig) -> Plan:
+def plan_for(config: SessionConfig, max_steps: int = MAX_EXPANDED) -> Plan:
     """Resolve ``config``; raises ``ScenarioNotFound``, ``SourceError`` (a source text
-    that cannot be loaded) or ``ConfigError``/``ValueError``."""
+    that cannot be loaded, or a workload of more than ``max_steps`` operations) or
+    ``ConfigError``/``ValueError``."""
     name = config.scenario
     questions: tuple[dict[str, Any], ...] = ()
     compare: tuple[str, ...] = ()
-    sourced = _from_sources(config)
+    sourced = _from_sources(config, max_steps)
     if sourced is not None:
         plan = sourced
         options, workload, start_at_end, seed = (
@@ -462,7 +467,7 @@ def plan_for(config: SessionConfig) -> Plan:
         sc = _library()[name]
         seed = sc.seed if config.seed is None else config.seed
         options = sc.node_options(seed=seed)
-        workload = tuple(expand(sc.workload, seed))
+        workload = tuple(expand(sc.workload, seed, max_steps))
         start_at_end = False
         questions = tuple(dict(q) for q in sc.questions)
         compare = tuple(sc.compare)

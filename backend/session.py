@@ -42,6 +42,7 @@ from allocator_model import (
     UnknownMigratetype,
     UnknownZone,
 )
+from allocator_model.workload import max_step_blocks
 
 from . import protocol as p
 from .export import (
@@ -102,6 +103,14 @@ class Settings:
 
     max_sessions: int = 32
     max_pages_per_zone: int = 1 << 22
+    #: A session's zones together; a real machine's /proc snapshot may have zones of
+    #: this size (a 64 GiB machine), far over the per-zone cap of synthetic sessions.
+    max_pages_per_session: int = 1 << 24
+    #: The live sessions' pages together (about 16 bytes of model per page).
+    max_pages_total: int = 1 << 26
+    max_zones: int = 8
+    #: Blocks one step may allocate, free or touch (its work and events grow with them).
+    max_step_blocks: int = 1 << 14
     max_timeline_steps: int = 200_000
     max_viewers: int = 200
     max_message_bytes: int = 64 * 1024
@@ -289,6 +298,8 @@ class Session:
         self.created = time.time()
         self._frames: dict[tuple[int, str], Frame] = {}
         self.deltas_sent = 0
+        #: Refuses a plan this session may not switch to (its server's page budget).
+        self.fits: Callable[[Plan], None] = lambda plan: None
         self.resyncs = 0
         self.deleted = False
         self.quiz_on = False
@@ -976,6 +987,7 @@ class Session:
             raise CommandError("invalid_field", "configure needs at least one field to change")
         config = merge_config(old, changes)
         plan = await self._run(lambda: plan_from_config(config, self.settings))
+        self.fits(plan)
         same = all(getattr(config, k) == getattr(old, k) for k in _SOURCE_KEYS)
         await self._new_timeline(plan, "configure", self.view.pos if same else None)
 
@@ -1078,7 +1090,7 @@ def plan_from_config(config: SessionConfig, settings: Settings) -> Plan:
     """Resolve a configuration and check it against the server's limits (parses a
     source text: call it in a worker thread for big ones)."""
     try:
-        plan = plan_for(config)
+        plan = plan_for(config, settings.max_timeline_steps)
     except ScenarioNotFound as exc:
         raise CommandError("invalid_config", str(exc)) from None
     except SourceError as exc:
@@ -1095,14 +1107,40 @@ def plan_from_config(config: SessionConfig, settings: Settings) -> Plan:
         ) from None
     except (ModelError, ValueError) as exc:
         raise CommandError("invalid_config", str(exc)) from None
-    for name, pages in plan.sizes():
-        if pages > settings.max_pages_per_zone:
+    check_size(plan, settings)
+    return plan
+
+
+def check_size(plan: Plan, settings: Settings) -> None:
+    """Refuse a plan over the server's limits, from its sizes alone (nothing is built)."""
+    s = settings
+    sizes = plan.sizes()
+    if len(sizes) > s.max_zones:
+        raise CommandError(
+            "limit", f"{len(sizes)} zones; this server allows at most {s.max_zones} per session"
+        )
+    for name, pages in sizes:
+        if plan.proc is None and pages > s.max_pages_per_zone:
             raise CommandError(
                 "limit",
                 f"zone {name} would have {pages} pages; this server allows at most "
-                f"{settings.max_pages_per_zone} per zone",
+                f"{s.max_pages_per_zone} per zone",
             )
-    return plan
+    total = sum(pages for _, pages in sizes)
+    if total > s.max_pages_per_session:
+        raise CommandError(
+            "limit",
+            f"the zones would have {total} pages together; this server allows at most "
+            f"{s.max_pages_per_session} per session",
+        )
+    index, blocks = max_step_blocks(list(plan.workload))
+    if blocks > s.max_step_blocks:
+        raise CommandError(
+            "limit",
+            f"workload operation {index} would allocate, free or touch up to {blocks} blocks "
+            f"in one step; this server allows {s.max_step_blocks} per step: split it into "
+            "steps (smaller counts, or a repeat)",
+        )
 
 
 class SessionManager:
@@ -1127,6 +1165,26 @@ class SessionManager:
         return token is not None and hmac.compare_digest(
             token.encode(), self.token_for(sid).encode()
         )
+
+    def _fits(self, plan: Plan, leaving: Session | None = None) -> None:
+        """Refuse ``plan`` if the live sessions' pages (but ``leaving``'s) and its own
+        would be over the server's total."""
+        pages = sum(n for _, n in plan.sizes())
+        used = sum(
+            sum(n for _, n in s.plan.sizes()) for s in self.sessions.values() if s is not leaving
+        )
+        if used + pages > self.settings.max_pages_total:
+            raise CommandError(
+                "limit",
+                f"this server's sessions model {used} pages and this one would add {pages}; "
+                f"it allows {self.settings.max_pages_total} in all: try a smaller "
+                "configuration or later",
+                http_status=503,
+            )
+
+    def _register(self, session: Session) -> None:
+        session.fits = partial(self._fits, leaving=session)
+        self.sessions[session.id] = session
 
     def _new_id(self, reopen: str | None) -> str:
         return reopen if reopen is not None else secrets.token_urlsafe(12)
@@ -1188,13 +1246,14 @@ class SessionManager:
                 return self.sessions[reopen]
             self._room()
             plan = await asyncio.to_thread(plan_from_config, config, self.settings)
+            self._fits(plan)
             try:
                 view = await asyncio.to_thread(self._build_view, plan)
             except (ModelError, ValueError, KeyError) as exc:
                 raise model_error(exc) from None
             sid = self._new_id(reopen)
             session = Session(sid, self.token_for(sid), self.settings, view, name)
-            self.sessions[sid] = session
+            self._register(session)
             return session
 
     def _views_from_doc(self, doc: ExportDoc) -> tuple[dict[int, Branch], View]:
@@ -1212,6 +1271,7 @@ class SessionManager:
             except ValueError as exc:
                 raise CommandError("invalid_field", f"branch {eb.id}: {exc}") from None
             plan = plan_from_config(config, s)
+            self._fits(plan)
             try:
                 log = decode_log(eb.log, s.max_timeline_steps)
             except ValueError as exc:
@@ -1260,7 +1320,7 @@ class SessionManager:
             session.next_branch = max(branches) + 1
             session.speed = doc.speed
             session.breakpoints = frozenset(doc.breakpoints)
-            self.sessions[sid] = session
+            self._register(session)
             return session
 
     async def remove(self, sid: str) -> bool:

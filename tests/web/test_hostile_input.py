@@ -74,7 +74,7 @@ def test_a_proc_text_claiming_billions_of_pages_is_refused_before_any_is_built(
 
     r, peak = peak_of(post)
     detail = refused(r, 409)
-    assert "zone Normal" in detail and "per zone" in detail
+    assert "pages together" in detail and "per session" in detail
     assert peak < SMALL_PEAK, f"refusing it held {peak >> 20} MiB"
     assert sessions(client) == before
 
@@ -86,7 +86,7 @@ def test_a_configure_to_such_a_text_is_refused_and_changes_nothing(client: TestC
             lambda: command(ws, 1, type="configure", buddyinfo=HUGE_PROC)
         )
         assert answer["type"] == "error" and answer["code"] == "limit", answer
-        assert "per zone" in answer["message"] and frames == []
+        assert "per session" in answer["message"] and frames == []
         assert peak < SMALL_PEAK, f"refusing it held {peak >> 20} MiB"
         _, ack = command(ws, 2, type="back")
         assert ack["type"] == "ack"
@@ -194,3 +194,106 @@ def test_a_run_to_that_finds_nothing_leaves_the_view_and_the_timeline_as_they_we
         assert frames[0]["step"] == snap["step"]
         assert frames[0]["timeline_length"] == snap["timeline_length"]
         assert frames[0]["zones"] == snap["zones"]
+
+
+# --- sizes implied by numbers: zones, counts, expansions, and the server's budget -------
+
+
+def workload(ops: list[dict[str, Any]], **fields: Any) -> str:
+    return json.dumps({"workload": ops, **fields})
+
+
+ZONES_8X4M = [[f"Z{i}", i << 22, 1 << 22] for i in range(8)]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (workload([{"op": "alloc", "order": 0, "count": 1_000_000}]), "per step"),
+        (
+            workload(
+                [
+                    {
+                        "op": "repeat",
+                        "times": 100,
+                        "ops": [{"op": "alloc", "order": 0, "count": 1000}],
+                    },
+                    {"op": "free_all"},
+                ]
+            ),
+            "per step",
+        ),
+        (
+            workload(
+                [{"op": "repeat", "times": 100_000, "ops": [{"op": "random", "steps": 100_000}]}]
+            ),
+            "more than 200000 steps",
+        ),
+        (workload([{"op": "advance", "seconds": 1}], config={"zones": ZONES_8X4M}), "per session"),
+        (
+            workload(
+                [{"op": "advance", "seconds": 1}],
+                config={"zones": [[f"Z{i}", i * 1024, 1024] for i in range(24)]},
+            ),
+            "24 zones",
+        ),
+    ],
+)
+def test_a_workload_whose_numbers_imply_too_much_is_refused_before_it_runs(
+    client: TestClient, text: str, says: str
+) -> None:
+    before = sessions(client)
+    r, peak = peak_of(lambda: client.post("/api/sessions", json={"workload": text}))
+    assert r.status_code in (409, 422), r.text
+    assert says in r.text
+    assert peak < SMALL_PEAK, f"refusing it held {peak >> 20} MiB"
+    assert sessions(client) == before
+
+
+def test_repeats_of_nothing_expand_to_nothing_at_once(client: TestClient) -> None:
+    nothing = {
+        "op": "repeat",
+        "times": 100_000,
+        "ops": [{"op": "repeat", "times": 100_000, "ops": []}],
+    }
+    text = workload([nothing, {"op": "advance", "seconds": 1}])
+    r = client.post("/api/sessions", json={"workload": text})
+    assert r.status_code == 201, r.text
+    assert r.json()["session"]["timeline_length"] == 0
+
+
+def test_the_servers_page_budget_refuses_a_session_or_a_configure_over_it() -> None:
+    settings = Settings(max_pages_total=3 * 4096)
+    app = create_app(build_small, settings=settings, allowed_hosts=("testserver",))
+    with TestClient(app) as c:
+        assert c.post("/api/sessions", json={"scenario": "small"}).status_code == 201
+        assert c.post("/api/sessions", json={"scenario": "small"}).status_code == 201
+        r = c.post("/api/sessions", json={"scenario": "small", "pages": 8192})
+        assert r.status_code == 503 and "allows 12288 in all" in r.json()["detail"]
+        before = sessions(c)
+        with c.websocket_connect("/ws") as ws:  # the third small session fits
+            open_session(ws)
+            _, answer = command(ws, 1, type="configure", pages=8192)
+            assert answer["type"] == "error" and answer["code"] == "limit", answer
+            assert "allows 12288 in all" in answer["message"]
+            _, ack = command(ws, 2, type="configure", pages=2048)
+            assert ack["type"] == "ack"
+        assert len(sessions(c)) == len(before) + 1
+
+
+def test_a_real_machines_zone_may_be_far_larger_than_a_synthetic_one() -> None:
+    """A /proc snapshot is bounded by the session's pages, not by the per-zone cap of
+    synthetic sessions: a 25 GiB machine's Normal zone loads on a default server."""
+    defaults = Settings()
+    assert defaults.max_pages_per_session >= (64 << 30) // 4096 > defaults.max_pages_per_zone
+    settings = Settings(max_pages_per_zone=4096, max_pages_per_session=1 << 16)
+    app = create_app(build_small, settings=settings, allowed_hosts=("testserver",))
+    big = "Node 0, zone Normal 5 4 3 2 1 0 0 0 0 0 40\n"  # 40 MAX_ORDER blocks: 41 Ki pages
+    with TestClient(app) as c:
+        r = c.post("/api/sessions", json={"buddyinfo": big})
+        assert r.status_code == 201, r.text
+        synthetic = c.post("/api/sessions", json={"scenario": "small", "pages": 8192})
+        assert synthetic.status_code == 409 and "per zone" in synthetic.json()["detail"]
+        too_big = big.replace(" 40\n", " 100\n")
+        r = c.post("/api/sessions", json={"buddyinfo": too_big})
+        assert r.status_code == 409 and "per session" in r.json()["detail"]

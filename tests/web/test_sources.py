@@ -191,7 +191,7 @@ def test_a_buddyinfo_snapshot_makes_a_session_with_its_free_lists(
 
 
 def test_bad_or_too_big_snapshots_are_refused() -> None:
-    settings = Settings(max_pages_per_zone=100_000)
+    settings = Settings(max_pages_per_session=100_000)
     with TestClient(
         create_app(build_small, settings=settings, allowed_hosts=("testserver",))
     ) as client:
@@ -205,7 +205,7 @@ def test_bad_or_too_big_snapshots_are_refused() -> None:
         r = client.post("/api/sessions", json={"buddyinfo": BUDDYINFO, "pages": 4096})
         assert r.status_code == 409 and "zone sizes" in r.json()["detail"]
         r = client.post("/api/sessions", json={"buddyinfo": BUDDYINFO})
-        assert r.status_code == 409 and "at most 100000 per zone" in r.json()["detail"]
+        assert r.status_code == 409 and "at most 100000 per session" in r.json()["detail"]
         assert client.get("/api/sessions").json() == []
 
 
