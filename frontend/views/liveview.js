@@ -400,6 +400,8 @@ class FrameMapView {
     this.held = new FrameKinds();
     /** @type {import('../lib/live.js').KindCodes} */
     this.codes = { names: [], freeCode: 256, reportedCode: 256 };
+    /** @type {import('../lib/live.js').LiveFrameZone[]} */
+    this.zones = [];
     this.fpp = 1;
     this.pixels = new Uint8Array(0);
     /** @type {ImageData | null} */
@@ -429,6 +431,7 @@ class FrameMapView {
       `${formatBytes(frames.reported_pages * PAGE_SIZE)} reported · read in ${Math.round(frames.read_ms)} ms by the kernel, ` +
       `${Math.round(frames.derive_ms)} ms to find the blocks`;
     this.codes = { names: frames.kinds, freeCode: frames.free_code, reportedCode: frames.reported_code };
+    this.zones = frames.zones;
     redraw(this.orders, JSON.stringify([frames.zones.map((z) => [z.zone, z.free, z.reported]), reading.buddyinfo]), () =>
       ordersTable(frames.zones, reading.buddyinfo),
     );
@@ -553,7 +556,9 @@ class FrameMapView {
     const pixel = y * MAP_COLUMNS + x;
     if (x < 0 || x >= MAP_COLUMNS || pixel < 0 || pixel >= this.pixels.length) return;
     const { first, last, counts } = pixelCounts(this.held.kinds, this.fpp, pixel, this.codes);
-    this.hover.textContent = `pfn ${formatPfn(first)}–${formatPfn(last)}: ${counts.map(([k, n]) => `${k} ${formatCount(n)}`).join(', ')}`;
+    const zones = this.zones.filter((z) => z.start_pfn <= last && first < z.end_pfn).map((z) => z.zone);
+    const where = zones.length ? ` (${zones.join(', ')})` : '';
+    this.hover.textContent = `pfn ${formatPfn(first)}–${formatPfn(last)}${where}: ${counts.map(([k, n]) => `${k} ${formatCount(n)}`).join(', ')}`;
   }
 }
 
