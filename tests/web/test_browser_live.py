@@ -294,7 +294,9 @@ def test_this_vm_recorded_frame_by_frame(page: tuple[Page, list[str]], vm618_roo
         pg.mouse.move(
             box["x"] + 1.5, box["y"] + 1.5
         )  # inside the border: pixel 0: pfns 0-31, firmware (reserved)
-        expect(pg.locator("#live .live-frame-hover")).to_have_text("pfn 0x0\u20130x1f (DMA): reserved 32")
+        expect(pg.locator("#live .live-frame-hover")).to_have_text(
+            "pfn 0x0\u20130x1f (DMA): reserved 32"
+        )
         shot(pg, "live-vm618-frames")
         # The kernel reports one more free block (order >= 5, so its own pixels only).
         pfn, order = next(
