@@ -79,6 +79,10 @@ class StrategyResult:
     )  # t, returned, resident, refaults: after every operation and work item
 
 
+class ComparisonStopped(Exception):
+    """``stop()`` said to give up (the caller's budget ran out, or nobody waits)."""
+
+
 def _load(workload: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
     if isinstance(workload, str):
         if workload not in BUILTIN:
@@ -98,7 +102,10 @@ def run_strategy(
     kernel: str = "5.10",
     drain_limit_s: float = 600.0,
     node_options: dict[str, Any] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> StrategyResult:
+    """One strategy's run; ``stop`` is asked after every operation and work item and
+    ends the run with :class:`ComparisonStopped` when it says so."""
     node = Node(zones=zones, kernel=kernel, hinting=strategy, seed=seed, **(node_options or {}))
     runner = Runner()
     result = StrategyResult(strategy)
@@ -117,6 +124,8 @@ def run_strategy(
                 result.allocations_taking_flagged += 1
         host = node.host
         result.series.append((node.clock, host.discarded_pages, host.resident_pages, host.refaults))
+        if stop is not None and stop():
+            raise ComparisonStopped(f"{strategy}: stopped at {node.clock:.6g} s")
 
     def run_work_until(target_s: float) -> None:
         """``advance`` one work item at a time, so each report is seen at its own time."""
@@ -158,11 +167,12 @@ def compare(
     workload: str | list[dict[str, Any]],
     seed: int = 0,
     strategies: Sequence[str] = STRATEGIES,
+    stop: Callable[[], bool] | None = None,
     **options: Any,
 ) -> list[StrategyResult]:
-    """The same workload (same seed) under each strategy."""
+    """The same workload (same seed) under each strategy (``stop``: see run_strategy)."""
     ops = expand(_load(workload), seed)
-    results = [run_strategy(s, ops, seed=seed, **options) for s in strategies]
+    results = [run_strategy(s, ops, seed=seed, stop=stop, **options) for s in strategies]
     sample_returned(results)
     return results
 

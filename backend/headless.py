@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -244,9 +245,12 @@ def compare_kernel(plan: Plan, kernel: str | None = None) -> str:
     return kernel or (planned if planned != "5.3" else "5.10")
 
 
-def compare_plan(plan: Plan, kernel: str | None = None) -> list[StrategyResult]:
+def compare_plan(
+    plan: Plan, kernel: str | None = None, stop: Callable[[], bool] | None = None
+) -> list[StrategyResult]:
     """``compare()`` of the plan's workload and node (its zones, seed and options, but
-    the kernel's constants) under none and the strategies the plan names (all if none)."""
+    the kernel's constants) under none and the strategies the plan names (all if none);
+    ``stop`` ends it early (``allocator_model.compare.ComparisonStopped``)."""
     from allocator_model import default_zones
     from allocator_model.compare import compare as run_compare
     from allocator_model.node import STRATEGIES
@@ -268,6 +272,7 @@ def compare_plan(plan: Plan, kernel: str | None = None) -> list[StrategyResult]:
         kernel=compare_kernel(plan, kernel),
         zones=zones,
         node_options=options,
+        stop=stop,
     )
 
 

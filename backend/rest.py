@@ -13,6 +13,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
 from importlib import resources
 from typing import Annotated, Any, Literal
 
@@ -680,6 +684,53 @@ class CompareOut(BaseModel):
     notes: list[str] = Field(description="What the comparison leaves out of the session")
 
 
+def _compare_budget(plan: Any, settings: Any) -> None:
+    """Refuse (409) a comparison over the server's budget, from its sizes alone."""
+    steps = len(plan.workload)
+    if steps > settings.max_compare_steps:
+        raise _problem(
+            409,
+            f"the workload has {steps} operations; this server compares at most "
+            f"{settings.max_compare_steps} (run buddyscope compare on your own machine)",
+        )
+    pages = sum(n for _, n in plan.sizes())
+    if pages > settings.max_compare_pages:
+        raise _problem(
+            409,
+            f"the node has {pages} pages; this server compares nodes of at most "
+            f"{settings.max_compare_pages} (run buddyscope compare on your own machine)",
+        )
+
+
+async def _run_compare(request: Request, settings: Any, run: Callable[..., Any]) -> Any:
+    """``run(stop=...)`` in a worker thread, stopped when the client goes away (or this
+    request is cancelled) or after ``max_compare_seconds`` (409): a comparison nobody
+    waits for does not hold the comparison lock for minutes."""
+    from allocator_model.compare import ComparisonStopped
+
+    gone = threading.Event()
+    deadline = time.monotonic() + settings.max_compare_seconds
+
+    def stop() -> bool:
+        return gone.is_set() or time.monotonic() > deadline
+
+    task = asyncio.ensure_future(asyncio.to_thread(run, stop=stop))
+    try:
+        while not task.done():
+            await asyncio.wait({task}, timeout=0.5)
+            if not task.done() and await request.is_disconnected():
+                gone.set()
+        return task.result()
+    except ComparisonStopped:
+        raise _problem(
+            409,
+            f"the comparison took longer than {settings.max_compare_seconds:g} s, this "
+            "server's budget (run buddyscope compare on your own machine)",
+        ) from None
+    finally:
+        gone.set()  # cancelled with the request: the thread stops at its next check
+
+
 @router.get(
     "/compare",
     summary="One workload under each strategy, side by side (allocator_model.compare)",
@@ -752,6 +803,7 @@ async def compare_strategies(
         elif plan.config.trace is not None:
             notes.append("FILE is the kmem trace this session replays.")
     chosen = compare_kernel(plan, kernel)
+    _compare_budget(plan, settings)
     # What compare_plan() reads: not the strategy or constants a session runs.
     config = plan.config.model_copy(update={"hinting": None, "constants": {}})
     key = hashlib.sha256(f"{config.model_dump_json()}|{plan.seed}|{chosen}".encode()).hexdigest()
@@ -760,7 +812,7 @@ async def compare_strategies(
         results = state.compare_cache.get(key)
         if results is None:
             try:
-                results = await asyncio.to_thread(compare_plan, plan, chosen)
+                results = await _run_compare(request, settings, partial(compare_plan, plan, chosen))
             except (ModelError, ValueError) as exc:
                 raise _problem(409, f"the model refuses the comparison: {exc}") from None
             state.compare_cache[key] = results

@@ -111,6 +111,10 @@ class Settings:
     max_zones: int = 8
     #: Blocks one step may allocate, free or touch (its work and events grow with them).
     max_step_blocks: int = 1 << 14
+    #: What one comparison (GET /api/compare: three models side by side) may take.
+    max_compare_steps: int = 50_000
+    max_compare_pages: int = 1 << 22
+    max_compare_seconds: float = 120.0
     max_timeline_steps: int = 200_000
     max_viewers: int = 200
     max_message_bytes: int = 64 * 1024

@@ -7,12 +7,15 @@ the app running in this process), never time.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import tracemalloc
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from fastapi import HTTPException
 from fastapi.testclient import TestClient
 from wirehelp import command, open_session, until_answer
 
@@ -297,3 +300,67 @@ def test_a_real_machines_zone_may_be_far_larger_than_a_synthetic_one() -> None:
         too_big = big.replace(" 40\n", " 100\n")
         r = c.post("/api/sessions", json={"buddyinfo": too_big})
         assert r.status_code == 409 and "per session" in r.json()["detail"]
+
+
+# --- /api/compare: a budget, off the event loop, stopped when nobody waits ---------------
+
+
+def test_a_comparison_over_the_budget_is_refused_with_409() -> None:
+    settings = Settings(max_compare_steps=100, max_compare_pages=1 << 20)
+    app = create_app(build_small, settings=settings, allowed_hosts=("testserver",))
+    with TestClient(app) as c:
+        r = c.get("/api/compare", params={"scenario": "default"})
+        assert r.status_code == 409 and "compares at most 100" in r.json()["detail"]
+        big = workload(
+            [{"op": "advance", "seconds": 1}], config={"zones": [["Normal", 0, 1 << 21]]}
+        )
+        sid = c.post("/api/sessions", json={"workload": big}).json()["id"]
+        r = c.get("/api/compare", params={"session": sid})
+        assert r.status_code == 409 and "nodes of at most 1048576" in r.json()["detail"]
+
+
+def test_a_comparison_over_its_time_budget_stops_with_409() -> None:
+    settings = Settings(max_compare_seconds=0)
+    app = create_app(build_small, settings=settings, allowed_hosts=("testserver",))
+    with TestClient(app) as c:
+        r = c.get("/api/compare", params={"workload": "idle"})
+        assert r.status_code == 409 and "took longer than 0 s" in r.json()["detail"]
+        assert c.get("/healthz").status_code == 200
+
+
+def test_a_comparison_stops_when_its_client_goes() -> None:
+    """The worker thread is told to stop once the request is disconnected."""
+    from allocator_model.compare import ComparisonStopped
+    from backend.rest import _run_compare
+
+    asked: list[bool] = []
+
+    class Gone:
+        async def is_disconnected(self) -> bool:
+            return True
+
+    def run(stop: Callable[[], bool]) -> None:
+        released = threading.Event()
+        while not stop():  # until the client's departure is seen
+            released.wait(0.01)
+        asked.append(True)
+        raise ComparisonStopped("stopped")
+
+    settings = Settings(max_compare_seconds=3600)
+    with pytest.raises(HTTPException):
+        asyncio.run(_run_compare(Gone(), settings, run))  # type: ignore[arg-type]
+    assert asked == [True]
+
+
+def test_compare_stops_between_operations() -> None:
+    from allocator_model.compare import ComparisonStopped, compare
+
+    calls: list[int] = []
+
+    def stop() -> bool:
+        calls.append(1)
+        return len(calls) > 3
+
+    with pytest.raises(ComparisonStopped, match="none: stopped"):
+        compare("random-mix", stop=stop)
+    assert len(calls) == 4
