@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from browserkit import model, open_dashboard, send, shot, watched_page
+from browserkit import debug, model, open_dashboard, send, shot, watched_page
 from playwright.sync_api import Browser, Page, expect
 from test_browser_map import INSIDE, inspect
 from test_browser_rows import still
@@ -103,4 +103,37 @@ def test_fragmentation_says_and_shows_the_unusable_index_at_one(
         assert shown[0] == 0 and shown[9] == shown[10] == 1000
         pg.locator("#st-watermarks table.unusable").scroll_into_view_if_needed()
         shot(pg, "scenario-fragmentation-unusable")
+        assert problems == []
+
+
+def test_hildenbrand_side_by_side_hints_and_reports_the_named_block(
+    browser: Browser, live: LiveServer
+) -> None:
+    """compare opens next to v2 a reporting session of the same kernel (not refused), and
+    stepping both brings pfn 0x4000 to a hinted block on the left and a reported one on
+    the right, as the narration says."""
+    with watched_page(browser, 1920, 1080) as (pg, problems):
+        open_dashboard(pg, live.url, "?scenario=hildenbrand&compare=reporting")
+        pg.wait_for_function(
+            "() => { const c = window.__buddyscope.compare;"
+            " return c && c.ready && c.right && c.right.configured; }",
+            timeout=60_000,
+        )
+        right = live.state.manager.sessions[debug(pg, "compare.right.session")]
+        for _ in range(30):
+            left = model(live, pg).page(0x4000)
+            if left.hinted and right.view.node.page(0x4000).reported:
+                break
+            at = debug(pg, "compare.left.step")
+            pg.click("#btn-step")  # the transport steps both sides
+            pg.wait_for_function(
+                "(at) => { const c = window.__buddyscope.compare;"
+                " return c.left.step > at && c.right.step === c.left.step; }",
+                arg=at,
+            )
+        assert left.head_page_type_value == 0xFFFFFE7F
+        assert right.view.node.page(0x4000).head_page_type_value == 0xFFFFFF7F
+        assert debug(pg, "compare.left.strategy") == "hinting-v2"
+        assert debug(pg, "compare.right.strategy") == "reporting"
+        shot(pg, "scenario-hildenbrand-side-by-side")
         assert problems == []
