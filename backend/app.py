@@ -413,9 +413,12 @@ async def _handle_text(text: str, session: Session, client: Client) -> None:
         return
     try:
         await session.handle(client, cmd)
-    except Exception as exc:  # answer every command, even when the server is at fault
+    except Exception:  # answer every command, even when the server is at fault
+        # The details go to the log only: an exception's text may hold paths or data.
         log.exception("command failed: %.200s", text)
-        client.reply(_error_text("internal", f"the server failed: {exc!r}"[:300], ident))
+        client.reply(
+            _error_text("internal", "the server failed on this command (see its log)", ident)
+        )
 
 
 @ws_router.websocket("/ws")

@@ -36,7 +36,7 @@ from allocator_model.workload import BUILTIN
 from . import __version__
 from .scenarios import SCENARIOS, build_small, scenario_names
 from .session import Settings
-from .store import user_data_dir
+from .store import server_key, user_data_dir
 
 SUBCOMMANDS = ("serve", "simulate", "compare", "bench", "live")
 
@@ -170,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         default=limits.max_upload_bytes,
         help=f"largest request body: uploads, imports (default {limits.max_upload_bytes})",
+    )
+    serve.add_argument(
+        "--shared",
+        action="store_true",
+        help="a server many people use (a classroom): saved sessions are listed and opened "
+        "only with their owner key (default: by anybody who can reach the server)",
     )
     serve.add_argument(
         "--no-live",
@@ -365,6 +371,12 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.
     if problem:
         print(f"buddyscope: {problem}", file=err)
         return 2
+    data_dir = args.data_dir if args.data_dir is not None else user_data_dir()
+    try:
+        server_key(data_dir)  # made now if missing; refused if others can read it
+    except (RuntimeError, OSError) as exc:
+        print(f"buddyscope: {exc}", file=err)
+        return 2
     url = url_for(args.host, args.port)
     settings = Settings(
         max_sessions=args.max_sessions,
@@ -378,6 +390,7 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.
         max_message_bytes=args.max_message_bytes,
         max_upload_bytes=args.max_upload_bytes,
         live=not args.no_live,
+        shared=args.shared,
         live_root=args.proc_root,
     )
     app = create_app(
@@ -387,7 +400,7 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.
         allowed_hosts=tuple(args.allow_host),
         allowed_origins=tuple(args.allow_origin),
         default_config=SessionConfig(scenario=args.scenario),
-        data_dir=args.data_dir if args.data_dir is not None else user_data_dir(),
+        data_dir=data_dir,
     )
 
     def announce() -> None:

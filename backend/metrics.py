@@ -1,6 +1,9 @@
 """``/metrics`` in Prometheus text format (``prometheus_client``).
 
-Per session, zone and order, the model's free blocks under the same name and labels as
+Sessions are labelled by ``Session.label`` (a digest of the control token: neither the id,
+which grants watching, nor the saved name, which a shared server keeps private); their
+holder finds it in ``GET /api/sessions``.  Per session, zone and order, the model's free
+blocks under the same name and labels as
 node_exporter's buddyinfo collector (``node_buddyinfo_blocks{node, zone, size}``), so a
 dashboard that graphs a fleet's buddyinfo can graph the model beside it; plus the
 blocks carrying the strategy's flag (hinted / reported), host-resident and discarded
@@ -30,8 +33,7 @@ router = APIRouter(tags=["metrics"])
 
 @dataclass
 class SessionFigures:
-    session: str
-    name: str
+    session: str  # Session.label, not the id
     strategy: str
     step: int
     length: int
@@ -48,9 +50,7 @@ def figures(session: Session) -> SessionFigures:
     """Everything the scrape shows of one session (call under its lock)."""
     view = session.view
     node: Node = view.node
-    out = SessionFigures(
-        session.id, session.name, node.hinting, view.pos, view.length, len(session.clients)
-    )
+    out = SessionFigures(session.label, node.hinting, view.pos, view.length, len(session.clients))
     for z in node.zones:
         backing = node.host.backing[z.name]
         out.zones.append(
@@ -111,10 +111,10 @@ class _Snapshot(Collector):
             "buddyscope_pages_reported", "Pages reported to the host", labels=["session"]
         )
         steps = GaugeMetricFamily(
-            "buddyscope_session_step", "Position in the timeline", labels=["session", "name"]
+            "buddyscope_session_step", "Position in the timeline", labels=["session"]
         )
         length = GaugeMetricFamily(
-            "buddyscope_session_timeline_steps", "Steps recorded", labels=["session", "name"]
+            "buddyscope_session_timeline_steps", "Steps recorded", labels=["session"]
         )
         viewers = GaugeMetricFamily(
             "buddyscope_session_viewers", "Connections watching", labels=["session"]
@@ -139,8 +139,8 @@ class _Snapshot(Collector):
             refaults.add_metric([s.session], s.refaults)
             calls.add_metric([s.session], s.report_calls)
             reported.add_metric([s.session], s.pages_reported)
-            steps.add_metric([s.session, s.name], s.step)
-            length.add_metric([s.session, s.name], s.length)
+            steps.add_metric([s.session], s.step)
+            length.add_metric([s.session], s.length)
             viewers.add_metric([s.session], s.viewers)
             resyncs.add_metric([s.session], s.resyncs)
             deltas.add_metric([s.session], s.deltas)

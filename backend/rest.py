@@ -28,12 +28,20 @@ from allocator_model import ModelError
 
 from .badinput import refuse_bad_json
 from .export import ExportDoc, pack_texts
+from .names import normalise
 from .protocol import SourceInfo
 from .scenario_export import ExportError, branch_to_scenario
 from .scenarios import SessionConfig, plan_for, scenario_infos
 from .session import CommandError, Session, plan_from_config
 from .sources import split_proc_text
-from .store import NameTaken, SavedInfo
+from .store import (
+    OWNER_KEY_CHARS,
+    NameConfusable,
+    NameTaken,
+    NotOwner,
+    new_owner_key,
+    owner_digest,
+)
 from .workload_file import WorkloadFile
 
 # Every JSON body is checked for what no field means (lone surrogates, NaN, huge
@@ -47,6 +55,14 @@ SavedName = Annotated[
 Token = Annotated[
     str | None,
     Header(alias="X-Buddyscope-Token", description="The session's control token"),
+]
+OwnerKey = Annotated[
+    str | None,
+    Header(
+        alias="X-Buddyscope-Owner",
+        description="The owner key of saved sessions (the save answer's owner_key)",
+        pattern=rf"^[A-Za-z0-9_-]{{{OWNER_KEY_CHARS},64}}$",
+    ),
 ]
 
 
@@ -68,6 +84,7 @@ class ScenarioOut(BaseModel):
 
 class SessionInfo(BaseModel):
     id: str
+    label: str = Field(description="The session's label in /metrics (not reversible to the id)")
     name: str
     scenario: str
     source: SourceInfo | None = Field(default=None, description="What the session runs")
@@ -97,7 +114,13 @@ class Created(BaseModel):
 
 
 class SaveRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[\w .,:()+-]+$")
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[\w .,:()+-]+$",
+        description="Stored normalised (NFKC, trimmed); a name that looks like another saved "
+        "name (backend/names.py) is refused with 409",
+    )
     replace: bool = Field(
         default=False, description="Replace a saved session of that name (else 409)"
     )
@@ -107,8 +130,11 @@ class SaveRequest(BaseModel):
     def _addressable(cls, name: str) -> str:
         # The page's rule too (frontend/lib/saved.js nameProblem): a browser resolves "."
         # and ".." in /api/saved/{name} as path segments, so no address could open them.
+        name = normalise(name)
         if name in (".", ".."):
             raise ValueError(f"“{name}” cannot be opened from an address: add a letter.")
+        if not name:
+            raise ValueError("a name needs more than white space")
         return name
 
 
@@ -117,6 +143,14 @@ class SavedOut(BaseModel):
     saved_at: float
     scenario: str
     steps: int
+
+
+class SaveAnswer(SavedOut):
+    owner_key: str = Field(
+        description="The entry's owner key, shown only here: replacing or deleting the entry "
+        "(and, on a --shared server, listing and opening it) needs it in X-Buddyscope-Owner. "
+        "Saving with an X-Buddyscope-Owner key of your own keeps all your entries under it"
+    )
 
 
 class ReopenRequest(BaseModel):
@@ -128,15 +162,49 @@ class ReopenRequest(BaseModel):
     )
 
 
-def _save(store: Any, name: str, scenario: str, steps: int, doc: ExportDoc, replace: bool) -> Any:
+def _owner_key(given: str | None) -> str:
+    """The caller's owner key (its form checked by ``OwnerKey``), or a new one."""
+    return given if given is not None else new_owner_key()
+
+
+def _not_owner(name: str, what: str) -> HTTPException:
+    return _problem(
+        403,
+        f"the saved session {name!r} belongs to whoever saved it: {what} needs its owner "
+        "key (X-Buddyscope-Owner, the owner_key its save answered with)",
+    )
+
+
+def _save(
+    store: Any,
+    name: str,
+    scenario: str,
+    steps: int,
+    doc: ExportDoc,
+    replace: bool,
+    owner: str | None,
+) -> SaveAnswer:
+    key = _owner_key(owner)
     try:
-        return store.save(name, scenario, steps, doc.model_dump_json(), replace=replace)
+        info = store.save(
+            name, scenario, steps, doc.model_dump_json(), replace=replace, owner=owner_digest(key)
+        )
     except NameTaken:
         raise _problem(
             409,
             f"a saved session named {name!r} exists already; save again with "
             '"replace": true to replace it, or choose another name',
         ) from None
+    except NameConfusable as exc:
+        raise _problem(
+            409,
+            f"{name!r} looks like the saved session {exc.args[0]!r} (the same letters to a "
+            "reader); choose a name that differs in more than look-alike letters, case or "
+            "spaces",
+        ) from None
+    except NotOwner:
+        raise _not_owner(name, "replacing it") from None
+    return SaveAnswer(**vars(info), owner_key=key)
 
 
 def _problem(status: int, message: str) -> HTTPException:
@@ -181,7 +249,7 @@ def _controlled(request: Request, sid: str, token: str | None) -> Session:
 
 async def _info(session: Session) -> SessionInfo:
     async with session.lock:
-        return SessionInfo(**session.info())
+        return SessionInfo(**session.info(), label=session.label)
 
 
 async def _created(session: Session) -> Created:
@@ -243,10 +311,29 @@ async def sample_trace() -> PlainTextResponse:
     return PlainTextResponse(await asyncio.to_thread(path.read_text))
 
 
-@router.get("/sessions", summary="Live sessions (no tokens)")
-async def list_sessions(request: Request) -> list[SessionInfo]:
+#: Tokens one ``GET /api/sessions`` may name.
+MAX_LISTED_TOKENS = 32
+Tokens = Annotated[
+    str | None,
+    Header(
+        alias="X-Buddyscope-Token",
+        description=f"Control tokens, separated by commas (at most {MAX_LISTED_TOKENS})",
+        max_length=MAX_LISTED_TOKENS * 33,
+    ),
+]
+
+
+@router.get(
+    "/sessions",
+    summary="The live sessions whose control tokens the request names (how many there are "
+    "in all: GET /healthz)",
+    description="An id is what lets anybody watch a session, so the list shows only the "
+    "sessions of the tokens in X-Buddyscope-Token; none without one.",
+)
+async def list_sessions(request: Request, tokens: Tokens = None) -> list[SessionInfo]:
+    held = [t.strip() for t in (tokens or "").split(",") if t.strip()][:MAX_LISTED_TOKENS]
     sessions: list[Session] = list(_manager(request).sessions.values())
-    return [await _info(s) for s in sessions]
+    return [await _info(s) for s in sessions if any(s.check_token(t) for t in held)]
 
 
 @router.post(
@@ -412,26 +499,26 @@ async def export_session(request: Request, sid: SessionId) -> ExportDoc:
     responses={**R403, **R404, **R409_NAME},
 )
 async def save_session(
-    request: Request, sid: SessionId, body: SaveRequest, token: Token = None
-) -> SavedOut:
+    request: Request, sid: SessionId, body: SaveRequest, token: Token = None, owner: OwnerKey = None
+) -> SaveAnswer:
     session = _controlled(request, sid, token)
     store = request.app.state.buddyscope.store
     async with session.lock:
         doc = session.export_doc().model_copy(update={"name": body.name})
         scenario = session.view.branch.plan.config.scenario
         steps = session.view.length
-    saved: SavedInfo = await asyncio.to_thread(
-        _save, store, body.name, scenario, steps, doc, body.replace
+    saved = await asyncio.to_thread(
+        _save, store, body.name, scenario, steps, doc, body.replace, owner
     )
     session.name = body.name  # only now: a refused or failed write leaves it as it was
-    return SavedOut(**vars(saved))
+    return saved
 
 
 class SaveScenarioRequest(SaveRequest):
     pass
 
 
-class SavedScenarioOut(SavedOut):
+class SavedScenarioOut(SaveAnswer):
     notes: list[str] = Field(description="Where the file's steps differ from the session's")
 
 
@@ -471,7 +558,11 @@ async def session_scenario(request: Request, sid: SessionId) -> Response:
     },
 )
 async def save_scenario(
-    request: Request, sid: SessionId, body: SaveScenarioRequest, token: Token = None
+    request: Request,
+    sid: SessionId,
+    body: SaveScenarioRequest,
+    token: Token = None,
+    owner: OwnerKey = None,
 ) -> SavedScenarioOut:
     session = _controlled(request, sid, token)
     store = request.app.state.buddyscope.store
@@ -490,10 +581,10 @@ async def save_scenario(
             "files": files,
         }
     )
-    saved: SavedInfo = await asyncio.to_thread(
-        _save, store, body.name, "workload", exported.steps, doc, body.replace
+    saved = await asyncio.to_thread(
+        _save, store, body.name, "workload", exported.steps, doc, body.replace, owner
     )
-    return SavedScenarioOut(**vars(saved), notes=exported.notes)
+    return SavedScenarioOut(**saved.model_dump(), notes=exported.notes)
 
 
 async def _proc_text(request: Request, sid: str, which: str) -> str:
@@ -572,9 +663,25 @@ async def page_info(
     return PageOut(**dataclasses.asdict(info), list_index=index, list_length=length)
 
 
-@router.get("/saved", summary="Saved sessions", tags=["saved"])
-async def list_saved(request: Request) -> list[SavedOut]:
-    saved = await asyncio.to_thread(request.app.state.buddyscope.store.list)
+def _shared(request: Request) -> bool:
+    shared: bool = request.app.state.buddyscope.settings.shared
+    return shared
+
+
+def _digest(owner: str | None) -> str | None:
+    return owner_digest(owner) if owner is not None else None
+
+
+@router.get(
+    "/saved",
+    summary="Saved sessions (on a --shared server: only those of X-Buddyscope-Owner)",
+    tags=["saved"],
+)
+async def list_saved(request: Request, owner: OwnerKey = None) -> list[SavedOut]:
+    store = request.app.state.buddyscope.store
+    saved = await asyncio.to_thread(
+        lambda: store.list(_digest(owner), check_owner=_shared(request))
+    )
     return [SavedOut(**vars(s)) for s in saved]
 
 
@@ -594,12 +701,19 @@ async def open_saved(
     name: SavedName,
     body: Annotated[ReopenRequest | None, Body()] = None,
     token: Token = None,
+    owner: OwnerKey = None,
 ) -> Created:
     manager = _manager(request)
     reopen = body.session if body is not None else None
     if reopen is not None and not manager.token_valid(reopen, token):
         raise _problem(403, f"reopening session {reopen!r} needs its control token")
-    text = await asyncio.to_thread(request.app.state.buddyscope.store.load, name)
+    store = request.app.state.buddyscope.store
+    try:
+        text = await asyncio.to_thread(
+            lambda: store.load(name, _digest(owner), check_owner=_shared(request))
+        )
+    except NotOwner:
+        raise _not_owner(name, "on this shared server, opening it") from None
     if text is None:
         raise _problem(404, f"no saved session named {name!r}")
     doc = ExportDoc.model_validate_json(text)
@@ -615,10 +729,18 @@ async def open_saved(
     status_code=204,
     summary="Forget a saved session",
     tags=["saved"],
-    responses={404: {"model": Problem, "description": "No such saved session"}},
+    responses={
+        403: {"model": Problem, "description": "Not the owner key of the entry"},
+        404: {"model": Problem, "description": "No such saved session"},
+    },
 )
-async def delete_saved(request: Request, name: SavedName) -> Response:
-    if not await asyncio.to_thread(request.app.state.buddyscope.store.delete, name):
+async def delete_saved(request: Request, name: SavedName, owner: OwnerKey = None) -> Response:
+    store = request.app.state.buddyscope.store
+    try:
+        deleted = await asyncio.to_thread(store.delete, name, _digest(owner))
+    except NotOwner:
+        raise _not_owner(name, "deleting it") from None
+    if not deleted:
         raise _problem(404, f"no saved session named {name!r}")
     return Response(status_code=204)
 

@@ -326,7 +326,7 @@ _BUILTIN_INFO: Final = {
 #: What the page's narration points a first-time user at (the default runs no hinting).
 _BUILTIN_LOOK_FOR: Final = {
     "default": "free pages going back to the host. This guest runs no hinting: pick "
-    "reporting or hinting-v2 under \"scenario, strategy, kernel…\" and press play, or open "
+    'reporting or hinting-v2 under "scenario, strategy, kernel…" and press play, or open '
     "a scenario from the ▾ menu (5 shows the v2 boundary at work, 7 free page reporting's "
     "passes).",
 }

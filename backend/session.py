@@ -131,6 +131,9 @@ class Settings:
     live_root: str = "/"
     live_interval_s: float = 1.0
     live_frames: bool = True  # read /proc/kpageflags too (root only; about a second here)
+    #: A classroom server (``--shared``): saved sessions are listed and opened only by
+    #: their owners (single-user default: anybody who reaches the server may).
+    shared: bool = False
     checkpoint: CheckpointPolicy = field(default_factory=CheckpointPolicy)
 
     def limits(self) -> p.Limits:
@@ -316,6 +319,13 @@ class Session:
     @property
     def plan(self) -> Plan:
         return self.view.branch.plan
+
+    @property
+    def label(self) -> str:
+        """The session's name in /metrics: a digest of its token, so a scrape neither
+        shows the id (which grants watching) nor lets anyone work back to it."""
+        digest = hashlib.sha256(b"buddyscope metrics label\0" + self.token.encode())
+        return digest.hexdigest()[:16]
 
     def check_token(self, token: str | None) -> bool:
         return token is not None and hmac.compare_digest(token.encode(), self.token.encode())

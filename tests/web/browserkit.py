@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect
 
 from allocator_model import Node
 
@@ -25,6 +25,11 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+#: Every wait is on a condition; these bound how long a loaded CI machine (two test runs
+#: at once) may take to meet it before the test fails, well above any normal run.
+WAIT_MS = 60_000
+expect.set_options(timeout=WAIT_MS)
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "browser"
 
@@ -44,6 +49,7 @@ def watched_page(
     """A fresh page; every console error or warning, page error and failed request is
     collected in the list (tests assert it stays empty)."""
     context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(WAIT_MS)
     page = context.new_page()
     problems: list[str] = []
 

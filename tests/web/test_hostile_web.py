@@ -8,7 +8,10 @@ nothing in the server changed.
 
 from __future__ import annotations
 
+import io
+import stat
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,9 +20,12 @@ from starlette.websockets import WebSocketDisconnect
 from wirehelp import open_session
 
 from backend.app import create_app
-from backend.cli import parse_args
+from backend.cli import parse_args, serve
 from backend.guard import HostPolicy, host_name
+from backend.names import normalise, skeleton
 from backend.scenarios import build_small
+from backend.session import Settings
+from backend.store import KeyExposed, server_key
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -175,3 +181,183 @@ def test_json_or_the_custom_header_passes(client: TestClient) -> None:
         },
     )
     assert r.status_code == 201, r.text
+
+
+# --- point 4: saved sessions have owners -------------------------------------------------
+
+
+def _new(client: TestClient) -> dict[str, Any]:
+    r = client.post("/api/sessions", json={})
+    assert r.status_code == 201
+    created: dict[str, Any] = r.json()
+    return created
+
+
+def _save(
+    client: TestClient, created: dict[str, Any], name: str, owner: str | None = None, **body: Any
+) -> Any:
+    headers = {"x-buddyscope-token": created["token"]}
+    if owner is not None:
+        headers["x-buddyscope-owner"] = owner
+    return client.post(
+        f"/api/sessions/{created['id']}/save", json={"name": name, **body}, headers=headers
+    )
+
+
+def _saved(client: TestClient) -> list[str]:
+    return [e["name"] for e in client.get("/api/saved").json()]
+
+
+def test_a_saved_entry_belongs_to_its_owner_key(client: TestClient) -> None:
+    alice, mallory = _new(client), _new(client)
+    r = _save(client, alice, "lecture 3")
+    assert r.status_code == 200
+    key = r.json()["owner_key"]
+    assert len(key) >= 32
+    # Mallory's own session token does not replace Alice's entry, nor does a guessed key.
+    for owner in (None, "A" * 32):
+        r = _save(client, mallory, "lecture 3", owner, replace=True)
+        assert r.status_code == 403 and "owner key" in r.json()["detail"]
+    # ... and deleting needs the key too.
+    assert client.delete("/api/saved/lecture 3").status_code == 403
+    r = client.delete("/api/saved/lecture 3", headers={"x-buddyscope-owner": "B" * 40})
+    assert r.status_code == 403
+    assert client.get("/api/saved").json()[0]["name"] == "lecture 3"
+    # The owner replaces (from any session) and deletes with the key.
+    assert _save(client, mallory, "lecture 3", key, replace=True).json()["owner_key"] == key
+    assert (
+        client.delete("/api/saved/lecture 3", headers={"x-buddyscope-owner": key}).status_code
+        == 204
+    )
+    assert _saved(client) == []
+
+
+def test_one_owner_key_keeps_several_entries(client: TestClient) -> None:
+    created = _new(client)
+    key = _save(client, created, "one").json()["owner_key"]
+    assert _save(client, created, "two", key).json()["owner_key"] == key
+    assert client.delete("/api/saved/two", headers={"x-buddyscope-owner": key}).status_code == 204
+    r = _save(client, created, "three", "short")
+    assert r.status_code == 422  # not a key a save answered with
+
+
+def test_listing_and_opening_are_the_owners_on_a_shared_server() -> None:
+    with _client(settings=Settings(shared=True)) as c:
+        created = _new(c)
+        key = _save(c, created, "mine").json()["owner_key"]
+        other = _save(c, created, "theirs").json()["owner_key"]
+        own = {"x-buddyscope-owner": key}
+        assert [e["name"] for e in c.get("/api/saved", headers=own).json()] == ["mine"]
+        assert c.get("/api/saved").json() == []
+        r = c.post("/api/saved/theirs/open", headers=own)
+        assert r.status_code == 403 and "shared" in r.json()["detail"]
+        assert c.post("/api/saved/mine/open", headers=own).status_code == 201
+        r = c.post("/api/saved/theirs/open", headers={"x-buddyscope-owner": other})
+        assert r.status_code == 201
+    # Single-user default: the list and opening are public.
+    with _client() as c:
+        created = _new(c)
+        _save(c, created, "mine")
+        assert _saved(c) == ["mine"]
+        assert c.post("/api/saved/mine/open").status_code == 201
+
+
+def test_shared_is_a_serve_flag() -> None:
+    assert parse_args(["serve", "--shared"]).shared
+    assert not parse_args(["serve"]).shared
+
+
+# --- point 12: look-alike names ----------------------------------------------------------
+
+
+def test_look_alike_names_are_one_name(client: TestClient) -> None:
+    created = _new(client)
+    key = _save(client, created, "lecture 3").json()["owner_key"]
+    # Trailing space: the same name (taken); a Cyrillic ie, case, doubled spaces, a
+    # full-width digit, a Greek upsilon: confusable with it.
+    assert _save(client, created, "lecture 3 ", key).status_code == 409
+    for name in ("l\u0435cture 3", "Lecture 3", "lecture  3", "lecture \uff13", "lect\u03c5re 3"):
+        r = _save(client, created, name, key)
+        assert r.status_code == 409, name
+        assert "looks like the saved session 'lecture 3'" in r.json()["detail"] or (
+            "exists already" in r.json()["detail"]
+        )
+    r = _save(client, created, "l\u0435cture 3", key)
+    assert "looks like the saved session 'lecture 3'" in r.json()["detail"]
+    assert _saved(client) == ["lecture 3"]
+    # Saved normalised: opening and deleting find it under either spelling of one name.
+    r = _save(client, created, " lecture 4 ", key)
+    assert r.json()["name"] == "lecture 4"
+    assert client.post("/api/saved/lecture 4 /open").status_code == 201
+    assert (
+        client.delete("/api/saved/lecture 4", headers={"x-buddyscope-owner": key}).status_code
+        == 204
+    )
+
+
+def test_the_skeleton() -> None:
+    assert skeleton("l\u0435cture 3") == skeleton("lecture 3") == skeleton(" LECTURE\t3")
+    assert skeleton("\u0406nfo") == skeleton("Info") == skeleton("lnfo")
+    assert skeleton("v0") == skeleton("vo") and skeleton("lecture 3") != skeleton("lecture 4")
+    assert normalise("\uff4c\uff45\uff43 \uff13 ") == "lec 3"
+
+
+# --- point 13: files ----------------------------------------------------------------------
+
+
+def test_saved_sessions_and_the_key_are_private(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with _client(data_dir=data) as c:
+        _save(c, _new(c), "traces")
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    for f in data.iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f.name
+    # A database left readable by an older version is made private again.
+    (data / "sessions.sqlite3").chmod(0o644)
+    with _client(data_dir=data):
+        pass
+    assert stat.S_IMODE((data / "sessions.sqlite3").stat().st_mode) == 0o600
+
+
+def test_a_readable_server_key_is_refused(tmp_path: Path) -> None:
+    server_key(tmp_path)
+    (tmp_path / "server.key").chmod(0o644)
+    with pytest.raises(KeyExposed, match="chmod 600"):
+        server_key(tmp_path)
+    err = io.StringIO()
+    args = parse_args(["serve", "--no-open", "--data-dir", str(tmp_path), "--port", "1"])
+    assert serve(args, out=io.StringIO(), err=err) == 2
+    assert "can be read by other users" in err.getvalue() and "Traceback" not in err.getvalue()
+
+
+def test_an_internal_error_does_not_echo_the_exception(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend.session import Session
+
+    async def broken(self: Session, client: Any, cmd: Any) -> None:
+        raise RuntimeError("/home/alice/secret.trace: boom")
+
+    monkeypatch.setattr(Session, "handle", broken)
+    with client.websocket_connect("/ws") as ws:
+        open_session(ws)
+        ws.send_json({"type": "ping", "id": 1})
+        err = ws.receive_json()
+    assert err["code"] == "internal" and "secret" not in err["message"]
+    assert "boom" not in err["message"]
+
+
+# --- point 9: session ids stay with their holders ----------------------------------------
+
+
+def test_ids_are_listed_only_to_token_holders_and_not_in_metrics(client: TestClient) -> None:
+    mine, theirs = _new(client), _new(client)
+    assert client.get("/api/sessions").json() == []
+    bad = {"x-buddyscope-token": "nope," + "x" * 32}
+    assert client.get("/api/sessions", headers=bad).json() == []
+    listed = client.get("/api/sessions", headers={"x-buddyscope-token": mine["token"]}).json()
+    assert [s["id"] for s in listed] == [mine["id"]]
+    assert client.get("/healthz").json()["sessions"] == 2  # how many, for anybody
+    text = client.get("/metrics").text
+    assert mine["id"] not in text and theirs["id"] not in text
+    assert f'session="{listed[0]["label"]}"' in text  # the holder finds its own

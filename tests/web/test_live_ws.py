@@ -91,24 +91,22 @@ def test_a_stalled_follower_is_resynced_and_delays_nobody(live: LiveServer) -> N
         reader.start()
         session = live.state.manager.get(sid)
         assert session is not None
-        waits = []
+        # Delays nobody: the controller's 60 commands are all answered while the stalled
+        # follower reads nothing (were it waited for, call() would never return).  No
+        # clock is read: on a loaded machine the reader may fall behind too, and then it
+        # is resynced like any slow client, which the mirror checks (seq in order).
         for n in range(30):  # 60 snapshots of ~700 KB each
-            t0 = time.perf_counter()
             call(boss, 10 + n, type="back")
             call(boss, 100 + n, type="step")
-            waits.append(time.perf_counter() - t0)
         done.set()
         call(boss, 999, type="first")
-        reader.join(timeout=60)
-        assert not reader.is_alive()
-        assert [g["type"] for g in got].count("snapshot") >= 31  # every one, in order
+        reader.join()  # it ends on the last snapshot, step 0 (pytest-timeout bounds it)
+        assert got[-2:] == [{"type": "snapshot", "step": 0}, {"type": "end"}]
         followers = [c for c in session.clients if not c.is_controller]
         stalled_client = min(followers, key=lambda c: c.sent_frames)
         assert stalled_client.sent_frames < 30  # it read almost nothing ...
         assert stalled_client.resyncs >= 1  # ... so it was told to resync
         assert len(stalled_client.queue) <= 8
-        assert len(stalled_client.queue) <= 8
-        assert max(waits) < 5.0, waits
         stalled.close()
         fast.close()
 
@@ -132,8 +130,7 @@ def test_a_client_vanishing_mid_send_leaves_no_traceback(
             call(boss, 3, type="step")
         session = live.state.manager.get(sid)
         assert session is not None
-        deadline = time.monotonic() + 20
-        while len(session.clients) > 1 and time.monotonic() < deadline:
+        while len(session.clients) > 1:  # until the server saw both resets
             call(boss, 4, type="ping")
         assert len(session.clients) == 1
         assert call(boss, 5, type="ping")[-1]["type"] == "ack"

@@ -81,6 +81,7 @@ def test_tokens_are_derived_from_the_key_kept_in_the_data_dir(tmp_path: Path) ->
 
 def test_a_damaged_key_file_is_refused_with_what_to_do(tmp_path: Path) -> None:
     (tmp_path / KEY_NAME).write_bytes(b"short")
+    (tmp_path / KEY_NAME).chmod(0o600)  # private, as a key must be (else refused for that)
     refused = pytest.raises(RuntimeError, match="holds 5 bytes, not a 32-byte buddyscope server")
     with refused, server(tmp_path):
         pass
@@ -255,12 +256,16 @@ def test_saving_over_a_name_needs_replace(small_client: TestClient) -> None:
     a = small_client.post("/api/sessions", json={"scenario": "small"}).json()
     b = small_client.post("/api/sessions", json={"scenario": "buddy-basics"}).json()
 
+    owner: dict[str, str] = {}
+
     def save(who: dict[str, Any], **body: Any) -> Any:
         return small_client.post(
-            f"/api/sessions/{who['id']}/save", json=body, headers={TOKEN: who["token"]}
+            f"/api/sessions/{who['id']}/save", json=body, headers={TOKEN: who["token"], **owner}
         )
 
-    assert save(a, name="lecture").status_code == 200
+    r = save(a, name="lecture")
+    assert r.status_code == 200
+    owner["X-Buddyscope-Owner"] = r.json()["owner_key"]  # replacing needs the entry's key
     r = save(b, name="lecture")
     assert r.status_code == 409
     assert r.json() == {
@@ -278,10 +283,10 @@ def test_saving_over_a_name_needs_replace(small_client: TestClient) -> None:
         open_session(ws)
         command(ws, 1, type="step")
     route = f"/api/sessions/{b['id']}/save-scenario"
-    r = small_client.post(route, json={"name": "lecture"}, headers={TOKEN: b["token"]})
+    r = small_client.post(route, json={"name": "lecture"}, headers={TOKEN: b["token"], **owner})
     assert r.status_code == 409 and "exists already" in r.json()["detail"]
     r = small_client.post(
-        route, json={"name": "lecture", "replace": True}, headers={TOKEN: b["token"]}
+        route, json={"name": "lecture", "replace": True}, headers={TOKEN: b["token"], **owner}
     )
     assert r.status_code == 200 and r.json()["scenario"] == "workload"
 

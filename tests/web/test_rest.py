@@ -48,8 +48,13 @@ def test_create_get_list_and_delete(small_client: TestClient) -> None:
     assert created["ws"] == f"/ws?session={sid}&token={token}"
     assert created["session"]["scenario"] == "v2-merge" and created["session"]["step"] == 0
     assert small_client.get(f"/api/sessions/{sid}").json()["id"] == sid
-    listed = small_client.get("/api/sessions").json()
-    assert [s["id"] for s in listed] == [sid] and "token" not in listed[0]
+    assert small_client.get("/api/sessions").json() == []  # ids only to token holders
+    other = small_client.post("/api/sessions", json={}).json()
+    small_client.post("/api/sessions", json={})  # a third, whose token nobody gives
+    tokens = {"X-Buddyscope-Token": f"{other['token']}, {token}"}
+    listed = small_client.get("/api/sessions", headers=tokens).json()
+    assert sorted(s["id"] for s in listed) == sorted([sid, other["id"]])
+    assert "token" not in listed[0]
     with small_client.websocket_connect(created["ws"]) as ws:
         assert open_session(ws)[0]["role"] == "controller"
     assert small_client.delete(f"/api/sessions/{sid}").status_code == 403
@@ -176,12 +181,13 @@ def test_saved_sessions_survive_a_restart(tmp_path: Path) -> None:
         )
         assert r.status_code == 200, r.text
         assert r.json()["name"] == "lecture 3" and r.json()["scenario"] == "small"
+        owner = {"X-Buddyscope-Owner": r.json()["owner_key"]}
         before = fingerprint(session_of(client, sid).view)
     assert (tmp_path / "sessions.sqlite3").exists()
     with TestClient(
         create_app(build_small, data_dir=tmp_path, allowed_hosts=("testserver",))
     ) as client:
-        assert client.get("/api/sessions").json() == []
+        assert client.get("/healthz").json()["sessions"] == 0
         saved = client.get("/api/saved").json()
         assert [s["name"] for s in saved] == ["lecture 3"]
         r = client.post("/api/saved/lecture 3/open")
@@ -190,9 +196,10 @@ def test_saved_sessions_survive_a_restart(tmp_path: Path) -> None:
         assert new.name == "lecture 3"
         assert fingerprint(new.view) == before
         assert client.post("/api/saved/nothing/open").status_code == 404
-        assert client.delete("/api/saved/lecture 3").status_code == 204
+        assert client.delete("/api/saved/lecture 3").status_code == 403  # not the owner
+        assert client.delete("/api/saved/lecture 3", headers=owner).status_code == 204
         assert client.get("/api/saved").json() == []
-        assert client.delete("/api/saved/lecture 3").status_code == 404
+        assert client.delete("/api/saved/lecture 3", headers=owner).status_code == 404
 
 
 def test_a_crash_mid_write_loses_nothing_saved_before(tmp_path: Path) -> None:
@@ -239,17 +246,19 @@ def test_metrics_in_prometheus_format(small_client: TestClient) -> None:
     with small_client.websocket_connect(f"/ws?session={sid}&token={token}") as ws:
         open_session(ws)
         command(ws, 1, type="run_to", kind="flag_set")
-    node = session_of(small_client, sid).view.node
+    session = session_of(small_client, sid)
+    node, label = session.view.node, session.label
     r = small_client.get("/metrics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     text = r.text
+    assert sid not in text  # the id grants watching: metrics name sessions by their label
     z = node.zone("Normal")
     for order in range(node.max_order):
-        line = f'node_buddyinfo_blocks{{node="0",session="{sid}",size="{order}",zone="Normal"}}'
+        line = f'node_buddyinfo_blocks{{node="0",session="{label}",size="{order}",zone="Normal"}}'
         assert f"{line} {float(z.nr_free[order])}" in text, line
     flagged = sum(
         float(m.group(1))
-        for m in re.finditer(rf'buddyscope_flagged_blocks\{{.*session="{sid}".*\}} (\S+)', text)
+        for m in re.finditer(rf'buddyscope_flagged_blocks\{{.*session="{label}".*\}} (\S+)', text)
     )
     assert flagged == len(z.flagged_heads()) > 0
     resident = node.host.backing["Normal"].count(1)

@@ -162,8 +162,9 @@ def test_reported_counts_per_list_are_the_models_and_the_metrics(
             sent[order] += fl["flagged"]
         assert sent == per_order
         text = small_client.get("/metrics").text
+        label = session_of(small_client, sid).label
         metric = re.compile(
-            rf'buddyscope_flagged_blocks\{{order="(\d+)",session="{re.escape(sid)}",'
+            rf'buddyscope_flagged_blocks\{{order="(\d+)",session="{label}",'
             r'strategy="reporting",zone="Normal"\} (\S+)'
         )
         scraped = {int(m.group(1)): float(m.group(2)) for m in metric.finditer(text)}
