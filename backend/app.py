@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import re
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ValidationError
 
 from . import __version__, badinput
-from .guard import Guard, HostPolicy
+from .guard import ABORT, Guard, HostPolicy, peer_of
 from .live import LiveHub
 from .live import router as live_router
 from .metrics import router as metrics_router
@@ -126,6 +127,8 @@ class AppState:
     live: LiveHub | None = None
     compare_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     compare_cache: dict[str, Any] = field(default_factory=dict)
+    #: Open websocket connections per client address (Settings.max_connections_per_client).
+    connections: Counter[str] = field(default_factory=Counter)
 
     @property
     def list_ends(self) -> int:
@@ -290,7 +293,9 @@ async def _open_session(
             await websocket.close(CLOSE_POLICY)
             return None, None
         try:
-            session = await manager.create(config or state.default_config, reopen=sid)
+            session = await manager.create(
+                config or state.default_config, reopen=sid, peer=peer_of(websocket)
+            )
         except CommandError as exc:
             # A full server is worth another try later; a configuration it refuses is not.
             await _refuse(
@@ -321,10 +326,20 @@ async def _open_session(
         )
         await websocket.close(CLOSE_POLICY)
         return None, None
+    most = state.settings.max_connections_per_token
+    if sum(1 for c in found.clients if c.is_controller) >= most:
+        await _refuse(
+            websocket,
+            CommandError(
+                "limit", f"this session's token already has {most} connections; close one first"
+            ),
+            CLOSE_TRY_LATER,
+        )
+        return None, None
     return found, "controller"
 
 
-async def _sender(websocket: WebSocket, session: Session, client: Client) -> None:
+async def _sender(websocket: WebSocket, session: Session, client: Client, timeout: float) -> None:
     try:
         while not client.closed:
             await client.wake.wait()
@@ -334,7 +349,18 @@ async def _sender(websocket: WebSocket, session: Session, client: Client) -> Non
                 if resync:
                     text = await session.resync_text(client)
                 assert text is not None
-                await websocket.send_text(text)
+                try:
+                    await asyncio.wait_for(websocket.send_text(text), timeout)
+                except TimeoutError:
+                    # It does not read: whatever is buffered for it goes, and its place.
+                    log.info(
+                        "session %s: a client read nothing for %g s, dropped", session.id, timeout
+                    )
+                    client.stalled = client.closed = True
+                    abort = websocket.scope.get(ABORT)
+                    if abort is not None:
+                        abort()
+                    return
                 client.drained.set()
     except asyncio.CancelledError:
         raise
@@ -423,12 +449,28 @@ async def _handle_text(text: str, session: Session, client: Client) -> None:
 
 @ws_router.websocket("/ws")
 async def websocket_endpoint(websocket: WebSocket, state: StateDep) -> None:
+    peer = peer_of(websocket)
+    most = state.settings.max_connections_per_client
     await websocket.accept()
+    if state.connections[peer] >= most:
+        message = f"this client already holds {most} connections; close one first"
+        await _refuse(websocket, CommandError("limit", message), CLOSE_TRY_LATER)
+        return
+    state.connections[peer] += 1
+    try:
+        await _serve(websocket, state)
+    finally:
+        state.connections[peer] -= 1
+        if not state.connections[peer]:
+            del state.connections[peer]
+
+
+async def _serve(websocket: WebSocket, state: AppState) -> None:
     try:
         session, role = await _open_session(websocket, state)
         if session is None or role is None:
             return
-        client = Client(role, state.settings.queue_messages)
+        client = Client(role, state.settings.queue_messages, state.settings.queue_bytes)
         hello = Hello(
             server=f"buddyscope {__version__}",
             session=session.id,
@@ -442,17 +484,26 @@ async def websocket_endpoint(websocket: WebSocket, state: StateDep) -> None:
         await session.attach(client)
     except (WebSocketDisconnect, RuntimeError, OSError):
         return
-    sender = asyncio.create_task(_sender(websocket, session, client))
+    timeout = state.settings.send_timeout_s
+    sender = asyncio.create_task(_sender(websocket, session, client, timeout))
+    receiver = asyncio.create_task(_receiver(websocket, session, client, state))
     try:
-        await _receiver(websocket, session, client, state)
-    except (WebSocketDisconnect, RuntimeError, OSError) as exc:
-        log.debug("receiver of session %s stops: %r", session.id, exc)
+        # The receive loop ends the connection; or the sender, when the peer stalled.
+        done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        if receiver not in done and not client.stalled:
+            await asyncio.wait({receiver})
     finally:
         session.detach(client)
         client.wake.set()
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await sender
+        for task in (sender, receiver):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    exc = None if receiver.cancelled() else receiver.exception()
+    if isinstance(exc, WebSocketDisconnect | RuntimeError | OSError):
+        log.debug("receiver of session %s stops: %r", session.id, exc)
+    elif exc is not None:
+        log.error("receiver of session %s failed", session.id, exc_info=exc)
 
 
 class BodyLimit:

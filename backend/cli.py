@@ -147,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
     for flag, field, help_text in (
         ("--max-sessions", "max_sessions", "live sessions at once"),
         ("--max-viewers", "max_viewers", "connections watching one session"),
+        ("--max-sessions-per-client", "max_sessions_per_client", "live sessions one address made"),
+        (
+            "--max-connections-per-client",
+            "max_connections_per_client",
+            "websockets one address holds",
+        ),
+        ("--max-connections-per-token", "max_connections_per_token", "controllers of one session"),
         ("--max-pages-per-zone", "max_pages_per_zone", "largest zone a session may configure"),
         (
             "--max-pages-per-session",
@@ -381,6 +388,9 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.
     settings = Settings(
         max_sessions=args.max_sessions,
         max_viewers=args.max_viewers,
+        max_sessions_per_client=args.max_sessions_per_client,
+        max_connections_per_client=args.max_connections_per_client,
+        max_connections_per_token=args.max_connections_per_token,
         max_pages_per_zone=args.max_pages_per_zone,
         max_pages_per_session=args.max_pages_per_session,
         max_pages_total=args.max_pages_total,

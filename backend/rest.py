@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from allocator_model import ModelError
 
 from .badinput import refuse_bad_json
 from .export import ExportDoc, pack_texts
+from .guard import peer_of
 from .names import normalise
 from .protocol import SourceInfo
 from .scenario_export import ExportError, branch_to_scenario
@@ -61,7 +63,6 @@ OwnerKey = Annotated[
     Header(
         alias="X-Buddyscope-Owner",
         description="The owner key of saved sessions (the save answer's owner_key)",
-        pattern=rf"^[A-Za-z0-9_-]{{{OWNER_KEY_CHARS},64}}$",
     ),
 ]
 
@@ -162,9 +163,20 @@ class ReopenRequest(BaseModel):
     )
 
 
+_OWNER_KEY = re.compile(rf"[A-Za-z0-9_-]{{{OWNER_KEY_CHARS},64}}")
+
+
 def _owner_key(given: str | None) -> str:
-    """The caller's owner key (its form checked by ``OwnerKey``), or a new one."""
-    return given if given is not None else new_owner_key()
+    """The caller's owner key, or a new one."""
+    if given is None:
+        return new_owner_key()
+    if _OWNER_KEY.fullmatch(given) is None:
+        raise _problem(
+            403,
+            f"X-Buddyscope-Owner is not an owner key ({OWNER_KEY_CHARS} to 64 letters, digits, "
+            "- and _, as a save answers with): send one you were given, or none for a new one",
+        )
+    return given
 
 
 def _not_owner(name: str, what: str) -> HTTPException:
@@ -353,7 +365,7 @@ async def create_session(
 
 async def _create(request: Request, config: SessionConfig) -> Created:
     try:
-        session = await _manager(request).create(config)
+        session = await _manager(request).create(config, peer=peer_of(request))
     except CommandError as exc:
         raise _from_command(exc) from None
     return await _created(session)
@@ -462,7 +474,7 @@ async def create_from_trace(
 )
 async def import_session(request: Request, doc: ExportDoc) -> Created:
     try:
-        session = await _manager(request).import_doc(doc)
+        session = await _manager(request).import_doc(doc, peer=peer_of(request))
     except CommandError as exc:
         raise _from_command(exc) from None
     return await _created(session)
@@ -718,7 +730,7 @@ async def open_saved(
         raise _problem(404, f"no saved session named {name!r}")
     doc = ExportDoc.model_validate_json(text)
     try:
-        session = await manager.import_doc(doc, name=name, reopen=reopen)
+        session = await manager.import_doc(doc, name=name, reopen=reopen, peer=peer_of(request))
     except CommandError as exc:
         raise _from_command(exc) from None
     return await _created(session)

@@ -117,9 +117,20 @@ class Settings:
     max_compare_seconds: float = 120.0
     max_timeline_steps: int = 200_000
     max_viewers: int = 200
+    #: Quotas of one client: sessions it created that are live, websocket connections it
+    #: holds (both by peer address), and connections controlling one session (by token).
+    max_sessions_per_client: int = 8
+    max_connections_per_client: int = 64
+    max_connections_per_token: int = 8
     max_message_bytes: int = 64 * 1024
     max_speed: float = 200.0
     queue_messages: int = 32
+    #: A client's queued state messages may hold this many bytes; beyond, they are
+    #: dropped for one snapshot when it reads again.
+    queue_bytes: int = 8 << 20
+    #: A client that takes longer to accept one message is disconnected (its buffers
+    #: freed): it does not read.
+    send_timeout_s: float = 20.0
     max_branches: int = 16
     max_marks: int = 2000
     session_idle_s: float = 900.0
@@ -194,9 +205,11 @@ def model_error(exc: Exception) -> CommandError:
 class Client:
     """One connection's outgoing queue and view; the websocket layer drains the queue."""
 
-    def __init__(self, role: str, max_queue: int) -> None:
+    def __init__(self, role: str, max_queue: int, max_bytes: int = 8 << 20) -> None:
         self.role = role
         self.max_queue = max_queue
+        self.max_bytes = max_bytes
+        self.queued_bytes = 0  # of the state messages (Frame) in the queue
         self.following = True
         self.view: View | None = None  # own view when not following
         self.tracker: Tracker | None = None
@@ -206,6 +219,7 @@ class Client:
         self.seq = 0
         self.wake = asyncio.Event()
         self.closed = False
+        self.stalled = False  # dropped for not reading (Settings.send_timeout_s)
         self.drained = asyncio.Event()
         self.resyncs = 0
         self.sent_frames = 0
@@ -221,13 +235,19 @@ class Client:
         frames = len(self.queue) - self.pending_replies
         if self.needs_resync:
             pass  # the resync snapshot will include this change
-        elif frames >= self.max_queue:
-            self.queue = deque(m for m in self.queue if isinstance(m, str))
+        elif frames >= self.max_queue or self.queued_bytes + len(frame) > self.max_bytes:
+            self.drop_frames()
             self.needs_resync = True
             self.resyncs += 1
         else:
             self.queue.append(frame)
+            self.queued_bytes += len(frame)
         self.wake.set()
+
+    def drop_frames(self) -> None:
+        """Forget the queued state messages (a snapshot will cover them); keep replies."""
+        self.queue = deque(m for m in self.queue if isinstance(m, str))
+        self.queued_bytes = 0
 
     def reply(self, text: str) -> None:
         """Queue an ack/error (never dropped; the receive loop waits while many wait)."""
@@ -245,6 +265,7 @@ class Client:
         if isinstance(item, str):
             self.pending_replies -= 1
             return item, False
+        self.queued_bytes -= len(item)
         self.seq += 1
         self.sent_frames += 1
         return item.render(self.seq), False
@@ -309,6 +330,8 @@ class Session:
         self.fits: Callable[[Plan], None] = lambda plan: None
         self.resyncs = 0
         self.deleted = False
+        self.peer = ""  # the address that created it (quotas)
+        self.controlled = False  # a controller has connected: never evicted to make room
         self.quiz_on = False
         self.quiz_right = 0
         self.quiz_asked = 0
@@ -497,8 +520,7 @@ class Session:
         async with self.lock:
             self.resyncs += 1
             client.needs_resync = False
-            # Anything queued before now is covered by the snapshot.
-            client.queue = deque(m for m in client.queue if isinstance(m, str))
+            client.drop_frames()  # anything queued before now is covered by the snapshot
             if client.following:
                 frame = await self._run(lambda: self._main_snapshot_frame("resync"))
             else:
@@ -522,6 +544,7 @@ class Session:
     async def attach(self, client: Client) -> None:
         async with self.lock:
             self.clients.add(client)
+            self.controlled = self.controlled or client.is_controller
             self.last_active = time.monotonic()
             frame = await self._run(lambda: self._main_snapshot_frame("connect"))
             client.offer(frame)
@@ -1210,22 +1233,46 @@ class SessionManager:
                 session._stop_play()
                 del self.sessions[sid]
 
-    def _room(self) -> None:
+    def _room(self, peer: str) -> None:
+        """Make room for a session of ``peer``, or refuse (503).  Only a session nobody
+        watches, that does not play and was not saved can go: first the longest-idle of
+        ``peer``'s own when it runs its quota; when the server is full, one of its own
+        or one nobody ever controlled, so one client cannot push out others' work."""
         self._evict_idle()
-        if len(self.sessions) < self.settings.max_sessions:
+        s = self.settings
+
+        def idle(session: Session) -> bool:
+            return not session.clients and not session.playing and not session.name
+
+        own = [x for x in self.sessions.values() if x.peer == peer]
+        if len(own) >= s.max_sessions_per_client:
+            victims = [x for x in own if idle(x)]
+            if not victims:
+                raise CommandError(
+                    "limit",
+                    f"this client already runs {len(own)} sessions (the most one address may), "
+                    "all in use; close one or try again later",
+                    http_status=503,
+                )
+            self._evict(min(victims, key=lambda x: x.last_active))
+        if len(self.sessions) < s.max_sessions:
             return
-        # Full: drop the longest-idle session nobody watches.
-        idle = [s for s in self.sessions.values() if not s.clients and not s.playing]
-        if idle:
-            victim = min(idle, key=lambda s: s.last_active)
-            del self.sessions[victim.id]
+        victims = [
+            x for x in self.sessions.values() if idle(x) and (x.peer == peer or not x.controlled)
+        ]
+        if victims:
+            self._evict(min(victims, key=lambda x: (x.peer != peer, x.last_active)))
             return
         raise CommandError(
             "limit",
-            f"this server already runs {self.settings.max_sessions} sessions, all watched; "
+            f"this server already runs {s.max_sessions} sessions, all in use; "
             "try again later or follow an existing session",
             http_status=503,
         )
+
+    def _evict(self, session: Session) -> None:
+        session._stop_play()
+        del self.sessions[session.id]
 
     def _build_view(self, plan: Plan) -> View:
         """The initial view of a plan; the start of each configuration is built once."""
@@ -1249,7 +1296,11 @@ class SessionManager:
         return clone
 
     async def create(
-        self, config: SessionConfig | None = None, name: str = "", reopen: str | None = None
+        self,
+        config: SessionConfig | None = None,
+        name: str = "",
+        reopen: str | None = None,
+        peer: str = "",
     ) -> Session:
         """A new session running ``config``.  ``reopen``: the id of a session this server
         no longer has (lost in a restart), to reopen under that id (the caller has checked
@@ -1258,7 +1309,7 @@ class SessionManager:
         async with self._create_lock:
             if reopen is not None and reopen in self.sessions:
                 return self.sessions[reopen]
-            self._room()
+            self._room(peer)
             plan = await asyncio.to_thread(plan_from_config, config, self.settings)
             self._fits(plan)
             try:
@@ -1267,6 +1318,7 @@ class SessionManager:
                 raise model_error(exc) from None
             sid = self._new_id(reopen)
             session = Session(sid, self.token_for(sid), self.settings, view, name)
+            session.peer = peer
             self._register(session)
             return session
 
@@ -1305,7 +1357,7 @@ class SessionManager:
         return branches, View.at(current, doc.current.step)
 
     async def import_doc(
-        self, doc: ExportDoc, name: str | None = None, reopen: str | None = None
+        self, doc: ExportDoc, name: str | None = None, reopen: str | None = None, peer: str = ""
     ) -> Session:
         """A new live session from an export document (every branch is replayed);
         ``reopen`` as for ``create``."""
@@ -1317,7 +1369,7 @@ class SessionManager:
         async with self._create_lock:
             if reopen is not None and reopen in self.sessions:
                 return self.sessions[reopen]
-            self._room()
+            self._room(peer)
             try:
                 branches, view = await asyncio.to_thread(self._views_from_doc, doc)
             except (ModelError, ValueError, KeyError) as exc:
@@ -1334,6 +1386,7 @@ class SessionManager:
             session.next_branch = max(branches) + 1
             session.speed = doc.speed
             session.breakpoints = frozenset(doc.breakpoints)
+            session.peer = peer
             self._register(session)
             return session
 

@@ -400,7 +400,7 @@ class Frame:
     fields, the text starts with ``{"type":"...","seq":0`` and the number is spliced in.
     """
 
-    __slots__ = ("kind", "prefix", "rest", "version")
+    __slots__ = ("_last", "kind", "prefix", "rest", "version")
 
     def __init__(self, message: BaseModel, version: int = 0) -> None:
         text = message.model_dump_json(warnings=False)
@@ -412,9 +412,17 @@ class Frame:
         self.prefix = head[:-1]
         self.rest = text[len(head) :]
         self.version = version
+        self._last: tuple[int, str] | None = None
 
     def render(self, seq: int) -> str:
-        return f"{self.prefix}{seq}{self.rest}"
+        """The text numbered ``seq``.  Followers that joined together number alike, so
+        the last text is kept: a snapshot for a hundred of them is one string."""
+        last = self._last
+        if last is not None and last[0] == seq:
+            return last[1]
+        text = f"{self.prefix}{seq}{self.rest}"
+        self._last = (seq, text)
+        return text
 
     def __len__(self) -> int:
         return len(self.prefix) + len(self.rest) + 8

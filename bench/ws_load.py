@@ -9,10 +9,13 @@ on a free 127.0.0.1 port, then measures:
 2. command -> delta: a controller alternates alloc / free at the end of the timeline
    and times each command from send to its delta arriving (p50 / p99);
 3. seek: random seeks over the whole timeline, from send to the snapshot arriving;
-4. followers: N followers of one session playing at R steps/s for S seconds, plus one
-   follower that completes the handshake and never reads.  Every fast follower must
-   receive every delta in order (seq without gaps, no resync); the server's resident
-   memory (VmRSS of its process) is sampled throughout.
+4. followers: N followers of one session playing at R steps/s for S seconds, plus M
+   followers that complete the handshake and never read (``--stalled``, 1 by default).
+   Every fast follower must receive every delta in order (seq without gaps, no resync);
+   the controller's pace (deltas it received per second of play), ``/healthz`` answered
+   every 50 ms throughout (p99), the server's resident memory (VmRSS of its process),
+   and how many stalled followers the server dropped (``send_timeout_s``) are reported.
+   Issue 15's load: ``--followers 100 --stalled 100 --rate 200``.
 
 Everything stays on 127.0.0.1, is bounded in count and time, and stops by itself.
 Figures go to stdout (``--json`` for JSON); docs/performance.md records them.
@@ -114,6 +117,33 @@ class Follower:
                     self.resyncs += 1
 
 
+async def poll_health(port: int, stop: asyncio.Event, out: list[float]) -> None:
+    """GET /healthz every 50 ms until ``stop``, each on a new connection; times in ``out``."""
+    request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(request.encode())
+        answer = await asyncio.wait_for(reader.read(), timeout=60)
+        out.append(time.perf_counter() - t0)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:80]
+        await asyncio.sleep(0.05)
+
+
+def was_dropped(sock: socket.socket) -> bool:
+    """Whether the server has closed (or reset) this stalled follower's connection."""
+    sock.setblocking(False)
+    try:
+        while sock.recv(1 << 20):
+            pass
+    except BlockingIOError:
+        return False  # still open, data or not
+    except ConnectionResetError:
+        return True
+    return True
+
+
 def stalled_follower(port: int, sid: str) -> socket.socket:
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -184,13 +214,16 @@ async def measure(args: argparse.Namespace, port: int, pid: int) -> dict[str, An
         tasks = [asyncio.create_task(f.run(stop)) for f in followers]
         while sum(1 for f in followers if f.seq >= 1) < len(followers):
             await asyncio.sleep(0.05)
-        stalled = stalled_follower(port, sid)
-        await asyncio.sleep(0.5)
         base = rss_mb(pid)
-        peak = base
+        stalled = [stalled_follower(port, sid) for _ in range(args.stalled)]
+        await asyncio.sleep(0.5)
+        peak = rss_mb(pid)
+        health: list[float] = []
+        polling = asyncio.create_task(poll_health(port, stop, health))
         frames = await call(boss, 20_001, type="play", speed=args.rate)
         expected = sum(1 for m in frames if m["type"] == "delta")
-        t_end = time.perf_counter() + args.seconds
+        t_start = time.perf_counter()
+        t_end = t_start + args.seconds
         while time.perf_counter() < t_end:
             try:
                 msg = await asyncio.wait_for(boss.recv(), timeout=0.25)
@@ -199,6 +232,7 @@ async def measure(args: argparse.Namespace, port: int, pid: int) -> dict[str, An
             except TimeoutError:
                 pass
             peak = max(peak, rss_mb(pid))
+        pace = expected / (time.perf_counter() - t_start)
         frames = await call(boss, 20_002, type="pause")
         expected += sum(1 for m in frames if m["type"] == "delta")
         # every follower has the pause delta once its count equals the controller's
@@ -207,7 +241,7 @@ async def measure(args: argparse.Namespace, port: int, pid: int) -> dict[str, An
             await asyncio.sleep(0.05)
             peak = max(peak, rss_mb(pid))
         stop.set()
-        await asyncio.gather(*tasks)
+        await asyncio.gather(*tasks, polling)
         metrics = await asyncio.to_thread(
             lambda: (
                 __import__("urllib.request")
@@ -216,7 +250,9 @@ async def measure(args: argparse.Namespace, port: int, pid: int) -> dict[str, An
                 .decode()
             )
         )
-        stalled.close()
+        dropped = sum(1 for sock in stalled if was_dropped(sock))
+        for sock in stalled:
+            sock.close()
     resync_line = next(
         # The only session: /metrics names it by its label, never by its id.
         (ln for ln in metrics.splitlines() if ln.startswith("buddyscope_session_resyncs_total{")),
@@ -232,7 +268,12 @@ async def measure(args: argparse.Namespace, port: int, pid: int) -> dict[str, An
         ),
         follower_gaps=sum(f.gaps for f in followers),
         follower_resyncs=sum(f.resyncs for f in followers),
-        stalled_follower_resyncs=float(resync_line.split()[-1]) if resync_line else None,
+        resyncs_of_the_session=float(resync_line.split()[-1]) if resync_line else None,
+        stalled_followers=args.stalled,
+        stalled_followers_dropped=dropped,
+        controller_steps_per_s=round(pace, 1),
+        healthz_ms_p99=round(pct(health, 0.99) * 1000, 1) if health else None,
+        healthz_requests=len(health),
         server_rss_mb_before=round(base, 1),
         server_rss_mb_peak=round(peak, 1),
         server_rss_growth_mb=round(peak - base, 1),
@@ -245,6 +286,7 @@ def main() -> int:
     parser.add_argument("--followers", type=int, default=100)
     parser.add_argument("--rate", type=float, default=20.0, help="play speed, steps/s")
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--stalled", type=int, default=1, help="followers that never read")
     parser.add_argument("--commands", type=int, default=500)
     parser.add_argument("--seeks", type=int, default=40)
     parser.add_argument("--json", action="store_true")
@@ -254,7 +296,9 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     server = subprocess.Popen(
         [str(VENV_BIN / "buddyscope"), "serve", "--no-open", "--port", str(port),
-         "--max-viewers", str(args.followers + 10), "--data-dir", data],
+         "--max-viewers", str(args.followers + args.stalled + 10),
+         "--max-connections-per-client", str(args.followers + args.stalled + 10),
+         "--data-dir", data],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     try:

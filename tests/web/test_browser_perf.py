@@ -145,7 +145,8 @@ def test_frame_time_while_a_4_gib_zone_plays_at_full_speed(
             "js_render_ms_per_frame": round(r["render_ms"] / max(1, len(intervals)), 2),
             "js_messages_ms_per_step": round(r["message_ms"] / max(1, r["deltas"]), 3),
         }
-        assert r["deltas"] > PLAY_SECONDS * 50, r["deltas"]  # it really played
+        # It really played: at full speed when benchmarking; on a loaded machine, at all.
+        assert r["deltas"] > (PLAY_SECONDS * 50 if FULL else 0), r["deltas"]
         if FULL:
             assert p95 <= FRAME_P95_MS, RESULTS["play"]
             assert percentile(intervals, 0.5) <= FRAME_P50_MS, RESULTS["play"]

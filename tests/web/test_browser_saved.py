@@ -387,7 +387,7 @@ def test_a_full_server_refuses_to_open_and_the_page_stays(browser: Browser, tmp_
         pg.click('#saved-list tr[data-name="only one"] .saved-open')
         # The server's 503, word for word.
         expect(pg.locator("#saved-list-out")).to_have_text(
-            "Could not open “only one”: this server already runs 1 sessions, all watched;"
+            "Could not open “only one”: this server already runs 1 sessions, all in use;"
             " try again later or follow an existing session"
         )
         expected_refusal(problems, 503, "/api/saved/only%20one/open")

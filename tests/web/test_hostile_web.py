@@ -8,6 +8,7 @@ nothing in the server changed.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import stat
 from collections.abc import Iterator
@@ -16,21 +17,36 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 from starlette.websockets import WebSocketDisconnect
-from wirehelp import open_session
+from wirehelp import open_session, serve
 
+from backend import cli
 from backend.app import create_app
-from backend.cli import parse_args, serve
+from backend.cli import parse_args
 from backend.guard import HostPolicy, host_name
 from backend.names import normalise, skeleton
 from backend.scenarios import build_small
-from backend.session import Settings
+from backend.session import Client, Settings
+from backend.snapshot import Frame
 from backend.store import KeyExposed, server_key
 
 pytestmark = pytest.mark.timeout(120)
 
 EVIL = "evil.example:8000"
 BUDDYINFO = "Node 0, zone   Normal " + " ".join(["8", "4", "2", "1"] + ["0"] * 7) + "\n"
+
+
+class Snapshotish(BaseModel):
+    """A message numbered as a snapshot is: ``type`` and ``seq`` first."""
+
+    type: str = "snapshot"
+    seq: int = 0
+    n: int
+    text: str
+
+    def __init__(self, n: int, text: str) -> None:
+        super().__init__(n=n, text=text)
 
 
 def _client(hosts: tuple[str, ...] = (), **kw: Any) -> TestClient:
@@ -238,7 +254,7 @@ def test_one_owner_key_keeps_several_entries(client: TestClient) -> None:
     assert _save(client, created, "two", key).json()["owner_key"] == key
     assert client.delete("/api/saved/two", headers={"x-buddyscope-owner": key}).status_code == 204
     r = _save(client, created, "three", "short")
-    assert r.status_code == 422  # not a key a save answered with
+    assert r.status_code == 403 and "not an owner key" in r.json()["detail"]
 
 
 def test_listing_and_opening_are_the_owners_on_a_shared_server() -> None:
@@ -326,7 +342,7 @@ def test_a_readable_server_key_is_refused(tmp_path: Path) -> None:
         server_key(tmp_path)
     err = io.StringIO()
     args = parse_args(["serve", "--no-open", "--data-dir", str(tmp_path), "--port", "1"])
-    assert serve(args, out=io.StringIO(), err=err) == 2
+    assert cli.serve(args, out=io.StringIO(), err=err) == 2
     assert "can be read by other users" in err.getvalue() and "Traceback" not in err.getvalue()
 
 
@@ -361,3 +377,123 @@ def test_ids_are_listed_only_to_token_holders_and_not_in_metrics(client: TestCli
     text = client.get("/metrics").text
     assert mine["id"] not in text and theirs["id"] not in text
     assert f'session="{listed[0]["label"]}"' in text  # the holder finds its own
+
+
+# --- point 7: one client cannot take every slot ------------------------------------------
+
+
+QUOTAS = Settings(
+    max_sessions=3,
+    max_sessions_per_client=2,
+    max_connections_per_client=2,
+    max_connections_per_token=1,
+)
+
+
+def test_one_address_cannot_push_out_others_sessions() -> None:
+    app = create_app(build_small, allowed_hosts=("testserver",), settings=QUOTAS)
+    with (
+        TestClient(app, client=("10.0.0.1", 1)) as alice,
+        TestClient(app, client=("10.0.0.2", 2)) as mallory,
+    ):
+        sessions = app.state.buddyscope.manager.sessions
+        # Alice worked on one (controlled, now closed) and saved another.
+        worked = _new(alice)
+        with alice.websocket_connect(worked["ws"]) as ws:
+            open_session(ws)
+        kept = _new(alice)
+        assert _save(alice, kept, "homework").status_code == 200
+        # Mallory makes 40 sessions: only its own make room for its own.
+        made = [mallory.post("/api/sessions", json={}) for _ in range(40)]
+        assert all(r.status_code == 201 for r in made)
+        assert worked["id"] in sessions and kept["id"] in sessions
+        assert sum(1 for s in sessions.values() if s.peer == "10.0.0.2") == 1
+        # Watched, its own cannot make room either: a clear 503, nothing evicted.
+        with mallory.websocket_connect(made[-1].json()["ws"]) as ws:
+            open_session(ws)
+            r = mallory.post("/api/sessions", json={})
+            assert r.status_code == 503 and "3 sessions, all in use" in r.json()["detail"]
+        assert set(sessions) == {worked["id"], kept["id"], made[-1].json()["id"]}
+
+
+def test_an_address_runs_at_most_its_quota() -> None:
+    app = create_app(build_small, allowed_hosts=("testserver",), settings=QUOTAS)
+    with TestClient(app, client=("10.0.0.1", 1)) as c:
+        a, b = _new(c), _new(c)
+        with c.websocket_connect(a["ws"]) as wa, c.websocket_connect(b["ws"]) as wb:
+            open_session(wa)
+            open_session(wb)
+            r = c.post("/api/sessions", json={})
+            assert r.status_code == 503 and "already runs 2 sessions" in r.json()["detail"]
+
+
+def test_connections_are_counted_by_address_and_by_token() -> None:
+    app = create_app(build_small, allowed_hosts=("testserver",), settings=QUOTAS)
+    with TestClient(app, client=("10.0.0.1", 1)) as c:
+        created = _new(c)
+        with c.websocket_connect(created["ws"]) as boss:
+            open_session(boss)
+            # A second controller on the same token: over its quota of one.
+            with c.websocket_connect(created["ws"]) as again:
+                err = again.receive_json()
+                assert err["code"] == "limit" and "token" in err["message"]
+                with pytest.raises(WebSocketDisconnect) as exc:
+                    again.receive_json()
+                assert exc.value.code == 1013
+            with c.websocket_connect(created["follow"]) as fan:
+                open_session(fan)
+                # The address's third connection.
+                with c.websocket_connect(created["follow"]) as third:
+                    err = third.receive_json()
+                    assert err["code"] == "limit" and "2 connections" in err["message"]
+        with c.websocket_connect(created["follow"]) as fan:  # closed ones count no more
+            open_session(fan)
+
+
+# --- point 5: followers that do not read -------------------------------------------------
+
+
+def test_a_client_queue_is_bounded_in_bytes() -> None:
+    client = Client("follower", max_queue=1000, max_bytes=10_000)
+    for n in range(3):
+        client.offer(Frame(Snapshotish(n, "x" * 4000)))
+    assert client.needs_resync and client.resyncs == 1  # the third would pass 10,000 bytes
+    assert not client.queue and client.queued_bytes == 0
+    client.needs_resync = False
+    client.offer(Frame(Snapshotish(9, "y")))
+    assert client.queued_bytes == len(client.queue[0])  # type: ignore[arg-type]
+
+
+def test_followers_in_step_share_one_rendered_text() -> None:
+    frame = Frame(Snapshotish(1, "z" * 100_000))
+    assert frame.render(7) is frame.render(7)
+    assert frame.render(8).startswith('{"type":"snapshot","seq":8,')
+
+
+def test_a_client_that_does_not_read_is_dropped_and_nobody_waits() -> None:
+    from test_live_ws import call, raw_follower, recv
+    from websockets.sync.client import connect
+
+    app = create_app(build_small, settings=Settings(send_timeout_s=1.0))
+    with serve(app) as live, connect(live.ws_url, max_size=None) as boss:
+        sid = recv(boss)["session"]
+        recv(boss)
+        call(boss, 1, type="configure", pages=262144)  # ~700 KB snapshots
+        stalled = raw_follower(live, sid)
+        session = live.state.manager.get(sid)
+        assert session is not None
+        while len(session.clients) < 2:
+            call(boss, 2, type="ping")
+        follower = next(c for c in session.clients if not c.is_controller)
+        n = 0
+        while follower in session.clients:  # the controller goes on meanwhile
+            n += 1
+            call(boss, 10 + n, type="seek", step=n % 2)
+        assert follower.stalled and follower.closed
+        assert call(boss, 3, type="ping")[-1]["type"] == "ack"
+        # Its connection was dropped (aborted: the bytes queued for it are gone).
+        stalled.settimeout(60)
+        with contextlib.suppress(ConnectionResetError):
+            while stalled.recv(1 << 16):
+                pass
+        stalled.close()

@@ -61,7 +61,9 @@ def raw_follower(live: LiveServer, sid: str, rcvbuf: int = 4096) -> socket.socke
 
 @pytest.fixture(scope="module")
 def live() -> Any:
-    with serve(create_app(build_small, settings=Settings(queue_messages=8))) as server:
+    # No send timeout within a test: the stalled follower must stay to be looked at.
+    limits = Settings(queue_messages=8, send_timeout_s=3600)
+    with serve(create_app(build_small, settings=limits)) as server:
         yield server
 
 

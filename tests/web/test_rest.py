@@ -263,8 +263,9 @@ def test_metrics_in_prometheus_format(small_client: TestClient) -> None:
     assert flagged == len(z.flagged_heads()) > 0
     resident = node.host.backing["Normal"].count(1)
     assert (
-        f'buddyscope_host_resident_pages{{session="{sid}",zone="Normal"}} {float(resident)}' in text
+        f'buddyscope_host_resident_pages{{session="{label}",zone="Normal"}} {float(resident)}'
+        in text
     )
     stats = node.host.stats()
-    assert f'buddyscope_report_calls_total{{session="{sid}"}} {float(stats.report_calls)}' in text
+    assert f'buddyscope_report_calls_total{{session="{label}"}} {float(stats.report_calls)}' in text
     assert "buddyscope_sessions 1.0" in text
