@@ -58,6 +58,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 3600, got {text}")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -177,6 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         default=limits.max_upload_bytes,
         help=f"largest request body: uploads, imports (default {limits.max_upload_bytes})",
+    )
+    serve.add_argument(
+        "--send-timeout",
+        type=_seconds,
+        default=limits.send_timeout_s,
+        metavar="SECONDS",
+        help="drop a client that takes longer to accept one message: it does not read "
+        f"(default {limits.send_timeout_s:g})",
     )
     serve.add_argument(
         "--shared",
@@ -401,6 +419,7 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.
         max_upload_bytes=args.max_upload_bytes,
         live=not args.no_live,
         shared=args.shared,
+        send_timeout_s=args.send_timeout,
         live_root=args.proc_root,
     )
     app = create_app(

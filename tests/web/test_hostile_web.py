@@ -278,8 +278,14 @@ def test_listing_and_opening_are_the_owners_on_a_shared_server() -> None:
         assert c.post("/api/saved/mine/open").status_code == 201
 
 
-def test_shared_is_a_serve_flag() -> None:
-    assert parse_args(["serve", "--shared"]).shared
+def test_shared_quotas_and_the_send_timeout_are_serve_flags() -> None:
+    args = parse_args(
+        ["serve", "--shared", "--send-timeout", "2.5", "--max-sessions-per-client", "3",
+         "--max-connections-per-client", "9", "--max-connections-per-token", "2"]
+    )  # fmt: skip
+    assert args.shared and args.send_timeout == 2.5
+    assert (args.max_sessions_per_client, args.max_connections_per_client) == (3, 9)
+    assert args.max_connections_per_token == 2
     assert not parse_args(["serve"]).shared
 
 
