@@ -459,13 +459,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args)
     from . import headless
 
-    if args.command == "simulate":
-        return headless.simulate(args)
-    if args.command == "compare":
-        return headless.compare(args)
-    if args.command == "bench":
-        return headless.bench(args)
-    raise AssertionError(f"unhandled command {args.command!r}")  # pragma: no cover
+    commands = {"simulate": headless.simulate, "compare": headless.compare, "bench": headless.bench}
+    try:
+        return commands[args.command](args)
+    except (MemoryError, RecursionError, OverflowError) as exc:  # a hostile file: one line
+        print(
+            f"buddyscope {args.command}: error: the input is too large or nested too deep "
+            f"for this machine ({type(exc).__name__})",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

@@ -14,13 +14,14 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from allocator_model import ModelError
 from allocator_model.workload import BUILTIN, WorkloadError, expand
 
 from .scenarios import Plan, ScenarioNotFound, SessionConfig, plan_for
-from .sources import SourceError
+from .session import CommandError, Settings, check_size
+from .sources import MAX_PROC_CHARS, MAX_TRACE_CHARS, MAX_WORKLOAD_CHARS, SourceError
 from .timeline import NSEC, CheckpointPolicy, TimelineError, start_branch
 from .workload_file import WorkloadFileError, load_workload, node_options, to_model_ops
 
@@ -53,19 +54,45 @@ def _load_ops(spec: str) -> tuple[list[dict[str, Any]], dict[str, Any], int, str
             f"(built-ins: {', '.join(sorted(BUILTIN))})"
         )
     try:
-        wf = load_workload(path.read_text(), str(path))
+        wf = load_workload(_read("--workload", spec), str(path))
     except WorkloadFileError as exc:
         raise UsageError(str(exc)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {spec!r}: {exc}") from None
     return to_model_ops(wf), node_options(wf), wf.seed, wf.name
 
 
+#: The most characters each kind of file may have: the server's limits for its texts.
+_CAPS: Final = {
+    "--workload": MAX_WORKLOAD_CHARS,
+    "--buddyinfo": MAX_PROC_CHARS,
+    "--pagetypeinfo": MAX_PROC_CHARS,
+    "--trace": MAX_TRACE_CHARS,
+}
+
+
 def _read(flag: str, path: str) -> str:
+    """The file's text, read up to its kind's cap and no further (``--trace /dev/zero``
+    stops there instead of filling memory)."""
+    cap = _CAPS[flag]
     try:
-        return Path(path).read_text(errors="replace")
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read(cap + 1)
     except OSError as exc:
         raise UsageError(f"{flag}: cannot read {path!r}: {exc.strerror or exc}") from None
+    if len(text) > cap:
+        raise UsageError(
+            f"{flag}: {path!r} is longer than the {cap} characters such a file may have"
+        )
+    return text
+
+
+def _within_limits(plan: Plan, source: str) -> Plan:
+    """``plan`` if it is within a default server's limits (checked from its sizes, so a
+    file that claims billions of pages is refused before any is built)."""
+    try:
+        check_size(plan, Settings())
+    except CommandError as exc:
+        raise UsageError(f"{source}: {exc.message}") from None
+    return plan
 
 
 def _sourced_plan(args: argparse.Namespace) -> Plan | None:
@@ -95,11 +122,12 @@ def _sourced_plan(args: argparse.Namespace) -> Plan | None:
     if args.pages is not None:
         fields["pages"] = args.pages
     try:
-        return plan_for(SessionConfig.model_validate(fields))
+        plan = plan_for(SessionConfig.model_validate(fields))
     except SourceError as exc:
         raise UsageError(f"{source}: " + "; ".join(exc.problems)) from None
     except ValueError as exc:
         raise UsageError(f"{source}: {exc}") from None
+    return _within_limits(plan, source)
 
 
 def plan_from_args(args: argparse.Namespace) -> Plan:
@@ -127,7 +155,7 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
         except WorkloadError as exc:
             raise UsageError(str(exc)) from None
         config = SessionConfig(scenario=f"workload:{name}")
-        return Plan(config, options, workload, False, seed)
+        return _within_limits(Plan(config, options, workload, False, seed), args.workload)
     config = SessionConfig(
         scenario=args.scenario or "default",
         hinting=args.strategy,
@@ -136,7 +164,7 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
         pages=args.pages,
     )
     try:
-        return plan_for(config)
+        return _within_limits(plan_for(config), config.scenario)
     except ScenarioNotFound as exc:
         raise UsageError(str(exc)) from None
 
@@ -343,7 +371,7 @@ def _compare_source(args: argparse.Namespace) -> Plan:
         source = args.workload
     try:
         config = SessionConfig.model_validate({k: v for k, v in fields.items() if v is not None})
-        return plan_for(config)
+        return _within_limits(plan_for(config), source)
     except ScenarioNotFound as exc:
         raise UsageError(str(exc)) from None
     except SourceError as exc:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import threading
 import tracemalloc
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -364,3 +367,51 @@ def test_compare_stops_between_operations() -> None:
     with pytest.raises(ComparisonStopped, match="none: stopped"):
         compare("random-mix", stop=stop)
     assert len(calls) == 4
+
+
+# --- the CLI: a hostile file gets one line and status 2, read no further than its cap --
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["simulate", "--trace", "/dev/zero"], "longer than the 8388608 characters"),
+        (["compare", "--trace", "/dev/zero"], "longer than the 8388608 characters"),
+        (["simulate", "--buddyinfo", "HUGE"], "per session"),
+        (["simulate", "--workload", "DEEP"], "nested deeper than 64 levels"),
+        (["simulate", "--workload", "BIGINT"], "an integer beyond 64 bits"),
+        (["compare", "--workload", "MANY"], "per step"),
+        (["simulate", "--buddyinfo", "/nonexistent/buddyinfo"], "cannot read"),
+    ],
+)
+def test_a_hostile_file_gets_one_line_and_status_2(
+    tmp_path: Path, args: list[str], says: str
+) -> None:
+    files = {
+        "HUGE": HUGE_PROC,
+        "DEEP": "[" * 1000,
+        "BIGINT": workload([{"op": "alloc", "order": 0, "count": 2**64}]),
+        "MANY": workload([{"op": "alloc", "order": 0, "count": 1_000_000}]),
+    }
+    for i, arg in enumerate(args):
+        if arg in files:
+            path = tmp_path / arg
+            path.write_text(files[arg])
+            args[i] = str(path)
+    # The command in a child that prints its own peak RSS (KiB) once it returns.
+    child = (
+        "import resource, sys\n"
+        "from backend.cli import main\n"
+        "status = main(sys.argv[1:])\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "sys.exit(status)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", child, *args], capture_output=True, text=True, timeout=300
+    )
+    err = run.stderr
+    assert run.returncode == 2, err
+    assert err.count("\n") == 1 and err.startswith(f"buddyscope {args[0]}: error: "), err
+    assert says in err
+    peak_kib = int(run.stdout)
+    assert peak_kib < 200 << 10, f"it held {peak_kib >> 10} MiB"
