@@ -35,8 +35,10 @@ from .workload import Runner
 if TYPE_CHECKING:
     from .node import Node
 
+# A timestamp has at most 12 digits of seconds (31,000 years): a longer one is not a
+# trace's, and its gaps would overflow the model's nanosecond clock.
 _EVENT = re.compile(
-    r"(?P<ts>\d+\.\d+):\s+(?:kmem:)?(?P<event>mm_page_alloc|mm_page_free_batched|mm_page_free):?\s+(?P<args>.*)$"
+    r"(?<!\d)(?P<ts>\d{1,12}\.\d+):\s+(?:kmem:)?(?P<event>mm_page_alloc|mm_page_free_batched|mm_page_free):?\s+(?P<args>.*)$"
 )
 _ARG = re.compile(r"(\w+)=(\S+)")
 # enum migratetype of a CONFIG_CMA kernel (the trace prints the number)

@@ -415,3 +415,13 @@ def test_a_hostile_file_gets_one_line_and_status_2(
     assert says in err
     peak_kib = int(run.stdout)
     assert peak_kib < 200 << 10, f"it held {peak_kib >> 10} MiB"
+
+
+def test_a_trace_timestamp_no_clock_can_hold_is_a_skipped_line() -> None:
+    from allocator_model.trace import parse_trace
+
+    alloc = "x-1 [000] 1.0: mm_page_alloc: pfn=1 order=0 migratetype=1\n"
+    free = "x-1 [000] 1" + "0" * 400 + ".0: mm_page_free: pfn=1 order=0\n"
+    imported = parse_trace(alloc + free)
+    assert imported.unknown_lines == 1 and imported.unknown_examples == [2]
+    assert [op["op"] for op in imported.ops] == ["alloc"]
