@@ -362,6 +362,9 @@ async def _sender(websocket: WebSocket, session: Session, client: Client, timeou
                         abort()
                     return
                 client.drained.set()
+                # One message, then the others' turn: a follower with a backlog does not
+                # hold the loop (and the controller's play) for all of it at once.
+                await asyncio.sleep(0)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # the peer went away mid-send: not an error of ours

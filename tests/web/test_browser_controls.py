@@ -227,7 +227,7 @@ def test_play_speed_run_to_breakpoints_and_reset(
     pg.click("#breakpoints > summary")
     # play stops at a breakpoint
     pg.click("#btn-play")
-    pg.wait_for_function("() => !window.__buddyscope.playing", timeout=20_000)
+    pg.wait_for_function("() => !window.__buddyscope.playing")
     settle(pg)
     kinds = {e["kind"] for e in debug(pg, "state.events")}
     assert kinds & {"merge", "split"} or debug(pg, "step") == debug(pg, "timelineLength")

@@ -396,7 +396,7 @@ def test_a_step_is_animated_and_a_fast_play_jumps(
         "() => window.__buddyscope.animating && document.getAnimations().length > 0"
     )
     assert debug(pg, "stats.animated") >= 1
-    pg.wait_for_function("() => !window.__buddyscope.animating", timeout=10_000)
+    pg.wait_for_function("() => !window.__buddyscope.animating")
     # Many steps at once: the page does not queue them, it draws the latest state.
     open_dashboard(pg, live.url, "?scenario=small")
     send(pg, "first")
