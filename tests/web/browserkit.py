@@ -69,12 +69,12 @@ def watched_page(
 def open_dashboard(page: Page, base_url: str, query: str = "") -> None:
     """Open the page and wait until the session it asked for is drawn."""
     page.goto(base_url + query)
-    page.wait_for_function(SETTLED, timeout=60_000)
+    page.wait_for_function(SETTLED)  # WAIT_MS, the context default
 
 
 def settle(page: Page) -> None:
     """Wait until the last state the server sent is on screen."""
-    page.wait_for_function(SETTLED, timeout=30_000)
+    page.wait_for_function(SETTLED)  # WAIT_MS, the context default
 
 
 def send(page: Page, kind: str, **fields: Any) -> dict[str, Any]:

@@ -73,7 +73,7 @@ def open_load(pg: Page, kind: str) -> None:
 
 
 def switched(pg: Page, old: str, kind: str) -> str:
-    pg.wait_for_function(SWITCHED, arg=[old, kind], timeout=30_000)
+    pg.wait_for_function(SWITCHED, arg=[old, kind])
     settle(pg)
     sid: str = debug(pg, "session")
     return sid

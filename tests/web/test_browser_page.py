@@ -402,7 +402,7 @@ def test_a_step_is_animated_and_a_fast_play_jumps(
     send(pg, "first")
     collapsed = debug(pg, "stats.collapsed")
     send(pg, "play", speed=200)
-    pg.wait_for_function("() => !window.__buddyscope.playing", timeout=30_000)
+    pg.wait_for_function("() => !window.__buddyscope.playing")
     settle(pg)
     assert debug(pg, "stats.collapsed") > collapsed
     assert debug(pg, "renderedStep") == debug(pg, "step") == debug(pg, "timelineLength")

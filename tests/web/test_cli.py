@@ -110,9 +110,9 @@ def test_the_console_script_serves_and_prints_the_url(
         if "dashboard at" in line:
             break
     assert any(url in line for line in lines), lines
-    with urllib.request.urlopen(url + "healthz", timeout=10) as response:
+    with urllib.request.urlopen(url + "healthz", timeout=60) as response:
         assert json.load(response)["status"] == "ok"
-    with urllib.request.urlopen(url, timeout=10) as response:
+    with urllib.request.urlopen(url, timeout=60) as response:
         assert b"buddyscope" in response.read()
 
 
