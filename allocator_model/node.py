@@ -36,6 +36,7 @@ from .procfs import ZonePlan
 from .reporting import PageReporting
 from .strategy import Strategy
 from .watermarks import (
+    WATERMARK_BOOST_FACTOR,
     default_min_free_kbytes,
     lowmem_reserves,
     thp_recommended_min_free_kbytes,
@@ -50,6 +51,30 @@ _ALLOC_FILL = FILLS[PS_ALLOCATED]
 _PASSES_NOFRAG = ((False, True), (False, False), (True, False))
 _PASSES_PLAIN = ((False, False), (True, False))
 STRATEGIES = ("none", "hinting-v2", "reporting")
+# The v2 "Hinted pages" patches were written against 2019 linux-next (about 5.3).
+V2_KERNEL = "5.3"
+
+
+def default_kernel(hinting: str) -> str:
+    """The kernel rules a node runs when none is named: 5.3 for v2 hinting (its own
+    base), 5.10 otherwise."""
+    return V2_KERNEL if hinting == "hinting-v2" else "5.10"
+
+
+def what_if(hinting: str, kernel: str) -> str | None:
+    """A sentence saying that v2 hinting on other kernel rules than 5.3's is an
+    experiment no kernel ran, or None for a real pairing."""
+    if hinting != "hinting-v2" or kernel == V2_KERNEL:
+        return None
+    return (
+        f"what if: v2 hinting on Linux {kernel} rules, a pairing no kernel had (the v2 "
+        f"patches were written against {V2_KERNEL}"
+        + (
+            ", where boot frees and move_to_free_list go to the list head, not the tail)"
+            if kernel_rules(kernel).boot_free_to_tail
+            else ")"
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +152,9 @@ class Node:
         self,
         zones: Sequence[ZoneSpec] | None = None,
         *,
-        kernel: str = "5.10",
+        kernel: str | None = None,
         hinting: str = "none",
-        pcp: bool = False,
+        pcp: bool | None = None,
         thp: bool | None = None,
         seed: int = 0,
         events: bool = True,
@@ -138,12 +163,15 @@ class Node:
         cma: bool = True,
         min_free_kbytes: int | None = None,
         watermark_scale_factor: int = 10,
+        watermark_boost_factor: int = WATERMARK_BOOST_FACTOR,
         pcp_batch: int | None = None,
         pcp_high: int | None = None,
         hinting_options: Mapping[str, Any] | None = None,
         host_resident_at_boot: bool = False,
         _plans: Sequence[ZonePlan] | None = None,
     ) -> None:
+        if kernel is None:
+            kernel = default_kernel(hinting)
         self.rules = kernel_rules(kernel)
         self.max_order = _check_int("max_order", max_order, 1, 16)
         self.pageblock_order = _check_int("pageblock_order", pageblock_order, 0, max_order - 1)
@@ -151,8 +179,15 @@ class Node:
         self.watermark_scale_factor = _check_int(
             "watermark_scale_factor", watermark_scale_factor, 1, 3000
         )
+        # vm.watermark_boost_factor: 0 turns boost_watermark off
+        self.watermark_boost_factor = _check_int(
+            "watermark_boost_factor", watermark_boost_factor, 0, 1 << 30
+        )
         self.mts = Migratetypes.for_config(cma)
-        self.pcp_enabled = bool(pcp)
+        # Real kernels never take or free single pages on the buddy lists directly: the
+        # default guest runs with one CPU's per-cpu lists; hand-made zones (teaching the
+        # raw buddy algorithm) without them unless asked for.
+        self.pcp_enabled = zones is None if pcp is None else bool(pcp)
         self.random = random.Random(seed)
         self.events: list[ev.Event] | None = [] if events else None
         self._clock_ns = 0
@@ -209,6 +244,8 @@ class Node:
             # A value given here is the sysctl written after boot: it is used as it is.
             self.min_free_kbytes = _check_int("min_free_kbytes", min_free_kbytes, 0)
             self._setup_per_zone_wmarks()
+        for z in self.zones:
+            z.watermark_boost_factor = self.watermark_boost_factor
         reserves = lowmem_reserves(
             [z.name for z in self.zones], [z.managed_pages for z in self.zones]
         )
@@ -373,6 +410,11 @@ class Node:
     @property
     def hinting(self) -> str:
         return self.strategy.name
+
+    @property
+    def what_if(self) -> str | None:
+        """Why this strategy/kernel pairing never ran on a real kernel, or None."""
+        return what_if(self.strategy.name, self.rules.version)
 
     def zone(self, name: str) -> Zone:
         z = self._by_name.get(name)

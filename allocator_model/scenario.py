@@ -33,8 +33,12 @@ from .workload import WorkloadError, expand
 CONFIG_KEYS = (
     "zones", "kernel", "hinting", "hinting_options", "min_free_kbytes", "pcp", "max_order",
     "pageblock_order", "cma", "pcp_batch", "pcp_high", "host_resident_at_boot",
-    "watermark_scale_factor",
+    "watermark_scale_factor", "thp", "watermark_boost_factor",
 )  # fmt: skip
+# A scenario narrates exact numbers of its own configuration: the kernel's extras that
+# move them (per-cpu lists, THP's min_free_kbytes, watermark boosting) are off unless
+# its file turns them on.
+SCENARIO_DEFAULTS = {"pcp": False, "thp": False, "watermark_boost_factor": 0}
 
 
 class ScenarioError(WorkloadError):
@@ -97,7 +101,8 @@ class Scenario:
         return cls.from_dict(data, path)
 
     def node_options(self, **overrides: Any) -> dict[str, Any]:
-        options = {k: v for k, v in self.config.items() if k != "zones"}
+        options: dict[str, Any] = {**SCENARIO_DEFAULTS}
+        options.update((k, v) for k, v in self.config.items() if k != "zones")
         if "zones" in self.config:
             options["zones"] = [
                 ZoneSpec(str(n), int(s), int(p)) for n, s, p in self.config["zones"]

@@ -20,7 +20,8 @@ MIN_FREE_KBYTES_MIN = 128
 # sysctl_lowmem_reserve_ratio[] by zone (x86-64: DMA 256, DMA32 256, Normal 32; the
 # Movable zone and any zone the kernel does not have get no reserve).
 LOWMEM_RESERVE_RATIO = {"DMA": 256, "DMA32": 256, "Normal": 32}
-# watermark_boost_factor (5.0+): a boost is at most 150 % of the high watermark.
+# vm.watermark_boost_factor (5.0+): a boost is at most 150 % of the high watermark;
+# 0 turns boosting off.
 WATERMARK_BOOST_FACTOR = 15000
 
 
@@ -95,7 +96,12 @@ def lowmem_reserves(names: Sequence[str], managed: Sequence[int]) -> list[list[i
 
 
 def boosted(
-    boost: int, high: int, managed: int, pageblock_order: int, small_zone_check: bool
+    boost: int,
+    high: int,
+    managed: int,
+    pageblock_order: int,
+    small_zone_check: bool,
+    factor: int = WATERMARK_BOOST_FACTOR,
 ) -> int:
     """``boost_watermark``: the zone's ``watermark_boost`` after one fallback steal.
 
@@ -104,9 +110,9 @@ def boosted(
     its high watermark is 0.
     """
     pageblock_nr_pages = 1 << pageblock_order
-    if small_zone_check and pageblock_nr_pages * 4 > managed:
+    if not factor or (small_zone_check and pageblock_nr_pages * 4 > managed):
         return boost
-    max_boost = _mult_frac(high, WATERMARK_BOOST_FACTOR, 10000)
+    max_boost = _mult_frac(high, factor, 10000)
     if not max_boost:
         return boost
     max_boost = max(pageblock_nr_pages, max_boost)

@@ -29,7 +29,7 @@ from .config import (
 )
 from .freelist import FreeLists
 from .pagestate import FILLS, PS_FREE, PS_ISOLATED, PS_PCP
-from .watermarks import Watermarks, boosted
+from .watermarks import WATERMARK_BOOST_FACTOR, Watermarks, boosted
 
 if TYPE_CHECKING:
     from .strategy import Strategy
@@ -107,6 +107,7 @@ class Zone:
         "strategy",
         "tail_anchor",
         "watermark_boost",
+        "watermark_boost_factor",
         "watermarks",
         "wmark_low",
         "wmark_min",
@@ -177,6 +178,7 @@ class Zone:
         self.nr_free_pages = 0  # vmstat NR_FREE_PAGES of this zone
         self.watermarks = Watermarks(0, 0, 0)  # _watermark[], without the boost
         self.watermark_boost = 0
+        self.watermark_boost_factor = WATERMARK_BOOST_FACTOR  # the node's sysctl
         self.boosted = False  # ZONE_BOOSTED_WATERMARK: kswapd is to be woken
         # Hot-path copies of min_wmark_pages()/low_wmark_pages(): mark + boost.
         self.wmark_min = self.wmark_low = 0
@@ -222,6 +224,7 @@ class Zone:
             self.managed_pages,
             self.pageblock_order,
             self.rules.boost_needs_four_pageblocks,
+            self.watermark_boost_factor,
         )
         if boost == self.watermark_boost:
             return

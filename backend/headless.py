@@ -184,6 +184,8 @@ def simulate(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = s
         print(f"{prog}: {source['kind']}: {said}", file=err)
         for note in source.get("notes", []):
             print(f"{prog}: note: {note}", file=err)
+    if view.node.what_if is not None:
+        print(f"{prog}: note: {view.node.what_if}", file=err)
     mode, amount = args.until
     steps = 0
     stopped = "end"
@@ -216,6 +218,7 @@ def simulate(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = s
             "scenario": plan.config.scenario,
             "strategy": node.hinting,
             "kernel": node.kernel,
+            "what_if": node.what_if,
             "seed": plan.seed,
             "steps": steps,
             "stopped": stopped,
@@ -326,11 +329,16 @@ def compare_command(plan: Plan, kernel: str) -> str:
 
 def compare_notes(plan: Plan, kernel: str, own_operations: int = 0) -> list[str]:
     """What a comparison of ``plan`` leaves out of what a session of it shows."""
+    from allocator_model.compare import what_if_notes
+    from allocator_model.node import STRATEGIES
+
     notes = []
     planned = str(plan.node_options.get("kernel", "5.10"))
     if planned != kernel:
         why = ": merged free page reporting does not exist in 5.3" if planned == "5.3" else ""
         notes.append(f"compare() runs Linux {kernel} rules, not {planned}{why}.")
+    strategies = list(plan.compare) or list(STRATEGIES)
+    notes.extend(what_if_notes(strategies, kernel))
     constants = plan.config.constants
     if constants:
         changed = ", ".join(f"{k} = {v:g}" for k, v in sorted(constants.items()))

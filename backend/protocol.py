@@ -233,6 +233,11 @@ class SessionConfigView(_Message):
     kernel: str
     hinting: str
     pcp: bool
+    what_if: str | None = Field(
+        default=None,
+        description="Why this strategy on these kernel rules never ran on a real kernel "
+        "(v2 hinting on 5.7 or 5.10 rules), or null",
+    )
     seed: int
     pages: int | None = Field(description="Size override of the last zone, or null")
     max_order: int = Field(ge=1)

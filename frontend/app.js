@@ -229,7 +229,9 @@ class App {
     replaceKids(byId('session-facts'), [
       size ? h('span', { class: 'fact scenario source k-pages', id: 'source-fact', 'data-kind': 'pages', title: size.title }, [size.text]) : sourceFactElement(c),
       h('span', { class: `fact strategy s-${c.hinting}` }, [STRATEGY_SHORT[c.hinting] ?? c.hinting]),
-      h('span', { class: 'fact' }, [`Linux ${c.kernel}`]),
+      c.what_if
+        ? h('span', { class: 'fact kernel what-if', title: c.what_if }, [`Linux ${c.kernel} · what if`])
+        : h('span', { class: 'fact kernel' }, [`Linux ${c.kernel}`]),
       h('span', { class: 'fact' }, [`seed ${c.seed}`]),
       c.pcp ? h('span', { class: 'fact' }, ['pcp']) : null,
     ]);

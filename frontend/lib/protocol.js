@@ -52,7 +52,8 @@ export class ProtocolError extends Error {
  *            host_backing: string}} WireZone
  * @typedef {{name: string, value: number, kernel: number, is_kernel: boolean,
  *            modelled: boolean}} Constant
- * @typedef {{kernel: string, hinting: string, pcp: boolean, seed: number, max_order: number,
+ * @typedef {{kernel: string, hinting: string, pcp: boolean, what_if?: string | null,
+ *            seed: number, max_order: number,
  *            pageblock_order: number, migratetypes: string[], scenario: string,
  *            constants: Constant[], pages?: number | null}} Config
  * @typedef {{resident_pages: number, discarded_pages: number, refaults: number,

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from allocator_model import ConfigError, InvalidFree, Node, OutOfMemory, ZoneSpec
+from allocator_model.compare import compare, what_if_notes
 from allocator_model.config import kernel_rules
 from allocator_model.pcp import PerCpuPages, zone_batchsize
 from allocator_model.watermarks import boosted, default_min_free_kbytes
@@ -344,3 +345,58 @@ def test_default_rules_reproduce_this_vms_zoneinfo(source: int) -> None:
             assert node.pcps[name].high == want["pcp"]["high"] == 0
         else:
             assert node.pcps[name].high == 6 * want["pcp"]["batch"] == 378
+
+
+# --- point 5: pcp on by default ------------------------------------------------------------
+
+
+def test_default_guest_runs_with_pcp() -> None:
+    """5.x mm/page_alloc.c rmqueue -> rmqueue_pcplist -> rmqueue_bulk: a real kernel
+    never takes a single page straight from the buddy lists.  One order-0 allocation on
+    the default guest refills Normal's pcp list with a batch of 63, which moves
+    buddyinfo by [1, 0, 0, 0, 0, 0, 1, 1, 1, 1, -1] (not [1, 1, ..., 1, -1])."""
+    node = Node()
+    assert node.pcp_enabled and node.pcps["Normal"].batch == 63
+    before = node.zone("Normal").nr_free
+    node.alloc(0)
+    after = node.zone("Normal").nr_free
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 0, 0, 0, 0, 0, 1, 1, 1, 1, -1]
+    # Hand-made zones teach the raw buddy algorithm: no pcp unless asked for.
+    assert not Node(zones=[ZoneSpec("Normal", 0, 4096)]).pcp_enabled
+    assert not Node(pcp=False).pcp_enabled
+
+
+def test_compare_runs_with_pcp() -> None:
+    """compare() runs every strategy with one CPU's pcp lists unless told otherwise:
+    order-0 frees then park on the pcp lists (free_unref_page), up to ``high``, so
+    those pages are not reported until drained."""
+    ops = [
+        {"op": "repeat", "times": 600, "ops": [{"op": "alloc", "order": 0}]},
+        {"op": "free_all"},
+        {"op": "advance", "seconds": 10},
+    ]
+    zones = [ZoneSpec("Normal", 0, 262144)]
+    [on] = compare(ops, 0, ["reporting"], zones=zones)
+    [off] = compare(ops, 0, ["reporting"], zones=zones, node_options={"pcp": False})
+    assert off.returned_pages == 600 and on.returned_pages < 600
+
+
+# --- point 4: v2 defaults to 5.3 rules; other pairings are a labelled "what if" --------------
+
+
+def test_v2_defaults_to_its_own_kernel() -> None:
+    """The v2 patches (July 2019) were written against linux-next of about 5.3: boot
+    frees (__free_pages_core) and move_to_free_list go to the list head.  5.10's
+    FPI_TO_TAIL (7fef431be9c9) and move-to-tail (293ffa5ebb9c) never ran with them."""
+    assert Node(hinting="hinting-v2", events=False).kernel == "5.3"
+    assert Node(hinting="reporting", events=False).kernel == "5.10"
+    assert Node(events=False).kernel == "5.10"
+    assert Node(hinting="hinting-v2", kernel="5.3", events=False).what_if is None
+    assert Node(hinting="reporting", kernel="5.10", events=False).what_if is None
+    note = Node(hinting="hinting-v2", kernel="5.10", events=False).what_if
+    assert note is not None and note.startswith("what if: v2 hinting on Linux 5.10 rules")
+    assert "move_to_free_list go to the list head" in note
+    assert Node(hinting="hinting-v2", kernel="5.7", events=False).what_if is not None
+    notes = what_if_notes(["none", "hinting-v2", "reporting"], "5.10")
+    assert len(notes) == 1 and "same Linux 5.10 base rules" in notes[0]
+    assert what_if_notes(["none", "reporting"], "5.7") == []
