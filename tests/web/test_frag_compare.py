@@ -20,6 +20,7 @@ from allocator_model.compare import (
     compare,
     format_table,
     table,
+    what_if_notes,
 )
 from allocator_model.fragmentation import unusable_free_index
 from allocator_model.scenario import load
@@ -112,7 +113,9 @@ def test_compare_answers_with_the_table_and_the_command_that_prints_it(
         "last free", "last free + 0.5 s", "last free + 2.5 s"
     ]  # fmt: skip
     assert got["command"] == "buddyscope compare --workload idle --seed 3 --kernel 5.10"
-    assert got["notes"] == []
+    # v2 runs on 5.10's base rules here: a labelled "what if" (issue 12 point 4)
+    assert got["notes"] == what_if_notes(["none", "hinting-v2", "reporting"], "5.10")
+    assert got["notes"][0].startswith("what if: v2 hinting on Linux 5.10 rules")
 
 
 def cli_table(command: str) -> str:
