@@ -35,10 +35,10 @@ CONFIG_KEYS = (
     "pageblock_order", "cma", "pcp_batch", "pcp_high", "host_resident_at_boot",
     "watermark_scale_factor", "thp", "watermark_boost_factor",
 )  # fmt: skip
-# A scenario narrates exact numbers of its own configuration: the kernel's extras that
-# move them (per-cpu lists, THP's min_free_kbytes, watermark boosting) are off unless
-# its file turns them on.
-SCENARIO_DEFAULTS = {"pcp": False, "thp": False, "watermark_boost_factor": 0}
+# A scenario narrates the buddy lists themselves: its order-0 traffic reaches them
+# directly unless its file turns the per-cpu lists on.  (THP and watermark boosting
+# follow Node's defaults; a file may set "thp" and "watermark_boost_factor".)
+SCENARIO_DEFAULTS = {"pcp": False}
 
 
 class ScenarioError(WorkloadError):

@@ -146,9 +146,9 @@ class NodeConfig(BaseModel):
     pcp_high: int | None = Field(None, ge=0)
     host_resident_at_boot: bool = False
     watermark_scale_factor: int = Field(10, ge=1, le=3000)
-    # Like pcp, the kernel's extras that move a file's numbers are off unless it asks.
-    thp: bool = False
-    watermark_boost_factor: int = Field(0, ge=0, le=1 << 30)
+    # null: THP on for the default guest (no zones), off for hand-made zones (as Node)
+    thp: bool | None = None
+    watermark_boost_factor: int = Field(15000, ge=0, le=1 << 30)
 
 
 class Question(BaseModel):
