@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from .node import Node, ZoneSpec
+from .node import Node, ZoneSpec, default_kernel
 from .workload import WorkloadError, expand
 
 CONFIG_KEYS = (
@@ -127,7 +127,7 @@ class Scenario:
             "look_for": self.look_for,
             "seed": self.seed,
             "hinting": self.config.get("hinting", "none"),
-            "kernel": self.config.get("kernel", "5.10"),
+            "kernel": self.config.get("kernel", default_kernel(self.config.get("hinting", "none"))),
             "compare": self.compare,
             "steps": len(self.ops()),
             "questions": len(self.questions),

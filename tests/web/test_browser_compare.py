@@ -10,6 +10,7 @@ from browserkit import debug, open_dashboard, settle, shot, watched_page
 from playwright.sync_api import Browser
 from wirehelp import LiveServer
 
+from allocator_model import Node
 from allocator_model.compare import compare, table
 from allocator_model.scenario import load
 
@@ -37,7 +38,11 @@ def test_the_panel_shows_compare_for_the_sessions_workload_and_seed(
         pg.wait_for_function(READY, timeout=60_000)
         sc = load("v2-vs-merged")
         zones = sc.node_options(seed=3)["zones"]
-        want = compare(sc.workload, 3, ["none", *sc.compare], zones=zones, kernel="5.10")
+        # The scenario's node: its zones, and no per-cpu lists (a scenario's default).
+        want = compare(
+            sc.workload, 3, ["none", *sc.compare], zones=zones, kernel="5.10",
+            node_options={"pcp": False},
+        )  # fmt: skip
         shown = pg.evaluate(READ_TABLE)
         assert shown["strategies"] == ["none", "hinting-v2", "reporting"]
         assert shown["rows"] == [{"label": lab, "values": vals} for lab, vals in table(want)]
@@ -51,7 +56,15 @@ def test_the_panel_shows_compare_for_the_sessions_workload_and_seed(
         # Each line ends at its strategy's total (MiB) and starts at nothing returned.
         assert numbers["chartEnds"] == [r.returned_pages * 4 / 1024 for r in want]
         assert numbers["chartStarts"] == [0, 0, 0]
-        assert pg.locator(".cmp-numbers .cmp-notes").is_hidden()
+        # v2 on 5.10's base rules: the session's kernel fact and the panel's notes say
+        # it is a "what if" (issue 12 point 4).
+        fact = pg.locator("#session-facts .kernel")
+        assert fact.text_content() == "Linux 5.10 · what if"
+        assert fact.get_attribute("title") == Node(
+            hinting="hinting-v2", kernel="5.10", events=False
+        ).what_if
+        notes = pg.locator(".cmp-numbers .cmp-notes").text_content() or ""
+        assert "what if: v2 hinting on Linux 5.10 rules" in notes
         shot(pg, "compare-numbers")
         # An operation of the user's own: the panel asks again and says it is not replayed.
         pg.fill("#form-advance input[name=seconds]", "1")
