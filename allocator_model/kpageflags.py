@@ -63,7 +63,7 @@ KPF_RESERVED = 32
 #: A frame's kind, by its code (the byte the map holds), in the order of precedence a
 #: frame with several bits gets (a free page is free whatever else it says).
 KINDS = (
-    "other",  # no flag the map knows: kernel allocations (vmalloc, drivers, the balloon), holes
+    "other",  # no flag the map knows: kernel allocations (vmalloc, drivers), holes, unmanaged
     "free",  # in a free buddy block that is not reported
     "reported",  # in a free buddy block whose head is PG_reported
     "anon",  # anonymous memory (KPF_ANON)
