@@ -1,6 +1,7 @@
 """The live host view: this machine's free lists, read while someone watches.
 
-``GET /api/live`` is one reading; the websocket ``/ws/live`` sends a reading when it
+``GET /api/live`` is one reading of the counts (quick: the load dialog's example uses
+it); the websocket ``/ws/live`` sends a reading when it
 opens and then one every ``Settings.live_interval_s`` (1 s) while it stays open.  One
 polling task serves every watcher (``LiveHub``): it runs only while somebody watches,
 and a slow watcher gets the newest reading, never a backlog.
@@ -126,14 +127,14 @@ class LiveHub:
         self.frame_map = FrameMap(0, b"", [])  # the last reading's, for the next diff
         self.pool: ProcessPoolExecutor | None = None
 
-    async def read(self, previous: FrameMap | None = None) -> dict[str, Any]:
+    async def read(self, previous: FrameMap | None = None, frames: bool = True) -> dict[str, Any]:
         """One reading, made in a worker process: deriving 6.5 M frames runs long C calls
         that hold the GIL, which in a thread would stall every session's websocket."""
         self.reads += 1
         if self.pool is None:
             self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         loop = asyncio.get_running_loop()
-        snap = await loop.run_in_executor(self.pool, read_live, self.root, self.frames)
+        snap = await loop.run_in_executor(self.pool, read_live, self.root, self.frames and frames)
         return live_reading(snap, previous)
 
     def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
@@ -190,7 +191,7 @@ async def live_once(request: Request) -> Live:
     hub = _hub(request)
     if hub is None:
         raise HTTPException(404, "the live host view is turned off on this server")
-    reading = await hub.read()
+    reading = await hub.read(frames=False)  # the counts, quickly: the frames are for watchers
     return Live.model_validate_json(live_message(reading, 1))
 
 

@@ -488,7 +488,8 @@ class Live(_Message):
         description="Optional: parameters this kernel build adds; other machines lack them"
     )
     frames: LiveFrames | None = Field(
-        default=None, description="/proc/kpageflags read frame by frame; null when unreadable"
+        default=None,
+        description="/proc/kpageflags read frame by frame (only on /ws/live); null when unreadable",
     )
     messages: list[str] = Field(description="What could not be read, and why")
 

@@ -120,7 +120,7 @@ def test_the_frame_map_comes_whole_then_as_changed_chunks(
     client: TestClient, tmp_path: Path
 ) -> None:
     flags = tmp_path / "proc" / "kpageflags"
-    assert client.get("/api/live").json()["frames"]["map"] is None  # the map is for watchers
+    assert client.get("/api/live").json()["frames"] is None  # the frames are for watchers
     with client.websocket_connect("/ws/live") as ws:
         first = receive(ws)["frames"]
         assert first["kinds"][:3] == ["other", "free", "reported"]
@@ -156,8 +156,10 @@ def test_a_machine_without_the_files_gets_messages(tmp_path: Path) -> None:
         assert live["zoneinfo"] == [] and live["reporting"] == {}
         messages = " ".join(live["messages"])
         assert "buddyinfo does not exist" in messages and "page_reporting" in messages
-        with client.websocket_connect("/ws/live") as ws:
-            assert receive(ws)["messages"] == live["messages"]
+        with client.websocket_connect("/ws/live") as ws:  # the same, and why there is no map
+            watched = receive(ws)["messages"]
+            assert [m for m in watched if "kpageflags" not in m] == live["messages"]
+            assert "/proc/kpageflags was not read" in watched[3]
 
 
 def test_the_live_view_can_be_turned_off(tmp_path: Path) -> None:
@@ -180,7 +182,10 @@ def test_a_foreign_origin_cannot_watch(client: TestClient) -> None:
 
 
 def test_a_server_can_leave_out_the_frames(tmp_path: Path) -> None:
-    with live_client(fake_root(tmp_path), live_frames=False) as client:
-        live = client.get("/api/live").json()
+    with (
+        live_client(fake_root(tmp_path), live_frames=False) as client,
+        client.websocket_connect("/ws/live") as ws,
+    ):
+        live = receive(ws)
         assert live["frames"] is None and live["messages"] == []  # nothing missing: not read
         assert live["buddyinfo"][0]["counts"][-1] == 3
