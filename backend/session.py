@@ -1309,13 +1309,13 @@ class SessionManager:
         async with self._create_lock:
             if reopen is not None and reopen in self.sessions:
                 return self.sessions[reopen]
-            self._room(peer)
             plan = await asyncio.to_thread(plan_from_config, config, self.settings)
             self._fits(plan)
             try:
                 view = await asyncio.to_thread(self._build_view, plan)
             except (ModelError, ValueError, KeyError) as exc:
                 raise model_error(exc) from None
+            self._room(peer)  # only now: a refused configuration evicts nobody
             sid = self._new_id(reopen)
             session = Session(sid, self.token_for(sid), self.settings, view, name)
             session.peer = peer
@@ -1369,11 +1369,11 @@ class SessionManager:
         async with self._create_lock:
             if reopen is not None and reopen in self.sessions:
                 return self.sessions[reopen]
-            self._room(peer)
             try:
                 branches, view = await asyncio.to_thread(self._views_from_doc, doc)
             except (ModelError, ValueError, KeyError) as exc:
                 raise model_error(exc) from None
+            self._room(peer)  # only now: a refused document evicts nobody
             sid = self._new_id(reopen)
             session = Session(
                 sid,

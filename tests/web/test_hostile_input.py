@@ -428,3 +428,14 @@ def test_a_trace_timestamp_no_clock_can_hold_is_a_skipped_line() -> None:
     imported = parse_trace(alloc + free)
     assert imported.unknown_lines == 1 and imported.unknown_examples == [2]
     assert [op["op"] for op in imported.ops] == ["alloc"]
+
+
+def test_a_refused_creation_evicts_nobody() -> None:
+    settings = Settings(max_sessions=1)
+    app = create_app(build_small, settings=settings, allowed_hosts=("testserver",))
+    with TestClient(app) as c:
+        assert c.post("/api/sessions", json={"scenario": "small"}).status_code == 201
+        before = sessions(c)
+        r = c.post("/api/sessions", json={"scenario": "small", "pages": 1 << 30})
+        assert r.status_code == 409 and "per zone" in r.json()["detail"]
+        assert sessions(c) == before
