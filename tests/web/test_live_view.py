@@ -4,6 +4,7 @@ machine without any of it, and turned off."""
 from __future__ import annotations
 
 import base64
+import os
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,7 +137,9 @@ def test_the_frame_map_comes_whole_then_as_changed_chunks(
         assert kinds[2048:3072] == bytes([free + 10]) * 1024
         words = bytearray(flags.read_bytes())
         words[2048 * 8] |= 1 << 3  # the kernel reports the block at pfn 2048
-        flags.write_bytes(bytes(words))
+        staged = tmp_path / "kpageflags.new"
+        staged.write_bytes(bytes(words))
+        os.replace(staged, flags)  # at once: the server reads the file while we write it
         while True:  # unchanged readings carry an empty diff until the change is seen
             frame_map = receive(ws)["frames"]["map"]
             assert not frame_map["full"]
