@@ -1,4 +1,5 @@
-"""Shared test configuration: finding the browser, and never skipping it in CI.
+"""Shared test configuration: finding the browser, never skipping it in CI, and
+Hypothesis settings that do not depend on the machine's load.
 
 Browser tests take the ``chromium_path`` fixture.  Without a browser they are skipped
 on a developer's machine, but with ``CI=true`` they fail: a browser test must never be
@@ -13,6 +14,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Every property test runs on a shared, loaded machine in CI: a deadline or a "too slow"
+# health check there measures the neighbours, not the code.  A test's own @settings may
+# still set other fields; these two hold unless it overrides them.
+settings.register_profile("buddyscope", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("buddyscope")
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 
