@@ -8,7 +8,13 @@ hypothesis strategy is driven directly.)
 Operations whose bodies carry a source text (a workload file, a /proc snapshot, a trace)
 answer 422 for texts that do not load, and for the configuration rules a JSON schema
 cannot state (one source at a time); for them schemathesis' "schema-valid data is
-accepted" check is replaced by one that every 422 is one of those documented refusals.
+accepted" check is replaced by one that every 422 is one of those documented refusals,
+or the edge's refusal of a value no kernel number or text has (``bad_value``: an integer
+beyond 64 bits, a lone surrogate; backend/badinput.py).
+
+The examples are derandomized, so a run on CI is the run seen here; /api/live reads the
+counts only (``live_frames=False``): /proc/kpageflags costs about a second of CPU a read
+and says nothing about the document.
 """
 
 from __future__ import annotations
@@ -31,7 +37,9 @@ pytestmark = pytest.mark.timeout(300)
 
 @pytest.fixture(scope="module")
 def live_api() -> Iterator[LiveServer]:
-    limits = Settings(max_sessions=8, max_pages_per_zone=65536, max_timeline_steps=5000)
+    limits = Settings(
+        max_sessions=8, max_pages_per_zone=65536, max_timeline_steps=5000, live_frames=False
+    )
     with serve(create_app(build_small, settings=limits)) as live:
         yield live
 
@@ -70,7 +78,9 @@ def refusals_are_documented(ctx: Any, response: Any, case: Any) -> bool | None:
     if response.status_code != 422 or not case.meta.generation.mode.is_positive:
         return None
     for item in response.json()["detail"]:
-        ok = item["type"] == "invalid_file" or any(r in item["msg"] for r in SOURCE_RULES)
+        ok = item["type"] in ("invalid_file", "bad_value") or any(
+            r in item["msg"] for r in SOURCE_RULES
+        )
         assert ok, f"an unexplained 422 for schema-valid data: {item}"
     return None
 
@@ -82,7 +92,9 @@ def test_the_api_answers_as_its_openapi_says(live_api: LiveServer, label: str) -
     base = live_api.url.rstrip("/")
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    )
     def check(case: Any) -> None:
         if label in SOURCE_TEXT_OPS:
             case.call_and_validate(
