@@ -263,6 +263,22 @@ class Mark(_Message):
     kind: str
 
 
+class Chapter(_Message):
+    """A narrated phase of the workload: it starts at ``step`` and runs to the step
+    before the next chapter (or the end of the timeline)."""
+
+    step: int = Field(ge=1)
+    title: str
+
+
+class SetupInfo(_Message):
+    """The automatic steps folded into step 0 (configure ``fold_setup: false`` shows
+    them as steps)."""
+
+    steps: int = Field(ge=0, description="Automatic steps the starting state holds")
+    text: str = Field(description="The narration of the phases among them")
+
+
 class BranchInfo(_Message):
     id: int = Field(ge=0)
     parent: int | None
@@ -320,6 +336,18 @@ class Snapshot(_Message):
     breakpoints: list[str] = Field(description="Event kinds that pause play")
     marks: list[Mark] = Field(description="Steps with notable events, for the seek bar")
     marks_truncated: bool = False
+    chapters: list[Chapter] = Field(
+        default_factory=list, description="The branch's narrated phases, in step order"
+    )
+    events: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="What step `step` did, as the delta going forward to it said (empty at "
+        "step 0, and after reset, configure or a branch switch)",
+    )
+    events_dropped: int = Field(default=0, ge=0, description="Events left out of a huge step")
+    setup: SetupInfo | None = Field(
+        default=None, description="What step 0 already holds (None: nothing folded)"
+    )
     branch: int = Field(ge=0, description="The branch this view is on")
     branches: list[BranchInfo]
     following: bool = Field(
@@ -660,6 +688,9 @@ class Configure(_Command):
     buddyinfo: str | None = Field(default=None, max_length=MAX_PROC_CHARS)
     pagetypeinfo: str | None = Field(default=None, max_length=MAX_PROC_CHARS)
     trace: str | None = Field(default=None, max_length=MAX_TRACE_CHARS)
+    fold_setup: bool | None = Field(
+        default=None, description="false: show the setup's automatic steps as steps"
+    )
 
 
 class Quiz(_Command):

@@ -24,7 +24,7 @@ from typing import Any
 
 from allocator_model import ZoneSpec
 
-from .timeline import NEXT, NSEC, Branch, Cmd, WorkState, execute_recorded
+from .timeline import NEXT, NSEC, Branch, Cmd, execute_recorded, initial_state
 from .workload_file import NodeConfig, WorkloadFile, WorkloadFileError, load_workload
 
 USER_LABEL = "user"
@@ -89,11 +89,10 @@ def branch_to_scenario(branch: Branch, name: str = "") -> ScenarioExport:
             "(the format starts from a booted node); export it as a session instead"
         )
     config, seed = _config(plan.node_options)
-    node = plan.new_node()
-    node.take_events()
-    ws = WorkState()
-    out: list[dict[str, Any]] = []
-    op_index: dict[int, int] = {}  # workload operation of the plan -> operation of the file
+    node, ws, _ = initial_state(plan)
+    # The setup folded into step 0 is the file's first operations (it folds them too).
+    out: list[dict[str, Any]] = [dict(op) for op in plan.workload[: ws.wl_index]]
+    op_index = dict(enumerate(range(len(out))))  # operation of the plan -> of the file
     step_map = [0]
     notes: list[str] = []
     # The advance operation of ``out`` under way: its index, start (ns), steps so far.

@@ -226,6 +226,11 @@ class SessionConfig(BaseModel):
         max_length=MAX_TRACE_CHARS,
         description="trace-cmd report / perf script text of kmem:mm_page_alloc/free events",
     )
+    fold_setup: bool | None = Field(
+        default=None,
+        description="Fold the automatic steps before the first narrated phase into the "
+        "starting state (the default); false shows them as steps",
+    )
 
     @model_validator(mode="before")
     @classmethod

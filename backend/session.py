@@ -69,9 +69,9 @@ from .timeline import (
     build_branch,
     kind_bit,
     mask_of,
+    open_branch,
     replay_under,
     run_workload,
-    start_branch,
 )
 
 log = logging.getLogger("buddyscope.session")
@@ -336,6 +336,8 @@ class Session:
         self.quiz_right = 0
         self.quiz_asked = 0
         self.question: Pending | None = None
+        # What the main view's current step did (its snapshot repeats it).
+        self.shown: StepOutcome | None = None
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -406,10 +408,14 @@ class Session:
 
     # -- messages ------------------------------------------------------------------------
 
-    def build_snapshot(self, view: View, reason: str, following: bool) -> p.Snapshot:
+    def build_snapshot(
+        self, view: View, reason: str, following: bool, shown: StepOutcome | None = None
+    ) -> p.Snapshot:
+        """``shown``: what the view's current step did (None: nothing to narrate)."""
         node = view.node
         hinting = node.hinting_state()
         marks, truncated = self.marks_of(view)
+        events, dropped = event_dicts(shown.events, shown.model_events) if shown else ([], 0)
         return p.Snapshot.model_construct(
             type="snapshot",
             seq=0,
@@ -427,6 +433,16 @@ class Session:
             breakpoints=sorted(self.breakpoints),
             marks=marks,
             marks_truncated=truncated,
+            chapters=[
+                p.Chapter.model_construct(step=s, title=t) for s, t in view.branch.chapters()
+            ],
+            events=events,
+            events_dropped=dropped,
+            setup=(
+                p.SetupInfo.model_construct(steps=setup.steps, text=setup.text)
+                if (setup := view.branch.setup).steps
+                else None
+            ),
             branch=view.branch.id,
             branches=self.branch_infos(),
             following=following,
@@ -495,7 +511,7 @@ class Session:
         frame = self._frames.get(key)
         if frame is None:
             self.tracker = Tracker(self.view.node)
-            frame = Frame(self.build_snapshot(self.view, reason, True), self.version)
+            frame = Frame(self.build_snapshot(self.view, reason, True, self.shown), self.version)
             self._frames = {key: frame}
         return frame
 
@@ -508,6 +524,8 @@ class Session:
         def build() -> Frame:
             return Frame(self.build_delta(self.view, self.tracker, outcome, True), self.version)
 
+        if outcome is not None:
+            self.shown = outcome
         self.version += 1
         frame = await self._run(build)
         self.deltas_sent += 1
@@ -532,12 +550,14 @@ class Session:
             client.sent_frames += 1
             return frame.render(client.seq)
 
-    def _send_own_snapshot(self, client: Client, reason: str) -> Frame:
+    def _send_own_snapshot(
+        self, client: Client, reason: str, shown: StepOutcome | None = None
+    ) -> Frame:
         if client.following:
             return self._main_snapshot_frame(reason)
         assert client.view is not None
         client.tracker = Tracker(client.view.node)
-        return Frame(self.build_snapshot(client.view, reason, False))
+        return Frame(self.build_snapshot(client.view, reason, False, shown))
 
     # -- connect ---------------------------------------------------------------------------
 
@@ -742,7 +762,7 @@ class Session:
             await self._run_to(self._check_kind(cmd.kind))
             return
         target = self._target(view, cmd)
-        await self._guarded(lambda: view.seek(target))
+        self.shown = await self._guarded(lambda: view.arrive(target))
         await self._broadcast_snapshot("seek")
 
     def _target(self, view: View, cmd: Any) -> int:
@@ -806,7 +826,7 @@ class Session:
                 "not_found", f"{why} (searched to step {reached}); the view stays at step {start}"
             )
         if found - 1 != view.pos:
-            await self._guarded(lambda: view.seek(found - 1))
+            self.shown = await self._guarded(lambda: view.arrive(found - 1))
             await self._broadcast_snapshot("seek")
         outcome = await self._guarded(
             lambda: view.forward(
@@ -847,8 +867,8 @@ class Session:
             target = found
         else:
             target = self._target(view, cmd)
-        await self._guarded(lambda: view.seek(target))
-        client.offer(await self._run(lambda: self._send_own_snapshot(client, "seek")))
+        shown = await self._guarded(lambda: view.arrive(target))
+        client.offer(await self._run(lambda: self._send_own_snapshot(client, "seek", shown)))
 
     async def _follow(self, client: Client, on: bool) -> None:
         if client.is_controller:
@@ -985,18 +1005,26 @@ class Session:
             self._add_branch(view.branch)
         await self._broadcast_step(outcome)
 
-    async def _new_timeline(self, plan: Plan, reason: str, upto: int | None) -> None:
+    async def _new_timeline(
+        self, plan: Plan, reason: str, upto: int | None, moment: int | None = None
+    ) -> None:
+        """A new branch of ``plan`` replaying the current one's first ``upto`` steps, or
+        from its start (at ``moment`` steps after the unfolded start, if given)."""
         s = self.settings
         bid = self._new_branch_id()
         parent = self.view.branch
 
         def build() -> View:
             if upto is not None:
-                return replay_under(bid, plan, parent, upto, s.checkpoint, reason)
-            view = start_branch(bid, plan, s.checkpoint, reason)
+                view = replay_under(bid, plan, parent, upto, s.checkpoint, reason)
+                if not plan.start_at_end:  # a lesson: the rest of it recorded, its length known
+                    run_workload(view, s.checkpoint, s.max_timeline_steps)
+                    view.seek(upto)
+                return view
+            view = open_branch(bid, plan, s.checkpoint, s.max_timeline_steps, reason)
             view.branch.parent = parent.id
-            if plan.start_at_end:
-                run_workload(view, s.checkpoint, s.max_timeline_steps)
+            if moment is not None:
+                view.seek(min(max(0, moment - view.branch.setup.steps), view.length))
             return view
 
         view = await self._guarded(build)
@@ -1004,6 +1032,7 @@ class Session:
         # on its old view and branches (an error changes nothing).
         saved = self.view, dict(self.branches), self.tracker, self._frames, self.version
         self.view = view
+        self.shown = None
         self._add_branch(view.branch)
         self.version += 1
         try:
@@ -1026,6 +1055,11 @@ class Session:
         plan = await self._run(lambda: plan_from_config(config, self.settings))
         self.fits(plan)
         same = all(getattr(config, k) == getattr(old, k) for k in _SOURCE_KEYS)
+        if same and config.fold_setup != old.fold_setup:
+            # The same moment, counted from the other starting state.
+            moment = self.view.pos + self.view.branch.setup.steps
+            await self._new_timeline(plan, "configure", None, moment)
+            return
         await self._new_timeline(plan, "configure", self.view.pos if same else None)
 
     async def _switch_branch(self, bid: int) -> None:
@@ -1038,6 +1072,7 @@ class Session:
         view = await self._guarded(lambda: View.at(branch, step))
         self._stop_play()
         self.view = view
+        self.shown = None
         await self._broadcast_snapshot("branch")
 
     async def shutdown(self) -> None:
@@ -1280,9 +1315,7 @@ class SessionManager:
         key = plan.config.model_dump_json()
         template = self._templates.get(key)
         if template is None:
-            view = start_branch(0, plan, s.checkpoint)
-            if plan.start_at_end:
-                run_workload(view, s.checkpoint, s.max_timeline_steps)
+            view = open_branch(0, plan, s.checkpoint, s.max_timeline_steps)
             template = (view.branch, view.clone())
             if len(self._templates) >= 8:
                 self._templates.pop(next(iter(self._templates)))

@@ -20,6 +20,11 @@ that ``seek`` = restore the nearest checkpoint at or before the target + replay 
 one budget's worth of steps.  Going back and forward again therefore yields identical
 events.
 
+A scenario's *setup* (the automatic steps before its first narrated phase: a boot's
+hinting or reporting passes, the allocations that build the starting picture) is folded
+into the branch's starting state unless the configuration says ``fold_setup: false``:
+step 0 is the state the lesson starts from, and step 1 its first move (``Setup``).
+
 Acting in the past forks: the new ``Branch`` shares the log prefix (and the
 checkpoints up to the fork) with its parent, which is kept unchanged so the user can
 return to it.  Changing the configuration makes a branch that replays the same
@@ -218,6 +223,77 @@ def describe(cmd: Cmd) -> str:
     return "step"
 
 
+# --- the setup folded into the starting state ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What the starting state of a branch already holds: ``steps`` automatic steps
+    (workload operations ``0..ops-1``), and the narration of the phases among them."""
+
+    steps: int = 0
+    ops: int = 0
+    text: str = ""
+
+
+def _boot_ops(workload: tuple[dict[str, Any], ...]) -> int:
+    """The leading phases and ``advance`` operations up to the last such advance: a
+    scenario's boot (the device requesting every zone, the first passes), when the
+    lesson goes on after it (otherwise the boot is the lesson)."""
+    end = 0
+    for i, op in enumerate(workload):
+        kind = op.get("op")
+        if kind == "advance":
+            end = i + 1
+        elif kind != "phase":
+            return end
+    return 0
+
+
+def fold_setup(node: Node, ws: WorkState, plan: Plan) -> Setup:
+    """Run the setup of ``plan`` on a fresh ``node``: every step up to the first phase
+    after the boot (or the boot alone when no phase follows it), and never past an
+    operation a quiz question asks about."""
+    workload = plan.workload
+    boot = _boot_ops(workload)
+    first = next(
+        (i for i in range(boot, len(workload)) if workload[i].get("op") == "phase"), boot
+    )
+    # A quiz question asks about its operation as a step: it is never folded away.
+    asked = [q["before_step"] for q in plan.questions if isinstance(q.get("before_step"), int)]
+    first = min([first, *asked])
+    texts: list[str] = []
+    steps = 0
+    while ws.advance_target_ns is not None or ws.wl_index < first:
+        for event in execute_recorded(node, ws, plan, NEXT):
+            if event["kind"] == "phase":
+                texts.append(event["message"])
+        steps += 1
+        node.take_events()
+    return Setup(steps, ws.wl_index, " ".join(texts))
+
+
+def initial_state(plan: Plan) -> tuple[Node, WorkState, Setup]:
+    """The node and work state at step 0 of a branch of ``plan``, and what it folds."""
+    node = plan.new_node()
+    ws = WorkState()
+    setup = fold_setup(node, ws, plan) if plan.config.fold_setup is not False else Setup()
+    node.take_events()
+    return node, ws, setup
+
+
+#: Characters of a chapter's title taken from its phase's text.
+CHAPTER_TITLE_CHARS: Final = 90
+
+
+def chapter_title(text: str) -> str:
+    """A phase's text as a chapter title: its first sentence, cut at a word."""
+    first = text.split(". ", 1)[0].rstrip(".")
+    if len(first) <= CHAPTER_TITLE_CHARS:
+        return first
+    return first[:CHAPTER_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
+
+
 # --- kinds of events, as bits ----------------------------------------------------------
 
 _KIND_BITS: dict[str, int] = {}
@@ -293,9 +369,11 @@ class Branch:
         parent: int | None = None,
         fork_step: int = 0,
         reason: str = "start",
+        setup: Setup | None = None,
     ) -> None:
         self.id = bid
         self.plan = plan
+        self.setup = setup or Setup()
         self.parent = parent
         self.fork_step = fork_step
         self.reason = reason
@@ -307,6 +385,7 @@ class Branch:
         self._marks_cache: tuple[int, frozenset[str], int, list[tuple[int, str]], bool] | None = (
             None
         )
+        self._chapters_cache: tuple[int, list[tuple[int, str]]] | None = None
 
     def __len__(self) -> int:
         return len(self.log)
@@ -374,7 +453,9 @@ class Branch:
 
     def fork(self, bid: int, step: int, reason: str) -> Branch:
         """A new branch sharing this one's first ``step`` steps."""
-        child = Branch(bid, self.plan, parent=self.id, fork_step=step, reason=reason)
+        child = Branch(
+            bid, self.plan, parent=self.id, fork_step=step, reason=reason, setup=self.setup
+        )
         child.log = self.log[:step]
         child.masks = self.masks[:step]
         child.checkpoints = {k: c for k, c in self.checkpoints.items() if k <= step}
@@ -390,6 +471,27 @@ class Branch:
             if masks[i] & bits:
                 return i + 1
         return None
+
+    def chapters(self) -> list[tuple[int, str]]:
+        """(step, title) of each step that narrates a phase: the lesson's chapters.  The
+        k-th phase step after the setup is the k-th phase operation after it."""
+        n = len(self.log)
+        cache = self._chapters_cache
+        if cache is not None and cache[0] == n:
+            return cache[1]
+        texts = [
+            str(op.get("title") or op.get("text", ""))
+            for op in self.plan.workload[self.setup.ops :]
+            if op.get("op") == "phase"
+        ]
+        bit = kind_bit("phase")
+        out: list[tuple[int, str]] = []
+        for i, m in enumerate(self.masks):
+            if m & bit:
+                k = len(out)
+                out.append((i + 1, chapter_title(texts[k]) if k < len(texts) else "phase"))
+        self._chapters_cache = (n, out)
+        return out
 
     def mark_at(self, step: int, kinds: frozenset[str]) -> str | None:
         """The kind ``marks`` gives ``step`` (1-based), or None: the same rule, one step."""
@@ -500,6 +602,15 @@ class View:
             self.pos = base
         self._replay_to(target)
 
+    def arrive(self, target: int) -> StepOutcome | None:
+        """``seek`` that replays step ``target`` last, so that what it did (its events,
+        exactly as going forward showed them) is known; None at step 0."""
+        if target == 0 or not 0 < target <= self.length:
+            self.seek(target)
+            return None
+        self.seek(target - 1)
+        return self.forward(None, extend=False, policy=CheckpointPolicy(), max_steps=0)
+
     def forward(
         self,
         cmd: Cmd | None,
@@ -544,9 +655,8 @@ class View:
 
 def start_branch(bid: int, plan: Plan, policy: CheckpointPolicy, reason: str = "start") -> View:
     """A new branch at step 0 of ``plan`` (with its step-0 checkpoint)."""
-    branch = Branch(bid, plan, reason=reason)
-    node = plan.new_node()
-    ws = WorkState()
+    node, ws, setup = initial_state(plan)
+    branch = Branch(bid, plan, reason=reason, setup=setup)
     branch.checkpoints[0] = Checkpoint(node, ws)
     return View(branch, 0, node, ws)
 
@@ -558,6 +668,19 @@ def run_workload(view: View, policy: CheckpointPolicy, max_steps: int) -> None:
     while ws.wl_index < len(workload) or ws.advance_target_ns is not None:
         view.forward(None, extend=True, policy=policy, max_steps=max_steps)
         ws = view.ws
+
+
+def open_branch(
+    bid: int, plan: Plan, policy: CheckpointPolicy, max_steps: int, reason: str = "start"
+) -> View:
+    """A new branch with its whole workload recorded, so that its length and chapters
+    are known from the start; the view is at step 0 (at the end for a plan that starts
+    at its end)."""
+    view = start_branch(bid, plan, policy, reason)
+    run_workload(view, policy, max_steps)
+    if not plan.start_at_end:
+        view.seek(0)
+    return view
 
 
 def build_branch(

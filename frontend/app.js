@@ -15,6 +15,8 @@ import {
   configureFor, formatUrlState, heldToken, joinFor, keep, lastKey, noteOpened, pagesFact, parseUrlState, reopenedSession, reopenJoin,
   shareState, tokenKey,
 } from './lib/urlstate.js';
+import { nextChapterStep, previousChapterStep } from './lib/chapters.js';
+import { ChaptersView } from './views/chapters.js';
 import { Compare } from './views/compare.js';
 import { byId, h, replaceKids } from './views/dom.js';
 import { Inspector } from './views/inspector.js';
@@ -83,6 +85,13 @@ class App {
     /** @type {string[] | null} the breakpoints the drawn marks were coloured for */
     this.marksBreakpoints = null;
     this.presenter = Boolean(want.presenter);
+    const chaptersBox = h('nav', { id: 'chapters', class: 'chapters', 'aria-label': 'chapters of the lesson', style: 'flex: none; display: flex; align-items: center; gap: 12px; padding: 2px 16px; position: relative; z-index: 6' });
+    document.querySelector('.transport')?.after(chaptersBox);
+    this.chapters = new ChaptersView(chaptersBox, {
+      onGo: (step) => this.command('seek', { step }),
+      onNext: () => this.toChapter(1),
+      onUnfold: () => this.command('configure', { fold_setup: false }),
+    });
     this.inspector = new Inspector(byId('inspector'), {
       onFree: (pfn, order) => this.command('free', { pfn, order }),
       onTouch: (pfn, order) => this.command('touch', { pfn, order }),
@@ -456,6 +465,16 @@ class App {
     }
   }
 
+  /** @param {1 | -1} dir go to the next chapter's first step, or back to a chapter's start */
+  toChapter(dir) {
+    const s = this.session.state;
+    if (!s) return;
+    const ranges = this.chapters.ranges;
+    const step = dir > 0 ? nextChapterStep(ranges, s.step) : previousChapterStep(ranges, s.step);
+    if (step === null) this.notice('this is the last chapter');
+    else this.command('seek', { step });
+  }
+
   togglePlay() {
     const s = this.session.state;
     if (!s) return;
@@ -594,6 +613,12 @@ class App {
       case 'last':
         this.command('last');
         break;
+      case 'next-chapter':
+        this.toChapter(1);
+        break;
+      case 'previous-chapter':
+        this.toChapter(-1);
+        break;
       case 'faster':
         this.changeSpeed(1);
         break;
@@ -723,6 +748,7 @@ class App {
 
   /** @param {import('./lib/state.js').ClientState} state */
   updateTransport(state) {
+    this.chapters.update(state);
     const seek = /** @type {HTMLInputElement} */ (byId('seek'));
     const max = Math.max(state.timelineLength, state.step);
     if (seek.max !== String(max)) {
@@ -755,6 +781,12 @@ class App {
     }
     const followBar = byId('follow-bar');
     if (followBar.hidden !== state.following) followBar.hidden = state.following;
+    const status = byId('status');
+    if (status.dataset.state === 'live' && this.session.conn.role === 'follower') {
+      // A follower that stepped on its own no longer follows: the status says so.
+      const text = state.following ? 'live · following' : 'live · on your own (not following)';
+      if (status.textContent !== text) status.textContent = text;
+    }
     if (!state.following) byId('follow-text').textContent = `You are looking around on your own (step ${state.step}); the session moves on without you.`;
   }
 

@@ -12,7 +12,8 @@
  */
 
 /** @typedef {'toggle-play' | 'step' | 'back' | 'first' | 'last' | 'faster' | 'slower' |
- *            'help' | 'presenter' | 'run-to' | 'quiz' | 'close'} Action */
+ *            'help' | 'presenter' | 'run-to' | 'quiz' | 'close' | 'next-chapter' |
+ *            'previous-chapter'} Action */
 
 /** Key -> action, as shown in the `?` help (order kept). */
 export const KEYMAP = Object.freeze([
@@ -21,6 +22,8 @@ export const KEYMAP = Object.freeze([
   { keys: ['←', 'PageUp'], action: 'back', label: 'one step back' },
   { keys: ['Home'], action: 'first', label: 'first step' },
   { keys: ['End'], action: 'last', label: 'last recorded step' },
+  { keys: [']'], action: 'next-chapter', label: 'next chapter' },
+  { keys: ['['], action: 'previous-chapter', label: 'previous chapter (or this one\'s start)' },
   { keys: ['+'], action: 'faster', label: 'faster' },
   { keys: ['−'], action: 'slower', label: 'slower' },
   { keys: ['n'], action: 'run-to', label: 'run to the next chosen event' },
@@ -42,6 +45,8 @@ const BY_KEY = {
   PageUp: 'back',
   Home: 'first',
   End: 'last',
+  ']': 'next-chapter',
+  '[': 'previous-chapter',
   '+': 'faster',
   '=': 'faster',
   '-': 'slower',

@@ -69,6 +69,8 @@ export class ProtocolError extends Error {
  *            timeline_length: number, playing: boolean, speed: number, clock: number,
  *            config: Config, zones: WireZone[], hinting: HintingState, host: HostStats,
  *            breakpoints: string[], marks?: Mark[], marks_truncated?: boolean, reason?: string,
+ *            chapters?: Array<{step: number, title: string}>, setup?: {steps: number, text: string} | null,
+ *            events?: ModelEvent[], events_dropped?: number,
  *            following?: boolean, branch?: number,
  *            branches?: Array<{id: number, parent: number | null, fork_step: number,
  *                              length: number, reason: string}>,

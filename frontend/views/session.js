@@ -5,6 +5,7 @@
  * single new step is animated; when several steps wait, or one arrives while the
  * previous is still moving, the view jumps to the latest state.
  */
+import { actionZone } from '../lib/actionzone.js';
 import { planAnimation, shouldCollapse } from '../lib/animate.js';
 import { formatPfn } from '../lib/layout.js';
 import { buddyOf } from '../lib/memmap.js';
@@ -228,7 +229,9 @@ export class Session {
           this.log?.clear();
           this.allocations.clear();
         }
-        if (!this.userPickedZone || !state.zoneByName.has(this.selectedZone)) this.selectedZone = defaultZone(state);
+        if (!this.userPickedZone || !state.zoneByName.has(this.selectedZone)) {
+          this.selectedZone = actionZone(state.events, state.zoneByName) ?? defaultZone(state);
+        }
         this.series.push(state.step, sampleOf(state));
         this.arrivedAt = now;
         this.requestFrame();
@@ -252,6 +255,12 @@ export class Session {
         this.stats.deltas += 1;
         this.changes = this.changes ? mergeChanges(this.changes, changes) : changes;
         if (changes.step) {
+          // The lists and the map follow the zone the step happened in, unless pinned.
+          const zone = this.userPickedZone ? null : actionZone(msg.events, state.zoneByName);
+          if (zone && zone !== this.selectedZone) {
+            this.selectedZone = zone;
+            changes = mergeChanges(changes, fullChanges());
+          }
           this.waiting.push(msg);
           this.noteAllocations(msg.events);
           this.series.push(state.step, sampleOf(state));
@@ -393,6 +402,9 @@ export class Session {
             }
           }, 130);
         }
+      } else if (full && state.events.length) {
+        // A seek, back or a chapter: what this step did, as going forward showed it.
+        this.log.narrate(state.step, state.events, '');
       } else if (full) {
         const source = /** @type {any} */ (state.config).source;
         const lookFor = source && source.look_for ? ` · ${source.title ? `${source.title}. ` : ''}Look for: ${source.look_for}` : '';

@@ -92,7 +92,7 @@ def test_a_workload_file_makes_a_session(small_client: TestClient) -> None:
         hello, snap = open_session(ws)
         assert hello["source"]["name"] == "two-halves"
         assert snap["config"]["source"] == hello["source"]
-        assert snap["step"] == 0 and snap["timeline_length"] == 0
+        assert snap["step"] == 0 and snap["timeline_length"] == 6  # recorded at the start
         frames, ack = command(ws, 1, type="step")
         assert ack["type"] == "ack" and frames[0]["events"][0]["kind"] == "phase"
     # the raw upload route takes the file as it is, with overrides as query parameters

@@ -127,17 +127,17 @@ def test_back_sends_a_snapshot_and_forward_again_repeats_the_same_events(
     with small_client.websocket_connect("/ws") as ws:
         open_session(ws)
         command(ws, 1, type="configure", scenario="v2-merge")
-        first = [command(ws, 10 + n, type="step")[0][0]["events"] for n in range(20)]
+        first = [command(ws, 10 + n, type="step")[0][0]["events"] for n in range(12)]
         frames, _ = command(ws, 2, type="seek", step=5)
         assert [(f["type"], f["reason"], f["step"]) for f in frames] == [("snapshot", "seek", 5)]
-        again = [command(ws, 40 + n, type="step")[0][0]["events"] for n in range(15)]
+        again = [command(ws, 40 + n, type="step")[0][0]["events"] for n in range(7)]
         assert again == first[5:]
         frames, _ = command(ws, 3, type="back")
-        assert frames[0]["type"] == "snapshot" and frames[0]["step"] == 19
+        assert frames[0]["type"] == "snapshot" and frames[0]["step"] == 11
         frames, _ = command(ws, 4, type="first")
         assert frames[0]["step"] == 0
         frames, _ = command(ws, 5, type="last")
-        assert frames[0]["step"] == frames[0]["timeline_length"] == 20
+        assert frames[0]["step"] == frames[0]["timeline_length"] == 12
 
 
 def test_refusals_leave_the_session_untouched(small_client: TestClient) -> None:
@@ -351,7 +351,7 @@ def test_play_streams_deltas_in_order_and_stops_at_the_end(small_client: TestCli
                 steps.append(msg["step"])
             if not msg["playing"]:
                 break
-        assert steps == list(range(1, len(steps) + 1)) and len(steps) == 24
+        assert steps == list(range(1, len(steps) + 1)) and len(steps) == 12
         _, ack = command(ws, 3, type="ping")
         assert ack["seq"] == mirror_seq
 

@@ -1,0 +1,96 @@
+// @ts-check
+/**
+ * The lesson outline: the scenario's chapters (its narrated phases) with their step
+ * ranges, the chapter on screen, "next chapter", and the setup folded into step 0 with
+ * a way to show its steps.  One line under the transport; the outline opens over the
+ * page (it never pushes the views down).
+ */
+import { chapterAt, chapterRanges, rangeText } from '../lib/chapters.js';
+import { formatCount } from '../lib/layout.js';
+import { h, replaceKids } from './dom.js';
+
+/**
+ * @typedef {import('../lib/chapters.js').ChapterRange} ChapterRange
+ * @typedef {{onGo: (step: number) => void, onNext: () => void, onUnfold: () => void}} ChapterHandlers
+ */
+
+export class ChaptersView {
+  /**
+   * @param {HTMLElement} box
+   * @param {ChapterHandlers} handlers
+   */
+  constructor(box, handlers) {
+    this.box = box;
+    this.handlers = handlers;
+    /** @type {ChapterRange[]} */
+    this.ranges = [];
+    /** @type {unknown[]} what the outline was drawn from (redrawn when one changes) */
+    this.drawnFrom = [];
+    this.current = -2;
+    this.summary = h('summary', { class: 'chapter-now' });
+    this.list = h('ol', { class: 'chapter-list', style: 'position:absolute; z-index:20; margin:4px 0 0; padding:8px 12px 8px 28px; background:var(--panel); border:1px solid var(--line); border-radius:6px; box-shadow:0 4px 16px rgb(0 0 0 / 0.15); max-width:min(720px, 90vw)' });
+    this.outline = h('details', { class: 'outline', id: 'outline' }, [this.summary, this.list]);
+    this.next = h('button', { type: 'button', id: 'btn-next-chapter', title: 'next chapter (])', onclick: () => handlers.onNext() }, ['next chapter ›']);
+    this.setupNote = h('span', { class: 'setup-note', id: 'setup-note', hidden: true });
+    box.replaceChildren(this.outline, this.next, this.setupNote);
+    box.hidden = true;
+  }
+
+  /** @param {import('../lib/state.js').ClientState} state */
+  update(state) {
+    const from = [state.chapters, state.marks, state.timelineLength, state.setup];
+    if (from.some((v, i) => v !== this.drawnFrom[i])) {
+      this.drawnFrom = from;
+      this.ranges = chapterRanges(state.chapters, state.marks, state.timelineLength);
+      this.draw(state);
+      this.current = -2;
+    }
+    const now = chapterAt(this.ranges, state.step);
+    const index = now ? now.index : -1;
+    if (index === this.current) return;
+    this.current = index;
+    for (const li of this.list.querySelectorAll('li[data-index]')) {
+      const on = Number(/** @type {HTMLElement} */ (li).dataset.index) === index;
+      li.toggleAttribute('aria-current', on);
+      /** @type {HTMLElement} */ (li).style.fontWeight = on ? '600' : '';
+    }
+    const n = this.ranges.length;
+    this.summary.textContent = now
+      ? `chapter ${index + 1} / ${n}: ${now.title} · ${rangeText(now)}`
+      : `${state.setup ? 'starting state' : 'start'} · ${n} chapter${n === 1 ? '' : 's'}`;
+    /** @type {HTMLButtonElement} */ (this.next).disabled = index + 1 >= n;
+  }
+
+  /** @param {number} step a chapter picked in the outline, which then closes */
+  go(step) {
+    /** @type {HTMLDetailsElement} */ (this.outline).open = false;
+    this.handlers.onGo(step);
+  }
+
+  /** @param {import('../lib/state.js').ClientState} state */
+  draw(state) {
+    const setup = state.setup;
+    this.box.hidden = this.ranges.length === 0 && !setup;
+    const items = [];
+    if (setup) {
+      const what = `Step 0 is the starting state: ${formatCount(setup.steps)} automatic step${setup.steps === 1 ? '' : 's'} folded in`;
+      items.push(
+        h('li', { class: 'chapter-setup', style: 'list-style: none' }, [
+          `${what}${setup.text ? ` (${setup.text})` : ''}. `,
+          h('button', { type: 'button', id: 'btn-unfold', onclick: () => this.handlers.onUnfold() }, ['show them as steps']),
+        ]),
+      );
+      this.setupNote.textContent = `setup: ${formatCount(setup.steps)} steps in step 0`;
+    }
+    this.setupNote.hidden = !setup;
+    for (const r of this.ranges) {
+      items.push(
+        h('li', { 'data-index': r.index, 'data-step': r.step, 'data-end': r.end }, [
+          h('button', { type: 'button', class: 'chapter-go', onclick: () => this.go(r.step) }, [r.title]),
+          h('span', { class: 'hint' }, [` ${rangeText(r)}`]),
+        ]),
+      );
+    }
+    replaceKids(this.list, items);
+  }
+}

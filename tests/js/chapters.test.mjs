@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { chapterAt, chapterRanges, nextChapterStep, previousChapterStep, rangeText } from '../../frontend/lib/chapters.js';
+
+const chapters = [
+  { step: 1, title: 'allocate' },
+  { step: 3, title: 'free 31' },
+  { step: 12, title: 'the worker' },
+];
+
+test('chapters run to the step before the next one, the last to the end', () => {
+  const r = chapterRanges(chapters, [], 14);
+  assert.deepEqual(r.map((c) => [c.step, c.end, c.title]), [[1, 2, 'allocate'], [3, 11, 'free 31'], [12, 14, 'the worker']]);
+  assert.equal(rangeText(r[1]), 'steps 3–11');
+  assert.equal(rangeText(chapterRanges(chapters, [], 12)[2]), 'step 12');
+});
+
+test('a shorter timeline (a fork) drops the chapters past its end; a new phase mark adds one', () => {
+  const r = chapterRanges(chapters, [{ step: 5, kind: 'phase' }, { step: 6, kind: 'report' }], 6);
+  assert.deepEqual(r.map((c) => [c.step, c.end]), [[1, 2], [3, 4], [5, 6]]);
+  assert.equal(r[2].title, 'phase at step 5');
+});
+
+test('next and previous chapter, and the chapter a step is in', () => {
+  const r = chapterRanges(chapters, [], 14);
+  assert.equal(nextChapterStep(r, 0), 1);
+  assert.equal(nextChapterStep(r, 3), 12);
+  assert.equal(nextChapterStep(r, 12), null);
+  assert.equal(previousChapterStep(r, 5), 3);
+  assert.equal(previousChapterStep(r, 3), 1);
+  assert.equal(previousChapterStep(r, 1), 0);
+  assert.equal(chapterAt(r, 0), null);
+  assert.equal(chapterAt(r, 11)?.title, 'free 31');
+});

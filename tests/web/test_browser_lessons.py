@@ -1,0 +1,193 @@
+"""Lessons a class can follow (issue 11), in Chromium: a scenario opens with its length,
+its setup folded into step 0 and its chapters; stepping back shows what forward showed;
+a follower never freezes silently.
+"""
+
+from __future__ import annotations
+
+import pytest
+from browserkit import debug, open_dashboard, settle, shot, watched_page
+from playwright.sync_api import Browser, Page
+from wirehelp import LiveServer
+
+from backend.scenarios import scenario_infos
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+LIBRARY = [s.name for s in scenario_infos() if s.source == "library"]
+
+
+def at_step(page: Page, step: int) -> None:
+    page.wait_for_function(f"() => window.__buddyscope.renderedStep === {step}")
+    settle(page)
+
+
+def press(page: Page, key: str, step: int) -> None:
+    page.keyboard.press(key)
+    at_step(page, step)
+
+
+def test_a_scenario_opens_with_its_length_setup_folded_and_chapters(
+    browser: Browser, live: LiveServer
+) -> None:
+    with watched_page(browser) as (pg, problems):
+        open_dashboard(pg, live.url, "?scenario=zone-gate")
+        # The 105 steps of the boot's reporting passes are the starting state.
+        assert pg.text_content("#step-out") == "step 0 / 7"
+        assert pg.get_attribute("#seek", "max") == "7"
+        assert "105 steps" in (pg.text_content("#setup-note") or "")
+        assert "105 automatic steps folded in" in (pg.text_content("#outline") or "")
+        # Its chapters: marks on the seek bar and an outline with their step ranges.
+        marks = pg.eval_on_selector_all(
+            "#marks .mark.kind-phase", "els => els.map(e => Number(e.dataset.step))"
+        )
+        assert marks == [1, 3, 7]
+        assert pg.text_content("#outline summary") == "starting state · 3 chapters"
+        pg.click("#outline summary")
+        ranges = pg.eval_on_selector_all(
+            "#outline li[data-step]",
+            "els => els.map(e => [Number(e.dataset.step), Number(e.dataset.end), e.innerText])",
+        )
+        assert [r[:2] for r in ranges] == [[1, 2], [3, 6], [7, 7]]
+        assert ranges[1][2].startswith("Normal now holds 16384 free pages")
+        assert ranges[1][2].endswith("steps 3–6")
+        shot(pg, "lesson-outline-1280")
+        pg.click("#outline li[data-step='3'] button")
+        at_step(pg, 3)
+        assert (pg.text_content("#outline summary") or "").startswith("chapter 2 / 3: Normal now")
+        # End, Home and "next chapter" work from the first second.
+        pg.locator("body").click(position={"x": 5, "y": 5})
+        press(pg, "End", 7)
+        press(pg, "Home", 0)
+        press(pg, "]", 1)
+        assert debug(pg, "state.events.map(e => e.kind)") == ["phase"]
+        pg.click("#btn-next-chapter")
+        at_step(pg, 3)
+        pg.locator("body").click(position={"x": 5, "y": 5})
+        press(pg, "[", 1)
+        # The setup shown as steps: the same moment, counted from the boot.
+        pg.click("#outline summary")
+        pg.click("#btn-unfold")
+        pg.wait_for_function("() => window.__buddyscope.state.setup === null")
+        settle(pg)
+        assert pg.text_content("#step-out") == "step 106 / 112"
+        assert debug(pg, "state.events.length") == 0
+        assert pg.locator("#setup-note").is_hidden()
+        assert problems == []
+
+
+@pytest.mark.parametrize(("width", "height", "query"), [(1280, 720, ""), (1920, 1080, "&presenter=1")])
+def test_every_scenario_reaches_its_first_narrated_point_within_three_keys(
+    browser: Browser, live: LiveServer, width: int, height: int, query: str
+) -> None:
+    with watched_page(browser, width, height) as (pg, problems):
+        for name in LIBRARY:
+            open_dashboard(pg, live.url, f"?scenario={name}{query}")
+            length = debug(pg, "timelineLength")
+            assert length > 0 and debug(pg, "step") == 0, name
+            assert pg.text_content("#step-out") == f"step 0 / {length:,}", name
+            pg.locator("body").click(position={"x": 5, "y": 5})
+            for n in (1, 2, 3):
+                press(pg, "ArrowRight", n)
+                if "phase" in debug(pg, "state.events.map(e => e.kind)"):
+                    break
+            else:
+                pytest.fail(f"{name}: no narrated phase within three steps")
+            # The chapter key goes on to the next narrated point, never past the end.
+            chapters = debug(pg, "state.chapters.map(c => c.step)")
+            later = [c for c in chapters if c > n]
+            if later:
+                press(pg, "]", later[0])
+                assert "phase" in debug(pg, "state.events.map(e => e.kind)"), name
+        if query:
+            shot(pg, "lesson-first-point-presenter-1920")
+        assert problems == []
+
+
+@pytest.mark.parametrize(("width", "height", "query"), [(1280, 720, ""), (1920, 1080, "&presenter=1")])
+def test_stepping_back_shows_what_going_forward_showed(
+    browser: Browser, live: LiveServer, width: int, height: int, query: str
+) -> None:
+    with watched_page(browser, width, height) as (pg, problems):
+        open_dashboard(pg, live.url, f"?scenario=head-or-tail{query}")
+        pg.locator("body").click(position={"x": 5, "y": 5})
+        forward = {}
+        for n in range(1, 5):
+            press(pg, "ArrowRight", n)
+            pg.wait_for_function("() => !window.__buddyscope.animating")
+            forward[n] = (debug(pg, "state.events"), pg.inner_text("#narration"))
+        for n in (3, 2, 1):
+            press(pg, "ArrowLeft", n)
+            pg.wait_for_function("() => !window.__buddyscope.animating")
+            events, narration = forward[n]
+            assert debug(pg, "state.events") == events, n
+            assert pg.inner_text("#narration") == narration, n
+            assert "jumped to" not in narration
+        # A chapter jump shows its step's events too.
+        press(pg, "]", 3)
+        assert debug(pg, "state.events") == forward[3][0]
+        assert problems == []
+
+
+def test_a_follower_that_steps_says_it_no_longer_follows_and_can_follow_again(
+    browser: Browser, live: LiveServer
+) -> None:
+    with (
+        watched_page(browser) as (ctl, problems),
+        watched_page(browser, 1920, 1080) as (fol, problems2),
+    ):
+        open_dashboard(ctl, live.url, "?scenario=v2-boundary")
+        sid = debug(ctl, "session")
+        open_dashboard(fol, live.url, f"?session={sid}&presenter=1")
+        assert fol.text_content("#status") == "live · following"
+        ctl.click("#btn-step")
+        at_step(fol, 1)
+        fol.locator("body").click(position={"x": 5, "y": 5})
+        fol.keyboard.press("ArrowRight")
+        fol.wait_for_function("() => window.__buddyscope.state.following === false")
+        at_step(fol, 2)
+        # Never "following" while it stays put: it says so, and offers the way back.
+        assert "following" not in (fol.text_content("#status") or "").replace("not following", "")
+        assert "on your own" in (fol.text_content("#status") or "")
+        assert fol.locator("#btn-follow").is_visible()
+        box = fol.locator("#btn-follow").bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 1080
+        ctl.click("#btn-step")
+        ctl.click("#btn-step")
+        ctl.wait_for_function("() => window.__buddyscope.step === 3")
+        assert debug(fol, "step") == 2
+        fol.click("#btn-follow")
+        at_step(fol, 3)
+        assert fol.text_content("#status") == "live · following"
+        assert fol.locator("#follow-bar").is_hidden()
+        ctl.click("#btn-step")
+        at_step(fol, 4)
+        assert problems == [] and problems2 == []
+
+
+def test_the_lists_and_the_map_follow_the_zone_of_the_step_unless_pinned(
+    browser: Browser, live: LiveServer
+) -> None:
+    with watched_page(browser) as (pg, problems):
+        open_dashboard(pg, live.url, "?scenario=zone-gate")
+        pg.click("#outline summary")
+        pg.click("#btn-unfold")  # the boot's reporting passes, as steps
+        pg.wait_for_function("() => window.__buddyscope.state.setup === null")
+        pg.locator("body").click(position={"x": 5, "y": 5})
+        press(pg, "Home", 0)
+        assert debug(pg, "selectedZone") == "Normal"
+        for n in (1, 2):
+            press(pg, "ArrowRight", n)
+        zones = debug(pg, "state.events.filter(e => e.kind === 'report').map(e => e.zone)")
+        assert zones and set(zones) == {"DMA32"}
+        assert debug(pg, "selectedZone") == "DMA32"
+        assert pg.get_attribute("#freelists .host-lane", "data-zone") == "DMA32"
+        # Back shows the step before in its own zone; a zone picked by hand stays.
+        press(pg, "ArrowLeft", 1)
+        pg.click("#buddyinfo [data-zone='Normal'] .zone-pick")
+        pg.wait_for_function("() => window.__buddyscope.selectedZone === 'Normal'")
+        pg.locator("body").click(position={"x": 5, "y": 5})
+        press(pg, "ArrowRight", 2)
+        assert debug(pg, "selectedZone") == "Normal"
+        assert pg.get_attribute("#freelists .host-lane", "data-zone") == "Normal"
+        assert problems == []
