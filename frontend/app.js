@@ -1046,6 +1046,7 @@ function debugApi(app) {
     /** The session matches the address (scenario, strategy, step, ...). */
     get configured() { return app.applied; },
     get selectedZone() { return s().selectedZone; },
+    get chartX() { return s().charts?.host?.data[0] ?? null; },
     get errors() { return app.errors; },
     get notices() { return app.notices; },
     get state() { return s().state; },

@@ -2,7 +2,7 @@
 /**
  * Time series for the charts, one sample per step the page has seen.  Pure logic.
  *
- * x is the step number.  Samples stay sorted by step: going back (back, seek, a new
+ * Samples are kept by step (a chart's x is the virtual clock or the step).  They stay sorted by step: going back (back, seek, a new
  * branch) drops every sample at or after the new step before adding it, so the chart
  * always shows one consistent history up to the current step.  At most `capacity`
  * samples are kept (the oldest go first).
@@ -61,12 +61,15 @@ export class Series {
   }
 
   /**
-   * uPlot's data format: [xs, ys1, ys2, ...] for the chosen fields.
+   * uPlot's data format: [xs, ys1, ys2, ...] for the chosen fields; xs are the steps,
+   * or (`x` a field, e.g. the virtual clock) that field's values.
    * @param {string[]} [fields]
+   * @param {string} [x]
    * @returns {Array<Array<number | null>>}
    */
-  data(fields = this.fields) {
-    return [this.steps, ...fields.map((f) => this.columns[this.fields.indexOf(f)])];
+  data(fields = this.fields, x = 'step') {
+    const xs = x === 'step' ? this.steps : this.columns[this.fields.indexOf(x)];
+    return [xs, ...fields.map((f) => this.columns[this.fields.indexOf(f)])];
   }
 }
 

@@ -17,6 +17,15 @@ test('samples stay sorted; going back drops the later history', () => {
   assert.deepEqual(s.steps, [0, 1, 2, 10]);
 });
 
+test('x can be a field: the virtual clock', () => {
+  const s = new Series(['a', 'clock']);
+  s.push(0, { a: 1, clock: 0 });
+  s.push(1, { a: 2, clock: 0.1 });
+  s.push(2, { a: 3, clock: 2.1 });
+  assert.deepEqual(s.data(['a'], 'clock'), [[0, 0.1, 2.1], [1, 2, 3]]);
+  assert.deepEqual(s.data(['a']), [[0, 1, 2], [1, 2, 3]]);
+});
+
 test('the capacity keeps the newest samples', () => {
   const s = new Series(['a'], 3);
   for (let step = 0; step < 10; step += 1) s.push(step, { a: step });

@@ -195,3 +195,28 @@ def test_the_lists_and_the_map_follow_the_zone_of_the_step_unless_pinned(
         assert debug(pg, "selectedZone") == "Normal"
         assert pg.get_attribute("#freelists .host-lane", "data-zone") == "Normal"
         assert problems == []
+
+
+def test_charts_plot_over_virtual_time_with_labelled_axes(
+    browser: Browser, live: LiveServer
+) -> None:
+    with watched_page(browser) as (pg, problems):
+        open_dashboard(pg, live.url, "?scenario=reporting-passes")
+        clocks = [debug(pg, "state.clock")]
+        pg.locator("body").click(position={"x": 5, "y": 5})
+        for n in range(1, 11):
+            press(pg, "ArrowRight", n)
+            clocks.append(debug(pg, "state.clock"))
+        assert clocks[-1] - clocks[0] >= 2  # the 2 s delay of a pass is in there
+        pg.wait_for_function(f"() => (window.__buddyscope.chartX || []).length === {len(clocks)}")
+        assert debug(pg, "chartX") == clocks
+        labels = pg.eval_on_selector_all("#charts .u-label", "els => els.map(e => e.textContent)")
+        assert labels.count("virtual time (s)") == 2
+        assert labels.count("pages (4 KiB)") == 2 and "refaults (count)" in labels
+        pg.click("#chart-x")  # step as an option
+        pg.wait_for_function("() => document.querySelector('#charts').dataset.x === 'step'")
+        assert debug(pg, "chartX") == list(range(len(clocks)))
+        labels = pg.eval_on_selector_all("#charts .u-label", "els => els.map(e => e.textContent)")
+        assert labels.count("step") == 2
+        shot(pg, "charts-by-step-1280")
+        assert problems == []
