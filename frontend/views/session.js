@@ -259,7 +259,7 @@ export class Session {
           const zone = this.userPickedZone ? null : actionZone(msg.events, state.zoneByName);
           if (zone && zone !== this.selectedZone) {
             this.selectedZone = zone;
-            changes = mergeChanges(changes, fullChanges());
+            this.changes = fullChanges();
           }
           this.waiting.push(msg);
           this.noteAllocations(msg.events);

@@ -243,7 +243,7 @@ def test_play_speed_run_to_breakpoints_and_reset(
 
 def test_allocate_advance_and_configure(live: LiveServer, page: tuple[Page, list[str]]) -> None:
     pg, _ = page
-    open_dashboard(pg, live.url, "?scenario=reporting-passes")
+    open_dashboard(pg, live.url, "?scenario=buffer-reuse")  # step 0: an empty guest
     node = model(live, pg)
     free_before = node.zone("Normal").nr_free_pages
     pg.select_option("#form-alloc select[name=order]", "2")

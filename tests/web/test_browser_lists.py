@@ -104,6 +104,9 @@ def test_the_boundary_marker_sits_at_the_models_index_in_a_1m_page_zone(
     pg, _ = page
     open_dashboard(pg, live.url, "?scenario=v2-boundary&pages=1048576")
     assert debug(pg, "state.zones[0].spannedPages") == 1 << 20
+    # The boot's hinting passes, folded into step 0 by default, as steps.
+    assert "ack" in send(pg, "configure", fold_setup=False)
+    assert "ack" in send(pg, "first")
     middle = 0
     for _ in range(9):  # three hinting passes: fill, report, drain
         assert "ack" in send(pg, "step")

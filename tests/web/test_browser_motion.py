@@ -174,7 +174,7 @@ def test_a_rotation_turns_the_list_from_the_tail_side_to_the_head(
     live: LiveServer, page: tuple[Page, list[str]]
 ) -> None:
     pg, _ = page
-    open_dashboard(pg, live.url, "?scenario=reporting-passes&kernel=5.7&step=11")
+    open_dashboard(pg, live.url, "?scenario=reporting-passes&kernel=5.7&step=8")
     step_frozen(pg)
     rotate = [
         e for e in pg.evaluate("() => window.__buddyscope.state.events") if e["kind"] == "rotate"

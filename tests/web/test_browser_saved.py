@@ -243,7 +243,7 @@ def test_the_share_dialog_of_a_loaded_session_has_no_broken_link(
         assert pg.input_value("#share-state") == link
         expect(pg.locator("#saved-list tbody tr")).to_have_count(1)
         row = pg.locator('#saved-list tr[data-name="two zones, step 3"]')
-        expect(row).to_contain_text("two zones, step 3 (this session)workload file3 stepsjust now")
+        expect(row).to_contain_text("two zones, step 3 (this session)workload file4 stepsjust now")
         before = set(live.state.manager.sessions)
         with watched_page(browser) as (other, problems2):
             other.goto(link)

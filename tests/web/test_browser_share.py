@@ -143,7 +143,7 @@ def test_a_scenario_reopened_after_a_restart_says_the_operations_done_by_hand_ar
             # It says the truth: the reopened session replays the scenario only.
             assert debug(pg, "firstOwnStep") is None
             log = again.state.manager.sessions[sid].view.branch.log
-            assert [cmd[0] for cmd in log] == ["next"] * 4
+            assert [cmd[0] for cmd in log] == ["next"] * 5  # the whole scenario, recorded
             shot(pg, "reopened-without-own-operations")
         assert without_refused_sockets(problems) == []
 
@@ -351,7 +351,7 @@ def test_replace_replaces_and_a_name_saved_meanwhile_is_not_overwritten(
         send(pg, "first")
         open_share(pg)
         save_as(pg, "lecture")
-        assert [s.steps for s in store.list()] == [0]
+        assert [s.steps for s in store.list()] == [5]  # the whole scenario is recorded
         pg.keyboard.press("Escape")
         steps(pg, 2)
         open_share(pg)
@@ -359,7 +359,7 @@ def test_replace_replaces_and_a_name_saved_meanwhile_is_not_overwritten(
         expect(pg.locator("#btn-save-name")).to_have_text("replace")
         pg.click("#btn-save-name")
         expect(pg.locator("#save-name-out")).to_contain_text("Saved as “lecture”")
-        assert [(s.name, s.steps) for s in store.list()] == [("lecture", 2)]
+        assert [(s.name, s.steps) for s in store.list()] == [("lecture", 5)]
         # Saved by someone else after the page read the list: not overwritten.
         pg.fill("#save-name", "taken")
         expect(pg.locator("#btn-save-name")).to_have_text("save")
@@ -373,12 +373,12 @@ def test_replace_replaces_and_a_name_saved_meanwhile_is_not_overwritten(
         assert len(refused) == 1, problems
         problems.remove(refused[0])
         expect(pg.locator("#btn-save-name")).to_have_text("replace")
-        assert {s.name: s.steps for s in store.list()} == {"lecture": 2, "taken": 7}
+        assert {s.name: s.steps for s in store.list()} == {"lecture": 5, "taken": 7}
         assert debug(pg, "saved.name") == "lecture"
         assert live.state.manager.sessions[debug(pg, "session")].name == "lecture"
         pg.click("#btn-save-name")
         expect(pg.locator("#save-name-out")).to_contain_text("Saved as “taken”")
-        assert {s.name: s.steps for s in store.list()} == {"lecture": 2, "taken": 2}
+        assert {s.name: s.steps for s in store.list()} == {"lecture": 5, "taken": 5}
         assert problems == []
 
 
