@@ -329,6 +329,7 @@ class Snapshot(_Message):
     playing: bool
     speed: float = Field(gt=0, description="Play speed in steps per second")
     clock: float = Field(ge=0, description="Virtual clock of the model, seconds")
+    op: int = Field(default=0, ge=0, description="Workload operations done (for `align`)")
     config: SessionConfigView
     zones: list[ZoneSnapshot]
     hinting: dict[str, Any] = Field(description="node.hinting_state()")
@@ -392,6 +393,7 @@ class Delta(_Message):
     step: int = Field(ge=0, description="Position after this delta")
     timeline_length: int = Field(ge=0)
     clock: float = Field(ge=0)
+    op: int = Field(default=0, ge=0, description="Workload operations done (for `align`)")
     events: list[dict[str, Any]] = Field(description="The step's events, oldest first")
     events_dropped: int = Field(default=0, ge=0, description="Events left out of a huge step")
     playing: bool
@@ -612,6 +614,15 @@ class Seek(_Command):
     step: int = Field(ge=0, le=2**31)
 
 
+class Align(_Command):
+    """Go to the moment another session is at (the comparison): the last step with at
+    most ``op`` workload operations done and a clock at most ``clock`` seconds."""
+
+    type: Literal["align"] = "align"
+    op: int = Field(ge=0, le=2**31, description="Workload operations done (a state's `op`)")
+    clock: float = Field(ge=0, le=1e9, description="Virtual time, seconds")
+
+
 class RunTo(_Command):
     """Step forward until a step has an event of this kind (a breakpoint)."""
 
@@ -744,6 +755,7 @@ ClientMessage = Annotated[
     | First
     | Last
     | Seek
+    | Align
     | RunTo
     | Play
     | Pause
@@ -764,7 +776,7 @@ ClientMessage = Annotated[
 ]
 
 CLIENT_TYPES: Final = (
-    "ping", "get_snapshot", "step", "back", "first", "last", "seek", "run_to", "play",
+    "ping", "get_snapshot", "step", "back", "first", "last", "seek", "align", "run_to", "play",
     "pause", "speed", "reset", "alloc", "free", "touch", "advance", "configure", "follow",
     "breakpoints", "branch", "quiz", "answer", "skip",
 )  # fmt: skip

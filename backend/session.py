@@ -426,6 +426,7 @@ class Session:
             playing=self.playing and following,
             speed=self.speed,
             clock=node.clock,
+            op=view.ws.wl_index,
             config=config_view(view.branch.plan, node, hinting),
             zones=[zone_snapshot(z, node, hinting=hinting) for z in node.zones],
             hinting=hinting,
@@ -490,6 +491,7 @@ class Session:
             step=view.pos,
             timeline_length=view.length,
             clock=node.clock,
+            op=view.ws.wl_index,
             events=events,
             events_dropped=dropped,
             playing=self.playing and following,
@@ -597,7 +599,7 @@ class Session:
         if isinstance(cmd, p.Follow):
             await self._follow(client, cmd.on)
             return
-        if isinstance(cmd, p.Step | p.Back | p.First | p.Last | p.Seek | p.RunTo):
+        if isinstance(cmd, p.Step | p.Back | p.First | p.Last | p.Seek | p.Align | p.RunTo):
             if not client.is_controller:
                 await self._navigate_own(client, cmd)
                 return
@@ -774,6 +776,9 @@ class Session:
             return 0
         if isinstance(cmd, p.Last):
             return view.length
+        if isinstance(cmd, p.Align):
+            # Seconds on the wire are floats: 1 µs of slack keeps the same moment.
+            return view.branch.moment_step(cmd.op, round(cmd.clock * 1_000_000_000) + 1_000)
         target: int = cmd.step
         if target > view.length:
             raise CommandError(

@@ -379,6 +379,9 @@ class Branch:
         self.reason = reason
         self.log: list[Cmd] = []
         self.masks = array("Q")
+        # The moment after each step, (workload operations done, clock ns): ``align``.
+        self.ops = array("Q")
+        self.clocks = array("Q")
         self.checkpoints: dict[int, Checkpoint] = {}
         self.cost_since_checkpoint = 0.0
         self.total_cost = 0.0
@@ -418,6 +421,8 @@ class Branch:
         sending the step's delta) with ``checkpoint_now``."""
         self.log.append(cmd)
         self.masks.append(mask)
+        self.ops.append(ws.wl_index)
+        self.clocks.append(node.clock_ns)
         self.cost_since_checkpoint += cost_s
         self.total_cost += cost_s
         n = len(self.log)
@@ -446,10 +451,13 @@ class Branch:
         mean = self.total_cost / len(self.log)
         del self.log[step:]
         del self.masks[step:]
+        del self.ops[step:]
+        del self.clocks[step:]
         self.checkpoints = {k: c for k, c in self.checkpoints.items() if k <= step}
         self.cost_since_checkpoint = (step - self.last_checkpoint()) * mean
         self.total_cost = step * mean
         self._marks_cache = None
+        self._chapters_cache = None
 
     def fork(self, bid: int, step: int, reason: str) -> Branch:
         """A new branch sharing this one's first ``step`` steps."""
@@ -458,6 +466,8 @@ class Branch:
         )
         child.log = self.log[:step]
         child.masks = self.masks[:step]
+        child.ops = self.ops[:step]
+        child.clocks = self.clocks[:step]
         child.checkpoints = {k: c for k, c in self.checkpoints.items() if k <= step}
         mean = self.total_cost / len(self.log) if self.log else 0.0
         child.cost_since_checkpoint = (step - child.last_checkpoint()) * mean
@@ -492,6 +502,19 @@ class Branch:
                 out.append((i + 1, chapter_title(texts[k]) if k < len(texts) else "phase"))
         self._chapters_cache = (n, out)
         return out
+
+    def moment_step(self, op: int, clock_ns: int) -> int:
+        """The last step at or before the moment (``op`` workload operations done, the
+        clock at ``clock_ns``): where another strategy's session is "at the same time".
+        Both grow with the step, so it is a binary search; 0 if even step 1 is later."""
+        lo, hi = 0, len(self.log)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.ops[mid - 1] <= op and self.clocks[mid - 1] <= clock_ns:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
 
     def mark_at(self, step: int, kinds: frozenset[str]) -> str | None:
         """The kind ``marks`` gives ``step`` (1-based), or None: the same rule, one step."""

@@ -1046,7 +1046,12 @@ function debugApi(app) {
     /** The session matches the address (scenario, strategy, step, ...). */
     get configured() { return app.applied; },
     get selectedZone() { return s().selectedZone; },
-    get chartX() { return s().charts?.host?.data[0] ?? null; },
+    /** The charts as uPlot drew them (it draws axes on its canvas): x values and axis labels. */
+    get charts() {
+      const c = s().charts;
+      const labels = (/** @type {any} */ u) => u.axes.map((/** @type {any} */ a) => a.label ?? null);
+      return c && c.free && c.host ? { x: c.x, xs: c.host.data[0], free: labels(c.free), host: labels(c.host) } : null;
+    },
     get errors() { return app.errors; },
     get notices() { return app.notices; },
     get state() { return s().state; },

@@ -24,7 +24,7 @@ export const HOST_STATE_NAMES = Object.freeze(['not backed', 'resident', 'discar
 const SERVER_TYPES = new Set(['hello', 'snapshot', 'delta', 'ack', 'error']);
 
 export const CLIENT_TYPES = Object.freeze([
-  'ping', 'get_snapshot', 'step', 'back', 'first', 'last', 'seek', 'run_to', 'play', 'pause',
+  'ping', 'get_snapshot', 'step', 'back', 'first', 'last', 'seek', 'align', 'run_to', 'play', 'pause',
   'speed', 'reset', 'alloc', 'free', 'touch', 'advance', 'configure', 'follow', 'breakpoints',
   'branch', 'quiz', 'answer', 'skip',
 ]);
@@ -70,7 +70,7 @@ export class ProtocolError extends Error {
  *            config: Config, zones: WireZone[], hinting: HintingState, host: HostStats,
  *            breakpoints: string[], marks?: Mark[], marks_truncated?: boolean, reason?: string,
  *            chapters?: Array<{step: number, title: string}>, setup?: {steps: number, text: string} | null,
- *            events?: ModelEvent[], events_dropped?: number,
+ *            events?: ModelEvent[], events_dropped?: number, op?: number,
  *            following?: boolean, branch?: number,
  *            branches?: Array<{id: number, parent: number | null, fork_step: number,
  *                              length: number, reason: string}>,
@@ -81,7 +81,7 @@ export class ProtocolError extends Error {
  * @typedef {{kind: string, fn: string, zone: string, message: string,
  *            [key: string]: any}} ModelEvent
  * @typedef {{type: 'delta', seq: number, step: number, timeline_length: number,
- *            clock: number, events: ModelEvent[], playing: boolean, speed: number,
+ *            clock: number, op?: number, events: ModelEvent[], playing: boolean, speed: number,
  *            zones: ZoneDelta[], hinting: HintingState, host: HostStats,
  *            events_dropped?: number, following?: boolean, branch?: number,
  *            quiz?: unknown, breakpoints?: string[] | null, marks?: Mark[] | null,

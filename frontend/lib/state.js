@@ -24,7 +24,7 @@ import { decodeQuizState } from './quiz.js';
  *            lists: Map<string, WireList>, pageblockMt: Uint8Array, pageState: Uint8Array,
  *            hostBacking: Uint8Array, stateCounts: Float64Array, hostCounts: Float64Array}} ZoneModel
  * @typedef {{seq: number, session: string, step: number, timelineLength: number,
- *            playing: boolean, speed: number, clock: number,
+ *            playing: boolean, speed: number, clock: number, op: number,
  *            config: import('./protocol.js').Config, zones: ZoneModel[],
  *            zoneByName: Map<string, ZoneModel>,
  *            hinting: import('./protocol.js').HintingState,
@@ -162,6 +162,7 @@ export function stateFromSnapshot(snap) {
     playing: snap.playing,
     speed: snap.speed,
     clock: snap.clock,
+    op: snap.op ?? 0,
     config: snap.config,
     zones,
     zoneByName: new Map(zones.map((z) => [z.name, z])),
@@ -282,6 +283,7 @@ export function applyDelta(state, delta) {
   state.step = delta.step;
   state.timelineLength = delta.timeline_length;
   state.clock = delta.clock;
+  state.op = delta.op ?? state.op;
   state.playing = delta.playing;
   state.speed = delta.speed;
   if (newStep) state.events = delta.events;

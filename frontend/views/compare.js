@@ -1,9 +1,11 @@
 // @ts-check
 /**
  * Side by side: the page's session (left) and a second session (right) running the
- * same scenario, seed, kernel and size under another strategy, kept in step: every
- * navigation or change is sent to both, and play is driven from here (one `step` to
- * each, wait for both, then the next) so neither runs ahead.
+ * same scenario, seed, kernel and size under another strategy, kept at the same moment:
+ * the page's session moves and the other goes to its last step with the same guest
+ * operations done and no later virtual time (`align`), so the panes compare the
+ * strategies at one time, under one clock; changes are sent to both; play is driven
+ * from here (one `step`, then the alignment, then the next) so neither runs ahead.
  *
  * Above them, a panel fed by GET /api/compare (allocator_model.compare, the function
  * behind `buddyscope compare`) for the session's source, seed and kernel: the table the
@@ -23,6 +25,8 @@ import { Session } from './session.js';
 const AXIS = { stroke: '#5d6677', grid: { stroke: '#e3e6ec', width: 1 }, ticks: { stroke: '#d5d9e1', width: 1 } };
 /** Commands that add the user's own operations to the session's timeline. */
 const OWN_OPERATIONS = ['alloc', 'free', 'touch', 'advance'];
+/** Commands that move the page's session; the other then goes to the same moment. */
+const NAVIGATION = ['step', 'back', 'first', 'last', 'seek', 'run_to'];
 
 /** @param {string} strategy */
 function styleOf(strategy) {
@@ -228,10 +232,13 @@ export class Compare {
     this.right = right;
     this.numbers = new Numbers();
     this.ownOperations = 0;
+    /** The one clock of both sides (each pane is at the last step not later than it). */
+    this.clock = h('b', { class: 'cmp-clock', id: 'cmp-clock' }, ['t = 0 s']);
     root.replaceChildren(
       h('div', { class: 'cmp-head' }, [
         h('b', {}, ['side by side']),
-        ' the same scenario and seed; every step goes to both',
+        ' the same scenario and seed, at the same moment: the same guest operations done, the same virtual time ',
+        this.clock,
         h('button', { type: 'button', class: 'cmp-close', onclick: () => app.closeCompare() }, ['close']),
       ]),
       this.numbers.el,
@@ -239,7 +246,8 @@ export class Compare {
     );
     root.hidden = false;
     this.primaryViews = app.session.views;
-    app.session.attach({ freelists: left.freelists, memmap: left.memmap, ghosts: byId('ghosts') });
+    // The page's session keeps its narration (and log): the lesson goes on beside the other strategy.
+    app.session.attach({ freelists: left.freelists, memmap: left.memmap, ghosts: byId('ghosts'), narration: byId('narration'), log: byId('log') });
     this.other = new Session(
       {},
       { freelists: right.freelists, memmap: right.memmap, ghosts: byId('ghosts') },
@@ -344,7 +352,7 @@ export class Compare {
     if (a.config.pcp !== b.config.pcp) fields.pcp = /** @type {any} */ (a.config.pcp);
     try {
       if (Object.keys(fields).length) await this.other.send('configure', fields);
-      await this.goTo(this.other, a.step);
+      await this.alignOther();
       this.ready = true;
     } catch (e) {
       this.app.banner(`The comparison could not start: ${/** @type {Error} */ (e).message}`);
@@ -353,27 +361,31 @@ export class Compare {
   }
 
   /**
-   * @param {Session} s
-   * @param {number} step
+   * The other session to the moment the page's session is at: the last of its steps
+   * with no more guest operations done and no later virtual time (server `align`).
    */
-  async goTo(s, step) {
-    if (!s.state) return;
-    if (step <= s.state.timelineLength) {
-      await s.send('seek', { step });
-      return;
-    }
-    if (s.state.step < s.state.timelineLength) await s.send('last');
-    while (s.state && s.state.step < step) await s.send('step');
+  async alignOther() {
+    const a = this.app.session.state;
+    if (a) await this.other.send('align', { op: a.op, clock: a.clock });
   }
 
   /**
-   * Send a command to both sessions; resolves when both answered.
+   * Send a command to both sessions; resolves when both answered.  Navigation moves the
+   * page's session, then the other to the same moment (not the same step number: the
+   * strategies take different numbers of steps).
    * @param {string} type
    * @param {Record<string, unknown>} [fields]
    */
   async broadcast(type, fields = {}) {
     if (OWN_OPERATIONS.includes(type)) this.ownOperations += 1;
-    const results = await Promise.allSettled([this.app.session.send(type, fields), this.other.send(type, fields)]);
+    /** @type {PromiseSettledResult<unknown>[]} */
+    let results;
+    if (NAVIGATION.includes(type)) {
+      const [left] = await Promise.allSettled([this.app.session.send(type, fields)]);
+      results = [left, ...(await Promise.allSettled([this.alignOther()]))];
+    } else {
+      results = await Promise.allSettled([this.app.session.send(type, fields), this.other.send(type, fields)]);
+    }
     this.drawFacts();
     return results;
   }
@@ -393,7 +405,7 @@ export class Compare {
     const speed = this.app.session.state?.speed ?? 4;
     const t0 = performance.now();
     const results = await this.broadcast('step');
-    if (results.every((r) => r.status === 'rejected')) {
+    if (results[0].status === 'rejected') {
       this.setPlaying(false);
       return;
     }
@@ -403,6 +415,8 @@ export class Compare {
 
   drawFacts() {
     this.numbers.update(this.app.session.state, this.ownOperations);
+    const now = this.app.session.state;
+    if (now) this.clock.textContent = `t = ${formatSeconds(now.clock)}`;
     const sides = [
       [this.left.facts, this.app.session.state],
       [this.right.facts, this.other?.state],
@@ -421,7 +435,7 @@ export class Compare {
       el.replaceChildren(
         h('h2', {}, [styleOf(st.config.hinting).title]),
         h('p', {}, [
-          `step ${formatCount(st.step)} · t = ${formatSeconds(st.clock)} · Linux ${st.config.kernel} · `,
+          `step ${formatCount(st.step)} · Linux ${st.config.kernel} · `,
           h('b', { 'data-host': 'discarded' }, [`${formatBytes(host.discarded_pages * PAGE_SIZE)} returned`]),
           ` · ${formatCount(host.refaults)} refaults · ${formatCount(host.report_calls)} reports`,
         ]),
@@ -433,8 +447,8 @@ export class Compare {
     return {
       ready: this.ready,
       playing: this.playing,
-      left: this.app.session.state ? { step: this.app.session.state.step, strategy: this.app.session.state.config.hinting } : null,
-      right: this.other.state ? { step: this.other.state.step, strategy: this.other.state.config.hinting, session: this.other.state.session, configured: this.other.state.config.hinting === this.strategy } : null,
+      left: this.app.session.state ? { step: this.app.session.state.step, strategy: this.app.session.state.config.hinting, op: this.app.session.state.op, clock: this.app.session.state.clock } : null,
+      right: this.other.state ? { step: this.other.state.step, strategy: this.other.state.config.hinting, op: this.other.state.op, clock: this.other.state.clock, session: this.other.state.session, configured: this.other.state.config.hinting === this.strategy } : null,
       rightRenderedSeq: this.other.stats.renderedSeq,
       send: (/** @type {string} */ type, /** @type {Record<string, unknown>} */ fields = {}) =>
         this.other.send(type, fields).then((ack) => ({ ack }), (e) => ({ error: e.code, message: e.message })),

@@ -10,6 +10,7 @@ import { planAnimation, shouldCollapse } from '../lib/animate.js';
 import { formatPfn } from '../lib/layout.js';
 import { buddyOf } from '../lib/memmap.js';
 import { HOST_STATE_NAMES, PAGE_STATE_NAMES } from '../lib/protocol.js';
+import { reversedEvents } from '../lib/reverse.js';
 import { sampleOf, Series } from '../lib/series.js';
 import { applyDelta, followsDirectly, fullChanges, mergeChanges, stateFromSnapshot } from '../lib/state.js';
 import { Animator } from './animator.js';
@@ -69,6 +70,8 @@ export class Session {
     this.resyncing = false;
     this.frameRequested = false;
     this.selectedZone = '';
+    /** @type {import('../lib/protocol.js').ModelEvent[] | null} a step left by going back, its events undone (render animates them) */
+    this.undone = null;
     this.userPickedZone = false;
     /** Blocks seen allocated by events in this view, per zone (pfn -> order). */
     /** @type {Map<string, Map<number, number>>} */
@@ -217,6 +220,12 @@ export class Session {
       case 'snapshot': {
         const state = stateFromSnapshot(msg);
         const sameSession = this.state && this.state.session === state.session;
+        // One step back: the step left animates in reverse (render), as forward did.
+        const left = this.state;
+        this.undone =
+          msg.reason === 'seek' && left && sameSession && left.branch === state.branch && state.step === left.step - 1 && left.events.length
+            ? reversedEvents(left.events)
+            : null;
         this.state = state;
         this.resyncing = false;
         this.waiting = [];
@@ -335,8 +344,10 @@ export class Session {
     const animate = single && !shouldCollapse(waiting.length, this.animator.busy);
     let plan = null;
     let before = null;
-    if (animate) {
-      plan = planAnimation(waiting[0].events, { speed: state.speed, reducedMotion: prefersReducedMotion() });
+    const undone = this.undone;
+    this.undone = null;
+    if (animate || (undone && !this.animator.busy)) {
+      plan = planAnimation(animate ? waiting[0].events : undone ?? [], { speed: state.speed, reducedMotion: prefersReducedMotion() });
       if (!plan.collapsed) before = this.animator.capture();
     } else {
       this.animator.finish();

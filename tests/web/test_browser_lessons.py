@@ -121,15 +121,19 @@ def test_stepping_back_shows_what_going_forward_showed(
             pg.wait_for_function("() => !window.__buddyscope.animating")
             forward[n] = (debug(pg, "state.events"), pg.inner_text("#narration"))
         for n in (3, 2, 1):
+            animated = debug(pg, "stats.animated")
             press(pg, "ArrowLeft", n)
+            # The step left is animated in reverse, as forward animated it.
+            pg.wait_for_function(f"() => window.__buddyscope.stats.animated > {animated}")
             pg.wait_for_function("() => !window.__buddyscope.animating")
             events, narration = forward[n]
             assert debug(pg, "state.events") == events, n
             assert pg.inner_text("#narration") == narration, n
             assert "jumped to" not in narration
         # A chapter jump shows its step's events too.
-        press(pg, "]", 3)
-        assert debug(pg, "state.events") == forward[3][0]
+        chapter = min(c for c in debug(pg, "state.chapters.map(c => c.step)") if c > 1)
+        press(pg, "]", chapter)
+        assert debug(pg, "state.events") == forward[chapter][0]
         assert problems == []
 
 
@@ -208,15 +212,47 @@ def test_charts_plot_over_virtual_time_with_labelled_axes(
             press(pg, "ArrowRight", n)
             clocks.append(debug(pg, "state.clock"))
         assert clocks[-1] - clocks[0] >= 2  # the 2 s delay of a pass is in there
-        pg.wait_for_function(f"() => (window.__buddyscope.chartX || []).length === {len(clocks)}")
-        assert debug(pg, "chartX") == clocks
-        labels = pg.eval_on_selector_all("#charts .u-label", "els => els.map(e => e.textContent)")
-        assert labels.count("virtual time (s)") == 2
-        assert labels.count("pages (4 KiB)") == 2 and "refaults (count)" in labels
+        pg.wait_for_function(
+            f"() => (window.__buddyscope.charts?.xs || []).length === {len(clocks)}"
+        )
+        charts = debug(pg, "charts")
+        assert charts["xs"] == clocks
+        assert charts["free"] == ["virtual time (s)", "pages (4 KiB)"]
+        assert charts["host"] == ["virtual time (s)", "pages (4 KiB)", "refaults (count)"]
         pg.click("#chart-x")  # step as an option
-        pg.wait_for_function("() => document.querySelector('#charts').dataset.x === 'step'")
-        assert debug(pg, "chartX") == list(range(len(clocks)))
-        labels = pg.eval_on_selector_all("#charts .u-label", "els => els.map(e => e.textContent)")
-        assert labels.count("step") == 2
+        pg.wait_for_function("() => window.__buddyscope.charts?.x === 'step'")
+        charts = debug(pg, "charts")
+        assert charts["xs"] == list(range(len(clocks)))
+        assert charts["free"][0] == charts["host"][0] == "step"
         shot(pg, "charts-by-step-1280")
+        assert problems == []
+
+
+def test_compare_aligns_the_strategies_on_virtual_time_under_one_clock(
+    browser: Browser, live: LiveServer
+) -> None:
+    with watched_page(browser) as (pg, problems):
+        open_dashboard(pg, live.url, "?scenario=v2-vs-merged&compare=reporting")
+        pg.wait_for_function("() => window.__buddyscope.compare?.ready")
+        pg.locator("body").click(position={"x": 5, "y": 5})
+        for n in range(1, 7):
+            pg.keyboard.press("ArrowRight")
+            pg.wait_for_function(f"() => window.__buddyscope.compare.left.step === {n}")
+            settle(pg)
+            left = debug(pg, "compare.left")
+            right = live.state.manager.sessions[debug(pg, "compare.right.session")].view
+            # The other strategy's last step at that moment (the same guest operations
+            # done, no later in virtual time), not the same step number.
+            moment = right.branch.moment_step(left["op"], round(left["clock"] * 1e9) + 1000)
+            pg.wait_for_function(f"() => window.__buddyscope.compare.right.step === {moment}")
+            assert debug(pg, "compare.right.clock") <= left["clock"] + 1e-9
+            # One clock, the narration of the page's session kept.
+            facts = pg.locator(".cmp-facts").all_inner_texts()
+            assert len(facts) == 2 and all("t = " not in f for f in facts)
+            clock = pg.text_content("#cmp-clock") or ""
+            assert clock.startswith("t = ")
+            assert pg.locator("#narration").is_visible()
+            if n == 1:
+                assert "fills a 320 MiB buffer" in pg.inner_text("#narration")
+        shot(pg, "compare-aligned-1280")
         assert problems == []

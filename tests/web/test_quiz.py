@@ -225,18 +225,18 @@ def test_a_question_holds_the_step_until_it_is_answered(small_client: TestClient
         assert frames[0]["type"] == "delta" and frames[0]["quiz"]["on"] is True
         _, err = command(ws, next(ids), type="answer", reply="head")
         assert err["code"] == "no_question"
-        for _ in range(7):
+        for _ in range(2):  # its setup (operations 0-4) is step 0
             command(ws, next(ids), type="step")
         frames, ack = command(ws, next(ids), type="step")
         q = Question.model_validate(frames[0]).question
-        assert (q.step, q.kind, q.workload_op) == (8, "which_end", 7)
+        assert (q.step, q.kind, q.workload_op) == (3, "which_end", 7)
         for cmd in ({"type": "step"}, {"type": "alloc", "order": 0}, {"type": "play"},
                     {"type": "run_to", "kind": "merge"}):  # fmt: skip
             frames, err = command(ws, next(ids), **cmd)
-            assert err["code"] == "question_pending" and "step 8" in err["message"], cmd
+            assert err["code"] == "question_pending" and "step 3" in err["message"], cmd
             assert frames == []
         frames, _ = command(ws, next(ids), type="get_snapshot")
-        assert frames[0]["quiz"]["question"]["step"] == 8 and frames[0]["step"] == 7
+        assert frames[0]["quiz"]["question"]["step"] == 3 and frames[0]["step"] == 2
         # a jump drops the question; stepping into it again asks it again
         frames, _ = command(ws, next(ids), type="back")
         assert frames[0]["quiz"] == {
@@ -249,7 +249,7 @@ def test_a_question_holds_the_step_until_it_is_answered(small_client: TestClient
         assert frames[0]["type"] == "question"
         # play stops at a question
         frames, _ = command(ws, next(ids), type="skip")
-        assert frames[-1]["step"] == 8
+        assert frames[-1]["step"] == 3
         frames, ack = command(ws, next(ids), type="play", speed=200)
         got = list(frames)
         while not any(f["type"] == "question" for f in got):

@@ -159,10 +159,11 @@ def test_save_as_scenario_and_reopen_gives_the_same_steps(small_client: TestClie
     assert reopened.view.length == 12 and reopened.view.pos == original.view.pos == 10
     text = reopened.plan.config.workload
     assert text is not None
-    # the user's alloc came before operation 8: the question before operation 9 now
-    # precedes operation 10; the one before operation 14 is past the saved steps
+    # the setup (operations 0-4) is step 0, so the user's alloc came before operation
+    # 13: the question before operation 14 now precedes operation 15
     moved = [q["before_step"] for q in json.loads(text)["questions"]]
-    assert [q["before_step"] for q in original.plan.questions] == [7, 9, 14] and moved == [7, 10]
+    assert [q["before_step"] for q in original.plan.questions] == [7, 9, 14]
+    assert moved == [7, 9, 15]
     assert_same_steps(original, text, list(range(13)))
     # and the re-opened session is at the very same state
     node, again = original.view.node, reopened.view.node
