@@ -28,8 +28,10 @@ export class ChaptersView {
     this.drawnFrom = [];
     this.current = -2;
     this.summary = h('summary', { class: 'chapter-now' });
-    this.list = h('ol', { class: 'chapter-list', style: 'position:absolute; z-index:20; margin:4px 0 0; padding:8px 12px 8px 28px; background:var(--panel); border:1px solid var(--line); border-radius:6px; box-shadow:0 4px 16px rgb(0 0 0 / 0.15); max-width:min(720px, 90vw)' });
-    this.outline = h('details', { class: 'outline', id: 'outline' }, [this.summary, this.list]);
+    this.setupItem = h('p', { class: 'chapter-setup', style: 'margin: 0 0 6px' });
+    this.list = h('ol', { class: 'chapter-list', style: 'margin: 0; padding-left: 22px' });
+    const panel = h('div', { class: 'outline-panel', style: 'position:absolute; z-index:20; margin-top:4px; padding:8px 12px; background:var(--panel); border:1px solid var(--line); border-radius:6px; box-shadow:0 4px 16px rgb(0 0 0 / 0.15); max-width:min(720px, 90vw)' }, [this.setupItem, this.list]);
+    this.outline = h('details', { class: 'outline', id: 'outline' }, [this.summary, panel]);
     this.next = h('button', { type: 'button', id: 'btn-next-chapter', title: 'next chapter (])', onclick: () => handlers.onNext() }, ['next chapter ›']);
     this.setupNote = h('span', { class: 'setup-note', id: 'setup-note', hidden: true });
     box.replaceChildren(this.outline, this.next, this.setupNote);
@@ -72,17 +74,16 @@ export class ChaptersView {
     const setup = state.setup;
     this.box.hidden = this.ranges.length === 0 && !setup;
     const items = [];
+    this.setupItem.hidden = !setup;
+    this.setupNote.hidden = !setup;
     if (setup) {
       const what = `Step 0 is the starting state: ${formatCount(setup.steps)} automatic step${setup.steps === 1 ? '' : 's'} folded in`;
-      items.push(
-        h('li', { class: 'chapter-setup', style: 'list-style: none' }, [
-          `${what}${setup.text ? ` (${setup.text})` : ''}. `,
-          h('button', { type: 'button', id: 'btn-unfold', onclick: () => this.handlers.onUnfold() }, ['show them as steps']),
-        ]),
-      );
+      replaceKids(this.setupItem, [
+        `${what}${setup.text ? ` (${setup.text})` : ''}. `,
+        h('button', { type: 'button', id: 'btn-unfold', onclick: () => this.handlers.onUnfold() }, ['show them as steps']),
+      ]);
       this.setupNote.textContent = `setup: ${formatCount(setup.steps)} steps in step 0`;
     }
-    this.setupNote.hidden = !setup;
     for (const r of this.ranges) {
       items.push(
         h('li', { 'data-index': r.index, 'data-step': r.step, 'data-end': r.end }, [

@@ -232,13 +232,10 @@ export class Compare {
     this.right = right;
     this.numbers = new Numbers();
     this.ownOperations = 0;
-    /** The one clock of both sides (each pane is at the last step not later than it). */
-    this.clock = h('b', { class: 'cmp-clock', id: 'cmp-clock' }, ['t = 0 s']);
     root.replaceChildren(
       h('div', { class: 'cmp-head' }, [
         h('b', {}, ['side by side']),
-        ' the same scenario and seed, at the same moment: the same guest operations done, the same virtual time ',
-        this.clock,
+        ' the same scenario and seed, at the same moment: the same guest operations done, no later in virtual time (the clock above)',
         h('button', { type: 'button', class: 'cmp-close', onclick: () => app.closeCompare() }, ['close']),
       ]),
       this.numbers.el,
@@ -415,8 +412,11 @@ export class Compare {
 
   drawFacts() {
     this.numbers.update(this.app.session.state, this.ownOperations);
+    // One clock for both sides (each pane is at its last step not later than it): the
+    // page's own, which the state panel keeps when the comparison is closed.
     const now = this.app.session.state;
-    if (now) this.clock.textContent = `t = ${formatSeconds(now.clock)}`;
+    const clock = now ? `t = ${formatSeconds(now.clock)}` : '';
+    if (now && byId('clock').textContent !== clock) byId('clock').textContent = clock;
     const sides = [
       [this.left.facts, this.app.session.state],
       [this.right.facts, this.other?.state],

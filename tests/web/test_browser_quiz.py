@@ -88,7 +88,7 @@ def test_a_question_holds_the_step_and_the_reveal_is_what_the_model_did(
     wait_mode(pg, "idle")
     assert pg.get_attribute("#btn-quiz", "aria-pressed") == "true"
     assert session_of(live, pg).quiz_on
-    for n in range(1, 8):  # the setup and its narration: nothing to ask
+    for n in range(1, 3):  # its narration (the setup is step 0): nothing to ask
         pg.click("#btn-step")
         wait_step(pg, n)
     assert quiz(pg)["questions"] == 0
@@ -98,21 +98,21 @@ def test_a_question_holds_the_step_and_the_reveal_is_what_the_model_did(
     q = quiz(pg)["question"]
     server = session_of(live, pg)
     assert server.question is not None and q == server.question.wire.model_dump()
-    assert (q["step"], q["kind"], q["origin"]) == (8, "which_end", "scenario")
+    assert (q["step"], q["kind"], q["origin"]) == (3, "which_end", "scenario")
     assert pg.text_content("#quiz .quiz-ask") == q["ask"]
     assert pg.locator(".quiz-choice").all_text_contents() == ["1head", "2tail"]
     # The outcome is not on screen: the step waits, and stepping again is refused.
-    assert debug(pg, "step") == 7 and server.view.pos == 7
+    assert debug(pg, "step") == 2 and server.view.pos == 2
     pg.click("#btn-step")
     pg.wait_for_function("() => window.__buddyscope.quiz.error.includes('waits for this answer')")
-    assert debug(pg, "step") == 7 and server.view.pos == 7
+    assert debug(pg, "step") == 2 and server.view.pos == 2
     shot(pg, "quiz-question")
 
     answer = pending_answer(live, pg)
     wrong = next(c for c in q["choices"] if c != answer)
     pg.click(f".quiz-choice[data-choice={wrong}]")
     wait_mode(pg, "revealed")
-    wait_step(pg, 8)
+    wait_step(pg, 3)
     reveal = quiz(pg)["reveal"]
     assert (reveal["reply"], reveal["correct"], reveal["answer"]) == (wrong, False, answer)
     assert reveal["score"] == {"right": 0, "asked": 1} == quiz(pg)["score"]
@@ -134,13 +134,13 @@ def test_a_question_holds_the_step_and_the_reveal_is_what_the_model_did(
     pg.click("#btn-play")
     wait_mode(pg, "asking")
     pg.wait_for_function("() => !window.__buddyscope.playing")
-    wait_step(pg, 9)
+    wait_step(pg, 4)
     q = quiz(pg)["question"]
-    assert (q["step"], q["kind"]) == (10, "which_end")
+    assert (q["step"], q["kind"]) == (5, "which_end")
     right = pending_answer(live, pg)
     pg.click(f".quiz-choice[data-choice={right}]")
     wait_mode(pg, "revealed")
-    wait_step(pg, 10)
+    wait_step(pg, 5)
     reveal = quiz(pg)["reveal"]
     assert (reveal["reply"], reveal["correct"], reveal["answer"]) == (right, True, right)
     add = last_list_add(pg)
@@ -154,7 +154,7 @@ def test_a_question_holds_the_step_and_the_reveal_is_what_the_model_did(
     shot(pg, "quiz-reveal-right")
     # Moving on hides the reveal; quiz mode off hides the panel.
     pg.click("#btn-step")
-    wait_step(pg, 11)
+    wait_step(pg, 6)
     wait_mode(pg, "idle")
     pg.click("#btn-quiz")
     pg.wait_for_function("() => !window.__buddyscope.quiz.on")
@@ -172,7 +172,7 @@ def test_the_keyboard_picks_answers_and_skips(live: LiveServer, page: Page) -> N
     pg.keyboard.press("Escape")
     pg.keyboard.press("q")
     wait_mode(pg, "idle")
-    for n in range(1, 8):
+    for n in range(1, 3):
         pg.keyboard.press("ArrowRight")
         wait_step(pg, n)
     pg.keyboard.press("ArrowRight")
@@ -190,18 +190,18 @@ def test_the_keyboard_picks_answers_and_skips(live: LiveServer, page: Page) -> N
     assert pg.get_attribute(f".quiz-choice[data-choice={other}]", "aria-pressed") == "false"
     pg.keyboard.press("Enter")
     wait_mode(pg, "revealed")
-    wait_step(pg, 8)
+    wait_step(pg, 3)
     assert quiz(pg)["reveal"]["correct"] is True
     assert quiz(pg)["score"] == {"right": 1, "asked": 1}
     pg.keyboard.press("Escape")  # closes the answer
     wait_mode(pg, "idle")
     pg.keyboard.press("ArrowRight")
-    wait_step(pg, 9)
+    wait_step(pg, 4)
     pg.keyboard.press("ArrowRight")
     wait_mode(pg, "asking")
     pg.keyboard.press("Escape")  # skips: the step runs, counted as asked
     wait_mode(pg, "revealed")
-    wait_step(pg, 10)
+    wait_step(pg, 5)
     reveal = quiz(pg)["reveal"]
     assert reveal["reply"] is None and reveal["correct"] is False
     assert reveal["answer"] == last_list_add(pg)["end"]
@@ -279,9 +279,9 @@ def test_followers_see_the_question_and_the_reveal_in_presenter_mode(
         assert fol.locator("#btn-quiz").is_visible() and fol.locator("#btn-quiz").is_disabled()
         ctl.click("#btn-quiz")
         wait_mode(fol, "idle")
-        for n in range(1, 9):
+        for n in range(1, 4):
             ctl.click("#btn-step")
-            if n < 8:
+            if n < 3:
                 wait_step(ctl, n)
         wait_mode(ctl, "asking")
         wait_mode(fol, "asking")
@@ -306,7 +306,7 @@ def test_followers_see_the_question_and_the_reveal_in_presenter_mode(
         ctl.click(f".quiz-choice[data-choice={pending_answer(live, ctl)}]")
         for pg in (ctl, fol, late):
             wait_mode(pg, "revealed")
-            wait_step(pg, 8)
+            wait_step(pg, 3)
         assert quiz(fol)["reveal"] == quiz(ctl)["reveal"] == quiz(late)["reveal"]
         assert reveal_on_screen(fol)["word"] == "Right"
         assert reveal_on_screen(fol)["score"] == "score 1 / 1 right"
