@@ -24,6 +24,7 @@ import { LiveView } from './views/liveview.js';
 import { tabStore } from './views/connection.js';
 import { LoadPanel, sourceFactElement } from './views/loadpanel.js';
 import { QuizView } from './views/quiz.js';
+import { ScenarioPicker } from './views/picker.js';
 import { ask, openSaved, SavedPanel } from './views/saved.js';
 import { SaveScenario } from './views/savescenario.js';
 import { Session } from './views/session.js';
@@ -153,6 +154,9 @@ class App {
       () => this.session.state,
     );
     this.saved = new SavedPanel(this, byId('share-saved'));
+    this.picker = new ScenarioPicker(/** @type {HTMLDialogElement} */ (byId('scenarios')), /** @type {HTMLButtonElement} */ (byId('btn-scenarios')), (scenario) =>
+      this.command('configure', { scenario }),
+    );
     /** How the page replaces a session the server lost (rejoinFor), said once it is open. */
     /** @type {import('./lib/saved.js').Reopen | null} */
     this.reopen = null;
@@ -249,6 +253,7 @@ class App {
     byId('layout-note').hidden = !invented;
     byId('map-layout-note').hidden = !invented;
     this.fillConfigForm(state);
+    this.picker.setCurrent(c.scenario);
     this.drawLegends(state);
     this.drawMarks(state);
     this.drawBreakpoints(state);
@@ -740,6 +745,7 @@ class App {
       const items = Array.isArray(data) ? data : data.scenarios;
       if (!Array.isArray(items)) return;
       this.scenarios = items.map((/** @type {any} */ s) => (typeof s === 'string' ? { id: s, text: s } : { id: s.name, text: s.title ? `${s.name} — ${s.title}` : s.name }));
+      this.picker.setScenarios(items.filter((/** @type {any} */ s) => typeof s !== 'string'));
       if (this.session.state) this.fillScenarioSelect(this.session.state.config.scenario);
     } catch {
       // the server does not list its scenarios: the select keeps the current one
