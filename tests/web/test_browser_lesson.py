@@ -265,7 +265,7 @@ def test_nothing_jumps_or_overlaps_and_space_plays_wherever_the_focus_is(
     with watched_page(browser) as (pg, problems):
         open_lesson(pg, live.url, "v2-threshold", False)
         # A long headline wraps in its box, whole, never cut short with an ellipsis.
-        press_until(pg, "events.some((e) => e.kind === 'state')")
+        press_until(pg, "document.querySelector('#narration .headline').textContent.length > 100")
         head = pg.locator("#narration .headline")
         assert head.evaluate("(el) => el.textContent.length") > 100
         assert head.evaluate(
@@ -338,4 +338,54 @@ def test_a_proc_snapshot_keeps_the_header_on_one_line_and_says_positions_are_a_l
         # A scenario's session invents nothing: no such note.
         open_dashboard(pg, live.url, "?scenario=buddy-basics")
         assert pg.locator("#layout-note").is_hidden()
+        assert problems == [], problems
+
+
+def test_one_scenario_picker_with_summaries_that_fits_and_a_form_that_follows(
+    live: LiveServer, browser: Browser
+) -> None:
+    with watched_page(browser) as (pg, problems):
+        open_dashboard(pg, live.url)
+        button = pg.locator("#btn-scenarios")
+        assert button.evaluate(ON_SCREEN)
+        button.click()
+        pg.wait_for_function("() => document.querySelector('#scenarios').open")
+        listed = pg.evaluate(
+            """() => [...document.querySelectorAll('#scenarios .picker-item')].map((b) => {
+              const r = b.getBoundingClientRect();
+              return {name: b.dataset.scenario, right: r.right, left: r.left,
+                      title: b.querySelector('.picker-title').textContent,
+                      summary: b.querySelector('.picker-summary')?.textContent ?? ''}; })"""
+        )
+        library = [s for s in listed if s["name"] not in ("default", "small")]
+        assert len(library) >= 12, listed
+        for s in listed:
+            assert s["left"] >= 0 and s["right"] <= 1280, s
+        for s in library:
+            assert s["title"] and s["summary"], s
+        shot(pg, "scenario-picker")
+        pg.click('#scenarios .picker-item[data-scenario="v2-threshold"]')
+        pg.wait_for_function(
+            "() => window.__buddyscope.state.config.scenario === 'v2-threshold'"
+            " && !document.querySelector('#scenarios').open"
+        )
+        settle(pg)
+        # The form says what the session now runs: the scenario's strategy, kernel and seed.
+        config = debug(pg, "state.config")
+        pg.click("#session-edit > summary")
+        form = pg.evaluate(
+            """() => { const f = document.querySelector('#form-config');
+              const r = f.getBoundingClientRect();
+              return {scenario: f.elements.scenario.value, hinting: f.elements.hinting.value,
+                      kernel: f.elements.kernel.value, seed: f.elements.seed.value,
+                      left: r.left, right: r.right}; }"""
+        )
+        assert (form["scenario"], form["hinting"], form["kernel"], form["seed"]) == (
+            "v2-threshold",
+            config["hinting"],
+            config["kernel"],
+            str(config["seed"]),
+        )
+        assert config["hinting"] == "hinting-v2"
+        assert form["left"] >= 0 and form["right"] <= 1280, form
         assert problems == [], problems
