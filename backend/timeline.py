@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import re
 import time
 import zlib
 from array import array
@@ -284,10 +285,16 @@ def initial_state(plan: Plan) -> tuple[Node, WorkState, Setup]:
 
 #: Characters of a chapter's title taken from its phase's text.
 CHAPTER_TITLE_CHARS: Final = 90
+#: A phase that opens with "Title: " names its chapter (the library's phases all do).
+_TITLE_PREFIX: Final = re.compile(r"([A-Z0-9][^:.]{1,38}): \S")
 
 
 def chapter_title(text: str) -> str:
-    """A phase's text as a chapter title: its first sentence, cut at a word."""
+    """A phase's text as a chapter title: its "Title: " prefix, else its first sentence
+    cut at a word."""
+    named = _TITLE_PREFIX.match(text)
+    if named:
+        return named.group(1)
     first = text.split(". ", 1)[0].rstrip(".")
     if len(first) <= CHAPTER_TITLE_CHARS:
         return first

@@ -86,8 +86,10 @@ class App {
     /** @type {string[] | null} the breakpoints the drawn marks were coloured for */
     this.marksBreakpoints = null;
     this.presenter = Boolean(want.presenter);
-    const chaptersBox = h('nav', { id: 'chapters', class: 'chapters', 'aria-label': 'chapters of the lesson', style: 'flex: none; display: flex; align-items: center; gap: 12px; padding: 2px 16px; position: relative; z-index: 6' });
-    document.querySelector('.transport')?.after(chaptersBox);
+    // The chapters share the row of the hand operations, so the lesson's place costs no
+    // height at 1280x720; in presenter mode they are all that row shows.
+    const chaptersBox = h('nav', { id: 'chapters', class: 'chapters', 'aria-label': 'chapters of the lesson' });
+    document.querySelector('.actions')?.prepend(chaptersBox);
     this.chapters = new ChaptersView(chaptersBox, {
       onGo: (step) => this.command('seek', { step }),
       onNext: () => this.toChapter(1),

@@ -32,7 +32,7 @@ export class ChaptersView {
     this.list = h('ol', { class: 'chapter-list', style: 'margin: 0; padding-left: 22px' });
     const panel = h('div', { class: 'outline-panel', style: 'position:absolute; z-index:20; margin-top:4px; padding:8px 12px; background:var(--panel); border:1px solid var(--line); border-radius:6px; box-shadow:0 4px 16px rgb(0 0 0 / 0.15); max-width:min(720px, 90vw)' }, [this.setupItem, this.list]);
     this.outline = h('details', { class: 'outline', id: 'outline' }, [this.summary, panel]);
-    this.next = h('button', { type: 'button', id: 'btn-next-chapter', title: 'next chapter (])', onclick: () => handlers.onNext() }, ['next chapter ›']);
+    this.next = h('button', { type: 'button', id: 'btn-next-chapter', title: 'next chapter (])', 'aria-label': 'next chapter (])', onclick: () => handlers.onNext() }, ['next ›']);
     this.setupNote = h('span', { class: 'setup-note', id: 'setup-note', hidden: true });
     box.replaceChildren(this.outline, this.next, this.setupNote);
     box.hidden = true;
@@ -60,6 +60,7 @@ export class ChaptersView {
     this.summary.textContent = now
       ? `chapter ${index + 1} / ${n}: ${now.title} · ${rangeText(now)}`
       : `${state.setup ? 'starting state' : 'start'} · ${n} chapter${n === 1 ? '' : 's'}`;
+    this.summary.title = this.summary.textContent;
     /** @type {HTMLButtonElement} */ (this.next).disabled = index + 1 >= n;
   }
 
@@ -82,7 +83,8 @@ export class ChaptersView {
         `${what}${setup.text ? ` (${setup.text})` : ''}. `,
         h('button', { type: 'button', id: 'btn-unfold', onclick: () => this.handlers.onUnfold() }, ['show them as steps']),
       ]);
-      this.setupNote.textContent = `setup: ${formatCount(setup.steps)} steps in step 0`;
+      this.setupNote.textContent = `setup: ${formatCount(setup.steps)} steps`;
+      this.setupNote.title = `${formatCount(setup.steps)} automatic steps folded into step 0`;
     }
     for (const r of this.ranges) {
       items.push(

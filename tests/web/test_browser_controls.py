@@ -342,7 +342,10 @@ def test_followers_stay_in_sync_and_presenter_mode(browser: Browser, live: LiveS
         assert debug(fol, "role") == "follower"
         assert "presenter" in (fol.get_attribute("body", "class") or "")
         assert fol.locator(".transport").is_hidden()
-        assert fol.locator(".actions").is_hidden()
+        # The hand operations are hidden; the row keeps only the lesson's chapters.
+        for control in ("#form-alloc", "#form-advance", "#session-edit"):
+            assert fol.locator(control).is_hidden(), control
+        assert fol.locator("#chapters").is_visible()
         size = fol.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)")
         assert size >= 18
         for n in (1, 2, 3):

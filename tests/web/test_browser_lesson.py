@@ -194,7 +194,7 @@ def still(pg: Page) -> None:
 @SIZES
 @pytest.mark.parametrize(
     ("scenario", "presses"),
-    [("buddy-basics", 5), ("head-or-tail", 7), ("v2-threshold", 24), ("reporting-passes", 12)],
+    [("buddy-basics", 5), ("head-or-tail", 7), ("v2-threshold", 12), ("reporting-passes", 12)],
 )
 def test_what_a_step_changes_is_above_the_fold(
     live: LiveServer,

@@ -7,7 +7,14 @@ from __future__ import annotations
 import pytest
 
 from backend.scenarios import SessionConfig, plan_for, scenario_infos
-from backend.timeline import NEXT, CheckpointPolicy, execute, initial_state, open_branch
+from backend.timeline import (
+    NEXT,
+    CheckpointPolicy,
+    chapter_title,
+    execute,
+    initial_state,
+    open_branch,
+)
 
 POLICY = CheckpointPolicy()
 MAX = 10**6
@@ -71,3 +78,11 @@ def test_the_moment_of_another_strategy_is_its_last_step_not_later() -> None:
         assert at == 0 or (branch.ops[at - 1] <= op and branch.clocks[at - 1] <= clock)
         if at < len(branch):  # the next step is later, or further in the workload
             assert branch.ops[at] > op or branch.clocks[at] > clock
+
+
+def test_a_chapter_is_titled_by_its_phase_prefix_else_by_its_first_sentence() -> None:
+    assert chapter_title("Fill memory: the guest allocates it all. Then it frees.") == "Fill memory"
+    first = "The guest frees 31 blocks"
+    assert chapter_title(f"{first}. Nothing is hinted.") == first
+    long = "word " * 40
+    assert chapter_title(long).endswith("…") and len(chapter_title(long)) <= 91
