@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(600)
 
 SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "ws_load.py"
 

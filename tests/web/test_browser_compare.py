@@ -14,7 +14,7 @@ from allocator_model import Node
 from allocator_model.compare import compare, table
 from allocator_model.scenario import load
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 READY = "() => window.__buddyscope.compare && window.__buddyscope.compare.numbers.state === 'ready'"
 

@@ -27,7 +27,7 @@ from wirehelp import LiveServer, free_port, serve
 from backend.app import create_app
 from backend.scenarios import build_small
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from browserkit import debug, open_dashboard, settle, shot, watched_page
 from playwright.sync_api import Browser, Page
 from wirehelp import LiveServer
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 DATA = Path(__file__).resolve().parents[1] / "model" / "data"
 

@@ -22,7 +22,7 @@ from wirehelp import LiveServer
 from allocator_model import Node
 from backend.protocol import LIST_ENDS
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 #: One lane of the free lists as drawn: its items head to tail.
 READ_LANE = """([order, mt]) => {

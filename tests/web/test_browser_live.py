@@ -29,7 +29,7 @@ from backend.app import create_app
 from backend.scenarios import build_small
 from backend.session import Settings
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 READ_ZONES = """() => Object.fromEntries([...document.querySelectorAll('#live .live-bi tbody tr')]
   .map((tr) => [tr.dataset.zone, [...tr.querySelectorAll('td[data-order]')]

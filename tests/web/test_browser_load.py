@@ -29,7 +29,7 @@ from backend.headless import NO_CHECKPOINTS
 from backend.scenarios import SessionConfig, plan_for
 from backend.timeline import start_branch
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 DATA = Path(__file__).resolve().parents[1] / "model" / "data"
 

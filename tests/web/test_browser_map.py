@@ -21,7 +21,7 @@ from wirehelp import LiveServer
 from allocator_model import Node
 from backend.protocol import LIST_ENDS
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 HOST_NAMES = ("not backed", "resident", "discarded")
 

@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page
 from test_browser_lists import check_lane
 from wirehelp import LiveServer
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 #: Height of each order's lanes cell (the row's height), by order.
 READ_ROWS = """() => Object.fromEntries([...document.querySelectorAll('#freelists .fl-row')]

@@ -30,7 +30,7 @@ from allocator_model import Node
 from backend.app import create_app
 from backend.scenarios import build_default, build_small
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module")

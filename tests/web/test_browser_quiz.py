@@ -18,7 +18,7 @@ from wirehelp import LiveServer
 
 from backend.session import Session
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 
 @pytest.fixture

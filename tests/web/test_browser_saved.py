@@ -38,7 +38,7 @@ from backend.app import create_app
 from backend.scenarios import build_small
 from backend.session import Settings
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 WORKLOAD = {
     "name": "two-zones",

@@ -44,7 +44,7 @@ from test_browser_saved import (
 from websockets.sync.client import connect
 from wirehelp import free_port
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 # Back on `sid` after a restart, at `step`, its first snapshot drawn.
 BACK = """([sid, step]) => { const b = window.__buddyscope;

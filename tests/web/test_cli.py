@@ -16,7 +16,7 @@ from wirehelp import free_port
 
 from backend.cli import exposure_warning, parse_args, port_problem, serve, url_for
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(600)
 
 
 def test_serve_is_the_default_command_with_local_defaults() -> None:

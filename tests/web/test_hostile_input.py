@@ -26,7 +26,7 @@ from backend.app import create_app
 from backend.scenarios import build_small
 from backend.session import Settings
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(600)
 
 #: The issue's 53-byte text: one line claiming 2**32 free order-0 pages.
 HUGE_PROC = "Node 0, zone Normal 4294967296 1 1 1 1 1 1 1 1 1 1"

@@ -31,7 +31,7 @@ from backend.session import Client, Settings
 from backend.snapshot import Frame
 from backend.store import KeyExposed, server_key
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(600)
 
 EVIL = "evil.example:8000"
 BUDDYINFO = "Node 0, zone   Normal " + " ".join(["8", "4", "2", "1"] + ["0"] * 7) + "\n"

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from backend import __version__
 
-pytestmark = pytest.mark.timeout(30)
+pytestmark = pytest.mark.timeout(600)
 
 
 def test_healthz_answers(small_client: TestClient) -> None:

@@ -21,7 +21,7 @@ from backend.protocol import Live
 from backend.scenarios import build_small
 from backend.session import Settings
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(600)
 
 DATA = Path(__file__).resolve().parents[1] / "model" / "data"
 ZONEINFO = """\

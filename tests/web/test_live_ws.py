@@ -24,7 +24,7 @@ from backend.protocol import server_message_adapter
 from backend.scenarios import build_small
 from backend.session import Settings
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(600)
 
 
 def recv(ws: ClientConnection) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from fastapi.testclient import TestClient
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(600)
 
 
 def test_page_detail_is_the_models(small_client: TestClient) -> None:

@@ -28,7 +28,7 @@ from backend.scenarios import build_small
 from backend.session import SessionManager
 from backend.store import KEY_NAME
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(600)
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "X-Buddyscope-Token"

@@ -22,7 +22,7 @@ from backend.session import Session
 from backend.store import Store
 from backend.timeline import View
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(600)
 
 
 def session_of(client: TestClient, sid: str) -> Session:

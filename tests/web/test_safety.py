@@ -26,7 +26,7 @@ from backend.session import EVENT_KINDS, Client, Settings
 from backend.snapshot import Frame
 from backend.timeline import CheckpointPolicy
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(600)
 
 
 def small_app(**limits: Any) -> TestClient:

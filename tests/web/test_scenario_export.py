@@ -23,7 +23,7 @@ from backend.timeline import (
 )
 from backend.workload_file import load_workload
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(600)
 
 TOKEN = "X-Buddyscope-Token"
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from backend.protocol import CLIENT_TYPES
 from backend.schema import SCHEMA_FILE, main, protocol_schema, schema_hash, schema_text
 
-pytestmark = pytest.mark.timeout(30)
+pytestmark = pytest.mark.timeout(600)
 
 SERVER_TYPES = ("hello", "snapshot", "delta", "ack", "error", "question", "reveal", "live")
 

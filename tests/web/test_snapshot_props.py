@@ -15,7 +15,7 @@ from backend.protocol import LIST_ENDS, FreeList
 from backend.scenarios import build_default, build_small, default_workload
 from backend.snapshot import diff_ranges, free_list_view, zone_snapshot
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(600)
 
 
 @given(st.lists(st.integers(0, 4), max_size=300), st.integers(1, 12))

@@ -22,7 +22,7 @@ from backend.session import Session, Settings
 from backend.timeline import CheckpointPolicy, View, run_workload, start_branch
 from backend.workload_file import load_workload, to_model_ops
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(600)
 
 DATA = Path(__file__).resolve().parents[1] / "model" / "data"
 BUDDYINFO = (DATA / "buddyinfo.txt").read_text()

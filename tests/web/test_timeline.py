@@ -19,7 +19,7 @@ from backend.timeline import (
     start_branch,
 )
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(600)
 
 # Checkpoints every 8..16 steps, so short tests cross several of them.
 DENSE = CheckpointPolicy(budget_s=float("inf"), min_gap=8, max_gap=16)

@@ -17,7 +17,7 @@ from allocator_model import Node
 from backend.protocol import LIST_ENDS
 from backend.session import Session
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(600)
 
 #: A second hinting cycle starts with every boundary at its list head sentinel while the
 #: blocks hinted by the first cycle stay on the lists (the model's

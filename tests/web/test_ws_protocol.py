@@ -25,7 +25,7 @@ from backend.protocol import (
 from backend.schema import schema_hash
 from backend.session import Session
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(600)
 
 
 def session_of(client: TestClient, sid: str) -> Session:

@@ -14,7 +14,7 @@ from wirehelp import Mirror, command, open_session, receive
 
 from backend.app import CLOSE_BAD_QUERY
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(600)
 
 
 def sessions(client: TestClient) -> int:
