@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from browserkit import debug, model, open_dashboard, send, shot, watched_page
+from browserkit import debug, model, open_dashboard, send, settle, shot, watched_page
 from playwright.sync_api import Browser, Page, expect
 from test_browser_map import INSIDE, inspect
 from test_browser_rows import still
@@ -126,11 +126,13 @@ def test_hildenbrand_side_by_side_hints_and_reports_the_named_block(
                 break
             at = debug(pg, "compare.left.step")
             pg.click("#btn-step")  # the transport steps both sides
-            pg.wait_for_function(
-                "(at) => { const c = window.__buddyscope.compare;"
-                " return c.left.step > at && c.right.step === c.left.step; }",
-                arg=at,
-            )
+            pg.wait_for_function("(at) => window.__buddyscope.compare.left.step > at", arg=at)
+            settle(pg)
+            # The right side goes to the same moment (the same guest operations done, no
+            # later virtual time), which need not be the same step number.
+            now = debug(pg, "compare.left")
+            moment = right.view.branch.moment_step(now["op"], round(now["clock"] * 1e9) + 1000)
+            pg.wait_for_function(f"() => window.__buddyscope.compare.right.step === {moment}")
         assert left.head_page_type_value == 0xFFFFFE7F
         assert right.view.node.page(0x4000).head_page_type_value == 0xFFFFFF7F
         assert debug(pg, "compare.left.strategy") == "hinting-v2"

@@ -37,7 +37,10 @@ def test_a_free_block_deep_in_a_long_list_has_its_index(small_client: TestClient
     """Every frame of every free block answers with its block's index in its list and the
     list's length (the hover and the inspector show them for blocks the lists do not
     send); an allocated frame answers with none."""
-    sid = small_client.post("/api/sessions", json={"scenario": "reporting-passes"}).json()["id"]
+    created = small_client.post("/api/sessions", json={"scenario": "reporting-passes"}).json()
+    sid = created["id"]
+    view = small_client.app.state.buddyscope.manager.get(sid).view  # type: ignore[attr-defined]
+    view.seek(view.length)  # the end: the guest freed what it had; the lists are long again
     node = small_client.app.state.buddyscope.manager.get(sid).view.node  # type: ignore[attr-defined]
     held = node.alloc(0, "Movable")  # one allocated page; the rest stays on long lists
     zone = node.zone("Normal")
