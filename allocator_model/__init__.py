@@ -32,7 +32,7 @@ Deliberate simplifications versus the kernel (5.3 / 5.7 / 5.10, x86-64, 4 KiB pa
 * Details the spec marks [mem]/[inf] are collected in ``assumptions.py``.
 """
 
-from .errors import (
+from .kernel.errors import (
     ConfigError,
     InvalidFree,
     InvariantViolation,
@@ -41,9 +41,9 @@ from .errors import (
     UnknownMigratetype,
     UnknownZone,
 )
-from .events import Event
-from .node import Node, PageInfo, ZoneSpec, default_zones
-from .zone import ListPosition, Zone
+from .kernel.events import Event
+from .kernel.node import Node, PageInfo, ZoneSpec, default_zones
+from .kernel.zone import ListPosition, Zone
 
 __all__ = [
     "ConfigError",

@@ -24,7 +24,7 @@ import zlib
 from typing import Any
 
 from allocator_model import ZoneSpec
-from allocator_model.workload import expand
+from allocator_model.sources.workload import expand
 
 from .scenarios import Plan, SessionConfig
 from .session import Session, Settings

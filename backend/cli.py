@@ -30,8 +30,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from allocator_model.node import STRATEGIES
-from allocator_model.workload import BUILTIN
+from allocator_model.kernel.node import STRATEGIES
+from allocator_model.sources.workload import BUILTIN
 
 from . import __version__
 from .scenarios import SCENARIOS, build_small, scenario_names
@@ -323,8 +323,8 @@ def _port(text: str) -> int:
 
 
 def live(argv: Sequence[str]) -> int:
-    """``buddyscope live``: ``allocator_model.live.main`` (its options are its own)."""
-    from allocator_model.live import main as live_main
+    """``buddyscope live``: ``allocator_model.sources.live.main`` (its options are its own)."""
+    from allocator_model.sources.live import main as live_main
 
     return live_main(list(argv))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from allocator_model import ModelError
-from allocator_model.workload import BUILTIN, WorkloadError, expand
+from allocator_model.sources.workload import BUILTIN, WorkloadError, expand
 
 from .scenarios import Plan, ScenarioNotFound, SessionConfig, plan_for
 from .session import CommandError, Settings, check_size
@@ -26,7 +26,7 @@ from .timeline import NSEC, CheckpointPolicy, TimelineError, start_branch
 from .workload_file import WorkloadFileError, load_workload, node_options, to_model_ops
 
 if TYPE_CHECKING:
-    from allocator_model.compare import StrategyResult
+    from allocator_model.lab.compare import StrategyResult
 
 #: No checkpoints are needed for a run that never seeks.
 NO_CHECKPOINTS = CheckpointPolicy(budget_s=float("inf"), min_gap=1 << 40, max_gap=1 << 40)
@@ -44,7 +44,7 @@ def _fail(prog: str, message: str, err: TextIO) -> int:
 def _load_ops(spec: str) -> tuple[list[dict[str, Any]], dict[str, Any], int, str]:
     """(operations, node options, seed, name) of a built-in workload or a file."""
     if spec in BUILTIN:
-        from allocator_model.compare import COMPARE_ZONES
+        from allocator_model.lab.compare import COMPARE_ZONES
 
         return BUILTIN[spec], {"zones": list(COMPARE_ZONES)}, 0, spec
     path = Path(spec)
@@ -243,7 +243,7 @@ def simulate(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = s
 
 # --- compare -------------------------------------------------------------------------
 #
-# One path from a source to ``allocator_model.compare.compare`` for the command line and
+# One path from a source to ``allocator_model.lab.compare.compare`` for the command line and
 # GET /api/compare (so ``buddyscope compare --scenario S --seed N`` prints what the page
 # shows for a session of S with seed N).
 
@@ -253,7 +253,7 @@ def workload_plan(
 ) -> Plan:
     """The plan of a built-in workload as ``compare`` runs it: on ``COMPARE_ZONES``."""
     from allocator_model import ZoneSpec
-    from allocator_model.compare import COMPARE_ZONES
+    from allocator_model.lab.compare import COMPARE_ZONES
 
     if name not in BUILTIN:
         raise UsageError(
@@ -281,10 +281,10 @@ def compare_plan(
 ) -> list[StrategyResult]:
     """``compare()`` of the plan's workload and node (its zones, seed and options, but
     the kernel's constants) under none and the strategies the plan names (all if none);
-    ``stop`` ends it early (``allocator_model.compare.ComparisonStopped``)."""
+    ``stop`` ends it early (``allocator_model.lab.compare.ComparisonStopped``)."""
     from allocator_model import default_zones
-    from allocator_model.compare import compare as run_compare
-    from allocator_model.node import STRATEGIES
+    from allocator_model.kernel.node import STRATEGIES
+    from allocator_model.lab.compare import compare as run_compare
 
     if plan.proc is not None:
         raise ValueError("a node started from /proc has no workload to compare")
@@ -329,8 +329,8 @@ def compare_command(plan: Plan, kernel: str) -> str:
 
 def compare_notes(plan: Plan, kernel: str, own_operations: int = 0) -> list[str]:
     """What a comparison of ``plan`` leaves out of what a session of it shows."""
-    from allocator_model.compare import what_if_notes
-    from allocator_model.node import STRATEGIES
+    from allocator_model.kernel.node import STRATEGIES
+    from allocator_model.lab.compare import what_if_notes
 
     notes = []
     planned = str(plan.node_options.get("kernel", "5.10"))
@@ -389,7 +389,7 @@ def _compare_source(args: argparse.Namespace) -> Plan:
 
 
 def compare(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    from allocator_model.compare import format_table
+    from allocator_model.lab.compare import format_table
 
     prog = "buddyscope compare"
     try:
@@ -415,7 +415,7 @@ def bench(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.
     both = not args.model and not args.server
     result: dict[str, Any] = {}
     if args.model or both:
-        from allocator_model.bench import measure
+        from allocator_model.lab.bench import measure
 
         result["model"] = measure(ops=min(args.steps * 3, 300_000), seed=args.seed)
     if args.server or both:

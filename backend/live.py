@@ -6,7 +6,7 @@ opens and then one every ``Settings.live_interval_s`` (1 s) while it stays open.
 polling task serves every watcher (``LiveHub``): it runs only while somebody watches,
 and a slow watcher gets the newest reading, never a backlog.
 
-Readings come from ``allocator_model.live.read_live(root)``: ``/proc/buddyinfo``,
+Readings come from ``allocator_model.sources.live.read_live(root)``: ``/proc/buddyinfo``,
 ``/proc/pagetypeinfo`` (root only), ``/proc/zoneinfo``, the page reporting module
 parameters and ``/proc/kpageflags`` (root only) frame by frame.  Anything missing
 becomes a message, never an error, so the view works on machines without these files.
@@ -37,8 +37,8 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
 
-from allocator_model.kpageflags import DIFF_CHUNK, changed_chunks
-from allocator_model.live import LiveSnapshot, read_live
+from allocator_model.sources.kpageflags import DIFF_CHUNK, changed_chunks
+from allocator_model.sources.live import LiveSnapshot, read_live
 
 from .protocol import Live
 from .snapshot import unusable_index

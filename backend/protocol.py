@@ -62,7 +62,7 @@ class Limits(_Message):
 
 
 class TraceSummary(_Message):
-    """What a trace import found (``allocator_model.trace.TraceImport``)."""
+    """What a trace import found (``allocator_model.sources.trace.TraceImport``)."""
 
     events: dict[str, int] = Field(description="Events replayed, by tracepoint name")
     unknown_lines: int = Field(ge=0, description="Lines that are not one of the page events")

@@ -15,7 +15,7 @@ gets one generated for the operation:
                                        -> ``blocks_reported`` (how many blocks the next
                                           pass reports).
 
-The answer always comes from ``allocator_model.quiz.ask``: a dry run of the operation on
+The answer always comes from ``allocator_model.lab.quiz.ask``: a dry run of the operation on
 a deep copy of the node, so it is what the step then does.  Generated questions whose
 dry run has no answer (``"none"``: an allocation that splits nothing, a free that goes
 to a per-cpu list) fall back to the next kind, or are not asked.
@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from allocator_model import ModelError, Node
-from allocator_model.quiz import CHOICES, Question, ask
-from allocator_model.workload import Runner
+from allocator_model.lab.quiz import CHOICES, Question, ask
+from allocator_model.sources.workload import Runner
 
 from . import protocol as p
 from .scenarios import Plan

@@ -319,7 +319,7 @@ async def list_scenarios() -> list[ScenarioOut]:
     },
 )
 async def sample_trace() -> PlainTextResponse:
-    path = resources.files("allocator_model") / "traces" / "sample.trace"
+    path = resources.files("allocator_model.sources") / "traces" / "sample.trace"
     return PlainTextResponse(await asyncio.to_thread(path.read_text))
 
 
@@ -761,7 +761,7 @@ async def delete_saved(request: Request, name: SavedName, owner: OwnerKey = None
 
 
 class ReturnedAtOut(BaseModel):
-    """``allocator_model.compare.ReturnedAt``: memory returned by one sample time."""
+    """``allocator_model.lab.compare.ReturnedAt``: memory returned by one sample time."""
 
     t_s: float = Field(description="Virtual time, seconds")
     when: str = Field(description='What the time is: "last free + 2.5 s", "all drained", ...')
@@ -769,7 +769,7 @@ class ReturnedAtOut(BaseModel):
 
 
 class CompareResult(BaseModel):
-    """``allocator_model.compare.StrategyResult``: one strategy's run."""
+    """``allocator_model.lab.compare.StrategyResult``: one strategy's run."""
 
     strategy: str
     returned_pages: int = Field(description="Pages discarded by the host, cumulative")
@@ -809,7 +809,7 @@ class CompareOut(BaseModel):
     strategies: list[str]
     results: list[CompareResult]
     rows: list[CompareRow] = Field(
-        description="The table `buddyscope compare` prints (allocator_model.compare.table)"
+        description="The table `buddyscope compare` prints (allocator_model.lab.compare.table)"
     )
     command: str = Field(
         description="The command line that prints the same table (FILE: the workload "
@@ -840,7 +840,7 @@ async def _run_compare(request: Request, settings: Any, run: Callable[..., Any])
     """``run(stop=...)`` in a worker thread, stopped when the client goes away (or this
     request is cancelled) or after ``max_compare_seconds`` (409): a comparison nobody
     waits for does not hold the comparison lock for minutes."""
-    from allocator_model.compare import ComparisonStopped
+    from allocator_model.lab.compare import ComparisonStopped
 
     gone = threading.Event()
     deadline = time.monotonic() + settings.max_compare_seconds
@@ -867,7 +867,7 @@ async def _run_compare(request: Request, settings: Any, run: Callable[..., Any])
 
 @router.get(
     "/compare",
-    summary="One workload under each strategy, side by side (allocator_model.compare)",
+    summary="One workload under each strategy, side by side (allocator_model.lab.compare)",
     description="Exactly one of `scenario` (any scenario of GET /api/scenarios), `workload` "
     "(a built-in workload: buffer-reuse, idle, random-mix) or `session` (the source a live "
     "session runs, with its seed, kernel, size and per-cpu lists).  The same function and "
@@ -887,7 +887,7 @@ async def compare_strategies(
     seed: Annotated[int | None, Query(ge=0, le=2**32 - 1)] = None,
     kernel: Annotated[Literal["5.7", "5.10"] | None, Query()] = None,
 ) -> CompareOut:
-    from allocator_model.compare import table
+    from allocator_model.lab.compare import table
 
     from .headless import (
         UsageError,

@@ -24,9 +24,9 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from allocator_model import ConfigError, Node, ZoneSpec, default_zones
-from allocator_model.scenario import Scenario as LibraryScenario
-from allocator_model.scenario import library as scenario_library
-from allocator_model.workload import MAX_EXPANDED, WorkloadError, expand
+from allocator_model.sources.scenario import Scenario as LibraryScenario
+from allocator_model.sources.scenario import library as scenario_library
+from allocator_model.sources.workload import MAX_EXPANDED, WorkloadError, expand
 
 from .sources import (
     MAX_PROC_CHARS,
@@ -161,10 +161,10 @@ SCENARIOS: Final[dict[str, Callable[[], Scenario]]] = {
 # --- scenarios for sessions ------------------------------------------------------------
 #
 # A session runs a *plan*: node options, a workload of primitive operations in the
-# model's workload format (``allocator_model.workload``), and where the timeline starts.
+# model's workload format (``allocator_model.sources.workload``), and where the timeline starts.
 # The built-in scenarios above become workloads whose labels name each allocation, so
 # a free always frees the block its allocation returned.  The model's scenario library
-# (``allocator_model/scenarios/*.json``) provides the narrated teaching scenarios.
+# (``allocator_model/sources/scenarios/*.json``) provides the narrated teaching scenarios.
 
 
 def to_workload(ops: Sequence[Op]) -> list[dict[str, Any]]:

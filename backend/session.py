@@ -42,7 +42,7 @@ from allocator_model import (
     UnknownMigratetype,
     UnknownZone,
 )
-from allocator_model.workload import max_step_blocks
+from allocator_model.sources.workload import max_step_blocks
 
 from . import protocol as p
 from .export import (

@@ -27,7 +27,7 @@ from typing import Any, Final
 from pydantic import BaseModel
 
 from allocator_model import Node, Zone
-from allocator_model.fragmentation import unusable_free_index
+from allocator_model.kernel.fragmentation import unusable_free_index
 
 from .protocol import (
     LIST_ENDS,

@@ -6,7 +6,7 @@
 * ``buddyinfo`` (+ optional ``pagetypeinfo``): a real machine's ``/proc`` text; the node
   starts with exactly those free lists (``Node.from_buddyinfo``) and no workload;
 * ``trace``: ``trace-cmd report`` / ``perf script`` text of the kmem page events,
-  replayed as a workload (``allocator_model.trace.parse_trace``) on the default node.
+  replayed as a workload (``allocator_model.sources.trace.parse_trace``) on the default node.
 
 Each loader returns what a ``Plan`` needs plus a ``source`` summary (``SourceInfo`` on
 the wire) that says what was imported: the trace's event counts, unknown lines and
@@ -21,14 +21,14 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Final
 
-from allocator_model.procfs import (
+from allocator_model.sources.procfs import (
     ProcParseError,
     ZoneSize,
     layout_sizes,
     parse_buddyinfo,
     parse_pagetypeinfo,
 )
-from allocator_model.trace import TraceImport, parse_trace
+from allocator_model.sources.trace import TraceImport, parse_trace
 
 from .workload_file import WorkloadFile, WorkloadFileError, load_workload
 

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from allocator_model import ModelError, Node
-from allocator_model.workload import Runner
+from allocator_model.sources.workload import Runner
 
 from .scenarios import Plan
 

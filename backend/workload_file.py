@@ -6,7 +6,7 @@ A file is JSON (no extra dependency, and every editor checks it); its shape is t
 all or nothing: a file with any error is refused whole, with one message per problem
 naming the line, the field and what is expected, and nothing runs half-loaded.
 
-The operations are the model's (``allocator_model.workload``): the models here only
+The operations are the model's (``allocator_model.sources.workload``): the models here only
 check shapes and ranges; ``allocator_model`` does the running.
 """
 
@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from allocator_model.node import STRATEGIES
+from allocator_model.kernel.node import STRATEGIES
 
 from . import badinput
 
@@ -69,7 +69,7 @@ class FreeAll(_Op):
 class Touch(_Op):
     """The guest writes a label's blocks again (refaults if the host discarded them), or
     one allocated block by ``pfn`` and ``order`` (a session's "touch" saved as a file;
-    run by buddyscope's timeline, not yet by ``allocator_model.workload.Runner``)."""
+    run by buddyscope's timeline, not yet by ``allocator_model.sources.workload.Runner``)."""
 
     op: Literal["touch"]
     label: str | None = None
@@ -354,7 +354,7 @@ def json_paths_to_lines(text: str) -> dict[tuple[str | int, ...], int]:
 
 
 def to_model_ops(wf: WorkloadFile) -> list[dict[str, Any]]:
-    """The operations as the plain dicts ``allocator_model.workload`` runs."""
+    """The operations as the plain dicts ``allocator_model.sources.workload`` runs."""
     return [op.model_dump(exclude_none=True) for op in wf.workload]
 
 

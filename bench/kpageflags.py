@@ -33,8 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from allocator_model.kpageflags import ZoneSpan, changed_chunks, derive, read_raw
-from allocator_model.live import read_live
+from allocator_model.sources.kpageflags import ZoneSpan, changed_chunks, derive, read_raw
+from allocator_model.sources.live import read_live
 from backend.live import FrameMap
 
 VENV_BIN = Path(sys.executable).parent

@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * The comparison panel's data: GET /api/compare (allocator_model.compare) turned into
+ * The comparison panel's data: GET /api/compare (allocator_model.lab.compare) turned into
  * the chart "memory returned to the host over time".  Pure logic; the table itself is
  * the API's `rows` (the same rows `buddyscope compare` prints), shown as they come.
  */

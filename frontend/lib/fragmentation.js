@@ -8,7 +8,7 @@
  *
  * `unusableIndex` is the kernel's `unusable_free_index()` (mm/vmstat.c) on a zone's
  * `nr_free[]`, in thousandths with its integer arithmetic, exactly as
- * allocator_model/fragmentation.py computes it (the live view's readings carry the
+ * allocator_model/kernel/fragmentation.py computes it (the live view's readings carry the
  * server's values; a session's state has `nr_free`, from which the page derives it).
  * `unusableTable` lays the values out: one row per order, one column per zone, in the
  * kernel's `%d.%03d` format.  Pure logic, no DOM.

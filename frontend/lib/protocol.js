@@ -11,7 +11,7 @@
 
 export const PROTOCOL_VERSION = 1;
 
-/** Byte values of `page_state` (allocator_model/pagestate.py). */
+/** Byte values of `page_state` (allocator_model/kernel/pagestate.py). */
 export const PAGE_STATE = Object.freeze({ FREE: 0, ALLOCATED: 1, FLAGGED: 2, ISOLATED: 3, PCP: 4 });
 export const PAGE_STATE_NAMES = Object.freeze(['free', 'allocated', 'hinted', 'isolated', 'pcp']);
 /** Byte values of `host_backing`. */

@@ -11,7 +11,7 @@
 import { isTyping } from './keys.js';
 import { ProtocolError } from './protocol.js';
 
-/** Question kinds (allocator_model/quiz.py). */
+/** Question kinds (allocator_model/lab/quiz.py). */
 export const QUESTION_KINDS = Object.freeze([
   'which_pfn', 'which_end', 'which_list', 'which_migratetype', 'merge_order', 'will_merge',
   'requests', 'blocks_reported',

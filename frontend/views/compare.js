@@ -7,7 +7,7 @@
  * strategies at one time, under one clock; changes are sent to both; play is driven
  * from here (one `step`, then the alignment, then the next) so neither runs ahead.
  *
- * Above them, a panel fed by GET /api/compare (allocator_model.compare, the function
+ * Above them, a panel fed by GET /api/compare (allocator_model.lab.compare, the function
  * behind `buddyscope compare`) for the session's source, seed and kernel: the table the
  * command line prints and a chart of memory returned to the host over time.
  */

@@ -149,7 +149,7 @@ export class LoadPanel {
       ', then ',
       h('code', {}, ['trace-cmd report > host.trace']),
       ' (README.md, “Scenarios, workloads and real data”, and docs/model.md, “Real machines”, say more; a sample ships as ',
-      h('code', {}, ['allocator_model/traces/sample.trace']),
+      h('code', {}, ['allocator_model/sources/traces/sample.trace']),
       ').',
     ]);
     this.submit = /** @type {HTMLButtonElement} */ (h('button', { type: 'submit', class: 'primary' }, ['load']));
@@ -258,7 +258,7 @@ export class LoadPanel {
           return;
         }
         this.text.value = await res.text();
-        this.fileNote.textContent = 'allocator_model/traces/sample.trace (made by the project\'s own trace generator)';
+        this.fileNote.textContent = 'allocator_model/sources/traces/sample.trace (made by the project\'s own trace generator)';
       }
       this.file.value = '';
       this.showProblems([]);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 
 import { formatThousandths, unusableIndex, unusableLevel, unusableTable } from '../../frontend/lib/fragmentation.js';
 
-// allocator_model/fragmentation.py on these free counts:
+// allocator_model/kernel/fragmentation.py on these free counts:
 //   [unusable_free_index(counts, k) for k in range(11)] and unusable_index_text(zones)
 const ZONES = [
   { name: 'DMA', counts: [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 3], unusable: [0, 0, 0, 0, 0, 0, 0, 0, 0, 66, 200] },
@@ -15,7 +15,7 @@ const DEBUGFS =
   'Node 0, zone   Normal 0.000 0.004 0.009 0.016 0.024 0.033 0.041 0.046 0.050 0.053 0.054 \n' +
   'Node 0, zone    Empty 1.000 1.000 1.000 1.000 1.000 1.000 1.000 1.000 1.000 1.000 1.000 \n';
 
-test('the index of each order equals allocator_model/fragmentation.py on the same counts', () => {
+test('the index of each order equals allocator_model/kernel/fragmentation.py on the same counts', () => {
   for (const z of ZONES) assert.deepEqual(unusableIndex(z.counts), z.unusable, z.name);
 });
 

@@ -1,4 +1,4 @@
-"""One test per [mem]/[inf] detail in ``allocator_model/assumptions.py``.
+"""One test per [mem]/[inf] detail in ``allocator_model/kernel/assumptions.py``.
 
 Each test shows the behaviour the assumption causes, so that changing the value (or
 the rule) in assumptions.py makes exactly these tests say what changed.
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from allocator_model import Node, ZoneSpec, assumptions
+from allocator_model import Node, ZoneSpec
+from allocator_model.kernel import assumptions
 
 
 def test_every_assumption_has_a_test_here() -> None:

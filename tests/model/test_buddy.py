@@ -16,8 +16,8 @@ from allocator_model import (
     UnknownZone,
     ZoneSpec,
 )
-from allocator_model.config import MIGRATE_MOVABLE, MIGRATE_UNMOVABLE
-from allocator_model.procfs import parse_buddyinfo, parse_pagetypeinfo
+from allocator_model.kernel.config import MIGRATE_MOVABLE, MIGRATE_UNMOVABLE
+from allocator_model.sources.procfs import parse_buddyinfo, parse_pagetypeinfo
 
 
 def one_block_zone(**kw: object) -> Node:
@@ -284,7 +284,7 @@ def test_watermarks_match_this_machines_zoneinfo() -> None:
             wsf = int(f.read())
     except OSError as exc:
         pytest.skip(f"no /proc/zoneinfo here: {exc}")
-    from allocator_model.watermarks import zone_watermarks
+    from allocator_model.kernel.watermarks import zone_watermarks
 
     zones: dict[str, dict[str, int]] = {}
     current: dict[str, int] = {}

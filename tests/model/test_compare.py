@@ -1,4 +1,4 @@
-"""``allocator_model.compare``: the memory returned over time (``returned_at``) agrees
+"""``allocator_model.lab.compare``: the memory returned over time (``returned_at``) agrees
 with each run's series and totals, at times that make sense for both v2's 100 ms delay
 and reporting's 2 s passes; the table every front end shows has those rows."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from allocator_model.compare import (
+from allocator_model.lab.compare import (
     ROWS,
     SAMPLE_OFFSETS_S,
     StrategyResult,
@@ -16,7 +16,7 @@ from allocator_model.compare import (
     sample_times,
     table,
 )
-from allocator_model.workload import BUILTIN, expand
+from allocator_model.sources.workload import BUILTIN, expand
 
 
 def returned_scan(r: StrategyResult, t: float) -> int:

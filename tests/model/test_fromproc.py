@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from allocator_model import ConfigError, Node
-from allocator_model.procfs import parse_pagetypeinfo
+from allocator_model.sources.procfs import parse_pagetypeinfo
 
 DATA = Path(__file__).parent / "data"
 

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from allocator_model import ConfigError, InvariantViolation, Node, OutOfMemory, ZoneSpec
-from allocator_model.pageflags import DUMP_READS
+from allocator_model.kernel.pageflags import DUMP_READS
 
 PB = 512  # pageblock pages
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from allocator_model import ConfigError, InvalidFree, Node, OutOfMemory, ZoneSpec
-from allocator_model.compare import compare, what_if_notes
-from allocator_model.config import kernel_rules
-from allocator_model.pcp import PerCpuPages, zone_batchsize
-from allocator_model.watermarks import boosted, default_min_free_kbytes
+from allocator_model.kernel.config import kernel_rules
+from allocator_model.kernel.pcp import PerCpuPages, zone_batchsize
+from allocator_model.kernel.watermarks import boosted, default_min_free_kbytes
+from allocator_model.lab.compare import compare, what_if_notes
 
 KERNELS = ("5.3", "5.7", "5.10")
 

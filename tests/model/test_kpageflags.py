@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from allocator_model import kpageflags as kpf
-from allocator_model.kpageflags import (
+from allocator_model.sources import kpageflags as kpf
+from allocator_model.sources.kpageflags import (
     KINDS,
     KpageflagsError,
     ZoneSpan,
@@ -25,8 +25,8 @@ from allocator_model.kpageflags import (
     read_frames,
     read_raw,
 )
-from allocator_model.live import format_text, main, read_live
-from allocator_model.procfs import parse_buddyinfo
+from allocator_model.sources.live import format_text, main, read_live
+from allocator_model.sources.procfs import parse_buddyinfo
 
 BUDDY = 1 << kpf.KPF_BUDDY
 REPORTED = BUDDY | 1 << kpf.KPF_UPTODATE  # the head of a reported block

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from allocator_model.live import format_text, main, parse_zoneinfo, read_live
+from allocator_model.sources.live import format_text, main, parse_zoneinfo, read_live
 
 DATA = Path(__file__).parent / "data"
 

@@ -1,4 +1,4 @@
-"""Tests of allocator_model.procfs: /proc formats, parsers, consistency and plan_layout.
+"""Tests of allocator_model.sources.procfs: /proc formats, parsers, consistency and plan_layout.
 
 Fixed samples in tests/model/data:
 
@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from allocator_model.procfs import (
+from allocator_model.sources.procfs import (
     PAGETYPEINFO_LIST_CAP,
     BlockRow,
     BuddyinfoRow,

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from allocator_model import ModelError, Node, OutOfMemory, ZoneSpec
-from allocator_model.procfs import parse_buddyinfo, parse_pagetypeinfo
+from allocator_model.sources.procfs import parse_buddyinfo, parse_pagetypeinfo
 
 MTS = ["Unmovable", "Movable", "Reclaimable"]
 

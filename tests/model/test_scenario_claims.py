@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from allocator_model import Node
-from allocator_model.events import Event
-from allocator_model.fragmentation import unusable_free_index, unusable_index_text
-from allocator_model.host import DISCARDED
-from allocator_model.quiz import ask
-from allocator_model.scenario import Scenario, library, load
-from allocator_model.workload import Runner
+from allocator_model.kernel.events import Event
+from allocator_model.kernel.fragmentation import unusable_free_index, unusable_index_text
+from allocator_model.kernel.host import DISCARDED
+from allocator_model.lab.quiz import ask
+from allocator_model.sources.scenario import Scenario, library, load
+from allocator_model.sources.workload import Runner
 
 
 @dataclass

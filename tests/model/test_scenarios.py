@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from allocator_model.quiz import ask
-from allocator_model.scenario import Scenario, ScenarioError, library, load
-from allocator_model.workload import Runner
+from allocator_model.lab.quiz import ask
+from allocator_model.sources.scenario import Scenario, ScenarioError, library, load
+from allocator_model.sources.workload import Runner
 
 
 def test_library_has_the_twelve_scenarios_with_notes() -> None:

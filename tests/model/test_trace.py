@@ -5,8 +5,8 @@ from __future__ import annotations
 from importlib import resources
 
 from allocator_model import Node, ZoneSpec
-from allocator_model.trace import parse_trace, sample_trace
-from allocator_model.workload import Runner
+from allocator_model.sources.trace import parse_trace, sample_trace
+from allocator_model.sources.workload import Runner
 
 TRACE_CMD = """\
 cpus=2
@@ -49,7 +49,7 @@ def test_perf_script_hex_pfns_and_replay_on_a_node() -> None:
 
 
 def test_shipped_sample_is_made_by_the_generator_and_replays() -> None:
-    shipped = (resources.files("allocator_model") / "traces" / "sample.trace").read_text()
+    shipped = (resources.files("allocator_model.sources") / "traces" / "sample.trace").read_text()
     assert shipped == sample_trace()
     imp = parse_trace(shipped)
     assert imp.unknown_lines == 0 and imp.unmatched_frees == 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from allocator_model import Node, ZoneSpec
-from allocator_model.compare import compare, format_table
-from allocator_model.workload import BUILTIN, Runner, WorkloadError, expand
+from allocator_model.lab.compare import compare, format_table
+from allocator_model.sources.workload import BUILTIN, Runner, WorkloadError, expand
 
 
 def test_expand_is_deterministic_and_flat() -> None:

@@ -1,5 +1,5 @@
 """The side-by-side view's compare() panel in a real browser: the table it shows is
-``allocator_model.compare`` run in this process for the session's workload, seed and
+``allocator_model.lab.compare`` run in this process for the session's workload, seed and
 kernel, the chart has one line per strategy, and the panel says which command prints
 the same figures and what the comparison leaves out of the session."""
 
@@ -11,8 +11,8 @@ from playwright.sync_api import Browser
 from wirehelp import LiveServer
 
 from allocator_model import Node
-from allocator_model.compare import compare, table
-from allocator_model.scenario import load
+from allocator_model.lab.compare import compare, table
+from allocator_model.sources.scenario import load
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 

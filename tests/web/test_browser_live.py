@@ -21,10 +21,10 @@ from playwright.sync_api import Browser, Page, expect
 from test_live_view import fake_root
 from wirehelp import serve
 
-from allocator_model.fragmentation import unusable_free_index
-from allocator_model.kpageflags import KINDS, REPORTED_CODE
-from allocator_model.live import read_live
-from allocator_model.procfs import parse_buddyinfo, parse_pagetypeinfo
+from allocator_model.kernel.fragmentation import unusable_free_index
+from allocator_model.sources.kpageflags import KINDS, REPORTED_CODE
+from allocator_model.sources.live import read_live
+from allocator_model.sources.procfs import parse_buddyinfo, parse_pagetypeinfo
 from backend.app import create_app
 from backend.scenarios import build_small
 from backend.session import Settings

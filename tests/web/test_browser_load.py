@@ -22,9 +22,9 @@ from playwright.sync_api import Browser, Page, expect
 from wirehelp import LiveServer
 
 from allocator_model import Node
-from allocator_model.fragmentation import unusable_free_index
-from allocator_model.procfs import parse_buddyinfo, parse_pagetypeinfo
-from allocator_model.trace import parse_trace, sample_trace
+from allocator_model.kernel.fragmentation import unusable_free_index
+from allocator_model.sources.procfs import parse_buddyinfo, parse_pagetypeinfo
+from allocator_model.sources.trace import parse_trace, sample_trace
 from backend.headless import NO_CHECKPOINTS
 from backend.scenarios import SessionConfig, plan_for
 from backend.timeline import start_branch
@@ -287,7 +287,7 @@ def test_a_trace_says_what_it_imported(live: LiveServer, page: tuple[Page, list[
     # The example is the shipped sample, byte for byte (GET /api/examples/sample.trace).
     pg.click("#load-example")
     expect(pg.locator("#load-text")).to_have_value(
-        (files("allocator_model") / "traces" / "sample.trace").read_text()
+        (files("allocator_model.sources") / "traces" / "sample.trace").read_text()
     )
     expect(pg.locator(".load-howto")).to_contain_text(
         "trace-cmd record -e kmem:mm_page_alloc -e kmem:mm_page_free -e kmem:mm_page_free_batched"

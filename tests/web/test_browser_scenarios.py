@@ -13,7 +13,7 @@ from test_browser_rows import still
 from wirehelp import LiveServer
 
 from allocator_model import Node
-from allocator_model.fragmentation import unusable_free_index
+from allocator_model.kernel.fragmentation import unusable_free_index
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 

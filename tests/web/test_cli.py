@@ -211,7 +211,7 @@ def test_compare_and_bench() -> None:
 
 
 def test_compare_prints_memory_returned_over_time_then_the_totals() -> None:
-    from allocator_model.compare import compare, format_table, what_if_notes
+    from allocator_model.lab.compare import compare, format_table, what_if_notes
 
     result = run_cli("compare", "--workload", "idle", "--seed", "1")
     # the one note: v2 runs on 5.10's base rules, a labelled "what if" (issue 12)

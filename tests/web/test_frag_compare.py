@@ -1,6 +1,6 @@
 """Fragmentation on the wire (unusable free space index per zone and order in snapshots
 and deltas) and the side-by-side comparison (GET /api/compare), which is
-``allocator_model.compare`` itself."""
+``allocator_model.lab.compare`` itself."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from wirehelp import Mirror, command, open_session
 
-from allocator_model.compare import (
+from allocator_model.kernel.fragmentation import unusable_free_index
+from allocator_model.lab.compare import (
     COMPARE_ZONES,
     ReturnedAt,
     StrategyResult,
@@ -22,8 +23,7 @@ from allocator_model.compare import (
     table,
     what_if_notes,
 )
-from allocator_model.fragmentation import unusable_free_index
-from allocator_model.scenario import load
+from allocator_model.sources.scenario import load
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -334,7 +334,7 @@ def test_a_comparison_over_its_time_budget_stops_with_409() -> None:
 
 def test_a_comparison_stops_when_its_client_goes() -> None:
     """The worker thread is told to stop once the request is disconnected."""
-    from allocator_model.compare import ComparisonStopped
+    from allocator_model.lab.compare import ComparisonStopped
     from backend.rest import _run_compare
 
     asked: list[bool] = []
@@ -357,7 +357,7 @@ def test_a_comparison_stops_when_its_client_goes() -> None:
 
 
 def test_compare_stops_between_operations() -> None:
-    from allocator_model.compare import ComparisonStopped, compare
+    from allocator_model.lab.compare import ComparisonStopped, compare
 
     calls: list[int] = []
 
@@ -422,7 +422,7 @@ def test_a_hostile_file_gets_one_line_and_status_2(
 
 
 def test_a_trace_timestamp_no_clock_can_hold_is_a_skipped_line() -> None:
-    from allocator_model.trace import parse_trace
+    from allocator_model.sources.trace import parse_trace
 
     alloc = "x-1 [000] 1.0: mm_page_alloc: pfn=1 order=0 migratetype=1\n"
     free = "x-1 [000] 1" + "0" * 400 + ".0: mm_page_free: pfn=1 order=0\n"

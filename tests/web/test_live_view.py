@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 from wirehelp import receive
 
-from allocator_model.fragmentation import unusable_free_index
-from allocator_model.kpageflags import KINDS
+from allocator_model.kernel.fragmentation import unusable_free_index
+from allocator_model.sources.kpageflags import KINDS
 from backend.app import create_app
 from backend.protocol import Live
 from backend.scenarios import build_small

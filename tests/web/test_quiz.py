@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from wirehelp import command, open_session, receive
 
-from allocator_model.scenario import library
+from allocator_model.sources.scenario import library
 from backend.protocol import Question
 
 pytestmark = pytest.mark.timeout(300)
@@ -92,7 +92,7 @@ def model_events(delta: dict[str, Any]) -> list[dict[str, Any]]:
 
 def what_it_did(kind: str, deltas: list[dict[str, Any]]) -> str:
     """The answer, read from the step's events (and, for blocks_reported, the steps
-    until the next pass is over) - independently of allocator_model.quiz."""
+    until the next pass is over) - independently of allocator_model.lab.quiz."""
     events = model_events(deltas[0])
     adds = [e for e in events if e["kind"] == "list_add"]
     if kind == "which_pfn":

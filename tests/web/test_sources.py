@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from wirehelp import command, open_session, receive
 
 from allocator_model import Node
-from allocator_model.trace import parse_trace, sample_trace
-from allocator_model.workload import expand
+from allocator_model.sources.trace import parse_trace, sample_trace
+from allocator_model.sources.workload import expand
 from backend.app import create_app
 from backend.scenarios import build_small
 from backend.session import Session, Settings

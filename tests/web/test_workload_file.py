@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from allocator_model import Node
-from allocator_model.workload import Runner, expand
+from allocator_model.sources.workload import Runner, expand
 from backend.workload_file import (
     WorkloadFileError,
     json_paths_to_lines,
@@ -31,7 +31,7 @@ def test_checked_in_schema_is_current() -> None:
 
 
 def test_every_shipped_scenario_is_a_valid_file() -> None:
-    folder = resources.files("allocator_model") / "scenarios"
+    folder = resources.files("allocator_model.sources") / "scenarios"
     names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".json"))
     assert len(names) == 12
     for name in names:

@@ -40,10 +40,10 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from .errors import ModelError, OutOfMemory
+from ..kernel.errors import ModelError, OutOfMemory
 
 if TYPE_CHECKING:
-    from .node import Node
+    from ..kernel.node import Node
 
 PRIMITIVE = ("alloc", "free", "free_pick", "free_all", "touch", "advance", "drain_pcp", "phase")
 MAX_EXPANDED = 1_000_000

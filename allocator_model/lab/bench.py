@@ -1,4 +1,4 @@
-"""``buddyscope bench`` / ``python -m allocator_model.bench``: the model's speed and size.
+"""``buddyscope bench`` / ``python -m allocator_model.lab.bench``: the model's speed and size.
 
 The workload is a seeded random mix of allocations and frees of orders 0..10 on one
 1,048,576-page (4 GiB) zone.  Orders follow a geometric distribution (each order half
@@ -35,8 +35,8 @@ import tracemalloc
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import OutOfMemory
-from .node import Node, ZoneSpec
+from ..kernel.errors import OutOfMemory
+from ..kernel.node import Node, ZoneSpec
 
 BENCH_PAGES = 1 << 20
 # Virtual time per op in the runs with hinting/reporting: 100 us, i.e. a guest doing

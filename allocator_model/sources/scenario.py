@@ -2,7 +2,7 @@
 
 A scenario is a node configuration, a seed, a workload (see ``workload.py``) whose
 ``phase`` operations carry the narration, a "what to look for" note and optional quiz
-questions.  The files live in ``allocator_model/scenarios/``; a teacher can copy one,
+questions.  The files live in ``allocator_model/sources/scenarios/``; a teacher can copy one,
 edit it and load it from anywhere with ``Scenario.from_file``.
 
 File format (JSON)::
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from .node import Node, ZoneSpec, default_kernel
+from ..kernel.node import Node, ZoneSpec, default_kernel
 from .workload import WorkloadError, expand
 
 CONFIG_KEYS = (
@@ -137,7 +137,7 @@ class Scenario:
 def library() -> dict[str, Scenario]:
     """Every scenario shipped with buddyscope, by name, in teaching order."""
     out: dict[str, Scenario] = {}
-    folder = resources.files("allocator_model") / "scenarios"
+    folder = resources.files("allocator_model.sources") / "scenarios"
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if entry.name.endswith(".json"):
             scenario = Scenario.from_dict(json.loads(entry.read_text()), f"scenarios/{entry.name}")

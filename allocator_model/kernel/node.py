@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+from ..sources.procfs import ZonePlan
 from . import events as ev
 from .assumptions import KSWAPD_BOOST_RESET_S
 from .config import (
@@ -32,7 +33,6 @@ from .pageflags import page_bits
 from .pagestate import FILLS, PS_ALLOCATED, PS_ISOLATED, PS_PCP
 from .pagestate import NAMES as PAGE_STATE_NAMES
 from .pcp import PerCpuPages
-from .procfs import ZonePlan
 from .reporting import PageReporting
 from .strategy import Strategy
 from .watermarks import (
@@ -272,7 +272,7 @@ class Node:
             for z in self.zones:
                 self._boot_zone(z)
         else:
-            from .fromproc import populate
+            from ..sources.fromproc import populate
 
             populate(self, list(_plans))
         if self.events is not None:
@@ -393,7 +393,7 @@ class Node:
         Zones are laid out consecutively from pfn 0 in the file's order; see
         ``procfs.plan_layout`` for where the blocks go.  ``options`` are as for ``Node``.
         """
-        from .fromproc import node_from_proc
+        from ..sources.fromproc import node_from_proc
 
         return node_from_proc(cls, text, pagetypeinfo, options)
 
@@ -1013,12 +1013,12 @@ class Node:
 
     def buddyinfo(self) -> str:
         """``/proc/buddyinfo``, byte for byte."""
-        from .procfs import BuddyinfoRow, format_buddyinfo
+        from ..sources.procfs import BuddyinfoRow, format_buddyinfo
 
         return format_buddyinfo([BuddyinfoRow(0, z.name, tuple(z.nr_free)) for z in self.zones])
 
     def pagetypeinfo(self) -> str:
         """``/proc/pagetypeinfo``, byte for byte."""
-        from .procfs import pagetypeinfo_of
+        from ..sources.procfs import pagetypeinfo_of
 
         return pagetypeinfo_of(self)

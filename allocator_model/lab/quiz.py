@@ -20,11 +20,11 @@ import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .events import Event
-from .workload import Runner, WorkloadError
+from ..kernel.events import Event
+from ..sources.workload import Runner, WorkloadError
 
 if TYPE_CHECKING:
-    from .node import Node
+    from ..kernel.node import Node
 
 KINDS = (
     "which_pfn", "which_end", "which_list", "which_migratetype", "merge_order", "will_merge",

@@ -32,8 +32,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .node import STRATEGIES, Node, ZoneSpec, what_if
-from .workload import BUILTIN, Runner, WorkloadError, expand
+from ..kernel.node import STRATEGIES, Node, ZoneSpec, what_if
+from ..sources.workload import BUILTIN, Runner, WorkloadError, expand
 
 # A 1 GiB guest in one zone: large enough for the reporting zone gate, small enough
 # to run with events on in well under a second per strategy.

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .config import MIGRATE_MOVABLE
-from .errors import ConfigError
-from .pagestate import FILLS, PS_ALLOCATED, PS_FREE
+from ..kernel.config import MIGRATE_MOVABLE
+from ..kernel.errors import ConfigError
+from ..kernel.pagestate import FILLS, PS_ALLOCATED, PS_FREE
 from .procfs import ProcParseError, ZonePlan, parse_buddyinfo, parse_pagetypeinfo, plan_layout
 
 if TYPE_CHECKING:
-    from .node import Node
+    from ..kernel.node import Node
 
 
 def node_from_proc(
     cls: type[Node], text: str, pagetypeinfo: str | None, options: dict[str, Any]
 ) -> Node:
-    from .node import ZoneSpec
+    from ..kernel.node import ZoneSpec
 
     if "zones" in options:
         raise ConfigError("from_buddyinfo() takes its zones from the file; do not pass zones=")
