@@ -37,6 +37,7 @@ from .guard import ABORT, Guard, HostPolicy, peer_of
 from .live import LiveHub
 from .live import router as live_router
 from .metrics import router as metrics_router
+from .practice import router as practice_router
 from .protocol import (
     CLIENT_TYPES,
     PROTOCOL_VERSION,
@@ -619,6 +620,7 @@ def create_app(
     app.include_router(rest_router)
     app.include_router(metrics_router)
     app.include_router(live_router)
+    app.include_router(practice_router)
     app.include_router(ws_router)
     # Last: Mount("/") would otherwise also swallow /ws (it matches websocket scopes).
     app.mount("/", StaticFiles(directory=static, html=True), name="frontend")

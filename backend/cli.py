@@ -9,6 +9,7 @@
                        [--kernel K] [--pages N] [--pcp on|off] [--json]
     buddyscope bench [--model] [--server] [--pages N] [--steps N] [--json]
     buddyscope live [--once] [--format text|json] [--interval S]
+    buddyscope practice [--kind pfn|end|merge|report] [--seed N] [--answer X | --reveal]
 
 ``serve`` is the default subcommand.  It prints the URL, opens a browser unless told not
 to (and only where a browser can show up), and warns when the dashboard is reachable
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from allocator_model.kernel.node import STRATEGIES
+from allocator_model.lab.practice import KINDS as PRACTICE_KINDS
 from allocator_model.sources.workload import BUILTIN
 
 from . import __version__
@@ -38,7 +40,7 @@ from .scenarios import SCENARIOS, build_small, scenario_names
 from .session import Settings
 from .store import server_key, user_data_dir
 
-SUBCOMMANDS = ("serve", "simulate", "compare", "bench", "live")
+SUBCOMMANDS = ("serve", "simulate", "compare", "bench", "live", "practice")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -309,6 +311,20 @@ def build_parser() -> argparse.ArgumentParser:
         "(see buddyscope live --help)",
         add_help=False,
     )
+    practice = sub.add_parser(
+        "practice",
+        help="a generated exercise (the same for the same seed), checked by the model",
+        description="Print an exercise drawn from a seed: predict the pfn an allocation "
+        "gets (pfn), the end of the free list a freed block goes to (end), how far it "
+        "merges (merge) or the next free page reporting batch (report).  --answer checks "
+        "a reply (exit status 1 when it is wrong); --reveal prints the answer and the "
+        "model's events that explain it.",
+    )
+    practice.add_argument("--kind", choices=PRACTICE_KINDS, default="pfn")
+    practice.add_argument("--seed", type=_seed, default=0, help="the seed (default 0)")
+    reply = practice.add_mutually_exclusive_group()
+    reply.add_argument("--answer", metavar="X", help="check this reply")
+    reply.add_argument("--reveal", action="store_true", help="print the answer and why")
     return parser
 
 
@@ -457,6 +473,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(raw)
     if args.command == "serve":
         return serve(args)
+    if args.command == "practice":
+        from .practice import run
+
+        return run(args)
     from . import headless
 
     commands = {"simulate": headless.simulate, "compare": headless.compare, "bench": headless.bench}

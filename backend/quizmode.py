@@ -23,7 +23,6 @@ to a per-cpu list) fall back to the next kind, or are not asked.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -195,31 +194,3 @@ def choices(question: Question, node: Node) -> list[str]:
     if question.kind == "which_migratetype":
         return list(node.migratetypes)
     return list(CHOICES.get(question.kind, []))
-
-
-_INT = re.compile(r"(0x[0-9a-f]+|\d+)")
-_LIST = re.compile(r"(\d+)\D+?([a-z]+)\s*$")
-
-
-def _int(text: str) -> int | None:
-    m = _INT.search(text)
-    if m is None:
-        return None
-    return int(m.group(1), 16) if m.group(1).startswith("0x") else int(m.group(1))
-
-
-def is_right(question: Question, reply: str) -> bool:
-    """Whether ``reply`` says the answer: exact (any case), or for numbers the number
-    ("4096", "0x1000" and "pfn 4096" all answer "pfn 4096"), for lists the order and
-    migratetype ("9 Movable", "order 9, movable")."""
-    if question.check(reply):
-        return True
-    got = reply.strip().lower()
-    want = question.answer.lower()
-    if question.kind in ("which_pfn", "merge_order", "blocks_reported"):
-        a, b = _int(got), _int(want)
-        return a is not None and a == b
-    if question.kind == "which_list":
-        a_m, b_m = _LIST.search(got), _LIST.search(want)
-        return a_m is not None and b_m is not None and a_m.groups() == b_m.groups()
-    return False

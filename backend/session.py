@@ -54,7 +54,7 @@ from .export import (
     pack_texts,
     unpack_texts,
 )
-from .quizmode import Pending, is_right, next_question
+from .quizmode import Pending, next_question
 from .scenarios import Plan, ScenarioNotFound, SessionConfig, plan_for
 from .snapshot import Frame, Tracker, config_view, event_dicts, host_stats, zone_snapshot
 from .sources import TEXT_FIELDS, SourceError
@@ -714,7 +714,7 @@ class Session:
                 "no_question",
                 "quiz: no question is waiting" + ("" if self.quiz_on else " (quiz mode is off)"),
             )
-        correct = reply is not None and is_right(pending.question, reply)
+        correct = reply is not None and pending.question.check(reply)
         self.quiz_asked += 1
         self.quiz_right += int(correct)
         self.question = None

@@ -17,6 +17,7 @@ guess.  Question kinds:
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,16 +38,47 @@ CHOICES: dict[str, list[str]] = {
 }
 
 
+_INT = re.compile(r"(0x[0-9a-f]+|\d+)")
+_LIST = re.compile(r"(\d+)\D+?([a-z]+)\s*$")
+#: Kinds whose answer is a number, however it is written.
+_NUMBERS = ("which_pfn", "merge_order", "blocks_reported")
+
+
+def read_int(text: str) -> int | None:
+    """The first whole number in ``text``, decimal or ``0x`` hex (None: there is none)."""
+    m = _INT.search(text.lower())
+    if m is None:
+        return None
+    return int(m.group(1), 16) if m.group(1).startswith("0x") else int(m.group(1))
+
+
 @dataclass(frozen=True)
 class Question:
+    """A question with the model's answer; ``events`` are the dry run's events (wire
+    form), the whole explanation of which ``explain`` is the telling line."""
+
     kind: str
     ask: str
     answer: str
     choices: list[str]
     explain: str
+    events: tuple[dict[str, Any], ...] = ()
 
     def check(self, reply: str) -> bool:
-        return reply.strip().lower() == self.answer.lower()
+        """Whether ``reply`` says the answer: exact (any case), or for numbers the number
+        ("4096", "0x1000" and "pfn 4096" all answer "pfn 4096"), for lists the order and
+        migratetype ("9 Movable", "order 9, movable")."""
+        got = reply.strip().lower()
+        want = self.answer.lower()
+        if got == want:
+            return True
+        if self.kind in _NUMBERS:
+            a = read_int(got)
+            return a is not None and a == read_int(want)
+        if self.kind == "which_list":
+            a_m, b_m = _LIST.search(got), _LIST.search(want)
+            return a_m is not None and b_m is not None and a_m.groups() == b_m.groups()
+        return False
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "ask": self.ask, "choices": self.choices}
@@ -69,12 +101,19 @@ def ask(
         twin_runner.apply(twin, op)
     events = twin.take_events()
     if kind == "blocks_reported":
-        events += _run_first_pass(twin)
+        events += run_first_pass(twin)
     answer, explain = _answer(kind, events)
-    return Question(kind, text or kind.replace("_", " "), answer, CHOICES.get(kind, []), explain)
+    return Question(
+        kind,
+        text or kind.replace("_", " "),
+        answer,
+        CHOICES.get(kind, []),
+        explain,
+        tuple(e.to_dict() for e in events),
+    )
 
 
-def _run_first_pass(node: Node) -> list[Event]:
+def run_first_pass(node: Node) -> list[Event]:
     """Run delayed work until the first hinting/reporting pass or cycle is over."""
     out: list[Event] = []
     started = False

@@ -61,6 +61,8 @@ def test_every_route_is_in_the_openapi_document() -> None:
         "POST /api/sessions/from-workload", "POST /api/sessions/from-proc",
         "POST /api/sessions/from-trace", "GET /api/sessions/{sid}/scenario",
         "POST /api/sessions/{sid}/save-scenario", "GET /api/compare", "GET /api/live",
+        "GET /api/practice", "GET /api/practice/{kind}/{seed}",
+        "GET /api/practice/{kind}/{seed}/answer",
     ):  # fmt: skip
         assert op in ops, op
 
