@@ -28,12 +28,13 @@ import { ScenarioPicker } from './views/picker.js';
 import { ask, openSaved, SavedPanel } from './views/saved.js';
 import { SaveScenario } from './views/savescenario.js';
 import { Session } from './views/session.js';
+import { SubstepsView } from './views/substeps.js';
 
 /** Event kinds for "run to next" and breakpoints (docs/protocol.md), most useful first. */
 export const EVENT_KINDS = [
   'report', 'boundary', 'isolate', 'putback', 'flag_set', 'flag_clear', 'rotate', 'merge', 'split',
   'alloc', 'free', 'refault', 'state', 'request', 'phase', 'fallback', 'pageblock_retype', 'list_move',
-  'merge_stop', 'list_add', 'list_del', 'zone_skip', 'isolate_fail', 'flag_skip', 'pcp_add', 'pcp_del',
+  'merge_stop', 'list_add', 'list_del', 'zone_skip', 'isolate_fail', 'flag_skip', 'watermark_boost', 'pcp_add', 'pcp_del',
   'pcp_refill', 'pcp_drain', 'work', 'clock', 'user', 'step_error',
 ];
 
@@ -128,10 +129,14 @@ class App {
         onStatus: (s, text) => this.setStatus(s, text),
         onSessionLost: (old) => this.onSessionLost(old),
         onFatal: (text) => this.banner(text),
-        onPick: (zone, pfn) => this.inspect(zone, pfn),
+        onPick: (zone, pfn, order) => {
+          this.inspect(zone, pfn);
+          this.substeps.pick(zone, pfn, order);
+        },
         onDrawn: (state) => {
           // Once per drawn frame, not per message: the transport and the comparison.
           this.updateTransport(state);
+          this.substeps.refresh();
           this.compare?.drawFacts();
           const now = performance.now();
           if (this.inspector.open && state.seq !== this.inspectorSeq && (!state.playing || now - this.lastInspector > 500)) {
@@ -144,6 +149,12 @@ class App {
         onOther: (msg) => this.quiz.receive(msg.kind, msg.message),
       },
     );
+    this.substeps = new SubstepsView(byId('narration'), {
+      state: () => this.session.state,
+      freelists: () => this.session.views.freelists,
+      shownZone: () => this.session.selectedZone,
+      mark: (marks) => this.session.setEventMarks(marks),
+    });
     this.quiz = new QuizView(byId('quiz'), byId('btn-quiz'), {
       send: (type, fields) => this.session.send(type, fields),
       notice: (text) => this.notice(text),
@@ -626,6 +637,12 @@ class App {
       case 'previous-chapter':
         this.toChapter(-1);
         break;
+      case 'next-event':
+        this.substeps.move(1);
+        break;
+      case 'previous-event':
+        this.substeps.move(-1);
+        break;
       case 'faster':
         this.changeSpeed(1);
         break;
@@ -1065,6 +1082,7 @@ function debugApi(app) {
     get state() { return s().state; },
     get compare() { return app.compare ? app.compare.debug() : null; },
     get quiz() { return app.quiz.debug(); },
+    get substeps() { return app.substeps.debug(); },
     get savedScenario() { return app.saveScenario.last; },
     /** The first step done by hand as far as the page knows (kept for a reopen after a restart). */
     get firstOwnStep() {

@@ -13,7 +13,7 @@
 
 /** @typedef {'toggle-play' | 'step' | 'back' | 'first' | 'last' | 'faster' | 'slower' |
  *            'help' | 'presenter' | 'run-to' | 'quiz' | 'close' | 'next-chapter' |
- *            'previous-chapter'} Action */
+ *            'previous-chapter' | 'next-event' | 'previous-event'} Action */
 
 /** Key -> action, as shown in the `?` help (order kept). */
 export const KEYMAP = Object.freeze([
@@ -24,6 +24,8 @@ export const KEYMAP = Object.freeze([
   { keys: ['End'], action: 'last', label: 'last recorded step' },
   { keys: [']'], action: 'next-chapter', label: 'next chapter' },
   { keys: ['['], action: 'previous-chapter', label: 'previous chapter (or this one\'s start)' },
+  { keys: ['Shift + →', '>'], action: 'next-event', label: 'the step\'s next event: its blocks and its pseudocode line' },
+  { keys: ['Shift + ←', '<'], action: 'previous-event', label: 'the step\'s previous event (before the first: the whole step)' },
   { keys: ['+'], action: 'faster', label: 'faster' },
   { keys: ['−'], action: 'slower', label: 'slower' },
   { keys: ['n'], action: 'run-to', label: 'run to the next chosen event' },
@@ -47,6 +49,8 @@ const BY_KEY = {
   End: 'last',
   ']': 'next-chapter',
   '[': 'previous-chapter',
+  '>': 'next-event',
+  '<': 'previous-event',
   '+': 'faster',
   '=': 'faster',
   '-': 'slower',
@@ -78,12 +82,14 @@ export function isTyping(target) {
 
 /**
  * @param {{key: string, ctrlKey?: boolean, metaKey?: boolean, altKey?: boolean,
- *          target?: any}} event
+ *          shiftKey?: boolean, target?: any}} event
  * @returns {Action | null}
  */
 export function keyAction(event) {
   if (event.ctrlKey || event.metaKey || event.altKey) return null;
-  const action = BY_KEY[event.key] ?? null;
+  // Shift with an arrow walks the events of a step instead of the steps.
+  const shifted = event.shiftKey && event.key === 'ArrowRight' ? 'next-event' : event.shiftKey && event.key === 'ArrowLeft' ? 'previous-event' : null;
+  const action = shifted ?? BY_KEY[event.key] ?? null;
   if (action === null) return null;
   const target = event.target;
   if (action === 'close') return action; // Escape always closes

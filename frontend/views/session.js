@@ -41,7 +41,7 @@ import { drawStatePanel } from './statepanel.js';
  *   onStatus?: (state: string, text: string) => void,
  *   onSessionLost?: (old: string) => void,
  *   onFatal?: (text: string) => void,
- *   onPick?: (zone: string, pfn: number) => void,
+ *   onPick?: (zone: string, pfn: number, order?: number) => void,
  *   onDrawn?: (state: ClientState) => void,
  *   onSeek?: (step: number) => void,
  *   onOther?: (msg: import('../lib/protocol.js').OtherMessage) => void,
@@ -82,6 +82,8 @@ export class Session {
     this.pages = new PageQuery(() => this.state);
     /** @type {{zone: string, pfn: number, order: number} | null} */
     this.selected = null;
+    /** @type {import('./memmapview.js').Mark[]} what the event picked in the narration touched (views/substeps.js) */
+    this.eventMarks = [];
     this.series = new Series(['free', 'min', 'low', 'high', 'resident', 'discarded', 'reported', 'refaults', 'hinted', 'isolated', 'clock']);
     this.stats = { snapshots: 0, deltas: 0, renderedSeq: 0, renderedStep: -1, lastRenderMs: 0, firstRenderMs: 0, resyncs: 0, collapsed: 0, animated: 0 };
     this.lastNarration = 0;
@@ -174,7 +176,7 @@ export class Session {
       });
       views.freelists.addEventListener('click', (e) => {
         const chip = /** @type {HTMLElement} */ (e.target).closest('.chip');
-        if (chip instanceof HTMLElement) handlers.onPick?.(this.selectedZone, Number(chip.dataset.pfn));
+        if (chip instanceof HTMLElement) handlers.onPick?.(this.selectedZone, Number(chip.dataset.pfn), Number(chip.dataset.order));
       });
     }
     if (this.state) {
@@ -524,6 +526,15 @@ export class Session {
   }
 
   /**
+   * Outline the blocks an event touched on the map (beside the hover and the selection).
+   * @param {import('./memmapview.js').Mark[]} marks
+   */
+  setEventMarks(marks) {
+    this.eventMarks = marks;
+    this.applyHighlights();
+  }
+
+  /**
    * Select a block (the inspector is open on it).
    * @param {{zone: string, pfn: number, order: number} | null} sel
    */
@@ -586,7 +597,7 @@ export class Session {
     } else if (hoverLine) {
       hoverLine.textContent = 'hover a frame or a block; click to inspect';
     }
-    this.map.highlight(marks);
+    this.map.highlight([...marks, ...this.eventMarks]);
   }
 }
 

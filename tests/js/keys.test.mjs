@@ -68,3 +68,13 @@ test('speeds step up and down and stop at the ends', () => {
   assert.equal(nextSpeed(SPEEDS.at(-1), 1), SPEEDS.at(-1));
   assert.equal(nextSpeed(SPEEDS[0], -1), SPEEDS[0]);
 });
+
+test('Shift with an arrow, or < and >, walks the events of a step', () => {
+  assert.equal(key('ArrowRight', body, { shiftKey: true }), 'next-event');
+  assert.equal(key('ArrowLeft', body, { shiftKey: true }), 'previous-event');
+  assert.equal(key('>'), 'next-event');
+  assert.equal(key('<'), 'previous-event');
+  assert.equal(key('ArrowRight'), 'step', 'without Shift an arrow still steps');
+  assert.equal(key('ArrowRight', { tagName: 'INPUT', type: 'range' }, { shiftKey: true }), null, 'a slider keeps its arrows');
+  assert.equal(key('ArrowRight', body, { shiftKey: true, ctrlKey: true }), null);
+});
