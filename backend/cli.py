@@ -318,7 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
         "gets (pfn), the end of the free list a freed block goes to (end), how far it "
         "merges (merge) or the next free page reporting batch (report).  --answer checks "
         "a reply (exit status 1 when it is wrong); --reveal prints the answer and the "
-        "model's events that explain it.",
+        "model's events that explain it.  The page shows the same exercise at "
+        "/practice.html?kind=KIND&seed=N.",
     )
     practice.add_argument("--kind", choices=PRACTICE_KINDS, default="pfn")
     practice.add_argument("--seed", type=_seed, default=0, help="the seed (default 0)")

@@ -332,7 +332,7 @@ _BUILTIN_INFO: Final = {
 _BUILTIN_LOOK_FOR: Final = {
     "default": "free pages going back to the host. This guest runs no hinting: pick "
     'reporting or hinting-v2 under "scenario, strategy, kernel…" and press play, or open '
-    "a lesson from the \"scenarios ▾\" button at the top (v2-boundary shows the v2 "
+    'a lesson from the "scenarios ▾" button at the top (v2-boundary shows the v2 '
     "boundary at work, reporting-passes free page reporting's passes).",
 }
 

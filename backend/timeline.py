@@ -257,9 +257,7 @@ def fold_setup(node: Node, ws: WorkState, plan: Plan) -> Setup:
     operation a quiz question asks about."""
     workload = plan.workload
     boot = _boot_ops(workload)
-    first = next(
-        (i for i in range(boot, len(workload)) if workload[i].get("op") == "phase"), boot
-    )
+    first = next((i for i in range(boot, len(workload)) if workload[i].get("op") == "phase"), boot)
     # A quiz question asks about its operation as a step: it is never folded away.
     asked = [q["before_step"] for q in plan.questions if isinstance(q.get("before_step"), int)]
     first = min([first, *asked])
