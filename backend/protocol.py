@@ -456,6 +456,14 @@ class LiveZoneInfo(_Message):
     present: int | None
     managed: int | None
     start_pfn: int | None = Field(default=None, description="First pfn the zone spans")
+    boost: int | None = Field(default=None, description="watermark_boost (pages)")
+    protection: list[int] | None = Field(
+        default=None,
+        description="lowmem_reserve against requests preferring each of the node's zones "
+        "(every zone /proc/zoneinfo lists, in its order)",
+    )
+    pcp_batch: int | None = Field(default=None, description="The first CPU's pcp batch")
+    pcp_high: int | None = Field(default=None, description="The first CPU's pcp high")
 
 
 class LiveFrameZone(_Message):

@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from ..sources.procfs import ZonePlan
 from . import events as ev
 from .assumptions import KSWAPD_BOOST_RESET_S
 from .config import (
@@ -168,7 +167,7 @@ class Node:
         pcp_high: int | None = None,
         hinting_options: Mapping[str, Any] | None = None,
         host_resident_at_boot: bool = False,
-        _plans: Sequence[ZonePlan] | None = None,
+        _populate: Callable[[Node], None] | None = None,
     ) -> None:
         if kernel is None:
             kernel = default_kernel(hinting)
@@ -268,13 +267,11 @@ class Node:
         self.strategy = self._make_strategy(hinting, hinting_options or {})
         for z in self.zones:
             z.strategy = self.strategy
-        if _plans is None:
+        if _populate is None:
             for z in self.zones:
                 self._boot_zone(z)
-        else:
-            from ..sources.fromproc import populate
-
-            populate(self, list(_plans))
+        else:  # a node seeded from a snapshot lays out its frames instead of booting
+            _populate(self)
         if self.events is not None:
             self.events.clear()  # boot is the starting state, not a step
         self.strategy.attach(self)

@@ -9,6 +9,7 @@ nothing about how that memory was allocated.  Free pages start not backed on the
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..kernel.config import MIGRATE_MOVABLE
@@ -65,7 +66,7 @@ def node_from_proc(
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     zones = [ZoneSpec(p.name, p.start_pfn, p.pages) for p in plans]
-    return cls(zones=zones, _plans=plans, **options)
+    return cls(zones=zones, _populate=partial(populate, plans=plans), **options)
 
 
 def populate(node: Node, plans: list[ZonePlan]) -> None:

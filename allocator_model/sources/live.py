@@ -39,6 +39,12 @@ class ZoneInfo:
     present: int | None = None
     managed: int | None = None
     start_pfn: int | None = None
+    boost: int | None = None  # watermark_boost (5.0+)
+    #: ``protection:``: lowmem_reserve[] against requests preferring each kernel zone
+    #: (all of the node's zones in /proc/zoneinfo order, populated or not)
+    protection: list[int] | None = None
+    pcp_batch: int | None = None  # the first CPU's pageset
+    pcp_high: int | None = None
 
 
 @dataclass
@@ -76,8 +82,9 @@ def _read(path: str, messages: list[str]) -> str | None:
     return None
 
 
-def parse_zoneinfo(text: str) -> list[ZoneInfo]:
-    """The fields of ``/proc/zoneinfo`` the dashboard shows, per zone."""
+def parse_zoneinfo(text: str, populated_only: bool = False) -> list[ZoneInfo]:
+    """The fields of ``/proc/zoneinfo`` the dashboard and a seeded session use, per zone
+    (every zone the file lists, or with ``populated_only`` those with managed pages)."""
     zones: list[ZoneInfo] = []
     current: ZoneInfo | None = None
     for line in text.splitlines():
@@ -89,15 +96,27 @@ def parse_zoneinfo(text: str) -> list[ZoneInfo]:
         parts = line.split()
         if current is None or len(parts) < 2:
             continue
+        if parts[0] == "protection:":  # "protection: (0, 3018, 24090, 24090, 24090)"
+            numbers = line.partition(":")[2].strip(" ()").split(",")
+            if all(n.strip().isdigit() for n in numbers):
+                current.protection = [int(n) for n in numbers]
+            continue
+        if parts[0] in ("high:", "batch:"):  # a CPU's pageset: keep the first CPU's
+            field_name = "pcp_" + parts[0][:-1]
+            if getattr(current, field_name) is None and parts[1].isdigit():
+                setattr(current, field_name, int(parts[1]))
+            continue
         key, value = (parts[1], parts[2]) if parts[0] == "pages" and len(parts) >= 3 else parts[:2]
         if key == "start_pfn:":  # "  start_pfn:           1" (other "name:" lines are per-cpu)
             key = "start_pfn"
-        if key in ("free", "min", "low", "high", "spanned", "present", "managed", "start_pfn"):
+        if key in (
+            "free", "min", "low", "high", "spanned", "present", "managed", "start_pfn", "boost",
+        ):  # fmt: skip
             try:
                 setattr(current, key, int(value))
             except ValueError:
                 continue
-    return zones
+    return [z for z in zones if z.managed] if populated_only else zones
 
 
 COUNTS_ONLY = "The map of frames is not shown; the counts below still are."
@@ -142,7 +161,7 @@ def read_live(root: str = "/", frames: bool = True) -> LiveSnapshot:
             msgs.append(f"/proc/pagetypeinfo: {exc}")
     text = _read(os.path.join(proc, "zoneinfo"), msgs)
     if text is not None:
-        snap.zoneinfo = [z for z in parse_zoneinfo(text) if z.managed]
+        snap.zoneinfo = parse_zoneinfo(text, populated_only=True)
     if frames:
         _read_frames(root, snap)
     params = os.path.join(root, "sys", "module", "page_reporting", "parameters")
