@@ -80,3 +80,9 @@ def build_vm618_root(root: Path) -> Path:
 @pytest.fixture
 def vm618_root(tmp_path: Path) -> Path:
     return build_vm618_root(tmp_path / "vm618")
+
+
+@pytest.fixture(scope="session")
+def vm618_shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The recorded tree once per run, for tests that only read it."""
+    return build_vm618_root(tmp_path_factory.mktemp("shared") / "vm618")

@@ -29,11 +29,8 @@ from allocator_model.sources.procfs import parse_pagetypeinfo
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, MachineSeed]:
-    from conftest import build_vm618_root
-
-    root = build_vm618_root(tmp_path_factory.mktemp("m") / "vm618")
-    return root, read_seed(str(root))
+def seeded(vm618_shared: Path) -> tuple[Path, MachineSeed]:
+    return vm618_shared, read_seed(str(vm618_shared))
 
 
 def test_zones_come_from_zoneinfo(seeded: tuple[Path, MachineSeed]) -> None:
@@ -204,13 +201,10 @@ def test_round_trip_and_refusals(seeded: tuple[Path, MachineSeed]) -> None:
         node_from_seed(seed, zones=[])
 
 
-def test_without_the_frames_it_says_why(tmp_path: Path) -> None:
-    from conftest import build_vm618_root
-
-    root = build_vm618_root(tmp_path / "vm")
-    os.remove(root / "proc" / "kpageflags")
+def test_without_the_frames_it_says_why(vm618_root: Path) -> None:
+    os.remove(vm618_root / "proc" / "kpageflags")
     with pytest.raises(SeedError, match=r"cannot be seeded frame by frame: .*does not exist"):
-        read_seed(str(root))
+        read_seed(str(vm618_root))
 
 
 def test_newest_kernel_is_the_highest_version() -> None:
