@@ -6,6 +6,7 @@
  * page (it never pushes the views down).
  */
 import { chapterAt, chapterRanges, rangeText } from '../lib/chapters.js';
+import { handoutHref } from '../lib/handout.js';
 import { formatCount } from '../lib/layout.js';
 import { h, replaceKids } from './dom.js';
 
@@ -30,7 +31,8 @@ export class ChaptersView {
     this.summary = h('summary', { class: 'chapter-now' });
     this.setupItem = h('p', { class: 'chapter-setup', style: 'margin: 0 0 6px' });
     this.list = h('ol', { class: 'chapter-list', style: 'margin: 0; padding-left: 22px' });
-    const panel = h('div', { class: 'outline-panel', style: 'position:absolute; z-index:20; margin-top:4px; padding:8px 12px; background:var(--panel); border:1px solid var(--line); border-radius:6px; box-shadow:0 4px 16px rgb(0 0 0 / 0.15); max-width:min(720px, 90vw)' }, [this.setupItem, this.list]);
+    this.handout = /** @type {HTMLAnchorElement} */ (h('a', { class: 'handout-link', target: '_blank', title: 'every chapter with its narration and a picture, to print or save as PDF' }, ['handout of this lesson (print)']));
+    const panel = h('div', { class: 'outline-panel', style: 'position:absolute; z-index:20; margin-top:4px; padding:8px 12px; background:var(--panel); border:1px solid var(--line); border-radius:6px; box-shadow:0 4px 16px rgb(0 0 0 / 0.15); max-width:min(720px, 90vw)' }, [this.setupItem, this.list, h('p', { style: 'margin: 6px 0 0' }, [this.handout])]);
     this.outline = h('details', { class: 'outline', id: 'outline' }, [this.summary, panel]);
     this.next = h('button', { type: 'button', id: 'btn-next-chapter', title: 'next chapter (])', 'aria-label': 'next chapter (])', onclick: () => handlers.onNext() }, ['next ›']);
     this.setupNote = h('span', { class: 'setup-note', id: 'setup-note', hidden: true });
@@ -74,6 +76,7 @@ export class ChaptersView {
   draw(state) {
     const setup = state.setup;
     this.box.hidden = this.ranges.length === 0 && !setup;
+    this.handout.href = handoutHref(state.config.scenario);
     const items = [];
     this.setupItem.hidden = !setup;
     this.setupNote.hidden = !setup;

@@ -1,0 +1,89 @@
+"""The printable handout in Chromium: handout.html?scenario=NAME lists every chapter of
+the scenario (the timeline's own chapters) with its narration and a picture of the free
+lists and the memory map when the chapter is done; printed (emulated print media and a
+PDF), no control shows.  The lesson outline links to it.  No console errors or warnings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from browserkit import SHOTS, open_dashboard, watched_page
+from playwright.sync_api import Browser, Page, expect
+from wirehelp import LiveServer, serve
+
+from backend.app import create_app
+from backend.scenarios import SessionConfig, build_default, plan_for
+from backend.timeline import CheckpointPolicy, open_branch
+
+pytestmark = pytest.mark.timeout(600)
+
+SCENARIO = "head-or-tail"
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[LiveServer]:
+    with serve(create_app(build_default)) as server:
+        yield server
+
+
+def chapters_of(name: str) -> list[tuple[int, str, list[int]]]:
+    """(step, title, the zone's nr_free when the chapter is done) of each chapter."""
+    plan = plan_for(SessionConfig(scenario=name))
+    view = open_branch(1, plan, CheckpointPolicy(), 100_000)
+    chapters = view.branch.chapters()
+    ends = [step - 1 for step, _ in chapters[1:]] + [view.length]
+    out = []
+    for (step, title), end in zip(chapters, ends, strict=True):
+        view.seek(end)
+        (zone,) = view.node.zones
+        out.append((step, title, list(zone.nr_free)))
+    return out
+
+
+def ready(page: Page) -> None:
+    page.wait_for_function("() => window.__handout?.debug().done === true")
+
+
+def test_the_handout_lists_every_chapter_with_its_picture_and_prints_clean(
+    browser: Browser, live: LiveServer
+) -> None:
+    chapters = chapters_of(SCENARIO)
+    with watched_page(browser) as (page, problems):
+        page.goto(f"{live.url}handout.html?scenario={SCENARIO}")
+        ready(page)
+        sections = page.locator(".ho-chapter")
+        expect(sections).to_have_count(len(chapters))
+        titles = page.locator(".ho-chapter h2").all_inner_texts()
+        for (_, title, _), shown in zip(chapters, titles, strict=True):
+            assert title in shown, (title, shown)
+        for i, (_, _, nr_free) in enumerate(chapters):
+            section = sections.nth(i)
+            expect(section.locator(".ho-says p").first).not_to_be_empty()
+            # the picture is the chapter's end: the lists' counts are the model's there
+            counts = section.locator(".ho-figure .freelists .fl-row .fl-nr")
+            expect(counts).to_have_text([str(n) for n in nr_free])
+            img = section.locator(".ho-map img")
+            expect(img).to_have_count(1)
+            assert img.evaluate("(i) => i.naturalWidth > 0 && i.src.startsWith('data:image/png')")
+        page.screenshot(path=str(SHOTS / f"handout-{SCENARIO}.png"), full_page=True)
+        page.emulate_media(media="print")
+        for sel in (".handout-tools", "button", "#ho-stage"):
+            visible = page.locator(sel).evaluate_all(
+                "(els) => els.filter((e) => e.getClientRects().length > 0).length"
+            )
+            assert visible == 0, sel
+        expect(sections.first).to_be_visible()
+        pdf = page.pdf(format="A4")
+        assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+        assert problems == []
+
+
+def test_the_lesson_outline_links_to_its_handout(browser: Browser, live: LiveServer) -> None:
+    with watched_page(browser) as (page, problems):
+        open_dashboard(page, live.url, f"?scenario={SCENARIO}")
+        link = page.locator("#outline a.handout-link")
+        expect(link).to_have_attribute("href", f"handout.html?scenario={SCENARIO}")
+        page.goto(f"{live.url}handout.html?scenario=../etc")
+        expect(page.locator("#ho-banner")).to_contain_text("is not a scenario name")
+        assert problems == []
