@@ -34,6 +34,11 @@ KSWAPD_BOOST_RESET_S = 0.1
 # The modelled time of one report round trip to the host (not a kernel constant).
 REPORT_LATENCY_S = 0.001
 
+# 6.12 zone_pcp_update_cacheinfo(): PCPF_FREE_HIGH_BATCH is set when the CPU's share of
+# its data cache holds more than 3 * batch pages (756 KiB for batch 63), as on the
+# x86-64 servers and VMs of today; the model assumes such a CPU.
+PCP_FREE_HIGH_BATCH = True
+
 
 ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption(
@@ -44,6 +49,33 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "was taken (list_add_tail); allocation takes the head; free_pcppages_bulk takes from "
         "the tail, round-robin over the lists starting after Unmovable",
         "node._free_unref_page, node._rmqueue_pcplist, node._free_pcppages_bulk",
+    ),
+    Assumption(
+        "PCP_FREE_HIGH_BATCH",
+        "inf",
+        "§1.7",
+        "6.12: every CPU's data cache slice holds more than 3 * batch pages, so "
+        "zone_pcp_update_cacheinfo() sets PCPF_FREE_HIGH_BATCH and consecutive high-order "
+        "frees keep a batch on the lists before free_high drains them",
+        "pcp.PerCpuPages, node._free_unref_page",
+    ),
+    Assumption(
+        "PCP_HIGH_NO_DECAY",
+        "inf",
+        "§1.7",
+        "6.12: decay_pcp_high() (vmstat's once-a-second work) and ZONE_RECLAIM_ACTIVE "
+        "(kswapd reclaiming) are not modelled, so pcp->high shrinks only on the free path "
+        "while the zone is below its high watermark (ZONE_BELOW_HIGH)",
+        "pcp.PerCpuPages.nr_pcp_high",
+    ),
+    Assumption(
+        "PCP_CPU_ROUND_ROBIN",
+        "inf",
+        "§1.7",
+        "with cpus > 1, a call that names no CPU runs on the next CPU in turn: tasks the "
+        "scheduler spreads over the CPUs, so a page freed by one is parked on that CPU's "
+        "list, out of reach of the next allocation on another",
+        "node.alloc, node.free",
     ),
     Assumption(
         "PCP_NOT_REPORTED",

@@ -1,9 +1,12 @@
 """Configuration facts: kernel versions, migratetypes, orders.
 
-The model follows the page allocator of three kernel releases.  They differ in where
-a few paths put a block on its free list (``FPI_TO_TAIL`` and friends, the 5.10 series
-by David Hildenbrand), in whether free page reporting exists at all,, in the ceiling
-of the default ``min_free_kbytes`` and in which zones boost their watermarks.
+The model follows the page allocator of four kernel releases.  5.3, 5.7 and 5.10 differ
+in where a few paths put a block on its free list (``FPI_TO_TAIL`` and friends, the
+5.10 series by David Hildenbrand), in whether free page reporting exists at all, in the
+ceiling of the default ``min_free_kbytes`` and in which zones boost their watermarks.
+6.12 (the LTS of late 2024) adds high-order per-cpu lists with self-tuning ``high``,
+free lists that always match their pageblock's type, and fallbacks that claim a
+pageblock or take one block without moving the rest (``docs/model.md`` has the table).
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from dataclasses import dataclass
 
 from .errors import ConfigError, UnknownMigratetype
 
-# x86-64 with 4 KiB pages, kernels <= 6.3: MAX_ORDER is *exclusive* (orders 0..10).
+# x86-64 with 4 KiB pages: orders 0..10 (MAX_ORDER 11, exclusive, up to 6.3; 6.4 renamed
+# the top order MAX_PAGE_ORDER = 10, inclusive, with NR_PAGE_ORDERS = 11: the same range).
 DEFAULT_MAX_ORDER = 11
 DEFAULT_PAGEBLOCK_ORDER = 9
 PAGE_SIZE = 4096
@@ -23,6 +27,8 @@ MIGRATE_MOVABLE = 1
 MIGRATE_RECLAIMABLE = 2
 MIGRATE_PCPTYPES = 3  # the first three have per-cpu lists
 MIGRATE_HIGHATOMIC = MIGRATE_PCPTYPES
+# include/linux/mmzone.h (5.13+): orders up to this one are "cheap" and have pcp lists.
+PAGE_ALLOC_COSTLY_ORDER = 3
 
 _NAMES_WITH_CMA = ("Unmovable", "Movable", "Reclaimable", "HighAtomic", "CMA", "Isolate")
 _NAMES_WITHOUT_CMA = ("Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate")
@@ -80,7 +86,8 @@ class Migratetypes:
 
 @dataclass(frozen=True, slots=True)
 class KernelRules:
-    """What differs between the modelled releases (spec §1.4, §1.6, §1.10, §3.1)."""
+    """What differs between the modelled releases (spec §1.4, §1.6, §1.10, §3.1;
+    ``docs/model.md`` has the table of rules by version with commits and functions)."""
 
     version: str
     # 5.10 (7fef431be9c9): __free_pages_core() frees boot/onlined memory with FPI_TO_TAIL.
@@ -92,16 +99,53 @@ class KernelRules:
     # Free page reporting was merged in 5.7.
     has_reporting: bool
     # init_per_zone_wmark_min(): the clamp of the default min_free_kbytes (65536 in
-    # 5.3; 262144 in 5.7.14 and 5.10.7).
+    # 5.3; 262144 in 5.7.14, 5.10.7 and 6.12's calculate_min_free_kbytes()).
     min_free_kbytes_max: int
-    # boost_watermark(): 5.7 and 5.10 never boost a zone smaller than four pageblocks.
+    # boost_watermark(): 5.7 and later never boost a zone smaller than four pageblocks.
     boost_needs_four_pageblocks: bool
+    # 5.13 "mm/page_alloc: allow high-order pages to be stored on the per-cpu lists"
+    # (pcp_allowed_order: orders <= PAGE_ALLOC_COSTLY_ORDER and the THP order), with
+    # 6.7's self-tuning pcp->high between high_min and high_max (nr_pcp_high,
+    # nr_pcp_alloc, nr_pcp_free) and zone_highsize()'s limits from the low watermark.
+    high_order_pcp: bool = False
+    # 6.10, Johannes Weiner's "mm: page_alloc: freelist migratetype hygiene" series:
+    # a free block is always on the list of its pageblock's type.  A fallback either
+    # claims the whole pageblock (moving its free blocks and retyping it) or takes one
+    # block and leaves the rest where it is; __free_one_page retypes a merged buddy's
+    # pageblock; __isolate_free_page moves the rest of a half-pageblock with
+    # move_freepages_block; free_pcppages_bulk reads the pageblock's type at drain time;
+    # blocks larger than a pageblock are freed pageblock by pageblock
+    # (split_large_buddy).
+    freelist_hygiene: bool = False
+    # 5.18 (Zi Yan, "mm: page_alloc: avoid merging non-fallbackable pageblocks with
+    # others"): from pageblock_order up, __free_one_page merges two pageblocks of
+    # different types only if both are mergeable (Unmovable, Movable, Reclaimable), not
+    # just when neither is isolated.
+    merge_only_mergeable: bool = False
+    # __rmqueue_fallback: ALLOC_NOFRAGMENT raises the search floor to pageblock_order
+    # only for requests below it (Abel Wu's fix); 5.x raised it for every request.
+    nofragment_floor_below_pageblock: bool = False
 
+
+_KERNEL_6_12 = KernelRules(
+    "6.12",
+    boot_free_to_tail=True,
+    putback_to_tail=True,
+    move_to_tail=True,
+    has_reporting=True,
+    min_free_kbytes_max=262144,
+    boost_needs_four_pageblocks=True,
+    high_order_pcp=True,
+    freelist_hygiene=True,
+    merge_only_mergeable=True,
+    nofragment_floor_below_pageblock=True,
+)
 
 KERNELS: dict[str, KernelRules] = {
     "5.3": KernelRules("5.3", False, False, False, False, 65536, False),
     "5.7": KernelRules("5.7", False, False, False, True, 262144, True),
     "5.10": KernelRules("5.10", True, True, True, True, 262144, True),
+    "6.12": _KERNEL_6_12,
 }
 
 

@@ -34,6 +34,10 @@ class Event:
     """Base of every event.  ``kind`` names the class on the wire."""
 
     kind: ClassVar[str] = "event"
+    # Fields left out of the wire form while they are None: facts only some
+    # configurations have (a pcp list's order and CPU exist from 6.12 / with cpus > 1),
+    # so that the events of the others stay exactly as they were.
+    optional: ClassVar[tuple[str, ...]] = ()
     fn: str
     zone: str
 
@@ -48,8 +52,12 @@ class Event:
             names = tuple(f.name for f in fields(cls))
             _FIELD_NAMES[cls] = names
         out: dict[str, Any] = {"kind": self.kind}
+        optional = self.optional
         for name in names:
-            out[name] = getattr(self, name)
+            value = getattr(self, name)
+            if value is None and name in optional:
+                continue
+            out[name] = value
         out["message"] = self.message
         return out
 
@@ -265,62 +273,87 @@ class Fallback(Event):
 # --- per-cpu lists ---------------------------------------------------------------------
 
 
+def _pcp_list(migratetype: str, order: int | None, cpu: int | None) -> str:
+    """'the Movable per-cpu list', with the order (6.12) and the CPU (cpus > 1)."""
+    what = migratetype if order is None else f"{migratetype} order-{order}"
+    return f"the {what} per-cpu list" + ("" if cpu is None else f" of CPU {cpu}")
+
+
+def _pcp_block(pfn: int, order: int | None) -> str:
+    return f"page {pfn}" if not order else f"order-{order} block {pfn}"
+
+
 @dataclass(slots=True)
 class PcpAdd(Event):
     kind: ClassVar[str] = "pcp_add"
+    optional: ClassVar[tuple[str, ...]] = ("order", "cpu")
     pfn: int
     migratetype: str
     end: str
-    count: int
+    count: int  # entries on the list after the add
+    order: int | None = None
+    cpu: int | None = None
 
     @property
     def message(self) -> str:
+        unit = "pages" if not self.order else "blocks"
         return (
-            f"page {self.pfn} parked at the {self.end} of the {self.migratetype} "
-            f"per-cpu list ({self.count} pages there)"
+            f"{_pcp_block(self.pfn, self.order)} parked at the {self.end} of "
+            f"{_pcp_list(self.migratetype, self.order, self.cpu)} ({self.count} {unit} there)"
         )
 
 
 @dataclass(slots=True)
 class PcpDel(Event):
     kind: ClassVar[str] = "pcp_del"
+    optional: ClassVar[tuple[str, ...]] = ("order", "cpu")
     pfn: int
     migratetype: str
     end: str
-    count: int
+    count: int  # entries left on the list
     reason: str
+    order: int | None = None
+    cpu: int | None = None
 
     @property
     def message(self) -> str:
         return (
-            f"page {self.pfn} leaves the {self.end} of the {self.migratetype} per-cpu "
-            f"list ({self.reason}; {self.count} left)"
+            f"{_pcp_block(self.pfn, self.order)} leaves the {self.end} of "
+            f"{_pcp_list(self.migratetype, self.order, self.cpu)} "
+            f"({self.reason}; {self.count} left)"
         )
 
 
 @dataclass(slots=True)
 class PcpRefill(Event):
     kind: ClassVar[str] = "pcp_refill"
+    optional: ClassVar[tuple[str, ...]] = ("order", "cpu")
     migratetype: str
-    count: int
+    count: int  # blocks moved
+    order: int | None = None
+    cpu: int | None = None
 
     @property
     def message(self) -> str:
+        what = "order-0 pages" if not self.order else f"order-{self.order} blocks"
         return (
-            f"the {self.migratetype} per-cpu list was empty: rmqueue_bulk moved "
-            f"{self.count} order-0 pages from the buddy lists to it"
+            f"{_pcp_list(self.migratetype, self.order, self.cpu)} was empty: rmqueue_bulk "
+            f"moved {self.count} {what} from the buddy lists to it"
         )
 
 
 @dataclass(slots=True)
 class PcpDrain(Event):
     kind: ClassVar[str] = "pcp_drain"
-    count: int
+    optional: ClassVar[tuple[str, ...]] = ("cpu",)
+    count: int  # pages
     reason: str
+    cpu: int | None = None
 
     @property
     def message(self) -> str:
-        return f"{self.count} per-cpu pages go back to the buddy lists ({self.reason})"
+        whose = "per-cpu" if self.cpu is None else f"per-cpu (CPU {self.cpu})"
+        return f"{self.count} {whose} pages go back to the buddy lists ({self.reason})"
 
 
 @dataclass(slots=True)

@@ -7,18 +7,16 @@ they are meant for tests and debug runs, not for the hot path.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
+from .config import MIGRATE_PCPTYPES
 from .errors import InvariantViolation
 from .pagestate import PS_ALLOCATED, PS_FLAGGED, PS_FREE, PS_ISOLATED, PS_PCP
+from .zone import NONZERO
 
 if TYPE_CHECKING:
     from .node import Node
     from .zone import Zone
-
-
-_NONZERO = re.compile(rb"[^\x00]")
 
 
 def _fail(rule: str, zone: Zone, message: str) -> InvariantViolation:
@@ -53,6 +51,7 @@ def _check_zone(node: Node, zone: Zone) -> None:
     nonisolate_free = 0
     heads = 0
     flagged = [0] * len(zone.flagged_counts)
+    hygiene = zone.rules.freelist_hygiene
     for order in range(zone.max_order):
         blocks = 0
         for mt in range(zone.nr_mt):
@@ -81,6 +80,8 @@ def _check_zone(node: Node, zone: Zone) -> None:
                         f"pfn {pfn} is on the {zone.mt_name(mt)} list but "
                         f"records {zone.mt_name(zone.free_mt[i])}",
                     )
+                if hygiene:
+                    _check_pageblock_types(zone, i, order, mt)
                 _claim(zone, seen, i, order, "free block")
                 want = PS_FLAGGED if zone.flags[i] else PS_FREE
                 if zone.page_state.count(want, i, i + (1 << order)) != 1 << order:
@@ -113,16 +114,23 @@ def _check_zone(node: Node, zone: Zone) -> None:
         )
 
     pcp_pages = 0
-    pcp = node.pcps.get(zone.name)
-    if pcp is not None:
-        for lst in pcp.lists:
+    for cpu, pcps in enumerate(node.pcp_sets):
+        pcp = pcps.get(zone.name)
+        if pcp is None:
+            continue
+        on_lists = 0
+        for pindex, lst in enumerate(pcp.lists):
+            order = pcp.pindex_to_order(pindex) if node.rules.high_order_pcp else 0
             for i in lst:
-                _claim(zone, seen, i, 0, "per-cpu page")
-                if zone.page_state[i] != PS_PCP:
-                    raise _fail("3", zone, f"per-cpu page {base + i} is not shown as per-cpu")
-                pcp_pages += 1
-        if pcp_pages != pcp.count:
-            raise _fail("5", zone, f"pcp count {pcp.count} but the lists hold {pcp_pages}")
+                _claim(zone, seen, i, order, "per-cpu block")
+                if zone.page_state.count(PS_PCP, i, i + (1 << order)) != 1 << order:
+                    raise _fail("3", zone, f"per-cpu block {base + i} is not shown as per-cpu")
+                on_lists += 1 << order
+        if on_lists != pcp.count:
+            raise _fail(
+                "5", zone, f"CPU {cpu}'s pcp count {pcp.count} but its lists hold {on_lists}"
+            )
+        pcp_pages += on_lists
 
     flight = 0
     for i, order in node.strategy.in_flight(zone):
@@ -133,7 +141,7 @@ def _check_zone(node: Node, zone: Zone) -> None:
 
     allocated = 0
     ao = zone.alloc_order
-    for match in _NONZERO.finditer(ao):
+    for match in NONZERO.finditer(ao):
         j = match.start()
         order = ao[j] - 1
         _claim(zone, seen, j, order, "allocated block")
@@ -159,6 +167,21 @@ def _check_zone(node: Node, zone: Zone) -> None:
         raise _fail("11", zone, "the isolated-pageblock count is stale")
 
 
+def _check_pageblock_types(zone: Zone, i: int, order: int, mt: int) -> None:
+    """6.10+ (freelist_hygiene): a free block is on the list of its pageblocks' type."""
+    pbo = zone.pageblock_order
+    for k in range(1 << max(order - pbo, 0)):
+        block_mt = zone.get_pageblock_migratetype(i + (k << pbo))
+        if block_mt != mt:
+            raise _fail(
+                "4",
+                zone,
+                f"free order-{order} block at pfn {zone.start_pfn + i} is on the "
+                f"{zone.mt_name(mt)} list but its pageblock is {zone.mt_name(block_mt)} "
+                "(6.10+ keeps them equal)",
+            )
+
+
 def _check_not_buddies(zone: Zone, i: int, order: int) -> None:
     """Rule 7: no two free blocks of equal order below the top are buddies."""
     if order >= zone.max_order - 1:
@@ -174,6 +197,8 @@ def _check_not_buddies(zone: Zone, i: int, order: int) -> None:
         iso = zone.mt_isolate
         if a != b and (a == iso or b == iso):
             return  # merging is legitimately blocked next to an isolated pageblock
+        if a != b and zone.rules.merge_only_mergeable and max(a, b) >= MIGRATE_PCPTYPES:
+            return  # 5.18+: HighAtomic and CMA pageblocks keep to themselves too
     raise _fail(
         "7",
         zone,

@@ -21,6 +21,7 @@ from .config import (
     DEFAULT_PAGEBLOCK_ORDER,
     MIGRATE_MOVABLE,
     MIGRATE_PCPTYPES,
+    PAGE_ALLOC_COSTLY_ORDER,
     Migratetypes,
     kernel_rules,
 )
@@ -31,7 +32,13 @@ from .host import RESIDENT, Host
 from .pageflags import page_bits
 from .pagestate import FILLS, PS_ALLOCATED, PS_ISOLATED, PS_PCP
 from .pagestate import NAMES as PAGE_STATE_NAMES
-from .pcp import PerCpuPages
+from .pcp import (
+    PCP_BATCH_SCALE_MAX,
+    PCPF_FREE_HIGH_BATCH,
+    PCPF_PREV_FREE_HIGH_ORDER,
+    PerCpuPages,
+    thp_pcp_order,
+)
 from .reporting import PageReporting
 from .strategy import Strategy
 from .watermarks import (
@@ -50,6 +57,8 @@ _ALLOC_FILL = FILLS[PS_ALLOCATED]
 _PASSES_NOFRAG = ((False, True), (False, False), (True, False))
 _PASSES_PLAIN = ((False, False), (True, False))
 STRATEGIES = ("none", "hinting-v2", "reporting")
+# The most CPUs a node may have (each has a per-cpu list set in every zone).
+MAX_CPUS = 64
 # The v2 "Hinted pages" patches were written against 2019 linux-next (about 5.3).
 V2_KERNEL = "5.3"
 
@@ -165,6 +174,7 @@ class Node:
         watermark_boost_factor: int = WATERMARK_BOOST_FACTOR,
         pcp_batch: int | None = None,
         pcp_high: int | None = None,
+        cpus: int = 1,
         hinting_options: Mapping[str, Any] | None = None,
         host_resident_at_boot: bool = False,
         _populate: Callable[[Node], None] | None = None,
@@ -187,6 +197,8 @@ class Node:
         # default guest runs with one CPU's per-cpu lists; hand-made zones (teaching the
         # raw buddy algorithm) without them unless asked for.
         self.pcp_enabled = zones is None if pcp is None else bool(pcp)
+        # CPUs of the node, each with its own per-cpu lists in every zone.
+        self.cpus = _check_int("cpus", cpus, 1, MAX_CPUS)
         self.random = random.Random(seed)
         self.events: list[ev.Event] | None = [] if events else None
         self._clock_ns = 0
@@ -253,15 +265,41 @@ class Node:
         # kswapd's reset of boosted watermarks: when each boosted zone's boost is cleared
         # (see KSWAPD_BOOST_RESET in assumptions.py).
         self._boost_reset_ns: dict[int, int] = {}
-        self.pcps: dict[str, PerCpuPages] = {}
+        # pcp_sets[cpu][zone]: each CPU's per_cpu_pages; pcps is CPU 0's.
+        self.pcp_sets: tuple[dict[str, PerCpuPages], ...] = ({},)
+        high_order = self.rules.high_order_pcp
+        thp_order = thp_pcp_order(self.pageblock_order, self.max_order)
         if self.pcp_enabled:
             if pcp_batch is not None:
                 _check_int("pcp_batch", pcp_batch, 1)
             if pcp_high is not None:
                 _check_int("pcp_high", pcp_high, 0)
-            self.pcps = {
-                z.name: PerCpuPages(z.managed_pages, pcp_batch, pcp_high) for z in self.zones
-            }
+            self.pcp_sets = tuple(
+                {
+                    z.name: PerCpuPages(
+                        z.managed_pages,
+                        pcp_batch,
+                        pcp_high,
+                        high_order=high_order,
+                        low_wmark=z.watermarks.low,
+                        cpus=self.cpus,
+                        thp_order=thp_order,
+                    )
+                    for z in self.zones
+                }
+                for _ in range(self.cpus)
+            )
+        self.pcps = self.pcp_sets[0]
+        # pcp_allowed_order() for each order: 5.x order 0; 6.12 up to
+        # PAGE_ALLOC_COSTLY_ORDER and the THP order.
+        self._pcp_order = tuple(
+            self.pcp_enabled
+            and (k == 0 or (high_order and (k <= PAGE_ALLOC_COSTLY_ORDER or k == thp_order)))
+            for k in range(self.max_order)
+        )
+        # 6.12's pcp->high tuning reads ZONE_BELOW_HIGH, which allocations keep.
+        self._pcp_tuned = self.pcp_enabled and high_order
+        self._cpu_next = 0  # the CPU the next call runs on when it names none
 
         self.host = Host(self.zones, resident_at_boot=host_resident_at_boot)
         self.strategy = self._make_strategy(hinting, hinting_options or {})
@@ -354,11 +392,14 @@ class Node:
         """``memblock_free_all``: free the zone as the largest aligned blocks, ascending.
 
         5.10+ frees boot memory with FPI_TO_TAIL (``__free_pages_core``); earlier kernels
-        use the ordinary head/tail rule.  Reporting devices register later, so boot frees
-        never notify (the static key is still off).
+        use the ordinary head/tail rule.  6.12 frees a block larger than a pageblock one
+        pageblock at a time (``split_large_buddy``), and the halves merge again.
+        Reporting devices register later, so boot frees never notify (the static key is
+        still off).
         """
         top = self.max_order - 1
         tail = self.rules.boot_free_to_tail
+        chunk = self.pageblock_order if self.rules.freelist_hygiene else top
         # Absent frames are never freed: they stay as the allocator found them, taken.
         present = []
         at = z.start_pfn
@@ -373,14 +414,15 @@ class Node:
                 order = top if start == 0 else min(top, (start & -start).bit_length() - 1)
                 while start + (1 << order) > end:
                     order -= 1
-                z.free_one_page(
-                    start,
-                    order,
-                    MIGRATE_MOVABLE,
-                    to_tail=tail,
-                    notify=False,
-                    tail_reason="__free_pages_core() frees boot memory to the tail",
-                )
+                for part in range(start, start + (1 << order), 1 << min(order, chunk)):
+                    z.free_one_page(
+                        part,
+                        min(order, chunk),
+                        MIGRATE_MOVABLE,
+                        to_tail=tail,
+                        notify=False,
+                        tail_reason="__free_pages_core() frees boot memory to the tail",
+                    )
                 start += 1 << order
 
     @classmethod
@@ -544,12 +586,15 @@ class Node:
         migratetype: str = "Movable",
         zone: str | None = None,
         touch: bool = True,
+        cpu: int | None = None,
     ) -> int:
         """Allocate a block of 2**order pages and return its first pfn.
 
         ``zone=None`` walks the zonelist from the highest zone down; ``zone="X"``
         allocates from zone X only.  Raises ``OutOfMemory`` naming why every zone failed.
         ``touch`` (the default) writes the pages, so the host backs them (``node.host``).
+        ``cpu`` is the CPU the request runs on (its per-cpu lists); ``None`` takes the
+        next CPU in turn (see PCP_CPU_ROUND_ROBIN in assumptions.py).
 
         Passes, as ``__alloc_pages_nodemask`` makes them: the fast path at the low
         watermark (first with ALLOC_NOFRAGMENT when it applies, then without), then the
@@ -563,6 +608,7 @@ class Node:
             self._alloc_arg_error(order, migratetype, zone)
         if type(order) is not int or order < 0 or order >= self.max_order:
             self._alloc_arg_error(order, migratetype, zone)
+        c = self._cpu_next if cpu is None else self._check_cpu(cpu)
         if zone is None:
             z = self._zonelist[0]
         else:
@@ -572,24 +618,37 @@ class Node:
             z = only
         # Fast path: the preferred zone is above its low watermark and has a block on
         # the requested type's lists (what the first pass of get_page_from_freelist
-        # would find).  Order-0 requests take the per-cpu lists when those are on.
+        # would find).  Orders with per-cpu lists take those when they are on.
         i = -1
         pages = 1 << order
         if z.nr_free_pages - pages + 1 > z.wmark_low:
-            if order or not self.pcp_enabled:
+            # 6.12: ZONE_BELOW_HIGH, tested before the allocation, set once it succeeded
+            below = self._pcp_tuned and not z.below_high and self._below_high(z, order, z.index)
+            if not self._pcp_order[order]:
                 i = z.rmqueue_smallest(order, mt)
                 if i >= 0:
                     z.nr_free_pages -= pages
             elif self.events is None:
                 # __rmqueue_pcplist from a list that has pages (events off: the general
                 # path below does the same and tells it).
-                pcp = self.pcps[z.name]
-                lst = pcp.lists[mt]
-                if lst:
-                    i = lst.popleft()
-                    pcp.count -= 1
+                pcp = self.pcp_sets[c][z.name]
+                if not self._pcp_tuned:
+                    lst = pcp.lists[mt]
+                    if lst:
+                        i = lst.popleft()
+                        pcp.count -= 1
+                elif not order or z.watermark_ok(order, z.wmark_low):
+                    lst = pcp.lists[pcp.order_to_pindex(mt, order)]
+                    if lst:
+                        pcp.free_count >>= 1
+                        i = lst.popleft()
+                        pcp.count -= pages
+            if below and i >= 0:
+                z.below_high = True
         if i < 0:
-            z, i = self._get_page_from_freelist(order, mt, migratetype, zone)
+            z, i = self._get_page_from_freelist(order, mt, migratetype, zone, c)
+        if cpu is None and self.cpus > 1:
+            self._cpu_next = (c + 1) % self.cpus
 
         # prep_new_page: the block at i is now an allocated block of this order.
         z.alloc_order[i] = order + 1
@@ -612,8 +671,19 @@ class Node:
             )
         return pfn
 
+    def _check_cpu(self, cpu: object) -> int:
+        if type(cpu) is not int or not 0 <= cpu < self.cpus:
+            raise ValueError(f"cpu must be an integer 0..{self.cpus - 1}, got {cpu!r}")
+        return cpu
+
+    @staticmethod
+    def _below_high(z: Zone, order: int, classzone: int) -> bool:
+        """6.7+ ``get_page_from_freelist``: an allocation that finds the zone below its
+        high watermark sets ZONE_BELOW_HIGH, which makes frees shrink pcp->high."""
+        return not z.watermark_ok(order, z.wmark_high + z.lowmem_reserve[classzone])
+
     def _get_page_from_freelist(
-        self, order: int, mt: int, migratetype: str, zone: str | None
+        self, order: int, mt: int, migratetype: str, zone: str | None, cpu: int
     ) -> tuple[Zone, int]:
         """Every pass over the zonelist; (zone, index) of the block taken, or OutOfMemory."""
         if zone is None:
@@ -624,23 +694,30 @@ class Node:
             passes = _PASSES_NOFRAG if zone == "Normal" else _PASSES_PLAIN
         # classzone_idx: the preferred zone, whose lowmem_reserve[] entry each zone adds
         classzone = zonelist[0].index
-        pcp = order == 0 and self.pcp_enabled
+        pcp = self._pcp_order[order]
+        tuned = self._pcp_tuned
+        set_below_high: list[Zone] = []  # undone if the request fails
         # Zones skipped on the way, told to the narration only if the request succeeds
         # (a failed request leaves the node exactly as it was, event list included).
         skipped: list[ev.Event] | None = [] if self.events is not None else None
         for use_min, nofragment in passes:
             for z in zonelist:
+                if tuned and not z.below_high and self._below_high(z, order, classzone):
+                    z.below_high = True
+                    set_below_high.append(z)
                 # zone_watermark_ok: free pages after the allocation must stay above the
                 # mark.  Its high-order part (a block of >= order on an allowed list) is
                 # exactly the condition under which rmqueue below succeeds, so a failed
-                # rmqueue stands for it.
+                # rmqueue stands for it - except for a block a per-cpu list holds.
                 # The mark is min or low (+ the zone's watermark boost), plus the
                 # zone's lowmem_reserve against requests that prefer a higher zone.
                 mark = (z.wmark_min if use_min else z.wmark_low) + z.lowmem_reserve[classzone]
-                if z.nr_free_pages - (1 << order) + 1 > mark:
+                if z.nr_free_pages - (1 << order) + 1 > mark and (
+                    not pcp or not order or z.watermark_ok(order, mark)
+                ):
                     start = len(self.events) if self.events is not None else 0
                     if pcp:
-                        i = self._rmqueue_pcplist(z, mt, nofragment)
+                        i = self._rmqueue_pcplist(z, order, mt, nofragment, cpu)
                     else:
                         i = z.rmqueue(order, mt, nofragment)
                         if i >= 0:
@@ -653,6 +730,10 @@ class Node:
                 if skipped is not None:
                     skipped.append(self._skip_event(z, order, mark, use_min, nofragment, classzone))
         self._wakeup_kswapd()
+        # A refused request changes nothing the caller can see (the kernel would leave
+        # ZONE_BELOW_HIGH set; the next allocation sets it again).
+        for z in set_below_high:
+            z.below_high = False
         reasons = tuple(self._oom_reason(z, order, migratetype, classzone) for z in zonelist)
         raise OutOfMemory(
             f"cannot allocate an order-{order} {migratetype} block: "
@@ -734,52 +815,73 @@ class Node:
             reason=reason,
         )
 
-    def _rmqueue_pcplist(self, z: Zone, mt: int, nofragment: bool) -> int:
-        pcp = self.pcps[z.name]
-        lst = pcp.lists[mt]
+    def _pcp_event_keys(self, order: int, cpu: int) -> tuple[int | None, int | None]:
+        """The ``order`` and ``cpu`` fields of pcp events: the order only where lists
+        have orders (6.12), the CPU only where there is more than one."""
+        return (order if self._pcp_tuned else None), (cpu if self.cpus > 1 else None)
+
+    def _rmqueue_pcplist(self, z: Zone, order: int, mt: int, nofragment: bool, cpu: int) -> int:
+        """``rmqueue_pcplist``/``__rmqueue_pcplist``: the head of the list, which an empty
+        list first refills with ``rmqueue_bulk`` (the blocks keep physical order)."""
+        pcp = self.pcp_sets[cpu][z.name]
+        tuned = self._pcp_tuned
+        saved = (pcp.free_count, pcp.high, pcp.alloc_factor)
+        if tuned:
+            pcp.free_count >>= 1  # an allocation halves the run of frees
+            lst = pcp.lists[pcp.order_to_pindex(mt, order)]
+        else:
+            lst = pcp.lists[mt]
+        pages = 1 << order
         if not lst:
+            batch = pcp.nr_pcp_alloc(order, z.below_high) if tuned else pcp.batch
             got = 0
-            for _ in range(pcp.batch):  # rmqueue_bulk: the pages keep physical order
-                i = z.rmqueue(0, mt, nofragment)
+            fill = FILLS[PS_PCP][order]
+            for _ in range(batch):
+                i = z.rmqueue(order, mt, nofragment)
                 if i < 0:
                     break
                 lst.append(i)
                 z.free_mt[i] = mt
-                z.page_state[i] = PS_PCP
+                z.page_state_view[i : i + pages] = fill
                 got += 1
-            z.nr_free_pages -= got
-            pcp.count += got
+            z.nr_free_pages -= got * pages
+            pcp.count += got * pages
             if self.events is not None and got:
+                o, c = self._pcp_event_keys(order, cpu)
                 self.events.append(
-                    ev.PcpRefill(
-                        fn="rmqueue_bulk", zone=z.name, migratetype=self.mts.names[mt], count=got
-                    )
+                    ev.PcpRefill("rmqueue_bulk", z.name, self.mts.names[mt], got, o, c)
                 )
             if not lst:
+                # nothing to take: the tuning is left as it was (see _get_page_from_freelist)
+                pcp.free_count, pcp.high, pcp.alloc_factor = saved
                 return -1
         i = lst.popleft()
-        pcp.count -= 1
+        pcp.count -= pages
         if self.events is not None:
+            o, c = self._pcp_event_keys(order, cpu)
             self.events.append(
                 ev.PcpDel(
-                    fn="__rmqueue_pcplist",
-                    zone=z.name,
-                    pfn=z.start_pfn + i,
-                    migratetype=self.mts.names[mt],
-                    end="head",
-                    count=len(lst),
-                    reason="allocation",
+                    "__rmqueue_pcplist",
+                    z.name,
+                    z.start_pfn + i,
+                    self.mts.names[mt],
+                    "head",
+                    len(lst),
+                    "allocation",
+                    o,
+                    c,
                 )
             )
         return i
 
     # --- freeing ---------------------------------------------------------------------------
 
-    def free(self, pfn: int, order: int = 0) -> None:
+    def free(self, pfn: int, order: int = 0, cpu: int | None = None) -> None:
         """Free the allocated block of 2**order pages at ``pfn``.
 
         Raises ``InvalidFree`` (and changes nothing) for a double free, a pfn that is
         not the head of an allocated block, a wrong order, a misaligned or unknown pfn.
+        ``cpu`` is the CPU the free runs on, as for ``alloc``.
         """
         # Valid arguments cost a few cheap tests; anything else gets its specific error.
         # Most memory is allocated from the preferred (highest) zone, so look there first.
@@ -796,14 +898,28 @@ class Node:
         ):
             # Raises with the specific reason (or accepts an int subclass, e.g. an IntEnum).
             z, i = self._validate_free(pfn, order)
+        c = self._cpu_next if cpu is None else self._check_cpu(cpu)
+        if cpu is None and self.cpus > 1:
+            self._cpu_next = (c + 1) % self.cpus
         i = pfn - z.start_pfn
         z.alloc_order[i] = 0
         # get_pfnblock_migratetype at free time
         mt = z.pageblock_mt[(pfn >> z.pageblock_order) - z.first_pageblock]
         if self.events is not None:
             self.events.append(ev.Free("__free_pages", z.name, pfn, order, self.mts.names[mt]))
-        if order == 0 and self.pcp_enabled:
-            self._free_unref_page(z, i, mt)
+        if self._pcp_order[order]:
+            if self._pcp_tuned:
+                self._free_unref_page_612(z, i, order, mt, c)
+            else:
+                self._free_unref_page(z, i, mt, c)
+            return
+        if order > z.pageblock_order and self.rules.freelist_hygiene:
+            # 6.10+ free_one_page() -> split_large_buddy(): pageblock by pageblock, each
+            # with its own pageblock's type; the parts merge again where they may.
+            step = 1 << z.pageblock_order
+            for part in range(pfn, pfn + (1 << order), step):
+                block_mt = z.pageblock_mt[(part >> z.pageblock_order) - z.first_pageblock]
+                z.free_one_page(part, z.pageblock_order, block_mt)
             return
         z.free_one_page(pfn, order, mt)
 
@@ -867,8 +983,8 @@ class Node:
                 return hi, k
         return i, 0
 
-    def _free_unref_page(self, z: Zone, i: int, mt: int) -> None:
-        """``free_unref_page_commit``: park at the head of a per-cpu list; drain at high."""
+    def _free_unref_page(self, z: Zone, i: int, mt: int, cpu: int) -> None:
+        """``free_unref_page_commit`` (5.x): park at the head of a per-cpu list; drain at high."""
         if mt >= MIGRATE_PCPTYPES:
             if mt == self.mts.isolate:
                 z.free_one_page(z.start_pfn + i, 0, mt)
@@ -876,7 +992,7 @@ class Node:
             list_mt = MIGRATE_MOVABLE
         else:
             list_mt = mt
-        pcp = self.pcps[z.name]
+        pcp = self.pcp_sets[cpu][z.name]
         pcp.lists[list_mt].appendleft(i)
         z.free_mt[i] = mt  # set_pcppage_migratetype: the pageblock type at free time
         z.page_state[i] = PS_PCP
@@ -884,28 +1000,102 @@ class Node:
         if self.events is not None:
             self.events.append(
                 ev.PcpAdd(
-                    fn="free_unref_page_commit",
-                    zone=z.name,
-                    pfn=z.start_pfn + i,
-                    migratetype=self.mts.names[list_mt],
-                    end="head",
-                    count=len(pcp.lists[list_mt]),
+                    "free_unref_page_commit",
+                    z.name,
+                    z.start_pfn + i,
+                    self.mts.names[list_mt],
+                    "head",
+                    len(pcp.lists[list_mt]),
+                    None,
+                    cpu if self.cpus > 1 else None,
                 )
             )
         if pcp.count >= pcp.high:
             self._free_pcppages_bulk(
-                z, pcp, pcp.batch, f"the per-cpu lists reached high={pcp.high}"
+                z, pcp, pcp.batch, f"the per-cpu lists reached high={pcp.high}", cpu
             )
 
-    def _free_pcppages_bulk(self, z: Zone, pcp: PerCpuPages, count: int, reason: str) -> None:
-        """``free_pcppages_bulk``: round-robin over the lists, from each list's tail."""
+    def _free_unref_page_612(self, z: Zone, i: int, order: int, mt: int, cpu: int) -> None:
+        """``free_unref_page``/``free_unref_page_commit`` (6.12): park at the head of the
+        (order, migratetype) list; when the lists reach the tuned ``high``, drain
+        ``nr_pcp_free`` pages starting with this list, and a drain that lifts the zone
+        above its high watermark clears ZONE_BELOW_HIGH."""
+        if mt >= MIGRATE_PCPTYPES:
+            if mt == self.mts.isolate:
+                z.free_one_page(z.start_pfn + i, order, mt)
+                return
+            mt = MIGRATE_MOVABLE  # HighAtomic and CMA pages wait on the Movable lists
+        pcp = self.pcp_sets[cpu][z.name]
+        pcp.alloc_factor >>= 1  # a free halves the refill's growth
+        pindex = pcp.order_to_pindex(mt, order)
+        lst = pcp.lists[pindex]
+        lst.appendleft(i)
+        z.free_mt[i] = mt
+        if order:
+            z.page_state_view[i : i + (1 << order)] = FILLS[PS_PCP][order]
+        else:
+            z.page_state[i] = PS_PCP
+        pcp.count += 1 << order
+        if self.events is not None:
+            self.events.append(
+                ev.PcpAdd(
+                    "free_unref_page_commit",
+                    z.name,
+                    z.start_pfn + i,
+                    self.mts.names[mt],
+                    "head",
+                    len(lst),
+                    order,
+                    cpu if self.cpus > 1 else None,
+                )
+            )
+        batch = pcp.batch
+        free_high = False
+        if order and order <= PAGE_ALLOC_COSTLY_ORDER:
+            # Consecutive high-order frees without an allocation drain harder.
+            free_high = (
+                pcp.free_count >= batch
+                and bool(pcp.flags & PCPF_PREV_FREE_HIGH_ORDER)
+                and (not pcp.flags & PCPF_FREE_HIGH_BATCH or pcp.count >= batch)
+            )
+            pcp.flags |= PCPF_PREV_FREE_HIGH_ORDER
+        elif pcp.flags & PCPF_PREV_FREE_HIGH_ORDER:
+            pcp.flags &= ~PCPF_PREV_FREE_HIGH_ORDER
+        if pcp.free_count < batch << PCP_BATCH_SCALE_MAX:
+            pcp.free_count += 1 << order
+        high = pcp.nr_pcp_high(z.below_high, free_high)
+        if pcp.count >= high:
+            reason = (
+                "consecutive high-order frees (free_high)"
+                if free_high
+                else f"the per-cpu lists reached high={high}"
+            )
+            self._free_pcppages_bulk(z, pcp, pcp.nr_pcp_free(high, free_high), reason, cpu, pindex)
+            # zone_watermark_ok(zone, 0, high_wmark_pages(zone), ZONE_MOVABLE, 0)
+            if z.below_high and z.nr_free_pages > z.wmark_high + z.lowmem_reserve[-1]:
+                z.below_high = False
+
+    def _free_pcppages_bulk(
+        self, z: Zone, pcp: PerCpuPages, count: int, reason: str, cpu: int, pindex: int = 0
+    ) -> None:
+        """``free_pcppages_bulk``: round-robin over the lists, from each list's tail.
+
+        5.x takes up to a growing share of each list in turn and frees the pages with the
+        type cached at free time; 6.12 starts with list ``pindex``, empties a list before
+        the next and frees each block with its pageblock's type of now.
+        """
         count = min(count, pcp.count)
         if count <= 0:
             return
         if self.events is not None:
             self.events.append(
-                ev.PcpDrain(fn="free_pcppages_bulk", zone=z.name, count=count, reason=reason)
+                ev.PcpDrain(
+                    "free_pcppages_bulk", z.name, count, reason, cpu if self.cpus > 1 else None
+                )
             )
+        if self._pcp_tuned:
+            self._free_pcppages_bulk_612(z, pcp, count, cpu, pindex)
+            return
         taken: list[int] = []
         mt = 0
         batch_free = 0
@@ -925,13 +1115,15 @@ class Node:
                 if self.events is not None:
                     self.events.append(
                         ev.PcpDel(
-                            fn="free_pcppages_bulk",
-                            zone=z.name,
-                            pfn=z.start_pfn + i,
-                            migratetype=self.mts.names[mt],
-                            end="tail",
-                            count=len(lst),
-                            reason="returned to the buddy lists",
+                            "free_pcppages_bulk",
+                            z.name,
+                            z.start_pfn + i,
+                            self.mts.names[mt],
+                            "tail",
+                            len(lst),
+                            "returned to the buddy lists",
+                            None,
+                            cpu if self.cpus > 1 else None,
                         )
                     )
                 count -= 1
@@ -943,12 +1135,60 @@ class Node:
             mt_i = z.get_pageblock_migratetype(i) if isolated else z.free_mt[i]
             z.free_one_page(z.start_pfn + i, 0, mt_i)
 
+    def _free_pcppages_bulk_612(
+        self, z: Zone, pcp: PerCpuPages, count: int, cpu: int, pindex: int
+    ) -> None:
+        lists = pcp.lists
+        pindex -= 1  # the requested list is drained first
+        events = self.events
+        while count > 0:
+            while True:
+                pindex += 1
+                if pindex == len(lists):
+                    pindex = 0
+                if lists[pindex]:
+                    break
+            lst = lists[pindex]
+            order = pcp.pindex_to_order(pindex)
+            pages = 1 << order
+            while True:
+                i = lst.pop()
+                count -= pages
+                pcp.count -= pages
+                pfn = z.start_pfn + i
+                # 6.10 "mm: page_alloc: remove pcppage migratetype caching": the
+                # pageblock's type now, not the one at free time
+                mt = z.pageblock_mt[(pfn >> z.pageblock_order) - z.first_pageblock]
+                if events is not None:
+                    events.append(
+                        ev.PcpDel(
+                            "free_pcppages_bulk",
+                            z.name,
+                            pfn,
+                            self.mts.names[z.free_mt[i]],
+                            "tail",
+                            len(lst),
+                            "returned to the buddy lists",
+                            order,
+                            cpu if self.cpus > 1 else None,
+                        )
+                    )
+                z.free_one_page(pfn, order, mt)
+                if count <= 0 or not lst:
+                    break
+
     def drain_pcp(self, zone: str | None = None) -> None:
-        """``drain_all_pages``: return every per-cpu page to the buddy lists."""
-        for z in self.zones if zone is None else [self.zone(zone)]:
-            pcp = self.pcps.get(z.name)
-            if pcp is not None:
-                self._free_pcppages_bulk(z, pcp, pcp.count, "drain_all_pages()")
+        """``drain_all_pages``: every CPU returns its per-cpu pages to the buddy lists
+        (6.12 ``drain_pages_zone``: in chunks of at most batch << CONFIG_PCP_BATCH_SCALE_MAX)."""
+        zones = self.zones if zone is None else (self.zone(zone),)
+        for cpu, pcps in enumerate(self.pcp_sets):
+            for z in zones:
+                pcp = pcps.get(z.name)
+                while pcp is not None and pcp.count:
+                    chunk = pcp.count
+                    if self._pcp_tuned:
+                        chunk = min(chunk, pcp.batch << PCP_BATCH_SCALE_MAX)
+                    self._free_pcppages_bulk(z, pcp, chunk, "drain_all_pages()", cpu)
 
     # --- inspection -------------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """One zone: ``free_area[]``, pageblock migratetypes and the buddy algorithm.
 
-Read this next to ``mm/page_alloc.c`` of 5.3-5.10: the methods carry the kernel's
-names (``__free_one_page``, ``__rmqueue_smallest``, ``expand``,
-``__rmqueue_fallback``, ``move_freepages_block``) and do the same steps in the same
-order.  Everything is indexed by the zone-local page index ``i = pfn - start_pfn``;
+Read this next to ``mm/page_alloc.c`` of 5.3-5.10 and 6.12: the methods carry the
+kernel's names (``__free_one_page``, ``__rmqueue_smallest``, ``expand``,
+``__rmqueue_fallback``, ``steal_suitable_fallback``, ``move_freepages_block``) and do
+the same steps in the same order; where 6.12 differs (``KernelRules``) the method says
+so.  Everything is indexed by the zone-local page index ``i = pfn - start_pfn``;
 buddy arithmetic is done on absolute pfns because alignment is absolute.
 
 Hooks for hinting/reporting strategies (see ``strategy.py``) sit where the kernel
@@ -14,6 +15,7 @@ free.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from .strategy import Strategy
 
 _FREE_FILL = FILLS[PS_FREE]
+NONZERO = re.compile(rb"[^\x00]")  # a non-zero byte: a head in a per-page array
 
 
 class ListPosition(NamedTuple):
@@ -72,6 +75,7 @@ class Zone:
         "absent",
         "alloc_mt",
         "alloc_order",
+        "below_high",
         "boosted",
         "buddy_order",
         "end_pfn",
@@ -87,6 +91,7 @@ class Zone:
         "lowmem_reserve",
         "managed_pages",
         "max_order",
+        "merge_type_check_order",
         "mt_cma",
         "mt_isolate",
         "mts",
@@ -109,6 +114,7 @@ class Zone:
         "watermark_boost",
         "watermark_boost_factor",
         "watermarks",
+        "wmark_high",
         "wmark_low",
         "wmark_min",
     )
@@ -163,7 +169,14 @@ class Zone:
         self.prev = self.lists.prev
         # __free_one_page merges freely below this order; from it on, each step first
         # checks pageblock isolation (5.x: max_order = min(MAX_ORDER, pageblock_order + 1))
-        self.isolation_check_order = min(max_order - 1, pageblock_order)
+        # or, from 5.18, compares the two pageblocks' types once the buddy is found.
+        never = 1 << 30
+        if rules.merge_only_mergeable:
+            self.isolation_check_order = never
+            self.merge_type_check_order = pageblock_order
+        else:
+            self.isolation_check_order = min(max_order - 1, pageblock_order)
+            self.merge_type_check_order = never
         self.free_counts = [0] * max_order  # free_area[order].nr_free, all migratetypes
         # Free blocks carrying the strategy's flag, per list (order * nr_mt + migratetype):
         # kept by flag_block/unflag_block and move_to_free_list, read in O(1).
@@ -180,8 +193,11 @@ class Zone:
         self.watermark_boost = 0
         self.watermark_boost_factor = WATERMARK_BOOST_FACTOR  # the node's sysctl
         self.boosted = False  # ZONE_BOOSTED_WATERMARK: kswapd is to be woken
-        # Hot-path copies of min_wmark_pages()/low_wmark_pages(): mark + boost.
-        self.wmark_min = self.wmark_low = 0
+        # ZONE_BELOW_HIGH (6.7+): an allocation found the zone below its high watermark;
+        # the pcp lists then shrink their high on frees until a drain lifts it again.
+        self.below_high = False
+        # Hot-path copies of min/low/high_wmark_pages(): mark + boost.
+        self.wmark_min = self.wmark_low = self.wmark_high = 0
         # lowmem_reserve[j]: extra free pages kept against requests preferring zone j
         self.lowmem_reserve = [0] * (index + 1)
 
@@ -213,6 +229,7 @@ class Zone:
         self.watermark_boost = boost
         self.wmark_min = self.watermarks.min + boost
         self.wmark_low = self.watermarks.low + boost
+        self.wmark_high = self.watermarks.high + boost
 
     def boost_watermark(self) -> None:
         """``boost_watermark``: a fallback stole from a pageblock of another type, so
@@ -474,8 +491,10 @@ class Zone:
         top = self.max_order - 1  # MAX_ORDER - 1: no merging beyond
         # 5.x merges freely below pageblock_order; from there on each step is first
         # refused between an isolated and a normal pageblock (the kernel's outer loop
-        # around continue_merging).
+        # around continue_merging).  5.18+ compares the buddy's pageblock type instead.
         check_isolation_from = self.isolation_check_order
+        check_types_from = self.merge_type_check_order
+        retype = 0
         while order < top:
             if (
                 order >= check_isolation_from
@@ -493,6 +512,10 @@ class Zone:
                         ev.MergeStop("__free_one_page", self.name, pfn, order, buddy, why)
                     )
                 break
+            if order >= check_types_from:
+                retype = self._merge_buddy_type(pfn, order, mt, bi)
+                if retype < 0:
+                    break
             # del_page_from_free_list(buddy)
             if events is not None or self.flags[bi]:
                 self.del_page_from_free_list(bi, order, "merging with its buddy")
@@ -502,6 +525,16 @@ class Zone:
                 prv[n_] = p_
                 bo[bi] = 0
                 nr_free[order] -= 1
+            if retype:
+                # 6.10 "mm: page_alloc: fix up block types when merging compatible
+                # blocks": the buddy's pageblock takes this block's type, so that an
+                # expand() of the merged block later puts its halves on the right lists.
+                # (The kernel retypes the buddy's first pageblock, which on x86-64 is all
+                # of it; the model retypes each, for configurations with smaller orders.)
+                self.change_pageblock_range(
+                    bi, order, mt, "__free_one_page() merges it with a block of this type"
+                )
+                retype = 0
             if events is not None:
                 events.append(ev.Merge("__free_one_page", self.name, pfn, buddy, order))
             pfn &= buddy  # combined_pfn = buddy_pfn & pfn
@@ -571,6 +604,32 @@ class Zone:
                 )
             )
         return True
+
+    def _merge_buddy_type(self, pfn: int, order: int, mt: int, bi: int) -> int:
+        """5.18+ ``__free_one_page`` from pageblock_order up: 0 when the free buddy's
+        pageblock has this block's type, 1 when it must be retyped to merge (both types
+        mergeable), -1 when the merge stops (one is HighAtomic, CMA or Isolate)."""
+        buddy_mt = self.get_pageblock_migratetype(bi)
+        if buddy_mt == mt:
+            return 0
+        if mt < MIGRATE_PCPTYPES and buddy_mt < MIGRATE_PCPTYPES:  # migratetype_is_mergeable
+            return 1
+        if self.events is not None:
+            self.events.append(
+                ev.MergeStop(
+                    fn="__free_one_page",
+                    zone=self.name,
+                    pfn=pfn,
+                    order=order,
+                    buddy=self.start_pfn + bi,
+                    reason=(
+                        f"its buddy's pageblock is {self.mt_name(buddy_mt)} and this one "
+                        f"{self.mt_name(mt)}: {self.mt_name(max(mt, buddy_mt))} pageblocks "
+                        "never merge with another type"
+                    ),
+                )
+            )
+        return -1
 
     def _placement_reason(
         self, pfn: int, order: int, to_tail: bool, tail: bool, tail_reason: str
@@ -668,7 +727,20 @@ class Zone:
         return i
 
     def rmqueue(self, order: int, mt: int, nofragment: bool) -> int:
-        """``__rmqueue``: own type first, then CMA for movable, then fallback and retry."""
+        """``__rmqueue``: own type first, then CMA for movable, then a fallback.
+
+        5.x: the fallback moves a block to this type's lists and the search runs again.
+        6.12: ``__rmqueue_fallback`` returns the block itself (or the smallest one of
+        this type once it claimed a whole pageblock).  (6.12's balancing of movable
+        requests into CMA when more than half the free pages are CMA is not modelled.)
+        """
+        if self.rules.freelist_hygiene:
+            i = self.rmqueue_smallest(order, mt)
+            if i < 0 and mt == MIGRATE_MOVABLE and self.mt_cma >= 0:
+                i = self.rmqueue_smallest(order, self.mt_cma)
+            if i < 0:
+                i = self.rmqueue_fallback_claim(order, mt, nofragment)
+            return i
         while True:
             i = self.rmqueue_smallest(order, mt)
             if i >= 0:
@@ -696,13 +768,22 @@ class Zone:
             return True
         return order >= pbo // 2 or start_mt in (MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE)
 
-    def rmqueue_fallback(self, order: int, start_mt: int, nofragment: bool) -> bool:
-        """``__rmqueue_fallback``: steal the largest block of a fallback type.
+    def _fallback_search(
+        self, order: int, start_mt: int, nofragment: bool
+    ) -> tuple[int, int, bool]:
+        """The search of ``__rmqueue_fallback``: the block it steals, as (head index,
+        order, whether the whole pageblock may be taken: can_steal), or (-1, -1, False).
 
-        A movable request that may not claim the whole pageblock takes the smallest
-        suitable block instead, to avoid spreading fragmentation.
+        The largest block of a fallback type first; a movable request that may not
+        claim the whole pageblock takes the smallest suitable block instead, to avoid
+        spreading fragmentation.  ALLOC_NOFRAGMENT keeps the search at pageblock_order
+        and above (6.12: only for requests smaller than a pageblock).
         """
-        min_order = self.pageblock_order if nofragment else order
+        pbo = self.pageblock_order
+        if nofragment and (order < pbo or not self.rules.nofragment_floor_below_pageblock):
+            min_order = pbo
+        else:
+            min_order = order
         found = -1
         current = self.max_order - 1
         can_steal = False
@@ -712,7 +793,7 @@ class Zone:
                 break
             current -= 1
         if found < 0:
-            return False
+            return -1, -1, False
         if not can_steal and start_mt == MIGRATE_MOVABLE and current > order:
             for current in range(order, self.max_order):
                 found, can_steal = self._find_suitable_fallback(current, start_mt)
@@ -731,8 +812,23 @@ class Zone:
                     whole_block=can_steal,
                 )
             )
+        return i, current, can_steal
+
+    def rmqueue_fallback(self, order: int, start_mt: int, nofragment: bool) -> bool:
+        """``__rmqueue_fallback`` (5.x): steal a block of a fallback type onto this
+        type's lists (the caller's search then runs again)."""
+        i, current, can_steal = self._fallback_search(order, start_mt, nofragment)
+        if i < 0:
+            return False
         self._steal_suitable_fallback(i, current, start_mt, can_steal)
         return True
+
+    def rmqueue_fallback_claim(self, order: int, start_mt: int, nofragment: bool) -> int:
+        """``__rmqueue_fallback`` (6.12): the block taken for the request, or -1."""
+        i, current, can_steal = self._fallback_search(order, start_mt, nofragment)
+        if i < 0:
+            return -1
+        return self._steal_suitable_fallback_612(i, current, order, start_mt, can_steal)
 
     def _steal_suitable_fallback(
         self, i: int, order: int, start_mt: int, whole_block: bool
@@ -750,12 +846,7 @@ class Zone:
             if order < pbo and whole_block:
                 free_pages, movable = self.move_freepages_block(i, start_mt)
                 if free_pages:
-                    if start_mt == MIGRATE_MOVABLE:
-                        alike = movable
-                    elif old == MIGRATE_MOVABLE:
-                        alike = (1 << pbo) - (free_pages + movable)
-                    else:
-                        alike = 0
+                    alike = self._alike_pages(start_mt, old, free_pages, movable)
                     if free_pages + alike >= 1 << (pbo - 1):
                         self.set_pageblock_migratetype(
                             i,
@@ -765,13 +856,64 @@ class Zone:
                     return
         self.move_to_free_list(i, order, start_mt)
 
+    def _alike_pages(self, start_mt: int, block_mt: int, free_pages: int, movable: int) -> int:
+        """Pages of the pageblock compatible with the request (steal_suitable_fallback)."""
+        if start_mt == MIGRATE_MOVABLE:
+            return movable
+        if block_mt == MIGRATE_MOVABLE:
+            return (1 << self.pageblock_order) - (free_pages + movable)
+        return 0
+
+    def _steal_suitable_fallback_612(
+        self, i: int, current: int, order: int, start_mt: int, whole_block: bool
+    ) -> int:
+        """``steal_suitable_fallback`` (6.12): claim the pageblock or take one block.
+
+        A block of a pageblock or more is taken and its pageblocks retyped.  A smaller
+        one boosts the watermarks; if the pageblock may be claimed and at least half of
+        it is free or compatible, every free block of it moves to this type's lists,
+        the pageblock is retyped, and the request takes the smallest block of its type.
+        Otherwise the one block is taken from the fallback list, its split halves go
+        back to that type's lists and nothing else moves: free lists keep matching
+        their pageblock's type (5.x moved the whole pageblock's free blocks either way).
+        """
+        block_type = self.get_pageblock_migratetype(i)
+        pbo = self.pageblock_order
+        if block_type != MIGRATE_HIGHATOMIC:
+            if current >= pbo:
+                self.del_page_from_free_list(i, current, "fallback takes a whole pageblock")
+                self.change_pageblock_range(
+                    i, current, start_mt, "fallback takes a whole pageblock"
+                )
+                self.expand(i, order, current, start_mt)
+                return i
+            self.boost_watermark()
+            counted = self.prep_move_freepages_block(i) if whole_block else None
+            if counted is not None:
+                start, free_pages, movable = counted
+                alike = self._alike_pages(start_mt, block_type, free_pages, movable)
+                if free_pages + alike >= 1 << (pbo - 1):
+                    self.move_freepages_block_612(
+                        start,
+                        block_type,
+                        start_mt,
+                        f"{free_pages} free + {alike} compatible pages >= half a pageblock",
+                    )
+                    return self.rmqueue_smallest(order, start_mt)
+        # page_del_and_expand(zone, page, order, current_order, block_type)
+        self.del_page_from_free_list(
+            i, current, "fallback takes one block and leaves the pageblock's type"
+        )
+        self.expand(i, order, current, block_type)
+        return i
+
     def change_pageblock_range(self, i: int, order: int, mt: int, reason: str) -> None:
         pbo = self.pageblock_order
         for k in range(1 << max(order - pbo, 0)):
             self.set_pageblock_migratetype(i + (k << pbo), mt, reason)
 
     def move_freepages_block(self, i: int, mt: int) -> tuple[int, int]:
-        """``move_freepages_block``: move every free block of ``i``'s pageblock to ``mt``.
+        """``move_freepages_block`` (5.x): move every free block of ``i``'s pageblock to ``mt``.
 
         Returns (pages moved, pages of movable allocations seen).  Allocated pages count
         as movable when their allocation asked for Movable (the kernel tests PageLRU or
@@ -803,6 +945,55 @@ class Zone:
                 continue
             j += 1
         return moved, movable
+
+    def pageblock_start_in_zone(self, i: int) -> int:
+        """The first index of ``i``'s pageblock, or -1 when the pageblock straddles the
+        zone's edge (6.12 ``prep_move_freepages_block`` then refuses to move it)."""
+        pbo = self.pageblock_order
+        start = ((self.start_pfn + i) >> pbo << pbo) - self.start_pfn
+        if start < 0 or start + (1 << pbo) > self.spanned_pages:
+            return -1
+        return start
+
+    def prep_move_freepages_block(self, i: int) -> tuple[int, int, int] | None:
+        """``prep_move_freepages_block`` (6.12): (first index of ``i``'s pageblock, free
+        pages, pages of movable allocations) without moving anything, or None when the
+        pageblock straddles the zone's edge.  Movable pages as in ``move_freepages_block``."""
+        start = self.pageblock_start_in_zone(i)
+        if start < 0:
+            return None
+        end = start + (1 << self.pageblock_order)
+        free = movable = 0
+        bo, ao, amt = self.buddy_order, self.alloc_order, self.alloc_mt
+        j = start
+        while j < end:
+            k = bo[j]
+            if k:
+                free += 1 << (k - 1)
+                j += 1 << (k - 1)
+                continue
+            a = ao[j]
+            if a:
+                if amt[j] == MIGRATE_MOVABLE:
+                    movable += 1 << (a - 1)
+                j += 1 << (a - 1)
+                continue
+            j += 1
+        return start, free, movable
+
+    def move_freepages_block_612(self, start: int, old_mt: int, new_mt: int, reason: str) -> int:
+        """``__move_freepages_block`` (6.12): move the free blocks of the pageblock at
+        ``start`` from ``old_mt``'s lists to the tail of ``new_mt``'s and retype it."""
+        bo = self.buddy_order
+        moved = 0
+        # The kernel walks the pfns one by one; the free heads are the non-zero bytes.
+        for head in NONZERO.finditer(bo, start, start + (1 << self.pageblock_order)):
+            j = head.start()
+            k = bo[j] - 1
+            self.move_to_free_list(j, k, new_mt)
+            moved += 1 << k
+        self.set_pageblock_migratetype(start, new_mt, reason)
+        return moved
 
     # --- watermarks ----------------------------------------------------------------------
 
@@ -881,12 +1072,21 @@ class Zone:
         if order >= self.pageblock_order - 1:
             pbo = self.pageblock_order
             keep = (self.mt_isolate, self.mt_cma, MIGRATE_HIGHATOMIC)
+            why = "__isolate_free_page() of at least half a pageblock"
             for k in range(1 << max(order - pbo, 0)):
                 j = i + (k << pbo)
-                if self.get_pageblock_migratetype(j) not in keep:
-                    self.set_pageblock_migratetype(
-                        j, MIGRATE_MOVABLE, "__isolate_free_page() of at least half a pageblock"
-                    )
+                block_mt = self.get_pageblock_migratetype(j)
+                if block_mt in keep:
+                    continue
+                if not self.rules.freelist_hygiene:
+                    self.set_pageblock_migratetype(j, MIGRATE_MOVABLE, why)
+                    continue
+                # 6.10+: move_freepages_block() - the rest of a half pageblock moves to
+                # the tail of the Movable lists with its pageblock (even when it is
+                # Movable already, list_move_tail moves its free blocks to the tail).
+                start = self.pageblock_start_in_zone(j)
+                if start >= 0:
+                    self.move_freepages_block_612(start, block_mt, MIGRATE_MOVABLE, why)
         return True
 
     def paint(self, i: int, order: int, state: int) -> None:

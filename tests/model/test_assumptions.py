@@ -10,6 +10,7 @@ import pytest
 
 from allocator_model import Node, ZoneSpec
 from allocator_model.kernel import assumptions
+from allocator_model.kernel import pcp as pcp_module
 
 
 def test_every_assumption_has_a_test_here() -> None:
@@ -30,6 +31,40 @@ def test_pcp_list_order() -> None:
     assert next(iter(pcp.lists[1])) == first  # frees push to the head
     node.drain_pcp()
     assert pcp.count == 0
+
+
+def test_pcp_free_high_batch() -> None:
+    node = Node(kernel="6.12", pcp=True, zones=[ZoneSpec("N", 0, 1 << 14)], min_free_kbytes=0)
+    pcp = node.pcps["N"]
+    assert pcp.flags & pcp_module.PCPF_FREE_HIGH_BATCH
+    # free_high needs a batch on the lists: two order-1 frees (4 pages >= batch 3) do it
+    pfns = [node.alloc(1) for _ in range(40)]
+    node.drain_pcp()
+    node.take_events()
+    for pfn in pfns[:4]:
+        node.free(pfn, 1)
+    reasons = [e.to_dict()["reason"] for e in node.take_events() if e.kind == "pcp_drain"]
+    assert reasons == ["consecutive high-order frees (free_high)"] * len(reasons) and reasons
+
+
+def test_pcp_high_no_decay() -> None:
+    node = Node(kernel="6.12")
+    pcp = node.pcps["Normal"]
+    node.alloc(0)
+    raised = pcp.high
+    assert raised > pcp.high_min
+    node.advance(60)  # vmstat's decay_pcp_high would have lowered it by now
+    assert pcp.high == raised
+
+
+def test_pcp_cpu_round_robin() -> None:
+    node = Node(kernel="6.12", cpus=3)
+    a, b = node.alloc(0), node.alloc(0)  # CPU 0 then CPU 1: each refills its own list
+    assert node.pcp_sets[0]["Normal"].count == node.pcp_sets[1]["Normal"].count
+    assert node.pcp_sets[2]["Normal"].count == 0
+    node.free(a, 0)  # CPU 2
+    assert a - node.zone("Normal").start_pfn in node.pcp_sets[2]["Normal"].lists[1]
+    assert b != a
 
 
 def test_pcp_not_reported() -> None:

@@ -106,6 +106,29 @@ CONFIGS: dict[str, Workload] = {
     "from-proc-cma-pcp": Workload(
         lambda **o: _from_proc_cma(kernel="5.10", pcp=True, **o), 3000, 0.0, free_snapshot=True
     ),
+    "6.12-three-zones-pcp": Workload(
+        lambda **o: Node(zones=SMALL_ZONES, kernel="6.12", pcp=True, **o),
+        6000,
+        0.97,
+        pinned_share=0.1,
+    ),
+    "6.12-reporting-2cpus": Workload(
+        lambda **o: Node(
+            zones=SMALL_ZONES,
+            kernel="6.12",
+            hinting="reporting",
+            pcp=True,
+            cpus=2,
+            hinting_options={"capacity": 8},
+            **o,
+        ),
+        5000,
+        0.8,
+        advance_s=3.0,
+    ),
+    "6.12-from-proc-cma-pcp": Workload(
+        lambda **o: _from_proc_cma(kernel="6.12", pcp=True, **o), 3000, 0.0, free_snapshot=True
+    ),
 }
 
 # Taken from the model before the hot paths were optimised, and re-taken only where a
@@ -114,6 +137,25 @@ CONFIGS: dict[str, Workload] = {
 # (events, sha256 of the event JSON lines and error texts in order, sha256 of the error
 # texts alone, sha256 of the final state).
 PINNED: dict[str, tuple[int, str, str, str]] = {
+    # 6.12 (issue 13): pinned when the rule set was added.
+    "6.12-from-proc-cma-pcp": (
+        34725,
+        "15f48fb9337f4bee09d1bef0093c49650a7b15b7a244d0d5f521ef5a9775eebf",
+        "25e1d0fc99f9d5c58ce8b28e5cb3dbaf94576c456430cbd0f41de461b18bf62e",
+        "4a55467b4a0942d35b03a40520f150041b586133e3743eaf5a37af17eedeaaff",
+    ),
+    "6.12-reporting-2cpus": (
+        46592,
+        "1d934882e6dfc90a327b671c742117b4aa3def4774986b4c5eb7011ba06efdaa",
+        "0e8018e741e5bc7100234b0cff0de594fdafa4e01a8ea6d7f6a69b34c41992ff",
+        "8a91dc08fca19e145ddee6c1c4f4e103f73107daaa69f6556a19caaa07d67698",
+    ),
+    "6.12-three-zones-pcp": (
+        69911,
+        "b735ffdcf667924fab176def6b56ca875d239749ddcc542c3bf6b61abbe3bebb",
+        "15343c8401a9907c83313c15cc1facb05765a14de4f0f21cac01c4221225510c",
+        "67d23a1cc33766e2537dd6a1823874a0ce779446aa02634607242503429e0b4b",
+    ),
     "5.10-hinting-v2": (
         20730,
         "9d341d0c44df9cb8e9189b52b37610fc028089bd6e6123d9fb32a463505c12ec",
@@ -173,6 +215,13 @@ def _state_digest(node: Node) -> str:
         h.update(repr((list(z.nr_free), z.nr_free_pages, z.nr_isolate_pageblock)).encode())
     pcps = {n: (p.count, [list(x) for x in p.lists]) for n, p in node.pcps.items()}
     h.update(repr(pcps).encode())
+    if node.cpus > 1 or node.rules.high_order_pcp:  # (the 5.x configurations hash as before)
+        tuning = [
+            [(p.count, [list(x) for x in p.lists], p.high, p.free_count, p.alloc_factor, p.flags)]
+            for pcps_of_cpu in node.pcp_sets
+            for p in pcps_of_cpu.values()
+        ]
+        h.update(repr((tuning, [z.below_high for z in node.zones])).encode())
     h.update(node.buddyinfo().encode())
     h.update(node.pagetypeinfo().encode())
     h.update(repr(node.host.stats()).encode())
