@@ -152,7 +152,7 @@ def test_cpus_keep_their_own_lists() -> None:
     assert pfn - base in node.pcp_sets[1]["Normal"].lists[1]
     assert node.alloc(0, cpu=0) != pfn
     assert node.alloc(0, cpu=1) == pfn
-    with pytest.raises(ValueError, match="cpu must be an integer 0..1"):
+    with pytest.raises(ValueError, match=r"cpu must be an integer 0\.\.1"):
         node.alloc(0, cpu=2)
     # Calls that name no CPU take the CPUs in turn.
     a = node.alloc(0)
@@ -192,6 +192,7 @@ def test_a_fallback_that_cannot_claim_moves_nothing() -> None:
     the Unmovable lists.  5.10 had already moved them all to Movable
     (move_freepages_block) and left the pageblock Unmovable: lists and pageblock
     disagreed."""
+
     def pages(node: Node, mt: str) -> int:
         return sum(len(node.zone("N").free_list(o, mt)) << o for o in range(11))
 
