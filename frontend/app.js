@@ -542,6 +542,7 @@ class App {
     on('btn-reset', 'click', () => this.command('reset'));
     on('btn-run-to', 'click', () => this.command('run_to', { kind: /** @type {HTMLSelectElement} */ (byId('run-kind')).value }));
     on('speed', 'change', (e) => this.command('speed', { value: Number(e.target.value) }));
+    on('motion', 'change', (e) => (this.session.slow = Number(e.target.value)));
     const seek = /** @type {HTMLInputElement} */ (byId('seek'));
     seek.addEventListener('input', () => {
       byId('step-out').textContent = `step ${formatCount(Number(seek.value))} / ${formatCount(Number(seek.max))}`;
@@ -1067,6 +1068,8 @@ function debugApi(app) {
     get latencies() { return s().latencies; },
     get costs() { return s().costs; },
     get animating() { return s().animator.busy; },
+    /** The animation plan of the step drawn last (lib/animate.js), its beats in ms. */
+    get plan() { return s().animator.plan; },
     get drawPending() { return s().drawPending; },
     /** The session matches the address (scenario, strategy, step, ...). */
     get configured() { return app.applied; },

@@ -20,14 +20,27 @@
  * every drawn block of the list moves towards the head, the blocks that were in front
  * of the new head going round to the tail side (rotationMoves says which does what).
  *
- * Timing follows the timeline speed: a step gets `budgetMs(speed)`; events are
- * staggered over the first part of it, each tween lasting the rest.  When the page is
- * behind (more steps waiting) or the budget is too short to see anything, the plan is
- * `collapsed`: the view jumps to the latest state.
+ * Timing: a step taken by hand is paced for the eye, whatever the play speed: each
+ * event gets its beat (MANUAL_BEAT_MS, times the slow-motion factor) up to a most a
+ * step may take, each tween lasting MANUAL_TWEEN_MS.  While playing, a step gets
+ * `budgetMs(speed)`: events are staggered over the first part of it, each tween lasting
+ * the rest.  When the page is behind (more steps waiting) or the budget is too short to
+ * see anything, the plan is `collapsed`: the view jumps to the latest state.
+ *
+ * `arrivals` says when what each count counts has arrived (a row's blocks, the batch
+ * with the host, a boundary's last move), so the view changes each number then.
  */
 
-/** Longest a single step is animated, whatever the speed (ms). */
+/** Longest a single step is animated while playing, whatever the speed (ms). */
 export const MAX_STEP_MS = 2400;
+/** A step taken by hand: each event's beat, its tweens' length and the step's most (ms). */
+export const MANUAL_BEAT_MS = 240;
+export const MANUAL_TWEEN_MS = 600;
+export const MANUAL_MAX_MS = 6000;
+/** How long one move of a v2 boundary marker takes (ms). */
+export const BOUNDARY_MOVE_MS = 180;
+/** Slow-motion factors of a step taken by hand (1: the normal pace). */
+export const SLOW_MOTION = Object.freeze([1, 2, 4]);
 /** Below this budget an animation is not worth drawing (ms). */
 export const MIN_STEP_MS = 90;
 /** Share of the budget used to stagger the events; the rest is the tween length. */
@@ -65,7 +78,10 @@ export const VISUAL_KINDS = new Set([
  *   in `merges` of the stage that takes `output` on, if any.
  * @typedef {{collapsed: boolean, budget: number, total: number, keys: Map<string, KeyPlan>,
  *            exits: Exit[], pulses: Pulse[], host: HostBeat[], rotations: Rotation[],
- *            merges: MergeStage[], beats: Array<{index: number, delay: number}>}} Plan
+ *            merges: MergeStage[], beats: Array<{index: number, delay: number}>,
+ *            boundaries: Map<string, number[]>}} Plan
+ *   `boundaries`: per boundary marker key, the beat of each of its moves (v2 moves it one
+ *   block at a time).
  * @typedef {'shift' | 'wrap' | 'enter' | 'leave'} TurnMove
  *   What a drawn block does when its list turns: `shift` towards the head; `wrap` out
  *   at the head and back in at the tail side; `enter` (not drawn before) in from the
@@ -79,6 +95,61 @@ export const VISUAL_KINDS = new Set([
 export function budgetMs(speed) {
   if (!(speed > 0)) return MAX_STEP_MS;
   return Math.min(MAX_STEP_MS, (1000 / speed) * 0.85);
+}
+
+/**
+ * A step taken by hand: a beat per event (shorter when there are many, so the step
+ * stays within MANUAL_MAX_MS), tweens of MANUAL_TWEEN_MS; `slow` times longer.
+ * @param {number} events visual events in the step
+ * @param {number} slow
+ */
+export function manualTiming(events, slow) {
+  const duration = MANUAL_TWEEN_MS * slow;
+  const beat = events > 1 ? Math.min(MANUAL_BEAT_MS * slow, (MANUAL_MAX_MS * slow - duration) / (events - 1)) : 0;
+  return { spread: beat * Math.max(0, events - 1), duration };
+}
+
+/**
+ * A step of a play: its budget at `speed`, the events staggered over the first part.
+ * @param {number} events
+ * @param {number} speed
+ */
+function playTiming(events, speed) {
+  const budget = budgetMs(speed);
+  const spread = events > 1 ? budget * STAGGER_SHARE : 0;
+  return { spread, duration: Math.max(60, budget - spread) };
+}
+
+/**
+ * When what each count counts has arrived, in ms from the start of the step: per order
+ * (its row's count and its lanes' lengths), the batch with the host, and per boundary
+ * marker its last move.  A count the plan does not touch changes at the end.
+ * @param {Plan} plan
+ * @returns {{orders: Map<number, number>, host: number, boundaries: Map<string, number>}}
+ */
+export function arrivals(plan) {
+  /** @type {Map<number, number>} */
+  const orders = new Map();
+  const at = (/** @type {number} */ order, /** @type {number} */ t) => orders.set(order, Math.max(orders.get(order) ?? 0, t));
+  const orderOf = (/** @type {string} */ key) => Number(key.split(':')[2]);
+  let host = 0;
+  for (const [key, k] of plan.keys) {
+    const end = k.delay + k.duration;
+    if (key.startsWith('boundary:')) at(Number(key.split(':')[2]), end);
+    else at(orderOf(key), end);
+    if (k.kind === 'isolate' || k.via === 'host' || k.kind === 'putback') host = Math.max(host, end);
+  }
+  for (const x of plan.exits) at(orderOf(x.key), x.delay + x.duration);
+  for (const m of plan.merges) {
+    at(m.order, m.delay + m.travel);
+    at(m.order + 1, m.delay + m.travel);
+  }
+  for (const r of plan.rotations) at(r.order, r.delay + r.duration);
+  for (const b of plan.host) host = Math.max(host, b.delay);
+  /** @type {Map<string, number>} */
+  const boundaries = new Map();
+  for (const [key, delays] of plan.boundaries) boundaries.set(key, Math.max(...delays) + BOUNDARY_MOVE_MS);
+  return { orders, host: host || plan.total, boundaries };
 }
 
 /**
@@ -101,25 +172,27 @@ export const boundaryKey = (zone, order, migratetype) => `boundary:${zone}:${ord
 function emptyPlan(collapsed = true, budget = 0) {
   return {
     collapsed, budget, total: 0, keys: new Map(), exits: [], pulses: [], host: [], rotations: [], merges: [], beats: [],
+    boundaries: new Map(),
   };
 }
 
 /**
  * Plan the animation of one step.
  * @param {ModelEvent[]} events the step's events, oldest first
- * @param {{speed: number, behind?: boolean, reducedMotion?: boolean}} options
+ * @param {{speed: number, manual?: boolean, slow?: number, behind?: boolean,
+ *          reducedMotion?: boolean}} options `manual`: a step taken by hand (paced for
+ *   the eye at `slow` times the normal pace), not one of a play
  * @returns {Plan}
  */
 export function planAnimation(events, options) {
-  const budget = budgetMs(options.speed);
-  if (options.behind || options.reducedMotion || budget < MIN_STEP_MS) return emptyPlan(true, budget);
   const visual = events
     .map((e, index) => ({ e, index }))
     .filter(({ e }) => VISUAL_KINDS.has(e.kind));
+  const { spread, duration } = options.manual ? manualTiming(visual.length, options.slow ?? 1) : playTiming(visual.length, options.speed);
+  const budget = spread + duration;
+  if (options.behind || options.reducedMotion || budget < MIN_STEP_MS) return emptyPlan(true, budget);
   const plan = emptyPlan(false, budget);
   if (visual.length === 0) return plan;
-  const spread = visual.length > 1 ? budget * STAGGER_SHARE : 0;
-  const duration = Math.max(60, budget - spread);
   plan.total = spread + duration;
 
   /** Provenance of blocks born in this step: key -> drawn keys they come from. */
@@ -220,9 +293,12 @@ export function planAnimation(events, options) {
           to: { order: e.order, migratetype: e.to_migratetype },
         });
         break;
-      case 'boundary':
-        touch(boundaryKey(z, e.order, e.migratetype), delay, 'boundary');
+      case 'boundary': {
+        const key = boundaryKey(z, e.order, e.migratetype);
+        touch(key, delay, 'boundary');
+        plan.boundaries.set(key, [...(plan.boundaries.get(key) ?? []), delay]);
         break;
+      }
       case 'flag_set':
       case 'flag_clear':
         plan.pulses.push({
@@ -278,11 +354,13 @@ export function rotationMoves(before, after) {
 
 /**
  * What to do with deltas waiting to be drawn: animate the next one, or jump.  The page
- * is "behind" when more than one step is waiting, or a new step arrived while one is
- * still animating.
+ * is "behind" when more than one step is waiting, or, while playing, a new step arrived
+ * while one is still animating.  A step taken by hand while the last one still moves
+ * is animated (the last one jumps to its end first): each press is seen.
  * @param {number} waiting deltas not yet drawn (including the one about to be drawn)
  * @param {boolean} animating whether an animation is still running
+ * @param {boolean} [playing] whether the session plays
  */
-export function shouldCollapse(waiting, animating) {
-  return waiting > 1 || animating;
+export function shouldCollapse(waiting, animating, playing = true) {
+  return waiting > 1 || (animating && playing);
 }

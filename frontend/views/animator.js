@@ -13,10 +13,17 @@
  * shrink: a merge's blocks fly from where they were drawn, in their rows, not from the
  * blank space rows that emptied would leave.
  *
+ * Counts (a row's nr_free and hinted count, a lane's length, the batch with the host, a
+ * boundary's label) keep showing what they said before the step until what they count
+ * has arrived (lib/animate.js `arrivals`): the new text is in the DOM at once, the old
+ * one drawn over it (`data-was`) until then.  A v2 boundary moves one block at a time,
+ * one move per `boundary` event.  The host lane, like the rows, keeps its height while
+ * the blocks leaving it fly.
+ *
  * `capture()` must run before the DOM is updated, `play()` after.  `finish()` jumps
  * every running animation to its end (the page is behind: show the latest state).
  */
-import { rotationMoves } from '../lib/animate.js';
+import { arrivals, BOUNDARY_MOVE_MS, rotationMoves } from '../lib/animate.js';
 import { formatPfn, migratetypeSlug } from '../lib/layout.js';
 
 /**
@@ -33,6 +40,35 @@ const SHRINK_SHARE = 0.25;
 const JOIN_AT = 0.85;
 /** Gap between a merge cascade's ghost and the drawn buddy it sits beside (px). */
 const BESIDE = 4;
+
+/**
+ * The counts the view shows, by what they count: `nr:ORDER`, `flag:ORDER` (a row's
+ * cells), `lane:ANCHOR` (a lane's length), `host` (the batch with the host),
+ * `boundary:ANCHOR` (a boundary's label).
+ * @param {Element} root
+ * @returns {Map<string, HTMLElement>}
+ */
+function countCells(root) {
+  /** @type {Map<string, HTMLElement>} */
+  const out = new Map();
+  for (const row of root.querySelectorAll('.fl-row')) {
+    const order = /** @type {HTMLElement} */ (row).dataset.order;
+    for (const [cls, name] of [['.fl-nr', 'nr'], ['.fl-flag', 'flag']]) {
+      const el = row.querySelector(cls);
+      if (el) out.set(`${name}:${order}`, /** @type {HTMLElement} */ (el));
+    }
+  }
+  for (const lane of root.querySelectorAll('[data-anchor]')) {
+    const anchor = /** @type {HTMLElement} */ (lane).dataset.anchor;
+    const count = lane.querySelector('.lane-count');
+    if (count) out.set(`lane:${anchor}`, /** @type {HTMLElement} */ (count));
+    const label = lane.querySelector('.boundary-label');
+    if (label) out.set(`boundary:${anchor}`, /** @type {HTMLElement} */ (label));
+  }
+  const host = root.querySelector('.host-lane .host-facts');
+  if (host) out.set('host', /** @type {HTMLElement} */ (host));
+  return out;
+}
 
 /**
  * Keyframes at absolute times (ms from the start of the step) over `span` ms.
@@ -68,6 +104,17 @@ export class Animator {
     /** @type {Animation[]} */
     this.running = [];
     this.endsAt = 0;
+    /** The counts' texts before the step (capture), by countCells key. */
+    /** @type {Map<string, string>} */
+    this.texts = new Map();
+    /** Counts showing their old text until what they count arrives. */
+    /** @type {Set<HTMLElement>} */
+    this.held = new Set();
+    /** Plans played (a finish event of an older one leaves the current one alone). */
+    this.plays = 0;
+    /** The plan played last (tests read its beats). */
+    /** @type {Plan | null} */
+    this.plan = null;
   }
 
   /** Whether an animation is still playing. */
@@ -105,7 +152,75 @@ export class Animator {
       const row = /** @type {HTMLElement} */ (cell.parentElement);
       out.set(`row:${row.dataset.order}`, { rect: cell.getBoundingClientRect(), clone: /** @type {HTMLElement} */ (cell.cloneNode(false)) });
     }
+    const host = this.root.querySelector('.host-lane:not([hidden])');
+    if (host) out.set('host-lane', { rect: host.getBoundingClientRect(), clone: /** @type {HTMLElement} */ (host.cloneNode(false)) });
+    this.texts = new Map([...countCells(this.root)].map(([k, el]) => [k, el.textContent ?? '']));
     return out;
+  }
+
+  /**
+   * Each count whose text the step changed shows its old text until what it counts
+   * has arrived, then the new one (an empty animation of that length says when, so
+   * freezing the animations freezes the counts too).
+   * @param {Plan} plan
+   */
+  holdCounts(plan) {
+    const when = arrivals(plan);
+    for (const [key, el] of countCells(this.root)) {
+      const was = this.texts.get(key);
+      if (was === undefined || was === el.textContent) continue;
+      const [kind, rest] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+      const order = kind === 'nr' || kind === 'flag' ? Number(rest) : kind === 'lane' ? Number(rest.split(':')[1]) : NaN;
+      const at =
+        key === 'host' ? when.host : kind === 'boundary' ? when.boundaries.get(`boundary:${rest}`) ?? plan.total : when.orders.get(order) ?? plan.total;
+      const colour = getComputedStyle(el).color;
+      el.dataset.was = was;
+      el.style.setProperty('--was-colour', colour);
+      el.classList.add('was');
+      this.held.add(el);
+      // Until `at` the new text is transparent and the old one (::after) drawn over it;
+      // then they swap.  Both are animations, so a frozen clock freezes the counts too.
+      const span = Math.max(1, at);
+      const swap = (/** @type {Keyframe} */ before, /** @type {Keyframe} */ after) => [
+        { ...before, offset: 0 },
+        { ...before, offset: Math.max(0, 1 - 1 / span) },
+        { ...after, offset: 1 },
+      ];
+      this.track(el.animate(swap({ opacity: 1 }, { opacity: 0 }), { duration: span, pseudoElement: '::after', fill: 'forwards' }));
+      const own = this.track(el.animate(swap({ color: 'transparent' }, { color: colour }), { duration: span }));
+      own.addEventListener('finish', () => this.release(el));
+    }
+  }
+
+  /** @param {HTMLElement} el a held count: show its text */
+  release(el) {
+    el.classList.remove('was');
+    delete el.dataset.was;
+    el.style.removeProperty('--was-colour');
+    this.held.delete(el);
+  }
+
+  /**
+   * A boundary marker moving one block per `boundary` event: from where it was drawn
+   * (dx, dy away) to where it is now, in equal moves at the events' beats.
+   * @param {HTMLElement} el
+   * @param {number[]} beats
+   * @param {number} dx
+   * @param {number} dy
+   * @param {string} easing
+   */
+  stepBoundary(el, beats, dx, dy, easing) {
+    const n = beats.length;
+    const at = (/** @type {number} */ i) => `translate(${dx * (1 - i / n)}px, ${dy * (1 - i / n)}px)`;
+    /** @type {Array<[number, Keyframe]>} */
+    const frames = [[0, { transform: at(0) }]];
+    beats.forEach((t, i) => {
+      const move = Math.min(BOUNDARY_MOVE_MS, i + 1 < n ? Math.max(1, beats[i + 1] - t) : BOUNDARY_MOVE_MS);
+      frames.push([t, { transform: at(i), easing }], [t + move, { transform: at(i + 1) }]);
+    });
+    const span = Math.max(1, beats[n - 1] + BOUNDARY_MOVE_MS);
+    this.track(el.animate(timed(frames, span), { duration: span, fill: 'backwards' }));
+    return span;
   }
 
   /**
@@ -135,6 +250,24 @@ export class Animator {
         ),
       );
       el.dataset.held = '1';
+    }
+    const host = /** @type {HTMLElement | null} */ (this.root.querySelector('.host-lane:not([hidden])'));
+    const was = before.get('host-lane');
+    if (host && was) {
+      const now = host.getBoundingClientRect().height;
+      if (was.rect.height - now >= 1) {
+        this.track(
+          host.animate(
+            [
+              { minHeight: `${was.rect.height}px`, offset: 0 },
+              { minHeight: `${was.rect.height}px`, offset: hold / (hold + shrink), easing: 'ease-in-out' },
+              { minHeight: `${now}px`, offset: 1 },
+            ],
+            { duration: hold + shrink },
+          ),
+        );
+        host.dataset.held = '1';
+      }
     }
   }
 
@@ -355,8 +488,9 @@ export class Animator {
     return lane ? anchorOf(lane).getBoundingClientRect() : null;
   }
 
-  /** Jump every running animation to its end and drop the ghosts. */
+  /** Jump every running animation to its end, drop the ghosts, show every count. */
   finish() {
+    for (const el of [...this.held]) this.release(el);
     for (const a of this.running) {
       try {
         a.finish();
@@ -400,6 +534,7 @@ export class Animator {
    */
   play(plan, before) {
     this.finish();
+    this.plan = plan;
     if (plan.collapsed) return;
     const easing = 'cubic-bezier(.3,.7,.2,1)';
     const shrink = Math.max(120, plan.budget * SHRINK_SHARE);
@@ -427,6 +562,11 @@ export class Animator {
         const dx = was.rect.left - to.left;
         const dy = was.rect.top - to.top;
         if (Math.abs(dx) < 0.5 && Math.abs(dy) < 0.5 && !kp) continue;
+        const beats = plan.boundaries.get(key);
+        if (beats && beats.length) {
+          end = Math.max(end, this.stepBoundary(el, beats, dx, dy, easing));
+          continue;
+        }
         /** @type {Keyframe[]} */
         const frames = [{ transform: `translate(${dx}px, ${dy}px)`, offset: 0 }];
         if (kp?.via === 'host' && hostRect) {
@@ -560,16 +700,21 @@ export class Animator {
         }),
       );
     }
+    this.holdCounts(plan);
     if (this.root.querySelector('[data-held]')) end = Math.max(end, plan.total + shrink);
     this.endsAt = performance.now() + end + 20;
+    // Only this plan's animations clean up after it: a finish event of the last step's,
+    // still queued, must not drop this step's ghosts.
+    const plays = ++this.plays;
     for (const a of this.running) {
       a.addEventListener('finish', () => {
-        if (!this.busy) this.cleanup();
+        if (plays === this.plays && !this.busy) this.cleanup();
       });
     }
   }
 
   cleanup() {
+    for (const el of [...this.held]) this.release(el);
     this.layer.replaceChildren();
     for (const el of this.root.querySelectorAll('.moving, .born')) el.classList.remove('moving', 'born');
     for (const el of this.root.querySelectorAll('[data-motion], [data-held]')) {

@@ -73,6 +73,8 @@ export class Session {
     /** @type {import('../lib/protocol.js').ModelEvent[] | null} a step left by going back, its events undone (render animates them) */
     this.undone = null;
     this.userPickedZone = false;
+    /** Slow-motion factor of a step taken by hand (lib/animate.js SLOW_MOTION). */
+    this.slow = 1;
     /** Blocks seen allocated by events in this view, per zone (pfn -> order). */
     /** @type {Map<string, Map<number, number>>} */
     this.allocations = new Map();
@@ -343,15 +345,26 @@ export class Session {
     const full = changes.full;
     const waiting = this.waiting;
     const single = waiting.length === 1 && !full;
-    const animate = single && !shouldCollapse(waiting.length, this.animator.busy);
+    const animate = single && !shouldCollapse(waiting.length, this.animator.busy, state.playing);
     let plan = null;
     let before = null;
     const undone = this.undone;
     this.undone = null;
-    if (animate || (undone && !this.animator.busy)) {
-      plan = planAnimation(animate ? waiting[0].events : undone ?? [], { speed: state.speed, reducedMotion: prefersReducedMotion() });
+    if (animate || undone) {
+      // A step taken by hand (forward, or back: the step left, in reverse) is paced for
+      // the eye; one of a play by the play's speed.
+      plan = planAnimation(animate ? waiting[0].events : undone ?? [], {
+        speed: state.speed,
+        manual: !state.playing,
+        slow: this.slow,
+        reducedMotion: prefersReducedMotion(),
+      });
+      // The last step, still moving, lands first: what is captured is where it ends.
+      if (this.animator.busy) this.animator.finish();
       if (!plan.collapsed) before = this.animator.capture();
-    } else {
+    } else if (waiting.length || full) {
+      // A jump: what still moves lands at once.  (A redraw for a new width or a
+      // selection leaves a step's animation running.)
       this.animator.finish();
     }
     const zone = state.zoneByName.get(this.selectedZone) ?? state.zones[0];

@@ -2,9 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
+  arrivals,
   blockKey,
   boundaryKey,
   budgetMs,
+  MANUAL_BEAT_MS,
+  MANUAL_MAX_MS,
+  MANUAL_TWEEN_MS,
+  manualTiming,
   MAX_STEP_MS,
   planAnimation,
   rotationMoves,
@@ -31,6 +36,45 @@ test('behind, too fast, or reduced motion: the plan collapses (jump to the lates
   assert.equal(shouldCollapse(2, false), true);
   assert.equal(shouldCollapse(1, true), true);
   assert.equal(shouldCollapse(1, false), false);
+  // A step taken by hand while the last one still moves is animated (the last one lands first).
+  assert.equal(shouldCollapse(1, true, false), false);
+  assert.equal(shouldCollapse(2, true, false), true);
+});
+
+test('a step taken by hand is paced for the eye whatever the play speed; slow motion stretches it', () => {
+  const cascade = [
+    ev('list_del', { pfn: 0, order: 3, migratetype: 'Movable', end: 'head' }),
+    ...[3, 2, 1].flatMap((o) => [
+      ev('split', { pfn: 0, order: o, half_pfn: 1 << (o - 1), migratetype: 'Movable' }),
+      ev('list_add', { pfn: 1 << (o - 1), order: o - 1, migratetype: 'Movable', end: 'head' }),
+    ]),
+    ev('alloc', { pfn: 0, order: 0, migratetype: 'Movable' }),
+  ];
+  const fast = planAnimation(cascade, { speed: 240, manual: true });
+  assert.equal(fast.collapsed, false);
+  assert.equal(fast.total, 7 * MANUAL_BEAT_MS + MANUAL_TWEEN_MS);
+  assert.deepEqual(fast.beats.map((b) => b.delay), [0, 1, 2, 3, 4, 5, 6, 7].map((i) => i * MANUAL_BEAT_MS));
+  assert.equal(planAnimation(cascade, { speed: 240 }).collapsed, true, 'a play at that speed jumps');
+  assert.equal(planAnimation(cascade, { speed: 1, manual: true, slow: 4 }).total, 4 * fast.total);
+  // Hundreds of events still fit in the most a step may take.
+  const { spread, duration } = manualTiming(500, 1);
+  assert.ok(spread + duration <= MANUAL_MAX_MS + 1e-6);
+});
+
+test('each count changes when what it counts arrives; a boundary moves once per event', () => {
+  const events = [
+    ev('list_del', { pfn: 0, order: 2, migratetype: 'Movable', end: 'head' }),
+    ev('split', { pfn: 0, order: 2, half_pfn: 2, migratetype: 'Movable' }),
+    ev('list_add', { pfn: 2, order: 1, migratetype: 'Movable', end: 'head' }),
+    ev('boundary', { order: 1, migratetype: 'Movable', pfn: 2 }),
+    ev('boundary', { order: 1, migratetype: 'Movable', pfn: 0 }),
+  ];
+  const plan = planAnimation(events, { speed: 1, manual: true });
+  const when = arrivals(plan);
+  assert.ok(when.orders.get(2) < when.orders.get(1), 'the order-2 row empties before the half lands in order 1');
+  assert.deepEqual(plan.boundaries.get(boundaryKey(Z, 1, 'Movable')), [3 * MANUAL_BEAT_MS, 4 * MANUAL_BEAT_MS]);
+  assert.ok(when.boundaries.get(boundaryKey(Z, 1, 'Movable')) > 4 * MANUAL_BEAT_MS);
+  assert.equal(when.host, plan.total, 'nothing with the host: its count changes at the end');
 });
 
 test('a split cascade: every half comes from the block that was drawn', () => {

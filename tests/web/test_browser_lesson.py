@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import debug, open_dashboard, settle, shot, watched_page
+from browserkit import debug, open_dashboard, send, settle, shot, watched_page
 from playwright.sync_api import Browser, Page
 from wirehelp import LiveServer
 
@@ -338,6 +338,145 @@ def test_a_proc_snapshot_keeps_the_header_on_one_line_and_says_positions_are_a_l
         # A scenario's session invents nothing: no such note.
         open_dashboard(pg, live.url, "?scenario=buddy-basics")
         assert pg.locator("#layout-note").is_hidden()
+        assert problems == [], problems
+
+
+#: Freeze every animation at `t` ms from the start of the step (they all start together).
+FREEZE_AT_MS = """(t) => { for (const a of document.getAnimations()) {
+  a.pause();
+  a.currentTime = t;
+} }"""
+
+#: How long the step's animations run, in ms (the last one's end).
+SPAN = """() => Math.max(0, ...document.getAnimations().map((a) => {
+  const t = a.effect.getComputedTiming();
+  return t.endTime;
+}))"""
+
+#: The text a count shows: its own, or the old one drawn over it until what it counts
+#: has arrived (views/animator.js).
+SHOWN = """(el) => el === null ? null
+  : el.dataset.was !== undefined && Number(getComputedStyle(el, '::after').opacity) > 0.5
+    ? el.dataset.was : el.textContent"""
+
+#: Each row's count as shown.
+SHOWN_COUNTS = (
+    """() => { const shown = """
+    + SHOWN
+    + """;
+  return Object.fromEntries([...document.querySelectorAll('#freelists .fl-row')]
+    .map((row) => [row.dataset.order,
+                   Number(shown(row.querySelector('.fl-nr')).replaceAll(',', ''))])); }"""
+)
+
+
+def press_frozen(pg: Page, found: str) -> list[dict[str, Any]]:
+    """Press → until a step satisfies `found`; its animation is frozen at its start."""
+    for _ in range(40):
+        step = debug(pg, "step")
+        still(pg)
+        pg.keyboard.press("ArrowRight")
+        pg.wait_for_function(f"() => window.__buddyscope.step > {step}")
+        settle(pg)
+        events: list[dict[str, Any]] = debug(pg, "state.events")
+        if pg.evaluate(f"(events) => ({found})", events):
+            pg.wait_for_function("() => window.__buddyscope.animating")
+            pg.evaluate(FREEZE_AT_MS, 0)
+            return events
+    raise AssertionError(f"no step within 40 presses has {found}")
+
+
+def test_a_step_by_hand_is_paced_for_the_eye_and_counts_change_on_arrival(
+    live: LiveServer, browser: Browser
+) -> None:
+    with watched_page(browser) as (pg, problems):
+        open_lesson(pg, live.url, "buddy-basics", False)
+        # Play speed as fast as a demo runs: a step taken by hand still takes seconds.
+        assert "ack" in send(pg, "speed", value=30)
+        before = pg.evaluate(SHOWN_COUNTS)
+        events = press_frozen(pg, "events.filter((e) => e.kind === 'split').length >= 10")
+        span = pg.evaluate(SPAN)
+        assert span >= 2000, span
+        # At the start every count still says what it said before the step...
+        assert pg.evaluate(SHOWN_COUNTS) == before
+        final = pg.evaluate(
+            """() => Object.fromEntries([...document.querySelectorAll('#freelists .fl-row')]
+              .map((row) => [row.dataset.order, Number(row.dataset.nrFree)]))"""
+        )
+        assert final != before
+        # ...each changes when its block arrives: halfway, some have and some have not...
+        pg.evaluate(FREEZE_AT_MS, debug(pg, "plan.total") / 2)
+        mid = pg.evaluate(SHOWN_COUNTS)
+        changed = [o for o in final if final[o] != before[o]]
+        assert any(mid[o] == final[o] for o in changed), (mid, final)
+        assert any(mid[o] == before[o] for o in changed), (mid, before)
+        # ...and at the end all say what the model says.
+        pg.evaluate(FREEZE_AT_MS, span + 1)
+        assert pg.evaluate(SHOWN_COUNTS) == final
+        assert len(events) > 20
+        # Slow motion: the next step by hand takes longer, at the same play speed.
+        still(pg)
+        pg.select_option("#motion", "4")
+        pg.keyboard.press("Home")
+        pg.wait_for_function("() => window.__buddyscope.step === 0")
+        press_frozen(pg, "events.filter((e) => e.kind === 'split').length >= 10")
+        assert pg.evaluate(SPAN) >= 3 * span
+        assert problems == [], problems
+
+
+#: The boundary marker of a lane: where it is drawn, where it lands (its place without
+#: the animation's translation) and the label shown.
+BOUNDARY = (
+    """(anchor) => { const shown = """
+    + SHOWN
+    + """;
+  const b = document.querySelector(`[data-anchor="${anchor}"] .boundary`);
+  const x = b.getBoundingClientRect().left;
+  const shift = new DOMMatrix(getComputedStyle(b).transform).m41;
+  return {x, lands: x - shift, label: shown(b.querySelector('.boundary-label'))};
+}"""
+)
+
+
+def test_the_v2_boundary_moves_one_block_at_a_time_and_ghosts_stay_in_the_host_lane(
+    live: LiveServer, browser: Browser
+) -> None:
+    with watched_page(browser) as (pg, problems):
+        open_lesson(pg, live.url, "v2-boundary", False)
+        drain = """events.filter((e) => e.kind === 'boundary').length >= 8
+          && document.querySelector('#freelists .lane[data-boundary] .boundary') !== null"""
+        still(pg)
+        events = press_frozen(pg, drain)
+        moves = [e for e in events if e["kind"] == "boundary"]
+        zone, order, mt = moves[0]["zone"], moves[0]["order"], moves[0]["migratetype"]
+        anchor = f"{zone}:{order}:{mt}"
+        beats = pg.evaluate(
+            "(key) => window.__buddyscope.plan.boundaries.get(key)", f"boundary:{anchor}"
+        )
+        assert len(beats) == len(moves)
+        start = pg.evaluate(BOUNDARY, anchor)
+        # Ghosts of the blocks coming back from the host wait inside the host lane.
+        ghosts = pg.evaluate(
+            """() => { const lane = document.querySelector('.host-lane').getBoundingClientRect();
+              return [...document.querySelectorAll('#ghosts .chip.isolated')].map((g) => {
+                const r = g.getBoundingClientRect();
+                return r.top >= lane.top - 1 && r.bottom <= lane.bottom + 1
+                  && r.left >= lane.left - 1 && r.right <= lane.right + 1; }); }"""
+        )
+        assert ghosts and all(ghosts), ghosts
+        end = start["lands"]
+        assert abs(end - start["x"]) > 20, start
+        # Between two moves the marker rests k/n of the way: one block per boundary event.
+        n = len(beats)
+        for k in (1, n // 4, n // 2, 3 * n // 4, n - 1):
+            pg.evaluate(FREEZE_AT_MS, (beats[k - 1] + 180 + beats[k]) / 2)
+            x = pg.evaluate(BOUNDARY, anchor)["x"]
+            want = start["x"] + (end - start["x"]) * k / n
+            assert abs(x - want) <= 2, (k, n, x, want)
+        # Its label says where it is once it has arrived, not before.
+        pg.evaluate(FREEZE_AT_MS, beats[-1] + 200)
+        landed = pg.evaluate(BOUNDARY, anchor)
+        assert abs(landed["x"] - end) <= 1 and landed["label"] != start["label"], (landed, start)
         assert problems == [], problems
 
 

@@ -52,12 +52,8 @@ FREEZE_AT_MS = """(t) => { for (const a of document.getAnimations()) {
   a.currentTime = t;
 } }"""
 
-#: The merge stages of the step on the page, planned as the page plans them.
-PLAN_MERGES = """async () => {
-  const { planAnimation } = await import('/lib/animate.js');
-  const api = window.__buddyscope;
-  return planAnimation(api.state.events, {speed: api.speed}).merges;
-}"""
+#: The merge stages of the step on the page, as the page planned them.
+PLAN_MERGES = "() => window.__buddyscope.plan.merges"
 
 #: The merge cascade's ghosts: order, pfn, vertical centre, opacity.
 READ_CLIMB = """() => [...document.querySelectorAll('#ghosts .ghost[data-climb]')].map((g) => {
