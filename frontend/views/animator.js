@@ -703,12 +703,14 @@ export class Animator {
     this.holdCounts(plan);
     if (this.root.querySelector('[data-held]')) end = Math.max(end, plan.total + shrink);
     this.endsAt = performance.now() + end + 20;
-    // Only this plan's animations clean up after it: a finish event of the last step's,
-    // still queued, must not drop this step's ghosts.
+    // Only this plan's animations clean up after it, once all of them have finished: a
+    // finish event of the last step's, still queued, or of a short one while the others
+    // are paused, must not drop this step's ghosts.
     const plays = ++this.plays;
     for (const a of this.running) {
       a.addEventListener('finish', () => {
-        if (plays === this.plays && !this.busy) this.cleanup();
+        // When every animation of this plan has finished (a paused one has not).
+        if (plays === this.plays && this.running.every((x) => x.playState === 'finished')) this.cleanup();
       });
     }
   }
