@@ -93,6 +93,19 @@ function anchorOf(lane) {
   return lane.querySelector('.boundary') ?? lane.querySelector('.gap') ?? lane.querySelector('.items') ?? lane;
 }
 
+/**
+ * Whether an animation has nothing left to show: finished, cancelled, or paused at or
+ * past its end.  (One paused there never fires `finish`, and `document.getAnimations()`
+ * no longer lists it once its effect is over, so waiting for `finished` would keep a
+ * plan's ghosts and marks for good.)
+ * @param {Animation} a
+ */
+function done(a) {
+  if (a.playState === 'finished' || a.playState === 'idle') return true;
+  const end = a.effect?.getComputedTiming().endTime;
+  return a.playState === 'paused' && typeof end === 'number' && Number(a.currentTime ?? 0) >= end;
+}
+
 export class Animator {
   /**
    * @param {HTMLElement} root the element holding the chips (and the host lane)
@@ -703,14 +716,13 @@ export class Animator {
     this.holdCounts(plan);
     if (this.root.querySelector('[data-held]')) end = Math.max(end, plan.total + shrink);
     this.endsAt = performance.now() + end + 20;
-    // Only this plan's animations clean up after it, once all of them have finished: a
+    // Only this plan's animations clean up after it, once all of them are done: a
     // finish event of the last step's, still queued, or of a short one while the others
-    // are paused, must not drop this step's ghosts.
+    // are paused mid-way, must not drop this step's ghosts.
     const plays = ++this.plays;
     for (const a of this.running) {
       a.addEventListener('finish', () => {
-        // When every animation of this plan has finished (a paused one has not).
-        if (plays === this.plays && this.running.every((x) => x.playState === 'finished')) this.cleanup();
+        if (plays === this.plays && this.running.every(done)) this.cleanup();
       });
     }
   }

@@ -405,11 +405,19 @@ def test_a_step_by_hand_is_paced_for_the_eye_and_counts_change_on_arrival(
         )
         assert final != before
         # ...each changes when its block arrives: halfway, some have and some have not...
-        pg.evaluate(FREEZE_AT_MS, debug(pg, "plan.total") / 2)
+        total = debug(pg, "plan.total")
+        pg.evaluate(FREEZE_AT_MS, total / 2)
         mid = pg.evaluate(SHOWN_COUNTS)
         changed = [o for o in final if final[o] != before[o]]
         assert any(mid[o] == final[o] for o in changed), (mid, final)
         assert any(mid[o] == before[o] for o in changed), (mid, before)
+        # ...one after another, the cascade seen step by step (not all at one moment).
+        arrived = []
+        for k in range(1, 9):
+            pg.evaluate(FREEZE_AT_MS, total * k / 8)
+            shown = pg.evaluate(SHOWN_COUNTS)
+            arrived.append(sum(shown[o] == final[o] for o in changed))
+        assert arrived == sorted(arrived) and len(set(arrived)) >= 5, arrived
         # ...and at the end all say what the model says.
         pg.evaluate(FREEZE_AT_MS, span + 1)
         assert pg.evaluate(SHOWN_COUNTS) == final
