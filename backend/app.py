@@ -7,7 +7,7 @@ matches websocket scopes, so anything mounted after it would never be reached.
 
 The websocket (``/ws``) runs two tasks per connection: a receive loop that validates and
 runs commands, and a sender that drains the connection's bounded queue (see
-``session.Client``).  When the receive loop ends (the tab closed), the sender is
+``audience``).  When the receive loop ends (the tab closed), the sender is
 cancelled; a send to a closed socket ends the sender quietly.
 """
 
@@ -33,7 +33,8 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ValidationError
 
 from . import __version__, badinput
-from .guard import ABORT, Guard, HostPolicy, peer_of
+from .audience import Client, send_loop
+from .guard import Guard, HostPolicy, peer_of
 from .live import LiveHub
 from .live import router as live_router
 from .metrics import router as metrics_router
@@ -51,7 +52,6 @@ from .scenarios import Scenario, SessionConfig, build_default
 from .schema import schema_hash as protocol_schema_hash
 from .schema import schema_text
 from .session import (
-    Client,
     CommandError,
     Session,
     SessionManager,
@@ -340,39 +340,6 @@ async def _open_session(
     return found, "controller"
 
 
-async def _sender(websocket: WebSocket, session: Session, client: Client, timeout: float) -> None:
-    try:
-        while not client.closed:
-            await client.wake.wait()
-            client.wake.clear()
-            while not client.closed and (client.queue or client.needs_resync):
-                text, resync = client.next_text()
-                if resync:
-                    text = await session.resync_text(client)
-                assert text is not None
-                try:
-                    await asyncio.wait_for(websocket.send_text(text), timeout)
-                except TimeoutError:
-                    # It does not read: whatever is buffered for it goes, and its place.
-                    log.info(
-                        "session %s: a client read nothing for %g s, dropped", session.id, timeout
-                    )
-                    client.stalled = client.closed = True
-                    abort = websocket.scope.get(ABORT)
-                    if abort is not None:
-                        abort()
-                    return
-                client.drained.set()
-                # One message, then the others' turn: a follower with a backlog does not
-                # hold the loop (and the controller's play) for all of it at once.
-                await asyncio.sleep(0)
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:  # the peer went away mid-send: not an error of ours
-        log.debug("sender of session %s stops: %r", session.id, exc)
-        client.closed = True
-
-
 async def _receiver(
     websocket: WebSocket, session: Session, client: Client, state: AppState
 ) -> None:
@@ -474,7 +441,7 @@ async def _serve(websocket: WebSocket, state: AppState) -> None:
         session, role = await _open_session(websocket, state)
         if session is None or role is None:
             return
-        client = Client(role, state.settings.queue_messages, state.settings.queue_bytes)
+        client = Client(role, state.settings.queue_bytes)
         hello = Hello(
             server=f"buddyscope {__version__}",
             session=session.id,
@@ -488,8 +455,7 @@ async def _serve(websocket: WebSocket, state: AppState) -> None:
         await session.attach(client)
     except (WebSocketDisconnect, RuntimeError, OSError):
         return
-    timeout = state.settings.send_timeout_s
-    sender = asyncio.create_task(_sender(websocket, session, client, timeout))
+    sender = asyncio.create_task(send_loop(websocket, client, session.resync_frame, state.settings))
     receiver = asyncio.create_task(_receiver(websocket, session, client, state))
     try:
         # The receive loop ends the connection; or the sender, when the peer stalled.

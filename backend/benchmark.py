@@ -26,9 +26,10 @@ from typing import Any
 from allocator_model import ZoneSpec
 from allocator_model.sources.workload import expand
 
+from .audience import Frame
 from .scenarios import Plan, SessionConfig
 from .session import Session, Settings
-from .snapshot import Frame, Tracker
+from .snapshot import Tracker
 from .timeline import start_branch
 
 

@@ -177,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
         ("--max-step-blocks", "max_step_blocks", "blocks one step may allocate, free or touch"),
         ("--max-timeline-steps", "max_timeline_steps", "steps in one timeline branch"),
         ("--max-message-bytes", "max_message_bytes", "largest client message (else close 1009)"),
+        (
+            "--queue-bytes",
+            "queue_bytes",
+            "bytes of state messages waiting for one client (beyond: one snapshot when it reads)",
+        ),
     ):
         serve.add_argument(
             flag,
@@ -195,8 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=_seconds,
         default=limits.send_timeout_s,
         metavar="SECONDS",
-        help="drop a client that takes longer to accept one message: it does not read "
-        f"(default {limits.send_timeout_s:g})",
+        help="close a client that takes longer to accept one message: it does not read "
+        f"(close code 4408; default {limits.send_timeout_s:g})",
+    )
+    serve.add_argument(
+        "--stall-grace",
+        type=_seconds,
+        default=limits.stall_grace_s,
+        metavar="SECONDS",
+        help="then cut its connection this much later if it has not taken the close frame "
+        f"(default {limits.stall_grace_s:g})",
     )
     serve.add_argument(
         "--shared",
@@ -433,10 +446,12 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.
         max_step_blocks=args.max_step_blocks,
         max_timeline_steps=args.max_timeline_steps,
         max_message_bytes=args.max_message_bytes,
+        queue_bytes=args.queue_bytes,
         max_upload_bytes=args.max_upload_bytes,
         live=not args.no_live,
         shared=args.shared,
         send_timeout_s=args.send_timeout,
+        stall_grace_s=args.stall_grace,
         live_root=args.proc_root,
     )
     app = create_app(

@@ -24,15 +24,16 @@ Clients without ``Origin`` (scripts, the CLI, curl) are not browser pages: they 
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
+
+from .wslink import LINK, Link
 
 log = logging.getLogger("buddyscope.guard")
 
@@ -98,20 +99,6 @@ class HostPolicy:
         return parts.scheme == expected and parts.netloc == host.strip().lower()
 
 
-#: The websocket scope's way to drop a connection at once (None: the server has none).
-ABORT: Final = "buddyscope.abort"
-
-
-def _aborter(send: Any) -> Callable[[], None] | None:
-    """Dropping a connection whose peer stopped reading.  ASGI can only *close* it, and
-    uvicorn's close waits for the transport's buffer to drain, which a peer that never
-    reads keeps full (a snapshot per stalled client) until TCP gives up.  When ``send``
-    is uvicorn's own method (this middleware runs before any that wraps it), its
-    transport's ``abort`` discards the buffer."""
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    return transport.abort if isinstance(transport, asyncio.WriteTransport) else None
-
-
 def peer_of(conn: HTTPConnection) -> str:
     """The client's address: what its quotas count by (Settings.max_*_per_client).  Behind
     a reverse proxy every client has the proxy's address."""
@@ -167,7 +154,7 @@ class Guard:
         refused = self.problem(scope)
         if refused is None:
             if scope["type"] == "websocket":
-                scope = {**scope, ABORT: _aborter(send)}
+                scope = {**scope, LINK: Link.of(send)}
             await self.app(scope, receive, send)
             return
         status, sentence = refused

@@ -57,7 +57,10 @@ class Limits(_Message):
     max_viewers: int = Field(ge=1, description="Connections watching one session")
     max_speed: float = Field(gt=0, description="Fastest play speed, in steps per second")
     queue_messages: int = Field(
-        ge=1, description="Messages queued for a slow client before it is resynced"
+        ge=1, description="Answers (ack/error) unsent to a client before its commands wait"
+    )
+    queue_bytes: int = Field(
+        ge=1, description="Bytes of state messages queued for a slow client before it is resynced"
     )
 
 

@@ -6,11 +6,9 @@ the session's control token) moves the main view and changes the session; follow
 watch, and a follower that navigates gets its own view of the same timeline until it
 follows again.
 
-Every state change is broadcast as one ``Frame`` (serialised once) to the bounded
-queue of each client following the main view.  A client whose queue is full has its
-queued state messages dropped and gets a fresh snapshot (``reason: "resync"``) as soon
-as it reads again, so a stalled client costs at most one queue of messages and never
-delays anybody else.
+Every state change is broadcast as one ``Frame`` (serialised once) to the queue of
+each client following the main view (``audience``: queues bounded in bytes, resync,
+clients that do not read).
 
 Model work (steps, seeks, snapshots) runs in a worker thread under the session's lock,
 so the event loop keeps serving other sessions while a long seek or a replay runs.
@@ -25,7 +23,6 @@ import hmac
 import logging
 import secrets
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -45,6 +42,7 @@ from allocator_model import (
 from allocator_model.sources.workload import max_step_blocks
 
 from . import protocol as p
+from .audience import Client, Frame
 from .export import (
     ExportBranch,
     ExportDoc,
@@ -56,7 +54,7 @@ from .export import (
 )
 from .quizmode import Pending, next_question
 from .scenarios import Plan, ScenarioNotFound, SessionConfig, plan_for
-from .snapshot import Frame, Tracker, config_view, event_dicts, host_stats, zone_snapshot
+from .snapshot import Tracker, config_view, event_dicts, host_stats, zone_snapshot
 from .sources import TEXT_FIELDS, SourceError
 from .timeline import (
     SYNTHETIC_KINDS,
@@ -124,13 +122,19 @@ class Settings:
     max_connections_per_token: int = 8
     max_message_bytes: int = 64 * 1024
     max_speed: float = 200.0
+    #: Answers (ack/error) a client may have waiting before its commands wait too.
     queue_messages: int = 32
     #: A client's queued state messages may hold this many bytes; beyond, they are
     #: dropped for one snapshot when it reads again.
     queue_bytes: int = 8 << 20
-    #: A client that takes longer to accept one message is disconnected (its buffers
-    #: freed): it does not read.
+    #: A client that takes longer to accept one message does not read: it is closed
+    #: (CLOSE_NOT_READING) ...
     send_timeout_s: float = 20.0
+    #: ... and its connection cut this much later if it has not taken the close frame.
+    stall_grace_s: float = 5.0
+    #: A follower's messages are written at most this often, those queued meanwhile in
+    #: one write: the controller's pace does not depend on how many follow.
+    follower_flush_s: float = 0.05
     max_branches: int = 16
     max_marks: int = 2000
     session_idle_s: float = 900.0
@@ -157,6 +161,7 @@ class Settings:
             max_viewers=self.max_viewers,
             max_speed=self.max_speed,
             queue_messages=self.queue_messages,
+            queue_bytes=self.queue_bytes,
         )
 
 
@@ -200,89 +205,6 @@ def model_error(exc: Exception) -> CommandError:
 
 
 # --- clients --------------------------------------------------------------------------------
-
-
-class Client:
-    """One connection's outgoing queue and view; the websocket layer drains the queue."""
-
-    def __init__(self, role: str, max_queue: int, max_bytes: int = 8 << 20) -> None:
-        self.role = role
-        self.max_queue = max_queue
-        self.max_bytes = max_bytes
-        self.queued_bytes = 0  # of the state messages (Frame) in the queue
-        self.following = True
-        self.view: View | None = None  # own view when not following
-        self.tracker: Tracker | None = None
-        self.queue: deque[Frame | str] = deque()
-        self.pending_replies = 0
-        self.needs_resync = False
-        self.seq = 0
-        self.wake = asyncio.Event()
-        self.closed = False
-        self.stalled = False  # dropped for not reading (Settings.send_timeout_s)
-        self.drained = asyncio.Event()
-        self.resyncs = 0
-        self.sent_frames = 0
-
-    @property
-    def is_controller(self) -> bool:
-        return self.role == "controller"
-
-    def offer(self, frame: Frame) -> None:
-        """Queue a numbered state message; on overflow drop them all and resync."""
-        if self.closed:
-            return
-        frames = len(self.queue) - self.pending_replies
-        if self.needs_resync:
-            pass  # the resync snapshot will include this change
-        elif frames >= self.max_queue or self.queued_bytes + len(frame) > self.max_bytes:
-            self.drop_frames()
-            self.needs_resync = True
-            self.resyncs += 1
-        else:
-            self.queue.append(frame)
-            self.queued_bytes += len(frame)
-        self.wake.set()
-
-    def drop_frames(self) -> None:
-        """Forget the queued state messages (a snapshot will cover them); keep replies."""
-        self.queue = deque(m for m in self.queue if isinstance(m, str))
-        self.queued_bytes = 0
-
-    def reply(self, text: str) -> None:
-        """Queue an ack/error (never dropped; the receive loop waits while many wait)."""
-        if self.closed:
-            return
-        self.queue.append(text)
-        self.pending_replies += 1
-        self.wake.set()
-
-    def next_text(self) -> tuple[str | None, bool]:
-        """(text to send, whether a resync snapshot must be built first)."""
-        if self.needs_resync:
-            return None, True
-        item = self.queue.popleft()
-        if isinstance(item, str):
-            self.pending_replies -= 1
-            return item, False
-        self.queued_bytes -= len(item)
-        self.seq += 1
-        self.sent_frames += 1
-        return item.render(self.seq), False
-
-    def ack(self, ident: int | None) -> None:
-        self.reply(p.Ack.model_construct(id=ident, seq=self.seq_after_queue()).model_dump_json())
-
-    def error(
-        self, ident: int | None, code: str, message: str, problems: list[str] | None = None
-    ) -> None:
-        err = p.Error(id=ident, code=code, message=message, problems=problems)  # type: ignore[arg-type]
-        self.reply(err.model_dump_json(exclude_none=problems is None))
-
-    def seq_after_queue(self) -> int:
-        """The seq the last queued state message will have (what an ack refers to)."""
-        frames = sum(1 for m in self.queue if not isinstance(m, str))
-        return self.seq + frames
 
 
 def _ident(cmd: Any) -> int | None:
@@ -535,22 +457,18 @@ class Session:
         if self.view.checkpoint_due:  # taken after the delta is on its way
             await self._run(self.view.flush_checkpoint)
 
-    async def resync_text(self, client: Client) -> str:
+    async def resync_frame(self, client: Client) -> Frame:
         """A fresh snapshot for a client that fell behind (called by its sender)."""
         async with self.lock:
             self.resyncs += 1
             client.needs_resync = False
             client.drop_frames()  # anything queued before now is covered by the snapshot
             if client.following:
-                frame = await self._run(lambda: self._main_snapshot_frame("resync"))
-            else:
-                assert client.view is not None
-                view = client.view
-                client.tracker = Tracker(view.node)
-                frame = Frame(await self._run(lambda: self.build_snapshot(view, "resync", False)))
-            client.seq += 1
-            client.sent_frames += 1
-            return frame.render(client.seq)
+                return await self._run(lambda: self._main_snapshot_frame("resync"))
+            assert client.view is not None
+            view = client.view
+            client.tracker = Tracker(view.node)
+            return Frame(await self._run(lambda: self.build_snapshot(view, "resync", False)))
 
     def _send_own_snapshot(
         self, client: Client, reason: str, shown: StepOutcome | None = None

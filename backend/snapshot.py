@@ -14,7 +14,7 @@ byte ranges of per-page arrays that differ.
 
 Messages are built with ``model_construct`` (no validation: the inputs come from the
 model, and a snapshot of a million pages is validated in tests, not on every send), and
-serialised once per broadcast into a ``Frame`` whose ``seq`` is filled in per
+serialised once per broadcast into an ``audience.Frame`` whose ``seq`` is filled in per
 connection.
 """
 
@@ -23,8 +23,6 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
-
-from pydantic import BaseModel
 
 from allocator_model import Node, Zone
 from allocator_model.kernel.fragmentation import unusable_free_index
@@ -389,41 +387,3 @@ class Tracker:
                 )
             )
         return out
-
-
-# --- frames: serialise once, number per connection ----------------------------------------
-
-
-class Frame:
-    """A server message serialised once; ``render(seq)`` gives one connection's text.
-
-    The message is dumped with ``seq`` 0; since ``type`` and ``seq`` are its first two
-    fields, the text starts with ``{"type":"...","seq":0`` and the number is spliced in.
-    """
-
-    __slots__ = ("_last", "kind", "prefix", "rest", "version")
-
-    def __init__(self, message: BaseModel, version: int = 0) -> None:
-        text = message.model_dump_json(warnings=False)
-        kind = getattr(message, "type", "")
-        head = f'{{"type":"{kind}","seq":0'
-        if not text.startswith(head):
-            raise ValueError(f"cannot number a {kind!r} message: {text[:60]!r}")
-        self.kind = kind
-        self.prefix = head[:-1]
-        self.rest = text[len(head) :]
-        self.version = version
-        self._last: tuple[int, str] | None = None
-
-    def render(self, seq: int) -> str:
-        """The text numbered ``seq``.  Followers that joined together number alike, so
-        the last text is kept: a snapshot for a hundred of them is one string."""
-        last = self._last
-        if last is not None and last[0] == seq:
-            return last[1]
-        text = f"{self.prefix}{seq}{self.rest}"
-        self._last = (seq, text)
-        return text
-
-    def __len__(self) -> int:
-        return len(self.prefix) + len(self.rest) + 8

@@ -8,7 +8,6 @@ nothing in the server changed.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import stat
 from collections.abc import Iterator
@@ -23,12 +22,12 @@ from wirehelp import open_session, serve
 
 from backend import cli
 from backend.app import create_app
+from backend.audience import CLOSE_NOT_READING, Client, Frame
 from backend.cli import parse_args
 from backend.guard import HostPolicy, host_name
 from backend.names import normalise, skeleton
 from backend.scenarios import build_small
-from backend.session import Client, Settings
-from backend.snapshot import Frame
+from backend.session import Settings
 from backend.store import KeyExposed, server_key
 
 pytestmark = pytest.mark.timeout(600)
@@ -460,7 +459,7 @@ def test_connections_are_counted_by_address_and_by_token() -> None:
 
 
 def test_a_client_queue_is_bounded_in_bytes() -> None:
-    client = Client("follower", max_queue=1000, max_bytes=10_000)
+    client = Client("follower", max_bytes=10_000)
     for n in range(3):
         client.offer(Frame(Snapshotish(n, "x" * 4000)))
     assert client.needs_resync and client.resyncs == 1  # the third would pass 10,000 bytes
@@ -470,17 +469,38 @@ def test_a_client_queue_is_bounded_in_bytes() -> None:
     assert client.queued_bytes == len(client.queue[0])  # type: ignore[arg-type]
 
 
-def test_followers_in_step_share_one_rendered_text() -> None:
+def test_followers_in_step_share_one_encoding() -> None:
+    before = Frame.encodes
     frame = Frame(Snapshotish(1, "z" * 100_000))
+    assert Frame.encodes == before + 1
     assert frame.render(7) is frame.render(7)
+    assert frame.wire(7) is frame.wire(7)  # the same bytes for every connection at seq 7
     assert frame.render(8).startswith('{"type":"snapshot","seq":8,')
+    assert frame.wire(8).endswith(frame.render(8).encode())
+    assert Frame.encodes == before + 1
+
+
+def _ws_frames(stream: bytes) -> list[tuple[int, bytes]]:
+    """(opcode, payload) of each server frame after the handshake's answer."""
+    data = stream[stream.index(b"\r\n\r\n") + 4 :]
+    frames, i = [], 0
+    while i < len(data):
+        opcode, n = data[i] & 0x0F, data[i + 1] & 0x7F
+        i += 2
+        if n >= 126:
+            size = 2 if n == 126 else 8
+            n, i = int.from_bytes(data[i : i + size], "big"), i + size
+        frames.append((opcode, data[i : i + n]))
+        i += n
+    return frames
 
 
 def test_a_client_that_does_not_read_is_dropped_and_nobody_waits() -> None:
     from test_live_ws import call, raw_follower, recv
     from websockets.sync.client import connect
 
-    app = create_app(build_small, settings=Settings(send_timeout_s=1.0))
+    # The grace is long: the test reads what the stalled client left unread, at its pace.
+    app = create_app(build_small, settings=Settings(send_timeout_s=1.0, stall_grace_s=600))
     with serve(app) as live, connect(live.ws_url, max_size=None) as boss:
         sid = recv(boss)["session"]
         recv(boss)
@@ -497,9 +517,14 @@ def test_a_client_that_does_not_read_is_dropped_and_nobody_waits() -> None:
             call(boss, 10 + n, type="seek", step=n % 2)
         assert follower.stalled and follower.closed
         assert call(boss, 3, type="ping")[-1]["type"] == "ack"
-        # Its connection was dropped (aborted: the bytes queued for it are gone).
+        # What it had not read ends with a close frame that says why; then the server
+        # closes the connection.
         stalled.settimeout(60)
-        with contextlib.suppress(ConnectionResetError):
-            while stalled.recv(1 << 16):
-                pass
+        stream = b""
+        while chunk := stalled.recv(1 << 16):
+            stream += chunk
         stalled.close()
+        opcode, payload = _ws_frames(stream)[-1]
+        assert opcode == 8
+        assert int.from_bytes(payload[:2], "big") == CLOSE_NOT_READING == 4408
+        assert payload[2:].decode() == "closed: nothing read for 1 s"

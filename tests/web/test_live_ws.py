@@ -20,6 +20,7 @@ from websockets.sync.client import ClientConnection, connect
 from wirehelp import LiveServer, Mirror, serve
 
 from backend.app import create_app
+from backend.audience import Frame
 from backend.protocol import server_message_adapter
 from backend.scenarios import build_small
 from backend.session import Settings
@@ -62,7 +63,7 @@ def raw_follower(live: LiveServer, sid: str, rcvbuf: int = 4096) -> socket.socke
 @pytest.fixture(scope="module")
 def live() -> Any:
     # No send timeout within a test: the stalled follower must stay to be looked at.
-    limits = Settings(queue_messages=8, send_timeout_s=3600)
+    limits = Settings(queue_bytes=2 << 20, send_timeout_s=3600)
     with serve(create_app(build_small, settings=limits)) as server:
         yield server
 
@@ -107,8 +108,9 @@ def test_a_stalled_follower_is_resynced_and_delays_nobody(live: LiveServer) -> N
         followers = [c for c in session.clients if not c.is_controller]
         stalled_client = min(followers, key=lambda c: c.sent_frames)
         assert stalled_client.sent_frames < 30  # it read almost nothing ...
-        assert stalled_client.resyncs >= 1  # ... so it was told to resync
-        assert len(stalled_client.queue) <= 8
+        assert stalled_client.resyncs >= 1  # ... so it was told to resync (3 snapshots
+        # fit in its 2 MiB; 8 small messages fit too: the bound is bytes, not messages)
+        assert stalled_client.queued_bytes <= 2 << 20  # bounded in bytes
         stalled.close()
         fast.close()
 
@@ -147,3 +149,30 @@ def test_the_server_compresses_frames_for_clients_that_ask(live: LiveServer) -> 
         assert ws.response is not None
         assert "permessage-deflate" in ws.response.headers.get("Sec-WebSocket-Extensions", "")
         assert recv(ws)["type"] == "hello"
+
+
+def test_followers_share_one_encoding_of_each_message(live: LiveServer) -> None:
+    """Every state message is encoded once, however many follow (and each follower
+    still gets every one, in order)."""
+    with connect(live.ws_url, max_size=None) as boss:
+        sid = recv(boss)["session"]
+        recv(boss)
+        call(boss, 100, type="first")  # the scenario opens at its end: steps replay it
+        fans = [
+            connect(f"{live.ws_url}?session={sid}", max_size=None, compression=None).__enter__()
+            for _ in range(3)
+        ]
+        mirrors = []
+        for fan in fans:
+            assert recv(fan)["type"] == "hello"
+            mirrors.append(Mirror(recv(fan)))
+        before = Frame.encodes
+        for n in range(10):
+            call(boss, n, type="step")
+        assert Frame.encodes - before == 10  # one delta each, for the four of them
+        for fan, mirror in zip(fans, mirrors, strict=True):
+            for _ in range(10):
+                msg = recv(fan)
+                mirror.apply(msg)  # in order, nothing lost
+                assert msg["type"] == "delta"
+            fan.close()

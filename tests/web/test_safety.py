@@ -20,10 +20,10 @@ from starlette.websockets import WebSocketDisconnect
 from wirehelp import Mirror, command, open_session, receive, until_answer
 
 from backend.app import create_app
+from backend.audience import Client, Frame
 from backend.protocol import CLIENT_TYPES
 from backend.scenarios import build_small
-from backend.session import EVENT_KINDS, Client, Settings
-from backend.snapshot import Frame
+from backend.session import EVENT_KINDS, Settings
 from backend.timeline import CheckpointPolicy
 
 pytestmark = pytest.mark.timeout(600)
@@ -130,28 +130,38 @@ def frame(n: int) -> Frame:
 
 
 def test_a_full_queue_drops_state_messages_and_asks_for_a_resync() -> None:
-    client = Client("follower", max_queue=4)
+    one = len(frame(0))
+    client = Client("follower", max_bytes=4 * one)
     client.reply('{"type":"ack","id":1}')
     for n in range(4):
         client.offer(frame(n))
     assert len(client.queue) == 5 and not client.needs_resync
-    client.offer(frame(99))  # overflow
+    client.offer(frame(99))  # over its bytes
     assert client.needs_resync and client.resyncs == 1
     assert list(client.queue) == ['{"type":"ack","id":1}']  # answers are kept
     for n in range(100):
         client.offer(frame(n))  # nothing piles up while a resync is due
     assert len(client.queue) == 1
-    text, resync = client.next_text()
-    assert text is None and resync
+    assert client.take() is None  # the resync snapshot comes first
+
+
+def test_a_queue_is_bounded_by_bytes_not_by_messages() -> None:
+    client = Client("follower", max_bytes=100 * len(frame(99)))
+    for n in range(100):
+        client.offer(frame(n))  # many small messages fit
+    assert len(client.queue) == 100 and not client.needs_resync
 
 
 def test_frames_are_numbered_per_connection() -> None:
-    client = Client("follower", max_queue=8)
+    client = Client("follower")
     for n in range(3):
         client.offer(frame(n))
-    texts = [client.next_text()[0] for _ in range(3)]
-    assert [json.loads(t or "")["seq"] for t in texts] == [1, 2, 3]
-    assert [json.loads(t or "")["n"] for t in texts] == [0, 1, 2]
+    texts = []
+    while (item := client.take()) is not None:
+        assert not isinstance(item, str)
+        texts.append(item[0].render(item[1]))
+    assert [json.loads(t)["seq"] for t in texts] == [1, 2, 3]
+    assert [json.loads(t)["n"] for t in texts] == [0, 1, 2]
 
 
 # --- the socket, fuzzed ------------------------------------------------------------------
