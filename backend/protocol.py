@@ -272,6 +272,9 @@ class Chapter(_Message):
 
     step: int = Field(ge=1)
     title: str
+    notes: str | None = Field(
+        None, description="The scenario's presenter notes for this phase (shown in presenter mode)"
+    )
 
 
 class SetupInfo(_Message):

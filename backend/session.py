@@ -357,7 +357,8 @@ class Session:
             marks=marks,
             marks_truncated=truncated,
             chapters=[
-                p.Chapter.model_construct(step=s, title=t) for s, t in view.branch.chapters()
+                p.Chapter.model_construct(step=c.step, title=c.title, notes=c.notes)
+                for c in view.branch.chapters()
             ],
             events=events,
             events_dropped=dropped,

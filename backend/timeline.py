@@ -43,7 +43,7 @@ import zlib
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from allocator_model import ModelError, Node
 from allocator_model.sources.workload import Runner
@@ -287,6 +287,15 @@ CHAPTER_TITLE_CHARS: Final = 90
 _TITLE_PREFIX: Final = re.compile(r"([A-Z0-9][^:.]{1,38}): \S")
 
 
+class ChapterMark(NamedTuple):
+    """A narrated phase of a branch: its step, its title, and the presenter's notes the
+    scenario gives it (what to point at, what to ask the class), if any."""
+
+    step: int
+    title: str
+    notes: str | None = None
+
+
 def chapter_title(text: str) -> str:
     """A phase's text as a chapter title: its "Title: " prefix, else its first sentence
     cut at a word."""
@@ -393,7 +402,7 @@ class Branch:
         self._marks_cache: tuple[int, frozenset[str], int, list[tuple[int, str]], bool] | None = (
             None
         )
-        self._chapters_cache: tuple[int, list[tuple[int, str]]] | None = None
+        self._chapters_cache: tuple[int, list[ChapterMark]] | None = None
 
     def __len__(self) -> int:
         return len(self.log)
@@ -487,24 +496,25 @@ class Branch:
                 return i + 1
         return None
 
-    def chapters(self) -> list[tuple[int, str]]:
-        """(step, title) of each step that narrates a phase: the lesson's chapters.  The
-        k-th phase step after the setup is the k-th phase operation after it."""
+    def chapters(self) -> list[ChapterMark]:
+        """Each step that narrates a phase: the lesson's chapters.  The k-th phase step
+        after the setup is the k-th phase operation after it (whose notes it carries)."""
         n = len(self.log)
         cache = self._chapters_cache
         if cache is not None and cache[0] == n:
             return cache[1]
-        texts = [
-            str(op.get("title") or op.get("text", ""))
-            for op in self.plan.workload[self.setup.ops :]
-            if op.get("op") == "phase"
-        ]
+        phases = [op for op in self.plan.workload[self.setup.ops :] if op.get("op") == "phase"]
         bit = kind_bit("phase")
-        out: list[tuple[int, str]] = []
+        out: list[ChapterMark] = []
         for i, m in enumerate(self.masks):
             if m & bit:
                 k = len(out)
-                out.append((i + 1, chapter_title(texts[k]) if k < len(texts) else "phase"))
+                if k < len(phases):
+                    op = phases[k]
+                    title = chapter_title(str(op.get("title") or op.get("text", "")))
+                    out.append(ChapterMark(i + 1, title, op.get("notes")))
+                else:
+                    out.append(ChapterMark(i + 1, "phase"))
         self._chapters_cache = (n, out)
         return out
 

@@ -97,10 +97,13 @@ class DrainPcp(_Op):
 
 
 class Phase(_Op):
-    """A narration marker: the text is shown when the timeline reaches it."""
+    """A narration marker: the text is shown when the timeline reaches it; the optional
+    notes are for the presenter (what to point at, what to ask the class) and are shown
+    in presenter mode and in the lesson outline."""
 
     op: Literal["phase"]
     text: str = Field(min_length=1, max_length=2000)
+    notes: str | None = Field(None, min_length=1, max_length=2000)
 
 
 class Random(_Op):

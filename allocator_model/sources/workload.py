@@ -21,7 +21,7 @@ Primitive operations::
     {"op": "touch", "pfn": 4096, "order": 0}          # one allocated block
     {"op": "advance", "seconds": 2.5}
     {"op": "drain_pcp"}
-    {"op": "phase", "text": "..."}                    # a narration marker
+    {"op": "phase", "text": "...", "notes": "..."}    # narration (notes: the presenter's)
 
 Compound operations (expanded before running)::
 
@@ -188,6 +188,8 @@ def _expand_into(
         elif kind == "random":
             _expand_random(op, rng, out, here)
         elif kind in PRIMITIVE:
+            if kind == "phase":
+                _check_phase(op, here)
             out.append(dict(op))
         else:
             raise WorkloadError(
@@ -196,6 +198,15 @@ def _expand_into(
             )
         if len(out) > MAX_EXPANDED:
             raise WorkloadError(f"{here}: the workload expands to more than {MAX_EXPANDED} steps")
+
+
+def _check_phase(op: dict[str, Any], where: str) -> None:
+    """A phase narrates (``text``) and may carry presenter notes: what to point at and
+    what to ask the class (shown in presenter mode)."""
+    _get(op, "text", str, where)
+    notes = op.get("notes")
+    if notes is not None and (not isinstance(notes, str) or not notes.strip()):
+        raise WorkloadError(f"{where}: 'notes' must be a non-empty string (presenter notes)")
 
 
 def _expand_random(

@@ -9,8 +9,9 @@
  */
 
 /**
- * @typedef {{step: number, title: string}} Chapter
- * @typedef {{step: number, end: number, title: string, index: number}} ChapterRange
+ * @typedef {{step: number, title: string, notes?: string | null}} Chapter
+ * @typedef {{step: number, end: number, title: string, index: number, notes: string | null}} ChapterRange
+ *   notes: the presenter's notes for the chapter (what to point at, what to ask), if any
  */
 
 /**
@@ -20,17 +21,18 @@
  * @returns {ChapterRange[]}
  */
 export function chapterRanges(chapters, marks, length) {
-  /** @type {Map<number, string>} */
+  /** @type {Map<number, {title: string, notes: string | null}>} */
   const byStep = new Map();
-  for (const c of chapters) if (c.step <= length) byStep.set(c.step, c.title);
+  for (const c of chapters) if (c.step <= length) byStep.set(c.step, { title: c.title, notes: c.notes ?? null });
   for (const m of marks) {
-    if (m.kind === 'phase' && m.step <= length && !byStep.has(m.step)) byStep.set(m.step, `phase at step ${m.step}`);
+    if (m.kind === 'phase' && m.step <= length && !byStep.has(m.step)) byStep.set(m.step, { title: `phase at step ${m.step}`, notes: null });
   }
   const steps = [...byStep.keys()].sort((a, b) => a - b);
   return steps.map((step, index) => ({
     step,
     end: index + 1 < steps.length ? steps[index + 1] - 1 : Math.max(step, length),
-    title: byStep.get(step) ?? '',
+    title: byStep.get(step)?.title ?? '',
+    notes: byStep.get(step)?.notes ?? null,
     index,
   }));
 }

@@ -69,7 +69,7 @@ export class ProtocolError extends Error {
  *            timeline_length: number, playing: boolean, speed: number, clock: number,
  *            config: Config, zones: WireZone[], hinting: HintingState, host: HostStats,
  *            breakpoints: string[], marks?: Mark[], marks_truncated?: boolean, reason?: string,
- *            chapters?: Array<{step: number, title: string}>, setup?: {steps: number, text: string} | null,
+ *            chapters?: Array<{step: number, title: string, notes?: string | null}>, setup?: {steps: number, text: string} | null,
  *            events?: ModelEvent[], events_dropped?: number, op?: number,
  *            following?: boolean, branch?: number,
  *            branches?: Array<{id: number, parent: number | null, fork_step: number,

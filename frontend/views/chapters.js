@@ -3,7 +3,9 @@
  * The lesson outline: the scenario's chapters (its narrated phases) with their step
  * ranges, the chapter on screen, "next chapter", and the setup folded into step 0 with
  * a way to show its steps.  One line under the transport; the outline opens over the
- * page (it never pushes the views down).
+ * page (it never pushes the views down).  A chapter's presenter notes (what to point at,
+ * what to ask the class) show beside it in presenter mode, and in the outline on hover or
+ * with "show notes".
  */
 import { chapterAt, chapterRanges, rangeText } from '../lib/chapters.js';
 import { handoutHref } from '../lib/handout.js';
@@ -32,11 +34,25 @@ export class ChaptersView {
     this.setupItem = h('p', { class: 'chapter-setup', style: 'margin: 0 0 6px' });
     this.list = h('ol', { class: 'chapter-list', style: 'margin: 0; padding-left: 22px' });
     this.handout = /** @type {HTMLAnchorElement} */ (h('a', { class: 'handout-link', target: '_blank', title: 'every chapter with its narration and a picture, to print or save as PDF' }, ['handout of this lesson (print)']));
-    const panel = h('div', { class: 'outline-panel', style: 'position:absolute; z-index:20; margin-top:4px; padding:8px 12px; background:var(--panel); border:1px solid var(--line); border-radius:6px; box-shadow:0 4px 16px rgb(0 0 0 / 0.15); max-width:min(720px, 90vw)' }, [this.setupItem, this.list, h('p', { style: 'margin: 6px 0 0' }, [this.handout])]);
+    this.notesToggle = h('button', {
+      type: 'button',
+      id: 'btn-chapter-notes',
+      class: 'notes-toggle',
+      'aria-pressed': 'false',
+      hidden: true,
+      onclick: () => {
+        const on = this.list.classList.toggle('show-notes');
+        this.notesToggle.setAttribute('aria-pressed', on ? 'true' : 'false');
+        this.notesToggle.textContent = on ? 'hide notes' : 'show notes';
+      },
+    }, ['show notes']);
+    const panel = h('div', { class: 'outline-panel', style: 'position:absolute; z-index:20; margin-top:4px; padding:8px 12px; background:var(--panel); border:1px solid var(--line); border-radius:6px; box-shadow:0 4px 16px rgb(0 0 0 / 0.15); max-width:min(720px, 90vw)' }, [this.notesToggle, this.setupItem, this.list, h('p', { style: 'margin: 6px 0 0' }, [this.handout])]);
     this.outline = h('details', { class: 'outline', id: 'outline' }, [this.summary, panel]);
     this.next = h('button', { type: 'button', id: 'btn-next-chapter', title: 'next chapter (])', 'aria-label': 'next chapter (])', onclick: () => handlers.onNext() }, ['next ›']);
     this.setupNote = h('span', { class: 'setup-note', id: 'setup-note', hidden: true });
-    box.replaceChildren(this.outline, this.next, this.setupNote);
+    /** The chapter on screen's presenter notes (shown in presenter mode only, by CSS). */
+    this.notes = h('p', { class: 'chapter-notes', id: 'chapter-notes', hidden: true });
+    box.replaceChildren(this.outline, this.next, this.setupNote, this.notes);
     box.hidden = true;
   }
 
@@ -64,6 +80,10 @@ export class ChaptersView {
       : `${state.setup ? 'starting state' : 'start'} · ${n} chapter${n === 1 ? '' : 's'}`;
     this.summary.title = this.summary.textContent;
     /** @type {HTMLButtonElement} */ (this.next).disabled = index + 1 >= n;
+    const notes = now?.notes ?? null;
+    this.notes.hidden = notes === null;
+    this.notes.textContent = notes ? `notes: ${notes}` : '';
+    this.notes.title = notes ?? '';
   }
 
   /** @param {number} step a chapter picked in the outline, which then closes */
@@ -91,12 +111,14 @@ export class ChaptersView {
     }
     for (const r of this.ranges) {
       items.push(
-        h('li', { 'data-index': r.index, 'data-step': r.step, 'data-end': r.end }, [
+        h('li', { 'data-index': r.index, 'data-step': r.step, 'data-end': r.end, title: r.notes ?? undefined }, [
           h('button', { type: 'button', class: 'chapter-go', onclick: () => this.go(r.step) }, [r.title]),
           h('span', { class: 'hint' }, [` ${rangeText(r)}`]),
+          r.notes ? h('p', { class: 'chapter-note' }, [r.notes]) : null,
         ]),
       );
     }
     replaceKids(this.list, items);
+    this.notesToggle.hidden = !this.ranges.some((r) => r.notes);
   }
 }

@@ -32,3 +32,8 @@ test('next and previous chapter, and the chapter a step is in', () => {
   assert.equal(chapterAt(r, 0), null);
   assert.equal(chapterAt(r, 11)?.title, 'free 31');
 });
+
+test('a chapter carries its presenter notes; a phase mark added later has none', () => {
+  const r = chapterRanges([{ step: 1, title: 'allocate', notes: 'Point at the head.' }, { step: 3, title: 'free' }], [{ step: 5, kind: 'phase' }], 6);
+  assert.deepEqual(r.map((c) => c.notes), ['Point at the head.', null, null]);
+});

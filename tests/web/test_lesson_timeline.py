@@ -42,7 +42,11 @@ def test_every_scenario_opens_with_its_length_and_a_chapter_within_three_steps(n
     assert view.pos == 0 and view.length > 0
     chapters = view.branch.chapters()
     assert chapters and chapters[0][0] <= 3, chapters
-    assert all(title for _, title in chapters)
+    assert all(c.title for c in chapters)
+    # Every shipped phase has presenter notes; each chapter carries its own phase's.
+    phases = [op for op in plan.workload[view.branch.setup.ops :] if op["op"] == "phase"]
+    assert [c.notes for c in chapters] == [op["notes"] for op in phases][: len(chapters)]
+    assert all(c.notes for c in chapters), chapters
     # A quiz question's operation is never folded away.
     asked = [q["before_step"] for q in plan.questions]
     assert all(k >= view.branch.setup.ops for k in asked)

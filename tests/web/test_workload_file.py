@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from allocator_model import Node
-from allocator_model.sources.workload import Runner, expand
+from allocator_model.sources.workload import Runner, WorkloadError, expand
 from backend.workload_file import (
     WorkloadFileError,
     json_paths_to_lines,
@@ -37,6 +37,32 @@ def test_every_shipped_scenario_is_a_valid_file() -> None:
     for name in names:
         wf = load_workload((folder / name).read_text(), name)
         assert wf.title and wf.look_for
+
+
+def test_every_shipped_phase_has_presenter_notes_and_bad_notes_are_refused() -> None:
+    folder = resources.files("allocator_model.sources") / "scenarios"
+    for entry in folder.iterdir():
+        if not entry.name.endswith(".json"):
+            continue
+        wf = load_workload(entry.read_text(), entry.name)
+        phases = [op for op in to_model_ops(wf) if op["op"] == "phase"]
+        assert phases and all(op.get("notes") for op in phases), entry.name
+    text = """{"workload": [
+  {"op": "phase", "text": "Fill", "notes": "Point at the lists."},
+  {"op": "phase", "text": "Free", "notes": ""},
+  {"op": "phase", "text": "Idle", "notes": 3}
+]}"""
+    with pytest.raises(WorkloadFileError) as err:
+        load_workload(text, "notes.json")
+    problems = err.value.problems
+    assert any(p.startswith("line 3: workload.1.notes:") for p in problems), problems
+    assert any(p.startswith("line 4: workload.2.notes:") for p in problems), problems
+    assert len(problems) == 2
+    # The model, loading a scenario without the backend, refuses them too.
+    for bad in ("", 3, "   "):
+        with pytest.raises(WorkloadError, match="'notes' must be a non-empty string"):
+            expand([{"op": "phase", "text": "Fill", "notes": bad}], 0)
+    assert expand([{"op": "phase", "text": "Fill", "notes": "Ask."}], 0)[0]["notes"] == "Ask."
 
 
 def test_errors_name_line_and_field_and_nothing_runs() -> None:
