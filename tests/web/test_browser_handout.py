@@ -32,12 +32,12 @@ def chapters_of(name: str) -> list[tuple[int, str, list[int]]]:
     plan = plan_for(SessionConfig(scenario=name))
     view = open_branch(1, plan, CheckpointPolicy(), 100_000)
     chapters = view.branch.chapters()
-    ends = [step - 1 for step, _ in chapters[1:]] + [view.length]
+    ends = [c.step - 1 for c in chapters[1:]] + [view.length]
     out = []
-    for (step, title), end in zip(chapters, ends, strict=True):
+    for c, end in zip(chapters, ends, strict=True):
         view.seek(end)
         (zone,) = view.node.zones
-        out.append((step, title, list(zone.nr_free)))
+        out.append((c.step, c.title, list(zone.nr_free)))
     return out
 
 
