@@ -25,6 +25,15 @@ def live() -> Iterator[LiveServer]:
         yield server
 
 
+#: Facts of the header cut off at 1280 px: outside their box, or the seed not whole.
+FACTS_CUT = """() => { const box = document.querySelector('.session-facts').getBoundingClientRect();
+  return [...document.querySelectorAll('.session-facts > *')].filter((f) => {
+    const r = f.getBoundingClientRect();
+    const seedCut = /^seed/.test(f.textContent) && f.scrollWidth > f.clientWidth;
+    return r.right > box.right + 0.5 || seedCut;
+  }).map((f) => f.textContent.slice(0, 30)); }"""
+
+
 def loaded(page: Page, kind: str, seed: int) -> None:
     page.wait_for_function(
         """([kind, seed]) => { const p = window.__practice?.debug();
@@ -110,7 +119,11 @@ def test_the_lessons_header_leads_to_practice_and_a_bad_address_says_so(
     browser: Browser, live: LiveServer
 ) -> None:
     with watched_page(browser) as (page, problems):
-        page.goto(live.url)
+        for scenario in ("v2-vs-merged", "reporting-passes"):  # long facts beside it
+            page.goto(f"{live.url}?scenario={scenario}")
+            page.wait_for_function("() => window.__buddyscope?.configured")
+            cut = page.evaluate(FACTS_CUT)
+            assert cut == [], (scenario, cut)
         page.locator("#btn-practice").click()
         loaded(page, "pfn", 0)
         assert page.url.endswith("practice.html?kind=pfn&seed=0")
