@@ -81,7 +81,9 @@ def test_the_handout_lists_every_chapter_with_its_picture_and_prints_clean(
 
 def test_the_lesson_outline_links_to_its_handout(browser: Browser, live: LiveServer) -> None:
     with watched_page(browser) as (page, problems):
-        open_dashboard(page, live.url, f"?scenario={SCENARIO}")
+        # the page asks the server about its session once it has it: leave after that
+        with page.expect_response(lambda r: "/api/sessions/" in r.url):
+            open_dashboard(page, live.url, f"?scenario={SCENARIO}")
         link = page.locator("#outline a.handout-link")
         expect(link).to_have_attribute("href", f"handout.html?scenario={SCENARIO}")
         page.goto(f"{live.url}handout.html?scenario=../etc")

@@ -119,11 +119,16 @@ def test_the_lessons_header_leads_to_practice_and_a_bad_address_says_so(
     browser: Browser, live: LiveServer
 ) -> None:
     with watched_page(browser) as (page, problems):
+        facts = page.context.new_page()  # unwatched: leaving it may cut its requests short
         for scenario in ("v2-vs-merged", "reporting-passes"):  # long facts beside it
-            page.goto(f"{live.url}?scenario={scenario}")
-            page.wait_for_function("() => window.__buddyscope?.configured")
-            cut = page.evaluate(FACTS_CUT)
+            facts.goto(f"{live.url}?scenario={scenario}")
+            facts.wait_for_function("() => window.__buddyscope?.configured")
+            cut = facts.evaluate(FACTS_CUT)
             assert cut == [], (scenario, cut)
+        facts.close()
+        # the page asks the server about its session once it has it: leave after that
+        with page.expect_response(lambda r: "/api/sessions/" in r.url):
+            page.goto(live.url)
         page.locator("#btn-practice").click()
         loaded(page, "pfn", 0)
         assert page.url.endswith("practice.html?kind=pfn&seed=0")
