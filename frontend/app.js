@@ -668,6 +668,7 @@ class App {
       case 'close':
         for (const d of document.querySelectorAll('dialog')) /** @type {HTMLDialogElement} */ (d).close();
         if (this.inspector.open) this.inspector.close();
+        this.substeps.close();
         break;
       default:
         break;

@@ -32,7 +32,7 @@ export const KEYMAP = Object.freeze([
   { keys: ['p'], action: 'presenter', label: 'presenter mode on / off' },
   { keys: ['q'], action: 'quiz', label: 'quiz mode on / off (asks before a step)' },
   { keys: ['?'], action: 'help', label: 'show these keys' },
-  { keys: ['Esc'], action: 'close', label: 'close a dialog or the inspector' },
+  { keys: ['Esc'], action: 'close', label: 'close a dialog or the inspector; back to the whole step' },
 ]);
 
 /** @type {Record<string, Action>} */

@@ -83,6 +83,7 @@ export const LISTINGS = Object.freeze(
       ['buddy', '  buddy_pfn = __find_buddy_pfn(pfn, order);     // pfn ^ (1 << order)'],
       ['is_buddy', '  if (!page_is_buddy(page, buddy, order))'],
       ['stop', '    goto done_merging;              // the buddy is not a free block of this order'],
+      ['retype', '  /* 6.12, order >= pageblock_order: change_pageblock_range(buddy, order, migratetype); */'],
       ['del', '  del_page_from_free_list(buddy, zone, order);   // clears PG_reported / hinted'],
       ['combine', '  combined_pfn = buddy_pfn & pfn; pfn = combined_pfn; order++;'],
       ['end', '}'],

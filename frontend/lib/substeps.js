@@ -72,7 +72,8 @@ export function locate(events, i, options = {}) {
     case 'fallback':
       return at('__rmqueue_fallback', 'found');
     case 'pageblock_retype':
-      return at('__rmqueue_fallback', 'retype');
+      // 6.12 retypes a buddy's pageblock to match the block it merges with.
+      return reason.includes('__free_one_page') ? at('__free_one_page', 'retype') : at('__rmqueue_fallback', 'retype');
     case 'watermark_boost':
       return e.fn === 'balance_pgdat' ? at('balance_pgdat', 'clear') : at('__rmqueue_fallback', 'boost');
     case 'pcp_add':

@@ -56,7 +56,7 @@ export class SubstepsView {
         button('btn-sub-next', '▸', 'next event (Shift + →)', () => this.move(1)),
         this.title,
         this.file,
-        button('btn-sub-close', '×', 'back to the whole step', () => this.select(-1)),
+        button('btn-sub-close', '×', 'back to the whole step (Esc)', () => this.close()),
       ]),
       this.touching,
       this.lines,
@@ -108,6 +108,13 @@ export class SubstepsView {
     this.draw();
   }
 
+  /** Back to the whole step: nothing picked, the panel closed. */
+  close() {
+    this.index = -1;
+    this.picked = null;
+    this.draw();
+  }
+
   /**
    * A block clicked on the lists or the map: which events of this step touched it.
    * @param {string} zone
@@ -116,6 +123,7 @@ export class SubstepsView {
    */
   pick(zone, pfn, order = 0) {
     this.sync();
+    if (this.events.length === 0) return; // a step without events (step 0): nothing to list
     const state = this.hooks.state();
     const hits = eventsTouching(this.events, zone, pfn, order, state?.config.pageblock_order ?? 9);
     this.picked = { zone, pfn, order, hits };

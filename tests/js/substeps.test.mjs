@@ -47,6 +47,9 @@ test('a free: each buddy taken off its list and merged, the stop, and the end th
   assert.deepEqual(places(events), ['__free_one_page:sig', '__free_one_page:del', '__free_one_page:combine', '__free_one_page:stop', '__free_one_page:tail']);
   const top = [ev('merge_stop', { pfn: 0, order: 10, buddy: null, reason: 'order 10 is the largest (MAX_ORDER - 1)' }), ev('list_add', { pfn: 0, order: 10, end: 'head' })];
   assert.deepEqual(places(top), ['__free_one_page:loop', '__free_one_page:head']);
+  // 6.12: a merge above pageblock_order retypes the buddy's pageblock first.
+  const retype = ev('pageblock_retype', { pfn: 512, reason: '__free_one_page() merges it with a block of this type' });
+  assert.deepEqual(places([retype]), ['__free_one_page:retype']);
   // v2: a tail insert lands before the boundary; it is still the tail line.
   assert.deepEqual(places([ev('free', { pfn: 0, order: 9 }), ev('list_add', { pfn: 0, order: 9, end: 'tail', before: 512 })])[1], '__free_one_page:tail');
 });

@@ -13,6 +13,9 @@ from playwright.sync_api import Browser, Page
 from test_browser_lesson import ON_SCREEN, SIZES, press_until
 from wirehelp import LiveServer
 
+from allocator_model.kernel.events import Event
+from backend.timeline import SYNTHETIC_KINDS
+
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 #: A step that allocates from a large block: one list_del, then split / list_add pairs.
@@ -33,6 +36,16 @@ CODE = {
     "add": "add_to_free_list(&page[size], zone, high, migratetype)",
     "got": "return page;",
 }
+
+
+def model_kinds() -> set[str]:
+    """Every event kind the model and the timeline emit."""
+    kinds, todo = set(SYNTHETIC_KINDS), [Event]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        kinds.add(cls.kind)
+    return kinds - {"event"}
 
 
 def substep(pg: Page) -> dict[str, Any]:
@@ -61,6 +74,12 @@ def test_walking_a_split_cascade_event_by_event(
 ) -> None:
     with watched_page(browser, width, height) as (pg, problems):
         open_dashboard(pg, live.url, f"?scenario=buddy-basics{'&presenter=1' if present else ''}")
+        # Every kind the model emits can be run to and made a breakpoint (watermark_boost too),
+        # and the help names the keys that walk a step's events.
+        kinds = pg.locator("#run-kind option").evaluate_all("(os) => os.map((o) => o.value)")
+        assert set(kinds) == model_kinds()
+        help_keys = pg.locator("#help-keys").text_content() or ""
+        assert "Shift + →" in help_keys and "Shift + ←" in help_keys
         events = press_until(pg, CASCADE)
         step = debug(pg, "step")
         zone = debug(pg, "selectedZone")
@@ -127,7 +146,11 @@ def test_walking_a_split_cascade_event_by_event(
         # Its links pick the event, as clicking the event's line in the narration does.
         links.nth(0).click()
         pg.wait_for_function(f"() => window.__buddyscope.substeps.index === {want[0]}")
-        pg.keyboard.press("Escape")  # the inspector the click opened
+        # Esc closes the inspector the click opened and goes back to the whole step.
+        pg.keyboard.press("Escape")
+        pg.wait_for_function("() => window.__buddyscope.substeps.index === -1")
+        assert substep(pg)["picked"] is None
+        assert pg.locator("#code-panel").is_hidden()
         first_split = next(i for i, e in enumerate(events) if e["kind"] == "split")
         pg.locator("#narration .narration-events > .ev").nth(first_split).click()
         pg.wait_for_function(f"() => window.__buddyscope.substeps.index === {first_split}")
