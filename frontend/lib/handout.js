@@ -1,9 +1,10 @@
 // @ts-check
 /**
  * The printable handout of a scenario (handout.html?scenario=NAME), the pure part: its
- * address, the steps the page visits (each chapter's first step for its narration, its
- * last for its picture), and what a chapter's narration says.  No DOM: views/handout.js
- * drives a session through those steps and draws the pages.
+ * address and what a chapter's step says.  A chapter is shown at its first step, its
+ * phase: the phase's text describes the state there (and names what comes next), so the
+ * picture there is the one its words are about.  No DOM: views/handout.js drives a
+ * session through the chapters and draws the pages.
  */
 import { pointOf } from './narrate.js';
 
@@ -31,19 +32,6 @@ export function parseHandoutUrl(search) {
  */
 export function handoutHref(scenario) {
   return `handout.html?scenario=${encodeURIComponent(scenario)}`;
-}
-
-/**
- * The steps to visit, in order: each chapter's first step (its narration) and its last
- * (the picture of the phase done).
- * @param {ChapterRange[]} ranges
- * @returns {Array<{step: number, chapter: number, what: 'text' | 'picture'}>}
- */
-export function handoutStops(ranges) {
-  return ranges.flatMap((r) => [
-    { step: r.step, chapter: r.index, what: /** @type {'text'} */ ('text') },
-    { step: r.end, chapter: r.index, what: /** @type {'picture'} */ ('picture') },
-  ]);
 }
 
 /**

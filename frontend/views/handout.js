@@ -3,12 +3,13 @@
  * The printable handout (handout.html?scenario=NAME): a session of the scenario is
  * opened with the lesson's own views off screen and stepped through its chapters; each
  * chapter becomes a section with its narration (the phase's text and the event that
- * carries its point) and a picture of the free lists and the memory map when the
- * chapter is done (the lists copied, the map's canvas as an image).  The browser's
+ * carries its point), the chapter's presenter notes and a picture of the free lists and
+ * the memory map at its phase, which the text describes (the lists copied, the map's
+ * canvas as an image).  The browser's
  * print (handout.css, @media print) makes it a clean document.
  */
 import { chapterRanges, rangeText } from '../lib/chapters.js';
-import { handoutStops, parseHandoutUrl, stepSays } from '../lib/handout.js';
+import { parseHandoutUrl, stepSays } from '../lib/handout.js';
 import { formatUrlState } from '../lib/urlstate.js';
 import { byId, h, replaceKids } from './dom.js';
 import { Session } from './session.js';
@@ -128,26 +129,25 @@ export class HandoutPage {
       h('section', { class: 'ho-chapter', 'data-chapter': r.index, 'aria-labelledby': `ho-ch-${r.index}` }, [
         h('h2', { id: `ho-ch-${r.index}` }, [`${r.index + 1}. ${r.title}`, h('span', { class: 'hint' }, [rangeText(r)])]),
         h('div', { class: 'ho-says' }),
+        r.notes ? h('p', { class: 'ho-notes' }, [h('b', {}, ['To look at and discuss: ']), r.notes]) : null,
         h('figure', { class: 'ho-figure' }),
       ]),
     );
     replaceKids(byId('ho-chapters'), sections);
-    for (const stop of handoutStops(this.ranges)) {
-      this.status(`chapter ${stop.chapter + 1} of ${this.ranges.length}…`);
-      const at = await this.visit(stop.step);
-      const section = sections[stop.chapter];
-      if (stop.what === 'text') {
-        replaceKids(/** @type {HTMLElement} */ (section.querySelector('.ho-says')), stepSays(at.events).map((line, i) =>
-          h('p', { class: i === 0 && at.events.some((e) => e.kind === 'phase') ? 'ho-phase' : 'ho-point' }, [line]),
-        ));
-      } else {
-        const says = stepSays(at.events).filter((line) => !section.querySelector('.ho-says')?.textContent?.includes(line));
-        replaceKids(/** @type {HTMLElement} */ (section.querySelector('.ho-figure')), [
-          h('figcaption', {}, [`after step ${at.step} (t = ${at.clock.toFixed(3).replace(/\.?0+$/, '')} s)${says.length ? `: ${says[says.length - 1]}` : ''}`]),
-          copyLists(byId('ho-freelists')),
-          h('div', {}, copyMap(byId('ho-memmap'))),
-        ]);
-      }
+    for (const r of this.ranges) {
+      this.status(`chapter ${r.index + 1} of ${this.ranges.length}…`);
+      const at = await this.visit(r.step);
+      const section = sections[r.index];
+      const [phase, ...more] = stepSays(at.events);
+      replaceKids(/** @type {HTMLElement} */ (section.querySelector('.ho-says')), [
+        phase ? h('p', { class: 'ho-phase' }, [phase]) : null,
+        ...more.map((line) => h('p', { class: 'ho-point' }, [line])),
+      ]);
+      replaceKids(/** @type {HTMLElement} */ (section.querySelector('.ho-figure')), [
+        h('figcaption', {}, [`the lesson at step ${at.step} (t = ${at.clock.toFixed(3).replace(/\.?0+$/, '')} s)`]),
+        copyLists(byId('ho-freelists')),
+        h('div', {}, copyMap(byId('ho-memmap'))),
+      ]);
     }
     this.session?.conn.close();
     this.done = true;

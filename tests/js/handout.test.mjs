@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { handoutHref, handoutStops, parseHandoutUrl, stepSays } from '../../frontend/lib/handout.js';
+import { handoutHref, parseHandoutUrl, stepSays } from '../../frontend/lib/handout.js';
 
 test('the handout address names a scenario; anything else is refused in words', () => {
   assert.deepEqual(parseHandoutUrl('?scenario=head-or-tail'), { scenario: 'head-or-tail', problem: null });
@@ -8,16 +8,6 @@ test('the handout address names a scenario; anything else is refused in words', 
   assert.match(parseHandoutUrl('?scenario=../x').problem, /"..\/x" is not a scenario name/);
   assert.equal(handoutHref('zone-gate'), 'handout.html?scenario=zone-gate');
   assert.deepEqual(parseHandoutUrl(`?${handoutHref('zone-gate').split('?')[1]}`).scenario, 'zone-gate');
-});
-
-test('each chapter is visited at its first step for its text and its last for its picture', () => {
-  const ranges = [{ step: 1, end: 1, title: 'a', index: 0 }, { step: 2, end: 5, title: 'b', index: 1 }];
-  assert.deepEqual(handoutStops(ranges), [
-    { step: 1, chapter: 0, what: 'text' },
-    { step: 1, chapter: 0, what: 'picture' },
-    { step: 2, chapter: 1, what: 'text' },
-    { step: 5, chapter: 1, what: 'picture' },
-  ]);
 });
 
 test("a step says its phase text, then the event that carries its point", () => {

@@ -1,7 +1,8 @@
 """The printable handout in Chromium: handout.html?scenario=NAME lists every chapter of
-the scenario (the timeline's own chapters) with its narration and a picture of the free
-lists and the memory map when the chapter is done; printed (emulated print media and a
-PDF), no control shows.  The lesson outline links to it.  No console errors or warnings."""
+the scenario (the timeline's own chapters) with its narration, its presenter notes and a
+picture of the free lists and the memory map at its phase (which its text describes);
+printed (emulated print media and a PDF), no control shows.  The lesson outline links to
+it.  No console errors or warnings."""
 
 from __future__ import annotations
 
@@ -27,17 +28,15 @@ def live() -> Iterator[LiveServer]:
         yield server
 
 
-def chapters_of(name: str) -> list[tuple[int, str, list[int]]]:
-    """(step, title, the zone's nr_free when the chapter is done) of each chapter."""
+def chapters_of(name: str) -> list[tuple[int, str, str | None, list[int]]]:
+    """(step, title, notes, the zone's nr_free at its phase) of each chapter."""
     plan = plan_for(SessionConfig(scenario=name))
     view = open_branch(1, plan, CheckpointPolicy(), 100_000)
-    chapters = view.branch.chapters()
-    ends = [c.step - 1 for c in chapters[1:]] + [view.length]
     out = []
-    for c, end in zip(chapters, ends, strict=True):
-        view.seek(end)
+    for c in view.branch.chapters():
+        view.seek(c.step)
         (zone,) = view.node.zones
-        out.append((c.step, c.title, list(zone.nr_free)))
+        out.append((c.step, c.title, c.notes, list(zone.nr_free)))
     return out
 
 
@@ -55,12 +54,14 @@ def test_the_handout_lists_every_chapter_with_its_picture_and_prints_clean(
         sections = page.locator(".ho-chapter")
         expect(sections).to_have_count(len(chapters))
         titles = page.locator(".ho-chapter h2").all_inner_texts()
-        for (_, title, _), shown in zip(chapters, titles, strict=True):
+        for (_, title, _, _), shown in zip(chapters, titles, strict=True):
             assert title in shown, (title, shown)
-        for i, (_, _, nr_free) in enumerate(chapters):
+        for i, (_, _, notes, nr_free) in enumerate(chapters):
             section = sections.nth(i)
+            if notes:  # the presenter's notes for the chapter, to discuss
+                expect(section.locator(".ho-notes")).to_contain_text(notes)
             expect(section.locator(".ho-says p").first).not_to_be_empty()
-            # the picture is the chapter's end: the lists' counts are the model's there
+            # the picture is the chapter's phase: the lists' counts are the model's there
             counts = section.locator(".ho-figure .freelists .fl-row .fl-nr")
             expect(counts).to_have_text([str(n) for n in nr_free])
             img = section.locator(".ho-map img")
