@@ -35,6 +35,24 @@ function at(fn, id) {
   return { fn, line };
 }
 
+/** Kinds whose line is the same wherever they happen: [function, line id]. */
+const FIXED = Object.freeze(
+  /** @type {Record<string, [string, string]>} */ ({
+    alloc: ['get_page_from_freelist', 'got'],
+    free: ['__free_one_page', 'sig'],
+    merge: ['__free_one_page', 'combine'],
+    split: ['expand', 'halve'],
+    list_move: ['__rmqueue_fallback', 'move'],
+    fallback: ['__rmqueue_fallback', 'found'],
+    pcp_add: ['free_unref_page_commit', 'add'],
+    pcp_drain: ['free_unref_page_commit', 'bulk'],
+    pcp_del: ['__rmqueue_pcplist', 'del'],
+    pcp_refill: ['__rmqueue_pcplist', 'refill'],
+    isolate_fail: ['page_reporting_cycle', 'isolate'],
+    refault: ['handle_mm_fault', 'host'],
+  }),
+);
+
 /** Events that end a buddy operation: what a later list_add belongs to is decided by the last of them. */
 const FLOW_KINDS = new Set(['split', 'free', 'putback', 'merge', 'merge_stop', 'alloc', 'pcp_drain']);
 
@@ -50,40 +68,22 @@ export function locate(events, i, options = {}) {
   const capacity = options.capacity ?? 32;
   const next = events[i + 1];
   const reason = String(e.reason ?? '');
+  const fixed = FIXED[e.kind];
+  if (fixed) return at(fixed[0], fixed[1]);
   switch (e.kind) {
-    case 'alloc':
-      return at('get_page_from_freelist', 'got');
     case 'zone_skip':
       return e.fn === 'page_reporting_process_zone' ? at('page_reporting_process_zone', 'skip') : at('get_page_from_freelist', 'skip');
-    case 'free':
-      return at('__free_one_page', 'sig');
-    case 'merge':
-      return at('__free_one_page', 'combine');
     case 'merge_stop':
       return reason.includes('largest') ? at('__free_one_page', 'loop') : at('__free_one_page', 'stop');
-    case 'split':
-      return at('expand', 'halve');
     case 'list_add':
       return listAddPlace(events, i);
     case 'list_del':
       return listDelPlace(events, i);
-    case 'list_move':
-      return at('__rmqueue_fallback', 'move');
-    case 'fallback':
-      return at('__rmqueue_fallback', 'found');
     case 'pageblock_retype':
       // 6.12 retypes a buddy's pageblock to match the block it merges with.
       return reason.includes('__free_one_page') ? at('__free_one_page', 'retype') : at('__rmqueue_fallback', 'retype');
     case 'watermark_boost':
       return e.fn === 'balance_pgdat' ? at('balance_pgdat', 'clear') : at('__rmqueue_fallback', 'boost');
-    case 'pcp_add':
-      return at('free_unref_page_commit', 'add');
-    case 'pcp_drain':
-      return at('free_unref_page_commit', 'bulk');
-    case 'pcp_del':
-      return at('__rmqueue_pcplist', 'del');
-    case 'pcp_refill':
-      return at('__rmqueue_pcplist', 'refill');
     case 'request':
       if (e.fn === 'page_reporting_process') return at('page_reporting_process', 'schedule');
       if (e.fn === '__page_hinting_request') return at('__page_hinting_request', 'schedule');
@@ -92,8 +92,6 @@ export function locate(events, i, options = {}) {
       return statePlace(e);
     case 'isolate':
       return e.fn === 'get_unhinted_page' ? at('page_hinting_fill', 'get') : at('page_reporting_cycle', 'sg');
-    case 'isolate_fail':
-      return at('page_reporting_cycle', 'isolate');
     case 'rotate':
       return next && next.kind === 'report' ? at('page_reporting_cycle', 'rotate') : at('page_reporting_cycle', 'leftover');
     case 'report':
@@ -111,8 +109,6 @@ export function locate(events, i, options = {}) {
       if (reason.includes('whole list')) return at('page_hinting_fill', 'get');
       if (reason.includes('leaves the list')) return flagClearPlace(events, i, false);
       return at('page_hinting_drain', 'boundary');
-    case 'refault':
-      return at('handle_mm_fault', 'host');
     default:
       return null;
   }

@@ -169,9 +169,11 @@ export class SubstepsView {
     const p = this.picked;
     this.touching.hidden = p === null;
     if (!p) return;
-    const what = `${p.order ? `order-${p.order} block` : 'frame'} ${formatPfn(p.pfn)}`;
+    // pfns in hex, as the kernel's traces print them; decimal on hover.
+    const what = h('span', { title: `pfn ${p.pfn}` }, [`${p.order ? `order-${p.order} block` : 'frame'} ${formatPfn(p.pfn)}`]);
     replaceKids(this.touching, [
-      p.hits.length ? `${what}: touched by ` : `${what}: no event of this step touched it`,
+      what,
+      p.hits.length ? ': touched by ' : ': no event of this step touched it',
       ...p.hits.flatMap((i, n) => [
         n ? ', ' : '',
         h('button', { type: 'button', class: 'touch-link', 'data-index': i, title: this.events[i]?.message ?? '', onclick: () => this.select(i) }, [
