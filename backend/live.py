@@ -134,7 +134,9 @@ class LiveHub:
         if self.pool is None:
             self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         loop = asyncio.get_running_loop()
-        snap = await loop.run_in_executor(self.pool, read_live, self.root, self.frames and frames)
+        snap = await loop.run_in_executor(
+            self.pool, read_live, self.root, self.frames and frames, True
+        )
         return live_reading(snap, previous)
 
     def subscribe(self) -> asyncio.Queue[dict[str, Any]]:

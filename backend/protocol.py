@@ -508,6 +508,12 @@ class LiveFrames(_Message):
     reported_code: int = Field(
         description="In the map a page of a reported block is reported_code + its block's order"
     )
+    frames_read: int = Field(
+        default=0,
+        description="Frames read for this reading: after a watcher's first, a reading "
+        "re-reads part of the file (the busy windows, then the others in turn); the rest "
+        "are as an earlier reading found them",
+    )
     read_ms: float = Field(description="Time in the kernel's read of /proc/kpageflags")
     derive_ms: float = Field(description="Time finding blocks and kinds afterwards")
     map: LiveFrameMap | None = Field(default=None, description="Only on /ws/live")

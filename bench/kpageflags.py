@@ -1,15 +1,19 @@
 """How long reading this machine frame by frame takes: `.venv/bin/python bench/kpageflags.py`.
 
 Reads /proc/kpageflags (root only; ``--root`` points at another /proc and /sys tree,
-such as a recording) ``--reads`` times, as the live view does once a second, and
-reports per read, as medians:
+such as a recording) and reports, as medians of ``--reads`` readings:
 
-1. the kernel's read (``os.pread`` in 4 MiB chunks): wall time and the system CPU time
-   this process spent in it (the kernel computes every frame's flags on the read);
-2. deriving free blocks, reported heads and frames by kind: wall and CPU time;
-3. the diff against the read before (chunks of 4,096 frames that changed) and encoding
-   the map for a watcher (zlib + base64), whole and as the diff;
-4. ``buddyscope live --once --format json`` end to end (a fresh process), wall time;
+1. a whole reading (``read_raw``: ``os.preadv`` in 4 MiB chunks, two threads): wall
+   time and the system CPU time spent in it (the kernel computes every frame's flags
+   on the read);
+2. deriving free blocks, reported heads and frames by kind from it: wall and CPU time;
+3. a live tick as the server's worker makes it once a second: ``FrameReader.read()``
+   (after its first, whole reading: the busy windows and the next in turn, 1 Mi
+   frames), the diff against the reading before (chunks of 4,096 frames that changed)
+   and encoding the diff for a watcher (zlib + base64), in CPU time (user + system),
+   and the whole map's encoding for a new watcher;
+4. ``buddyscope live --once --format json`` end to end (a fresh process), wall and
+   CPU time (its children's);
 5. with ``--page SECONDS``: ``buddyscope serve`` on a free loopback port and Debian's
    chromium (Playwright) on its live view for that long: how long until the whole map
    is drawn, and the page's frame times (``requestAnimationFrame`` intervals) while
@@ -33,7 +37,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from allocator_model.sources.kpageflags import ZoneSpan, changed_chunks, derive, read_raw
+from allocator_model.sources.kpageflags import (
+    FrameReader,
+    ZoneSpan,
+    changed_chunks,
+    derive,
+    read_raw,
+)
 from allocator_model.sources.live import read_live
 from backend.live import FrameMap
 
@@ -50,51 +60,63 @@ def ms(seconds: float) -> float:
 
 
 def measure(root: str, reads: int, cli_runs: int) -> dict[str, Any]:
-    snap = read_live(root)  # the zone spans, and a first reading to diff against
+    snap = read_live(root)  # the zone spans, and a first reading
     if snap.frames is None:
         raise SystemExit("; ".join(snap.messages))
     spans = [
         ZoneSpan(z.node, z.zone, z.start_pfn, z.end_pfn - z.start_pfn) for z in snap.frames.zones
     ]
     path = os.path.join(root, "proc", "kpageflags")
-    previous = FrameMap(0, snap.frames.kinds, [])
+    hint = max(s.end_pfn for s in spans)
     rows: dict[str, list[float]] = {
         k: []
         for k in (
-            "read_wall_ms",
-            "read_sys_ms",
+            "whole_read_wall_ms",
+            "whole_read_sys_ms",
             "derive_wall_ms",
             "derive_cpu_ms",
+            "tick_cpu_ms",
+            "tick_read_sys_ms",
+            "tick_frames_read",
             "diff_ms",
             "encode_diff_ms",
-            "read_and_diff_cpu_ms",
         )
     }
-    changed: list[int] = []
     for _ in range(reads):
         w0, (u0, s0) = time.perf_counter(), cpu()
-        raw = read_raw(path)
+        raw = read_raw(path, hint)
         w1, (u1, s1) = time.perf_counter(), cpu()
-        reading = derive(raw, spans)
+        derive(raw, spans)
         w2, (u2, s2) = time.perf_counter(), cpu()
-        changed = changed_chunks(previous.kinds, reading.kinds)
-        w3 = time.perf_counter()
-        current = FrameMap(previous.gen + 1, reading.kinds, changed)
-        current.part(full=False)
-        w4, (u4, s4) = time.perf_counter(), cpu()
-        rows["read_wall_ms"].append(ms(w1 - w0))
-        rows["read_sys_ms"].append(ms(s1 - s0))
+        rows["whole_read_wall_ms"].append(ms(w1 - w0))
+        rows["whole_read_sys_ms"].append(ms(s1 - s0))
         rows["derive_wall_ms"].append(ms(w2 - w1))
         rows["derive_cpu_ms"].append(ms(u2 - u1 + s2 - s1))
-        rows["diff_ms"].append(ms(w3 - w2))
-        rows["encode_diff_ms"].append(ms(w4 - w3))
-        rows["read_and_diff_cpu_ms"].append(ms(u4 - u0 + s4 - s0))
+    reader = FrameReader(spans, path)
+    previous = FrameMap(0, reader.read().kinds, [])  # the first, whole reading
+    changed: list[int] = []
+    for _ in range(reads):
+        (u0, s0) = cpu()
+        reading = reader.read()
+        (u1, s1) = cpu()
+        w1 = time.perf_counter()
+        changed = changed_chunks(previous.kinds, reading.kinds)
+        w2 = time.perf_counter()
+        current = FrameMap(previous.gen + 1, reading.kinds, changed)
+        current.part(full=False)
+        w3, (u3, s3) = time.perf_counter(), cpu()
+        rows["tick_cpu_ms"].append(ms(u3 - u0 + s3 - s0))
+        rows["tick_read_sys_ms"].append(ms(s1 - s0))
+        rows["tick_frames_read"].append(reading.frames_read)
+        rows["diff_ms"].append(ms(w2 - w1))
+        rows["encode_diff_ms"].append(ms(w3 - w2))
         previous = current
     w0 = time.perf_counter()
     whole = previous.part(full=True)
     encode_full = ms(time.perf_counter() - w0)
-    cli = []
+    cli, cli_cpu = [], []
     for _ in range(cli_runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         w0 = time.perf_counter()
         subprocess.run(
             [str(VENV_BIN / "buddyscope"), "live", "--once", "--format", "json", "--root", root],
@@ -102,6 +124,8 @@ def measure(root: str, reads: int, cli_runs: int) -> dict[str, Any]:
             capture_output=True,
         )
         cli.append(ms(time.perf_counter() - w0))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cli_cpu.append(ms(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime))
     figures: dict[str, Any] = {k: statistics.median(v) for k, v in rows.items()}
     figures.update(
         frames=snap.frames.frames,
@@ -111,6 +135,7 @@ def measure(root: str, reads: int, cli_runs: int) -> dict[str, Any]:
         encode_full_ms=encode_full,
         full_map_base64_bytes=len(whole["data"]),
         cli_once_json_ms=statistics.median(cli) if cli else None,
+        cli_once_json_cpu_ms=statistics.median(cli_cpu) if cli_cpu else None,
         load_average=os.getloadavg()[0],
     )
     return figures

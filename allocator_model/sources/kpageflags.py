@@ -33,8 +33,10 @@ block and ``REPORTED_CODE + order`` for a page of a reported one.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
+import threading
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,6 +44,11 @@ from time import perf_counter
 
 PATH = "/proc/kpageflags"
 READ_CHUNK = 1 << 22  # bytes per pread: 512 Ki frames
+#: Frames derived as one piece, and re-read as one by ``FrameReader`` (512 MiB).
+WINDOW = 1 << 17
+#: Frames ``FrameReader`` re-reads per reading after the first: about 150 ms of the
+#: kernel's time on this VM (it computes every frame's flags inside the read).
+TICK_FRAMES = 1 << 20
 #: Frames per chunk of the change map: a changed frame marks its chunk (16 MiB).
 DIFF_CHUNK = 4096
 #: MAX_PAGE_ORDER on x86-64 and most configurations (NR_PAGE_ORDERS = 11).
@@ -191,6 +198,7 @@ class FrameReading:
     block_reported: bytearray = field(default_factory=bytearray)
     read_s: float = 0.0  # in the kernel's read
     derive_s: float = 0.0  # in this module afterwards
+    frames_read: int = 0  # frames read for this reading (the rest: an earlier reading's)
 
     @property
     def reported_pages(self) -> int:
@@ -218,15 +226,15 @@ class FrameReading:
             "reported_pages": self.reported_pages,
             "free_code": FREE_CODE,
             "reported_code": REPORTED_CODE,
+            "frames_read": self.frames_read,
             "read_ms": round(self.read_s * 1000, 1),
             "derive_ms": round(self.derive_s * 1000, 1),
         }
 
 
-def read_raw(path: str = PATH) -> bytes:
-    """The whole file, read with pread in large chunks; KpageflagsError says what failed."""
+def _open(path: str) -> int:
     try:
-        fd = os.open(path, os.O_RDONLY)
+        return os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         raise KpageflagsError(
             f"{path} does not exist: this kernel was built without CONFIG_PROC_PAGE_MONITOR"
@@ -238,40 +246,84 @@ def read_raw(path: str = PATH) -> bytes:
         ) from None
     except OSError as exc:
         raise KpageflagsError(f"{path}: {exc.strerror}") from None
-    parts: list[bytes] = []
-    offset = 0
+
+
+def _pread_into(fd: int, view: memoryview, offset: int, path: str) -> int:
+    """Fill ``view`` from byte ``offset`` of the file; the bytes read (fewer at its end).
+    ``os.preadv`` into one buffer that outlives the read: a fresh ``bytes`` per chunk
+    costs the kernel a page fault per 4 KiB on every read."""
+    done = 0
     try:
-        while True:
-            part = os.pread(fd, READ_CHUNK, offset)
-            if not part:
+        while done < len(view):
+            n = os.preadv(fd, [view[done : done + READ_CHUNK]], offset + done)
+            if n <= 0:
                 break
-            parts.append(part)
-            offset += len(part)
+            done += n
     except OSError as exc:
         raise KpageflagsError(
-            f"{path} could not be read at byte {offset}: {exc.strerror}"
+            f"{path} could not be read at byte {offset + done}: {exc.strerror}"
         ) from None
+    return done
+
+
+def read_raw(path: str = PATH, frames_hint: int = 0) -> bytearray:
+    """The whole file; KpageflagsError says what failed.
+
+    With ``frames_hint`` (the frames the zones span) the first that many frames are read
+    by two threads at once, each half of them: the kernel computes every frame's flags
+    inside the read (about 150 ns a frame here), ``preadv`` lets go of the GIL, and a
+    machine with two CPUs then reads in half the time.  The rest, if any, follows."""
+    fd = _open(path)
+    try:
+        buf = bytearray(8 * frames_hint)
+        view = memoryview(buf)
+        half = (frames_hint // 2) * 8
+        got = [0, 0]
+        errors: list[KpageflagsError] = []
+
+        def part(k: int, lo: int, hi: int) -> None:
+            try:
+                got[k] = _pread_into(fd, view[lo:hi], lo, path)
+            except KpageflagsError as exc:
+                errors.append(exc)
+
+        if frames_hint:
+            second = threading.Thread(target=part, args=(1, half, len(buf)))
+            second.start()
+            part(0, 0, half)
+            second.join()
+            if errors:
+                raise errors[0]
+        view.release()
+        if got[0] < half or got[1] < len(buf) - half:  # shorter than the zones: keep what is
+            del buf[got[0] if got[0] < half else half + got[1] :]
+        else:
+            chunk = bytearray(READ_CHUNK)
+            while n := _pread_into(fd, memoryview(chunk), len(buf), path):
+                buf += chunk[:n]
     finally:
         os.close(fd)
-    if offset == 0:
+    if not buf:
         raise KpageflagsError(
             f"{path} reads as empty: a container runtime masks it, so the frames of the "
             "machine are not visible from here"
         )
-    if offset % 8:
-        raise KpageflagsError(f"{path} is {offset} bytes, not a whole number of 8-byte entries")
-    return b"".join(parts)
+    if len(buf) % 8:
+        raise KpageflagsError(f"{path} is {len(buf)} bytes, not a whole number of 8-byte entries")
+    return buf
 
 
-def frame_kinds(raw: bytes) -> tuple[bytes, bytes]:
+def frame_kinds(raw: bytes | bytearray) -> tuple[bytes, bytes]:
     """One kind byte per frame (free pages as ``FREE``) and one byte per frame that is 1
-    where ``KPF_UPTODATE`` is set."""
+    where ``KPF_UPTODATE`` is set.  Only the five low bytes of each flag word hold a bit
+    the map uses: each is sliced out as a lane (``raw[lane::8]``), mapped through a
+    translate table, and the lanes are OR-ed as big integers."""
     combined = 0
     for lane, table in _LANES:
         combined |= int.from_bytes(raw[lane::8].translate(table), "little")
     frames = len(raw) // 8
     kinds = combined.to_bytes(frames, "little").translate(_KIND_TABLE)
-    return kinds, raw[0::8].translate(_UPTODATE_TABLE)
+    return kinds, bytes(raw[0::8].translate(_UPTODATE_TABLE))
 
 
 def _largest_block(pfn: int, end: int, max_order: int) -> int:
@@ -280,22 +332,49 @@ def _largest_block(pfn: int, end: int, max_order: int) -> int:
     return min(max_order, aligned, (end - pfn).bit_length() - 1)
 
 
-def derive(
-    raw: bytes, spans: Sequence[ZoneSpan], max_order: int = DEFAULT_MAX_ORDER
-) -> FrameReading:
-    """Free blocks, reported heads and frames per kind from the file's bytes."""
-    if not 0 <= max_order < REPORTED_CODE - FREE_CODE:
-        raise ValueError(f"max_order {max_order} does not fit the frame map's codes")
+@dataclass
+class _Part:
+    """What one window holds of one zone."""
+
+    zone: int
+    free: list[int]
+    reported: list[int]
+    counts: list[int]  # frames per kind code
+
+
+@dataclass
+class _Window:
+    """One window of frames, derived: its part of each zone and its free blocks."""
+
+    lo: int
+    parts: list[_Part]
+    block_pfn: array[int]
+    block_order: bytearray
+    block_reported: bytearray
+
+
+@functools.cache
+def _fill(code: int, order: int) -> bytes:
+    """A block's frames in the map, made once per (code, order)."""
+    return bytes((code,)) * (1 << order)
+
+
+def _derive_window(
+    raw: bytes | bytearray, lo: int, spans: Sequence[ZoneSpan], max_order: int
+) -> tuple[bytes, _Window]:
+    """The kind bytes of the frames in ``raw`` (the window at frame ``lo``) and what the
+    window holds.  A window starts on a multiple of 2**max_order frames, so no free
+    block crosses its edge and each window is cut into blocks on its own."""
     kinds_bytes, uptodate = frame_kinds(raw)
-    frames = len(kinds_bytes)
+    n = len(kinds_bytes)
     free_mask = kinds_bytes.translate(_BUDDY_TABLE)
     kinds = bytearray(kinds_bytes)
-    block_pfn: array[int] = array("Q")
-    block_order = bytearray()
-    block_reported = bytearray()
-    zones: list[ZoneFrames] = []
-    for span in spans:
-        start, end = min(span.start_pfn, frames), min(span.end_pfn, frames)
+    window = _Window(lo, [], array("Q"), bytearray(), bytearray())
+    for zone_index, span in enumerate(spans):
+        start, end = max(span.start_pfn, lo) - lo, min(span.end_pfn, lo + n) - lo
+        if start >= end:
+            continue
+        counts = [kinds.count(code, start, end) for code in range(len(KINDS))]
         free = [0] * (max_order + 1)
         reported = [0] * (max_order + 1)
         pos = start
@@ -311,38 +390,197 @@ def derive(
                 head = uptodate.find(1, head + 1, run_end)
             cuts.append(run_end)
             for seg_start, seg_end in itertools.pairwise(cuts):
-                pfn = seg_start
-                while pfn < seg_end:
-                    order = _largest_block(pfn, seg_end, max_order)
-                    is_reported = uptodate[pfn]
+                i = seg_start
+                while i < seg_end:
+                    order = _largest_block(lo + i, lo + seg_end, max_order)
+                    is_reported = uptodate[i]
                     free[order] += 1
-                    block_pfn.append(pfn)
-                    block_order.append(order)
-                    block_reported.append(is_reported)
+                    window.block_pfn.append(lo + i)
+                    window.block_order.append(order)
+                    window.block_reported.append(is_reported)
                     if is_reported:
                         reported[order] += 1
                     code = (REPORTED_CODE if is_reported else FREE_CODE) + order
-                    kinds[pfn : pfn + (1 << order)] = bytes((code,)) * (1 << order)
-                    pfn += 1 << order
+                    kinds[i : i + (1 << order)] = _fill(code, order)
+                    i += 1 << order
             pos = run_end
-        counts = {name: kinds.count(code, start, end) for code, name in enumerate(KINDS)}
-        zone = ZoneFrames(span.node, span.zone, start, end, free, reported, counts)
-        counts["reported"] = zone.reported_pages
-        counts["free"] = zone.free_pages - zone.reported_pages
-        zones.append(zone)
-    return FrameReading(frames, bytes(kinds), zones, block_pfn, block_order, block_reported)
+        reported_pages = sum(c << k for k, c in enumerate(reported))
+        counts[REPORTED] = reported_pages
+        counts[FREE] = sum(c << k for k, c in enumerate(free)) - reported_pages
+        window.parts.append(_Part(zone_index, free, reported, counts))
+    return bytes(kinds), window
+
+
+def _assemble(
+    kinds: bytes, windows: Sequence[_Window], spans: Sequence[ZoneSpan], max_order: int
+) -> FrameReading:
+    frames = len(kinds)
+    zones = [
+        ZoneFrames(
+            s.node,
+            s.zone,
+            min(s.start_pfn, frames),
+            min(s.end_pfn, frames),
+            [0] * (max_order + 1),
+            [0] * (max_order + 1),
+            {},
+        )
+        for s in spans
+    ]
+    counts = [[0] * len(KINDS) for _ in spans]
+    block_pfn: array[int] = array("Q")
+    block_order = bytearray()
+    block_reported = bytearray()
+    for w in windows:
+        for part in w.parts:
+            z = zones[part.zone]
+            for k in range(max_order + 1):
+                z.free[k] += part.free[k]
+                z.reported[k] += part.reported[k]
+            total = counts[part.zone]
+            for code, c in enumerate(part.counts):
+                total[code] += c
+        block_pfn += w.block_pfn
+        block_order += w.block_order
+        block_reported += w.block_reported
+    for z, total in zip(zones, counts, strict=True):
+        z.kinds = dict(zip(KINDS, total, strict=True))
+    return FrameReading(frames, kinds, zones, block_pfn, block_order, block_reported)
+
+
+def _window_frames(max_order: int) -> int:
+    if not 0 <= max_order < REPORTED_CODE - FREE_CODE:
+        raise ValueError(f"max_order {max_order} does not fit the frame map's codes")
+    return max(WINDOW, 1 << max_order)
+
+
+def derive(
+    raw: bytes | bytearray, spans: Sequence[ZoneSpan], max_order: int = DEFAULT_MAX_ORDER
+) -> FrameReading:
+    """Free blocks, reported heads and frames per kind from the file's bytes."""
+    size = _window_frames(max_order)
+    frames = len(raw) // 8
+    pieces = [
+        _derive_window(raw[8 * lo : 8 * min(lo + size, frames)], lo, spans, max_order)
+        for lo in range(0, frames, size)
+    ]
+    return _assemble(b"".join(k for k, _ in pieces), [w for _, w in pieces], spans, max_order)
 
 
 def read_frames(
     spans: Sequence[ZoneSpan], path: str = PATH, max_order: int = DEFAULT_MAX_ORDER
 ) -> FrameReading:
-    """Read the file and derive; KpageflagsError when it cannot be read."""
+    """Read the whole file and derive; KpageflagsError when it cannot be read."""
     t0 = perf_counter()
-    raw = read_raw(path)
+    raw = read_raw(path, max((s.end_pfn for s in spans), default=0))
     t1 = perf_counter()
     reading = derive(raw, spans, max_order)
     reading.read_s, reading.derive_s = t1 - t0, perf_counter() - t1
+    reading.frames_read = reading.frames
     return reading
+
+
+class FrameReader:
+    """Reads the file again and again, as the live view does once a second, at a
+    bounded cost per reading.
+
+    The kernel spends about 150 ns computing each frame's flags (a second for this VM's
+    6.5 M frames, whatever the reader does), so after a first whole reading each
+    ``read()`` re-reads only ``tick_frames`` frames, a window of ``WINDOW`` frames at a
+    time: windows that changed at their last reading (memory that is busy now) for up
+    to half of them, then the others in turn, so every frame is re-read within
+    ``2 * frames / tick_frames`` readings.  The rest of the map is the last reading of its
+    window (``FrameReading.frames_read`` says how many frames are fresh).  Only the
+    windows read are derived again; the totals are sums of the windows'."""
+
+    def __init__(
+        self,
+        spans: Sequence[ZoneSpan],
+        path: str = PATH,
+        max_order: int = DEFAULT_MAX_ORDER,
+        tick_frames: int = TICK_FRAMES,
+    ) -> None:
+        self.spans = tuple(spans)
+        self.path = path
+        self.max_order = max_order
+        self.size = _window_frames(max_order)
+        self.tick_frames = max(tick_frames, self.size)
+        self.raw = bytearray()
+        self.kinds = bytearray()
+        self.windows: list[_Window] = []
+        self.hot: set[int] = set()
+        self.cursor = 0
+
+    def read(self) -> FrameReading:
+        t0 = perf_counter()
+        if not self.windows:
+            return self._read_whole(t0)
+        picked = self._pick()
+        fd = _open(self.path)
+        view = memoryview(self.raw)
+        try:
+            for w in picked:
+                lo = 8 * self.windows[w].lo
+                hi = min(lo + 8 * self.size, len(self.raw))
+                if _pread_into(fd, view[lo:hi], lo, self.path) < hi - lo:
+                    view.release()
+                    self.windows = []  # the file shrank (memory hot-removed): start over
+                    return self._read_whole(t0)
+        finally:
+            view.release()
+            os.close(fd)
+        t1 = perf_counter()
+        read = 0
+        for w in picked:
+            lo = self.windows[w].lo
+            hi = min(lo + self.size, len(self.kinds))
+            kinds, window = _derive_window(
+                self.raw[8 * lo : 8 * hi], lo, self.spans, self.max_order
+            )
+            if kinds != self.kinds[lo:hi]:
+                self.hot.add(w)
+                self.kinds[lo:hi] = kinds
+            else:
+                self.hot.discard(w)
+            self.windows[w] = window
+            read += hi - lo
+        return self._reading(t0, t1, read)
+
+    def _read_whole(self, t0: float) -> FrameReading:
+        self.raw = read_raw(self.path, max((s.end_pfn for s in self.spans), default=0))
+        t1 = perf_counter()
+        frames = len(self.raw) // 8
+        pieces = [
+            _derive_window(
+                self.raw[8 * lo : 8 * min(lo + self.size, frames)], lo, self.spans, self.max_order
+            )
+            for lo in range(0, frames, self.size)
+        ]
+        self.kinds = bytearray(b"".join(k for k, _ in pieces))
+        self.windows = [w for _, w in pieces]
+        self.hot = set()
+        return self._reading(t0, t1, frames)
+
+    def _pick(self) -> list[int]:
+        """The windows to read now: the busy ones, then the next in turn."""
+        n = len(self.windows)
+        budget = self.tick_frames // self.size
+        order = [(self.cursor + k) % n for k in range(n)]
+        # Half the budget at most for the busy windows, so the turn always moves on.
+        picked = [w for w in order if w in self.hot][: budget // 2]
+        for w in order:
+            if len(picked) >= budget:
+                break
+            if w not in self.hot:
+                picked.append(w)
+                self.cursor = (w + 1) % n
+        return sorted(picked)
+
+    def _reading(self, t0: float, t1: float, read: int) -> FrameReading:
+        reading = _assemble(bytes(self.kinds), self.windows, self.spans, self.max_order)
+        reading.read_s, reading.derive_s = t1 - t0, perf_counter() - t1
+        reading.frames_read = read
+        return reading
 
 
 def changed_chunks(before: bytes, after: bytes, chunk: int = DIFF_CHUNK) -> list[int]:

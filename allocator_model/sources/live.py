@@ -21,7 +21,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .kpageflags import DEFAULT_MAX_ORDER, FrameReading, KpageflagsError, ZoneSpan, read_frames
+from .kpageflags import (
+    DEFAULT_MAX_ORDER,
+    FrameReader,
+    FrameReading,
+    KpageflagsError,
+    ZoneSpan,
+    read_frames,
+)
 from .procfs import BuddyinfoRow, ProcParseError, parse_buddyinfo, parse_pagetypeinfo
 
 UPSTREAM_REPORTING_PARAMS = ("page_reporting_order",)
@@ -122,7 +129,12 @@ def parse_zoneinfo(text: str, populated_only: bool = False) -> list[ZoneInfo]:
 COUNTS_ONLY = "The map of frames is not shown; the counts below still are."
 
 
-def _read_frames(root: str, snap: LiveSnapshot) -> None:
+#: The readers of ``read_live(..., incremental=True)``, by file, zones and orders: a
+#: process that reads again and again (the server's worker) re-reads part of the file.
+_READERS: dict[tuple[str, tuple[ZoneSpan, ...], int], FrameReader] = {}
+
+
+def _read_frames(root: str, snap: LiveSnapshot, incremental: bool) -> None:
     """The frame-by-frame reading, or a message saying why there is none."""
     spans = [
         ZoneSpan(z.node, z.zone, z.start_pfn, z.spanned)
@@ -136,14 +148,26 @@ def _read_frames(root: str, snap: LiveSnapshot) -> None:
         )
         return
     orders = max((len(r["counts"]) for r in snap.buddyinfo), default=DEFAULT_MAX_ORDER + 1)
+    path = os.path.join(root, "proc", "kpageflags")
     try:
-        snap.frames = read_frames(spans, os.path.join(root, "proc", "kpageflags"), orders - 1)
+        if incremental:
+            key = (path, tuple(spans), orders - 1)
+            reader = _READERS.get(key)
+            if reader is None:
+                _READERS.clear()  # the zones changed (memory hotplug): a new reader
+                reader = _READERS[key] = FrameReader(spans, path, orders - 1)
+            snap.frames = reader.read()
+        else:
+            snap.frames = read_frames(spans, path, orders - 1)
     except KpageflagsError as exc:
+        _READERS.clear()
         snap.messages.append(f"{exc}. {COUNTS_ONLY}")
 
 
-def read_live(root: str = "/", frames: bool = True) -> LiveSnapshot:
-    """One reading; ``frames=False`` skips /proc/kpageflags (the slow part)."""
+def read_live(root: str = "/", frames: bool = True, incremental: bool = False) -> LiveSnapshot:
+    """One reading; ``frames=False`` skips /proc/kpageflags (the slow part);
+    ``incremental`` re-reads only part of it after this process's first reading
+    (``kpageflags.FrameReader``)."""
     snap = LiveSnapshot()
     msgs = snap.messages
     proc = os.path.join(root, "proc")
@@ -163,7 +187,7 @@ def read_live(root: str = "/", frames: bool = True) -> LiveSnapshot:
     if text is not None:
         snap.zoneinfo = parse_zoneinfo(text, populated_only=True)
     if frames:
-        _read_frames(root, snap)
+        _read_frames(root, snap, incremental)
     params = os.path.join(root, "sys", "module", "page_reporting", "parameters")
     try:
         names = sorted(os.listdir(params))
@@ -242,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.interval <= 0:
         parser.error("--interval must be > 0")
     while True:
-        snap = read_live(args.root)
+        snap = read_live(args.root, incremental=not args.once)
         if args.format == "json":
             print(json.dumps(snap.to_dict()), flush=True)
         else:

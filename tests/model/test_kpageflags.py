@@ -119,6 +119,43 @@ def test_frames_by_kind(flags: int, kind: str) -> None:
     assert reading.zones[0].kinds == expected
 
 
+def test_windows_derive_as_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows start on multiples of 2**max_order frames: cutting there changes no block."""
+    raw = frames(8192, {(3, 2000): BUDDY, (1024, 1025): REPORTED, (2100, 8000): BUDDY})
+    spans = [ZoneSpan(0, "DMA", 1, 4095), ZoneSpan(0, "Normal", 4096, 4096)]
+    whole = derive(raw, spans)
+    monkeypatch.setattr(kpf, "WINDOW", 1024)
+    cut = derive(raw, spans)
+    assert blocks(cut) == blocks(whole) and cut.kinds == whole.kinds
+    assert [z.kinds for z in cut.zones] == [z.kinds for z in whole.zones]
+    assert [(z.free, z.reported) for z in cut.zones] == [(z.free, z.reported) for z in whole.zones]
+
+
+def test_a_reader_rereads_busy_windows_and_the_rest_in_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a whole first reading, each read() re-reads tick_frames frames: the windows
+    that changed last time (half the budget at most), then the others in turn."""
+    monkeypatch.setattr(kpf, "WINDOW", 1024)
+    path = tmp_path / "kpageflags"
+    path.write_bytes(frames(8192, {}))
+    reader = kpf.FrameReader([ZoneSpan(0, "N", 0, 8192)], str(path), tick_frames=2048)
+    first = reader.read()
+    assert first.frames_read == 8192 and first.reported_pages == 0
+    path.write_bytes(frames(8192, {(0, 1024): BUDDY, (0, 1): REPORTED, (6144, 7168): BUDDY}))
+    second = reader.read()  # windows 0 and 1 in turn: window 0's change is seen
+    assert second.frames_read == 2048 and blocks(second) == [(0, 10, 1)]
+    assert reader.hot == {0}
+    third = reader.read()  # window 0 again (it was busy), then window 2
+    assert blocks(third) == [(0, 10, 1)] and reader.hot == set()
+    reader.read()  # windows 3 and 4
+    fifth = reader.read()  # 5 and 6: the change in window 6 is found
+    assert blocks(fifth) == [(0, 10, 1), (6144, 10, 0)] and fifth.zones[0].free_pages == 2048
+    assert fifth.kinds == derive(path.read_bytes(), [ZoneSpan(0, "N", 0, 8192)]).kinds
+    path.write_bytes(frames(4096, {}))  # memory went away: a whole reading again
+    assert reader.read().frames == 4096
+
+
 def test_the_change_map_names_the_chunks_that_changed() -> None:
     before = bytes(10_000)
     after = bytearray(before)
