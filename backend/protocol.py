@@ -470,6 +470,7 @@ class LiveZoneInfo(_Message):
     )
     pcp_batch: int | None = Field(default=None, description="The first CPU's pcp batch")
     pcp_high: int | None = Field(default=None, description="The first CPU's pcp high")
+    cpus: int | None = Field(default=None, description="CPUs with a pageset in the zone")
 
 
 class LiveFrameZone(_Message):

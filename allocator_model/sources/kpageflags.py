@@ -480,6 +480,24 @@ def read_frames(
     return reading
 
 
+def blocks_in(
+    path: str, lo: int, hi: int, spans: Sequence[ZoneSpan], max_order: int = DEFAULT_MAX_ORDER
+) -> list[tuple[int, int, int]]:
+    """The free blocks (pfn, order, reported) of frames ``[lo, hi)`` alone, read from the
+    file: for watching a few frames closely.  ``lo`` and ``hi`` must be multiples of
+    2**max_order, so that no block crosses either edge."""
+    if lo % (1 << max_order) or hi % (1 << max_order):
+        raise ValueError(f"{lo}..{hi} does not start and end on order-{max_order} blocks")
+    raw = bytearray(8 * (hi - lo))
+    fd = _open(path)
+    try:
+        got = _pread_into(fd, memoryview(raw), 8 * lo, path)
+    finally:
+        os.close(fd)
+    _, window = _derive_window(raw[:got], lo, spans, max_order)
+    return list(zip(window.block_pfn, window.block_order, window.block_reported, strict=True))
+
+
 class FrameReader:
     """Reads the file again and again, as the live view does once a second, at a
     bounded cost per reading.

@@ -52,6 +52,7 @@ class ZoneInfo:
     protection: list[int] | None = None
     pcp_batch: int | None = None  # the first CPU's pageset
     pcp_high: int | None = None
+    cpus: int | None = None  # CPUs with a pageset ("cpu: N" lines)
 
 
 @dataclass
@@ -107,6 +108,9 @@ def parse_zoneinfo(text: str, populated_only: bool = False) -> list[ZoneInfo]:
             numbers = line.partition(":")[2].strip(" ()").split(",")
             if all(n.strip().isdigit() for n in numbers):
                 current.protection = [int(n) for n in numbers]
+            continue
+        if parts[0] == "cpu:":
+            current.cpus = (current.cpus or 0) + 1
             continue
         if parts[0] in ("high:", "batch:"):  # a CPU's pageset: keep the first CPU's
             field_name = "pcp_" + parts[0][:-1]

@@ -19,8 +19,11 @@ where:
   (``kpageflags.derive``), with ``PG_reported`` (``KPF_UPTODATE`` on the head) as the
   reported mark.  The file is read while the kernel changes it: two free buddies of equal
   order (which the kernel would have merged) are merged here, and a note counts them.
-- **watermarks**, boost, ``lowmem_reserve`` (the ``protection:`` line) and the first
-  CPU's pcp ``batch``/``high``: from ``/proc/zoneinfo`` as they are, not recomputed.
+- **watermarks**, boost and ``lowmem_reserve`` (the ``protection:`` line): from
+  ``/proc/zoneinfo`` as they are, not recomputed.  The per-cpu lists (one per CPU with a
+  pageset) are sized by the rules from those managed pages and marks, as the kernel
+  sizes them; the first CPU's ``batch``/``high`` as read are kept beside them (a 6.x
+  ``high`` tunes itself, so the value read is one moment of it).
 - **pageblock types**: matched to ``/proc/pagetypeinfo``.  ``/proc/kpageflags`` has no
   migratetype, so the types are assigned (``assign_pageblocks``): each zone gets exactly
   the file's number of pageblocks of every type, and the free blocks of each (type,
@@ -56,9 +59,8 @@ from typing import Any
 from ..kernel.config import KERNELS, Migratetypes
 from ..kernel.errors import ConfigError
 from ..kernel.host import DISCARDED, NOT_BACKED, RESIDENT
-from ..kernel.node import Node, ZoneSpec
+from ..kernel.node import MAX_CPUS, Node, ZoneSpec
 from ..kernel.pagestate import FILLS, PS_ALLOCATED, PS_FLAGGED, PS_FREE
-from ..kernel.pcp import PerCpuPages
 from ..kernel.watermarks import Watermarks
 from .kpageflags import OFFLINE, OTHER, PAGETABLE, RESERVED, SLAB, FrameReading
 from .live import LiveSnapshot, ZoneInfo, read_live
@@ -125,6 +127,7 @@ class MachineSeed:
     min_free_kbytes: int | None
     reporting_order: int | None  # page_reporting_order
     reporting_params: dict[str, str]  # every page_reporting parameter, as read
+    cpus: int  # CPUs with per-cpu lists
     zones: tuple[SeedZone, ...]
     notes: tuple[str, ...] = ()
     read_ms: float = 0.0
@@ -184,6 +187,7 @@ class MachineSeed:
                 "min_free_kbytes": self.min_free_kbytes,
                 "reporting_order": self.reporting_order,
                 "reporting_params": self.reporting_params,
+                "cpus": self.cpus,
                 "notes": list(self.notes),
                 "zones": zones,
             },
@@ -212,6 +216,7 @@ class MachineSeed:
                 min_free_kbytes=_opt_int(doc["min_free_kbytes"]),
                 reporting_order=_opt_int(doc["reporting_order"]),
                 reporting_params={str(k): str(v) for k, v in doc["reporting_params"].items()},
+                cpus=int(doc["cpus"]),
                 zones=zones,
                 notes=tuple(str(n) for n in doc["notes"]),
             )
@@ -231,6 +236,8 @@ class MachineSeed:
             )
         if not self.zones:
             raise ConfigError("the machine seed holds no zone")
+        if not 1 <= self.cpus <= MAX_CPUS:
+            raise ConfigError(f"cpus must be 1..{MAX_CPUS}, got {self.cpus}")
         pbo = self.pageblock_order
         for z in self.zones:
             first, last = z.start_pfn >> pbo, (z.start_pfn + z.spanned - 1) >> pbo
@@ -381,6 +388,7 @@ def seed_from_snapshot(
         min_free_kbytes=min_free_kbytes,
         reporting_order=reporting_order,
         reporting_params=params,
+        cpus=max((z.cpus or 1 for z in snap.zoneinfo), default=1),
         zones=tuple(zones),
         notes=tuple(notes),
         read_ms=round((frames.read_s + frames.derive_s) * 1000, 1),
@@ -702,6 +710,7 @@ def node_from_seed(seed: MachineSeed, **options: Any) -> Node:
     options.setdefault("kernel", newest_kernel())
     options.setdefault("hinting", "reporting")
     options.setdefault("pcp", True)
+    options.setdefault("cpus", seed.cpus)
     options.setdefault("thp", False)
     if seed.min_free_kbytes is not None:
         options.setdefault("min_free_kbytes", seed.min_free_kbytes)
@@ -775,5 +784,3 @@ def _populate(node: Node, seed: MachineSeed) -> None:
         z.set_watermark_boost(sz.boost)
         if sz.lowmem_reserve:
             z.lowmem_reserve = list(sz.lowmem_reserve)
-        if z.name in node.pcps and sz.pcp_batch is not None:
-            node.pcps[z.name] = PerCpuPages(z.managed_pages, sz.pcp_batch, sz.pcp_high)

@@ -156,6 +156,18 @@ def test_a_reader_rereads_busy_windows_and_the_rest_in_turn(
     assert reader.read().frames == 4096
 
 
+def test_blocks_in_reads_a_few_frames_alone(tmp_path: Path) -> None:
+    path = tmp_path / "kpageflags"
+    path.write_bytes(
+        frames(4096, {(1024, 2048): BUDDY, (1024, 1025): REPORTED, (3000, 3001): BUDDY})
+    )
+    spans = [ZoneSpan(0, "N", 0, 4096)]
+    assert kpf.blocks_in(str(path), 1024, 2048, spans) == [(1024, 10, 1)]
+    assert kpf.blocks_in(str(path), 2048, 4096, spans) == [(3000, 0, 0)]
+    with pytest.raises(ValueError, match="does not start and end on order-10 blocks"):
+        kpf.blocks_in(str(path), 1000, 2048, spans)
+
+
 def test_the_change_map_names_the_chunks_that_changed() -> None:
     before = bytes(10_000)
     after = bytearray(before)
