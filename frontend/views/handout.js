@@ -3,9 +3,10 @@
  * The printable handout (handout.html?scenario=NAME): a session of the scenario is
  * opened with the lesson's own views off screen and stepped through its chapters; each
  * chapter becomes a section with its narration (the phase's text and the event that
- * carries its point), the chapter's presenter notes and a picture of the free lists and
- * the memory map at its phase, which the text describes (the lists copied, the map's
- * canvas as an image).  The browser's
+ * carries its point), the chapter's presenter notes and pictures of the free lists and
+ * the memory map as the chapter opens (the state its text describes) and after its steps
+ * (what the text said comes next); the lists are copied, the map's canvas becomes an
+ * image.  The browser's
  * print (handout.css, @media print) makes it a clean document.
  */
 import { chapterRanges, rangeText } from '../lib/chapters.js';
@@ -20,7 +21,7 @@ import { Session } from './session.js';
  */
 
 /**
- * The free lists as drawn, copied without ids or focus stops.
+ * The free lists as drawn, copied without ids, focus stops or buttons.
  * @param {HTMLElement} lists
  */
 function copyLists(lists) {
@@ -29,6 +30,13 @@ function copyLists(lists) {
   for (const el of copy.querySelectorAll('[id]')) el.removeAttribute('id');
   for (const el of copy.querySelectorAll('[tabindex]')) el.removeAttribute('tabindex');
   for (const el of copy.querySelectorAll('[data-motion]')) el.removeAttribute('data-motion');
+  for (const button of copy.querySelectorAll('button')) {
+    // a chip is a button on the lesson's page (it opens the inspector); on paper a label
+    const label = document.createElement('span');
+    for (const { name, value } of button.attributes) if (name !== 'type') label.setAttribute(name, value);
+    label.append(...button.childNodes);
+    button.replaceWith(label);
+  }
   return copy;
 }
 
@@ -113,6 +121,20 @@ export class HandoutPage {
     return /** @type {ClientState} */ (session.state);
   }
 
+  /**
+   * The lesson's lists and map as drawn now (empty orders left out, as the caption says).
+   * @param {ClientState} at
+   * @param {string} when
+   */
+  picture(at, when) {
+    const t = at.clock.toFixed(3).replace(/\.?0+$/, '');
+    return h('figure', { class: 'ho-figure', 'data-step': at.step }, [
+      h('figcaption', {}, [`step ${at.step} (t = ${t} s)${when ? `, ${when}` : ''} · empty orders left out`]),
+      copyLists(byId('ho-freelists')),
+      h('div', {}, copyMap(byId('ho-memmap'))),
+    ]);
+  }
+
   /** @param {ClientState} state */
   async build(state) {
     const source = /** @type {any} */ (state.config).source ?? {};
@@ -130,24 +152,26 @@ export class HandoutPage {
         h('h2', { id: `ho-ch-${r.index}` }, [`${r.index + 1}. ${r.title}`, h('span', { class: 'hint' }, [rangeText(r)])]),
         h('div', { class: 'ho-says' }),
         r.notes ? h('p', { class: 'ho-notes' }, [h('b', {}, ['To look at and discuss: ']), r.notes]) : null,
-        h('figure', { class: 'ho-figure' }),
+        h('div', { class: 'ho-pictures' }),
       ]),
     );
     replaceKids(byId('ho-chapters'), sections);
     for (const r of this.ranges) {
       this.status(`chapter ${r.index + 1} of ${this.ranges.length}…`);
-      const at = await this.visit(r.step);
       const section = sections[r.index];
-      const [phase, ...more] = stepSays(at.events);
+      const opens = await this.visit(r.step);
+      const [phase, ...more] = stepSays(opens.events);
       replaceKids(/** @type {HTMLElement} */ (section.querySelector('.ho-says')), [
         phase ? h('p', { class: 'ho-phase' }, [phase]) : null,
         ...more.map((line) => h('p', { class: 'ho-point' }, [line])),
       ]);
-      replaceKids(/** @type {HTMLElement} */ (section.querySelector('.ho-figure')), [
-        h('figcaption', {}, [`the lesson at step ${at.step} (t = ${at.clock.toFixed(3).replace(/\.?0+$/, '')} s)`]),
-        copyLists(byId('ho-freelists')),
-        h('div', {}, copyMap(byId('ho-memmap'))),
-      ]);
+      const pictures = [this.picture(opens, r.end > r.step ? 'as the chapter opens' : '')];
+      if (r.end > r.step) {
+        const done = await this.visit(r.end);
+        const said = stepSays(done.events).filter((line) => line !== phase).pop();
+        pictures.push(this.picture(done, `after its steps${said ? `: ${said}` : ''}`));
+      }
+      replaceKids(/** @type {HTMLElement} */ (section.querySelector('.ho-pictures')), pictures);
     }
     this.session?.conn.close();
     this.done = true;

@@ -1,8 +1,8 @@
 """The printable handout in Chromium: handout.html?scenario=NAME lists every chapter of
-the scenario (the timeline's own chapters) with its narration, its presenter notes and a
-picture of the free lists and the memory map at its phase (which its text describes);
-printed (emulated print media and a PDF), no control shows.  The lesson outline links to
-it.  No console errors or warnings."""
+the scenario (the timeline's own chapters) with its narration, its presenter notes and
+pictures of the free lists and the memory map as it opens and after its steps; printed
+(emulated print media and a PDF), no control shows.  The lesson outline links to it.  No
+console errors or warnings."""
 
 from __future__ import annotations
 
@@ -28,15 +28,21 @@ def live() -> Iterator[LiveServer]:
         yield server
 
 
-def chapters_of(name: str) -> list[tuple[int, str, str | None, list[int]]]:
-    """(step, title, notes, the zone's nr_free at its phase) of each chapter."""
+def chapters_of(name: str) -> list[tuple[str, str | None, dict[int, list[int]]]]:
+    """(title, notes, {step: the zone's nr_free} as it opens and after its steps) of each
+    chapter."""
     plan = plan_for(SessionConfig(scenario=name))
     view = open_branch(1, plan, CheckpointPolicy(), 100_000)
+    marks = view.branch.chapters()
+    ends = [c.step - 1 for c in marks[1:]] + [view.length]
     out = []
-    for c in view.branch.chapters():
-        view.seek(c.step)
-        (zone,) = view.node.zones
-        out.append((c.step, c.title, c.notes, list(zone.nr_free)))
+    for c, end in zip(marks, ends, strict=True):
+        counts = {}
+        for step in (c.step, end):
+            view.seek(step)
+            (zone,) = view.node.zones
+            counts[step] = list(zone.nr_free)
+        out.append((c.title, c.notes, counts))
     return out
 
 
@@ -54,19 +60,26 @@ def test_the_handout_lists_every_chapter_with_its_picture_and_prints_clean(
         sections = page.locator(".ho-chapter")
         expect(sections).to_have_count(len(chapters))
         titles = page.locator(".ho-chapter h2").all_inner_texts()
-        for (_, title, _, _), shown in zip(chapters, titles, strict=True):
+        for (title, _, _), shown in zip(chapters, titles, strict=True):
             assert title in shown, (title, shown)
-        for i, (_, _, notes, nr_free) in enumerate(chapters):
+        for i, (_, notes, counts) in enumerate(chapters):
             section = sections.nth(i)
             if notes:  # the presenter's notes for the chapter, to discuss
                 expect(section.locator(".ho-notes")).to_contain_text(notes)
             expect(section.locator(".ho-says p").first).not_to_be_empty()
-            # the picture is the chapter's phase: the lists' counts are the model's there
-            counts = section.locator(".ho-figure .freelists .fl-row .fl-nr")
-            expect(counts).to_have_text([str(n) for n in nr_free])
-            img = section.locator(".ho-map img")
-            expect(img).to_have_count(1)
-            assert img.evaluate("(i) => i.naturalWidth > 0 && i.src.startsWith('data:image/png')")
+            # a picture as the chapter opens and one after its steps: the lists' counts
+            # are the model's at those steps
+            expect(section.locator(".ho-figure")).to_have_count(len(counts))
+            for step, nr_free in counts.items():
+                figure = section.locator(f'.ho-figure[data-step="{step}"]')
+                expect(figure.locator(".freelists .fl-row .fl-nr")).to_have_text(
+                    [str(n) for n in nr_free]
+                )
+                img = figure.locator(".ho-map img")
+                expect(img).to_have_count(1)
+                assert img.evaluate(
+                    "(i) => i.naturalWidth > 0 && i.src.startsWith('data:image/png')"
+                )
         page.screenshot(path=str(SHOTS / f"handout-{SCENARIO}.png"), full_page=True)
         page.emulate_media(media="print")
         for sel in (".handout-tools", "button", "#ho-stage"):
@@ -75,6 +88,11 @@ def test_the_handout_lists_every_chapter_with_its_picture_and_prints_clean(
             )
             assert visible == 0, sel
         expect(sections.first).to_be_visible()
+        # the lists' blocks print (on the page they are buttons; on paper labels)
+        chips = page.locator(".ho-figure .chip").evaluate_all(
+            "(els) => els.filter((e) => e.getClientRects().length > 0).length"
+        )
+        assert chips > 0
         pdf = page.pdf(format="A4")
         assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
         assert problems == []
