@@ -9,11 +9,15 @@ Public API (scripts, notebooks, the backend and tests use only this)::
     node.zone("Normal").free_list(0, "Movable")
     print(node.buddyinfo())
 
-Deliberate simplifications versus the kernel (5.3 / 5.7 / 5.10, x86-64, 4 KiB pages):
+Deliberate simplifications versus the kernel (5.3 / 5.7 / 5.10 / 6.12, x86-64, 4 KiB
+pages; docs/model.md has the rules of each version):
 
 * One NUMA node.  A zone's holes and memblock reservations are one thing to the model
   (``ZoneSpec.absent``): frames the buddy allocator never manages, shown as allocated.
-* One CPU for the per-cpu lists, which are order-0 only as in 5.x.
+* One CPU by default (``cpus`` gives more, each with its own per-cpu lists); a call
+  that names no CPU runs on the next in turn.  6.12's pcp ``high`` tunes itself as the
+  operations make it (``nr_pcp_high``, ``nr_pcp_alloc``, ``nr_pcp_free``,
+  ZONE_BELOW_HIGH), but vmstat's ``decay_pcp_high`` and ZONE_RECLAIM_ACTIVE never run.
 * No reclaim or compaction: an allocation that cannot be met at the min watermark (plus
   the zone's ``lowmem_reserve`` and watermark boost) raises ``OutOfMemory``.
 * kswapd does not reclaim: a watermark boost (``boost_watermark``) is reset a set time
@@ -22,8 +26,10 @@ Deliberate simplifications versus the kernel (5.3 / 5.7 / 5.10, x86-64, 4 KiB pa
 * No high-atomic reserve (``reserve_highatomic_pageblock``,
   ``unreserve_highatomic_pageblock``) and no ALLOC_HARDER/ALLOC_HIGH requests that dip
   below min: every request is an ordinary GFP_KERNEL/GFP_USER-like one.  No CMA areas:
-  with CONFIG_CMA the CMA lists exist but stay empty; requests are Unmovable, Movable or
-  Reclaimable only.
+  with CONFIG_CMA the CMA lists exist but stay empty (a /proc snapshot may fill them);
+  requests are Unmovable, Movable or Reclaimable only, and 6.12's ``__rmqueue`` does not
+  send movable requests to CMA first when most free pages are CMA.
+* 6.15+ (``__rmqueue_claim``/``__rmqueue_steal``, ``defrag_mode``) is not modelled.
 * Transparent hugepages only raise ``min_free_kbytes`` (khugepaged's
   ``set_recommended_min_free_kbytes``); no huge page is ever allocated by the model.
 * Page shuffling (``page_alloc.shuffle``) is off, as it is by default.

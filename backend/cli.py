@@ -259,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--strategy", choices=STRATEGIES, help="hinting strategy (default: as configured)"
     )
-    sim.add_argument("--kernel", choices=("5.3", "5.7", "5.10"), help="kernel rules")
+    sim.add_argument("--kernel", choices=("5.3", "5.7", "5.10", "6.12"), help="kernel rules")
     sim.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
     sim.add_argument("--pages", type=_positive, help="resize the last zone to this many pages")
     sim.add_argument(
@@ -293,7 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_what.add_argument("--trace", metavar="FILE", help="a kmem page trace, replayed")
     cmp_.add_argument("--seed", type=_seed, help="random seed (default: the scenario's, or 0)")
     cmp_.add_argument(
-        "--kernel", choices=("5.7", "5.10"), help="kernel rules (default: the scenario's, or 5.10)"
+        "--kernel",
+        choices=("5.7", "5.10", "6.12"),
+        help="kernel rules (default: the scenario's, or 5.10)",
     )
     cmp_.add_argument("--pages", type=_positive, help="resize the last zone to this many pages")
     cmp_.add_argument(

@@ -200,6 +200,30 @@ class Watermarks(_Message):
     high: int
 
 
+class PcpList(_Message):
+    order: int = Field(ge=0)
+    migratetypes: list[str] = Field(
+        description="The request types the list serves (6.12's THP list for non-movable "
+        "requests serves Unmovable and Reclaimable)"
+    )
+    blocks: int = Field(ge=0, description="Blocks on the list")
+    pfns: list[int] = Field(
+        description="Head pfns of its first blocks, head first (the next one allocated)"
+    )
+
+
+class PcpSet(_Message):
+    """One CPU's per-cpu lists of one zone (``struct per_cpu_pages``)."""
+
+    cpu: int = Field(ge=0)
+    count: int = Field(ge=0, description="Pages on the lists")
+    high: int = Field(ge=0, description="Drain when count reaches it (6.12: tuned)")
+    batch: int = Field(ge=1)
+    high_min: int = Field(ge=0, description="6.12: the lowest high; 5.x: equal to high")
+    high_max: int = Field(ge=0, description="6.12: the highest high; 5.x: equal to high")
+    lists: list[PcpList] = Field(description="Every list, in the kernel's list order")
+
+
 class ZoneSnapshot(_Message):
     name: str
     start_pfn: int = Field(ge=0)
@@ -222,6 +246,10 @@ class ZoneSnapshot(_Message):
         description="Unusable free space index per order, in thousandths (debugfs "
         "extfrag/unusable_index): the share of free memory in blocks too small for the order",
     )
+    pcp: list[PcpSet] = Field(
+        default_factory=list,
+        description="Each CPU's per-cpu lists of the zone; empty when they are off",
+    )
     free_pages: int | None = Field(default=None, description="Deprecated: nr_free_pages")
     free_lists: dict[str, list[FreeListSlice]] | None = Field(
         default=None,
@@ -236,10 +264,11 @@ class SessionConfigView(_Message):
     kernel: str
     hinting: str
     pcp: bool
+    cpus: int = Field(default=1, ge=1, description="CPUs with per-cpu lists (calls take turns)")
     what_if: str | None = Field(
         default=None,
         description="Why this strategy on these kernel rules never ran on a real kernel "
-        "(v2 hinting on 5.7 or 5.10 rules), or null",
+        "(v2 hinting on 5.7, 5.10 or 6.12 rules), or null",
     )
     seed: int
     pages: int | None = Field(description="Size override of the last zone, or null")
@@ -389,6 +418,9 @@ class ZoneDelta(_Message):
     )
     unusable_index: list[int] = Field(
         default_factory=list, description="Unusable free space index per order (thousandths)"
+    )
+    pcp: list[PcpSet] | None = Field(
+        default=None, description="The zone's per-cpu lists, when the step changed them"
     )
 
 
@@ -706,13 +738,16 @@ class Configure(_Command):
 
     type: Literal["configure"] = "configure"
     scenario: str | None = Field(default=None, min_length=1, max_length=100)
-    kernel: Literal["5.3", "5.7", "5.10"] | None = None
+    kernel: Literal["5.3", "5.7", "5.10", "6.12"] | None = None
     hinting: Literal["none", "hinting-v2", "reporting"] | None = None
     constants: dict[str, int | float] | None = Field(
         default=None, max_length=16, description="Strategy constants (hinting_options)"
     )
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
     pcp: bool | None = None
+    cpus: int | None = Field(
+        default=None, ge=1, le=64, description="CPUs, each with its own per-cpu lists"
+    )
     pages: int | None = Field(default=None, ge=1, le=2**32)
     workload: str | None = Field(
         default=None, max_length=MAX_WORKLOAD_CHARS, description="A workload/scenario file"

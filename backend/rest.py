@@ -376,7 +376,7 @@ class _Overrides:
 
     def __init__(
         self,
-        kernel: Annotated[Literal["5.3", "5.7", "5.10"] | None, Query()] = None,
+        kernel: Annotated[Literal["5.3", "5.7", "5.10", "6.12"] | None, Query()] = None,
         hinting: Annotated[Literal["none", "hinting-v2", "reporting"] | None, Query()] = None,
         seed: Annotated[int | None, Query(ge=0, le=2**32 - 1)] = None,
     ) -> None:
@@ -885,7 +885,7 @@ async def compare_strategies(
     workload: Annotated[str | None, Query(max_length=100)] = None,
     session: Annotated[str | None, Query(max_length=64)] = None,
     seed: Annotated[int | None, Query(ge=0, le=2**32 - 1)] = None,
-    kernel: Annotated[Literal["5.7", "5.10"] | None, Query()] = None,
+    kernel: Annotated[Literal["5.7", "5.10", "6.12"] | None, Query()] = None,
 ) -> CompareOut:
     from allocator_model.lab.compare import table
 

@@ -131,12 +131,13 @@ def _run(name: str, description: str, seed: int, node: Node, ops: Sequence[Op]) 
 
 
 def build_default(seed: int = DEFAULT_SEED) -> Scenario:
-    """The dashboard's default: the model's default node after the default workload."""
+    """The dashboard's default: the default node, as a guest of today runs it, after the
+    default workload."""
     return _run(
         "default",
         "Default guest (DMA, DMA32, Normal) after 1500 seeded allocations and 900 frees",
         seed,
-        Node(seed=seed, events=False),
+        Node(seed=seed, events=False, **DEFAULT_GUEST),
         default_workload(seed),
     )
 
@@ -200,11 +201,12 @@ class SessionConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     scenario: str = Field(default="default", max_length=100)
-    kernel: Literal["5.3", "5.7", "5.10"] | None = None
+    kernel: Literal["5.3", "5.7", "5.10", "6.12"] | None = None
     hinting: Literal["none", "hinting-v2", "reporting"] | None = None
     constants: dict[str, int | float] = Field(default_factory=dict)
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
     pcp: bool | None = None
+    cpus: int | None = Field(default=None, ge=1, le=64)
     pages: int | None = Field(default=None, ge=1)
     workload: str | None = Field(
         default=None,
@@ -316,6 +318,10 @@ def _library() -> dict[str, LibraryScenario]:
     return scenario_library()
 
 
+#: The default session's rules: a guest of today, an LTS kernel whose virtio-balloon
+#: device reports free pages (the 2019 scenarios keep the kernels of their time).
+DEFAULT_GUEST: Final[dict[str, Any]] = {"kernel": "6.12", "hinting": "reporting"}
+
 _BUILTIN_INFO: Final = {
     "default": (
         "Default guest (DMA, DMA32, Normal): 1500 seeded allocations and 900 frees",
@@ -328,12 +334,13 @@ _BUILTIN_INFO: Final = {
     ),
 }
 
-#: What the page's narration points a first-time user at (the default runs no hinting).
+#: What the page's narration points a first-time user at.
 _BUILTIN_LOOK_FOR: Final = {
-    "default": "free pages going back to the host. This guest runs no hinting: pick "
-    'reporting or hinting-v2 under "scenario, strategy, kernel…" and press play, or open '
-    'a lesson from the "scenarios ▾" button at the top (v2-boundary shows the v2 '
-    "boundary at work, reporting-passes free page reporting's passes).",
+    "default": "free pages going back to the host. This guest runs Linux 6.12 with free "
+    "page reporting, as a virtio-balloon guest does today: press play and its passes "
+    'report the free pageblocks. Compare other rules under "scenario, strategy, kernel…", '
+    'or open a lesson from the "scenarios ▾" button at the top (v2-boundary shows the '
+    "2019 v2 boundary at work, reporting-passes free page reporting's passes).",
 }
 
 
@@ -346,8 +353,8 @@ def scenario_infos() -> list[ScenarioInfo]:
             summary,
             "builtin",
             DEFAULT_SEED,
-            "none",
-            "5.10",
+            str(_builtin_options(name).get("hinting", "none")),
+            str(_builtin_options(name).get("kernel", "5.10")),
             len(_builtin_ops(name, DEFAULT_SEED)),
             True,
         )
@@ -368,6 +375,13 @@ def scenario_infos() -> list[ScenarioInfo]:
             )
         )
     return infos
+
+
+def _builtin_options(name: str) -> dict[str, Any]:
+    """Node options of a built-in scenario (besides its seed)."""
+    if name == "small":
+        return {"zones": [ZoneSpec("Normal", start_pfn=0, pages=4096)]}
+    return dict(DEFAULT_GUEST)
 
 
 def scenario_names() -> list[str]:
@@ -459,9 +473,7 @@ def plan_for(config: SessionConfig, max_steps: int = MAX_EXPANDED) -> Plan:
         )  # fmt: skip
     elif name in _BUILTIN_INFO:
         seed = DEFAULT_SEED if config.seed is None else config.seed
-        options = {"seed": seed}
-        if name == "small":
-            options["zones"] = [ZoneSpec("Normal", start_pfn=0, pages=4096)]
+        options = {"seed": seed, **_builtin_options(name)}
         workload = tuple(to_workload(_builtin_ops(name, seed)))
         start_at_end = True
         title, summary = _BUILTIN_INFO[name]
@@ -493,10 +505,14 @@ def plan_for(config: SessionConfig, max_steps: int = MAX_EXPANDED) -> Plan:
     if config.hinting is not None and config.hinting != options.get("hinting", "none"):
         options["hinting"] = config.hinting
         options.pop("hinting_options", None)
+        if config.hinting == "hinting-v2" and config.kernel is None and name in _BUILTIN_INFO:
+            options.pop("kernel", None)  # v2 on its own base (5.3), not the default guest's
     if config.constants:
         options["hinting_options"] = {**options.get("hinting_options", {}), **config.constants}
     if config.pcp is not None:
         options["pcp"] = config.pcp
+    if config.cpus is not None:
+        options["cpus"] = config.cpus
     if config.pages is not None:
         zones = list(options.get("zones") or default_zones())
         last = zones[-1]

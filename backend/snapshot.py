@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import islice
 from typing import Any, Final
 
 from allocator_model import Node, Zone
@@ -33,6 +34,8 @@ from .protocol import (
     FreeListSlice,
     HostStats,
     ListBoundary,
+    PcpList,
+    PcpSet,
     SessionConfigView,
     SourceInfo,
     Watermarks,
@@ -202,9 +205,46 @@ def zone_snapshot(
         page_state=b64(zone.page_state),
         host_backing=b64(node.host.backing[zone.name]),
         unusable_index=unusable_index(zone.nr_free),
+        pcp=pcp_view(zone, node),
         free_pages=zone.nr_free_pages,
         free_lists=legacy_free_lists(lists, node.max_order, node.migratetypes),
     )
+
+
+#: Head pfns sent per per-cpu list (the lane shows the next blocks to be handed out).
+PCP_PFNS = 8
+
+
+def pcp_view(zone: Zone, node: Node) -> list[PcpSet]:
+    """Each CPU's per-cpu lists of ``zone`` (none when the lists are off)."""
+    names = node.migratetypes
+    base = zone.start_pfn
+    out: list[PcpSet] = []
+    for cpu, pcps in enumerate(node.pcp_sets):
+        pcp = pcps.get(zone.name)
+        if pcp is None:
+            continue
+        lists = [
+            PcpList.model_construct(
+                order=order,
+                migratetypes=[names[mt] for mt in mts],
+                blocks=len(lst),
+                pfns=[base + i for i in islice(lst, PCP_PFNS)],
+            )
+            for (order, mts), lst in zip(pcp.list_keys(), pcp.lists, strict=True)
+        ]
+        out.append(
+            PcpSet.model_construct(
+                cpu=cpu,
+                count=pcp.count,
+                high=pcp.high,
+                batch=pcp.batch,
+                high_min=pcp.high_min,
+                high_max=pcp.high_max,
+                lists=lists,
+            )
+        )
+    return out
 
 
 def config_view(plan: Plan, node: Node, hinting: dict[str, Any]) -> SessionConfigView:
@@ -214,6 +254,7 @@ def config_view(plan: Plan, node: Node, hinting: dict[str, Any]) -> SessionConfi
         kernel=node.kernel,
         hinting=node.hinting,
         pcp=node.pcp_enabled,
+        cpus=node.cpus,
         what_if=node.what_if,
         seed=plan.seed,
         pages=cfg.pages,
@@ -282,6 +323,8 @@ def diff_ranges(
 
 
 _LIST_KEYS: Final = ("migratetype", "from_migratetype", "to_migratetype")
+#: Events after which a zone's per-cpu lists are read again.
+_PCP_KINDS: Final = frozenset({"pcp_add", "pcp_del", "pcp_refill", "pcp_drain"})
 
 
 class Tracker:
@@ -299,6 +342,7 @@ class Tracker:
         # points elsewhere is sent again even when its entries did not change.
         hinting = node.hinting_state()
         self.boundaries = {z.name: boundaries_of(hinting, z.name) for z in node.zones}
+        self.pcp = {z.name: pcp_view(z, node) for z in node.zones}
 
     def _count(self, events: Sequence[dict[str, Any]]) -> None:
         lengths = self.lengths
@@ -352,8 +396,16 @@ class Tracker:
             every = {(k, mt) for k in range(node.max_order) for mt in node.migratetypes}
             dirty = {z.name: set(every) for z in node.zones}
         out: list[ZoneDelta] = []
+        pcp_touched = node.pcp_enabled and any(e["kind"] in _PCP_KINDS for e in events)
         for z in node.zones:
             name = z.name
+            pcp: list[PcpSet] | None = None
+            if pcp_touched or not complete:
+                pcp = pcp_view(z, node)
+                if pcp == self.pcp[name]:
+                    pcp = None
+                else:
+                    self.pcp[name] = pcp
             base = z.start_pfn
             boundaries = boundaries_of(state, name)
             sent = self.boundaries[name]
@@ -371,7 +423,14 @@ class Tracker:
                 free_list_view(z, order, mt, ends, self._length(z, order, mt), boundaries)
                 for order, mt in sorted(dirty.get(name, ()))
             ]
-            if not (pages or host or blocks or changed_lists or counts != self.counts[name]):
+            if not (
+                pages
+                or host
+                or blocks
+                or changed_lists
+                or counts != self.counts[name]
+                or pcp is not None
+            ):
                 continue
             self.counts[name] = counts
             out.append(
@@ -384,6 +443,7 @@ class Tracker:
                     host_ranges=[(base + off, b64(chunk)) for off, chunk in host],
                     unusable_index=unusable_index(counts[0]),
                     pageblock_ranges=[(off, b64(chunk)) for off, chunk in blocks],
+                    pcp=pcp,
                 )
             )
         return out

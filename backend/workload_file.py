@@ -137,11 +137,13 @@ class NodeConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     zones: list[tuple[str, Annotated[int, Field(ge=0)], Annotated[int, Field(ge=1)]]] | None = None
-    kernel: Literal["5.3", "5.7", "5.10"] = "5.10"
+    kernel: Literal["5.3", "5.7", "5.10", "6.12"] = "5.10"
     hinting: Literal["none", "hinting-v2", "reporting"] = "none"
     hinting_options: dict[str, float | int | None] = {}
     min_free_kbytes: int | None = Field(None, ge=0)
     pcp: bool = False
+    # CPUs, each with its own per-cpu lists (calls take them in turn)
+    cpus: int = Field(1, ge=1, le=64)
     max_order: int = Field(11, ge=1, le=16)
     pageblock_order: int = Field(9, ge=0, le=15)
     cma: bool = True

@@ -107,6 +107,7 @@ class App {
       {
         freelists: byId('freelists'),
         buddyinfo: byId('buddyinfo'),
+        pcp: byId('pcp-lane'),
         memmap: byId('memmap'),
         narration: byId('narration'),
         log: byId('log'),
@@ -688,6 +689,7 @@ class App {
     if (val('seed') !== '' && Number(val('seed')) !== state.config.seed) fields.seed = Number(val('seed'));
     const pcp = /** @type {HTMLInputElement} */ (f.elements.namedItem('pcp')).checked;
     if (pcp !== state.config.pcp) fields.pcp = pcp;
+    if (val('cpus') !== '' && Number(val('cpus')) !== (state.config.cpus ?? 1)) fields.cpus = Number(val('cpus'));
     if (!fields.hinting) {
       /** @type {Record<string, number>} */
       const constants = {};
@@ -718,6 +720,7 @@ class App {
     set('kernel', state.config.kernel);
     set('seed', String(state.config.seed));
     /** @type {HTMLInputElement} */ (f.elements.namedItem('pcp')).checked = state.config.pcp;
+    set('cpus', String(state.config.cpus ?? 1));
     const constants = state.hinting.constants ?? [];
     byId('constants-fields').replaceChildren(
       ...(constants.length

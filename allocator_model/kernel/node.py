@@ -1201,6 +1201,8 @@ class Node:
         state = z.page_state[i]
         if state == PS_ISOLATED:
             head, k = self._in_flight_block(z, i)
+        elif state == PS_PCP:
+            head, k = self._pcp_block_of(z, i)
         else:
             head, k = self._block_of(z, i)
         free_head = z.buddy_order[head] == k + 1
@@ -1225,6 +1227,18 @@ class Node:
             head_page_type_value=bits.page_type_value,
             kdump_view=bits.kdump_view,
         )
+
+    def _pcp_block_of(self, z: Zone, i: int) -> tuple[int, int]:
+        """(head index, order) of the per-cpu block holding page ``i`` (6.12 lists
+        hold blocks up to the THP order)."""
+        for pcps in self.pcp_sets:
+            pcp = pcps[z.name]
+            for pindex, lst in enumerate(pcp.lists):
+                order = pcp.pindex_to_order(pindex) if self._pcp_tuned else 0
+                head = ((z.start_pfn + i) & ~((1 << order) - 1)) - z.start_pfn
+                if head in lst:
+                    return head, order
+        return i, 0
 
     def _in_flight_block(self, z: Zone, i: int) -> tuple[int, int]:
         for head, order in self.strategy.in_flight(z):

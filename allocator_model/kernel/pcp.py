@@ -127,6 +127,22 @@ class PerCpuPages:
         nlists = NR_LOWORDER_PCP_LISTS + (NR_PCP_THP if self.thp_order >= 0 else 0)
         self.lists = tuple(deque() for _ in range(nlists))
 
+    def list_keys(self) -> list[tuple[int, tuple[int, ...]]]:
+        """(order, migratetypes it serves) of each list, in list order: 5.x one order-0
+        list per type; 6.12 by ``order_to_pindex``, the THP order's first list shared
+        by Unmovable and Reclaimable."""
+        if self.thp_order < 0 and len(self.lists) == MIGRATE_PCPTYPES:
+            return [(0, (mt,)) for mt in range(MIGRATE_PCPTYPES)]
+        keys: list[tuple[int, tuple[int, ...]]] = [
+            (order, (mt,))
+            for order in range(PAGE_ALLOC_COSTLY_ORDER + 1)
+            for mt in range(MIGRATE_PCPTYPES)
+        ]
+        if self.thp_order >= 0:
+            others = tuple(mt for mt in range(MIGRATE_PCPTYPES) if mt != MIGRATE_MOVABLE)
+            keys += [(self.thp_order, others), (self.thp_order, (MIGRATE_MOVABLE,))]
+        return keys
+
     # --- 6.12 mm/page_alloc.c --------------------------------------------------------
 
     def order_to_pindex(self, mt: int, order: int) -> int:

@@ -290,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"built-in: {', '.join(sorted(BUILTIN))}, or a JSON file",
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--kernel", default="5.10", choices=("5.7", "5.10"))
+    parser.add_argument("--kernel", default="5.10", choices=("5.7", "5.10", "6.12"))
     parser.add_argument("--json", action="store_true", help="print JSON (with the time series)")
     args = parser.parse_args(argv)
     workload: str | list[dict[str, Any]] = args.workload

@@ -49,10 +49,10 @@ export class ProtocolError extends Error {
  * @typedef {{name: string, start_pfn: number, spanned_pages: number, managed_pages: number,
  *            nr_free: number[], nr_free_pages: number, watermarks: Watermarks,
  *            lists: WireList[], pageblock_mt: string, page_state: string,
- *            host_backing: string}} WireZone
+ *            host_backing: string, pcp?: import('./pcp.js').PcpSet[]}} WireZone
  * @typedef {{name: string, value: number, kernel: number, is_kernel: boolean,
  *            modelled: boolean}} Constant
- * @typedef {{kernel: string, hinting: string, pcp: boolean, what_if?: string | null,
+ * @typedef {{kernel: string, hinting: string, pcp: boolean, cpus?: number, what_if?: string | null,
  *            seed: number, max_order: number,
  *            pageblock_order: number, migratetypes: string[], scenario: string,
  *            constants: Constant[], pages?: number | null}} Config
@@ -77,7 +77,8 @@ export class ProtocolError extends Error {
  *            quiz?: unknown}} Snapshot
  * @typedef {{name: string, nr_free: number[], nr_free_pages: number, lists: WireList[],
  *            page_ranges: Array<[number, string]>, host_ranges: Array<[number, string]>,
- *            pageblock_ranges?: Array<[number, string]>}} ZoneDelta
+ *            pageblock_ranges?: Array<[number, string]>,
+ *            pcp?: import('./pcp.js').PcpSet[] | null}} ZoneDelta
  * @typedef {{kind: string, fn: string, zone: string, message: string,
  *            [key: string]: any}} ModelEvent
  * @typedef {{type: 'delta', seq: number, step: number, timeline_length: number,

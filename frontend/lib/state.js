@@ -22,7 +22,8 @@ import { decodeQuizState } from './quiz.js';
  *            managedPages: number, nrFree: number[], nrFreePages: number,
  *            watermarks: {min: number, low: number, high: number},
  *            lists: Map<string, WireList>, pageblockMt: Uint8Array, pageState: Uint8Array,
- *            hostBacking: Uint8Array, stateCounts: Float64Array, hostCounts: Float64Array}} ZoneModel
+ *            hostBacking: Uint8Array, stateCounts: Float64Array, hostCounts: Float64Array,
+ *            pcp: import('./pcp.js').PcpSet[]}} ZoneModel
  * @typedef {{seq: number, session: string, step: number, timelineLength: number,
  *            playing: boolean, speed: number, clock: number, op: number,
  *            config: import('./protocol.js').Config, zones: ZoneModel[],
@@ -152,6 +153,7 @@ export function stateFromSnapshot(snap) {
       hostBacking,
       stateCounts: countBytes(pageState, 0, pageState.length, 8),
       hostCounts: countBytes(hostBacking, 0, hostBacking.length, 4),
+      pcp: z.pcp ?? [],
     };
   });
   return {
@@ -247,6 +249,7 @@ export function applyDelta(state, delta) {
     zone.nrFree = [...zd.nr_free];
     zone.nrFreePages = zd.nr_free_pages;
     changes.counts.add(zone.name);
+    if (zd.pcp) zone.pcp = zd.pcp; // sent when the step changed the per-cpu lists
     for (const l of zd.lists) {
       const key = listKey(l.order, l.migratetype);
       if (l.length === 0) zone.lists.delete(key);

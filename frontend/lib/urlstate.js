@@ -18,7 +18,7 @@
 import { nameProblem } from './saved.js';
 
 export const STRATEGIES = Object.freeze(['none', 'hinting-v2', 'reporting']);
-export const KERNELS = Object.freeze(['5.3', '5.7', '5.10']);
+export const KERNELS = Object.freeze(['5.3', '5.7', '5.10', '6.12']);
 const ALIASES = /** @type {Record<string, string>} */ ({ v2: 'hinting-v2', hinting: 'hinting-v2', reported: 'reporting' });
 
 /**

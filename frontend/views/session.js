@@ -18,6 +18,7 @@ import { Charts } from './charts.js';
 import { Connection } from './connection.js';
 import { prefersReducedMotion } from './dom.js';
 import { drawBuddyinfo, drawFreeLists, markBlock } from './freelists.js';
+import { drawPcpLane } from './pcplane.js';
 import { answeredBlock, knownFreeBlock, PageQuery } from './inspector.js';
 import { LogView } from './log.js';
 import { MemoryMapView } from './memmapview.js';
@@ -28,7 +29,8 @@ import { drawStatePanel } from './statepanel.js';
  * @typedef {import('../lib/state.js').Changes} Changes
  * @typedef {import('../lib/protocol.js').Delta} Delta
  * @typedef {{
- *   freelists: HTMLElement, buddyinfo?: HTMLElement | null, memmap: HTMLElement,
+ *   freelists: HTMLElement, buddyinfo?: HTMLElement | null, pcp?: HTMLElement | null,
+ *   memmap: HTMLElement,
  *   narration?: HTMLElement | null, log?: HTMLElement | null, charts?: HTMLElement | null,
  *   hover?: HTMLElement | null, ghosts: HTMLElement,
  *   state?: {strategy: HTMLElement, constants: HTMLElement, watermarks: HTMLElement,
@@ -493,6 +495,7 @@ export class Session {
       // would force a layout), as many blocks per end as fit on one line.
       width: this.listsWidth,
     });
+    if (this.views.pcp) drawPcpLane(this.views.pcp, state, zone);
     if (this.views.buddyinfo) {
       this.views.buddyinfo.hidden = state.zones.length < 2;
       if (state.zones.length > 1) drawBuddyinfo(this.views.buddyinfo, state, zone.name, (z) => this.selectZone(z));

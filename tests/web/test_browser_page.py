@@ -98,8 +98,8 @@ def test_three_zones_get_a_picker_and_each_zone_its_lists(browser: Browser) -> N
         watched_page(browser, 1920, 1080) as (pg, problems),
     ):
         open_dashboard(pg, server.url)
-        # What `make run` opens runs no hinting: the narration says where the point is.
-        assert "This guest runs no hinting: pick reporting or hinting-v2" in (
+        # What `make run` opens is a guest of today: the narration says where the point is.
+        assert "This guest runs Linux 6.12 with free page reporting" in (
             pg.text_content("#narration") or ""
         )
         node = model(server, pg)
