@@ -76,6 +76,9 @@ log = logging.getLogger("buddyscope.session")
 
 T = TypeVar("T")
 
+#: Work under this much CPU time runs on the event loop (``Session._run_light``).
+INLINE_CPU_S: Final = 0.002
+
 #: Event kinds shown as marks on the seek bar (plus the session's breakpoints).
 MARK_KINDS: Final = frozenset({"phase", "report", "boundary", "state", "refault"})
 
@@ -260,6 +263,7 @@ class Session:
         self.question: Pending | None = None
         # What the main view's current step did (its snapshot repeats it).
         self.shown: StepOutcome | None = None
+        self._light_cost = 0.0  # CPU seconds the last step or delta took (_run_light)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -279,6 +283,22 @@ class Session:
 
     async def _run(self, fn: Callable[[], T]) -> T:
         return await asyncio.to_thread(fn)
+
+    async def _run_light(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` (a step, or building its delta) on the event loop while such work
+        has been taking under ``INLINE_CPU_S`` of CPU, else in a worker thread.  Handing
+        every step of play to a thread and back costs two wake-ups of a thread by the
+        OS, which on a busy machine are most of a step's time."""
+        cost = self._light_cost
+
+        def timed() -> T:
+            start = time.thread_time()
+            try:
+                return fn()
+            finally:
+                self._light_cost = time.thread_time() - start
+
+        return timed() if cost < INLINE_CPU_S else await asyncio.to_thread(timed)
 
     def _following(self) -> list[Client]:
         return [c for c in self.clients if c.following]
@@ -452,7 +472,7 @@ class Session:
         if outcome is not None:
             self.shown = outcome
         self.version += 1
-        frame = await self._run(build)
+        frame = await self._run_light(build)
         self.deltas_sent += 1
         self._broadcast(frame)
         if self.view.checkpoint_due:  # taken after the delta is on its way
@@ -880,7 +900,7 @@ class Session:
                         )
 
                     try:
-                        outcome = await self._run(step)
+                        outcome = await self._run_light(step)
                     except (ModelError, ValueError, KeyError, TimelineError):
                         self.playing = False
                         await self._broadcast_step(None)

@@ -14,7 +14,9 @@ on a free 127.0.0.1 port, then measures:
    Every fast follower must receive every delta in order (seq without gaps, no resync);
    the controller's pace (deltas it received per second of play), ``/healthz`` answered
    every 50 ms throughout (p99), the server's resident memory (VmRSS of its process),
-   and how many stalled followers the server dropped (``send_timeout_s``) are reported.
+   how many stalled followers the server dropped (``send_timeout_s``), the CPU the
+   server used per step (process time: what the pace would be with a core to itself),
+   and the machine's load average (the two cores are shared) are reported.
    Issue 15's load: ``--followers 100 --stalled 100 --rate 200``.
 
 Everything stays on 127.0.0.1, is bounded in count and time, and stops by itself.
@@ -56,6 +58,17 @@ def rss_mb(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_s(pid: int) -> float:
+    """CPU time (user + system) the process has used, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> float:
+    return os.getloadavg()[0]
 
 
 def deflated_size(text: str) -> int:
@@ -222,6 +235,7 @@ async def measure(args: argparse.Namespace, port: int, pid: int) -> dict[str, An
         polling = asyncio.create_task(poll_health(port, stop, health))
         frames = await call(boss, 20_001, type="play", speed=args.rate)
         expected = sum(1 for m in frames if m["type"] == "delta")
+        cpu_start, own_start, load_start = cpu_s(pid), time.process_time(), load_average()
         t_start = time.perf_counter()
         t_end = t_start + args.seconds
         while time.perf_counter() < t_end:
@@ -234,7 +248,11 @@ async def measure(args: argparse.Namespace, port: int, pid: int) -> dict[str, An
             peak = max(peak, rss_mb(pid))
         pace = expected / (time.perf_counter() - t_start)
         frames = await call(boss, 20_002, type="pause")
+        played_s = time.perf_counter() - t_start
+        server_cpu, own_cpu = cpu_s(pid) - cpu_start, time.process_time() - own_start
         expected += sum(1 for m in frames if m["type"] == "delta")
+        # The step it paused at: the pace of the session itself (the controller may lag).
+        last_step = next(m["step"] for m in reversed(frames) if m["type"] == "delta")
         # every follower has the pause delta once its count equals the controller's
         deadline = time.perf_counter() + 30
         while time.perf_counter() < deadline and any(f.deltas < expected for f in followers):
@@ -272,6 +290,11 @@ async def measure(args: argparse.Namespace, port: int, pid: int) -> dict[str, An
         stalled_followers=args.stalled,
         stalled_followers_dropped=dropped,
         controller_steps_per_s=round(pace, 1),
+        session_steps_per_s=round(last_step / played_s, 1),
+        load_average_1min=[round(load_start, 1), round(load_average(), 1)],
+        server_cpu_share=round(server_cpu / played_s, 2),
+        server_cpu_ms_per_step=round(1000 * server_cpu / max(1, last_step), 2),
+        load_generator_cpu_share=round(own_cpu / played_s, 2),
         healthz_ms_p99=round(pct(health, 0.99) * 1000, 1) if health else None,
         healthz_requests=len(health),
         server_rss_mb_before=round(base, 1),
