@@ -175,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("--max-pages-total", "max_pages_total", "pages of all live sessions together"),
         ("--max-zones", "max_zones", "zones of one session"),
         ("--max-step-blocks", "max_step_blocks", "blocks one step may allocate, free or touch"),
+        ("--max-step-events", "max_step_events", "events one step may make (else it is undone)"),
         ("--max-timeline-steps", "max_timeline_steps", "steps in one timeline branch"),
         ("--max-message-bytes", "max_message_bytes", "largest client message (else close 1009)"),
         (
@@ -202,6 +203,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="close a client that takes longer to accept one message: it does not read "
         f"(close code 4408; default {limits.send_timeout_s:g})",
+    )
+    serve.add_argument(
+        "--max-step-seconds",
+        type=_seconds,
+        default=limits.max_step_seconds,
+        metavar="SECONDS",
+        help="CPU time one step may take (else it is undone and refused; "
+        f"default {limits.max_step_seconds:g})",
     )
     serve.add_argument(
         "--stall-grace",
@@ -446,6 +455,8 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.
         max_pages_total=args.max_pages_total,
         max_zones=args.max_zones,
         max_step_blocks=args.max_step_blocks,
+        max_step_events=args.max_step_events,
+        max_step_seconds=args.max_step_seconds,
         max_timeline_steps=args.max_timeline_steps,
         max_message_bytes=args.max_message_bytes,
         queue_bytes=args.queue_bytes,

@@ -263,6 +263,16 @@ class SessionConfig(BaseModel):
 
 
 @dataclass(frozen=True)
+class StepBudget:
+    """What one new step may do: emit ``events`` events and take ``seconds`` of CPU.  A
+    step over either is undone and refused (``timeline.View.forward``); the blocks one
+    workload operation may touch are bounded before anything runs (``check_size``)."""
+
+    events: int = 1 << 18
+    seconds: float = 10.0
+
+
+@dataclass(frozen=True)
 class Plan:
     """A resolved configuration: how to build the node and what the workload is.
 
@@ -282,6 +292,7 @@ class Plan:
     proc: tuple[str, str | None] | None = None
     zone_sizes: tuple[tuple[str, int], ...] = ()
     compare: tuple[str, ...] = ()
+    budget: StepBudget = field(default_factory=StepBudget)
 
     def new_node(self) -> Node:
         if self.proc is not None:

@@ -24,7 +24,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Final, TypeVar
 
@@ -53,7 +53,7 @@ from .export import (
     unpack_texts,
 )
 from .quizmode import Pending, next_question
-from .scenarios import Plan, ScenarioNotFound, SessionConfig, plan_for
+from .scenarios import Plan, ScenarioNotFound, SessionConfig, StepBudget, plan_for
 from .snapshot import Tracker, config_view, event_dicts, host_stats, zone_snapshot
 from .sources import TEXT_FIELDS, SourceError
 from .timeline import (
@@ -112,6 +112,10 @@ class Settings:
     max_zones: int = 8
     #: Blocks one step may allocate, free or touch (its work and events grow with them).
     max_step_blocks: int = 1 << 14
+    #: Events one new step may emit and CPU seconds it may take; over either it is
+    #: undone and refused (``limit``).
+    max_step_events: int = StepBudget.events
+    max_step_seconds: float = StepBudget.seconds
     #: What one comparison (GET /api/compare: three models side by side) may take.
     max_compare_steps: int = 50_000
     max_compare_pages: int = 1 << 22
@@ -1124,7 +1128,7 @@ def plan_from_config(config: SessionConfig, settings: Settings) -> Plan:
     except (ModelError, ValueError) as exc:
         raise CommandError("invalid_config", str(exc)) from None
     check_size(plan, settings)
-    return plan
+    return replace(plan, budget=StepBudget(settings.max_step_events, settings.max_step_seconds))
 
 
 def check_size(plan: Plan, settings: Settings) -> None:

@@ -624,6 +624,14 @@ class View:
                 node.take_events()
         node.take_events()
 
+    def _undo(self) -> None:
+        """Back to the state at ``pos`` after a step ran there that is not recorded."""
+        target = self.pos
+        base = self.branch.nearest_checkpoint(target)
+        self.node, self.ws = self.branch.checkpoints[base].restore()
+        self.pos = base
+        self._replay_to(target)
+
     def seek(self, target: int) -> None:
         """Exact: the nearest checkpoint at or before ``target`` (or the current position
         if that is nearer) and a replay of the steps in between."""
@@ -680,10 +688,20 @@ class View:
                 f"the timeline is full ({max_steps} steps); reset or seek back and fork",
             )
         command = NEXT if cmd is None else cmd
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.thread_time()
         synthetic = execute(node, ws, self.branch.plan, command)
-        cost = time.perf_counter() - t0
+        cost, cpu = time.perf_counter() - t0, time.thread_time() - cpu0
         events = node.take_events()
+        budget = self.branch.plan.budget
+        if len(events) + len(synthetic) > budget.events or cpu > budget.seconds:
+            self._undo()
+            what = "the next step" if cmd is None else describe(cmd)
+            raise TimelineError(
+                "limit",
+                f"{what} would make {len(events) + len(synthetic)} events in "
+                f"{cpu:.2f} s of CPU; this server allows {budget.events} events and "
+                f"{budget.seconds:g} s per step, so it was undone: do it in smaller steps",
+            )
         mask = mask_of([e["kind"] for e in synthetic]) | mask_of([e.kind for e in events])
         self.pos += 1
         due = self.branch.record(command, mask, cost, node, ws, policy, defer_checkpoint)

@@ -14,6 +14,7 @@ import sys
 import threading
 import tracemalloc
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,9 @@ from fastapi.testclient import TestClient
 from wirehelp import command, open_session, until_answer
 
 from backend.app import create_app
-from backend.scenarios import build_small
-from backend.session import Settings
+from backend.scenarios import SessionConfig, StepBudget, build_small
+from backend.session import Settings, plan_from_config
+from backend.timeline import CheckpointPolicy, TimelineError, start_branch
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -254,6 +256,48 @@ def test_a_workload_whose_numbers_imply_too_much_is_refused_before_it_runs(
     assert says in r.text
     assert peak < SMALL_PEAK, f"refusing it held {peak >> 20} MiB"
     assert sessions(client) == before
+
+
+def test_a_step_over_the_event_budget_is_undone_and_refused() -> None:
+    """A step that emits more events than a step may is refused with a sentence, and the
+    session is as it was: the same step, timeline and pages."""
+    app = create_app(
+        build_small,
+        settings=Settings(max_step_events=6),
+        allowed_hosts=("testserver",),
+        default_config=SessionConfig(workload=workload([{"op": "advance", "seconds": 0}])),
+    )
+    with TestClient(app) as c, c.websocket_connect("/ws") as ws:
+        _, snap = open_session(ws)
+        # Splitting an order-10 block down to one page: ten splits and their list moves.
+        frames, answer = command(ws, 1, type="alloc", order=0)
+        assert answer["type"] == "error" and answer["code"] == "limit", answer
+        assert "alloc order 0 Movable would make" in answer["message"]
+        assert "allows 6 events" in answer["message"] and "undone" in answer["message"]
+        assert frames == []  # nothing was broadcast
+        frames, _ = command(ws, 2, type="get_snapshot")
+        again = frames[-1]
+        for key in ("step", "timeline_length", "clock", "zones", "host", "branch"):
+            assert again[key] == snap[key], key
+        # A step within the budget still goes.
+        _, answer = command(ws, 3, type="alloc", order=10)
+        assert answer["type"] == "ack", answer
+
+
+def test_a_step_over_the_cpu_budget_is_undone_and_refused() -> None:
+    plan = plan_from_config(SessionConfig(scenario="small"), Settings())
+    plan = replace(plan, budget=StepBudget(seconds=1e-9))  # every step takes longer
+    policy = CheckpointPolicy()
+    view = start_branch(0, plan, policy)
+    before = [(bytes(z.page_state), list(z.nr_free)) for z in view.node.zones]
+    with pytest.raises(TimelineError) as exc:
+        view.forward(
+            ("alloc", 0, "Movable", None), extend=True, policy=CheckpointPolicy(), max_steps=9
+        )
+    assert exc.value.code == "limit"
+    assert "allows 262144 events and 1e-09 s per step" in str(exc.value)
+    assert (view.pos, view.length) == (0, 0)
+    assert [(bytes(z.page_state), list(z.nr_free)) for z in view.node.zones] == before
 
 
 def test_repeats_of_nothing_expand_to_nothing_at_once(client: TestClient) -> None:
