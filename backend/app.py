@@ -32,6 +32,8 @@ from fastapi.requests import HTTPConnection
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ValidationError
 
+from allocator_model.sources.builtin import BuiltScenario, build_default
+
 from . import __version__, badinput
 from .audience import Client, send_loop
 from .guard import Guard, HostPolicy, peer_of
@@ -48,7 +50,6 @@ from .protocol import (
     client_message_adapter,
 )
 from .rest import router as rest_router
-from .scenarios import Scenario, SessionConfig, build_default
 from .schema import schema_hash as protocol_schema_hash
 from .schema import schema_text
 from .session import (
@@ -61,6 +62,7 @@ from .session import (
     plan_from_config,
 )
 from .snapshot import source_view
+from .sources import SessionConfig
 from .store import DB_NAME, Store, server_key
 
 log = logging.getLogger("buddyscope")
@@ -119,7 +121,7 @@ def parse_constants(text: str) -> dict[str, int | float]:
 
 @dataclass
 class AppState:
-    scenario: Scenario
+    scenario: BuiltScenario
     settings: Settings
     manager: SessionManager
     default_config: SessionConfig
@@ -258,7 +260,7 @@ def query_config(
         raise CommandError("invalid_field", f"query parameter {field!r}: {err['msg']}") from None
     changes = configure_changes(cmd)
     one_zone = "pages" in changes and "scenario" not in changes
-    if one_zone and len(plan_from_config(default, settings).sizes()) > 1:
+    if one_zone and len(plan_from_config(default, settings).source.sizes()) > 1:
         changes["scenario"] = "small"
     return merge_config(default, changes)
 
@@ -536,7 +538,7 @@ class BodyLimit:
 
 
 def create_app(
-    scenario_factory: Callable[[], Scenario] = build_default,
+    scenario_factory: Callable[[], BuiltScenario] = build_default,
     *,
     settings: Settings | None = None,
     static_dir: Path | None = None,

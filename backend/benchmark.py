@@ -24,12 +24,13 @@ import zlib
 from typing import Any
 
 from allocator_model import ZoneSpec
+from allocator_model.sources.source import Source
 from allocator_model.sources.workload import expand
 
 from .audience import Frame
-from .scenarios import Plan, SessionConfig
 from .session import Session, Settings
 from .snapshot import Tracker
+from .sources import Plan, SessionConfig
 from .timeline import start_branch
 
 
@@ -50,7 +51,7 @@ def bench_plan(pages: int, steps: int, seed: int) -> Plan:
         },
     ]
     options = {"zones": [ZoneSpec("Normal", 0, pages)], "hinting": "reporting", "seed": seed}
-    return Plan(SessionConfig(scenario="bench"), options, tuple(expand(ops, seed)), False, seed)
+    return Plan(SessionConfig(scenario="bench"), Source(options, tuple(expand(ops, seed)), seed))
 
 
 def _pct(values: list[float], q: float) -> float:

@@ -33,10 +33,11 @@ from typing import NoReturn, TextIO
 
 from allocator_model.kernel.node import STRATEGIES
 from allocator_model.lab.practice import KINDS as PRACTICE_KINDS
+from allocator_model.sources.builtin import SCENARIOS, build_small
+from allocator_model.sources.source import scenario_names
 from allocator_model.sources.workload import BUILTIN
 
 from . import __version__
-from .scenarios import SCENARIOS, build_small, scenario_names
 from .session import Settings
 from .store import server_key, user_data_dir
 
@@ -427,8 +428,8 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.
     import uvicorn
 
     from .app import create_app
-    from .scenarios import SessionConfig
     from .server import NotifyingServer
+    from .sources import SessionConfig
 
     warning = exposure_warning(args.host)
     if warning:

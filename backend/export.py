@@ -25,8 +25,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .scenarios import SessionConfig
-from .sources import FILE_REF, MAX_TRACE_CHARS, TEXT_FIELDS, text_ref
+from .sources import FILE_REF, MAX_TRACE_CHARS, TEXT_FIELDS, SessionConfig, text_ref
 from .timeline import NEXT, Cmd
 
 FORMAT = "buddyscope-session"

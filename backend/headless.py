@@ -17,13 +17,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from allocator_model import ModelError
-from allocator_model.sources.workload import BUILTIN, WorkloadError, expand
+from allocator_model.sources.source import ScenarioNotFound, Source, SourceError
+from allocator_model.sources.workload import BUILTIN, expand
 
-from .scenarios import Plan, ScenarioNotFound, SessionConfig, plan_for
 from .session import CommandError, Settings, check_size
-from .sources import MAX_PROC_CHARS, MAX_TRACE_CHARS, MAX_WORKLOAD_CHARS, SourceError
+from .sources import (
+    MAX_PROC_CHARS,
+    MAX_TRACE_CHARS,
+    MAX_WORKLOAD_CHARS,
+    Plan,
+    SessionConfig,
+    plan_for,
+)
 from .timeline import NSEC, CheckpointPolicy, TimelineError, start_branch
-from .workload_file import WorkloadFileError, load_workload, node_options, to_model_ops
 
 if TYPE_CHECKING:
     from allocator_model.lab.compare import StrategyResult
@@ -39,25 +45,6 @@ class UsageError(Exception):
 def _fail(prog: str, message: str, err: TextIO) -> int:
     print(f"{prog}: error: {message}", file=err)
     return 2
-
-
-def _load_ops(spec: str) -> tuple[list[dict[str, Any]], dict[str, Any], int, str]:
-    """(operations, node options, seed, name) of a built-in workload or a file."""
-    if spec in BUILTIN:
-        from allocator_model.lab.compare import COMPARE_ZONES
-
-        return BUILTIN[spec], {"zones": list(COMPARE_ZONES)}, 0, spec
-    path = Path(spec)
-    if not path.is_file():
-        raise UsageError(
-            f"no workload file {spec!r} and no built-in of that name "
-            f"(built-ins: {', '.join(sorted(BUILTIN))})"
-        )
-    try:
-        wf = load_workload(_read("--workload", spec), str(path))
-    except WorkloadFileError as exc:
-        raise UsageError(str(exc)) from None
-    return to_model_ops(wf), node_options(wf), wf.seed, wf.name
 
 
 #: The most characters each kind of file may have: the server's limits for its texts.
@@ -135,27 +122,19 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
     if sourced is not None:
         return sourced
     if args.workload is not None:
-        ops, options, seed, name = _load_ops(args.workload)
-        if args.seed is not None:
-            seed = args.seed
-        options = {**options, "seed": seed}
-        if args.strategy is not None and args.strategy != options.get("hinting", "none"):
-            options["hinting"] = args.strategy
-            options.pop("hinting_options", None)
-        if args.kernel is not None:
-            options["kernel"] = args.kernel
-        if args.pages is not None:
-            from allocator_model import ZoneSpec, default_zones
-
-            zones = list(options.get("zones") or default_zones())
-            zones[-1] = ZoneSpec(zones[-1].name, zones[-1].start_pfn, args.pages)
-            options["zones"] = zones
-        try:
-            workload = tuple(expand(ops, seed))
-        except WorkloadError as exc:
-            raise UsageError(str(exc)) from None
-        config = SessionConfig(scenario=f"workload:{name}")
-        return _within_limits(Plan(config, options, workload, False, seed), args.workload)
+        if args.workload not in BUILTIN:
+            raise UsageError(
+                f"no workload file {args.workload!r} and no built-in of that name "
+                f"(built-ins: {', '.join(sorted(BUILTIN))})"
+            )
+        source = workload_plan(args.workload, args.seed or 0, args.pages).source
+        # compare() expands the workload itself; a session runs it expanded.
+        workload = tuple(expand(list(source.workload), source.seed))
+        source = dataclasses.replace(source, workload=workload).configured(
+            kernel=args.kernel, hinting=args.strategy
+        )
+        config = SessionConfig(scenario=f"workload:{args.workload}")
+        return _within_limits(Plan(config, source), args.workload)
     config = SessionConfig(
         scenario=args.scenario or "default",
         hinting=args.strategy,
@@ -178,7 +157,7 @@ def simulate(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = s
         return _fail(prog, str(exc), err)
     except (ModelError, ValueError) as exc:
         return _fail(prog, f"impossible configuration: {exc}", err)
-    source = plan.source
+    source = plan.source.describe()
     if source.get("kind") in ("trace", "buddyinfo"):
         said = source["trace"]["summary"] if source.get("trace") else source.get("summary", "")
         print(f"{prog}: {source['kind']}: {said}", file=err)
@@ -195,7 +174,8 @@ def simulate(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = s
             break
         if mode == "seconds":
             due = view.node.next_work_ns()
-            over = view.ws.wl_index >= len(plan.workload) and view.ws.advance_target_ns is None
+            ws = view.ws
+            over = ws.wl_index >= len(plan.source.workload) and ws.advance_target_ns is None
             if view.node.clock >= amount or (over and (due is None or due > amount * NSEC)):
                 break
         try:
@@ -219,7 +199,7 @@ def simulate(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = s
             "strategy": node.hinting,
             "kernel": node.kernel,
             "what_if": node.what_if,
-            "seed": plan.seed,
+            "seed": plan.source.seed,
             "steps": steps,
             "stopped": stopped,
             "clock": node.clock,
@@ -235,7 +215,7 @@ def simulate(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = s
             ],
             "host": dataclasses.asdict(stats),
             "hinting": node.hinting_state(),
-            "source": plan.source,
+            "source": plan.source.describe(),
         }
         out.write(json.dumps(doc, indent=1) + "\n")
     return 0
@@ -266,13 +246,13 @@ def workload_plan(
     if pcp is not None:
         options["pcp"] = pcp
     config = SessionConfig(scenario=f"workload:{name}", seed=seed, pages=pages, pcp=pcp)
-    return Plan(config, options, tuple(BUILTIN[name]), False, seed)
+    return Plan(config, Source(options, tuple(BUILTIN[name]), seed))
 
 
 def compare_kernel(plan: Plan, kernel: str | None = None) -> str:
     """The kernel a comparison runs: ``kernel``, else the plan's; 5.3 has no reporting,
     so a 5.3 plan is compared under 5.10."""
-    planned = str(plan.node_options.get("kernel", "5.10"))
+    planned = str(plan.source.node_options.get("kernel", "5.10"))
     return kernel or (planned if planned != "5.3" else "5.10")
 
 
@@ -286,18 +266,18 @@ def compare_plan(
     from allocator_model.kernel.node import STRATEGIES
     from allocator_model.lab.compare import compare as run_compare
 
-    if plan.proc is not None:
+    if plan.source.start is not None:
         raise ValueError("a node started from /proc has no workload to compare")
-    options = dict(plan.node_options)
+    options = dict(plan.source.node_options)
     zones = options.pop("zones", None) or list(default_zones())
-    seed = int(options.pop("seed", plan.seed))
+    seed = int(options.pop("seed", plan.source.seed))
     for key in ("kernel", "hinting", "hinting_options"):
         options.pop(key, None)
-    strategies = list(plan.compare) or list(STRATEGIES)
+    strategies = list(plan.source.compare) or list(STRATEGIES)
     if "none" not in strategies:
         strategies.insert(0, "none")
     return run_compare(
-        list(plan.workload),
+        list(plan.source.workload),
         seed,
         strategies,
         kernel=compare_kernel(plan, kernel),
@@ -319,7 +299,7 @@ def compare_command(plan: Plan, kernel: str) -> str:
         what = f"--workload {config.scenario.removeprefix('workload:')}"
     else:
         what = f"--scenario {config.scenario}"
-    parts = ["buddyscope compare", what, f"--seed {plan.seed}", f"--kernel {kernel}"]
+    parts = ["buddyscope compare", what, f"--seed {plan.source.seed}", f"--kernel {kernel}"]
     if config.pages is not None:
         parts.append(f"--pages {config.pages}")
     if config.pcp is not None:
@@ -333,11 +313,11 @@ def compare_notes(plan: Plan, kernel: str, own_operations: int = 0) -> list[str]
     from allocator_model.lab.compare import what_if_notes
 
     notes = []
-    planned = str(plan.node_options.get("kernel", "5.10"))
+    planned = str(plan.source.node_options.get("kernel", "5.10"))
     if planned != kernel:
         why = ": merged free page reporting does not exist in 5.3" if planned == "5.3" else ""
         notes.append(f"compare() runs Linux {kernel} rules, not {planned}{why}.")
-    strategies = list(plan.compare) or list(STRATEGIES)
+    strategies = list(plan.source.compare) or list(STRATEGIES)
     notes.extend(what_if_notes(strategies, kernel))
     constants = plan.config.constants
     if constants:

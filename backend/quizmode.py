@@ -31,7 +31,7 @@ from allocator_model.lab.quiz import CHOICES, Question, ask
 from allocator_model.sources.workload import Runner
 
 from . import protocol as p
-from .scenarios import Plan
+from .sources import Plan
 from .timeline import NEXT, NSEC, View
 
 #: The dry run of ``blocks_reported`` for an ``advance``: apply nothing, then run delayed
@@ -57,13 +57,13 @@ def next_question(view: View) -> Pending | None:
     if view.pos < view.length and view.branch.log[view.pos] != NEXT:
         return None  # a recorded command of the user's: not a workload operation
     ws = view.ws
-    if ws.advance_target_ns is not None or ws.wl_index >= len(plan.workload):
+    if ws.advance_target_ns is not None or ws.wl_index >= len(plan.source.workload):
         return None
     k = ws.wl_index
-    op = plan.workload[k]
+    op = plan.source.workload[k]
     node = view.node
     made: tuple[Question, str] | None
-    if plan.questions:
+    if plan.source.questions:
         made = _scenario_question(plan, node, ws.runner, op, k)
     else:
         made = _generated_question(node, ws.runner, op, k)
@@ -94,7 +94,7 @@ def _dry_run(
 def _scenario_question(
     plan: Plan, node: Node, runner: Runner, op: dict[str, Any], k: int
 ) -> tuple[Question, str] | None:
-    for q in plan.questions:
+    for q in plan.source.questions:
         if q.get("before_step") == k:
             made = _dry_run(node, runner, op, str(q["kind"]), str(q.get("ask", "")))
             return None if made is None else (made, "scenario")

@@ -26,6 +26,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from allocator_model import ModelError
+from allocator_model.sources.source import scenario_infos, split_proc_text
 
 from .badinput import refuse_bad_json
 from .export import ExportDoc, pack_texts
@@ -33,9 +34,8 @@ from .guard import peer_of
 from .names import normalise
 from .protocol import SourceInfo
 from .scenario_export import ExportError, branch_to_scenario
-from .scenarios import SessionConfig, plan_for, scenario_infos
 from .session import CommandError, Session, plan_from_config
-from .sources import split_proc_text
+from .sources import SessionConfig, plan_for
 from .store import (
     OWNER_KEY_CHARS,
     NameConfusable,
@@ -820,14 +820,14 @@ class CompareOut(BaseModel):
 
 def _compare_budget(plan: Any, settings: Any) -> None:
     """Refuse (409) a comparison over the server's budget, from its sizes alone."""
-    steps = len(plan.workload)
+    steps = len(plan.source.workload)
     if steps > settings.max_compare_steps:
         raise _problem(
             409,
             f"the workload has {steps} operations; this server compares at most "
             f"{settings.max_compare_steps} (run buddyscope compare on your own machine)",
         )
-    pages = sum(n for _, n in plan.sizes())
+    pages = sum(n for _, n in plan.source.sizes())
     if pages > settings.max_compare_pages:
         raise _problem(
             409,
@@ -925,7 +925,7 @@ async def compare_strategies(
             branch = live.view.branch
             base = branch.plan
             own_operations = sum(1 for cmd in branch.log if cmd[0] != "next")
-        if base.proc is not None:
+        if base.source.start is not None:
             raise _problem(409, "a session started from /proc has no workload to compare")
         plan = base
         if seed is not None:
@@ -940,7 +940,8 @@ async def compare_strategies(
     _compare_budget(plan, settings)
     # What compare_plan() reads: not the strategy or constants a session runs.
     config = plan.config.model_copy(update={"hinting": None, "constants": {}})
-    key = hashlib.sha256(f"{config.model_dump_json()}|{plan.seed}|{chosen}".encode()).hexdigest()
+    what_runs = f"{config.model_dump_json()}|{plan.source.seed}|{chosen}"
+    key = hashlib.sha256(what_runs.encode()).hexdigest()
     state = request.app.state.buddyscope
     async with state.compare_lock:  # one comparison at a time: each runs three models
         results = state.compare_cache.get(key)
@@ -954,7 +955,7 @@ async def compare_strategies(
                 state.compare_cache.pop(next(iter(state.compare_cache)))
     return CompareOut(
         what=what,
-        seed=plan.seed,
+        seed=plan.source.seed,
         kernel=chosen,
         strategies=[r.strategy for r in results],
         results=[CompareResult(**dataclasses.asdict(r)) for r in results],

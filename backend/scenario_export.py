@@ -19,6 +19,7 @@ the branch.  A session started from a ``/proc`` snapshot has no workload file fo
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +64,7 @@ def _user_op(cmd: Cmd) -> dict[str, Any]:
     raise ExportError(f"cannot write the command {cmd!r} as a workload operation")
 
 
-def _config(options: dict[str, Any]) -> tuple[dict[str, Any], int]:
+def _config(options: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
     config: dict[str, Any] = {}
     seed = 0
     for key, value in options.items():
@@ -83,15 +84,15 @@ def branch_to_scenario(branch: Branch, name: str = "") -> ScenarioExport:
     """The branch (its whole log) as a scenario file; replays it once to tell apart
     what each automatic step did."""
     plan = branch.plan
-    if plan.proc is not None:
+    if plan.source.start is not None:
         raise ExportError(
             "a session started from /proc/buddyinfo cannot be written as a workload file "
             "(the format starts from a booted node); export it as a session instead"
         )
-    config, seed = _config(plan.node_options)
+    config, seed = _config(plan.source.node_options)
     node, ws, _ = initial_state(plan)
     # The setup folded into step 0 is the file's first operations (it folds them too).
-    out: list[dict[str, Any]] = [dict(op) for op in plan.workload[: ws.wl_index]]
+    out: list[dict[str, Any]] = [dict(op) for op in plan.source.workload[: ws.wl_index]]
     op_index = dict(enumerate(range(len(out))))  # operation of the plan -> of the file
     step_map = [0]
     notes: list[str] = []
@@ -103,9 +104,9 @@ def branch_to_scenario(branch: Branch, name: str = "") -> ScenarioExport:
         if cmd == NEXT and ws.advance_target_ns is not None:
             if open_adv is not None:
                 open_adv[2] += 1
-        elif cmd == NEXT and ws.wl_index < len(plan.workload):
+        elif cmd == NEXT and ws.wl_index < len(plan.source.workload):
             op_index[ws.wl_index] = len(out)
-            op = dict(plan.workload[ws.wl_index])
+            op = dict(plan.source.workload[ws.wl_index])
             out.append(op)
             if op.get("op") == "advance":
                 open_adv = [len(out) - 1, node.clock_ns, 1]
@@ -149,7 +150,7 @@ def branch_to_scenario(branch: Branch, name: str = "") -> ScenarioExport:
         if ws.advance_target_ns is None:
             open_adv = None
         step_map.append(step_map[-1] + 1 + extra)
-    source = plan.source
+    source = plan.source.describe()
     doc: dict[str, Any] = {
         "name": (name or str(source.get("name") or plan.config.scenario))[:80],
         "title": str(source.get("title", "")),
@@ -161,13 +162,13 @@ def branch_to_scenario(branch: Branch, name: str = "") -> ScenarioExport:
     }
     questions = [
         {**q, "before_step": op_index[q["before_step"]]}
-        for q in plan.questions
+        for q in plan.source.questions
         if q.get("before_step") in op_index
     ]
     if questions:
         doc["questions"] = questions
-    if plan.compare:
-        doc["compare"] = list(plan.compare)
+    if plan.source.compare:
+        doc["compare"] = list(plan.source.compare)
     if not out:
         raise ExportError("the session has no step that a workload file could hold yet")
     text = json.dumps(doc, indent=1) + "\n"

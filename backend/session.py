@@ -39,6 +39,7 @@ from allocator_model import (
     UnknownMigratetype,
     UnknownZone,
 )
+from allocator_model.sources.source import ScenarioNotFound, SourceError
 from allocator_model.sources.workload import max_step_blocks
 
 from . import protocol as p
@@ -53,9 +54,8 @@ from .export import (
     unpack_texts,
 )
 from .quizmode import Pending, next_question
-from .scenarios import Plan, ScenarioNotFound, SessionConfig, StepBudget, plan_for
 from .snapshot import Tracker, config_view, event_dicts, host_stats, zone_snapshot
-from .sources import TEXT_FIELDS, SourceError
+from .sources import TEXT_FIELDS, Plan, SessionConfig, StepBudget, plan_for
 from .timeline import (
     SYNTHETIC_KINDS,
     Branch,
@@ -965,7 +965,8 @@ class Session:
         def build() -> View:
             if upto is not None:
                 view = replay_under(bid, plan, parent, upto, s.checkpoint, reason)
-                if not plan.start_at_end:  # a lesson: the rest of it recorded, its length known
+                # A lesson: the rest of it recorded, its length known.
+                if not plan.source.start_at_end:
                     run_workload(view, s.checkpoint, s.max_timeline_steps)
                     view.seek(upto)
                 return view
@@ -1066,7 +1067,7 @@ class Session:
             "speed": self.speed,
             "clock": view.node.clock,
             "created": self.created,
-            "source": view.branch.plan.source,
+            "source": view.branch.plan.source.describe(),
             "quiz": self.quiz_on,
             "first_own_step": next(
                 (i for i, cmd in enumerate(view.branch.log, 1) if cmd[0] != "next"), None
@@ -1134,13 +1135,13 @@ def plan_from_config(config: SessionConfig, settings: Settings) -> Plan:
 def check_size(plan: Plan, settings: Settings) -> None:
     """Refuse a plan over the server's limits, from its sizes alone (nothing is built)."""
     s = settings
-    sizes = plan.sizes()
+    sizes = plan.source.sizes()
     if len(sizes) > s.max_zones:
         raise CommandError(
             "limit", f"{len(sizes)} zones; this server allows at most {s.max_zones} per session"
         )
     for name, pages in sizes:
-        if plan.proc is None and pages > s.max_pages_per_zone:
+        if plan.source.start is None and pages > s.max_pages_per_zone:
             raise CommandError(
                 "limit",
                 f"zone {name} would have {pages} pages; this server allows at most "
@@ -1153,7 +1154,7 @@ def check_size(plan: Plan, settings: Settings) -> None:
             f"the zones would have {total} pages together; this server allows at most "
             f"{s.max_pages_per_session} per session",
         )
-    index, blocks = max_step_blocks(list(plan.workload))
+    index, blocks = max_step_blocks(list(plan.source.workload))
     if blocks > s.max_step_blocks:
         raise CommandError(
             "limit",
@@ -1189,9 +1190,11 @@ class SessionManager:
     def _fits(self, plan: Plan, leaving: Session | None = None) -> None:
         """Refuse ``plan`` if the live sessions' pages (but ``leaving``'s) and its own
         would be over the server's total."""
-        pages = sum(n for _, n in plan.sizes())
+        pages = sum(n for _, n in plan.source.sizes())
         used = sum(
-            sum(n for _, n in s.plan.sizes()) for s in self.sessions.values() if s is not leaving
+            sum(n for _, n in s.plan.source.sizes())
+            for s in self.sessions.values()
+            if s is not leaving
         )
         if used + pages > self.settings.max_pages_total:
             raise CommandError(

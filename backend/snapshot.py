@@ -42,7 +42,7 @@ from .protocol import (
     ZoneDelta,
     ZoneSnapshot,
 )
-from .scenarios import Plan
+from .sources import Plan
 
 #: Most events sent in one delta; a huge step (a long reporting pass) says how many
 #: more there were in ``events_dropped``.
@@ -180,7 +180,8 @@ def unusable_index(nr_free: Sequence[int]) -> list[int]:
 
 
 def source_view(plan: Plan) -> SourceInfo | None:
-    return SourceInfo.model_validate(plan.source) if plan.source else None
+    info = plan.source.describe()
+    return SourceInfo.model_validate(info) if info else None
 
 
 def zone_snapshot(
@@ -256,13 +257,13 @@ def config_view(plan: Plan, node: Node, hinting: dict[str, Any]) -> SessionConfi
         pcp=node.pcp_enabled,
         cpus=node.cpus,
         what_if=node.what_if,
-        seed=plan.seed,
+        seed=plan.source.seed,
         pages=cfg.pages,
         max_order=node.max_order,
         pageblock_order=node.pageblock_order,
         migratetypes=list(node.migratetypes),
         constants=list(hinting.get("constants", [])),
-        hinting_options=dict(plan.node_options.get("hinting_options", {})),
+        hinting_options=dict(plan.source.node_options.get("hinting_options", {})),
         source=source_view(plan),
     )
 

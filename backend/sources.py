@@ -1,36 +1,35 @@
-"""Where a session's node and workload come from besides a named scenario.
+"""A session's configuration (the ``/ws`` query, a REST body, a ``configure``) mapped
+onto ``allocator_model.sources``.
 
-* ``workload``: the text of a workload or scenario file (``docs/workload.schema.json``),
-  loaded with ``workload_file.load_workload``: refused whole, one problem per line and
-  field, so nothing runs half-loaded;
-* ``buddyinfo`` (+ optional ``pagetypeinfo``): a real machine's ``/proc`` text; the node
-  starts with exactly those free lists (``Node.from_buddyinfo``) and no workload;
-* ``trace``: ``trace-cmd report`` / ``perf script`` text of the kmem page events,
-  replayed as a workload (``allocator_model.sources.trace.parse_trace``) on the default node.
-
-Each loader returns what a ``Plan`` needs plus a ``source`` summary (``SourceInfo`` on
-the wire) that says what was imported: the trace's event counts, unknown lines and
-unmatched frees, or the notes of the buddyinfo layout.  Parsing is cached by text, so a
-configure or an import of the same text does not parse it again.
+``SessionConfig`` is what a request may say: a named scenario or one source text
+(``workload``: a workload or scenario file; ``buddyinfo`` + optional ``pagetypeinfo``;
+``trace``), and the user's overrides.  ``plan_for`` opens the source with the model's
+opener for its kind and applies the overrides (``Source.configured``); the ``Plan`` is
+that ``Source`` plus the configuration it came from (kept for exports, reopening and
+the settings form).  Nothing is decided here that the model decides: this module only
+checks request shapes and limits and maps them.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import dataclass
-from typing import Any, Final
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
 
-from allocator_model.sources.procfs import (
-    ProcParseError,
-    ZoneSize,
-    layout_sizes,
-    parse_buddyinfo,
-    parse_pagetypeinfo,
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from allocator_model.sources.source import (
+    Source,
+    SourceError,
+    from_proc,
+    from_scenario,
+    from_trace,
+    scenario,
 )
-from allocator_model.sources.trace import TraceImport, parse_trace
+from allocator_model.sources.workload import MAX_EXPANDED
 
-from .workload_file import WorkloadFile, WorkloadFileError, load_workload
+from .workload_file import WorkloadFile, WorkloadFileError, as_scenario, load_workload
 
 #: Largest texts a session may be loaded from (characters).  The server's request body
 #: limit (``Settings.max_upload_bytes``) applies on top of these.
@@ -48,15 +47,6 @@ TEXT_FIELDS: Final = ("workload", "buddyinfo", "pagetypeinfo", "trace")
 FILE_REF: Final = "@file:sha256:"
 
 
-class SourceError(ValueError):
-    """A source text that cannot be loaded: ``problems`` has one sentence per problem."""
-
-    def __init__(self, field: str, problems: list[str]) -> None:
-        super().__init__(f"{field}: " + "; ".join(problems))
-        self.field = field
-        self.problems = problems
-
-
 def text_ref(text: str) -> str:
     return FILE_REF + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -70,111 +60,118 @@ def workload_file(text: str) -> WorkloadFile:
         raise SourceError("workload", exc.problems) from None
 
 
-@functools.lru_cache(maxsize=8)
-def trace_import(text: str) -> TraceImport:
-    """The parsed trace (cached; read only).  A text without a single page event is
-    refused: it is almost certainly not a trace of the kmem events."""
-    imported = parse_trace(text)
-    if not imported.events:
-        where = ", ".join(str(n) for n in imported.unknown_examples)
-        raise SourceError(
-            "trace",
-            [
-                "no kmem:mm_page_alloc, mm_page_free or mm_page_free_batched event found "
-                f"({imported.unknown_lines} other lines"
-                + (f", e.g. line {where}" if where else "")
-                + "); record one with trace-cmd record -e kmem:mm_page_alloc "
-                "-e kmem:mm_page_free -e kmem:mm_page_free_batched, then trace-cmd report"
-            ],
-        )
-    return imported
+class SessionConfig(BaseModel):
+    """What a session runs: a scenario and the user's overrides of its configuration.
 
+    ``None`` means "as the scenario says".  ``pages`` resizes the last (highest) zone.
+    Instead of a named scenario, a session can run from one source text: ``workload``
+    (a workload or scenario file), ``buddyinfo`` (+ ``pagetypeinfo``) or ``trace``;
+    ``scenario`` is then the source's kind (``"workload"``, ``"buddyinfo"``, ``"trace"``).
+    """
 
-def trace_summary(imported: TraceImport) -> dict[str, Any]:
-    return {
-        "events": dict(sorted(imported.events.items())),
-        "unknown_lines": imported.unknown_lines,
-        "unknown_examples": list(imported.unknown_examples),
-        "unmatched_frees": imported.unmatched_frees,
-        "duration_s": imported.duration_s,
-        "steps": len(imported.ops),
-        "summary": imported.summary(),
-    }
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scenario: str = Field(default="default", max_length=100)
+    kernel: Literal["5.3", "5.7", "5.10"] | None = None
+    hinting: Literal["none", "hinting-v2", "reporting"] | None = None
+    constants: dict[str, int | float] = Field(default_factory=dict)
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    pcp: bool | None = None
+    pages: int | None = Field(default=None, ge=1)
+    workload: str | None = Field(
+        default=None,
+        max_length=MAX_WORKLOAD_CHARS,
+        description="A workload or scenario file, as its JSON text (docs/workload.schema.json)",
+    )
+    buddyinfo: str | None = Field(
+        default=None,
+        max_length=MAX_PROC_CHARS,
+        description="/proc/buddyinfo of any machine: the node starts with its free lists",
+    )
+    pagetypeinfo: str | None = Field(
+        default=None,
+        max_length=MAX_PROC_CHARS,
+        description="/proc/pagetypeinfo of the same machine (optional, with buddyinfo)",
+    )
+    trace: str | None = Field(
+        default=None,
+        max_length=MAX_TRACE_CHARS,
+        description="trace-cmd report / perf script text of kmem:mm_page_alloc/free events",
+    )
+    fold_setup: bool | None = Field(
+        default=None,
+        description="Fold the automatic steps before the first narrated phase into the "
+        "starting state (the default); false shows them as steps",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_source(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        kinds = [k for k in SOURCE_KINDS if data.get(k) is not None]
+        if len(kinds) > 1:
+            raise ValueError(f"give one source, not {' and '.join(kinds)}")
+        if data.get("pagetypeinfo") is not None and data.get("buddyinfo") is None:
+            raise ValueError("pagetypeinfo goes with buddyinfo")
+        if kinds:
+            scenario = data.get("scenario")
+            if scenario is None:
+                data = {**data, "scenario": kinds[0]}
+            elif scenario != kinds[0]:
+                raise ValueError(
+                    f"with {kinds[0]}, scenario must be {kinds[0]!r} or left out, not {scenario!r}"
+                )
+        return data
+
+    @property
+    def source_kind(self) -> str:
+        for kind in SOURCE_KINDS:
+            if getattr(self, kind) is not None:
+                return kind
+        return "scenario"
 
 
 @dataclass(frozen=True)
-class ProcLayout:
-    sizes: tuple[ZoneSize, ...]
-    max_order: int
+class StepBudget:
+    """What one new step may do: emit ``events`` events and take ``seconds`` of CPU.  A
+    step over either is undone and refused (``timeline.View.forward``); the blocks one
+    workload operation may touch are bounded before anything runs (``check_size``)."""
 
-    @property
-    def zone_sizes(self) -> tuple[tuple[str, int], ...]:
-        return tuple((z.name, z.pages) for z in self.sizes)
-
-    @property
-    def notes(self) -> list[str]:
-        return [n for z in self.sizes for n in z.notes]
+    events: int = 1 << 18
+    seconds: float = 10.0
 
 
-@functools.lru_cache(maxsize=8)
-def proc_layout(buddyinfo: str, pagetypeinfo: str | None) -> ProcLayout:
-    """Parse the snapshot and size its zones from the counts alone (no block is placed
-    and no node built), so that its errors and its zone sizes are known, and checked
-    against the server's limits, before any memory is spent on its blocks."""
-    try:
-        rows = parse_buddyinfo(buddyinfo)
-    except ProcParseError as exc:
-        raise SourceError("buddyinfo", [str(exc)]) from None
-    if not rows:
-        raise SourceError("buddyinfo", ["no 'Node N, zone NAME  counts...' line found"])
-    if len({r.node for r in rows}) > 1:
-        raise SourceError(
-            "buddyinfo",
-            ["the snapshot has several NUMA nodes; the model has one: keep one node's lines"],
-        )
-    info = None
-    if pagetypeinfo is not None:
-        try:
-            info = parse_pagetypeinfo(pagetypeinfo)
-        except ProcParseError as exc:
-            raise SourceError("pagetypeinfo", [str(exc)]) from None
-    max_order = len(rows[0].counts)
-    pageblock_order = info.pageblock_order if info is not None else min(9, max_order - 1)
-    try:
-        sizes = layout_sizes(rows, info, max_order=max_order, pageblock_order=pageblock_order)
-    except ValueError as exc:
-        raise SourceError("pagetypeinfo" if info is not None else "buddyinfo", [str(exc)]) from None
-    return ProcLayout(tuple(sizes), max_order)
+@dataclass(frozen=True)
+class Plan:
+    """What a session runs: the model's ``Source``, the configuration it came from and
+    the server's budget for one step."""
+
+    config: SessionConfig
+    source: Source
+    budget: StepBudget = field(default_factory=StepBudget)
 
 
-def split_proc_text(text: str) -> tuple[str, str | None]:
-    """``cat /proc/buddyinfo /proc/pagetypeinfo``: the buddyinfo lines, then the
-    pagetypeinfo from its ``Page block order:`` line (if there is one)."""
-    marker = text.find("Page block order:")
-    if marker < 0:
-        return text, None
-    return text[:marker], text[marker:]
+def open_source(config: SessionConfig, max_steps: int = MAX_EXPANDED) -> Source:
+    """The source a configuration names, before the user's overrides."""
+    if config.workload is not None:
+        return from_scenario(as_scenario(workload_file(config.workload)), config.seed, max_steps)
+    if config.trace is not None:
+        return from_trace(config.trace, config.seed, max_steps)
+    if config.buddyinfo is not None:
+        return from_proc(config.buddyinfo, config.pagetypeinfo, config.seed)
+    return scenario(config.scenario, config.seed, max_steps)
 
 
-def source_info(
-    kind: str,
-    name: str,
-    *,
-    title: str = "",
-    summary: str = "",
-    look_for: str = "",
-    questions: int = 0,
-    trace: dict[str, Any] | None = None,
-    notes: list[str] | None = None,
-) -> dict[str, Any]:
-    """The ``SourceInfo`` of a plan (sent in ``hello``, snapshots and REST answers)."""
-    return {
-        "kind": kind,
-        "name": name,
-        "title": title,
-        "summary": summary,
-        "look_for": look_for,
-        "questions": questions,
-        "trace": trace,
-        "notes": list(notes or []),
-    }
+def plan_for(config: SessionConfig, max_steps: int = MAX_EXPANDED) -> Plan:
+    """Resolve ``config``; raises ``ScenarioNotFound``, ``SourceError`` (a source text
+    that cannot be loaded, or a workload of more than ``max_steps`` operations) or
+    ``ConfigError``/``ValueError``."""
+    source = open_source(config, max_steps).configured(
+        kernel=config.kernel,
+        hinting=config.hinting,
+        constants=config.constants,
+        pcp=config.pcp,
+        pages=config.pages,
+    )
+    return Plan(config, source)

@@ -48,7 +48,7 @@ from typing import Any, Final, NamedTuple
 from allocator_model import ModelError, Node
 from allocator_model.sources.workload import Runner
 
-from .scenarios import Plan
+from .sources import Plan
 
 Cmd = tuple[Any, ...]
 NEXT: Final[Cmd] = ("next",)
@@ -142,7 +142,7 @@ def _start_advance(node: Node, ws: WorkState, ns: int) -> list[dict[str, Any]]:
 def _next(node: Node, ws: WorkState, plan: Plan) -> list[dict[str, Any]]:
     if ws.advance_target_ns is not None:
         return _continue_advance(node, ws)
-    workload = plan.workload
+    workload = plan.source.workload
     if ws.wl_index < len(workload):
         n = ws.wl_index
         op = workload[n]
@@ -255,11 +255,12 @@ def fold_setup(node: Node, ws: WorkState, plan: Plan) -> Setup:
     """Run the setup of ``plan`` on a fresh ``node``: every step up to the first phase
     after the boot (or the boot alone when no phase follows it), and never past an
     operation a quiz question asks about."""
-    workload = plan.workload
+    workload = plan.source.workload
     boot = _boot_ops(workload)
     first = next((i for i in range(boot, len(workload)) if workload[i].get("op") == "phase"), boot)
     # A quiz question asks about its operation as a step: it is never folded away.
-    asked = [q["before_step"] for q in plan.questions if isinstance(q.get("before_step"), int)]
+    questions = plan.source.questions
+    asked = [q["before_step"] for q in questions if isinstance(q.get("before_step"), int)]
     first = min([first, *asked])
     texts: list[str] = []
     steps = 0
@@ -274,7 +275,7 @@ def fold_setup(node: Node, ws: WorkState, plan: Plan) -> Setup:
 
 def initial_state(plan: Plan) -> tuple[Node, WorkState, Setup]:
     """The node and work state at step 0 of a branch of ``plan``, and what it folds."""
-    node = plan.new_node()
+    node = plan.source.new_node()
     ws = WorkState()
     setup = fold_setup(node, ws, plan) if plan.config.fold_setup is not False else Setup()
     node.take_events()
@@ -503,7 +504,8 @@ class Branch:
         cache = self._chapters_cache
         if cache is not None and cache[0] == n:
             return cache[1]
-        phases = [op for op in self.plan.workload[self.setup.ops :] if op.get("op") == "phase"]
+        rest = self.plan.source.workload[self.setup.ops :]
+        phases = [op for op in rest if op.get("op") == "phase"]
         bit = kind_bit("phase")
         out: list[ChapterMark] = []
         for i, m in enumerate(self.masks):
@@ -720,7 +722,7 @@ def start_branch(bid: int, plan: Plan, policy: CheckpointPolicy, reason: str = "
 def run_workload(view: View, policy: CheckpointPolicy, max_steps: int) -> None:
     """Record ``next`` steps until the workload (and any advance it started) is over."""
     ws = view.ws
-    workload = view.branch.plan.workload
+    workload = view.branch.plan.source.workload
     while ws.wl_index < len(workload) or ws.advance_target_ns is not None:
         view.forward(None, extend=True, policy=policy, max_steps=max_steps)
         ws = view.ws
@@ -734,7 +736,7 @@ def open_branch(
     at its end)."""
     view = start_branch(bid, plan, policy, reason)
     run_workload(view, policy, max_steps)
-    if not plan.start_at_end:
+    if not plan.source.start_at_end:
         view.seek(0)
     return view
 

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from allocator_model.kernel.node import STRATEGIES
+from allocator_model.sources.scenario import Scenario
 
 from . import badinput
 
@@ -358,20 +359,21 @@ def json_paths_to_lines(text: str) -> dict[tuple[str | int, ...], int]:
     return out
 
 
-def to_model_ops(wf: WorkloadFile) -> list[dict[str, Any]]:
-    """The operations as the plain dicts ``allocator_model.sources.workload`` runs."""
-    return [op.model_dump(exclude_none=True) for op in wf.workload]
-
-
-def node_options(wf: WorkloadFile) -> dict[str, Any]:
-    """``allocator_model.Node`` keyword arguments for the file's configuration."""
-    from allocator_model import ZoneSpec
-
-    options = wf.config.model_dump(exclude_none=True, exclude={"zones"})
-    if wf.config.zones is not None:
-        options["zones"] = [ZoneSpec(name, start, pages) for name, start, pages in wf.config.zones]
-    options["seed"] = wf.seed
-    return options
+def as_scenario(wf: WorkloadFile) -> Scenario:
+    """The file as the model's ``Scenario`` (``allocator_model.sources.source.from_scenario``
+    opens it as a session's source)."""
+    return Scenario(
+        name=wf.name,
+        title=wf.title,
+        summary=wf.summary,
+        look_for=wf.look_for,
+        seed=wf.seed,
+        config=wf.config.model_dump(exclude_none=True),
+        workload=[op.model_dump(exclude_none=True) for op in wf.workload],
+        compare=list(wf.compare),
+        inspect=list(wf.inspect),
+        questions=[q.model_dump() for q in wf.questions],
+    )
 
 
 if __name__ == "__main__":  # python -m backend.workload_file > docs/workload.schema.json

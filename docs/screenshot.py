@@ -18,8 +18,8 @@ from pathlib import Path
 import uvicorn
 from playwright.sync_api import sync_playwright
 
+from allocator_model.sources.builtin import build_small
 from backend.app import create_app
-from backend.scenarios import build_small
 from backend.server import NotifyingServer
 
 ROOT = Path(__file__).resolve().parents[1]

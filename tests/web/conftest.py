@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, sync_playwright
 from wirehelp import LiveServer, serve
 
+from allocator_model.sources.builtin import build_default, build_small
 from backend.app import AppState, create_app
-from backend.scenarios import build_default, build_small
 
 
 @pytest.fixture

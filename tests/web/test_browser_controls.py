@@ -24,8 +24,8 @@ from browserkit import (
 from playwright.sync_api import Browser, Page
 from wirehelp import LiveServer, free_port, serve
 
+from allocator_model.sources.builtin import build_small
 from backend.app import create_app
-from backend.scenarios import build_small
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 

@@ -13,8 +13,9 @@ from browserkit import SHOTS, open_dashboard, watched_page
 from playwright.sync_api import Browser, Page, expect
 from wirehelp import LiveServer, serve
 
+from allocator_model.sources.builtin import build_default
 from backend.app import create_app
-from backend.scenarios import SessionConfig, build_default, plan_for
+from backend.sources import SessionConfig, plan_for
 from backend.timeline import CheckpointPolicy, open_branch
 
 pytestmark = pytest.mark.timeout(600)

@@ -10,7 +10,7 @@ from browserkit import debug, open_dashboard, settle, shot, watched_page
 from playwright.sync_api import Browser, Page
 from wirehelp import LiveServer
 
-from backend.scenarios import scenario_infos
+from allocator_model.sources.source import scenario_infos
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 

@@ -22,11 +22,11 @@ from test_live_view import fake_root
 from wirehelp import serve
 
 from allocator_model.kernel.fragmentation import unusable_free_index
+from allocator_model.sources.builtin import build_small
 from allocator_model.sources.kpageflags import KINDS, REPORTED_CODE
 from allocator_model.sources.live import read_live
 from allocator_model.sources.procfs import parse_buddyinfo, parse_pagetypeinfo
 from backend.app import create_app
-from backend.scenarios import build_small
 from backend.session import Settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]

@@ -26,7 +26,7 @@ from allocator_model.kernel.fragmentation import unusable_free_index
 from allocator_model.sources.procfs import parse_buddyinfo, parse_pagetypeinfo
 from allocator_model.sources.trace import parse_trace, sample_trace
 from backend.headless import NO_CHECKPOINTS
-from backend.scenarios import SessionConfig, plan_for
+from backend.sources import SessionConfig, plan_for
 from backend.timeline import start_branch
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
@@ -131,7 +131,7 @@ def test_a_workload_file_becomes_a_session_that_runs_like_the_model(
     view = start_branch(0, plan, NO_CHECKPOINTS)
     names = [z.name for z in view.node.zones]
     assert drawn_counts(pg, names) == zones_of(view.node)
-    for step in range(1, len(plan.workload) + 1):
+    for step in range(1, len(plan.source.workload) + 1):
         assert "ack" in send(pg, "step")
         view.forward(None, extend=True, policy=NO_CHECKPOINTS, max_steps=100)
         assert debug(pg, "step") == step
@@ -190,9 +190,10 @@ def test_a_pasted_buddyinfo_starts_a_node_with_its_free_lists(
         assert drawn == want, name
     fact = pg.locator("#source-fact")
     expect(fact.locator("summary")).to_have_text("buddyinfo of a real machine")
-    source = plan_for(SessionConfig(buddyinfo=buddyinfo, pagetypeinfo=pagetypeinfo)).source
+    about = plan_for(SessionConfig(buddyinfo=buddyinfo, pagetypeinfo=pagetypeinfo)).source.info
+    assert about is not None
     expect(fact.locator("summary")).to_have_attribute(
-        "title", "\n".join([source["title"], source["summary"], *source["notes"]])
+        "title", "\n".join([about.title, about.summary, *about.notes])
     )
     unusable = pg.evaluate(READ_UNUSABLE, "#st-watermarks table.unusable")
     assert unusable == {

@@ -27,8 +27,8 @@ from playwright.sync_api import Browser, Page
 from wirehelp import LiveServer, serve
 
 from allocator_model import Node
+from allocator_model.sources.builtin import build_default, build_small
 from backend.app import create_app
-from backend.scenarios import build_default, build_small
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 

@@ -13,8 +13,8 @@ from playwright.sync_api import Browser, Page, expect
 from wirehelp import LiveServer, serve
 
 from allocator_model.lab.practice import exercise
+from allocator_model.sources.builtin import build_small
 from backend.app import create_app
-from backend.scenarios import build_small
 
 pytestmark = pytest.mark.timeout(600)
 

@@ -34,8 +34,8 @@ from playwright.sync_api import Browser, Page, WebSocket, expect
 from wirehelp import LiveServer, free_port, serve
 
 from allocator_model import Node
+from allocator_model.sources.builtin import build_small
 from backend.app import create_app
-from backend.scenarios import build_small
 from backend.session import Settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]

@@ -162,7 +162,7 @@ def test_a_wrong_argument_gets_one_line_and_status_2(args: list[str], needle: st
 
 
 def test_simulate_prints_what_the_timeline_reaches() -> None:
-    from backend.scenarios import SessionConfig, plan_for
+    from backend.sources import SessionConfig, plan_for
     from backend.timeline import CheckpointPolicy, run_workload, start_branch
 
     result = run_cli("simulate", "--scenario", "small")

@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wirehelp import open_session
 
+from allocator_model.sources.builtin import build_small
 from backend.app import create_app
 from backend.protocol import CLIENT_TYPES
-from backend.scenarios import build_small
 from backend.session import Session, Settings
 
 pytestmark = pytest.mark.timeout(900)

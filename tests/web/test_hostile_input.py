@@ -23,9 +23,10 @@ from fastapi import HTTPException
 from fastapi.testclient import TestClient
 from wirehelp import command, open_session, until_answer
 
+from allocator_model.sources.builtin import build_small
 from backend.app import create_app
-from backend.scenarios import SessionConfig, StepBudget, build_small
 from backend.session import Settings, plan_from_config
+from backend.sources import SessionConfig, StepBudget
 from backend.timeline import CheckpointPolicy, TimelineError, start_branch
 
 pytestmark = pytest.mark.timeout(600)

@@ -20,13 +20,13 @@ from pydantic import BaseModel
 from starlette.websockets import WebSocketDisconnect
 from wirehelp import open_session, serve
 
+from allocator_model.sources.builtin import build_small
 from backend import cli
 from backend.app import create_app
 from backend.audience import CLOSE_NOT_READING, Client, Frame
 from backend.cli import parse_args
 from backend.guard import HostPolicy, host_name
 from backend.names import normalise, skeleton
-from backend.scenarios import build_small
 from backend.session import Settings
 from backend.store import KeyExposed, server_key
 

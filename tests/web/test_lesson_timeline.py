@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from backend.scenarios import SessionConfig, plan_for, scenario_infos
+from allocator_model.sources.source import scenario_infos
+from backend.sources import SessionConfig, plan_for
 from backend.timeline import (
     NEXT,
     CheckpointPolicy,
@@ -26,7 +27,7 @@ def test_the_setup_folds_the_steps_before_the_first_narrated_phase() -> None:
     node, ws, setup = initial_state(plan)
     # zone-gate boots with a minute of reporting passes: 105 automatic steps.
     assert setup.steps == 105 and setup.ops == 1 and ws.advance_target_ns is None
-    assert plan.workload[setup.ops]["op"] == "phase"
+    assert plan.source.workload[setup.ops]["op"] == "phase"
     unfolded = plan_for(SessionConfig(scenario="zone-gate", fold_setup=False))
     node2, ws2, none = initial_state(unfolded)
     assert none.steps == 0 and ws2.wl_index == 0
@@ -44,11 +45,11 @@ def test_every_scenario_opens_with_its_length_and_a_chapter_within_three_steps(n
     assert chapters and chapters[0][0] <= 3, chapters
     assert all(c.title for c in chapters)
     # Every shipped phase has presenter notes; each chapter carries its own phase's.
-    phases = [op for op in plan.workload[view.branch.setup.ops :] if op["op"] == "phase"]
+    phases = [op for op in plan.source.workload[view.branch.setup.ops :] if op["op"] == "phase"]
     assert [c.notes for c in chapters] == [op["notes"] for op in phases][: len(chapters)]
     assert all(c.notes for c in chapters), chapters
     # A quiz question's operation is never folded away.
-    asked = [q["before_step"] for q in plan.questions]
+    asked = [q["before_step"] for q in plan.source.questions]
     assert all(k >= view.branch.setup.ops for k in asked)
 
 

@@ -15,10 +15,10 @@ from starlette.websockets import WebSocketDisconnect
 from wirehelp import receive
 
 from allocator_model.kernel.fragmentation import unusable_free_index
+from allocator_model.sources.builtin import build_small
 from allocator_model.sources.kpageflags import KINDS
 from backend.app import create_app
 from backend.protocol import Live
-from backend.scenarios import build_small
 from backend.session import Settings
 
 pytestmark = pytest.mark.timeout(600)

@@ -19,10 +19,10 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 from wirehelp import LiveServer, Mirror, serve
 
+from allocator_model.sources.builtin import build_small
 from backend.app import create_app
 from backend.audience import Frame
 from backend.protocol import server_message_adapter
-from backend.scenarios import build_small
 from backend.session import Settings
 
 pytestmark = pytest.mark.timeout(600)

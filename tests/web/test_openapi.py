@@ -28,8 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 from wirehelp import LiveServer, serve
 
+from allocator_model.sources.builtin import build_small
 from backend.app import create_app
-from backend.scenarios import build_small
 from backend.session import Settings
 
 pytestmark = pytest.mark.timeout(300)

@@ -22,9 +22,9 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 from wirehelp import command, open_session, receive
 
+from allocator_model.sources.builtin import build_small
 from backend.app import CLOSE_BAD_QUERY, CLOSE_POLICY, create_app
 from backend.rest import SaveRequest
-from backend.scenarios import build_small
 from backend.session import SessionManager
 from backend.store import KEY_NAME
 

@@ -16,8 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 from wirehelp import command, open_session
 
+from allocator_model.sources.builtin import build_small
 from backend.app import create_app
-from backend.scenarios import build_small
 from backend.session import Session
 from backend.store import Store
 from backend.timeline import View

@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from starlette.websockets import WebSocketDisconnect
 from wirehelp import Mirror, command, open_session, receive, until_answer
 
+from allocator_model.sources.builtin import build_small
 from backend.app import create_app
 from backend.audience import Client, Frame
 from backend.protocol import CLIENT_TYPES
-from backend.scenarios import build_small
 from backend.session import EVENT_KINDS, Settings
 from backend.timeline import CheckpointPolicy
 

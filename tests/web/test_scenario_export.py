@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from wirehelp import command, open_session
 
 from backend.scenario_export import branch_to_scenario
-from backend.scenarios import SessionConfig, plan_for
 from backend.session import Session
+from backend.sources import SessionConfig, plan_for
 from backend.timeline import (
     CheckpointPolicy,
     Cmd,
@@ -86,7 +86,7 @@ def test_a_played_session_becomes_a_file_with_the_same_steps(small_client: TestC
     assert doc["name"] == "small" and doc["seed"] == 2019
     assert doc["config"]["zones"] == [["Normal", 0, 4096]]
     ops = doc["workload"]
-    assert ops[:2] == [dict(op) for op in session.plan.workload[:2]]  # labels carry over
+    assert ops[:2] == [dict(op) for op in session.plan.source.workload[:2]]  # labels carry over
     assert ops[320:] == [
         {"op": "alloc", "order": 2, "migratetype": "Unmovable", "label": "user"},
         {"op": "touch", "pfn": pfn, "order": 2},
@@ -155,14 +155,14 @@ def test_save_as_scenario_and_reopen_gives_the_same_steps(small_client: TestClie
     assert r.status_code == 201, r.text
     reopened = session_of(small_client, r.json()["id"])
     original = session_of(small_client, sid)
-    assert reopened.plan.source["kind"] == "workload"
+    assert reopened.plan.source.info.kind == "workload"
     assert reopened.view.length == 12 and reopened.view.pos == original.view.pos == 10
     text = reopened.plan.config.workload
     assert text is not None
     # the setup (operations 0-4) is step 0, so the user's alloc came before operation
     # 13: the question before operation 14 now precedes operation 15
     moved = [q["before_step"] for q in json.loads(text)["questions"]]
-    assert [q["before_step"] for q in original.plan.questions] == [7, 9, 14]
+    assert [q["before_step"] for q in original.plan.source.questions] == [7, 9, 14]
     assert moved == [7, 9, 15]
     assert_same_steps(original, text, list(range(13)))
     # and the re-opened session is at the very same state

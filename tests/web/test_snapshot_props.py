@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from allocator_model import Node, OutOfMemory, ZoneSpec
+from allocator_model.sources.builtin import build_default, build_small, default_workload
 from backend.protocol import LIST_ENDS, FreeList
-from backend.scenarios import build_default, build_small, default_workload
 from backend.snapshot import diff_ranges, free_list_view, zone_snapshot
 
 pytestmark = pytest.mark.timeout(600)

@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 from wirehelp import command, open_session, receive
 
 from allocator_model import Node
+from allocator_model.sources.builtin import build_small
 from allocator_model.sources.trace import parse_trace, sample_trace
 from allocator_model.sources.workload import expand
 from backend.app import create_app
-from backend.scenarios import build_small
 from backend.session import Session, Settings
 from backend.timeline import CheckpointPolicy, View, run_workload, start_branch
-from backend.workload_file import load_workload, to_model_ops
+from backend.workload_file import as_scenario, load_workload
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -85,7 +85,7 @@ def test_a_workload_file_makes_a_session(small_client: TestClient) -> None:
     assert source["look_for"] == "the second free merges"
     session = session_of(small_client, created["id"])
     wf = load_workload(text)
-    assert list(session.plan.workload) == expand(to_model_ops(wf), 5)
+    assert list(session.plan.source.workload) == expand(as_scenario(wf).workload, 5)
     node = session.view.node
     assert [z.name for z in node.zones] == ["Normal"] and node.hinting == "reporting"
     with small_client.websocket_connect(created["ws"]) as ws:
@@ -103,7 +103,7 @@ def test_a_workload_file_makes_a_session(small_client: TestClient) -> None:
     )
     assert r.status_code == 201, r.text
     other = session_of(small_client, r.json()["id"])
-    assert other.view.node.kernel == "5.7" and other.plan.seed == 9
+    assert other.view.node.kernel == "5.7" and other.plan.source.seed == 9
 
 
 def test_a_bad_workload_file_is_refused_whole_with_lines_and_fields(
@@ -242,7 +242,7 @@ def test_a_trace_session_says_what_was_imported(small_client: TestClient) -> Non
         assert hello["source"]["trace"] == trace and snap["config"]["source"]["trace"] == trace
         assert snap["config"]["hinting"] == "reporting"
     session = session_of(small_client, created["id"])
-    assert list(session.plan.workload) == expected.ops
+    assert list(session.plan.source.workload) == expected.ops
     # the replay runs: every traced allocation is a model allocation
     view = start_branch(0, session.plan, CheckpointPolicy())
     run_workload(view, CheckpointPolicy(), 10**6)
@@ -288,7 +288,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _end_of(plan_fields: dict[str, Any]) -> View:
-    from backend.scenarios import SessionConfig, plan_for
+    from backend.sources import SessionConfig, plan_for
 
     view = start_branch(0, plan_for(SessionConfig(**plan_fields)), CheckpointPolicy())
     run_workload(view, CheckpointPolicy(), 10**6)

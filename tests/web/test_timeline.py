@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from allocator_model import Node
-from backend.scenarios import SessionConfig, build_default, build_small, plan_for
+from allocator_model.sources.builtin import build_default, build_small
+from backend.sources import SessionConfig, plan_for
 from backend.timeline import (
     NEXT,
     CheckpointPolicy,
@@ -60,7 +61,7 @@ def test_small_session_starts_where_the_old_scenario_ends() -> None:
     view = start_branch(0, plan, DENSE)
     run_workload(view, DENSE, MAX)
     old = build_small()
-    assert view.pos == view.length == len(plan.workload) == old.steps
+    assert view.pos == view.length == len(plan.source.workload) == old.steps
     assert view.node.buddyinfo() == old.node.buddyinfo()
     assert view.node.page_states() == old.node.page_states()
 

@@ -8,14 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from allocator_model import Node
 from allocator_model.sources.workload import Runner, WorkloadError, expand
 from backend.workload_file import (
     WorkloadFileError,
+    as_scenario,
     json_paths_to_lines,
     load_workload,
-    node_options,
-    to_model_ops,
     workload_schema,
 )
 
@@ -45,7 +43,7 @@ def test_every_shipped_phase_has_presenter_notes_and_bad_notes_are_refused() -> 
         if not entry.name.endswith(".json"):
             continue
         wf = load_workload(entry.read_text(), entry.name)
-        phases = [op for op in to_model_ops(wf) if op["op"] == "phase"]
+        phases = [op for op in as_scenario(wf).workload if op["op"] == "phase"]
         assert phases and all(op.get("notes") for op in phases), entry.name
     text = """{"workload": [
   {"op": "phase", "text": "Fill", "notes": "Point at the lists."},
@@ -123,10 +121,10 @@ def test_a_loaded_file_runs_on_the_model() -> None:
             ],
         }
     )
-    wf = load_workload(text)
-    node = Node(**node_options(wf))
+    sc = as_scenario(load_workload(text))
+    node = sc.node()
     runner = Runner()
-    for op in expand(to_model_ops(wf), wf.seed):
+    for op in sc.ops():
         runner.apply(node, op)
         node.check()
     assert node.host.report_calls > 0
