@@ -137,7 +137,7 @@ class App {
         onDrawn: (state) => {
           // Once per drawn frame, not per message: the transport and the comparison.
           this.updateTransport(state);
-          this.substeps.refresh();
+          this.substeps.sync();
           this.compare?.drawFacts();
           const now = performance.now();
           if (this.inspector.open && state.seq !== this.inspectorSeq && (!state.playing || now - this.lastInspector > 500)) {
@@ -152,8 +152,6 @@ class App {
     );
     this.substeps = new SubstepsView(byId('narration'), {
       state: () => this.session.state,
-      freelists: () => this.session.views.freelists,
-      shownZone: () => this.session.selectedZone,
       mark: (marks) => this.session.setEventMarks(marks),
     });
     this.quiz = new QuizView(byId('quiz'), byId('btn-quiz'), {

@@ -542,7 +542,7 @@ export class Session {
   }
 
   /**
-   * Outline the blocks an event touched on the map (beside the hover and the selection).
+   * Outline the blocks an event touched, chips and map (beside the hover and the selection).
    * @param {import('./memmapview.js').Mark[]} marks
    */
   setEventMarks(marks) {
@@ -590,7 +590,11 @@ export class Session {
     if (!state) return;
     /** @type {import('./memmapview.js').Mark[]} */
     const marks = [];
-    for (const el of this.views.freelists.querySelectorAll('.hl, .hl-buddy')) el.classList.remove('hl', 'hl-buddy');
+    for (const el of this.views.freelists.querySelectorAll('.hl, .hl-buddy, .sub-hl')) el.classList.remove('hl', 'hl-buddy', 'sub-hl');
+    // The chips of the event picked in the narration (redrawn lists keep the outline).
+    for (const m of this.eventMarks) {
+      if (m.zone === this.selectedZone) this.views.freelists.querySelector(`.chip[data-key="${m.zone}:${m.pfn}:${m.order}"]`)?.classList.add('sub-hl');
+    }
     const hb = this.hoveredBlock();
     const hoverLine = this.views.hover;
     if (this.selected) marks.push({ zone: this.selected.zone, pfn: this.selected.pfn, order: this.selected.order, role: 'block' });

@@ -20,8 +20,6 @@ import { h, replaceKids } from './dom.js';
  * @typedef {import('../lib/state.js').ClientState} ClientState
  * @typedef {{
  *   state: () => ClientState | null,
- *   freelists: () => HTMLElement,
- *   shownZone: () => string,
  *   mark: (marks: import('./memmapview.js').Mark[]) => void,
  * }} SubstepHooks
  */
@@ -29,7 +27,7 @@ import { h, replaceKids } from './dom.js';
 export class SubstepsView {
   /**
    * @param {HTMLElement} narration the narration box (views/log.js redraws its children)
-   * @param {SubstepHooks} hooks where the chips are, the zone they are of, the map's outlines
+   * @param {SubstepHooks} hooks the state on screen; the outlines on chips and map
    */
   constructor(narration, hooks) {
     this.narration = narration;
@@ -85,7 +83,7 @@ export class SubstepsView {
     this.markLines();
   }
 
-  /** The step on screen changed (or not): a new step starts from the whole step. */
+  /** After the page drew a state: a new step starts from the whole step (the same step keeps its walk). */
   sync() {
     const state = this.hooks.state();
     const events = state ? state.events : [];
@@ -210,23 +208,9 @@ export class SubstepsView {
   highlight() {
     const e = this.index >= 0 ? this.events[this.index] : null;
     if (!e && !this.marked) return;
-    const lists = this.hooks.freelists();
-    for (const el of lists.querySelectorAll('.chip.sub-hl')) el.classList.remove('sub-hl');
     this.marked = e !== null;
-    const state = this.hooks.state();
-    const blocks = e ? touches(e, state?.config.pageblock_order ?? 9) : [];
-    const zone = this.hooks.shownZone();
-    for (const b of blocks) {
-      if (b.zone !== zone) continue;
-      lists.querySelector(`.chip[data-key="${CSS.escape(`${b.zone}:${b.pfn}:${b.order}`)}"]`)?.classList.add('sub-hl');
-    }
+    const blocks = e ? touches(e, this.hooks.state()?.config.pageblock_order ?? 9) : [];
     this.hooks.mark(blocks.map((b) => ({ ...b, role: /** @type {const} */ ('block') })));
-  }
-
-  /** After the page drew a state: a new step resets the walk; the same step keeps its outlines. */
-  refresh() {
-    this.sync();
-    this.highlight();
   }
 
   /** The reporting batch size of the session (a smaller report is a pass's leftover one). */

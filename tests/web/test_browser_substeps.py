@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from browserkit import debug, open_dashboard, settle, shot, watched_page
 from playwright.sync_api import Browser, Page
-from test_browser_lesson import ON_SCREEN, SIZES, press_until
+from test_browser_lesson import ON_SCREEN, SIZES, press_until, still
 from wirehelp import LiveServer
 
 from allocator_model.kernel.events import Event
@@ -81,6 +81,7 @@ def test_walking_a_split_cascade_event_by_event(
         help_keys = pg.locator("#help-keys").text_content() or ""
         assert "Shift + →" in help_keys and "Shift + ←" in help_keys
         events = press_until(pg, CASCADE)
+        still(pg)  # the step's animation done: its chips are where they land
         step = debug(pg, "step")
         zone = debug(pg, "selectedZone")
         assert substep(pg)["index"] == -1
