@@ -39,6 +39,7 @@ from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisco
 
 from allocator_model.sources.kpageflags import DIFF_CHUNK, changed_chunks
 from allocator_model.sources.live import LiveSnapshot, read_live
+from allocator_model.sources.machine import read_seed_text
 
 from .protocol import Live
 from .snapshot import unusable_index
@@ -127,15 +128,23 @@ class LiveHub:
         self.frame_map = FrameMap(0, b"", [])  # the last reading's, for the next diff
         self.pool: ProcessPoolExecutor | None = None
 
+    def _pool(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        return self.pool
+
+    async def seed(self) -> str:
+        """This machine as a seed document (``read_seed_text``), read in the worker."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool(), read_seed_text, self.root)
+
     async def read(self, previous: FrameMap | None = None, frames: bool = True) -> dict[str, Any]:
         """One reading, made in a worker process: deriving 6.5 M frames runs long C calls
         that hold the GIL, which in a thread would stall every session's websocket."""
         self.reads += 1
-        if self.pool is None:
-            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         loop = asyncio.get_running_loop()
         snap = await loop.run_in_executor(
-            self.pool, read_live, self.root, self.frames and frames, True
+            self._pool(), read_live, self.root, self.frames and frames, True
         )
         return live_reading(snap, previous)
 
@@ -176,6 +185,15 @@ class LiveHub:
 
 
 router = APIRouter()
+
+
+async def read_machine(request: Request) -> str:
+    """``POST /api/sessions/from-machine``: the seed document of this machine now;
+    404 when the live view is off, ``SeedError`` when the frames cannot be read."""
+    hub = _hub(request)
+    if hub is None:
+        raise HTTPException(404, "the live host view is turned off on this server")
+    return await hub.seed()
 
 
 def _hub(conn: Request | WebSocket) -> LiveHub | None:

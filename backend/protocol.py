@@ -81,9 +81,10 @@ class TraceSummary(_Message):
 class SourceInfo(_Message):
     """Where the session's node and workload come from."""
 
-    kind: Literal["scenario", "workload", "buddyinfo", "trace"] = Field(
+    kind: Literal["scenario", "workload", "buddyinfo", "trace", "machine"] = Field(
         description="A named scenario, an uploaded workload/scenario file, a /proc "
-        "snapshot of a real machine, or a recorded kmem trace"
+        "snapshot of a real machine, a recorded kmem trace, or the server's machine read "
+        "frame by frame"
     )
     name: str
     title: str = ""

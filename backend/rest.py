@@ -452,6 +452,34 @@ async def create_from_proc(
 
 
 @router.post(
+    "/sessions/from-machine",
+    status_code=201,
+    summary="Create a session seeded from this server's machine, frame by frame",
+    description="The server reads its own /proc/kpageflags (root), /proc/zoneinfo and "
+    "/proc/pagetypeinfo now: the node starts with every free block at its real pfn and "
+    "order with its real reported mark, the zones' spans, holes, managed pages and "
+    "watermarks, pageblock types matched to pagetypeinfo; on the newest kernel rules. "
+    "No body. 404 when the live view is off; 409 when the machine cannot be read so "
+    "(the detail says why).",
+    responses={
+        **R400,
+        **R503,
+        404: {"model": Problem, "description": "The live host view is turned off on this server"},
+    },
+)
+async def create_from_machine(
+    request: Request, overrides: Annotated[_Overrides, Depends()]
+) -> Created:
+    from .live import read_machine
+
+    try:
+        text = await read_machine(request)
+    except ModelError as exc:
+        raise _problem(409, str(exc)) from None
+    return await _create(request, _config({**overrides.fields, "machine": text}))
+
+
+@router.post(
     "/sessions/from-trace",
     status_code=201,
     summary="Create a session that replays a kmem page trace (trace-cmd report / perf script)",

@@ -19,9 +19,11 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from allocator_model.sources.machine import MAX_SEED_CHARS
 from allocator_model.sources.source import (
     Source,
     SourceError,
+    from_machine,
     from_proc,
     from_scenario,
     from_trace,
@@ -39,8 +41,8 @@ MAX_TRACE_CHARS: Final = 8 << 20
 
 #: The configuration fields that hold a source text (``pagetypeinfo`` goes with
 #: ``buddyinfo``).
-SOURCE_KINDS: Final = ("workload", "buddyinfo", "trace")
-TEXT_FIELDS: Final = ("workload", "buddyinfo", "pagetypeinfo", "trace")
+SOURCE_KINDS: Final = ("workload", "buddyinfo", "trace", "machine")
+TEXT_FIELDS: Final = ("workload", "buddyinfo", "pagetypeinfo", "trace", "machine")
 
 #: In an export document, a text is stored once in ``files`` and referred to as this
 #: prefix + its sha256.
@@ -97,6 +99,12 @@ class SessionConfig(BaseModel):
         default=None,
         max_length=MAX_TRACE_CHARS,
         description="trace-cmd report / perf script text of kmem:mm_page_alloc/free events",
+    )
+    machine: str | None = Field(
+        default=None,
+        max_length=MAX_SEED_CHARS,
+        description="A machine read frame by frame (POST /api/sessions/from-machine makes "
+        "one): a buddyscope-machine/1 document",
     )
     fold_setup: bool | None = Field(
         default=None,
@@ -160,6 +168,8 @@ def open_source(config: SessionConfig, max_steps: int = MAX_EXPANDED) -> Source:
         return from_trace(config.trace, config.seed, max_steps)
     if config.buddyinfo is not None:
         return from_proc(config.buddyinfo, config.pagetypeinfo, config.seed)
+    if config.machine is not None:
+        return from_machine(config.machine, config.seed)
     return scenario(config.scenario, config.seed, max_steps)
 
 

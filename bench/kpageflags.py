@@ -14,7 +14,9 @@ such as a recording) and reports, as medians of ``--reads`` readings:
    and the whole map's encoding for a new watcher;
 4. ``buddyscope live --once --format json`` end to end (a fresh process), wall and
    CPU time (its children's);
-5. with ``--page SECONDS``: ``buddyscope serve`` on a free loopback port and Debian's
+5. seeding a node from the machine: ``read_seed`` (a whole reading, zoneinfo,
+   pagetypeinfo, the pageblock types) and ``node_from_seed``, in CPU time;
+6. with ``--page SECONDS``: ``buddyscope serve`` on a free loopback port and Debian's
    chromium (Playwright) on its live view for that long: how long until the whole map
    is drawn, and the page's frame times (``requestAnimationFrame`` intervals) while
    the map keeps updating.
@@ -45,6 +47,7 @@ from allocator_model.sources.kpageflags import (
     read_raw,
 )
 from allocator_model.sources.live import read_live
+from allocator_model.sources.machine import node_from_seed, read_seed
 from backend.live import FrameMap
 
 VENV_BIN = Path(sys.executable).parent
@@ -126,6 +129,23 @@ def measure(root: str, reads: int, cli_runs: int) -> dict[str, Any]:
         cli.append(ms(time.perf_counter() - w0))
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cli_cpu.append(ms(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime))
+    seeding: dict[str, list[float]] = {
+        "seed_read_cpu_ms": [],
+        "seed_read_wall_ms": [],
+        "seed_node_cpu_ms": [],
+        "seed_total_cpu_ms": [],
+    }
+    for _ in range(reads):
+        w0, (u0, s0) = time.perf_counter(), cpu()
+        machine = read_seed(root)
+        w1, (u1, s1) = time.perf_counter(), cpu()
+        node_from_seed(machine)
+        (u2, s2) = cpu()
+        seeding["seed_read_wall_ms"].append(ms(w1 - w0))
+        seeding["seed_read_cpu_ms"].append(ms(u1 - u0 + s1 - s0))
+        seeding["seed_node_cpu_ms"].append(ms(u2 - u1 + s2 - s1))
+        seeding["seed_total_cpu_ms"].append(ms(u2 - u0 + s2 - s0))
+    rows.update(seeding)
     figures: dict[str, Any] = {k: statistics.median(v) for k, v in rows.items()}
     figures.update(
         frames=snap.frames.frames,

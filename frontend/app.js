@@ -22,7 +22,7 @@ import { byId, h, replaceKids } from './views/dom.js';
 import { Inspector } from './views/inspector.js';
 import { LiveView } from './views/liveview.js';
 import { tabStore } from './views/connection.js';
-import { LoadPanel, sourceFactElement } from './views/loadpanel.js';
+import { LoadPanel, sourceFactElement, switchSession } from './views/loadpanel.js';
 import { QuizView } from './views/quiz.js';
 import { ScenarioPicker } from './views/picker.js';
 import { ask, openSaved, SavedPanel } from './views/saved.js';
@@ -190,7 +190,7 @@ class App {
     });
     /** @type {Compare | null} */
     this.compare = null;
-    this.live = new LiveView(byId('live'), /** @type {HTMLButtonElement} */ (byId('btn-live')));
+    this.live = new LiveView(byId('live'), /** @type {HTMLButtonElement} */ (byId('btn-live')), (created) => switchSession(this, created));
     this.loadPanel = new LoadPanel(this, /** @type {HTMLButtonElement} */ (byId('btn-load')));
     this.buildStaticControls();
     this.wireControls();

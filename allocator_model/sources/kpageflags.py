@@ -326,12 +326,6 @@ def frame_kinds(raw: bytes | bytearray) -> tuple[bytes, bytes]:
     return kinds, bytes(raw[0::8].translate(_UPTODATE_TABLE))
 
 
-def _largest_block(pfn: int, end: int, max_order: int) -> int:
-    """The order of the largest naturally aligned block at ``pfn`` that ends by ``end``."""
-    aligned = (pfn & -pfn).bit_length() - 1 if pfn else max_order
-    return min(max_order, aligned, (end - pfn).bit_length() - 1)
-
-
 @dataclass
 class _Part:
     """What one window holds of one zone."""
@@ -369,14 +363,15 @@ def _derive_window(
     n = len(kinds_bytes)
     free_mask = kinds_bytes.translate(_BUDDY_TABLE)
     kinds = bytearray(kinds_bytes)
+    view = memoryview(kinds)
     window = _Window(lo, [], array("Q"), bytearray(), bytearray())
+    pfns, orders, marks = window.block_pfn, window.block_order, window.block_reported
     for zone_index, span in enumerate(spans):
         start, end = max(span.start_pfn, lo) - lo, min(span.end_pfn, lo + n) - lo
         if start >= end:
             continue
         counts = [kinds.count(code, start, end) for code in range(len(KINDS))]
-        free = [0] * (max_order + 1)
-        reported = [0] * (max_order + 1)
+        first_block = len(orders)
         pos = start
         while (run := free_mask.find(1, pos, end)) >= 0:
             run_end = free_mask.find(0, run, end)
@@ -390,24 +385,38 @@ def _derive_window(
                 head = uptodate.find(1, head + 1, run_end)
             cuts.append(run_end)
             for seg_start, seg_end in itertools.pairwise(cuts):
+                # Only a segment's first block can be a reported head (the cuts are).
+                is_reported = uptodate[seg_start]
+                code = REPORTED_CODE if is_reported else FREE_CODE
                 i = seg_start
                 while i < seg_end:
-                    order = _largest_block(lo + i, lo + seg_end, max_order)
-                    is_reported = uptodate[i]
-                    free[order] += 1
-                    window.block_pfn.append(lo + i)
-                    window.block_order.append(order)
-                    window.block_reported.append(is_reported)
-                    if is_reported:
-                        reported[order] += 1
-                    code = (REPORTED_CODE if is_reported else FREE_CODE) + order
-                    kinds[i : i + (1 << order)] = _fill(code, order)
+                    # The largest naturally aligned block at x that ends by the segment's end
+                    # (inline: this loop runs once per free block).
+                    x = lo + i
+                    order = (x & -x).bit_length() - 1 if x else max_order
+                    fits = (seg_end - i).bit_length() - 1
+                    if fits < order:
+                        order = fits
+                    if max_order < order:
+                        order = max_order
+                    pfns.append(x)
+                    orders.append(order)
+                    marks.append(is_reported)
+                    view[i : i + (1 << order)] = _fill(code + order, order)
                     i += 1 << order
+                    is_reported, code = 0, FREE_CODE
             pos = run_end
+        free = [orders.count(k, first_block) for k in range(max_order + 1)]
+        reported = [0] * (max_order + 1)
+        k = marks.find(1, first_block)
+        while k >= 0:
+            reported[orders[k]] += 1
+            k = marks.find(1, k + 1)
         reported_pages = sum(c << k for k, c in enumerate(reported))
         counts[REPORTED] = reported_pages
         counts[FREE] = sum(c << k for k, c in enumerate(free)) - reported_pages
         window.parts.append(_Part(zone_index, free, reported, counts))
+    view.release()
     return bytes(kinds), window
 
 

@@ -46,14 +46,15 @@ tested without that machine.
 from __future__ import annotations
 
 import base64
+import functools
 import heapq
 import json
 import os
 import zlib
 from array import array
 from bisect import bisect_left
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any
 
 from ..kernel.config import KERNELS, Migratetypes
@@ -309,6 +310,31 @@ def _zone_from(z: dict[str, Any], nr_types: int) -> SeedZone:
         if free is None
         else tuple(tuple(int(c) for c in row) for row in free[:nr_types]),
     )
+
+
+@dataclass(frozen=True)
+class MachineStart:
+    """A node laid out as a machine was (``sources.source.NodeStart``): its zone sizes
+    are known from the seed before any memory is spent on the node."""
+
+    seed: MachineSeed
+
+    def zone_sizes(self) -> tuple[tuple[str, int], ...]:
+        return tuple(self.seed.sizes())
+
+    def build(self, options: Mapping[str, Any]) -> Node:
+        return node_from_seed(self.seed, **options)
+
+
+@functools.lru_cache(maxsize=4)
+def machine_start(text: str) -> MachineStart:
+    """The start a seed document describes (parsed once per text; ``ConfigError``)."""
+    return MachineStart(MachineSeed.from_json(text))
+
+
+def read_seed_text(root: str = "/") -> str:
+    """``read_seed(root).to_json()``: what a server's worker process sends back."""
+    return read_seed(root).to_json()
 
 
 # --- reading a machine -------------------------------------------------------------------
@@ -660,13 +686,19 @@ def assign_pageblocks(
             s += (1 << order) if want[order] > 0 else -(1 << order)
         return s
 
+    candidates = [b for b in range(nb) if assigned[b] == 0]
+    kernel_frames = {b: kernelness(b) for b in candidates} if others else {}
     for t in others:
         want = need[t]
-        heap = [(-score(b, want), -kernelness(b), b) for b in range(nb) if assigned[b] == 0]
+        heap = [
+            (-score(b, want) if small[b] else 0, -kernel_frames[b], b)
+            for b in candidates
+            if assigned[b] == 0
+        ]
         heapq.heapify(heap)
         while need_blocks[t] > 0 and heap:
             neg, kn, b = heapq.heappop(heap)
-            now = score(b, want)
+            now = score(b, want) if small[b] else 0
             if -now != neg:  # the score fell since it was pushed: re-queue (lazy greedy)
                 heapq.heappush(heap, (-now, kn, b))
                 continue
@@ -700,7 +732,7 @@ def assign_pageblocks(
 # --- building the node ----------------------------------------------------------------
 
 
-def node_from_seed(seed: MachineSeed, **options: Any) -> Node:
+def node_from_seed(seed: MachineSeed, /, **options: Any) -> Node:
     """A node in the seeded machine's state.  ``options`` are as for ``Node``; by default
     it runs the newest kernel rules with free page reporting (at the machine's
     ``page_reporting_order``) and one CPU's pcp lists."""
@@ -724,12 +756,13 @@ def node_from_seed(seed: MachineSeed, **options: Any) -> Node:
         max_order=seed.max_order,
         pageblock_order=seed.pageblock_order,
         cma="CMA" in seed.migratetypes,
-        _populate=partial(_populate, seed=seed),
+        _populate=functools.partial(_populate, seed=seed),
         **options,
     )
 
 
 _HOST_OF_STATE = bytes([RESIDENT, RESIDENT, DISCARDED]) + bytes(253)
+_ALLOC_OF_STATE = bytes(1 if state == PS_ALLOCATED else 0 for state in range(256))
 
 
 def _populate(node: Node, seed: MachineSeed) -> None:
@@ -742,32 +775,44 @@ def _populate(node: Node, seed: MachineSeed) -> None:
         z.pageblock_mt[:] = sz.pageblock_types
         z.nr_isolate_pageblock = z.pageblock_mt.count(z.mt_isolate)
         z.page_state[:] = FILLS[PS_ALLOCATED][0] * n
-        z.alloc_order[:] = b"\x01" * n
-        for start, pages in sz.absent:
-            i = start - z.start_pfn
-            z.alloc_order[i : i + pages] = bytes(pages)
         fills = [bytes([t]) * (1 << pbo) for t in range(z.nr_mt)]
         for b, t in enumerate(sz.pageblock_types):
             lo = max(0, ((z.first_pageblock + b) << pbo) - z.start_pfn)
             hi = min(n, ((z.first_pageblock + b + 1) << pbo) - z.start_pfn)
             z.alloc_mt[lo:hi] = fills[t][: hi - lo]
         blocks = list(zip(sz.block_pfn, sz.block_order, sz.block_reported, strict=True))
+        # The seeded state is step 0, not a list of events: none are made while laying it.
+        events, z.events = z.events, None
+        view, types, first, base = (
+            z.page_state_view,
+            sz.pageblock_types,
+            z.first_pageblock,
+            z.start_pfn,
+        )
+        add, isolate = z.add_to_free_list_tail, z.mt_isolate
+        free_fill, flagged_fill = FILLS[PS_FREE], FILLS[PS_FLAGGED]
+        free_pages = 0
         for want_reported in (0, 1):  # unreported first: reporting put the others at the tail
             for pfn, order, rep in blocks:
                 if rep != want_reported:
                     continue
-                i = pfn - z.start_pfn
-                size = 1 << order
-                z.alloc_order[i : i + size] = bytes(size)
-                mt = z.get_pageblock_migratetype(i)
-                z.add_to_free_list_tail(i, order, mt, "as on this machine")
+                i = pfn - base
+                mt = types[(pfn >> pbo) - first]
+                add(i, order, mt, "")
                 if rep and reported_marks:
                     z.flag_block(i, order)
-                    z.paint(i, order, PS_FLAGGED)
+                    view[i : i + (1 << order)] = flagged_fill[order]
                 else:
-                    z.paint(i, order, PS_FREE)
-                if mt != z.mt_isolate:
-                    z.nr_free_pages += size
+                    view[i : i + (1 << order)] = free_fill[order]
+                if mt != isolate:
+                    free_pages += 1 << order
+        z.events = events
+        z.nr_free_pages += free_pages
+        # Every other frame is the head of an allocated order-0 page, but absent ones.
+        z.alloc_order[:] = z.page_state.translate(_ALLOC_OF_STATE)
+        for start, pages in sz.absent:
+            i = start - z.start_pfn
+            z.alloc_order[i : i + pages] = bytes(pages)
         backing = z.page_state.translate(_HOST_OF_STATE)
         if not reported_marks:  # reported on the machine: discarded on the host all the same
             for pfn, order, rep in blocks:

@@ -29,6 +29,7 @@ from typing import Any, Literal, Protocol
 from ..kernel.errors import ConfigError
 from ..kernel.node import Node, ZoneSpec, default_zones
 from .builtin import BUILTIN_INFO, BUILTIN_LOOK_FOR, DEFAULT_SEED, builtin_ops, to_workload
+from .machine import machine_start, newest_kernel
 from .procfs import ProcParseError, ZoneSize, layout_sizes, parse_buddyinfo, parse_pagetypeinfo
 from .scenario import Scenario, library
 from .trace import TraceImport, parse_trace
@@ -361,6 +362,28 @@ def from_proc(buddyinfo: str, pagetypeinfo: str | None = None, seed: int | None 
         "A real machine's free lists",
         f"/proc/buddyinfo{' and pagetypeinfo' if pagetypeinfo else ''}: zones {zones}",
         notes=tuple(n for z in start.sizes for n in z.notes),
+    )
+    return Source({"seed": seed}, (), seed, info=info, start=start)
+
+
+def from_machine(text: str, seed: int | None = None) -> Source:
+    """A node laid out as a machine was, frame by frame (``machine.py``: a seed
+    document, ``read_seed_text``), running the newest kernel rules with free page
+    reporting unless the configuration says otherwise; no workload."""
+    try:
+        start = machine_start(text)
+    except ConfigError as exc:
+        raise SourceError("machine", [str(exc)]) from None
+    seed = 0 if seed is None else seed
+    machine = start.seed
+    info = SourceInfo(
+        "machine",
+        "machine",
+        "This machine, frame by frame",
+        f"{machine.summary()}; on Linux {newest_kernel()} rules (the newest the model has)",
+        look_for="Free blocks sit where they were; the reported ones carry their mark. The "
+        "model's rules run forward from there: allocate, free, and watch what it reports.",
+        notes=machine.notes,
     )
     return Source({"seed": seed}, (), seed, info=info, start=start)
 

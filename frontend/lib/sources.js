@@ -151,6 +151,8 @@ export function sourceFact(source, scenario) {
       return { kind: 'workload', text: `workload ${source.name}`, details };
     case 'buddyinfo':
       return { kind: 'buddyinfo', text: 'buddyinfo of a real machine', details: [...details, ...(source.notes ?? [])] };
+    case 'machine':
+      return { kind: 'machine', text: 'this machine, frame by frame', details: [...details, ...(source.notes ?? [])] };
     case 'trace': {
       const t = source.trace;
       if (!t) return { kind: 'trace', text: 'trace', details };

@@ -25,6 +25,7 @@ import {
   aggregate, belowMark, decodeLive, FrameKinds, framesPerPixel, KIND_COLOURS, kindLut, liveZones, MAP_COLUMNS,
   orderColour, pixelCounts, reportingRows,
 } from '../lib/live.js';
+import { canSeed, machineRequest } from '../lib/machine.js';
 import { base64ToBytes, ProtocolError } from '../lib/protocol.js';
 import { h, redraw } from './dom.js';
 import { unusableTableElement } from './fragtable.js';
@@ -39,10 +40,13 @@ export class LiveView {
   /**
    * @param {HTMLElement} root the section the view draws into (hidden while off)
    * @param {HTMLButtonElement} button the control that turns it on and off
+   * @param {(created: any) => void} [onSeeded] shows a session the server seeded from
+   *   this machine ("open as a session")
    */
-  constructor(root, button) {
+  constructor(root, button, onSeeded) {
     this.root = root;
     this.button = button;
+    this.onSeeded = onSeeded;
     this.on = false;
     /** @type {WebSocket | null} */
     this.socket = null;
@@ -50,6 +54,7 @@ export class LiveView {
     this.reading = null;
     this.selected = '';
     this.retryMs = 1000;
+    this.seeding = false;
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.retryTimer = null;
     this.when = h('span', { class: 'live-when', 'aria-live': 'off' }, ['connecting…']);
@@ -61,11 +66,15 @@ export class LiveView {
     this.reporting = h('div', { class: 'live-reporting' });
     this.frameMap = new FrameMapView();
     const back = h('button', { type: 'button', class: 'live-back', onclick: () => this.leave() }, ['back to the simulation']);
+    this.seedButton = /** @type {HTMLButtonElement} */ (
+      h('button', { type: 'button', class: 'live-seed', disabled: '', onclick: () => this.seed() }, ['open as a session'])
+    );
     root.replaceChildren(
       h('div', { class: 'live-head' }, [
         h('h2', { id: 'live-title' }, ['this machine, live']),
         this.when,
         h('span', { class: 'spacer' }),
+        this.seedButton,
         back,
       ]),
       this.messages,
@@ -190,6 +199,9 @@ export class LiveView {
     const maxOrder = Math.max(0, ...zones.map((z) => z.counts.length));
     this.status(`read at ${new Date(reading.time * 1000).toLocaleTimeString()} · reading ${reading.seq} · one a second`);
     this.showMessages(reading.messages);
+    const seedable = canSeed(reading);
+    if (!this.seeding) this.seedButton.disabled = !seedable.ok;
+    this.seedButton.title = seedable.why;
     redraw(this.buddyinfo, JSON.stringify([this.selected, zones.map((z) => [z.key, z.counts])]), () => this.buddyinfoTable(zones, maxOrder));
     redraw(this.lists, JSON.stringify([zone, reading.pagetypeinfo === null]), () => this.listsTable(zone, reading));
     redraw(this.watermarks, JSON.stringify(zones.map((z) => [z.label, z.watermarks])), () => watermarkRows(zones));
@@ -208,6 +220,31 @@ export class LiveView {
     // Last, so a test that waits for the number sees everything drawn.
     this.root.dataset.time = String(reading.time);
     this.root.dataset.seq = String(reading.seq);
+  }
+
+  /** Seed a session from this machine now, and show it. */
+  async seed() {
+    if (this.seeding || !this.onSeeded) return;
+    this.seeding = true;
+    this.seedButton.disabled = true;
+    this.seedButton.textContent = 'reading this machine…';
+    const { url, init } = machineRequest();
+    try {
+      const res = await fetch(url, init);
+      const body = await res.json().catch(() => null);
+      if (res.status !== 201) {
+        const detail = body?.detail;
+        this.showMessages([`No session: ${typeof detail === 'string' ? detail : `the server answered ${res.status}`}`]);
+        return;
+      }
+      this.onSeeded(body);
+    } catch (e) {
+      this.showMessages([`No session: could not reach the server (${/** @type {Error} */ (e).message})`]);
+    } finally {
+      this.seeding = false;
+      this.seedButton.textContent = 'open as a session';
+      this.seedButton.disabled = !canSeed(this.reading).ok;
+    }
   }
 
   /** @param {string} key */

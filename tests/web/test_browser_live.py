@@ -10,6 +10,7 @@ the test; screenshots land in test-results/browser/.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 from browserkit import debug, open_dashboard, send, shot, watched_page
 from playwright.sync_api import Browser, Page, expect
+from test_browser_load import READ_BUDDYINFO, SWITCHED
 from test_live_view import fake_root
 from wirehelp import serve
 
@@ -25,6 +27,7 @@ from allocator_model.kernel.fragmentation import unusable_free_index
 from allocator_model.sources.builtin import build_small
 from allocator_model.sources.kpageflags import KINDS, REPORTED_CODE
 from allocator_model.sources.live import read_live
+from allocator_model.sources.machine import read_seed
 from allocator_model.sources.procfs import parse_buddyinfo, parse_pagetypeinfo
 from backend.app import create_app
 from backend.session import Settings
@@ -319,6 +322,32 @@ def test_this_vm_recorded_frame_by_frame(page: tuple[Page, list[str]], vm618_roo
             timeout=60_000,
         )
         assert wait_map(pg)["legend"]["reported"] == totals["reported"] + (1 << order)
+        # "open as a session": the machine as it is now (that block reported too) becomes
+        # a session the page switches to, its free lists the frames' own.
+        old = pg.evaluate("window.__buddyscope.session")
+        seed = read_seed(str(vm618_root))
+        button = pg.locator("#live button.live-seed")
+        expect(button).to_be_enabled()
+        expect(button).to_have_attribute("title", re.compile("this machine's now"))
+        button.click()
+        pg.wait_for_function(SWITCHED, arg=[old, "machine"], timeout=60_000)
+        expect(pg.locator("#live")).to_be_hidden()
+        fact = pg.locator("#source-fact")
+        expect(fact).to_have_attribute("data-kind", "machine")
+        expect(fact.locator("summary")).to_have_text("this machine, frame by frame")
+        per_order = {}
+        for z in seed.zones:
+            counts = [0] * seed.max_order
+            for k in z.block_order:
+                counts[k] += 1
+            per_order[z.name] = counts
+        pg.wait_for_function(
+            "(want) => { const rows = document.querySelectorAll('#buddyinfo tbody tr');"
+            " return [...rows].map((tr) => tr.dataset.zone).join() === want; }",
+            arg=",".join(per_order),
+        )
+        drawn = pg.evaluate(READ_BUDDYINFO)
+        assert drawn == per_order
 
 
 def test_a_container_gets_the_counts_and_says_why_not_the_map(
