@@ -4,7 +4,7 @@
  * the reply checked by the model (GET /api/practice/...), a wrong one answered with a
  * hint, a right one (or "show the answer") with the model's own events and the zone
  * afterwards.  The address holds the kind and the seed, so a link reproduces the
- * exercise; "next exercise" (n) takes the next seed.
+ * exercise; "next exercise" (n) takes the next seed; 1, 2 pick a named answer.
  */
 import { formatPfn } from '../lib/layout.js';
 import {
@@ -94,7 +94,12 @@ export class PracticePage {
     byId('px-next').addEventListener('click', () => this.next());
     byId('px-copy').addEventListener('click', () => this.copyLink());
     document.addEventListener('keydown', (e) => {
-      if (e.key === 'n' && !isTyping(e.target) && !e.ctrlKey && !e.metaKey && !e.altKey) this.next();
+      if (isTyping(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
+      const choices = this.exercise ? practiceForm(this.exercise) : null;
+      if (e.key === 'n') this.next();
+      else if (choices?.mode === 'choice' && /^[1-9]$/.test(e.key) && Number(e.key) <= choices.choices.length) {
+        this.answer(choices.choices[Number(e.key) - 1]);
+      }
     });
     window.addEventListener('popstate', () => {
       this.address = parsePracticeUrl(location.search).address;
@@ -220,7 +225,7 @@ export class PracticePage {
     const giveUp = h('button', { type: 'button', class: 'px-show', onclick: () => this.ask(null) }, ['show the answer']);
     if (form.mode === 'choice') {
       return [h('div', { class: 'px-choices', role: 'group', 'aria-labelledby': 'px-ask' }, [
-        ...form.choices.map((c) => h('button', { type: 'button', class: 'px-choice', 'data-choice': c, onclick: () => this.answer(c) }, [c])),
+        ...form.choices.map((c, i) => h('button', { type: 'button', class: 'px-choice', 'data-choice': c, 'aria-keyshortcuts': String(i + 1), onclick: () => this.answer(c) }, [h('kbd', {}, [String(i + 1)]), c])),
         giveUp,
       ])];
     }
