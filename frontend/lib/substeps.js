@@ -42,7 +42,6 @@ const FIXED = Object.freeze(
     free: ['__free_one_page', 'sig'],
     merge: ['__free_one_page', 'combine'],
     split: ['expand', 'halve'],
-    list_move: ['__rmqueue_fallback', 'move'],
     fallback: ['__rmqueue_fallback', 'found'],
     pcp_add: ['free_unref_page_commit', 'add'],
     pcp_drain: ['free_unref_page_commit', 'bulk'],
@@ -60,7 +59,8 @@ const FLOW_KINDS = new Set(['split', 'free', 'putback', 'merge', 'merge_stop', '
  * Where event `i` of a step is in the kernel's code.
  * @param {ModelEvent[]} events the step's events
  * @param {number} i
- * @param {{capacity?: number}} [options] capacity: the reporting batch (a smaller report is the leftover one)
+ * @param {{capacity?: number, pageblockOrder?: number}} [options] capacity: the reporting batch (a
+ *   smaller report is the leftover one); pageblockOrder: a steal this large takes whole pageblocks
  * @returns {Place | null} null for buddyscope's own events
  */
 export function locate(events, i, options = {}) {
@@ -81,7 +81,11 @@ export function locate(events, i, options = {}) {
       return listDelPlace(events, i);
     case 'pageblock_retype':
       // 6.12 retypes a buddy's pageblock to match the block it merges with.
-      return reason.includes('__free_one_page') ? at('__free_one_page', 'retype') : at('__rmqueue_fallback', 'retype');
+      if (reason.includes('__free_one_page')) return at('__free_one_page', 'retype');
+      return at('__rmqueue_fallback', stealsWhole(events, i, options) ? 'range' : 'retype');
+    case 'list_move':
+      // A block of a pageblock or more moves itself (single_page); else move_freepages_block moves them.
+      return at('__rmqueue_fallback', stealsWhole(events, i, options) ? 'single' : 'move');
     case 'watermark_boost':
       return e.fn === 'balance_pgdat' ? at('balance_pgdat', 'clear') : at('__rmqueue_fallback', 'boost');
     case 'request':
@@ -112,6 +116,20 @@ export function locate(events, i, options = {}) {
     default:
       return null;
   }
+}
+
+/**
+ * Whether the fallback before event `i` stole a block of a pageblock or more (its
+ * pageblocks change type at once, and the block moves to its new list by itself).
+ * @param {ModelEvent[]} events
+ * @param {number} i
+ * @param {{pageblockOrder?: number}} options
+ */
+function stealsWhole(events, i, options) {
+  for (let j = i - 1; j >= 0; j -= 1) {
+    if (events[j].kind === 'fallback') return events[j].current_order >= (options.pageblockOrder ?? 9);
+  }
+  return false;
 }
 
 /**

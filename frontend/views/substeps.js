@@ -135,7 +135,7 @@ export class SubstepsView {
     this.opener.hidden = open || this.events.length < 2;
     this.narration.classList.toggle('with-code', open);
     this.pos.textContent = e ? `event ${this.index + 1} / ${this.events.length}` : `${this.events.length} events`;
-    const place = e ? locate(this.events, this.index, { capacity: this.capacity() }) : null;
+    const place = e ? locate(this.events, this.index, { capacity: this.capacity(), pageblockOrder: this.hooks.state()?.config.pageblock_order ?? 9 }) : null;
     const listing = place ? LISTINGS[place.fn] : null;
     this.title.textContent = listing ? `${listing.name}()` : e ? `${e.fn || e.kind}: buddyscope's own` : '';
     this.file.textContent = listing ? listing.file : '';

@@ -55,9 +55,12 @@ test('a free: each buddy taken off its list and merged, the stop, and the end th
 });
 
 test('a fallback: the steal, the pageblock retyped, its free blocks moved, then the ordinary allocation', () => {
+  // Below a pageblock: boost, move_freepages_block, then the pageblock may change type.
+  const small = [ev('fallback', { order: 0, current_order: 3 }), ev('watermark_boost', { fn: 'boost_watermark' }), ev('list_move', { pfn: 8, order: 3 }), ev('pageblock_retype', { pfn: 0 })];
+  assert.deepEqual(places(small), ['__rmqueue_fallback:found', '__rmqueue_fallback:boost', '__rmqueue_fallback:move', '__rmqueue_fallback:retype']);
+  // A whole order-10 block: its two pageblocks change type, and it moves by itself.
   const events = [
-    ev('fallback', { order: 0 }),
-    ev('watermark_boost', { fn: 'boost_watermark' }),
+    ev('fallback', { order: 0, current_order: 10 }),
     ev('pageblock_retype', { pfn: 1024 }),
     ev('list_move', { pfn: 1024, order: 10 }),
     ev('list_del', { pfn: 1024, order: 10, reason: 'allocation takes the list head' }),
@@ -68,9 +71,8 @@ test('a fallback: the steal, the pageblock retyped, its free blocks moved, then 
   ];
   assert.deepEqual(places(events), [
     '__rmqueue_fallback:found',
-    '__rmqueue_fallback:boost',
-    '__rmqueue_fallback:retype',
-    '__rmqueue_fallback:move',
+    '__rmqueue_fallback:range',
+    '__rmqueue_fallback:single',
     '__rmqueue_smallest:del',
     'expand:halve',
     'expand:add',
