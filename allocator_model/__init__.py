@@ -2,12 +2,13 @@
 
 Public API (scripts, notebooks, the backend and tests use only this)::
 
-    from allocator_model import Node, ZoneSpec
+    from allocator_model import Node, ZoneSpec, from_buddyinfo
     node = Node(zones=[ZoneSpec("Normal", start_pfn=0, pages=262144)], kernel="5.10")
     pfn = node.alloc(order=0, migratetype="Movable")
     node.free(pfn, order=0)
     node.zone("Normal").free_list(0, "Movable")
     print(node.buddyinfo())
+    node = from_buddyinfo(open("/proc/buddyinfo").read())  # a real machine's free lists
 
 Deliberate simplifications versus the kernel (5.3 / 5.7 / 5.10 / 6.12, x86-64, 4 KiB
 pages; docs/model.md has the rules of each version):
@@ -50,6 +51,7 @@ from .kernel.errors import (
 from .kernel.events import Event
 from .kernel.node import Node, PageInfo, ZoneSpec, default_zones
 from .kernel.zone import ListPosition, Zone
+from .sources.fromproc import from_buddyinfo
 
 __all__ = [
     "ConfigError",
@@ -66,4 +68,5 @@ __all__ = [
     "Zone",
     "ZoneSpec",
     "default_zones",
+    "from_buddyinfo",
 ]

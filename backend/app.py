@@ -43,6 +43,11 @@ from .metrics import router as metrics_router
 from .practice import router as practice_router
 from .protocol import (
     CLIENT_TYPES,
+    CLOSE_BAD_QUERY,
+    CLOSE_NOT_FOUND,
+    CLOSE_POLICY,
+    CLOSE_TOO_BIG,
+    CLOSE_TRY_LATER,
     PROTOCOL_VERSION,
     Configure,
     Error,
@@ -70,13 +75,6 @@ log = logging.getLogger("buddyscope")
 #: ``frontend/`` next to ``backend/`` in the source tree (the project is installed
 #: editable, so this is the checkout).  ``BUDDYSCOPE_FRONTEND`` overrides it.
 DEFAULT_FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
-
-#: Close codes.
-CLOSE_POLICY = 1008  # bad Origin, bad token
-CLOSE_TOO_BIG = 1009  # a message over max_message_bytes
-CLOSE_TRY_LATER = 1013  # server full
-CLOSE_BAD_QUERY = 4400  # the query asks for a session that cannot be opened
-CLOSE_NOT_FOUND = 4404  # no such session
 
 #: ``/ws`` query parameters: joining a session, or the configuration of a new one (the
 #: shareable URL's names; ``strategy`` is ``configure``'s ``hinting``).  With

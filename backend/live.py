@@ -41,7 +41,7 @@ from allocator_model.sources.kpageflags import DIFF_CHUNK, changed_chunks
 from allocator_model.sources.live import LiveSnapshot, read_live
 from allocator_model.sources.machine import read_seed_text
 
-from .protocol import Live
+from .protocol import CLOSE_NOT_FOUND, Live
 from .snapshot import unusable_index
 
 
@@ -217,8 +217,6 @@ async def live_once(request: Request) -> Live:
 
 @router.websocket("/ws/live")
 async def live_ws(websocket: WebSocket) -> None:
-    from .app import CLOSE_NOT_FOUND
-
     # Host and Origin are checked by backend.guard before any route.
     await websocket.accept()
     hub = _hub(websocket)

@@ -36,6 +36,13 @@ PROTOCOL_VERSION: Final = 1
 #: entries is sent whole in ``head``.
 LIST_ENDS: Final = 16
 
+#: Close codes of ``/ws`` and ``/ws/live``.
+CLOSE_POLICY: Final = 1008  # bad Origin, bad token
+CLOSE_TOO_BIG: Final = 1009  # a message over max_message_bytes
+CLOSE_TRY_LATER: Final = 1013  # server full
+CLOSE_BAD_QUERY: Final = 4400  # the query asks for a session that cannot be opened
+CLOSE_NOT_FOUND: Final = 4404  # no such session
+
 
 class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)

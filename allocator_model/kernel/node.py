@@ -41,6 +41,7 @@ from .pcp import (
 )
 from .reporting import PageReporting
 from .strategy import Strategy
+from .vmstat import BuddyinfoRow, format_buddyinfo, pagetypeinfo_of
 from .watermarks import (
     WATERMARK_BOOST_FACTOR,
     default_min_free_kbytes,
@@ -424,17 +425,6 @@ class Node:
                         tail_reason="__free_pages_core() frees boot memory to the tail",
                     )
                 start += 1 << order
-
-    @classmethod
-    def from_buddyinfo(cls, text: str, pagetypeinfo: str | None = None, **options: Any) -> Node:
-        """A node whose free lists match a real ``/proc/buddyinfo`` (and pagetypeinfo).
-
-        Zones are laid out consecutively from pfn 0 in the file's order; see
-        ``procfs.plan_layout`` for where the blocks go.  ``options`` are as for ``Node``.
-        """
-        from ..sources.fromproc import node_from_proc
-
-        return node_from_proc(cls, text, pagetypeinfo, options)
 
     # --- lookups -----------------------------------------------------------------------
 
@@ -1264,12 +1254,8 @@ class Node:
 
     def buddyinfo(self) -> str:
         """``/proc/buddyinfo``, byte for byte."""
-        from ..sources.procfs import BuddyinfoRow, format_buddyinfo
-
         return format_buddyinfo([BuddyinfoRow(0, z.name, tuple(z.nr_free)) for z in self.zones])
 
     def pagetypeinfo(self) -> str:
         """``/proc/pagetypeinfo``, byte for byte."""
-        from ..sources.procfs import pagetypeinfo_of
-
         return pagetypeinfo_of(self)

@@ -1,7 +1,7 @@
-"""``Node.from_buddyinfo``: start a node from a real machine's free lists.
+"""``from_buddyinfo``: start a node from a real machine's free lists.
 
 The free counts come from ``/proc/buddyinfo`` (and, when given, the per-migratetype
-counts and pageblock types from ``/proc/pagetypeinfo``); ``procfs.plan_layout`` decides
+counts and pageblock types from ``/proc/pagetypeinfo``); ``proclayout.plan_layout`` decides
 where every free block sits.  Everything that is not free becomes allocated order-0
 pages of its pageblock's type, touched (resident on the host), since a snapshot says
 nothing about how that memory was allocated.  Free pages start not backed on the host.
@@ -10,22 +10,22 @@ nothing about how that memory was allocated.  Free pages start not backed on the
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..kernel.config import MIGRATE_MOVABLE
 from ..kernel.errors import ConfigError
+from ..kernel.node import Node, ZoneSpec
 from ..kernel.pagestate import FILLS, PS_ALLOCATED, PS_FREE
-from .procfs import ProcParseError, ZonePlan, parse_buddyinfo, parse_pagetypeinfo, plan_layout
-
-if TYPE_CHECKING:
-    from ..kernel.node import Node
+from .procfs import ProcParseError, parse_buddyinfo, parse_pagetypeinfo
+from .proclayout import ZonePlan, plan_layout
 
 
-def node_from_proc(
-    cls: type[Node], text: str, pagetypeinfo: str | None, options: dict[str, Any]
-) -> Node:
-    from ..kernel.node import ZoneSpec
+def from_buddyinfo(text: str, pagetypeinfo: str | None = None, **options: Any) -> Node:
+    """A node whose free lists match a real ``/proc/buddyinfo`` (and pagetypeinfo).
 
+    Zones are laid out consecutively from pfn 0 in the file's order; see
+    ``proclayout.plan_layout`` for where the blocks go.  ``options`` are as for ``Node``.
+    """
     if "zones" in options:
         raise ConfigError("from_buddyinfo() takes its zones from the file; do not pass zones=")
     try:
@@ -66,7 +66,7 @@ def node_from_proc(
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     zones = [ZoneSpec(p.name, p.start_pfn, p.pages) for p in plans]
-    return cls(zones=zones, _populate=partial(populate, plans=plans), **options)
+    return Node(zones=zones, _populate=partial(populate, plans=plans), **options)
 
 
 def populate(node: Node, plans: list[ZonePlan]) -> None:

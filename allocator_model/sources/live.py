@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..kernel.vmstat import BuddyinfoRow
 from .kpageflags import (
     DEFAULT_MAX_ORDER,
     FrameReader,
@@ -29,7 +30,7 @@ from .kpageflags import (
     ZoneSpan,
     read_frames,
 )
-from .procfs import BuddyinfoRow, ProcParseError, parse_buddyinfo, parse_pagetypeinfo
+from .procfs import ProcParseError, parse_buddyinfo, parse_pagetypeinfo
 
 UPSTREAM_REPORTING_PARAMS = ("page_reporting_order",)
 

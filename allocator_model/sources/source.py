@@ -29,8 +29,10 @@ from typing import Any, Literal, Protocol
 from ..kernel.errors import ConfigError
 from ..kernel.node import Node, ZoneSpec, default_zones
 from .builtin import BUILTIN_INFO, BUILTIN_LOOK_FOR, DEFAULT_SEED, builtin_ops, to_workload
+from .fromproc import from_buddyinfo
 from .machine import machine_start, newest_kernel
-from .procfs import ProcParseError, ZoneSize, layout_sizes, parse_buddyinfo, parse_pagetypeinfo
+from .procfs import ProcParseError, parse_buddyinfo, parse_pagetypeinfo
+from .proclayout import ZoneSize, layout_sizes
 from .scenario import Scenario, library
 from .trace import TraceImport, parse_trace
 from .workload import MAX_EXPANDED, WorkloadError, expand
@@ -317,7 +319,7 @@ class ProcStart:
         return tuple((z.name, z.pages) for z in self.sizes)
 
     def build(self, options: Mapping[str, Any]) -> Node:
-        return Node.from_buddyinfo(self.buddyinfo, self.pagetypeinfo, **options)
+        return from_buddyinfo(self.buddyinfo, self.pagetypeinfo, **options)
 
 
 @functools.lru_cache(maxsize=8)

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from allocator_model import ModelError, Node, OutOfMemory, ZoneSpec
+from allocator_model import ModelError, Node, OutOfMemory, ZoneSpec, from_buddyinfo
 
 DATA = Path(__file__).parent / "data"
 MTS = ("Unmovable", "Movable", "Reclaimable")
@@ -40,7 +40,7 @@ def _from_proc_cma(**options: Any) -> Node:
     """Node 0 of the CMA snapshot: CMA, HighAtomic and one isolated pageblock."""
     buddyinfo = "".join((DATA / "buddyinfo_cma.txt").read_text().splitlines(True)[:3])
     pagetypeinfo = "".join((DATA / "pagetypeinfo_cma.txt").read_text().splitlines(True)[:32])
-    return Node.from_buddyinfo(buddyinfo, pagetypeinfo, **options)
+    return from_buddyinfo(buddyinfo, pagetypeinfo, **options)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Node.from_buddyinfo: a node whose free lists match a real snapshot."""
+"""from_buddyinfo: a node whose free lists match a real snapshot."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from allocator_model import ConfigError, Node
+from allocator_model import ConfigError, from_buddyinfo
 from allocator_model.sources.procfs import parse_pagetypeinfo
 
 DATA = Path(__file__).parent / "data"
@@ -15,7 +15,7 @@ DATA = Path(__file__).parent / "data"
 def test_round_trips_this_machines_sample_files() -> None:
     buddy = (DATA / "buddyinfo.txt").read_text()
     ptype = (DATA / "pagetypeinfo.txt").read_text()
-    node = Node.from_buddyinfo(buddy, ptype)
+    node = from_buddyinfo(buddy, ptype)
     node.check()
     assert node.buddyinfo() == buddy
     assert node.migratetypes == parse_pagetypeinfo(ptype).migratetypes  # no CMA here
@@ -30,7 +30,7 @@ def test_round_trips_this_machines_sample_files() -> None:
 
 def test_buddyinfo_alone_and_a_strategy() -> None:
     buddy = (DATA / "buddyinfo.txt").read_text()
-    node = Node.from_buddyinfo(buddy, hinting="reporting", events=False)
+    node = from_buddyinfo(buddy, hinting="reporting", events=False)
     assert node.buddyinfo() == buddy
     node.advance(60)
     node.check()
@@ -44,7 +44,7 @@ def test_live_files_when_readable() -> None:
         ptype = Path("/proc/pagetypeinfo").read_text()
     except OSError as exc:
         pytest.skip(f"cannot read this machine's /proc files: {exc}")
-    node = Node.from_buddyinfo(buddy, ptype)
+    node = from_buddyinfo(buddy, ptype)
     node.check()
     # buddyinfo and pagetypeinfo are read at different instants on a live system;
     # the node follows buddyinfo's counts.
@@ -60,11 +60,11 @@ def test_live_files_when_readable() -> None:
 )
 def test_bad_snapshots(text: str, words: str) -> None:
     with pytest.raises(ConfigError, match=words):
-        Node.from_buddyinfo(text)
+        from_buddyinfo(text)
 
 
 def test_a_kernel_with_fewer_orders() -> None:
-    node = Node.from_buddyinfo("Node 0, zone   Normal      1      2      3 \n")
+    node = from_buddyinfo("Node 0, zone   Normal      1      2      3 \n")
     assert node.max_order == 3 and node.pageblock_order == 2
     assert node.zone("Normal").nr_free == [1, 2, 3]
 
@@ -72,4 +72,4 @@ def test_a_kernel_with_fewer_orders() -> None:
 def test_two_nodes_are_refused() -> None:
     text = (DATA / "buddyinfo_cma.txt").read_text()
     with pytest.raises(ConfigError, match="several NUMA nodes"):
-        Node.from_buddyinfo(text)
+        from_buddyinfo(text)

@@ -21,25 +21,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from allocator_model.sources.procfs import (
+from allocator_model.kernel.vmstat import (
     PAGETYPEINFO_LIST_CAP,
     BlockRow,
     BuddyinfoRow,
     FreeRow,
-    LayoutTooLarge,
     PagetypeInfo,
-    ProcParseError,
-    ZonePlan,
-    consistency,
     format_buddyinfo,
     format_pagetypeinfo,
-    layout_sizes,
     pagetypeinfo_of,
-    parse_buddyinfo,
-    parse_pagetypeinfo,
-    plan_layout,
     snapshot_pagetypeinfo,
 )
+from allocator_model.sources.procfs import (
+    ProcParseError,
+    consistency,
+    parse_buddyinfo,
+    parse_pagetypeinfo,
+)
+from allocator_model.sources.proclayout import LayoutTooLarge, ZonePlan, layout_sizes, plan_layout
 
 DATA = Path(__file__).parent / "data"
 NO_CMA = ("Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate")

@@ -23,7 +23,8 @@ from starlette.websockets import WebSocketDisconnect
 from wirehelp import command, open_session, receive
 
 from allocator_model.sources.builtin import build_small
-from backend.app import CLOSE_BAD_QUERY, CLOSE_POLICY, create_app
+from backend.app import create_app
+from backend.protocol import CLOSE_BAD_QUERY, CLOSE_POLICY
 from backend.rest import SaveRequest
 from backend.session import SessionManager
 from backend.store import KEY_NAME

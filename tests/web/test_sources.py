@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from wirehelp import command, open_session, receive
 
-from allocator_model import Node
+from allocator_model import from_buddyinfo
 from allocator_model.sources.builtin import build_small
 from allocator_model.sources.trace import parse_trace, sample_trace
 from allocator_model.sources.workload import expand
@@ -175,7 +175,7 @@ def test_a_buddyinfo_snapshot_makes_a_session_with_its_free_lists(
     assert "DMA32" in created["session"]["source"]["summary"]
     sid = created["id"]
     text = small_client.get(f"/api/sessions/{sid}/buddyinfo").text
-    assert text == Node.from_buddyinfo(BUDDYINFO, PAGETYPEINFO).buddyinfo()
+    assert text == from_buddyinfo(BUDDYINFO, PAGETYPEINFO).buddyinfo()
     assert text.split() == BUDDYINFO.split()  # the machine's own counts
     node = session_of(small_client, sid).view.node
     assert node.hinting == "reporting"
@@ -313,11 +313,11 @@ def test_simulate_takes_traces_snapshots_and_files(tmp_path: Path) -> None:
     pti.write_text(PAGETYPEINFO)
     result = run_cli("simulate", "--buddyinfo", str(bi), "--pagetypeinfo", str(pti))
     assert result.returncode == 0, result.stderr
-    assert result.stdout == Node.from_buddyinfo(BUDDYINFO, PAGETYPEINFO).buddyinfo()
+    assert result.stdout == from_buddyinfo(BUDDYINFO, PAGETYPEINFO).buddyinfo()
     result = run_cli(
         "simulate", "--buddyinfo", str(bi), "--format", "pagetypeinfo", "--strategy", "reporting"
     )
-    assert result.stdout == Node.from_buddyinfo(BUDDYINFO, hinting="reporting").pagetypeinfo()
+    assert result.stdout == from_buddyinfo(BUDDYINFO, hinting="reporting").pagetypeinfo()
 
     wl = tmp_path / "w.json"
     wl.write_text(json.dumps(WORKLOAD))

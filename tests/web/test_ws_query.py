@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 from wirehelp import Mirror, command, open_session, receive
 
-from backend.app import CLOSE_BAD_QUERY
+from backend.protocol import CLOSE_BAD_QUERY
 
 pytestmark = pytest.mark.timeout(600)
 
