@@ -4,6 +4,12 @@ Allocation walks the zonelist from the highest zone down, like ``get_page_from_f
 first at the low watermark (with ``ALLOC_NOFRAGMENT`` when Normal is the preferred
 zone), then without it, then the slow path at the min watermark.  No reclaim or
 compaction runs, so a request that fails at min raises ``OutOfMemory``.
+
+This file is long on purpose: it is one family of kernel functions, the node-wide side
+of ``mm/page_alloc.c`` (boot, the zonelist walk and its watermark passes, the per-cpu
+list paths, the free path and the validation in front of them, and the virtual clock
+that runs delayed work such as kswapd's boost reset), kept together so that one
+allocation or free reads top to bottom; one zone's lists are ``zone.py``.
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@ Hooks for hinting/reporting strategies (see ``strategy.py``) sit where the kerne
 calls into ``page_hinting``/``page_reporting``: removal of a flagged block from a
 list, a move between lists, the tail insertion point, and the notify at the end of a
 free.
+
+This file is long on purpose: it is one family of kernel functions, those of
+``mm/page_alloc.c`` that act on one zone's free lists, kept together and in the kernel's
+order so that it reads next to the kernel file.
 """
 
 from __future__ import annotations
