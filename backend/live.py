@@ -193,6 +193,10 @@ async def read_machine(request: Request) -> str:
     hub = _hub(request)
     if hub is None:
         raise HTTPException(404, "the live host view is turned off on this server")
+    if not hub.frames:
+        raise HTTPException(
+            409, "this server does not read /proc/kpageflags (its live view shows counts only)"
+        )
     return await hub.seed()
 
 

@@ -459,8 +459,8 @@ async def create_from_proc(
     "/proc/pagetypeinfo now: the node starts with every free block at its real pfn and "
     "order with its real reported mark, the zones' spans, holes, managed pages and "
     "watermarks, pageblock types matched to pagetypeinfo; on the newest kernel rules. "
-    "No body. 404 when the live view is off; 409 when the machine cannot be read so "
-    "(the detail says why).",
+    "No body. 404 when the live view is off; 409 when the machine cannot be read so, or "
+    "the server reads counts only (the detail says why).",
     responses={
         **R400,
         **R503,

@@ -74,7 +74,7 @@ class SessionConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     scenario: str = Field(default="default", max_length=100)
-    kernel: Literal["5.3", "5.7", "5.10"] | None = None
+    kernel: Literal["5.3", "5.7", "5.10", "6.12"] | None = None
     hinting: Literal["none", "hinting-v2", "reporting"] | None = None
     constants: dict[str, int | float] = Field(default_factory=dict)
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)

@@ -50,6 +50,9 @@ def test_refusals_say_why(vm618_root: Path) -> None:
     with client_for(vm618_root, live=False) as client:
         res = client.post("/api/sessions/from-machine", headers=HEADERS)
         assert res.status_code == 404 and "turned off" in res.json()["detail"]
+    with client_for(vm618_root, live_frames=False) as client:
+        res = client.post("/api/sessions/from-machine", headers=HEADERS)
+        assert res.status_code == 409 and "counts only" in res.json()["detail"]
     os.remove(vm618_root / "proc" / "kpageflags")
     with client_for(vm618_root) as client:
         res = client.post("/api/sessions/from-machine", headers=HEADERS)
