@@ -36,9 +36,11 @@ from allocator_model.sources.builtin import BuiltScenario, build_default
 
 from . import __version__, badinput
 from .audience import Client, send_loop
+from .configure import configure_changes, merge_config, plan_from_config
 from .guard import Guard, HostPolicy, peer_of
 from .live import LiveHub
 from .live import router as live_router
+from .manager import SessionManager
 from .metrics import router as metrics_router
 from .practice import router as practice_router
 from .protocol import (
@@ -57,15 +59,8 @@ from .protocol import (
 from .rest import router as rest_router
 from .schema import schema_hash as protocol_schema_hash
 from .schema import schema_text
-from .session import (
-    CommandError,
-    Session,
-    SessionManager,
-    Settings,
-    configure_changes,
-    merge_config,
-    plan_from_config,
-)
+from .session import Session
+from .settings import CommandError, Settings
 from .snapshot import source_view
 from .sources import SessionConfig
 from .store import DB_NAME, Store, server_key
@@ -594,6 +589,4 @@ def create_app(
 
 
 def _plan(config: SessionConfig, settings: Settings) -> Any:
-    from .session import plan_from_config
-
     return plan_from_config(config, settings)

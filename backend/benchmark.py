@@ -28,7 +28,8 @@ from allocator_model.sources.source import Source
 from allocator_model.sources.workload import expand
 
 from .audience import Frame
-from .session import Session, Settings
+from .session import Session
+from .settings import Settings
 from .snapshot import Tracker
 from .sources import Plan, SessionConfig
 from .timeline import start_branch

@@ -38,7 +38,7 @@ from allocator_model.sources.source import scenario_names
 from allocator_model.sources.workload import BUILTIN
 
 from . import __version__
-from .session import Settings
+from .settings import Settings
 from .store import server_key, user_data_dir
 
 SUBCOMMANDS = ("serve", "simulate", "compare", "bench", "live", "practice")

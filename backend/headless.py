@@ -20,7 +20,8 @@ from allocator_model import ModelError
 from allocator_model.sources.source import ScenarioNotFound, Source, SourceError
 from allocator_model.sources.workload import BUILTIN, expand
 
-from .session import CommandError, Settings, check_size
+from .configure import check_size
+from .settings import CommandError, Settings
 from .sources import (
     MAX_PROC_CHARS,
     MAX_TRACE_CHARS,

@@ -29,12 +29,14 @@ from allocator_model import ModelError
 from allocator_model.sources.source import scenario_infos, split_proc_text
 
 from .badinput import refuse_bad_json
+from .configure import plan_from_config
 from .export import ExportDoc, pack_texts
 from .guard import peer_of
 from .names import normalise
 from .protocol import SourceInfo
 from .scenario_export import ExportError, branch_to_scenario
-from .session import CommandError, Session, plan_from_config
+from .session import Session
+from .settings import CommandError
 from .sources import SessionConfig, plan_for
 from .store import (
     OWNER_KEY_CHARS,

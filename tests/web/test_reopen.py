@@ -24,9 +24,9 @@ from wirehelp import command, open_session, receive
 
 from allocator_model.sources.builtin import build_small
 from backend.app import create_app
+from backend.manager import SessionManager
 from backend.protocol import CLOSE_BAD_QUERY, CLOSE_POLICY
 from backend.rest import SaveRequest
-from backend.session import SessionManager
 from backend.store import KEY_NAME
 
 pytestmark = pytest.mark.timeout(600)
