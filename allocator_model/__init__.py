@@ -48,7 +48,7 @@ from .kernel.errors import (
     UnknownMigratetype,
     UnknownZone,
 )
-from .kernel.events import Event
+from .kernel.events import Event, hexpfn
 from .kernel.node import Node, PageInfo, ZoneSpec, default_zones
 from .kernel.zone import ListPosition, Zone
 from .sources.fromproc import from_buddyinfo
@@ -69,4 +69,5 @@ __all__ = [
     "ZoneSpec",
     "default_zones",
     "from_buddyinfo",
+    "hexpfn",
 ]

@@ -45,7 +45,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
-from allocator_model import ModelError, Node
+from allocator_model import ModelError, Node, hexpfn
 from allocator_model.sources.workload import Runner
 
 from .sources import Plan
@@ -159,7 +159,11 @@ def _next(node: Node, ws: WorkState, plan: Plan) -> list[dict[str, Any]]:
             if kind == "touch" and "pfn" in op:  # a session's touch saved as a file
                 pfn, order = op["pfn"], op.get("order", 0)
                 node.touch(pfn, order)
-                return [_event("user", "workload", f"touched pfn {pfn} (order {order})", op=kind)]
+                return [
+                    _event(
+                        "user", "workload", f"touched pfn {hexpfn(pfn)} (order {order})", op=kind
+                    )
+                ]
             summary = ws.runner.apply(node, op, where)
         except (ModelError, ValueError) as exc:
             return [_event("step_error", "workload", f"{where} did nothing: {exc}")]
@@ -218,7 +222,7 @@ def describe(cmd: Cmd) -> str:
         zone = f" from zone {cmd[3]}" if cmd[3] else ""
         return f"alloc order {cmd[1]} {cmd[2]}{zone}"
     if kind in ("free", "touch"):
-        return f"{kind} pfn {cmd[1]} order {cmd[2]}"
+        return f"{kind} pfn {hexpfn(cmd[1])} order {cmd[2]}"
     if kind == "advance":
         return f"advance {cmd[1] / NSEC:g} s"
     return "step"

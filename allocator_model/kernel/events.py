@@ -24,6 +24,12 @@ from typing import Any, ClassVar
 _FIELD_NAMES: dict[type[Event], tuple[str, ...]] = {}
 
 
+def hexpfn(pfn: int) -> str:
+    """A pfn as the kernel prints one in its traces (``pfn=0x16000``): every message
+    names pfns this way, as the page's chips do."""
+    return f"{pfn:#x}"
+
+
 def _pages(order: int) -> str:
     n = 1 << order
     return "1 page" if n == 1 else f"{n} pages"
@@ -76,7 +82,7 @@ class Alloc(Event):
     def message(self) -> str:
         return (
             f"allocated an order-{self.order} {self.migratetype} block "
-            f"({_pages(self.order)}) at pfn {self.pfn} from zone {self.zone}"
+            f"({_pages(self.order)}) at pfn {hexpfn(self.pfn)} from zone {self.zone}"
         )
 
 
@@ -90,7 +96,7 @@ class Free(Event):
     @property
     def message(self) -> str:
         return (
-            f"freeing the order-{self.order} block at pfn {self.pfn} "
+            f"freeing the order-{self.order} block at pfn {hexpfn(self.pfn)} "
             f"(its pageblock is {self.migratetype})"
         )
 
@@ -134,9 +140,9 @@ class ListAdd(Event):
     def message(self) -> str:
         where = f"the {self.end}"
         if self.before is not None:
-            where = f"the tail of the unhinted part (just before hinted pfn {self.before})"
+            where = f"the tail of the unhinted part (just before hinted pfn {hexpfn(self.before)})"
         text = (
-            f"order-{self.order} block at pfn {self.pfn} goes to {where} "
+            f"order-{self.order} block at pfn {hexpfn(self.pfn)} goes to {where} "
             f"of the {self.migratetype} order-{self.order} list"
         )
         return f"{text}: {self.reason}" if self.reason else text
@@ -157,7 +163,7 @@ class ListDel(Event):
     def message(self) -> str:
         where = "as the only entry" if self.end == "only" else f"from the {self.end}"
         return (
-            f"order-{self.order} block at pfn {self.pfn} taken {where} "
+            f"order-{self.order} block at pfn {hexpfn(self.pfn)} taken {where} "
             f"of the {self.migratetype} order-{self.order} list ({self.reason})"
         )
 
@@ -176,7 +182,7 @@ class ListMove(Event):
     @property
     def message(self) -> str:
         return (
-            f"order-{self.order} block at pfn {self.pfn} moves from the "
+            f"order-{self.order} block at pfn {hexpfn(self.pfn)} moves from the "
             f"{self.from_migratetype} list to the {self.end} of the "
             f"{self.to_migratetype} list"
         )
@@ -199,8 +205,9 @@ class Split(Event):
     def message(self) -> str:
         lo = self.order - 1
         return (
-            f"split the order-{self.order} block at pfn {self.pfn}: keep the lower half "
-            f"(pfn {self.pfn}), the upper half (pfn {self.half_pfn}, order {lo}) is free"
+            f"split the order-{self.order} block at pfn {hexpfn(self.pfn)}: keep the lower "
+            f"half (pfn {hexpfn(self.pfn)}), the upper half (pfn {hexpfn(self.half_pfn)}, "
+            f"order {lo}) is free"
         )
 
 
@@ -215,9 +222,10 @@ class Merge(Event):
     def message(self) -> str:
         head = self.pfn & self.buddy
         return (
-            f"pfn {self.pfn} (order {self.order}) merges with its free buddy pfn "
-            f"{self.buddy} = {self.pfn} ^ {1 << self.order}: one order-{self.order + 1} "
-            f"block at pfn {head}"
+            f"pfn {hexpfn(self.pfn)} (order {self.order}) merges with its free buddy pfn "
+            f"{hexpfn(self.buddy)} = {hexpfn(self.pfn)} ^ {1 << self.order:#x}: one "
+            f"order-{self.order + 1} "
+            f"block at pfn {hexpfn(head)}"
         )
 
 
@@ -231,7 +239,7 @@ class MergeStop(Event):
 
     @property
     def message(self) -> str:
-        return f"no merge for the order-{self.order} block at pfn {self.pfn}: {self.reason}"
+        return f"no merge for the order-{self.order} block at pfn {hexpfn(self.pfn)}: {self.reason}"
 
 
 @dataclass(slots=True)
@@ -245,7 +253,7 @@ class PageblockRetype(Event):
     @property
     def message(self) -> str:
         return (
-            f"pageblock at pfn {self.pfn} changes type {self.from_migratetype} -> "
+            f"pageblock at pfn {hexpfn(self.pfn)} changes type {self.from_migratetype} -> "
             f"{self.to_migratetype} ({self.reason})"
         )
 
@@ -280,7 +288,7 @@ def _pcp_list(migratetype: str, order: int | None, cpu: int | None) -> str:
 
 
 def _pcp_block(pfn: int, order: int | None) -> str:
-    return f"page {pfn}" if not order else f"order-{order} block {pfn}"
+    return f"page {hexpfn(pfn)}" if not order else f"order-{order} block {hexpfn(pfn)}"
 
 
 @dataclass(slots=True)
@@ -446,7 +454,7 @@ class BoundaryMove(Event):
 
     @property
     def message(self) -> str:
-        at = "the list head (nothing hinted)" if self.pfn is None else f"pfn {self.pfn}"
+        at = "the list head (nothing hinted)" if self.pfn is None else f"pfn {hexpfn(self.pfn)}"
         return (
             f"boundary of the {self.migratetype} order-{self.order} list moves to {at}: "
             f"{self.reason}"
@@ -467,8 +475,8 @@ class Isolate(Event):
     @property
     def message(self) -> str:
         return (
-            f"order-{self.order} {self.migratetype} block at pfn {self.pfn} goes into batch "
-            f"slot {self.slot} ({self.reason})"
+            f"order-{self.order} {self.migratetype} block at pfn {hexpfn(self.pfn)} goes into "
+            f"batch slot {self.slot} ({self.reason})"
         )
 
 
@@ -481,7 +489,10 @@ class IsolateFail(Event):
 
     @property
     def message(self) -> str:
-        return f"could not isolate the order-{self.order} block at pfn {self.pfn}: {self.reason}"
+        return (
+            f"could not isolate the order-{self.order} block at pfn {hexpfn(self.pfn)}: "
+            f"{self.reason}"
+        )
 
 
 @dataclass(slots=True)
@@ -496,8 +507,8 @@ class Rotate(Event):
     @property
     def message(self) -> str:
         return (
-            f"rotate the {self.migratetype} order-{self.order} list so that pfn {self.pfn} is "
-            "its head (the next pass resumes there)"
+            f"rotate the {self.migratetype} order-{self.order} list so that pfn {hexpfn(self.pfn)} "
+            "is its head (the next pass resumes there)"
         )
 
 
@@ -528,7 +539,7 @@ class Putback(Event):
     @property
     def message(self) -> str:
         return (
-            f"order-{self.order} block at pfn {self.pfn} comes back from the host to the "
+            f"order-{self.order} block at pfn {hexpfn(self.pfn)} comes back from the host to the "
             f"{self.migratetype} free list"
         )
 
@@ -543,7 +554,7 @@ class FlagSet(Event):
 
     @property
     def message(self) -> str:
-        return f"order-{self.order} block at pfn {self.pfn} is now {self.flag}"
+        return f"order-{self.order} block at pfn {hexpfn(self.pfn)} is now {self.flag}"
 
 
 @dataclass(slots=True)
@@ -558,7 +569,8 @@ class FlagClear(Event):
     @property
     def message(self) -> str:
         return (
-            f"order-{self.order} block at pfn {self.pfn} is no longer {self.flag} ({self.reason})"
+            f"order-{self.order} block at pfn {hexpfn(self.pfn)} is no longer {self.flag} "
+            f"({self.reason})"
         )
 
 
@@ -573,7 +585,9 @@ class FlagSkip(Event):
 
     @property
     def message(self) -> str:
-        return f"the order-{self.order} block at pfn {self.pfn} is not flagged: {self.reason}"
+        return (
+            f"the order-{self.order} block at pfn {hexpfn(self.pfn)} is not flagged: {self.reason}"
+        )
 
 
 @dataclass(slots=True)
@@ -588,8 +602,8 @@ class Refault(Event):
     @property
     def message(self) -> str:
         return (
-            f"touching the block at pfn {self.pfn} faults {self.pages} discarded pages back "
-            "in on the host (zero-filled)"
+            f"touching the block at pfn {hexpfn(self.pfn)} faults {self.pages} discarded pages "
+            "back in on the host (zero-filled)"
         )
 
 

@@ -356,7 +356,10 @@ class HintingV2(Strategy):
                         zone=zone.name,
                         pfn=zone.start_pfn + i,
                         order=order,
-                        reason=f"it merged into the unhinted order-{final} block at pfn {head}",
+                        reason=(
+                            f"it merged into the unhinted order-{final} block at pfn "
+                            f"{ev.hexpfn(head)}"
+                        ),
                     )
                 )
         self.batch = []

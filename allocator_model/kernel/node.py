@@ -757,7 +757,7 @@ class Node:
         i = pfn - z.start_pfn
         if z.alloc_order[i] != order + 1:
             raise ValueError(
-                f"pfn {pfn} is not an allocated order-{order} block: "
+                f"pfn {ev.hexpfn(pfn)} is not an allocated order-{order} block: "
                 "only allocated memory is touched"
             )
         refaults = self.host.touch(z, i, order)
@@ -928,12 +928,14 @@ class Node:
             raise InvalidFree(f"order {order} is out of range: orders run 0..{self.max_order - 1}")
         z = self.zone_of(pfn)
         if z is None:
-            spans = ", ".join(f"{x.name} {x.start_pfn}..{x.end_pfn - 1}" for x in self.zones)
-            raise InvalidFree(f"pfn {pfn} is outside every zone ({spans})")
+            spans = ", ".join(
+                f"{x.name} {ev.hexpfn(x.start_pfn)}..{ev.hexpfn(x.end_pfn - 1)}" for x in self.zones
+            )
+            raise InvalidFree(f"pfn {ev.hexpfn(pfn)} is outside every zone ({spans})")
         if pfn & ((1 << order) - 1):
             raise InvalidFree(
-                f"pfn {pfn} is not aligned for order {order}: an order-{order} block starts "
-                f"at a multiple of {1 << order}"
+                f"pfn {ev.hexpfn(pfn)} is not aligned for order {order}: an order-{order} block "
+                f"starts at a multiple of {1 << order:#x}"
             )
         i = pfn - z.start_pfn
         a = z.alloc_order[i]
@@ -941,30 +943,35 @@ class Node:
             return z, i
         if a:
             raise InvalidFree(
-                f"wrong order: pfn {pfn} was allocated as an order-{a - 1} block, not order {order}"
+                f"wrong order: pfn {ev.hexpfn(pfn)} was allocated as an order-{a - 1} block, not "
+                f"order {order}"
             )
         state = z.page_state[i]
         for start_pfn, pages in z.absent:
             if start_pfn <= pfn < start_pfn + pages:
                 raise InvalidFree(
-                    f"pfn {pfn} is absent from zone {z.name} (a hole or a reserved range the "
-                    "buddy allocator never manages): it was never allocated"
+                    f"pfn {ev.hexpfn(pfn)} is absent from zone {z.name} (a hole or a reserved "
+                    "range the buddy allocator never manages): it was never allocated"
                 )
         if state == PS_PCP:
-            raise InvalidFree(f"double free: pfn {pfn} is already free (on the per-cpu list)")
+            raise InvalidFree(
+                f"double free: pfn {ev.hexpfn(pfn)} is already free (on the per-cpu list)"
+            )
         if state == PS_ISOLATED:
             raise InvalidFree(
-                f"double free: pfn {pfn} is free and isolated (in flight to the host)"
+                f"double free: pfn {ev.hexpfn(pfn)} is free and isolated (in flight to the host)"
             )
         head, k = self._block_of(z, i)
         if state == PS_ALLOCATED:
             raise InvalidFree(
-                f"pfn {pfn} is not the start of an allocation: it lies inside the order-{k} "
-                f"block allocated at pfn {z.start_pfn + head}; free that pfn with order {k}"
+                f"pfn {ev.hexpfn(pfn)} is not the start of an allocation: it lies inside the "
+                f"order-{k} "
+                f"block allocated at pfn {ev.hexpfn(z.start_pfn + head)}; free that pfn with order "
+                f"{k}"
             )
         raise InvalidFree(
-            f"double free: pfn {pfn} is already free (part of the free order-{k} block at pfn "
-            f"{z.start_pfn + head})"
+            f"double free: pfn {ev.hexpfn(pfn)} is already free (part of the free order-{k} block "
+            f"at pfn {ev.hexpfn(z.start_pfn + head)})"
         )
 
     @staticmethod

@@ -397,8 +397,8 @@ class PageReporting(Strategy):
                         pfn=z.start_pfn + i,
                         order=order,
                         reason=(
-                            f"it merged into the order-{final} block at pfn {head}, which a "
-                            "later pass reports at that order"
+                            f"it merged into the order-{final} block at pfn {ev.hexpfn(head)}, "
+                            "which a later pass reports at that order"
                         ),
                     )
                 )

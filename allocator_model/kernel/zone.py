@@ -315,9 +315,11 @@ class Zone:
         self._check_order(order)
         i = pfn - self.start_pfn
         if not (0 <= i < self.spanned_pages and self.buddy_order[i] == order + 1):
-            raise ValueError(f"pfn {pfn} is not a free order-{order} block of zone {self.name}")
+            raise ValueError(
+                f"pfn {ev.hexpfn(pfn)} is not a free order-{order} block of zone {self.name}"
+            )
         if self.free_mt[i] != mt:
-            raise ValueError(f"pfn {pfn} is on the {self.mt_name(self.free_mt[i])} list")
+            raise ValueError(f"pfn {ev.hexpfn(pfn)} is on the {self.mt_name(self.free_mt[i])} list")
         nxt, prv, flags, pages = self.lists.next, self.lists.prev, self.flags, self.lists.pages
         base = self.start_pfn
         p, n = prv[i], nxt[i]
@@ -645,21 +647,21 @@ class Zone:
         higher_buddy = (pfn & ~(1 << order)) ^ (1 << (order + 1))
         if tail:
             return (
-                f"buddy_merge_likely(): the order-{order + 1} buddy pfn {higher_buddy} is "
-                "free, so keep this block for a coming merge"
+                f"buddy_merge_likely(): the order-{order + 1} buddy pfn {ev.hexpfn(higher_buddy)} "
+                "is free, so keep this block for a coming merge"
             )
         return f"buddy_merge_likely(): the order-{order + 1} buddy is not free"
 
     def _why_not_buddy(self, buddy: int, order: int) -> str:
         """Explain, for the narration, why ``buddy`` cannot merge (events only)."""
         if not self.contains(buddy):
-            return f"its buddy pfn {buddy} lies outside zone {self.name}"
+            return f"its buddy pfn {ev.hexpfn(buddy)} lies outside zone {self.name}"
         bi = buddy - self.start_pfn
         state = self.page_state[bi]
         if state == PS_PCP:
-            return f"its buddy pfn {buddy} sits on a per-cpu list, not on a buddy list"
+            return f"its buddy pfn {ev.hexpfn(buddy)} sits on a per-cpu list, not on a buddy list"
         if state == PS_ISOLATED:
-            return f"its buddy pfn {buddy} is isolated (in flight to the host)"
+            return f"its buddy pfn {ev.hexpfn(buddy)} is isolated (in flight to the host)"
         base, bo, ao = self.start_pfn, self.buddy_order, self.alloc_order
         for k in range(self.max_order):  # the block that holds the buddy: its head and order
             head = buddy & ~((1 << k) - 1)
@@ -667,10 +669,16 @@ class Zone:
             if hi < 0:
                 break
             if bo[hi] == k + 1:
-                return f"its buddy pfn {buddy} is free but inside the order-{k} block at pfn {head}"
+                return (
+                    f"its buddy pfn {ev.hexpfn(buddy)} is free but inside the order-{k} block at "
+                    f"pfn {ev.hexpfn(head)}"
+                )
             if ao[hi] == k + 1:
-                return f"its buddy pfn {buddy} is allocated (order-{k} block at pfn {head})"
-        return f"its buddy pfn {buddy} is not a free order-{order} block"
+                return (
+                    f"its buddy pfn {ev.hexpfn(buddy)} is allocated (order-{k} block at pfn "
+                    f"{ev.hexpfn(head)})"
+                )
+        return f"its buddy pfn {ev.hexpfn(buddy)} is not a free order-{order} block"
 
     # --- allocating: __rmqueue_smallest, expand, __rmqueue_fallback ---------------------
 

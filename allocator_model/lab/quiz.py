@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..kernel.events import Event
+from ..kernel.events import Event, hexpfn
 from ..sources.workload import Runner, WorkloadError
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class Question:
 
     def check(self, reply: str) -> bool:
         """Whether ``reply`` says the answer: exact (any case), or for numbers the number
-        ("4096", "0x1000" and "pfn 4096" all answer "pfn 4096"), for lists the order and
+        ("4096", "0x1000" and "pfn 4096" all answer "pfn 0x1000"), for lists the order and
         migratetype ("9 Movable", "order 9, movable")."""
         got = reply.strip().lower()
         want = self.answer.lower()
@@ -142,7 +142,7 @@ def _answer(kind: str, events: list[Event]) -> tuple[str, str]:
         allocs = [d for d in dicts if d["kind"] == "alloc"]
         if not allocs:
             return "none", "the step allocates nothing"
-        return f"pfn {allocs[0]['pfn']}", allocs[0]["message"]
+        return f"pfn {hexpfn(allocs[0]['pfn'])}", allocs[0]["message"]
     if kind in ("which_end", "which_list", "which_migratetype", "merge_order"):
         if not adds:
             return "none", "the step puts no block on a free list"

@@ -41,6 +41,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from ..kernel.errors import ModelError, OutOfMemory
+from ..kernel.events import hexpfn
 
 if TYPE_CHECKING:
     from ..kernel.node import Node
@@ -271,7 +272,7 @@ class Runner:
             pfn, order = live[seq]
             node.free(pfn, order)
             del live[seq]
-            return f"freed the order-{order} block at pfn {pfn}"
+            return f"freed the order-{order} block at pfn {hexpfn(pfn)}"
         if kind == "free_all":
             n = 0
             for label in sorted(self.labels):
@@ -284,7 +285,7 @@ class Runner:
             pfn = _get(op, "pfn", int, where)
             order = _get(op, "order", int, where, 0)
             node.touch(pfn, order)
-            return f"touched the order-{order} block at pfn {pfn}"
+            return f"touched the order-{order} block at pfn {hexpfn(pfn)}"
         if kind == "touch":
             label = _get(op, "label", str, where)
             for pfn, order in self.live(label):
@@ -332,7 +333,7 @@ class Runner:
                 for seq, block in list(live.items()):
                     if block == (pfn, order):
                         del live[seq]
-            return f"freed the order-{order} block at pfn {pfn}"
+            return f"freed the order-{order} block at pfn {hexpfn(pfn)}"
         label = _get(op, "label", str, where)
         live = self.labels.get(label, {})
         if "stride" in op or "start" in op:

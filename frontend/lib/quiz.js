@@ -9,6 +9,7 @@
  * its answer is a dry run of the model (docs/protocol.md, "Quiz mode").
  */
 import { isTyping } from './keys.js';
+import { formatPfn } from './layout.js';
 import { ProtocolError } from './protocol.js';
 
 /** Question kinds (allocator_model/lab/quiz.py). */
@@ -176,7 +177,7 @@ export function answerForm(question) {
  */
 export function placeholderFor(form) {
   if (form.mode === 'list') return 'a free list, e.g. order-3 Movable';
-  if (form.mode === 'number' && form.pfn) return 'a pfn, e.g. 512 or 0x200';
+  if (form.mode === 'number' && form.pfn) return 'a pfn, e.g. 0x200 (or 512)';
   if (form.mode === 'number' && form.max !== null) return `a number from ${form.min} to ${form.max}`;
   return 'a number';
 }
@@ -207,14 +208,14 @@ export function readReply(question, text, config) {
   if (form.mode === 'number') {
     const m = /^(?:pfn\s*)?(0x[0-9a-f]+|\d+)$/i.exec(t);
     if (!m || (!form.pfn && /^pfn/i.test(t))) {
-      return { error: form.pfn ? `"${t}" is not a pfn: type a whole number such as 512 or 0x200.` : `"${t}" is not a whole number.` };
+      return { error: form.pfn ? `"${t}" is not a pfn: type one such as 0x200 (or 512 in decimal).` : `"${t}" is not a whole number.` };
     }
     const n = m[1].toLowerCase().startsWith('0x') ? parseInt(m[1].slice(2), 16) : Number(m[1]);
     if (!Number.isSafeInteger(n)) return { error: `${t} is too large.` };
     if (n < form.min || (form.max !== null && n > form.max)) {
       return { error: `${n} is out of range: the answer is between ${form.min} and ${form.max}.` };
     }
-    return { reply: form.pfn ? `pfn ${n}` : String(n) };
+    return { reply: form.pfn ? `pfn ${formatPfn(n)}` : String(n) };
   }
   const m = /^(?:order[\s-]*)?(\d+)[\s,;:-]+([a-z]+)$/i.exec(t);
   if (!m) return { error: `Name a free list by its order and migratetype, e.g. "order-3 ${config.migratetypes[1] ?? 'Movable'}".` };

@@ -25,6 +25,7 @@
  */
 import { arrivals, BOUNDARY_MOVE_MS, rotationMoves } from '../lib/animate.js';
 import { formatPfn, migratetypeSlug } from '../lib/layout.js';
+import { pfnWithDecimal } from '../lib/pfntext.js';
 
 /**
  * @typedef {import('../lib/animate.js').Plan} Plan
@@ -483,7 +484,7 @@ export class Animator {
     g.textContent = formatPfn(pfn);
     g.dataset.pfn = String(pfn);
     g.dataset.order = String(order);
-    g.title = `order-${order}${mt ? ` ${mt}` : ''} block at pfn ${formatPfn(pfn)}, merging`;
+    g.title = `order-${order}${mt ? ` ${mt}` : ''} block at pfn ${pfnWithDecimal(pfn)}, merging`;
     g.style.left = `${at.left}px`;
     g.style.top = `${at.top}px`;
     g.style.height = `${at.height}px`;

@@ -1,5 +1,6 @@
 // @ts-check
 /** Small DOM helpers shared by the views. */
+import { decimalTitle, pfnParts } from '../lib/pfntext.js';
 
 /**
  * Create an element.  `attrs` values of undefined/null/false are skipped, `true` sets
@@ -78,4 +79,14 @@ export function prefersReducedMotion() {
  */
 export function replaceKids(el, kids) {
   el.replaceChildren(.../** @type {Array<Node | string>} */ (kids.filter((k) => k !== null && k !== undefined && k !== false)));
+}
+
+/**
+ * A sentence with its hex numbers (pfns) as spans whose title gives the decimal value
+ * (lib/pfntext.js): children for `h`.
+ * @param {string} text
+ * @returns {Array<Node | string>}
+ */
+export function withPfns(text) {
+  return pfnParts(text).map((p) => (typeof p === 'string' ? p : h('span', { class: 'pfn', title: decimalTitle(p.value) }, [p.hex])));
 }

@@ -13,6 +13,7 @@
  */
 import { blockKey, boundaryKey } from '../lib/animate.js';
 import { blockSize, flagName, formatBytes, formatCount, formatPfn, gapText, layoutZone, migratetypeSlug, PAGE_SIZE } from '../lib/layout.js';
+import { pfnWithDecimal } from '../lib/pfntext.js';
 import { h, redraw } from './dom.js';
 
 /**
@@ -39,7 +40,7 @@ function drawItem(zone, order, flag, lane, item) {
   if (item.kind === 'block') {
     const end = item.position === 0 ? 'head' : item.position === lane.length - 1 ? 'tail' : null;
     const label =
-      `order-${order} ${lane.migratetype} block at pfn ${formatPfn(item.pfn)} (${blockSize(order)}), ` +
+      `order-${order} ${lane.migratetype} block at pfn ${pfnWithDecimal(item.pfn)}, ${blockSize(order)}, ` +
       `#${item.position + 1} of ${lane.length} from the head${end ? ` (the ${end})` : ''}` +
       (item.flagged ? `, ${flag}` : '');
     return h(
@@ -76,7 +77,7 @@ function drawItem(zone, order, flag, lane, item) {
   const at = item.pfn === null ? 'at the tail' : `at #${formatCount(item.position + 1)}`;
   const where = item.pfn === null
     ? 'at the list head sentinel, after the tail: nothing behind it'
-    : `before pfn ${formatPfn(item.pfn)}, entry #${formatCount(item.position + 1)} of ${formatCount(lane.length)}`;
+    : `before pfn ${pfnWithDecimal(item.pfn)}, entry #${formatCount(item.position + 1)} of ${formatCount(lane.length)}`;
   return h(
     'span',
     {
@@ -161,7 +162,7 @@ function drawHostLane(zone, layout, strategy) {
                   'data-pfn': b.pfn,
                   'data-order': b.order,
                   'data-slot': b.slot,
-                  title: `slot ${b.slot}: order-${b.order} block at pfn ${formatPfn(b.pfn)}, off the free lists while the host has it`,
+                  title: `slot ${b.slot}: order-${b.order} block at pfn ${pfnWithDecimal(b.pfn)}, off the free lists while the host has it`,
                 },
                 [formatPfn(b.pfn), h('span', { class: 'order-tag' }, [`o${b.order}`])],
               ),

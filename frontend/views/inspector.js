@@ -12,8 +12,9 @@
  */
 import { buddyOf } from '../lib/memmap.js';
 import { blockSize, formatPfn, knownEntries } from '../lib/layout.js';
+import { parsePfn, PFN_PATTERN } from '../lib/pfntext.js';
 import { HOST_STATE_NAMES, PAGE_STATE_NAMES } from '../lib/protocol.js';
-import { h, replaceKids } from './dom.js';
+import { h, replaceKids, withPfns } from './dom.js';
 
 /**
  * @typedef {import('../lib/state.js').ClientState} ClientState
@@ -199,8 +200,16 @@ function facts(rows) {
   return h(
     'dl',
     { class: 'facts' },
-    rows.flatMap(([k, v]) => (v === null ? [] : [h('dt', {}, [k]), h('dd', {}, [v])])),
+    rows.flatMap(([k, v]) => (v === null ? [] : [h('dt', {}, [k]), h('dd', {}, typeof v === 'string' ? withPfns(v) : [v])])),
   );
+}
+
+/**
+ * The pfn typed into the free/touch form (its pattern admits hex or decimal only).
+ * @param {HTMLFormElement} form
+ */
+function typedPfn(form) {
+  return parsePfn(/** @type {HTMLInputElement} */ (form.elements.namedItem('pfn')).value) ?? NaN;
 }
 
 export class Inspector {
@@ -289,7 +298,7 @@ export class Inspector {
         ['page_type', h('code', {}, [`${list(data.head_page_type)} (0x${Number(data.head_page_type_value ?? 0).toString(16)})`])],
         ['host', String(data.host)],
       ]),
-      h('p', { class: 'kdump' }, [h('b', {}, ['kdump view: ']), String(data.kdump_view ?? '—')]),
+      h('p', { class: 'kdump' }, [h('b', {}, ['kdump view: ']), ...withPfns(String(data.kdump_view ?? '—'))]),
     );
     if (data.allocated && typeof data.block_pfn === 'number') this.setFreeTarget(data.block_pfn, data.block_order);
   }
@@ -298,7 +307,7 @@ export class Inspector {
   setFreeTarget(pfn, order) {
     const form = /** @type {HTMLFormElement | null} */ (this.root.querySelector('form.insp-free'));
     if (!form) return;
-    /** @type {HTMLInputElement} */ (form.elements.namedItem('pfn')).value = String(pfn);
+    /** @type {HTMLInputElement} */ (form.elements.namedItem('pfn')).value = formatPfn(pfn);
     /** @type {HTMLInputElement} */ (form.elements.namedItem('order')).value = String(order);
   }
 
@@ -311,7 +320,7 @@ export class Inspector {
     const { zone: zoneName, pfn } = this.target;
     const zone = state.zoneByName.get(zoneName);
     if (!zone || pfn < zone.startPfn || pfn >= zone.startPfn + zone.spannedPages) {
-      this.root.replaceChildren(h('p', {}, [`pfn ${formatPfn(pfn)} is not in this session any more.`]));
+      this.root.replaceChildren(h('p', {}, withPfns(`pfn ${formatPfn(pfn)} is not in this session any more.`)));
       return;
     }
     const i = pfn - zone.startPfn;
@@ -345,7 +354,7 @@ export class Inspector {
         ['free block', `order ${block.order} (${blockSize(block.order)}) at ${formatPfn(block.pfn)}`],
         ['list', `${block.migratetype} order ${block.order}: #${block.position + 1} of ${block.length} from the head`],
         [flag, block.flagged ? 'yes' : 'no'],
-        ['buddy', `${formatPfn(buddy)} = ${formatPfn(block.pfn)} ^ ${2 ** block.order} · first frame ${buddyState}`],
+        ['buddy', `${formatPfn(buddy)} = ${formatPfn(block.pfn)} ^ ${formatPfn(2 ** block.order)} · first frame ${buddyState}`],
       );
     } else if (ps === 0 || ps === 2) {
       rows.push(['free block', 'in the middle of a long list (not among the ends sent): its place is under “the model’s page” below']);
@@ -354,7 +363,10 @@ export class Inspector {
     if (allocated) rows.push(['allocated block', `order ${allocated.order} at ${formatPfn(allocated.pfn)} (seen allocated in this view)`]);
 
     const freeForm = h('form', { class: 'insp-free', 'aria-label': 'free or touch an allocated block' }, [
-      h('label', {}, ['pfn ', h('input', { name: 'pfn', type: 'number', min: 0, value: allocated?.pfn ?? pfn, required: true })]),
+      h('label', {}, [
+        'pfn ',
+        h('input', { name: 'pfn', type: 'text', size: 10, pattern: PFN_PATTERN, title: 'a pfn: hex (0x16000) or decimal', value: formatPfn(allocated?.pfn ?? pfn), required: true, spellcheck: 'false', autocomplete: 'off' }),
+      ]),
       h('label', {}, ['order ', h('input', { name: 'order', type: 'number', min: 0, max: state.config.max_order - 1, value: allocated?.order ?? 0, required: true })]),
       h('button', { type: 'submit', name: 'free', 'data-action': 'free' }, ['free']),
       h('button', { type: 'button', name: 'touch', 'data-action': 'touch' }, ['touch']),
@@ -362,11 +374,12 @@ export class Inspector {
     freeForm.addEventListener('submit', (e) => {
       e.preventDefault();
       const f = /** @type {HTMLFormElement} */ (freeForm);
-      this.handlers.onFree(Number(/** @type {HTMLInputElement} */ (f.elements.namedItem('pfn')).value), Number(/** @type {HTMLInputElement} */ (f.elements.namedItem('order')).value));
+      this.handlers.onFree(typedPfn(f), Number(/** @type {HTMLInputElement} */ (f.elements.namedItem('order')).value));
     });
     /** @type {HTMLElement} */ (freeForm.querySelector('[data-action="touch"]')).addEventListener('click', () => {
       const f = /** @type {HTMLFormElement} */ (freeForm);
-      this.handlers.onTouch(Number(/** @type {HTMLInputElement} */ (f.elements.namedItem('pfn')).value), Number(/** @type {HTMLInputElement} */ (f.elements.namedItem('order')).value));
+      if (!f.reportValidity()) return;
+      this.handlers.onTouch(typedPfn(f), Number(/** @type {HTMLInputElement} */ (f.elements.namedItem('order')).value));
     });
 
     this.root.dataset.pfn = String(pfn);
@@ -374,7 +387,7 @@ export class Inspector {
     this.root.dataset.state = PAGE_STATE_NAMES[ps] ?? String(ps);
     replaceKids(this.root, [
       h('header', { class: 'insp-head' }, [
-        h('h3', {}, [`pfn ${formatPfn(pfn)}`, h('small', {}, [` (${pfn})`])]),
+        h('h3', {}, withPfns(`pfn ${formatPfn(pfn)}`)),
         h('button', { type: 'button', class: 'close', 'aria-label': 'close the inspector', onclick: () => this.close() }, ['×']),
       ]),
       facts(rows),

@@ -6,7 +6,7 @@
  */
 import { formatSeconds } from './statepanel.js';
 import { eventsToDraw, pointOf } from '../lib/narrate.js';
-import { h } from './dom.js';
+import { h, withPfns } from './dom.js';
 
 /** @typedef {import('../lib/protocol.js').ModelEvent} ModelEvent */
 
@@ -37,7 +37,7 @@ export function headline(events) {
 function eventLine(e, point = false) {
   return h('li', { class: `ev kind-${e.kind}${point ? ' point' : ''}`, 'data-kind': e.kind }, [
     h('span', { class: 'ev-kind' }, [e.kind]),
-    h('span', { class: 'ev-msg' }, [e.message ?? '']),
+    h('span', { class: 'ev-msg' }, withPfns(e.message ?? '')),
     e.fn ? h('code', { class: 'ev-fn', title: 'kernel function' }, [e.fn]) : null,
   ]);
 }
@@ -106,13 +106,16 @@ export class LogView {
         [
           h('span', { class: 'log-num' }, [`step ${step}`]),
           h('span', { class: 'log-clock' }, [`t = ${formatSeconds(clock)}`]),
-          h('span', { class: 'log-title' }, [head ? head.message : '(no events)']),
+          h('span', { class: 'log-title' }, withPfns(head ? head.message : '(no events)')),
         ],
       ),
     ]);
     // The event lines are built when the step becomes the current one (the log shows
-    // them only there): a fast play adds hundreds of steps a second.
-    this.pending.set(entry, () => h('ul', { class: 'log-events' }, [...shown.map(eventLine), more > 0 ? h('li', { class: 'ev more' }, [`+ ${more} more events`]) : null]));
+    // them only there): a fast play adds hundreds of steps a second.  A step of one
+    // event (a phase's sentence) says it once, in its title.
+    if (events.length > 1 || more > 0) {
+      this.pending.set(entry, () => h('ul', { class: 'log-events' }, [...shown.map(eventLine), more > 0 ? h('li', { class: 'ev more' }, [`+ ${more} more events`]) : null]));
+    }
     this.log.prepend(entry);
     while (this.log.children.length > LOG_STEPS) this.log.lastElementChild?.remove();
     if (mark) this.markCurrent(step);
@@ -177,7 +180,7 @@ export class LogView {
         h('span', { class: 'step-badge' }, [`step ${step}`]),
         // The count stays in view: a step whose events scroll never looks complete.
         events.length > 1 ? h('span', { class: 'ev-count', title: 'scroll the list below to see every event' }, [`${events.length} events`]) : null,
-        head ? head.message : note || 'no events in this step',
+        ...withPfns(head ? head.message : note || 'no events in this step'),
         head?.fn ? h('code', { class: 'ev-fn' }, [head.fn]) : null,
       ]),
       list,

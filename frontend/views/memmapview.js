@@ -133,7 +133,10 @@ export class MemoryMapView {
   caption(m) {
     const z = m.zone;
     const text = `${z.name} · pfn ${formatPfn(z.startPfn)}–${formatPfn(z.startPfn + z.spannedPages - 1)} · ${formatBytes(z.spannedPages * PAGE_SIZE)}`;
-    if (m.caption.textContent !== text) m.caption.textContent = text;
+    if (m.caption.textContent !== text) {
+      m.caption.textContent = text;
+      m.caption.title = `pfn ${z.startPfn}–${z.startPfn + z.spannedPages - 1} in decimal`;
+    }
   }
 
   /**

@@ -22,7 +22,7 @@ import {
   readReply,
   verdict,
 } from '../lib/quiz.js';
-import { h, replaceKids } from './dom.js';
+import { h, replaceKids, withPfns } from './dom.js';
 
 /**
  * @typedef {import('../lib/quiz.js').QuizQuestion} QuizQuestion
@@ -318,7 +318,7 @@ export class QuizView {
         ]),
       ];
     }
-    const ask = q ? h('p', { class: 'quiz-ask', id: 'quiz-ask' }, [q.ask]) : null;
+    const ask = q ? h('p', { class: 'quiz-ask', id: 'quiz-ask' }, withPfns(q.ask)) : null;
     if (mode === 'revealed' && this.revealed) return [head, ask, ...this.buildReveal(this.revealed.reveal)];
     if (!this.question) return [head];
     return [head, ask, this.buildAnswer(this.question), h('p', { class: 'quiz-error', id: 'quiz-error', role: 'alert' })];
@@ -384,10 +384,10 @@ export class QuizView {
         h('span', { class: 'quiz-mark', 'aria-hidden': 'true' }, [v.mark]),
         h('b', { class: 'quiz-word' }, [v.word]),
         ' — the model: ',
-        h('b', { class: 'quiz-answer-text' }, [r.answer]),
-        r.reply !== null ? h('span', { class: 'quiz-reply' }, [` (answered: ${r.reply})`]) : null,
+        h('b', { class: 'quiz-answer-text' }, withPfns(r.answer)),
+        r.reply !== null ? h('span', { class: 'quiz-reply' }, withPfns(` (answered: ${r.reply})`)) : null,
       ]),
-      h('p', { class: 'quiz-explain' }, [r.explain]),
+      h('p', { class: 'quiz-explain' }, withPfns(r.explain)),
     ];
   }
 

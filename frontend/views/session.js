@@ -9,6 +9,7 @@ import { actionZone } from '../lib/actionzone.js';
 import { planAnimation, shouldCollapse } from '../lib/animate.js';
 import { formatPfn } from '../lib/layout.js';
 import { buddyOf } from '../lib/memmap.js';
+import { pfnWithDecimal } from '../lib/pfntext.js';
 import { HOST_STATE_NAMES, PAGE_STATE_NAMES } from '../lib/protocol.js';
 import { reversedEvents } from '../lib/reverse.js';
 import { sampleOf, Series } from '../lib/series.js';
@@ -633,10 +634,10 @@ function describeHover(state, hb) {
   const host = HOST_STATE_NAMES[z.hostBacking[i]] ?? '?';
   const flag = state.hinting.strategy === 'reporting' ? 'reported' : 'hinted';
   const stateName = ps === 'hinted' ? flag : ps;
-  if (!hb.known) return `${hb.zone} pfn ${formatPfn(hb.pfn)} · ${stateName} · host: ${host}`;
+  if (!hb.known) return `${hb.zone} pfn ${pfnWithDecimal(hb.pfn)} · ${stateName} · host: ${host}`;
   const b = hb.block;
   const pos = b ? ` · ${b.migratetype} list #${b.position + 1} of ${b.length}` : '';
-  return `${hb.zone} block ${formatPfn(hb.pfn)} order ${hb.order}${pos} · buddy ${formatPfn(buddyOf(hb.pfn, hb.order))} · ${stateName} · host: ${host}`;
+  return `${hb.zone} block ${pfnWithDecimal(hb.pfn)} order ${hb.order}${pos} · buddy ${formatPfn(buddyOf(hb.pfn, hb.order))} · ${stateName} · host: ${host}`;
 }
 
 /** @param {string} reason */

@@ -13,7 +13,7 @@
 import { formatPfn } from '../lib/layout.js';
 import { LISTINGS } from '../lib/pseudocode.js';
 import { eventsTouching, locate, nextSubstep, touches } from '../lib/substeps.js';
-import { h, replaceKids } from './dom.js';
+import { h, replaceKids, withPfns } from './dom.js';
 
 /**
  * @typedef {import('../lib/protocol.js').ModelEvent} ModelEvent
@@ -167,11 +167,10 @@ export class SubstepsView {
     const p = this.picked;
     this.touching.hidden = p === null;
     if (!p) return;
-    // pfns in hex, as the kernel's traces print them; decimal on hover.
-    const what = h('span', { title: `pfn ${p.pfn}` }, [`${p.order ? `order-${p.order} block` : 'frame'} ${formatPfn(p.pfn)}`]);
+    // pfns in hex, as the kernel's traces print them; decimal on hover (withPfns).
+    const what = `${p.order ? `order-${p.order} block` : 'frame'} ${formatPfn(p.pfn)}`;
     replaceKids(this.touching, [
-      what,
-      p.hits.length ? ': touched by ' : ': no event of this step touched it',
+      ...withPfns(p.hits.length ? `${what}: touched by ` : `${what}: no event of this step touched it`),
       ...p.hits.flatMap((i, n) => [
         n ? ', ' : '',
         h('button', { type: 'button', class: 'touch-link', 'data-index': i, title: this.events[i]?.message ?? '', onclick: () => this.select(i) }, [

@@ -87,9 +87,9 @@ test('named choices are buttons; numbers and free lists are typed', () => {
 
 test('replies are checked and written as the server writes answers', () => {
   const pfn = question({ kind: 'which_pfn', choices: [] });
-  assert.deepEqual(readReply(pfn, ' 512 ', NODE), { reply: 'pfn 512' });
-  assert.deepEqual(readReply(pfn, '0x200', NODE), { reply: 'pfn 512' });
-  assert.deepEqual(readReply(pfn, 'pfn 512', NODE), { reply: 'pfn 512' });
+  assert.deepEqual(readReply(pfn, ' 512 ', NODE), { reply: 'pfn 0x200' });
+  assert.deepEqual(readReply(pfn, '0x200', NODE), { reply: 'pfn 0x200' });
+  assert.deepEqual(readReply(pfn, 'pfn 512', NODE), { reply: 'pfn 0x200' });
   assert.match(readReply(pfn, 'five', NODE).error, /"five" is not a pfn/);
   assert.match(readReply(pfn, '-3', NODE).error, /not a pfn/);
   assert.match(readReply(pfn, '99999999999999999999', NODE).error, /too large/);

@@ -289,7 +289,7 @@ def test_the_inspector_and_freeing_by_click(live: LiveServer, page: tuple[Page, 
     insp.wait_for(state="visible")
     assert insp.get_attribute("data-state") == "allocated"
     assert f"0x{pfn + 1:x}" in (insp.text_content() or "")
-    assert pg.locator("#inspector input[name=pfn]").input_value() == str(pfn)
+    assert pg.locator("#inspector input[name=pfn]").input_value() == f"0x{pfn:x}"
     assert pg.locator("#inspector input[name=order]").input_value() == str(order)
     pg.wait_for_function(
         "() => !document.querySelector('#inspector .insp-model').textContent.includes('asking')"

@@ -229,16 +229,16 @@ def test_typed_answers_are_checked_before_they_are_sent(live: LiveServer, page: 
     assert "is not a pfn" in (pg.text_content("#quiz-error") or "")
     shot(pg, "quiz-typed-answer-refused")
     assert session_of(live, pg).question is not None and quiz(pg)["score"]["asked"] == 0
-    answer = pending_answer(live, pg)  # "pfn N"
-    pfn = int(answer.split()[1])
-    pg.fill(".quiz-input", hex(pfn))
+    answer = pending_answer(live, pg)  # "pfn 0x..."
+    pfn = int(answer.split()[1], 16)
+    pg.fill(".quiz-input", str(pfn))  # decimal is understood too
     pg.keyboard.press("Enter")
     wait_mode(pg, "revealed")
     wait_step(pg, 2)
     reveal = quiz(pg)["reveal"]
     assert (reveal["reply"], reveal["correct"]) == (answer, True)
     allocs = [e for e in debug(pg, "state.events") if e["kind"] == "alloc"]
-    assert f"pfn {allocs[0]['pfn']}" == answer
+    assert f"pfn {allocs[0]['pfn']:#x}" == answer
     assert model(live, pg).page(pfn).allocated
 
     pg.keyboard.press("ArrowRight")

@@ -97,7 +97,7 @@ def what_it_did(kind: str, deltas: list[dict[str, Any]]) -> str:
     adds = [e for e in events if e["kind"] == "list_add"]
     if kind == "which_pfn":
         allocs = [e for e in events if e["kind"] == "alloc"]
-        return f"pfn {allocs[0]['pfn']}" if allocs else "none"
+        return f"pfn {allocs[0]['pfn']:#x}" if allocs else "none"
     if kind in ("which_end", "which_list", "which_migratetype", "merge_order"):
         if not adds:
             return "none"
@@ -166,7 +166,7 @@ def test_replies_are_scored_and_runs_are_deterministic(small_client: TestClient)
         command(ws, next(ids), type="quiz", on=True)
         first = play_through(ws, ids, lambda n, q: None, 100)
     answers = [a.reveal["answer"] for a in first.asked]
-    assert answers == ["head", "tail", "pfn 10"]
+    assert answers == ["head", "tail", "pfn 0xa"]
     ws, _, ids = open_quiz(small_client, "head-or-tail")
     with ws:
         open_session(ws)
