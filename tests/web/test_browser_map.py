@@ -102,7 +102,7 @@ def test_hovering_a_block_in_a_long_lists_middle_shows_block_buddy_and_position(
             f"() => document.querySelector('#hover').textContent.includes({where!r})"
         )
         line = hover_line(pg)
-        assert f"block 0x{pfn:x} order 9" in line and "Movable" in line, line
+        assert f"block 0x{pfn:x} ({pfn}) order 9" in line and "Movable" in line, line
         assert f"buddy 0x{pfn ^ 512:x}" in line, line
         drawn = marks(pg)
         assert {"zone": "Normal", "pfn": pfn, "order": 9, "role": "block"} in drawn
@@ -128,7 +128,8 @@ def test_hovering_a_block_in_a_long_lists_middle_shows_block_buddy_and_position(
         pg.mouse.move(at["x"], at["y"])
         pg.wait_for_function(
             "() => document.querySelector('#hover').textContent"
-            f".includes('block 0x{full[middle]:x} order 9 · Movable list #{middle + 1} of')"
+            f".includes('block 0x{full[middle]:x} ({full[middle]}) order 9 · Movable list "
+            f"#{middle + 1} of')"
         )
     # Sweeping across the map asks only where the pointer rests.
     target = len(full) // 2 - 8
@@ -375,7 +376,7 @@ def test_a_free_chip_opens_the_inspector_without_a_stray_null(
     assert shown["strays"] == [] and "null" not in shown["text"], shown
     assert shown["facts"]["list"].startswith(f"Movable order 9: #1 of {len(full)}")
     buddy = full[0] ^ 512
-    assert shown["facts"]["buddy"].startswith(f"0x{buddy:x} = 0x{full[0]:x} ^ 512")
+    assert shown["facts"]["buddy"].startswith(f"0x{buddy:x} = 0x{full[0]:x} ^ 0x200")
     # The model's answer places the block too (its list position).
     expect(pg.locator("#inspector .insp-model")).to_contain_text(
         f"Movable order 9: #1 of {len(full)} from the head"
