@@ -147,6 +147,18 @@ def test_walking_a_split_cascade_event_by_event(
         # Its links pick the event, as clicking the event's line in the narration does.
         links.nth(0).click()
         pg.wait_for_function(f"() => window.__buddyscope.substeps.index === {want[0]}")
+        # A map frame clicked lists the events that touched that one frame.
+        frame = add["pfn"] + 1
+        want_frame = [
+            i
+            for i, e in enumerate(events)
+            if any(pfn <= frame < pfn + (1 << order) for pfn, order in touched(e))
+        ]
+        point = pg.evaluate(f"() => window.__buddyscope.clientPoint({zone!r}, {frame})")
+        pg.mouse.click(point["x"], point["y"])
+        pg.wait_for_function(f"() => window.__buddyscope.substeps.picked?.pfn === {frame}")
+        assert substep(pg)["picked"]["order"] == 0
+        assert substep(pg)["picked"]["hits"] == want_frame
         # Esc closes the inspector the click opened and goes back to the whole step.
         pg.keyboard.press("Escape")
         pg.wait_for_function("() => window.__buddyscope.substeps.index === -1")
