@@ -16,17 +16,19 @@
 
 /**
  * @typedef {{id: string, code: string}} Line
- * @typedef {{name: string, file: string, lines: Line[]}} Listing
+ * @typedef {{name: string, file: string, source: string, lines: Line[]}} Listing
+ *   source: the kernel the lines follow (other releases differ in detail)
  */
 
 /**
  * @param {string} name
  * @param {string} file
  * @param {Array<[string, string]>} lines [id, code]
+ * @param {string} [source]
  * @returns {Listing}
  */
-function listing(name, file, lines) {
-  return Object.freeze({ name, file, lines: Object.freeze(lines.map(([id, code]) => Object.freeze({ id, code }))) });
+function listing(name, file, lines, source = 'Linux 5.10') {
+  return Object.freeze({ name, file, source, lines: Object.freeze(lines.map(([id, code]) => Object.freeze({ id, code }))) });
 }
 
 /** Every listing, by kernel function name. */
@@ -179,15 +181,15 @@ export const LISTINGS = Object.freeze(
       ['set', '    __SetPageReported(page);'],
       ['end', '} while ((sg = sg_next(sg)));'],
     ]),
-    __page_hinting_request: listing('__page_hinting_request', 'mm/page_hinting.c (v2)', [
+    __page_hinting_request: listing('__page_hinting_request', 'mm/page_hinting.c', [
       ['sig', '__page_hinting_request(zone)   // page_hinting_notify_free: order >= 9 and nr_free >= hinted_pages + 32'],
       ['dev', 'phdev = rcu_dereference(ph_dev_info);'],
       ['none', 'if (!phdev) return;'],
       ['requested', 'set_bit(ZONE_PAGE_HINTING_REQUESTED, &zone->flags);'],
       ['first', 'if (atomic_fetch_inc(&phdev->refcnt) == 0)'],
       ['schedule', '  schedule_delayed_work(&phdev->work, HZ / 10);   // in 100 ms'],
-    ]),
-    page_hinting_cycle: listing('page_hinting_cycle', 'mm/page_hinting.c (v2)', [
+    ], 'the v2 patches, July 2019'),
+    page_hinting_cycle: listing('page_hinting_cycle', 'mm/page_hinting.c', [
       ['populate', 'page_hinting_populate_metadata(zone);   // every boundary back to its list head'],
       ['lock', 'spin_lock(&zone->lock);'],
       ['active', '__set_bit(ZONE_PAGE_HINTING_ACTIVE, &zone->flags);'],
@@ -200,8 +202,8 @@ export const LISTINGS = Object.freeze(
       ['drain', '  page_hinting_drain(zone, phdev);'],
       ['while', '} while (test_bit(ZONE_PAGE_HINTING_REQUESTED, &zone->flags));'],
       ['inactive', '__clear_bit(ZONE_PAGE_HINTING_ACTIVE, &zone->flags);'],
-    ]),
-    page_hinting_fill: listing('page_hinting_fill', 'mm/page_hinting.c (v2)', [
+    ], 'the v2 patches, July 2019'),
+    page_hinting_fill: listing('page_hinting_fill', 'mm/page_hinting.c', [
       ['init', 'sg_init_table(phdev->sg, phdev->capacity);'],
       ['lists', 'for_each_hinting_migratetype_order(order, mt) {   // order 10 then 9'],
       ['get', '  while ((page = get_unhinted_page(zone, order, mt))) {   // the block just before the boundary'],
@@ -212,8 +214,8 @@ export const LISTINGS = Object.freeze(
       ['done', '__clear_bit(ZONE_PAGE_HINTING_REQUESTED, &zone->flags);   // nothing unhinted is left'],
       ['refcnt', 'atomic_dec(&phdev->refcnt);'],
       ['return', 'return count;'],
-    ]),
-    page_hinting_drain: listing('page_hinting_drain', 'mm/page_hinting.c (v2)', [
+    ], 'the v2 patches, July 2019'),
+    page_hinting_drain: listing('page_hinting_drain', 'mm/page_hinting.c', [
       ['loop', 'for (i = 0; i < num_hints; i++) put_hinted_page(zone, sg_page(&phdev->sg[i]));'],
       ['sig', 'put_hinted_page(zone, page):'],
       ['free', '  __free_one_page(page, pfn, zone, order, mt, true);   // hinted: tail, before the boundary; no notify'],
@@ -221,15 +223,15 @@ export const LISTINGS = Object.freeze(
       ['count', '  zone->hinted_pages[order - PAGE_HINTING_MIN_ORDER]++;'],
       ['boundary', '  page_hinting_add_to_boundary(page, zone, mt);   // the boundary moves up to it'],
       ['set', '  __SetPageHinted(page);'],
-    ]),
-    handle_mm_fault: listing('handle_mm_fault', 'mm/memory.c + the host', [
+    ], 'the v2 patches, July 2019'),
+    handle_mm_fault: listing('handle_mm_fault', 'mm/memory.c', [
       ['touch', 'handle_mm_fault(vma, address, flags)   // the guest writes its page as usual'],
       ['exit', '  → the host has no backing for this guest frame: an EPT/NPT violation exits'],
       ['host', '  → the host faults in a fresh zero-filled page (host RSS grows again)'],
       ['resume', '  → the guest resumes; the page reads as zeros (it was free: nobody minds)'],
       ['cost', 'the cost of hinting/reporting: one host round trip per refaulted page'],
       ['why', 'it is why hinted/reported blocks sit at the tail: warm pages are reused first'],
-    ]),
+    ], 'the guest, then the host'),
   }),
 );
 

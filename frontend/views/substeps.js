@@ -138,7 +138,7 @@ export class SubstepsView {
     const place = e ? locate(this.events, this.index, { capacity: this.capacity(), pageblockOrder: this.hooks.state()?.config.pageblock_order ?? 9 }) : null;
     const listing = place ? LISTINGS[place.fn] : null;
     this.title.textContent = listing ? `${listing.name}()` : e ? `${e.fn || e.kind}: buddyscope's own` : '';
-    this.file.textContent = listing ? listing.file : '';
+    this.file.textContent = listing ? `${listing.file} · ${listing.source}` : '';
     this.panel.dataset.fn = listing ? listing.name : '';
     this.panel.dataset.line = place && listing ? listing.lines[place.line].id : '';
     replaceKids(

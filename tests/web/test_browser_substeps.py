@@ -101,6 +101,10 @@ def test_walking_a_split_cascade_event_by_event(
             assert CODE[line_id] in (current.get_attribute("title") or "")
             assert current.evaluate(ON_SCREEN), f"the pseudocode line of event {i} is off screen"
             assert pg.locator("#code-panel .code-fn").text_content() == f"{fn}()"
+            assert (
+                pg.locator("#code-panel .code-file").text_content()
+                == "mm/page_alloc.c · Linux 5.10"
+            )
             marks = {
                 (m["pfn"], m["order"])
                 for m in pg.evaluate(
