@@ -7,6 +7,10 @@
  *
  * Keyboard: the map is focusable; arrow keys move a cursor frame (Shift: a pageblock,
  * 2^pageblock_order frames), Enter opens the inspector.
+ *
+ * The map follows the free lists' zone (`follow`): that zone's part is outlined and
+ * named "in the free lists", and scrolled into view when the lists move to it (the step
+ * happened there, or the user picked it).
  */
 import {
   blockRects,
@@ -33,6 +37,21 @@ import { h } from './dom.js';
  *            wrap: HTMLElement, caption: HTMLElement}} ZoneMap
  */
 
+/**
+ * Scroll `el`'s nearest scrolling ancestor just enough to show it (its top first when
+ * it is taller than the view).
+ * @param {HTMLElement} el
+ */
+function bringIntoView(el) {
+  let box = el.parentElement;
+  while (box && !/(auto|scroll)/.test(getComputedStyle(box).overflowY)) box = box.parentElement;
+  if (!box) return;
+  const r = el.getBoundingClientRect();
+  const b = box.getBoundingClientRect();
+  if (r.bottom > b.bottom) box.scrollTop += Math.min(r.bottom - b.bottom, r.top - b.top);
+  else if (r.top < b.top) box.scrollTop -= b.top - r.top;
+}
+
 export class MemoryMapView {
   /**
    * @param {HTMLElement} root
@@ -58,6 +77,31 @@ export class MemoryMapView {
     /** @type {ClientState | null} */
     this.state = null;
     this.lastPaintMs = 0;
+    /** The zone the free lists show (its part of the map is marked). */
+    this.followed = '';
+  }
+
+  /**
+   * Mark the zone the free lists show and bring its part of the map into view when it
+   * changes (only the map's scrolling column moves, never the page).
+   * @param {string} zone
+   */
+  follow(zone) {
+    if (zone === this.followed) return;
+    this.followed = zone;
+    this.markFollowed();
+    const m = this.maps.find((x) => x.zone.name === zone);
+    if (m && this.maps.length > 1) bringIntoView(m.wrap);
+  }
+
+  markFollowed() {
+    this.root.dataset.followed = this.followed;
+    for (const m of this.maps) {
+      const on = this.maps.length > 1 && m.zone.name === this.followed;
+      m.wrap.classList.toggle('followed', on);
+      if (on) m.wrap.setAttribute('aria-current', 'true');
+      else m.wrap.removeAttribute('aria-current');
+    }
   }
 
   /**
@@ -127,6 +171,7 @@ export class MemoryMapView {
       return m;
     });
     this.root.replaceChildren(...this.maps.map((m) => m.wrap));
+    this.markFollowed();
   }
 
   /** @param {ZoneMap} m */

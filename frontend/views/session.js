@@ -384,6 +384,7 @@ export class Session {
     }
     if (full) this.map.setState(state);
     else this.map.update(changes.pages, changes.pageblocks.size > 0);
+    this.map.follow(zone.name);
     // Secondary panels follow at most ~10 times a second while steps stream in.
     if (!streaming || t0 - this.lastSecondary >= 100) {
       if (this.views.state) drawStatePanel(this.views.state, state, zone.name);

@@ -183,6 +183,19 @@ def test_a_follower_that_steps_says_it_no_longer_follows_and_can_follow_again(
         assert problems == [] and problems2 == []
 
 
+#: The zones marked on the memory map as the free lists' zone, and whether the marked
+#: part is wholly inside the scrolling column that holds the map.
+FOLLOWED = """() => {
+  const marked = [...document.querySelectorAll('#memmap .map-zone.followed')];
+  const el = marked[0]?.querySelector('.map-stack');
+  let box = el?.parentElement;
+  while (box && !/(auto|scroll)/.test(getComputedStyle(box).overflowY)) box = box.parentElement;
+  const r = el?.getBoundingClientRect(), b = box?.getBoundingClientRect();
+  return {zones: marked.map((m) => m.dataset.zone),
+          inView: !!(r && b && r.top >= b.top - 1 && r.bottom <= b.bottom + 1)};
+}"""
+
+
 def test_the_lists_and_the_map_follow_the_zone_of_the_step_unless_pinned(
     browser: Browser, live: LiveServer
 ) -> None:
@@ -200,6 +213,9 @@ def test_the_lists_and_the_map_follow_the_zone_of_the_step_unless_pinned(
         assert zones and set(zones) == {"DMA32"}
         assert debug(pg, "selectedZone") == "DMA32"
         assert pg.get_attribute("#freelists .host-lane", "data-zone") == "DMA32"
+        # The map follows: DMA32's part is the one marked, in view in its column.
+        assert pg.evaluate(FOLLOWED) == {"zones": ["DMA32"], "inView": True}
+        shot(pg, "map-follows-dma32")
         # Back shows the step before in its own zone; a zone picked by hand stays.
         press(pg, "ArrowLeft", 1)
         pg.click("#buddyinfo [data-zone='Normal'] .zone-pick")
@@ -208,6 +224,7 @@ def test_the_lists_and_the_map_follow_the_zone_of_the_step_unless_pinned(
         press(pg, "ArrowRight", 2)
         assert debug(pg, "selectedZone") == "Normal"
         assert pg.get_attribute("#freelists .host-lane", "data-zone") == "Normal"
+        assert pg.evaluate(FOLLOWED) == {"zones": ["Normal"], "inView": True}
         assert problems == []
 
 
