@@ -2,7 +2,7 @@
 
     buddyscope [serve] [--host 127.0.0.1] [--port 8000] [--no-open] [--scenario default]
     buddyscope simulate [--scenario NAME | --workload FILE|BUILTIN | --trace FILE |
-                         --buddyinfo FILE [--pagetypeinfo FILE]] [--strategy S]
+                         --buddyinfo FILE [--pagetypeinfo FILE] | --machine [ROOT]] [--strategy S]
                         [--kernel K] [--seed N] [--until end|STEPS|SECONDSs]
                         [--format buddyinfo|pagetypeinfo|json]
     buddyscope compare [--scenario NAME | --workload FILE|BUILTIN | --trace FILE] [--seed N]
@@ -31,15 +31,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from allocator_model.kernel.node import STRATEGIES
-from allocator_model.lab.practice import KINDS as PRACTICE_KINDS
-from allocator_model.sources.builtin import SCENARIOS, build_small
-from allocator_model.sources.source import scenario_names
-from allocator_model.sources.workload import BUILTIN
-
 from . import __version__
-from .settings import Settings
-from .store import server_key, user_data_dir
+
+# The model and the server (FastAPI, pydantic) are imported where a command needs them:
+# `buddyscope live` reads /proc and prints, and importing the server took 0.6 s of it.
 
 SUBCOMMANDS = ("serve", "simulate", "compare", "bench", "live", "practice")
 
@@ -102,6 +97,8 @@ def _until(text: str) -> tuple[str, float]:
 
 
 def _scenario(text: str) -> str:
+    from allocator_model.sources.source import scenario_names
+
     names = scenario_names()
     if text not in names:
         raise argparse.ArgumentTypeError(
@@ -111,6 +108,13 @@ def _scenario(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from allocator_model.kernel.node import STRATEGIES
+    from allocator_model.lab.practice import KINDS as PRACTICE_KINDS
+    from allocator_model.sources.workload import BUILTIN
+
+    from .settings import Settings
+    from .store import user_data_dir
+
     parser = OneLineParser(
         prog="buddyscope",
         description="A dashboard and a model of the Linux page allocator's free lists, free "
@@ -260,6 +264,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--buddyinfo",
         metavar="FILE",
         help="start from a real machine's /proc/buddyinfo (then step its pending work)",
+    )
+    what.add_argument(
+        "--machine",
+        nargs="?",
+        const="/",
+        metavar="ROOT",
+        help="start from this machine frame by frame (root: /proc/kpageflags, zoneinfo, "
+        "pagetypeinfo; ROOT: a recorded /proc and /sys tree) on the newest kernel rules",
     )
     sim.add_argument(
         "--pagetypeinfo",
@@ -427,9 +439,13 @@ def can_open_browser() -> bool:
 def serve(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     import uvicorn
 
+    from allocator_model.sources.builtin import SCENARIOS, build_small
+
     from .app import create_app
     from .server import NotifyingServer
+    from .settings import Settings
     from .sources import SessionConfig
+    from .store import server_key, user_data_dir
 
     warning = exposure_warning(args.host)
     if warning:

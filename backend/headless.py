@@ -84,8 +84,8 @@ def _within_limits(plan: Plan, source: str) -> Plan:
 
 
 def _sourced_plan(args: argparse.Namespace) -> Plan | None:
-    """A plan from --trace, --buddyinfo [--pagetypeinfo] or a --workload file (the same
-    loading as the server's), or None."""
+    """A plan from --trace, --buddyinfo [--pagetypeinfo], --machine [ROOT] or a --workload
+    file (the same loading as the server's), or None."""
     fields: dict[str, object] = {}
     source = ""
     if getattr(args, "trace", None) is not None:
@@ -96,6 +96,14 @@ def _sourced_plan(args: argparse.Namespace) -> Plan | None:
         if args.pagetypeinfo is not None:
             fields["pagetypeinfo"] = _read("--pagetypeinfo", args.pagetypeinfo)
         source = args.buddyinfo
+    elif getattr(args, "machine", None) is not None:
+        from allocator_model.sources.machine import read_seed_text
+
+        source = f"--machine {args.machine}"
+        try:
+            fields["machine"] = read_seed_text(args.machine)
+        except ModelError as exc:
+            raise UsageError(f"{source}: {exc}") from None
     elif (
         args.workload is not None and args.workload not in BUILTIN and Path(args.workload).is_file()
     ):
@@ -159,7 +167,7 @@ def simulate(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = s
     except (ModelError, ValueError) as exc:
         return _fail(prog, f"impossible configuration: {exc}", err)
     source = plan.source.describe()
-    if source.get("kind") in ("trace", "buddyinfo"):
+    if source.get("kind") in ("trace", "buddyinfo", "machine"):
         said = source["trace"]["summary"] if source.get("trace") else source.get("summary", "")
         print(f"{prog}: {source['kind']}: {said}", file=err)
         for note in source.get("notes", []):

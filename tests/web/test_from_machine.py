@@ -5,8 +5,11 @@ document carried in the configuration (so it exports and replays like any source
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from allocator_model.sources.builtin import build_small
@@ -59,3 +62,32 @@ def test_refusals_say_why(vm618_root: Path) -> None:
         assert res.status_code == 409
         assert "cannot be seeded frame by frame" in res.json()["detail"]
         assert "does not exist" in res.json()["detail"]
+
+
+def test_the_cli_seeds_from_a_machine(
+    vm618_shared: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from backend.cli import main
+
+    assert main(["simulate", "--machine", str(vm618_shared), "--until", "5s"]) == 0
+    out, err = capsys.readouterr()
+    assert "buddyscope simulate: machine: this machine: 6,553,599 frames" in err
+    assert out.splitlines()[0].split()[4:] == ["0"] * 8 + ["1", "1", "3"]  # DMA, as seeded
+    empty = tmp_path / "empty"
+    (empty / "proc").mkdir(parents=True)
+    assert main(["simulate", "--machine", str(empty)]) == 2
+    _, err = capsys.readouterr()
+    assert f"--machine {empty}: this machine cannot be seeded frame by frame" in err
+
+
+def test_buddyscope_live_does_not_import_the_server() -> None:
+    """`buddyscope live` reads /proc and prints: FastAPI and the model's scenarios stay
+    unimported (they were 0.6 s of a `live --once`)."""
+    code = (
+        "import sys, backend.cli; "
+        "print(sorted(m for m in ('fastapi', 'pydantic', 'backend.session') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip() == "[]"
