@@ -618,8 +618,16 @@ class Node:
         i = -1
         pages = 1 << order
         if z.nr_free_pages - pages + 1 > z.wmark_low:
+            tuned = self._pcp_tuned
+            # 6.12: the high-order part of zone_watermark_ok, read once for both uses
+            blocks = not order or not tuned or z.has_block(order)
             # 6.12: ZONE_BELOW_HIGH, tested before the allocation, set once it succeeded
-            below = self._pcp_tuned and not z.below_high and self._below_high(z, order, z.index)
+            # (_below_high for the preferred zone, whose own lowmem_reserve is 0)
+            below = (
+                tuned
+                and not z.below_high
+                and (z.nr_free_pages - pages + 1 <= z.wmark_high or not blocks)
+            )
             if not self._pcp_order[order]:
                 i = z.rmqueue_smallest(order, mt)
                 if i >= 0:
@@ -628,13 +636,18 @@ class Node:
                 # __rmqueue_pcplist from a list that has pages (events off: the general
                 # path below does the same and tells it).
                 pcp = self.pcp_sets[c][z.name]
-                if not self._pcp_tuned:
+                if not tuned:
                     lst = pcp.lists[mt]
                     if lst:
                         i = lst.popleft()
                         pcp.count -= 1
-                elif not order or z.watermark_ok(order, z.wmark_low):
-                    lst = pcp.lists[pcp.order_to_pindex(mt, order)]
+                elif blocks:
+                    # order_to_pindex(), inline for the orders up to COSTLY
+                    lst = pcp.lists[
+                        MIGRATE_PCPTYPES * order + mt
+                        if order <= PAGE_ALLOC_COSTLY_ORDER
+                        else pcp.order_to_pindex(mt, order)
+                    ]
                     if lst:
                         pcp.free_count >>= 1
                         i = lst.popleft()
@@ -1030,15 +1043,20 @@ class Node:
             mt = MIGRATE_MOVABLE  # HighAtomic and CMA pages wait on the Movable lists
         pcp = self.pcp_sets[cpu][z.name]
         pcp.alloc_factor >>= 1  # a free halves the refill's growth
-        pindex = pcp.order_to_pindex(mt, order)
+        pindex = (
+            MIGRATE_PCPTYPES * order + mt  # order_to_pindex(), inline for the orders up to COSTLY
+            if order <= PAGE_ALLOC_COSTLY_ORDER
+            else pcp.order_to_pindex(mt, order)
+        )
         lst = pcp.lists[pindex]
         lst.appendleft(i)
         z.free_mt[i] = mt
+        pages = 1 << order
         if order:
-            z.page_state_view[i : i + (1 << order)] = FILLS[PS_PCP][order]
+            z.page_state_view[i : i + pages] = FILLS[PS_PCP][order]
         else:
             z.page_state[i] = PS_PCP
-        pcp.count += 1 << order
+        pcp.count += pages
         if self.events is not None:
             self.events.append(
                 ev.PcpAdd(
@@ -1065,7 +1083,15 @@ class Node:
         elif pcp.flags & PCPF_PREV_FREE_HIGH_ORDER:
             pcp.flags &= ~PCPF_PREV_FREE_HIGH_ORDER
         if pcp.free_count < batch << PCP_BATCH_SCALE_MAX:
-            pcp.free_count += 1 << order
+            pcp.free_count += pages
+        high = pcp.high
+        if (
+            not free_high
+            and not z.below_high
+            and pcp.count < high <= pcp.high_max
+            and high >= pcp.high_min
+        ):
+            return  # nr_pcp_high() would keep high as it is, and the lists are below it
         high = pcp.nr_pcp_high(z.below_high, free_high)
         if pcp.count >= high:
             reason = (

@@ -166,7 +166,8 @@ class PerCpuPages:
     def nr_pcp_high(self, below_high: bool, free_high: bool) -> int:
         """``nr_pcp_high``: the count at which a free drains, tuning ``high`` on the way
         (ZONE_RECLAIM_ACTIVE is never set: the model has no reclaim)."""
-        high = self.clamp_high()
+        high = min(max(self.high, self.high_min), self.high_max)  # clamp_high(), inline
+        self.high = high
         if not high:
             return 0
         batch = self.batch

@@ -1018,8 +1018,11 @@ class Zone:
         """
         if self.nr_free_pages - ((1 << order) - 1) <= mark:
             return False
-        if order == 0:
-            return True
+        return order == 0 or self.has_block(order)
+
+    def has_block(self, order: int) -> bool:
+        """The high-order part of ``__zone_watermark_ok``: a free block of at least
+        ``order`` on an Unmovable, Movable or Reclaimable list."""
         nxt = self.lists.next
         nmt = self.nr_mt
         for o in range(order, self.max_order):
