@@ -617,18 +617,10 @@ class Node:
         # would find).  Orders with per-cpu lists take those when they are on.
         i = -1
         pages = 1 << order
-        if z.nr_free_pages - pages + 1 > z.wmark_low:
-            tuned = self._pcp_tuned
-            # 6.12: the high-order part of zone_watermark_ok, read once for both uses
-            blocks = not order or not tuned or z.has_block(order)
-            # 6.12: ZONE_BELOW_HIGH, tested before the allocation, set once it succeeded
-            # (_below_high for the preferred zone, whose own lowmem_reserve is 0)
-            below = (
-                tuned
-                and not z.below_high
-                and (z.nr_free_pages - pages + 1 <= z.wmark_high or not blocks)
-            )
-            if not self._pcp_order[order]:
+        if z.nr_free_pages - pages + 1 <= z.wmark_low:
+            pass
+        elif not self._pcp_tuned:  # 5.x
+            if order or not self.pcp_enabled:
                 i = z.rmqueue_smallest(order, mt)
                 if i >= 0:
                     z.nr_free_pages -= pages
@@ -636,27 +628,37 @@ class Node:
                 # __rmqueue_pcplist from a list that has pages (events off: the general
                 # path below does the same and tells it).
                 pcp = self.pcp_sets[c][z.name]
-                if not tuned:
-                    lst = pcp.lists[mt]
-                    if lst:
-                        i = lst.popleft()
-                        pcp.count -= 1
-                elif blocks:
-                    # order_to_pindex(), inline for the orders up to COSTLY
-                    lst = pcp.lists[
-                        MIGRATE_PCPTYPES * order + mt
-                        if order <= PAGE_ALLOC_COSTLY_ORDER
-                        else pcp.order_to_pindex(mt, order)
-                    ]
-                    if lst:
-                        pcp.free_count >>= 1
-                        i = lst.popleft()
-                        pcp.count -= pages
+                lst = pcp.lists[mt]
+                if lst:
+                    i = lst.popleft()
+                    pcp.count -= 1
+        else:  # 6.12
+            # the high-order part of zone_watermark_ok, read once for both uses
+            blocks = not order or z.has_block(order)
+            # ZONE_BELOW_HIGH, tested before the allocation, set once it succeeded (as
+            # _get_page_from_freelist tests it; the preferred zone's own reserve is 0)
+            below = not z.below_high and (z.nr_free_pages - pages + 1 <= z.wmark_high or not blocks)
+            if not self._pcp_order[order]:
+                i = z.rmqueue_smallest(order, mt)
+                if i >= 0:
+                    z.nr_free_pages -= pages
+            elif self.events is None and blocks:
+                pcp = self.pcp_sets[c][z.name]
+                # order_to_pindex(), inline for the orders up to COSTLY
+                lst = pcp.lists[
+                    MIGRATE_PCPTYPES * order + mt
+                    if order <= PAGE_ALLOC_COSTLY_ORDER
+                    else pcp.order_to_pindex(mt, order)
+                ]
+                if lst:
+                    pcp.free_count >>= 1
+                    i = lst.popleft()
+                    pcp.count -= pages
             if below and i >= 0:
                 z.below_high = True
         if i < 0:
             z, i = self._get_page_from_freelist(order, mt, migratetype, zone, c)
-        if cpu is None and self.cpus > 1:
+        if self.cpus > 1 and cpu is None:
             self._cpu_next = (c + 1) % self.cpus
 
         # prep_new_page: the block at i is now an allocated block of this order.
@@ -685,12 +687,6 @@ class Node:
             raise ValueError(f"cpu must be an integer 0..{self.cpus - 1}, got {cpu!r}")
         return cpu
 
-    @staticmethod
-    def _below_high(z: Zone, order: int, classzone: int) -> bool:
-        """6.7+ ``get_page_from_freelist``: an allocation that finds the zone below its
-        high watermark sets ZONE_BELOW_HIGH, which makes frees shrink pcp->high."""
-        return not z.watermark_ok(order, z.wmark_high + z.lowmem_reserve[classzone])
-
     def _get_page_from_freelist(
         self, order: int, mt: int, migratetype: str, zone: str | None, cpu: int
     ) -> tuple[Zone, int]:
@@ -705,15 +701,21 @@ class Node:
         classzone = zonelist[0].index
         pcp = self._pcp_order[order]
         tuned = self._pcp_tuned
-        set_below_high: list[Zone] = []  # undone if the request fails
+        set_below_high: list[Zone] | None = None  # undone if the request fails
         # Zones skipped on the way, told to the narration only if the request succeeds
         # (a failed request leaves the node exactly as it was, event list included).
         skipped: list[ev.Event] | None = [] if self.events is not None else None
         for use_min, nofragment in passes:
             for z in zonelist:
-                if tuned and not z.below_high and self._below_high(z, order, classzone):
+                if (
+                    tuned
+                    and not z.below_high
+                    and not z.watermark_ok(order, z.wmark_high + z.lowmem_reserve[classzone])
+                ):
+                    # 6.7+: an allocation that finds the zone below its high watermark
+                    # sets ZONE_BELOW_HIGH, which makes frees shrink pcp->high
                     z.below_high = True
-                    set_below_high.append(z)
+                    set_below_high = [*(set_below_high or ()), z]
                 # zone_watermark_ok: free pages after the allocation must stay above the
                 # mark.  Its high-order part (a block of >= order on an allowed list) is
                 # exactly the condition under which rmqueue below succeeds, so a failed
@@ -741,7 +743,7 @@ class Node:
         self._wakeup_kswapd()
         # A refused request changes nothing the caller can see (the kernel would leave
         # ZONE_BELOW_HIGH set; the next allocation sets it again).
-        for z in set_below_high:
+        for z in set_below_high or ():
             z.below_high = False
         reasons = tuple(self._oom_reason(z, order, migratetype, classzone) for z in zonelist)
         raise OutOfMemory(
@@ -834,7 +836,7 @@ class Node:
         list first refills with ``rmqueue_bulk`` (the blocks keep physical order)."""
         pcp = self.pcp_sets[cpu][z.name]
         tuned = self._pcp_tuned
-        saved = (pcp.free_count, pcp.high, pcp.alloc_factor)
+        free_count = pcp.free_count
         if tuned:
             pcp.free_count >>= 1  # an allocation halves the run of frees
             lst = pcp.lists[pcp.order_to_pindex(mt, order)]
@@ -842,16 +844,24 @@ class Node:
             lst = pcp.lists[mt]
         pages = 1 << order
         if not lst:
+            saved = (free_count, pcp.high, pcp.alloc_factor)
             batch = pcp.nr_pcp_alloc(order, z.below_high) if tuned else pcp.batch
             got = 0
             fill = FILLS[PS_PCP][order]
+            state, view, free_mt = z.page_state, z.page_state_view, z.free_mt
             for _ in range(batch):
-                i = z.rmqueue(order, mt, nofragment)
+                # __rmqueue: its first step (the request's own lists) called directly
+                i = z.rmqueue_smallest(order, mt)
                 if i < 0:
-                    break
+                    i = z.rmqueue(order, mt, nofragment)
+                    if i < 0:
+                        break
                 lst.append(i)
-                z.free_mt[i] = mt
-                z.page_state_view[i : i + pages] = fill
+                free_mt[i] = mt
+                if order:
+                    view[i : i + pages] = fill
+                else:
+                    state[i] = PS_PCP
                 got += 1
             z.nr_free_pages -= got * pages
             pcp.count += got * pages

@@ -82,6 +82,7 @@ class Zone:
         "below_high",
         "boosted",
         "buddy_order",
+        "claim_or_take",
         "end_pfn",
         "events",
         "first_pageblock",
@@ -151,6 +152,9 @@ class Zone:
         self.pageblock_order = pageblock_order
         self.mts = migratetypes
         self.rules = rules
+        # 6.10+ fallbacks claim the pageblock or take one block (rules.freelist_hygiene,
+        # read on every __rmqueue)
+        self.claim_or_take = rules.freelist_hygiene
         self.events = events
         nmt = migratetypes.count
         self.nr_mt = nmt
@@ -500,7 +504,6 @@ class Zone:
         # around continue_merging).  5.18+ compares the buddy's pageblock type instead.
         check_isolation_from = self.isolation_check_order
         check_types_from = self.merge_type_check_order
-        retype = 0
         while order < top:
             if (
                 order >= check_isolation_from
@@ -518,12 +521,23 @@ class Zone:
                         ev.MergeStop("__free_one_page", self.name, pfn, order, buddy, why)
                     )
                 break
-            if order >= check_types_from:
+            if order >= check_types_from:  # 5.18+, from pageblock_order up
                 retype = self._merge_buddy_type(pfn, order, mt, bi)
                 if retype < 0:
                     break
+                self.del_page_from_free_list(bi, order, "merging with its buddy")
+                if retype:
+                    # 6.10 "mm: page_alloc: fix up block types when merging compatible
+                    # blocks": the buddy's pageblock takes this block's type, so that an
+                    # expand() of the merged block later puts its halves on the right
+                    # lists.  (The kernel retypes the buddy's first pageblock, which on
+                    # x86-64 is all of it; the model retypes each, for configurations
+                    # with smaller orders.)
+                    self.change_pageblock_range(
+                        bi, order, mt, "__free_one_page() merges it with a block of this type"
+                    )
             # del_page_from_free_list(buddy)
-            if events is not None or self.flags[bi]:
+            elif events is not None or self.flags[bi]:
                 self.del_page_from_free_list(bi, order, "merging with its buddy")
             else:
                 p_, n_ = prv[bi], nxt[bi]
@@ -531,16 +545,6 @@ class Zone:
                 prv[n_] = p_
                 bo[bi] = 0
                 nr_free[order] -= 1
-            if retype:
-                # 6.10 "mm: page_alloc: fix up block types when merging compatible
-                # blocks": the buddy's pageblock takes this block's type, so that an
-                # expand() of the merged block later puts its halves on the right lists.
-                # (The kernel retypes the buddy's first pageblock, which on x86-64 is all
-                # of it; the model retypes each, for configurations with smaller orders.)
-                self.change_pageblock_range(
-                    bi, order, mt, "__free_one_page() merges it with a block of this type"
-                )
-                retype = 0
             if events is not None:
                 events.append(ev.Merge("__free_one_page", self.name, pfn, buddy, order))
             pfn &= buddy  # combined_pfn = buddy_pfn & pfn
@@ -746,7 +750,7 @@ class Zone:
         this type once it claimed a whole pageblock).  (6.12's balancing of movable
         requests into CMA when more than half the free pages are CMA is not modelled.)
         """
-        if self.rules.freelist_hygiene:
+        if self.claim_or_take:
             i = self.rmqueue_smallest(order, mt)
             if i < 0 and mt == MIGRATE_MOVABLE and self.mt_cma >= 0:
                 i = self.rmqueue_smallest(order, self.mt_cma)
