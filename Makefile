@@ -84,6 +84,10 @@ clean:
 distclean: clean
 	rm -rf $(VENV) *.egg-info
 
-.PHONY: screenshot
+.PHONY: screenshot walkthrough
 screenshot: $(VENV)/.installed-test chromium
 	$(VENV)/bin/python docs/screenshot.py --out docs/screenshot.png
+
+# docs/walkthrough.md and docs/walkthrough/: every lesson, chapter by chapter, at 1280x720
+walkthrough: $(VENV)/.installed-test chromium
+	$(VENV)/bin/python docs/walkthrough.py
