@@ -1,8 +1,8 @@
 """Regenerate docs/screenshot.png from the real page (run: make screenshot).
 
 Serves the app on a free loopback port, opens the page in Debian's Chromium through
-Playwright with the address a teacher would share (by default the head-or-tail lesson in
-the middle of its merge chapter), steps to the chosen step, waits until that state is
+Playwright with the address a teacher would share (by default the v2 boundary lesson in
+the middle of its hinting cycle), steps to the chosen step, waits until that state is
 drawn and every animation has finished, and saves a picture.  ``served_pages`` is also
 what docs/walkthrough.py drives.
 """
@@ -70,8 +70,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=720)
-    parser.add_argument("--query", default="?scenario=head-or-tail")
-    parser.add_argument("--step", type=int, default=5, help="step to show")
+    parser.add_argument("--query", default="?scenario=v2-boundary")
+    parser.add_argument("--step", type=int, default=6, help="step to show")
     parser.add_argument("--full-page", action="store_true")
     parser.add_argument("--scale", type=float, default=1.0, help="device scale factor")
     parser.add_argument("--clip", help="x,y,width,height of a region to save")
