@@ -36,6 +36,7 @@ from allocator_model.sources.builtin import BuiltScenario, build_default
 
 from . import __version__, badinput
 from .audience import Client, send_loop
+from .comparison import router as compare_router
 from .configure import configure_changes, merge_config, plan_from_config
 from .guard import Guard, HostPolicy, peer_of
 from .live import LiveHub
@@ -579,6 +580,7 @@ def create_app(
     app.add_middleware(Guard, policy=HostPolicy(bind_host, allowed_hosts, allowed_origins))
     app.include_router(health_router)
     app.include_router(rest_router)
+    app.include_router(compare_router)
     app.include_router(metrics_router)
     app.include_router(live_router)
     app.include_router(practice_router)

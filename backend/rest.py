@@ -1,6 +1,7 @@
 """The REST part: scenarios, sessions (create from a scenario, a workload file, a /proc
 snapshot or a trace; list, get, delete, save, export, import, save as a scenario file),
-saved sessions, the model's /proc text of a session, and the side-by-side comparison.
+saved sessions and the model's /proc text of a session (the side-by-side comparison is
+``comparison.py``).
 
 Reading a session takes its lock (model work runs in worker threads), so a request never
 sees a half-applied step.  Controlling a session (delete, save) needs its control token
@@ -12,12 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import re
-import threading
-import time
-from collections.abc import Callable
-from functools import partial
 from importlib import resources
 from typing import Annotated, Any, Literal
 
@@ -29,7 +25,6 @@ from allocator_model import ModelError
 from allocator_model.sources.source import scenario_infos, split_proc_text
 
 from .badinput import refuse_bad_json
-from .configure import plan_from_config
 from .export import ExportDoc, pack_texts
 from .guard import peer_of
 from .names import normalise
@@ -37,7 +32,7 @@ from .protocol import SourceInfo
 from .scenario_export import ExportError, branch_to_scenario
 from .session import Session
 from .settings import CommandError
-from .sources import SessionConfig, plan_for
+from .sources import SessionConfig
 from .store import (
     OWNER_KEY_CHARS,
     NameConfusable,
@@ -173,7 +168,7 @@ def _owner_key(given: str | None) -> str:
     if given is None:
         return new_owner_key()
     if _OWNER_KEY.fullmatch(given) is None:
-        raise _problem(
+        raise problem(
             403,
             f"X-Buddyscope-Owner is not an owner key ({OWNER_KEY_CHARS} to 64 letters, digits, "
             "- and _, as a save answers with): send one you were given, or none for a new one",
@@ -182,7 +177,7 @@ def _owner_key(given: str | None) -> str:
 
 
 def _not_owner(name: str, what: str) -> HTTPException:
-    return _problem(
+    return problem(
         403,
         f"the saved session {name!r} belongs to whoever saved it: {what} needs its owner "
         "key (X-Buddyscope-Owner, the owner_key its save answered with)",
@@ -204,13 +199,13 @@ def _save(
             name, scenario, steps, doc.model_dump_json(), replace=replace, owner=owner_digest(key)
         )
     except NameTaken:
-        raise _problem(
+        raise problem(
             409,
             f"a saved session named {name!r} exists already; save again with "
             '"replace": true to replace it, or choose another name',
         ) from None
     except NameConfusable as exc:
-        raise _problem(
+        raise problem(
             409,
             f"{name!r} looks like the saved session {exc.args[0]!r} (the same letters to a "
             "reader); choose a name that differs in more than look-alike letters, case or "
@@ -221,7 +216,7 @@ def _save(
     return SaveAnswer(**vars(info), owner_key=key)
 
 
-def _problem(status: int, message: str) -> HTTPException:
+def problem(status: int, message: str) -> HTTPException:
     return HTTPException(status_code=status, detail=message)
 
 
@@ -240,24 +235,24 @@ def _from_command(exc: CommandError) -> HTTPException:
         ]
         return HTTPException(status_code=422, detail=detail)
     status = exc.http_status or _STATUS.get(exc.code, 409)
-    return _problem(status, exc.message)
+    return problem(status, exc.message)
 
 
 def _manager(request: Request) -> Any:
     return request.app.state.buddyscope.manager
 
 
-def _session(request: Request, sid: str) -> Session:
+def session_of(request: Request, sid: str) -> Session:
     session: Session | None = _manager(request).get(sid)
     if session is None:
-        raise _problem(404, f"no session {sid!r} on this server (it may have expired)")
+        raise problem(404, f"no session {sid!r} on this server (it may have expired)")
     return session
 
 
 def _controlled(request: Request, sid: str, token: str | None) -> Session:
-    session = _session(request, sid)
+    session = session_of(request, sid)
     if not session.check_token(token):
-        raise _problem(403, "this needs the session's control token (X-Buddyscope-Token)")
+        raise problem(403, "this needs the session's control token (X-Buddyscope-Token)")
     return session
 
 
@@ -418,7 +413,7 @@ def _config(fields: dict[str, Any]) -> SessionConfig:
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_context=False, include_input=False)
         if any(e["type"] == "string_too_long" for e in errors):
-            raise _problem(413, "the text is over this server's limit for it") from None
+            raise problem(413, "the text is over this server's limit for it") from None
         detail = [{**e, "loc": ["body", *e["loc"]]} for e in errors]
         raise HTTPException(422, detail=detail) from None
 
@@ -477,7 +472,7 @@ async def create_from_machine(
     try:
         text = await read_machine(request)
     except ModelError as exc:
-        raise _problem(409, str(exc)) from None
+        raise problem(409, str(exc)) from None
     return await _create(request, _config({**overrides.fields, "machine": text}))
 
 
@@ -512,7 +507,7 @@ async def import_session(request: Request, doc: ExportDoc) -> Created:
 
 @router.get("/sessions/{sid}", summary="One session", responses=R404)
 async def get_session(request: Request, sid: SessionId) -> SessionInfo:
-    return await _info(_session(request, sid))
+    return await _info(session_of(request, sid))
 
 
 @router.delete(
@@ -528,7 +523,7 @@ async def delete_session(request: Request, sid: SessionId, token: Token = None) 
     "/sessions/{sid}/export", summary="The session as a small exact JSON document", responses=R404
 )
 async def export_session(request: Request, sid: SessionId) -> ExportDoc:
-    session = _session(request, sid)
+    session = session_of(request, sid)
     async with session.lock:
         return session.export_doc()
 
@@ -568,7 +563,7 @@ def _scenario_of(session: Session, name: str) -> Any:
     try:
         return branch_to_scenario(session.view.branch, name)
     except ExportError as exc:
-        raise _problem(409, str(exc)) from None
+        raise problem(409, str(exc)) from None
 
 
 @router.get(
@@ -581,7 +576,7 @@ def _scenario_of(session: Session, name: str) -> Any:
     responses={**R404, 409: {"model": Problem, "description": "No workload file form"}},
 )
 async def session_scenario(request: Request, sid: SessionId) -> Response:
-    session = _session(request, sid)
+    session = session_of(request, sid)
     async with session.lock:
         exported = await asyncio.to_thread(_scenario_of, session, session.name)
     headers = {"X-Buddyscope-Notes": " | ".join(exported.notes)} if exported.notes else None
@@ -630,7 +625,7 @@ async def save_scenario(
 
 
 async def _proc_text(request: Request, sid: str, which: str) -> str:
-    session = _session(request, sid)
+    session = session_of(request, sid)
     async with session.lock:
         node = session.view.node
         fn = node.buddyinfo if which == "buddyinfo" else node.pagetypeinfo
@@ -690,13 +685,13 @@ class PageOut(BaseModel):
 async def page_info(
     request: Request, sid: SessionId, pfn: Annotated[int, Path(ge=0, le=2**40)]
 ) -> PageOut:
-    session = _session(request, sid)
+    session = session_of(request, sid)
     async with session.lock:
         node = session.view.node
         try:
             info = node.page(pfn)
         except ValueError as exc:
-            raise _problem(404, str(exc)) from None
+            raise problem(404, str(exc)) from None
         index = length = None
         if info.list_migratetype is not None:
             zone, order, mt = node.zone(info.zone), info.block_order, info.list_migratetype
@@ -748,7 +743,7 @@ async def open_saved(
     manager = _manager(request)
     reopen = body.session if body is not None else None
     if reopen is not None and not manager.token_valid(reopen, token):
-        raise _problem(403, f"reopening session {reopen!r} needs its control token")
+        raise problem(403, f"reopening session {reopen!r} needs its control token")
     store = request.app.state.buddyscope.store
     try:
         text = await asyncio.to_thread(
@@ -757,7 +752,7 @@ async def open_saved(
     except NotOwner:
         raise _not_owner(name, "on this shared server, opening it") from None
     if text is None:
-        raise _problem(404, f"no saved session named {name!r}")
+        raise problem(404, f"no saved session named {name!r}")
     doc = ExportDoc.model_validate_json(text)
     try:
         session = await manager.import_doc(doc, name=name, reopen=reopen, peer=peer_of(request))
@@ -783,213 +778,5 @@ async def delete_saved(request: Request, name: SavedName, owner: OwnerKey = None
     except NotOwner:
         raise _not_owner(name, "deleting it") from None
     if not deleted:
-        raise _problem(404, f"no saved session named {name!r}")
+        raise problem(404, f"no saved session named {name!r}")
     return Response(status_code=204)
-
-
-# --- side by side ---------------------------------------------------------------------
-
-
-class ReturnedAtOut(BaseModel):
-    """``allocator_model.lab.compare.ReturnedAt``: memory returned by one sample time."""
-
-    t_s: float = Field(description="Virtual time, seconds")
-    when: str = Field(description='What the time is: "last free + 2.5 s", "all drained", ...')
-    pages: int = Field(description="Pages the host had discarded by then (cumulative)")
-
-
-class CompareResult(BaseModel):
-    """``allocator_model.lab.compare.StrategyResult``: one strategy's run."""
-
-    strategy: str
-    returned_pages: int = Field(description="Pages discarded by the host, cumulative")
-    resident_pages: int = Field(description="Host-resident pages at the end")
-    report_calls: int
-    pages_reported: int
-    isolated_blocks: int
-    isolated_pages: int
-    refaults: int
-    allocations_taking_flagged: int = Field(
-        description="Allocations that had to take a hinted/reported block"
-    )
-    failed_allocations: int
-    drain_time_s: float | None = Field(description="Idle guest: last free -> last report")
-    workload_end_s: float
-    last_free_s: float | None = Field(description="The guest's last free (None: never)")
-    drained_s: float | None = Field(description="The last report (None: no report)")
-    until_s: float = Field(description="The run stopped here: nothing changes after it")
-    returned_at: list[ReturnedAtOut] = Field(
-        description="Memory returned by each of the comparison's common sample times"
-    )
-    series: list[tuple[float, int, int, int]] = Field(
-        description="(time s, returned pages, resident pages, refaults) after every "
-        "operation and work item"
-    )
-
-
-class CompareRow(BaseModel):
-    label: str
-    values: list[str] = Field(description="One formatted value per strategy, in order")
-
-
-class CompareOut(BaseModel):
-    what: str = Field(description="The scenario, built-in workload or session compared")
-    seed: int
-    kernel: str
-    strategies: list[str]
-    results: list[CompareResult]
-    rows: list[CompareRow] = Field(
-        description="The table `buddyscope compare` prints (allocator_model.lab.compare.table)"
-    )
-    command: str = Field(
-        description="The command line that prints the same table (FILE: the workload "
-        "file or trace the session was loaded from)"
-    )
-    notes: list[str] = Field(description="What the comparison leaves out of the session")
-
-
-def _compare_budget(plan: Any, settings: Any) -> None:
-    """Refuse (409) a comparison over the server's budget, from its sizes alone."""
-    steps = len(plan.source.workload)
-    if steps > settings.max_compare_steps:
-        raise _problem(
-            409,
-            f"the workload has {steps} operations; this server compares at most "
-            f"{settings.max_compare_steps} (run buddyscope compare on your own machine)",
-        )
-    pages = sum(n for _, n in plan.source.sizes())
-    if pages > settings.max_compare_pages:
-        raise _problem(
-            409,
-            f"the node has {pages} pages; this server compares nodes of at most "
-            f"{settings.max_compare_pages} (run buddyscope compare on your own machine)",
-        )
-
-
-async def _run_compare(request: Request, settings: Any, run: Callable[..., Any]) -> Any:
-    """``run(stop=...)`` in a worker thread, stopped when the client goes away (or this
-    request is cancelled) or after ``max_compare_seconds`` (409): a comparison nobody
-    waits for does not hold the comparison lock for minutes."""
-    from allocator_model.lab.compare import ComparisonStopped
-
-    gone = threading.Event()
-    deadline = time.monotonic() + settings.max_compare_seconds
-
-    def stop() -> bool:
-        return gone.is_set() or time.monotonic() > deadline
-
-    task = asyncio.ensure_future(asyncio.to_thread(run, stop=stop))
-    try:
-        while not task.done():
-            await asyncio.wait({task}, timeout=0.5)
-            if not task.done() and await request.is_disconnected():
-                gone.set()
-        return task.result()
-    except ComparisonStopped:
-        raise _problem(
-            409,
-            f"the comparison took longer than {settings.max_compare_seconds:g} s, this "
-            "server's budget (run buddyscope compare on your own machine)",
-        ) from None
-    finally:
-        gone.set()  # cancelled with the request: the thread stops at its next check
-
-
-@router.get(
-    "/compare",
-    summary="One workload under each strategy, side by side (allocator_model.lab.compare)",
-    description="Exactly one of `scenario` (any scenario of GET /api/scenarios), `workload` "
-    "(a built-in workload: buffer-reuse, idle, random-mix) or `session` (the source a live "
-    "session runs, with its seed, kernel, size and per-cpu lists).  The same function and "
-    "table as `buddyscope compare` (`command` is the equivalent command line); results "
-    "are cached.",
-    tags=["scenarios"],
-    responses={
-        **R404,
-        409: {"model": Problem, "description": "Nothing to compare, or the model refuses"},
-    },
-)
-async def compare_strategies(
-    request: Request,
-    scenario: Annotated[str | None, Query(max_length=100)] = None,
-    workload: Annotated[str | None, Query(max_length=100)] = None,
-    session: Annotated[str | None, Query(max_length=64)] = None,
-    seed: Annotated[int | None, Query(ge=0, le=2**32 - 1)] = None,
-    kernel: Annotated[Literal["5.7", "5.10", "6.12"] | None, Query()] = None,
-) -> CompareOut:
-    from allocator_model.lab.compare import table
-
-    from .headless import (
-        UsageError,
-        compare_command,
-        compare_kernel,
-        compare_notes,
-        compare_plan,
-        workload_plan,
-    )
-
-    given = [x for x in (scenario, workload, session) if x is not None]
-    if len(given) != 1:
-        raise _problem(409, "give exactly one of scenario, workload and session")
-    settings = request.app.state.buddyscope.settings
-    own_operations = 0
-    notes: list[str] = []
-    if workload is not None:
-        try:
-            plan = workload_plan(workload, seed or 0)
-        except UsageError as exc:
-            raise _problem(404, str(exc)) from None
-        what = f"workload {workload}"
-    elif scenario is not None:
-        try:
-            plan = await asyncio.to_thread(
-                plan_from_config, SessionConfig(scenario=scenario, seed=seed), settings
-            )
-        except CommandError as exc:
-            raise _problem(404 if exc.code == "invalid_config" else 409, exc.message) from None
-        what = f"scenario {scenario}"
-    else:
-        assert session is not None
-        live = _session(request, session)
-        async with live.lock:
-            branch = live.view.branch
-            base = branch.plan
-            own_operations = sum(1 for cmd in branch.log if cmd[0] != "next")
-        if base.source.start is not None:
-            raise _problem(409, "a session started from /proc has no workload to compare")
-        plan = base
-        if seed is not None:
-            config = base.config.model_copy(update={"seed": seed})
-            plan = await asyncio.to_thread(plan_for, config)
-        what = f"session {session} ({base.config.scenario})"
-        if plan.config.workload is not None:
-            notes.append("FILE is the workload file this session was loaded from.")
-        elif plan.config.trace is not None:
-            notes.append("FILE is the kmem trace this session replays.")
-    chosen = compare_kernel(plan, kernel)
-    _compare_budget(plan, settings)
-    # What compare_plan() reads: not the strategy or constants a session runs.
-    config = plan.config.model_copy(update={"hinting": None, "constants": {}})
-    what_runs = f"{config.model_dump_json()}|{plan.source.seed}|{chosen}"
-    key = hashlib.sha256(what_runs.encode()).hexdigest()
-    state = request.app.state.buddyscope
-    async with state.compare_lock:  # one comparison at a time: each runs three models
-        results = state.compare_cache.get(key)
-        if results is None:
-            try:
-                results = await _run_compare(request, settings, partial(compare_plan, plan, chosen))
-            except (ModelError, ValueError) as exc:
-                raise _problem(409, f"the model refuses the comparison: {exc}") from None
-            state.compare_cache[key] = results
-            if len(state.compare_cache) > 16:
-                state.compare_cache.pop(next(iter(state.compare_cache)))
-    return CompareOut(
-        what=what,
-        seed=plan.source.seed,
-        kernel=chosen,
-        strategies=[r.strategy for r in results],
-        results=[CompareResult(**dataclasses.asdict(r)) for r in results],
-        rows=[CompareRow(label=label, values=values) for label, values in table(results)],
-        command=compare_command(plan, chosen),
-        notes=[*compare_notes(plan, chosen, own_operations), *notes],
-    )

@@ -380,7 +380,7 @@ def test_a_comparison_over_its_time_budget_stops_with_409() -> None:
 def test_a_comparison_stops_when_its_client_goes() -> None:
     """The worker thread is told to stop once the request is disconnected."""
     from allocator_model.lab.compare import ComparisonStopped
-    from backend.rest import _run_compare
+    from backend.comparison import _run_compare
 
     asked: list[bool] = []
 
