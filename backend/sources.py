@@ -79,6 +79,7 @@ class SessionConfig(BaseModel):
     constants: dict[str, int | float] = Field(default_factory=dict)
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
     pcp: bool | None = None
+    cpus: int | None = Field(default=None, ge=1, le=64)
     pages: int | None = Field(default=None, ge=1)
     workload: str | None = Field(
         default=None,
@@ -182,6 +183,7 @@ def plan_for(config: SessionConfig, max_steps: int = MAX_EXPANDED) -> Plan:
         hinting=config.hinting,
         constants=config.constants,
         pcp=config.pcp,
+        cpus=config.cpus,
         pages=config.pages,
     )
     return Plan(config, source)

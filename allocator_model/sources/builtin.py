@@ -26,6 +26,10 @@ from ..kernel.node import Node, ZoneSpec
 
 DEFAULT_SEED: Final = 2019
 
+#: The default session's rules: a guest of today, an LTS kernel whose virtio-balloon
+#: device reports free pages (the 2019 scenarios keep the kernels of their time).
+DEFAULT_GUEST: Final[dict[str, Any]] = {"kernel": "6.12", "hinting": "reporting"}
+
 # Order distribution of the default workload: mostly single pages, a tail of larger
 # requests (order 3 is PAGE_ALLOC_COSTLY_ORDER; order 9 is a transparent huge page).
 _ORDER_WEIGHTS: Final = {0: 40, 1: 18, 2: 14, 3: 12, 4: 6, 5: 4, 6: 2, 9: 4}
@@ -112,12 +116,13 @@ def _run(name: str, description: str, seed: int, node: Node, ops: Sequence[Op]) 
 
 
 def build_default(seed: int = DEFAULT_SEED) -> BuiltScenario:
-    """The dashboard's default: the model's default node after the default workload."""
+    """The dashboard's default: the default node, as a guest of today runs it, after the
+    default workload."""
     return _run(
         "default",
         "Default guest (DMA, DMA32, Normal) after 1500 seeded allocations and 900 frees",
         seed,
-        Node(seed=seed, events=False),
+        Node(seed=seed, events=False, **DEFAULT_GUEST),
         default_workload(seed),
     )
 
@@ -172,13 +177,21 @@ BUILTIN_INFO: Final = {
     ),
 }
 
-#: What the page's narration points a first-time user at (the default runs no hinting).
+#: What the page's narration points a first-time user at.
 BUILTIN_LOOK_FOR: Final = {
-    "default": "free pages going back to the host. This guest runs no hinting: pick "
-    'reporting or hinting-v2 under "scenario, strategy, kernel…" and press play, or open '
-    'a lesson from the "scenarios ▾" button at the top (v2-boundary shows the v2 '
-    "boundary at work, reporting-passes free page reporting's passes).",
+    "default": "free pages going back to the host. This guest runs Linux 6.12 with free "
+    "page reporting, as a virtio-balloon guest does today: press play and its passes "
+    'report the free pageblocks. Compare other rules under "scenario, strategy, kernel…", '
+    'or open a lesson from the "scenarios ▾" button at the top (v2-boundary shows the '
+    "2019 v2 boundary at work, reporting-passes free page reporting's passes).",
 }
+
+
+def builtin_options(name: str) -> dict[str, Any]:
+    """Node options of a built-in scenario (besides its seed)."""
+    if name == "small":
+        return {"zones": [ZoneSpec("Normal", start_pfn=0, pages=4096)]}
+    return dict(DEFAULT_GUEST)
 
 
 @functools.lru_cache(maxsize=16)

@@ -28,7 +28,14 @@ from typing import Any, Literal, Protocol
 
 from ..kernel.errors import ConfigError
 from ..kernel.node import Node, ZoneSpec, default_zones
-from .builtin import BUILTIN_INFO, BUILTIN_LOOK_FOR, DEFAULT_SEED, builtin_ops, to_workload
+from .builtin import (
+    BUILTIN_INFO,
+    BUILTIN_LOOK_FOR,
+    DEFAULT_SEED,
+    builtin_ops,
+    builtin_options,
+    to_workload,
+)
 from .fromproc import from_buddyinfo
 from .machine import machine_start, newest_kernel
 from .procfs import ProcParseError, parse_buddyinfo, parse_pagetypeinfo
@@ -122,20 +129,29 @@ class Source:
         hinting: str | None = None,
         constants: Mapping[str, int | float] | None = None,
         pcp: bool | None = None,
+        cpus: int | None = None,
         pages: int | None = None,
     ) -> Source:
         """This source with a user's overrides (``None``: as the source says).  A new
-        strategy drops the source's constants; ``pages`` resizes the last zone."""
+        strategy drops the source's constants, and v2 picked on a built-in scenario
+        without a kernel runs on its own base (5.3), not the default guest's kernel;
+        ``pages`` resizes the last zone."""
         options = dict(self.node_options)
         if kernel is not None:
             options["kernel"] = kernel
         if hinting is not None and hinting != options.get("hinting", "none"):
             options["hinting"] = hinting
             options.pop("hinting_options", None)
+            info = self.info
+            builtin = info is not None and info.kind == "scenario" and info.name in BUILTIN_INFO
+            if hinting == "hinting-v2" and kernel is None and builtin:
+                options.pop("kernel", None)
         if constants:
             options["hinting_options"] = {**options.get("hinting_options", {}), **constants}
         if pcp is not None:
             options["pcp"] = pcp
+        if cpus is not None:
+            options["cpus"] = cpus
         if pages is not None:
             if self.start is not None:
                 raise ConfigError("a /proc snapshot sets its own zone sizes: leave pages out")
@@ -182,8 +198,8 @@ def scenario_infos() -> list[ScenarioInfo]:
             summary,
             "builtin",
             DEFAULT_SEED,
-            "none",
-            "5.10",
+            str(builtin_options(name).get("hinting", "none")),
+            str(builtin_options(name).get("kernel", "5.10")),
             len(builtin_ops(name, DEFAULT_SEED)),
             True,
         )
@@ -210,9 +226,7 @@ def scenario(name: str, seed: int | None = None, max_steps: int = MAX_EXPANDED) 
     """A built-in or library scenario (``seed``: instead of the scenario's own)."""
     if name in BUILTIN_INFO:
         seed = DEFAULT_SEED if seed is None else seed
-        options: dict[str, Any] = {"seed": seed}
-        if name == "small":
-            options["zones"] = [ZoneSpec("Normal", start_pfn=0, pages=4096)]
+        options: dict[str, Any] = {"seed": seed, **builtin_options(name)}
         title, summary = BUILTIN_INFO[name]
         info = SourceInfo("scenario", name, title, summary, look_for=BUILTIN_LOOK_FOR.get(name, ""))
         workload = tuple(to_workload(builtin_ops(name, seed)))

@@ -97,3 +97,15 @@ def test_node_options_build_the_same_node_as_zonespecs_say() -> None:
     source = scenario("small")
     assert source.node_options["zones"] == [ZoneSpec("Normal", start_pfn=0, pages=4096)]
     assert isinstance(source.new_node(), Node)
+
+
+def test_the_default_is_a_guest_of_today_and_v2_picked_on_it_runs_on_its_own_base() -> None:
+    source = scenario("default")
+    assert source.node_options["kernel"] == "6.12"
+    assert source.node_options["hinting"] == "reporting"
+    v2 = source.configured(hinting="hinting-v2")
+    assert "kernel" not in v2.node_options and v2.new_node().kernel == "5.3"
+    assert source.configured(hinting="hinting-v2", kernel="5.7").node_options["kernel"] == "5.7"
+    assert source.configured(cpus=2).node_options["cpus"] == 2
+    lesson = scenario("v2-boundary").configured(hinting="hinting-v2")
+    assert lesson.node_options.get("kernel") == scenario("v2-boundary").node_options.get("kernel")
