@@ -28,6 +28,7 @@ Figures go to stdout (``--json`` for JSON); docs/performance.md records them.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -47,7 +48,7 @@ from allocator_model.sources.kpageflags import (
     read_raw,
 )
 from allocator_model.sources.live import read_live
-from allocator_model.sources.machine import node_from_seed, read_seed
+from allocator_model.sources.machine import MachineSeed, node_from_seed, read_seed
 from backend.live import FrameMap
 
 VENV_BIN = Path(sys.executable).parent
@@ -231,17 +232,141 @@ def measure_page(root: str, seconds: float) -> dict[str, Any]:
     }
 
 
+def grown(machine: MachineSeed, frames: int) -> MachineSeed:
+    """The seed with its last zone grown so that the node spans ``frames`` frames, its
+    free blocks and pageblock types repeated along it (a bigger machine of the same
+    kind, for the page's size target: 64 GiB is 16 M frames)."""
+    last = machine.zones[-1]
+    spanned = frames - last.start_pfn
+    pfns, orders, marks = [], bytearray(), bytearray()
+    for r in range(spanned // last.spanned + 1):
+        off = r * last.spanned
+        for p, o, m in zip(last.block_pfn, last.block_order, last.block_reported, strict=True):
+            if p + off + (1 << o) <= last.start_pfn + spanned:
+                pfns.append(p + off)
+                orders.append(o)
+                marks.append(m)
+    blocks = (
+        (last.start_pfn + spanned - 1 >> machine.pageblock_order)
+        - (last.start_pfn >> machine.pageblock_order)
+        + 1
+    )
+    zone = dataclasses.replace(
+        last,
+        spanned=spanned,
+        present=spanned,
+        managed=spanned,
+        absent=(),
+        block_pfn=tuple(pfns),
+        block_order=bytes(orders),
+        block_reported=bytes(marks),
+        pageblock_types=(last.pageblock_types * (blocks // len(last.pageblock_types) + 1))[:blocks],
+        pagetypeinfo_free=None,
+    )
+    return dataclasses.replace(machine, zones=(*machine.zones[:-1], zone), notes=())
+
+
+def measure_big_session(root: str, frames: int, seconds: float) -> dict[str, Any]:
+    """A session seeded from the machine grown to ``frames`` frames, in the page: how
+    long it takes to open, and the frame times while it steps (reporting passes and
+    allocations) for ``seconds``."""
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    doc = grown(read_seed(root), frames).to_json()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [str(VENV_BIN / "buddyscope"), "serve", "--no-open", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:
+            if "dashboard at" in line:
+                break
+        url = f"http://127.0.0.1:{port}"
+        w0 = time.perf_counter()
+        request = urllib.request.Request(
+            f"{url}/api/sessions",
+            data=json.dumps({"machine": doc}).encode(),
+            headers={"content-type": "application/json", "x-buddyscope-client": "bench"},
+        )
+        with urllib.request.urlopen(request, timeout=600) as answer:
+            created = json.load(answer)
+        create_ms = ms(time.perf_counter() - w0)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+                args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
+            )
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            w0 = time.perf_counter()
+            page.goto(f"{url}/?session={created['id']}&token={created['token']}")
+            page.wait_for_function(SETTLED, timeout=600_000)
+            open_ms = ms(time.perf_counter() - w0)
+            page.evaluate(STEPPING.replace("SECONDS", str(seconds)))
+            times = page.evaluate(FRAME_TIMES.replace("SECONDS", str(seconds)))
+            page.wait_for_function(SETTLED, timeout=600_000)
+            stepped = page.evaluate("window.__buddyscope.state.step")
+            answers = page.evaluate("window.__answers")
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "big_frames": frames,
+        "big_create_ms": create_ms,
+        "big_open_ms": open_ms,
+        "big_steps": stepped,
+        "big_commands": len(answers),
+        "big_refused": [a for a in answers if "ack" not in a][:3],
+        "big_frame_ms_p50": percentile(times, 0.5),
+        "big_frame_ms_p95": percentile(times, 0.95),
+        "big_frame_ms_max": percentile(times, 1.0),
+    }
+
+
+SETTLED = """() => { const b = window.__buddyscope;
+  return b && b.configured && b.state !== null && b.renderedSeq === b.seq && b.connected
+    && !b.drawPending; }"""
+# Steps for SECONDS while the frame times are taken: an allocation, then the next step
+# (the model's own work: reporting), one command at a time.
+STEPPING = """() => { const b = window.__buddyscope; const end = performance.now() + SECONDS * 1000;
+  window.__answers = [];
+  const next = async (k) => { if (performance.now() > end) return;
+    const r = await (k % 2 ? b.send('step', {}) : b.send('alloc', {order: 9}));
+    window.__answers.push(r);
+    setTimeout(() => next(k + 1), 50); };
+  next(0); }"""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default="/", help="a /proc and /sys tree (default: this machine)")
     parser.add_argument("--reads", type=int, default=5)
     parser.add_argument("--cli-runs", type=int, default=3)
     parser.add_argument("--page", type=float, default=0, metavar="SECONDS")
+    parser.add_argument(
+        "--big-session",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="a session seeded from the machine grown to --big-frames in the page, stepped "
+        "for SECONDS",
+    )
+    parser.add_argument("--big-frames", type=int, default=1 << 24)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     figures = measure(args.root, args.reads, args.cli_runs)
     if args.page:
         figures.update(measure_page(args.root, args.page))
+    if args.big_session:
+        figures.update(measure_big_session(args.root, args.big_frames, args.big_session))
     if args.json:
         print(json.dumps(figures))
     else:
