@@ -1009,6 +1009,22 @@ class Node:
                 return hi, k
         return i, 0
 
+    def _pcp_add_event(self, z: Zone, i: int, mt: int, count: int, order: int, cpu: int) -> None:
+        assert self.events is not None
+        o, c = self._pcp_event_keys(order, cpu)
+        self.events.append(
+            ev.PcpAdd(
+                "free_unref_page_commit",
+                z.name,
+                z.start_pfn + i,
+                self.mts.names[mt],
+                "head",
+                count,
+                o,
+                c,
+            )
+        )
+
     def _free_unref_page(self, z: Zone, i: int, mt: int, cpu: int) -> None:
         """``free_unref_page_commit`` (5.x): park at the head of a per-cpu list; drain at high."""
         if mt >= MIGRATE_PCPTYPES:
@@ -1024,18 +1040,7 @@ class Node:
         z.page_state[i] = PS_PCP
         pcp.count += 1
         if self.events is not None:
-            self.events.append(
-                ev.PcpAdd(
-                    "free_unref_page_commit",
-                    z.name,
-                    z.start_pfn + i,
-                    self.mts.names[list_mt],
-                    "head",
-                    len(pcp.lists[list_mt]),
-                    None,
-                    cpu if self.cpus > 1 else None,
-                )
-            )
+            self._pcp_add_event(z, i, list_mt, len(pcp.lists[list_mt]), 0, cpu)
         if pcp.count >= pcp.high:
             self._free_pcppages_bulk(
                 z, pcp, pcp.batch, f"the per-cpu lists reached high={pcp.high}", cpu
@@ -1068,18 +1073,7 @@ class Node:
             z.page_state[i] = PS_PCP
         pcp.count += pages
         if self.events is not None:
-            self.events.append(
-                ev.PcpAdd(
-                    "free_unref_page_commit",
-                    z.name,
-                    z.start_pfn + i,
-                    self.mts.names[mt],
-                    "head",
-                    len(lst),
-                    order,
-                    cpu if self.cpus > 1 else None,
-                )
-            )
+            self._pcp_add_event(z, i, mt, len(lst), order, cpu)
         batch = pcp.batch
         free_high = False
         if order and order <= PAGE_ALLOC_COSTLY_ORDER:

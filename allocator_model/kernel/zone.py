@@ -602,18 +602,15 @@ class Zone:
         iso = self.mt_isolate
         if mt == buddy_mt or (mt != iso and buddy_mt != iso):
             return False
+        self._merge_stop(pfn, order, buddy, "one pageblock is isolated and the other is not")
+        return True
+
+    def _merge_stop(self, pfn: int, order: int, buddy: int, reason: str) -> None:
+        """Tell that ``__free_one_page`` stops merging between two pageblocks."""
         if self.events is not None:
             self.events.append(
-                ev.MergeStop(
-                    fn="__free_one_page",
-                    zone=self.name,
-                    pfn=pfn,
-                    order=order,
-                    buddy=buddy,
-                    reason="one pageblock is isolated and the other is not",
-                )
+                ev.MergeStop("__free_one_page", self.name, pfn, order, buddy, reason)
             )
-        return True
 
     def _merge_buddy_type(self, pfn: int, order: int, mt: int, bi: int) -> int:
         """5.18+ ``__free_one_page`` from pageblock_order up: 0 when the free buddy's
@@ -625,19 +622,13 @@ class Zone:
         if mt < MIGRATE_PCPTYPES and buddy_mt < MIGRATE_PCPTYPES:  # migratetype_is_mergeable
             return 1
         if self.events is not None:
-            self.events.append(
-                ev.MergeStop(
-                    fn="__free_one_page",
-                    zone=self.name,
-                    pfn=pfn,
-                    order=order,
-                    buddy=self.start_pfn + bi,
-                    reason=(
-                        f"its buddy's pageblock is {self.mt_name(buddy_mt)} and this one "
-                        f"{self.mt_name(mt)}: {self.mt_name(max(mt, buddy_mt))} pageblocks "
-                        "never merge with another type"
-                    ),
-                )
+            self._merge_stop(
+                pfn,
+                order,
+                self.start_pfn + bi,
+                f"its buddy's pageblock is {self.mt_name(buddy_mt)} and this one "
+                f"{self.mt_name(mt)}: {self.mt_name(max(mt, buddy_mt))} pageblocks never "
+                "merge with another type",
             )
         return -1
 
@@ -943,15 +934,24 @@ class Zone:
             start = i
         if end >= self.spanned_pages:
             return 0, 0
-        moved = movable = 0
+        moved, movable = self._free_and_movable(start, end + 1)
+        bo = self.buddy_order
+        for head in NONZERO.finditer(bo, start, end + 1):  # the free blocks, ascending
+            j = head.start()
+            self.move_to_free_list(j, bo[j] - 1, mt)
+        return moved, movable
+
+    def _free_and_movable(self, start: int, end: int) -> tuple[int, int]:
+        """Free pages and pages of movable allocations in ``[start, end)``, walked block
+        by block as ``move_freepages``/``prep_move_freepages_block`` walk the pfns."""
+        free = movable = 0
         bo, ao, amt = self.buddy_order, self.alloc_order, self.alloc_mt
         j = start
-        while j <= end:
+        while j < end:
             k = bo[j]
             if k:
-                self.move_to_free_list(j, k - 1, mt)
+                free += 1 << (k - 1)
                 j += 1 << (k - 1)
-                moved += 1 << (k - 1)
                 continue
             a = ao[j]
             if a:
@@ -960,7 +960,7 @@ class Zone:
                 j += 1 << (a - 1)
                 continue
             j += 1
-        return moved, movable
+        return free, movable
 
     def pageblock_start_in_zone(self, i: int) -> int:
         """The first index of ``i``'s pageblock, or -1 when the pageblock straddles the
@@ -978,23 +978,7 @@ class Zone:
         start = self.pageblock_start_in_zone(i)
         if start < 0:
             return None
-        end = start + (1 << self.pageblock_order)
-        free = movable = 0
-        bo, ao, amt = self.buddy_order, self.alloc_order, self.alloc_mt
-        j = start
-        while j < end:
-            k = bo[j]
-            if k:
-                free += 1 << (k - 1)
-                j += 1 << (k - 1)
-                continue
-            a = ao[j]
-            if a:
-                if amt[j] == MIGRATE_MOVABLE:
-                    movable += 1 << (a - 1)
-                j += 1 << (a - 1)
-                continue
-            j += 1
+        free, movable = self._free_and_movable(start, start + (1 << self.pageblock_order))
         return start, free, movable
 
     def move_freepages_block_612(self, start: int, old_mt: int, new_mt: int, reason: str) -> int:
