@@ -28,6 +28,7 @@ Figures go to stdout (``--json`` for JSON); docs/performance.md records them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -37,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -174,22 +176,17 @@ def percentile(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
 
 
-def measure_page(root: str, seconds: float) -> dict[str, Any]:
+@contextlib.contextmanager
+def page_on_server(*serve_args: str) -> Iterator[tuple[str, Any]]:
+    """``buddyscope serve`` on a free loopback port and a Chromium page (1280x900) to
+    point at it: (the server's URL, the page)."""
     from playwright.sync_api import sync_playwright
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen(
-        [
-            str(VENV_BIN / "buddyscope"),
-            "serve",
-            "--no-open",
-            "--port",
-            str(port),
-            "--proc-root",
-            root,
-        ],
+        [str(VENV_BIN / "buddyscope"), "serve", "--no-open", "--port", str(port), *serve_args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -204,24 +201,29 @@ def measure_page(root: str, seconds: float) -> dict[str, Any]:
                 executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
                 args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
             )
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.wait_for_selector("#btn-live")
-            t0 = time.perf_counter()
-            page.click("#btn-live")
-            page.wait_for_function(
-                "() => Number(document.querySelector('#live .live-frames').dataset.mapSeq) > 0",
-                timeout=120_000,
-            )
-            first_map = ms(time.perf_counter() - t0)
-            frames = page.evaluate(FRAME_TIMES.replace("SECONDS", str(seconds)))
-            drawn = int(
-                page.evaluate("document.querySelector('#live .live-frames').dataset.mapSeq")
+            yield (
+                f"http://127.0.0.1:{port}",
+                browser.new_page(viewport={"width": 1280, "height": 900}),
             )
             browser.close()
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def measure_page(root: str, seconds: float) -> dict[str, Any]:
+    with page_on_server("--proc-root", root) as (url, page):
+        page.goto(f"{url}/")
+        page.wait_for_selector("#btn-live")
+        t0 = time.perf_counter()
+        page.click("#btn-live")
+        page.wait_for_function(
+            "() => Number(document.querySelector('#live .live-frames').dataset.mapSeq) > 0",
+            timeout=120_000,
+        )
+        first_map = ms(time.perf_counter() - t0)
+        frames = page.evaluate(FRAME_TIMES.replace("SECONDS", str(seconds)))
+        drawn = int(page.evaluate("document.querySelector('#live .live-frames').dataset.mapSeq"))
     return {
         "page_first_map_ms": first_map,
         "page_frames": len(frames),
@@ -272,24 +274,8 @@ def measure_big_session(root: str, frames: int, seconds: float) -> dict[str, Any
     allocations) for ``seconds``."""
     import urllib.request
 
-    from playwright.sync_api import sync_playwright
-
     doc = grown(read_seed(root), frames).to_json()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [str(VENV_BIN / "buddyscope"), "serve", "--no-open", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        for line in server.stdout:
-            if "dashboard at" in line:
-                break
-        url = f"http://127.0.0.1:{port}"
+    with page_on_server() as (url, page):
         w0 = time.perf_counter()
         request = urllib.request.Request(
             f"{url}/api/sessions",
@@ -299,25 +285,15 @@ def measure_big_session(root: str, frames: int, seconds: float) -> dict[str, Any
         with urllib.request.urlopen(request, timeout=600) as answer:
             created = json.load(answer)
         create_ms = ms(time.perf_counter() - w0)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-                args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
-            )
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            w0 = time.perf_counter()
-            page.goto(f"{url}/?session={created['id']}&token={created['token']}")
-            page.wait_for_function(SETTLED, timeout=600_000)
-            open_ms = ms(time.perf_counter() - w0)
-            page.evaluate(STEPPING.replace("SECONDS", str(seconds)))
-            times = page.evaluate(FRAME_TIMES.replace("SECONDS", str(seconds)))
-            page.wait_for_function(SETTLED, timeout=600_000)
-            stepped = page.evaluate("window.__buddyscope.state.step")
-            answers = page.evaluate("window.__answers")
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        w0 = time.perf_counter()
+        page.goto(f"{url}/?session={created['id']}&token={created['token']}")
+        page.wait_for_function(SETTLED, timeout=600_000)
+        open_ms = ms(time.perf_counter() - w0)
+        page.evaluate(STEPPING.replace("SECONDS", str(seconds)))
+        times = page.evaluate(FRAME_TIMES.replace("SECONDS", str(seconds)))
+        page.wait_for_function(SETTLED, timeout=600_000)
+        stepped = page.evaluate("window.__buddyscope.state.step")
+        answers = page.evaluate("window.__answers")
     return {
         "big_frames": frames,
         "big_create_ms": create_ms,
