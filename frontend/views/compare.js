@@ -394,7 +394,7 @@ export class Compare {
     this.timer = null;
     if (on) this.tick();
     const s = this.app.session.state;
-    if (s) this.app.updateTransport(s);
+    if (s) this.app.transport.update(s);
   }
 
   async tick() {

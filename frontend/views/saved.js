@@ -299,7 +299,7 @@ export class SavedPanel {
       if (!asScenario) this.remember({ name, session: state.session, sig: configSignature(state.config) });
       this.last = { saved: name, asScenario };
       this.name.value = name;
-      this.app.refreshShareLink();
+      this.app.share.refreshLink();
       await this.load(false);
       this.check();
       const steps = savedRows(decodeSaved([saved]), Date.now() / 1000)[0].steps;
@@ -374,7 +374,7 @@ export class SavedPanel {
       this.last = { deleted: name };
       if (this.current?.name === name) this.remember(null);
       this.say(this.listOut, `Deleted “${name}”.`, 'done');
-      this.app.refreshShareLink();
+      this.app.share.refreshLink();
     } catch (e) {
       this.last = { error: /** @type {Error} */ (e).message };
       this.say(this.listOut, `Could not delete “${name}”: ${/** @type {Error} */ (e).message}`, 'problem');

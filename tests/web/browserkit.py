@@ -2,7 +2,7 @@
 a page that records every console error or warning, and helpers that read the model
 behind the session a page opened.
 
-Tests never sleep: they wait on ``window.__buddyscope`` (frontend/app.js, ``debugApi``)
+Tests never sleep: they wait on ``window.__buddyscope`` (frontend/views/debugapi.js)
 with ``page.wait_for_function``.
 """
 
