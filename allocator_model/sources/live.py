@@ -249,7 +249,9 @@ def format_text(snap: LiveSnapshot) -> str:
     for name, value in snap.reporting.items():
         lines.append(f"page reporting: {name} = {value}")
     for name, value in snap.reporting_extra.items():
-        lines.append(f"page reporting (this kernel's own, optional): {name} = {value}")
+        lines.append(
+            f"page reporting (this kernel's own, shown, not modelled): {name} = {value}"
+        )
     lines += [f"note: {m}" for m in snap.messages]
     return "\n".join(lines) + "\n"
 
