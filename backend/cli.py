@@ -201,30 +201,27 @@ def build_parser() -> argparse.ArgumentParser:
         default=limits.max_upload_bytes,
         help=f"largest request body: uploads, imports (default {limits.max_upload_bytes})",
     )
-    serve.add_argument(
-        "--send-timeout",
-        type=_seconds,
-        default=limits.send_timeout_s,
-        metavar="SECONDS",
-        help="close a client that takes longer to accept one message: it does not read "
-        f"(close code 4408; default {limits.send_timeout_s:g})",
-    )
-    serve.add_argument(
-        "--max-step-seconds",
-        type=_seconds,
-        default=limits.max_step_seconds,
-        metavar="SECONDS",
-        help="CPU time one step may take (else it is undone and refused; "
-        f"default {limits.max_step_seconds:g})",
-    )
-    serve.add_argument(
-        "--stall-grace",
-        type=_seconds,
-        default=limits.stall_grace_s,
-        metavar="SECONDS",
-        help="then cut its connection this much later if it has not taken the close frame "
-        f"(default {limits.stall_grace_s:g})",
-    )
+    for flag, field, help_text in (
+        (
+            "--send-timeout",
+            "send_timeout_s",
+            "close a client that takes longer to accept one message: it does not read "
+            "(close code 4408)",
+        ),
+        (
+            "--stall-grace",
+            "stall_grace_s",
+            "then cut its connection this much later if it has not taken the close frame",
+        ),
+        ("--max-step-seconds", "max_step_seconds", "CPU time one step may take (else undone)"),
+    ):
+        serve.add_argument(
+            flag,
+            type=_seconds,
+            default=getattr(limits, field),
+            metavar="SECONDS",
+            help=f"{help_text} (default {getattr(limits, field):g})",
+        )
     serve.add_argument(
         "--shared",
         action="store_true",

@@ -16,7 +16,7 @@ from .audience import Frame
 from .quizsession import QuizSession
 from .settings import CommandError
 from .snapshot import Tracker
-from .timeline import StepOutcome, TimelineError, View, kind_bit, mask_of
+from .timeline import TimelineError, View, kind_bit, mask_of
 
 log = logging.getLogger("buddyscope.session")
 
@@ -141,7 +141,6 @@ class Player(QuizSession):
     async def _play_loop(self) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time()
-        s = self.settings
         try:
             while self.playing:
                 deadline += 1.0 / self.speed
@@ -163,17 +162,8 @@ class Player(QuizSession):
                         await self._broadcast_step(None)
                         break
 
-                    def step(view: View = view) -> StepOutcome:
-                        return view.forward(
-                            None,
-                            extend=True,
-                            policy=s.checkpoint,
-                            max_steps=s.max_timeline_steps,
-                            defer_checkpoint=True,
-                        )
-
                     try:
-                        outcome = await self._run_light(step)
+                        outcome = await self._run_light(partial(self._record, view))
                     except (ModelError, ValueError, KeyError, TimelineError):
                         self.playing = False
                         await self._broadcast_step(None)

@@ -19,7 +19,7 @@ from .player import Player
 from .settings import EVENT_KINDS, CommandError, Settings
 from .snapshot import Tracker
 from .sources import Plan
-from .timeline import Cmd, StepOutcome, View, kind_bit, open_branch, replay_under, run_workload
+from .timeline import Cmd, View, kind_bit, open_branch, replay_under, run_workload
 
 
 def _ident(cmd: Any) -> int | None:
@@ -161,23 +161,13 @@ class Session(Player):
     async def _act(self, cmd: Cmd) -> None:
         """A user command: at the end of the branch it extends it; in the past it forks."""
         view = self.view
-        s = self.settings
         parent = view.branch
         forked = view.pos < view.length
         if forked:
             view.branch = parent.fork(self._new_branch_id(), view.pos, "fork")
 
-        def act() -> StepOutcome:
-            return view.forward(
-                cmd,
-                extend=True,
-                policy=s.checkpoint,
-                max_steps=s.max_timeline_steps,
-                defer_checkpoint=True,
-            )
-
         try:
-            outcome = await self._guarded(act)
+            outcome = await self._guarded(lambda: self._record(view, cmd))
         except CommandError:
             if forked:
                 view.branch = parent

@@ -33,7 +33,7 @@ from .quizmode import Pending
 from .settings import EVENT_KINDS, CommandError, Settings, model_error
 from .snapshot import Tracker, config_view, event_dicts, host_stats, zone_snapshot
 from .sources import Plan
-from .timeline import Branch, StepOutcome, TimelineError, View
+from .timeline import Branch, Cmd, StepOutcome, TimelineError, View
 
 T = TypeVar("T")
 
@@ -332,18 +332,19 @@ class SessionState:
             )
         return kind
 
+    def _record(self, view: View, cmd: Cmd | None = None) -> StepOutcome:
+        """One new step of the main ``view`` (``cmd``, or the next automatic one); its
+        checkpoint, if one is due, is taken after its delta is on its way."""
+        s = self.settings
+        return view.forward(
+            cmd,
+            extend=True,
+            policy=s.checkpoint,
+            max_steps=s.max_timeline_steps,
+            defer_checkpoint=True,
+        )
+
     async def _step_main(self) -> None:
         view = self.view
-        s = self.settings
-
-        def step() -> StepOutcome:
-            return view.forward(
-                None,
-                extend=True,
-                policy=s.checkpoint,
-                max_steps=s.max_timeline_steps,
-                defer_checkpoint=True,
-            )
-
-        outcome = await self._guarded(step)
+        outcome = await self._guarded(lambda: self._record(view))
         await self._broadcast_step(outcome)
