@@ -34,6 +34,16 @@ FACTS_CUT = """() => { const box = document.querySelector('.session-facts').getB
   }).map((f) => f.textContent.slice(0, 30)); }"""
 
 
+#: The map key's states cut off or squeezed at 1280 px (each must show whole).
+KEY_CUT = """() => { const key = document.querySelector('#legend-map-short');
+  const box = key.getBoundingClientRect();
+  return [...key.querySelectorAll(':scope > .legend-item')].filter((item) => {
+    const r = item.getBoundingClientRect();
+    return r.right > box.right + 0.5 || r.bottom > box.bottom + 0.5
+      || item.scrollWidth > r.width + 0.5 || r.height > 24;
+  }).map((item) => item.textContent); }"""
+
+
 def loaded(page: Page, kind: str, seed: int) -> None:
     page.wait_for_function(
         """([kind, seed]) => { const p = window.__practice?.debug();
@@ -124,6 +134,8 @@ def test_the_lessons_header_leads_to_practice_and_a_bad_address_says_so(
             facts.goto(f"{live.url}?scenario={scenario}")
             facts.wait_for_function("() => window.__buddyscope?.configured")
             cut = facts.evaluate(FACTS_CUT)
+            assert cut == [], (scenario, cut)
+            cut = facts.evaluate(KEY_CUT)
             assert cut == [], (scenario, cut)
         facts.close()
         # the page asks the server about its session once it has it: leave after that
