@@ -38,10 +38,13 @@ def test_pcp_lists_hold_orders_up_to_costly_and_the_thp_order() -> None:
     assert len(pcp.lists) == 3 * 4 + 2  # NR_LOWORDER_PCP_LISTS + NR_PCP_THP
     assert pcp.order_to_pindex(1, 9) == 13 and pcp.order_to_pindex(0, 9) == 12
     assert pcp.order_to_pindex(2, 9) == 12  # Reclaimable shares the non-movable THP list
+    freed = {}
     for order in range(11):
-        pfn = node.alloc(order)
+        pfn = freed[order] = node.alloc(order)
         node.free(pfn, order)
         assert (node.page(pfn).state == "pcp") == (order <= 3 or order == 9), order
+    inside = node.page(freed[9] + 5)  # a page inside the parked order-9 block
+    assert (inside.state, inside.block_pfn, inside.block_order) == ("pcp", freed[9], 9)
     # 5.10 parks order 0 only.
     old = Node(kernel="5.10")
     pfn = old.alloc(1)
