@@ -181,7 +181,8 @@ export class Animator {
   holdCounts(plan) {
     const when = arrivals(plan);
     for (const [key, el] of countCells(this.root)) {
-      const was = this.texts.get(key);
+      // A lane drawn for the first time was an empty list: it counted 0 until its block came.
+      const was = this.texts.get(key) ?? (key.startsWith('lane:') ? '0' : undefined);
       if (was === undefined || was === el.textContent) continue;
       const [kind, rest] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
       const order = kind === 'nr' || kind === 'flag' ? Number(rest) : kind === 'lane' ? Number(rest.split(':')[1]) : NaN;

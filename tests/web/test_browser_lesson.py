@@ -370,6 +370,16 @@ SHOWN_COUNTS = (
 )
 
 
+#: Each lane's length as shown, with its order.
+SHOWN_LANES = (
+    """() => { const shown = """
+    + SHOWN
+    + """;
+  return [...document.querySelectorAll('#freelists .lane[data-anchor]')]
+    .map((lane) => [lane.dataset.order, shown(lane.querySelector('.lane-count'))]); }"""
+)
+
+
 def press_frozen(pg: Page, found: str) -> list[dict[str, Any]]:
     """Press → until a step satisfies `found`; its animation is frozen at its start."""
     for _ in range(40):
@@ -397,8 +407,11 @@ def test_a_step_by_hand_is_paced_for_the_eye_and_counts_change_on_arrival(
         events = press_frozen(pg, "events.filter((e) => e.kind === 'split').length >= 10")
         span = pg.evaluate(SPAN)
         assert span >= 2000, span
-        # At the start every count still says what it said before the step...
+        # At the start every count still says what it said before the step (a lane new in
+        # this step, an empty list before it, says 0)...
         assert pg.evaluate(SHOWN_COUNTS) == before
+        lanes = pg.evaluate(SHOWN_LANES)
+        assert lanes and all(n == "0" for order, n in lanes if before[order] == 0), lanes
         final = pg.evaluate(
             """() => Object.fromEntries([...document.querySelectorAll('#freelists .fl-row')]
               .map((row) => [row.dataset.order, Number(row.dataset.nrFree)]))"""
