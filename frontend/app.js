@@ -2,8 +2,8 @@
 /**
  * The dashboard page: wires its parts to a Session (views/session.js), and a second
  * Session for the side-by-side comparison.  Each control group and dialog is its own
- * module (views/transport.js, settings.js, handops.js, share.js, picker.js, quiz.js,
- * loadpanel.js, ...); this file keeps what ties them together: the address (which
+ * module (views/transport.js, settings.js, handops.js, share.js, facts.js, picker.js,
+ * quiz.js, loadpanel.js, ...); this file keeps what ties them together: the address (which
  * session to open, what to reopen after a server restart), commands (to one session or
  * both sides of a comparison), the keyboard, presenter mode and the page's messages.
  *
@@ -15,20 +15,21 @@ import { formatCount } from './lib/layout.js';
 import { QUIZ_KEYS } from './lib/quiz.js';
 import { decodeLast, lastState, reopenAfterLoss, waitingText } from './lib/saved.js';
 import {
-  configureFor, formatUrlState, heldToken, joinFor, keep, lastKey, noteOpened, pagesFact, parseUrlState, reopenedSession, reopenJoin,
+  configureFor, formatUrlState, heldToken, joinFor, keep, lastKey, noteOpened, parseUrlState, reopenedSession, reopenJoin,
   shareState, tokenKey,
 } from './lib/urlstate.js';
 import { nextChapterStep, previousChapterStep } from './lib/chapters.js';
 import { ChaptersView } from './views/chapters.js';
 import { Compare } from './views/compare.js';
 import { debugApi } from './views/debugapi.js';
-import { byId, h, replaceKids } from './views/dom.js';
+import { drawFacts } from './views/facts.js';
+import { byId, h } from './views/dom.js';
 import { HandOperations } from './views/handops.js';
 import { Inspector } from './views/inspector.js';
 import { drawLegends } from './views/legends.js';
 import { LiveView } from './views/liveview.js';
 import { tabStore } from './views/connection.js';
-import { LoadPanel, sourceFactElement, switchSession } from './views/loadpanel.js';
+import { LoadPanel, switchSession } from './views/loadpanel.js';
 import { QuizView } from './views/quiz.js';
 import { ScenarioPicker } from './views/picker.js';
 import { ask, openSaved, SavedPanel } from './views/saved.js';
@@ -38,8 +39,6 @@ import { SettingsForm } from './views/settings.js';
 import { ShareDialog } from './views/share.js';
 import { SubstepsView } from './views/substeps.js';
 import { Transport } from './views/transport.js';
-
-const STRATEGY_SHORT = /** @type {Record<string, string>} */ ({ none: 'no hinting', 'hinting-v2': 'v2 hinted pages', reporting: 'free page reporting' });
 
 export class App {
   constructor() {
@@ -235,24 +234,10 @@ export class App {
    * @param {string} reason
    */
   onSnapshot(state, reason) {
-    const c = state.config;
-    const size = pagesFact(c, state.zones.map((z) => z.name));
-    replaceKids(byId('session-facts'), [
-      size ? h('span', { class: 'fact scenario source k-pages', id: 'source-fact', 'data-kind': 'pages', title: size.title }, [size.text]) : sourceFactElement(c),
-      h('span', { class: `fact strategy s-${c.hinting}` }, [STRATEGY_SHORT[c.hinting] ?? c.hinting]),
-      c.what_if
-        ? h('span', { class: 'fact kernel what-if', title: c.what_if }, [`Linux ${c.kernel} · what if`])
-        : h('span', { class: 'fact kernel' }, [`Linux ${c.kernel}`]),
-      h('span', { class: 'fact' }, [`seed ${c.seed}`]),
-      c.pcp ? h('span', { class: 'fact' }, ['pcp']) : null,
-    ]);
-    // A /proc snapshot gives counts, not places: the page says which is which.
-    const invented = c.source?.kind === 'buddyinfo';
-    byId('layout-note').hidden = !invented;
-    byId('map-layout-note').hidden = !invented;
+    drawFacts(state);
     this.settings.fill(state);
     this.handOps.fill(state);
-    this.picker.setCurrent(c.scenario);
+    this.picker.setCurrent(state.config.scenario);
     drawLegends(state);
     this.transport.reset(state);
     if (reason === 'resync') this.notice('caught up with the server (the page had fallen behind)');
