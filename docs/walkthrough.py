@@ -51,7 +51,7 @@ def walk(page: Page, base: str, name: str, images: Path, quality: int) -> list[d
         chapter["says"] = narration(page)
         shot = images / f"{name}-{i + 1:02d}.jpg"
         page.screenshot(path=str(shot), type="jpeg", quality=quality)
-        chapter["image"] = shot.relative_to(ROOT / "docs").as_posix()
+        chapter["image"] = shot.relative_to(images.parent).as_posix()
     return chapters
 
 
@@ -96,7 +96,7 @@ def main() -> None:
     images = args.out.parent / "walkthrough"
     if not args.only:
         shutil.rmtree(images, ignore_errors=True)
-    images.mkdir(exist_ok=True)
+    images.mkdir(parents=True, exist_ok=True)
     with served_pages() as (base, browser):
         with urllib.request.urlopen(f"{base}api/scenarios") as r:
             infos = [s for s in json.load(r) if s["source"] == "library"]
