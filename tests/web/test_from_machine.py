@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from allocator_model.sources.builtin import build_small
@@ -64,20 +63,27 @@ def test_refusals_say_why(vm618_root: Path) -> None:
         assert "does not exist" in res.json()["detail"]
 
 
-def test_the_cli_seeds_from_a_machine(
-    vm618_shared: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from backend.cli import main
+def simulate(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "backend", "simulate", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
 
-    assert main(["simulate", "--machine", str(vm618_shared), "--until", "5s"]) == 0
-    out, err = capsys.readouterr()
-    assert "buddyscope simulate: machine: this machine: 6,553,599 frames" in err
-    assert out.splitlines()[0].split()[4:] == ["0"] * 8 + ["1", "1", "3"]  # DMA, as seeded
+
+def test_the_cli_seeds_from_a_machine(vm618_shared: Path, tmp_path: Path) -> None:
+    result = simulate("--machine", str(vm618_shared), "--until", "5s")
+    assert result.returncode == 0, result.stderr
+    assert "buddyscope simulate: machine: this machine: 6,553,599 frames" in result.stderr
+    dma = result.stdout.splitlines()[0].split()[4:]
+    assert dma == ["0"] * 8 + ["1", "1", "3"]  # as seeded
     empty = tmp_path / "empty"
     (empty / "proc").mkdir(parents=True)
-    assert main(["simulate", "--machine", str(empty)]) == 2
-    _, err = capsys.readouterr()
-    assert f"--machine {empty}: this machine cannot be seeded frame by frame" in err
+    result = simulate("--machine", str(empty))
+    assert result.returncode == 2
+    assert f"--machine {empty}: this machine cannot be seeded frame by frame" in result.stderr
 
 
 def test_buddyscope_live_does_not_import_the_server() -> None:
