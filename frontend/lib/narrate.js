@@ -46,3 +46,22 @@ export function pointOf(events) {
 export function eventsToDraw(total, point) {
   return Math.min(total, Math.max(EVENTS_DRAWN, point + 10));
 }
+
+/**
+ * Where to scroll a list of lines (their tops, ascending, from the list's top) to bring
+ * a line about `want` pixels down: the top of the last line that starts at or above it
+ * and at or above `most` (the list's furthest scroll), so the first visible line is whole
+ * (a scroll between two line tops cuts one in half).  The list's bottom padding of one
+ * line keeps such a top in reach when the point is its last line.
+ * @param {number[]} tops
+ * @param {number} want
+ * @param {number} most
+ */
+export function wholeLineTop(tops, want, most) {
+  let top = 0;
+  for (const t of tops) {
+    if (t > want || t > most) break;
+    top = t;
+  }
+  return top;
+}

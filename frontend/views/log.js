@@ -5,7 +5,7 @@
  * log keeps the steps seen, newest at the bottom, and a click on a step seeks there.
  */
 import { formatSeconds } from './statepanel.js';
-import { eventsToDraw, pointOf } from '../lib/narrate.js';
+import { eventsToDraw, pointOf, wholeLineTop } from '../lib/narrate.js';
 import { h, withPfns } from './dom.js';
 
 /** @typedef {import('../lib/protocol.js').ModelEvent} ModelEvent */
@@ -186,9 +186,11 @@ export class LogView {
       list,
     );
     // The event that carries the point is in view without scrolling: the list (not the
-    // page) scrolls to it when it is below the lines that fit.
+    // page) scrolls to it when it is below the lines that fit, to a line's top.
     const li = lines[point];
-    if (li && li.offsetTop + li.offsetHeight > list.clientHeight) list.scrollTop = Math.max(0, li.offsetTop - list.clientHeight / 3);
+    if (li && li.offsetTop + li.offsetHeight > list.clientHeight) {
+      list.scrollTop = wholeLineTop(lines.map((l) => l.offsetTop), li.offsetTop - list.clientHeight / 3, list.scrollHeight - list.clientHeight);
+    }
     for (const beat of beats) {
       const line = lines[beat.index];
       if (!line) continue;

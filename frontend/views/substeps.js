@@ -11,6 +11,7 @@
  * it moves) and is put back whenever the narration redraws its children.
  */
 import { formatPfn } from '../lib/layout.js';
+import { wholeLineTop } from '../lib/narrate.js';
 import { LISTINGS } from '../lib/pseudocode.js';
 import { eventsTouching, locate, nextSubstep, touches } from '../lib/substeps.js';
 import { h, replaceKids, withPfns } from './dom.js';
@@ -199,7 +200,7 @@ export class SubstepsView {
     const li = lines[this.index];
     const list = li?.parentElement;
     if (li && list && (li.offsetTop < list.scrollTop || li.offsetTop + li.offsetHeight > list.scrollTop + list.clientHeight)) {
-      list.scrollTop = Math.max(0, li.offsetTop - list.clientHeight / 3);
+      list.scrollTop = wholeLineTop(lines.map((l) => l.offsetTop), li.offsetTop - list.clientHeight / 3, list.scrollHeight - list.clientHeight);
     }
   }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { EVENTS_DRAWN, eventsToDraw, pointOf } from '../../frontend/lib/narrate.js';
+import { EVENTS_DRAWN, eventsToDraw, pointOf, wholeLineTop } from '../../frontend/lib/narrate.js';
 
 const ev = (kind, message = kind) => ({ kind, fn: 'f', zone: 'Normal', message });
 
@@ -33,4 +33,14 @@ test('a long step draws its first lines and enough to include its point', () => 
   assert.equal(eventsToDraw(900, 3), EVENTS_DRAWN);
   assert.equal(eventsToDraw(900, 500), 510);
   assert.equal(eventsToDraw(505, 500), 505);
+});
+
+test('a list scrolls to a line top, so its first visible line is whole', () => {
+  const tops = [0, 21, 42, 63, 84];
+  assert.equal(wholeLineTop(tops, 50, 200), 42);
+  assert.equal(wholeLineTop(tops, 63, 200), 63);
+  assert.equal(wholeLineTop(tops, -5, 200), 0);
+  assert.equal(wholeLineTop(tops, 500, 200), 84);
+  // Not past the list's furthest scroll: that would stop between two tops.
+  assert.equal(wholeLineTop(tops, 50, 37), 21);
 });

@@ -1,0 +1,43 @@
+"""What a class sees at 1280x720 (issue 11, found by the walkthrough in docs/): the
+narration's event list never shows a line cut in half at its top.  Steps are taken with
+the keyboard; nothing here sleeps (tests wait on the page's own counters)."""
+
+from __future__ import annotations
+
+import pytest
+from browserkit import debug, open_dashboard, settle, watched_page
+from playwright.sync_api import Browser, Page
+from wirehelp import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+
+#: How far the narration's list is scrolled, and how far that is from the nearest line top
+#: above it (0 when the first visible line is whole).
+FIRST_LINE = """() => {
+  const list = document.querySelector('#narration .narration-events');
+  const tops = [...list.querySelectorAll('.ev')].map((li) => li.offsetTop);
+  const above = tops.filter((t) => t <= list.scrollTop + 0.5);
+  return [list.scrollTop, list.scrollTop - Math.max(0, ...above)];
+}"""
+
+
+def press(pg: Page) -> None:
+    step = debug(pg, "step")
+    pg.keyboard.press("ArrowRight")
+    pg.wait_for_function(f"() => window.__buddyscope.step > {step}")
+    settle(pg)
+
+
+def test_the_first_visible_line_of_the_narration_is_whole(
+    live: LiveServer, browser: Browser
+) -> None:
+    with watched_page(browser, 1280, 720) as (pg, problems):
+        open_dashboard(pg, live.url, "?scenario=head-or-tail")
+        scrolled = 0
+        for n in range(1, 9):
+            press(pg)
+            top, cut = pg.evaluate(FIRST_LINE)
+            assert abs(cut) < 1, f"step {n}: the top line is cut by {cut} px"
+            scrolled += top > 0
+        assert scrolled, "no step scrolled its narration: the check above proved nothing"
+        assert problems == [], problems
