@@ -48,20 +48,17 @@ export function eventsToDraw(total, point) {
 }
 
 /**
- * Where to scroll a list of lines (their tops, ascending, from the list's top) to bring
- * a line about `want` pixels down: the top of the last line that starts at or above it
- * and at or above `most` (the list's furthest scroll), so the first visible line is whole
- * (a scroll between two line tops cuts one in half).  The list's bottom padding of one
- * line keeps such a top in reach when the point is its last line.
+ * Where to scroll a list of lines (their tops, ascending, from the list's top) to show
+ * the line that spans `least` + height .. `point`: a line's top, so the first visible line
+ * is whole (a scroll between two tops cuts one in half).  Of the tops that keep the point
+ * whole (from `least`, its bottom less the list's height, to `point`) and that the list
+ * can reach (up to `most`), the last at or above `want`, else the first.  The list's
+ * bottom padding of one line keeps such a top in reach when the point is its last line.
  * @param {number[]} tops
- * @param {number} want
- * @param {number} most
+ * @param {{want: number, least: number, point: number, most: number}} range
  */
-export function wholeLineTop(tops, want, most) {
-  let top = 0;
-  for (const t of tops) {
-    if (t > want || t > most) break;
-    top = t;
-  }
-  return top;
+export function wholeLineTop(tops, { want, least, point, most }) {
+  const fit = tops.filter((t) => t >= least && t <= point && t <= most);
+  if (fit.length === 0) return Math.max(0, Math.min(want, most));
+  return fit.filter((t) => t <= want).at(-1) ?? fit[0];
 }

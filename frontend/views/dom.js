@@ -1,5 +1,6 @@
 // @ts-check
 /** Small DOM helpers shared by the views. */
+import { wholeLineTop } from '../lib/narrate.js';
 import { decimalTitle, pfnParts } from '../lib/pfntext.js';
 
 /**
@@ -89,4 +90,23 @@ export function replaceKids(el, kids) {
  */
 export function withPfns(text) {
   return pfnParts(text).map((p) => (typeof p === 'string' ? p : h('span', { class: 'pfn', title: decimalTitle(p.value) }, [p.hex])));
+}
+
+/**
+ * Scroll a list (not the page) so its line `li` is whole in view, about a third down,
+ * with the list's first visible line whole.
+ * @param {HTMLElement} list
+ * @param {HTMLElement[]} lines
+ * @param {HTMLElement} li
+ */
+export function scrollToLine(list, lines, li) {
+  list.scrollTop = wholeLineTop(
+    lines.map((l) => l.offsetTop),
+    {
+      want: li.offsetTop - list.clientHeight / 3,
+      least: li.offsetTop + li.offsetHeight - list.clientHeight,
+      point: li.offsetTop,
+      most: list.scrollHeight - list.clientHeight,
+    },
+  );
 }

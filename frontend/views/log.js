@@ -5,8 +5,8 @@
  * log keeps the steps seen, newest at the bottom, and a click on a step seeks there.
  */
 import { formatSeconds } from './statepanel.js';
-import { eventsToDraw, pointOf, wholeLineTop } from '../lib/narrate.js';
-import { h, withPfns } from './dom.js';
+import { eventsToDraw, pointOf } from '../lib/narrate.js';
+import { h, scrollToLine, withPfns } from './dom.js';
 
 /** @typedef {import('../lib/protocol.js').ModelEvent} ModelEvent */
 
@@ -189,7 +189,7 @@ export class LogView {
     // page) scrolls to it when it is below the lines that fit, to a line's top.
     const li = lines[point];
     if (li && li.offsetTop + li.offsetHeight > list.clientHeight) {
-      list.scrollTop = wholeLineTop(lines.map((l) => l.offsetTop), li.offsetTop - list.clientHeight / 3, list.scrollHeight - list.clientHeight);
+      scrollToLine(list, lines, li);
     }
     for (const beat of beats) {
       const line = lines[beat.index];

@@ -11,10 +11,9 @@
  * it moves) and is put back whenever the narration redraws its children.
  */
 import { formatPfn } from '../lib/layout.js';
-import { wholeLineTop } from '../lib/narrate.js';
 import { LISTINGS } from '../lib/pseudocode.js';
 import { eventsTouching, locate, nextSubstep, touches } from '../lib/substeps.js';
-import { h, replaceKids, withPfns } from './dom.js';
+import { h, replaceKids, scrollToLine, withPfns } from './dom.js';
 
 /**
  * @typedef {import('../lib/protocol.js').ModelEvent} ModelEvent
@@ -200,7 +199,7 @@ export class SubstepsView {
     const li = lines[this.index];
     const list = li?.parentElement;
     if (li && list && (li.offsetTop < list.scrollTop || li.offsetTop + li.offsetHeight > list.scrollTop + list.clientHeight)) {
-      list.scrollTop = wholeLineTop(lines.map((l) => l.offsetTop), li.offsetTop - list.clientHeight / 3, list.scrollHeight - list.clientHeight);
+      scrollToLine(list, lines, li);
     }
   }
 

@@ -37,10 +37,11 @@ test('a long step draws its first lines and enough to include its point', () => 
 
 test('a list scrolls to a line top, so its first visible line is whole', () => {
   const tops = [0, 21, 42, 63, 84];
-  assert.equal(wholeLineTop(tops, 50, 200), 42);
-  assert.equal(wholeLineTop(tops, 63, 200), 63);
-  assert.equal(wholeLineTop(tops, -5, 200), 0);
-  assert.equal(wholeLineTop(tops, 500, 200), 84);
+  const at = (want, least, point, most) => wholeLineTop(tops, { want, least, point, most });
+  assert.equal(at(40, 15, 84, 200), 21);
+  assert.equal(at(63, 15, 84, 200), 63);
   // Not past the list's furthest scroll: that would stop between two tops.
-  assert.equal(wholeLineTop(tops, 50, 37), 21);
+  assert.equal(at(63, 15, 84, 37), 21);
+  // A tall point line: its bottom stays in view even when that leaves it near the top.
+  assert.equal(at(20, 40, 63, 200), 42);
 });
