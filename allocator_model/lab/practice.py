@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ..kernel.errors import ModelError
-from ..kernel.events import Event
+from ..kernel.events import Event, hexpfn
 from ..kernel.node import Node, ZoneSpec
 from ..sources.workload import Runner
 from .quiz import Question, ask, read_int
@@ -74,10 +74,6 @@ _PFNS = re.compile(r"[\s,;]+")
 
 class PracticeError(ModelError, ValueError):
     """A kind, seed or reply that names no exercise or answer (nothing changes)."""
-
-
-def hexpfn(pfn: int) -> str:
-    return f"{pfn:#x}"
 
 
 @dataclass(frozen=True)

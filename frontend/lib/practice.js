@@ -10,6 +10,7 @@
  * says so (backend/practice.py), from the model's dry run.
  */
 import { formatPfn } from './layout.js';
+import { pfnWithDecimal } from './pfntext.js';
 import { readReply } from './quiz.js';
 
 /** Kinds of exercise (allocator_model/lab/practice.py). */
@@ -141,7 +142,7 @@ export function stripBlocks(picture) {
     ...b,
     left: (b.pfn - picture.start_pfn) / picture.pages,
     width: (1 << b.order) / picture.pages,
-    label: `${formatPfn(b.pfn)} · order ${b.order} · ${b.state}`,
+    label: `${pfnWithDecimal(b.pfn)} · order ${b.order} · ${b.state}`,
   }));
 }
 

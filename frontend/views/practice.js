@@ -20,7 +20,8 @@ import {
   verdictText,
 } from '../lib/practice.js';
 import { isTyping } from '../lib/keys.js';
-import { byId, h, replaceKids } from './dom.js';
+import { pfnWithDecimal } from '../lib/pfntext.js';
+import { byId, h, replaceKids, withPfns } from './dom.js';
 
 /**
  * @typedef {import('../lib/practice.js').Exercise} Exercise
@@ -49,7 +50,7 @@ export function drawPicture(picture, caption) {
       h('th', { scope: 'row' }, [`order ${fl.order} · ${fl.migratetype}`]),
       h('td', {}, [
         h('span', { class: 'end' }, ['head ']),
-        ...fl.blocks.map((b) => h('span', { class: `px-chip${b.reported ? ' reported' : ''}`, title: `pfn ${b.pfn}${b.reported ? ', reported' : ''}` }, [formatPfn(b.pfn)])),
+        ...fl.blocks.map((b) => h('span', { class: `px-chip${b.reported ? ' reported' : ''}`, title: `pfn ${pfnWithDecimal(b.pfn)}${b.reported ? ', reported' : ''}` }, [formatPfn(b.pfn)])),
         h('span', { class: 'end' }, [' tail']),
       ]),
     ]),
@@ -212,9 +213,9 @@ export class PracticePage {
     document.title = ex ? `buddyscope · practice · ${ex.kind} ${ex.seed}` : 'buddyscope · practice';
     byId('px-title').textContent = ex ? `${ex.title} (seed ${ex.seed})` : 'no exercise';
     byId('px-setting').textContent = ex?.setting ?? '';
-    replaceKids(byId('px-setup'), (ex?.setup ?? []).map((line) => h('li', {}, [line])));
+    replaceKids(byId('px-setup'), (ex?.setup ?? []).map((line) => h('li', {}, withPfns(line))));
     replaceKids(byId('px-before'), ex ? drawPicture(ex.before, `the zone now, at t = ${ex.before.clock} s`) : []);
-    byId('px-ask').textContent = ex?.ask ?? '';
+    replaceKids(byId('px-ask'), withPfns(ex?.ask ?? ''));
     replaceKids(byId('px-answer'), ex ? this.buildAnswer(ex) : []);
     this.renderVerdict();
   }
@@ -250,7 +251,7 @@ export class PracticePage {
     const solved = v !== null && v.answer !== null && !this.error;
     byId('px-why').hidden = !solved;
     replaceKids(byId('px-events'), solved ? explanation(v).map((e) =>
-      h('li', { class: e.key ? 'key' : undefined }, [h('code', {}, [e.fn]), e.message]),
+      h('li', { class: e.key ? 'key' : undefined }, [h('code', {}, [e.fn]), ...withPfns(e.message)]),
     ) : []);
     replaceKids(byId('px-after'), solved && v.after ? drawPicture(v.after, `the zone afterwards, at t = ${v.after.clock} s`) : []);
   }

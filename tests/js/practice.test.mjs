@@ -77,7 +77,7 @@ test('the strip places each block along the zone by pfn', () => {
   };
   const got = stripBlocks(before);
   assert.deepEqual(got.map((b) => [b.left, b.width]), [[0, 1 / 16], [1 / 16, 1 / 16], [2 / 16, 1 / 8]]);
-  assert.equal(got[1].label, '0x1010 · order 4 · reported');
+  assert.equal(got[1].label, '0x1010 (4112) · order 4 · reported');
 });
 
 test('the verdict in words, and the model events with the telling one marked', () => {

@@ -65,11 +65,18 @@ def test_an_exercise_by_address_answered_wrong_then_right(
         loaded(page, "merge", 42)
         expect(page.locator("#px-ask")).to_have_text(ex.ask)
         expect(page.locator("#px-setup li")).to_have_count(len(ex.setup))
+        # the pfns of the setup lines are hex with their decimal on hover
+        first = page.locator("#px-setup li span.pfn").first
+        value = int(first.inner_text(), 16)
+        expect(first).to_have_attribute("title", f"{value} in decimal")
         # every free list of the zone shown, head -> tail, in hex
         for fl in ex.before["lists"]:
             where = f'[data-order="{fl["order"]}"][data-migratetype="{fl["migratetype"]}"]'
             row = page.locator(f"#px-before tr{where} .px-chip")
             expect(row).to_have_text([f"{b['pfn']:#x}" for b in fl["blocks"]])
+            # with the decimal value a hover away, as on the lesson page
+            for chip, b in zip(row.all(), fl["blocks"], strict=True):
+                expect(chip).to_have_attribute("title", f"pfn {b['pfn']:#x} ({b['pfn']})")
         expect(page.locator("#px-before .px-strip .b")).to_have_count(len(ex.before["blocks"]))
         expect(page.locator('button[data-kind="merge"]')).to_have_attribute("aria-pressed", "true")
 
