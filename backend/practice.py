@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal, TextIO
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
+from allocator_model import hexpfn
 from allocator_model.lab.practice import (
     HINTS,
     KINDS,
@@ -32,7 +33,6 @@ from allocator_model.lab.practice import (
     Exercise,
     PracticeError,
     exercise,
-    hexpfn,
 )
 
 router = APIRouter(prefix="/api/practice", tags=["practice"])
