@@ -75,9 +75,12 @@ export class ChaptersView {
       /** @type {HTMLElement} */ (li).style.fontWeight = on ? '600' : '';
     }
     const n = this.ranges.length;
-    this.summary.textContent = now
-      ? `chapter ${index + 1} / ${n}: ${now.title} · ${rangeText(now)}`
-      : `${state.setup ? 'starting state' : 'start'} · ${n} chapter${n === 1 ? '' : 's'}`;
+    // The title whole (it wraps to a second line), the step range never split.
+    this.summary.replaceChildren(
+      ...(now
+        ? [`chapter ${index + 1} / ${n}: `, h('span', { class: 'chapter-title' }, [now.title]), ' · ', h('span', { class: 'chapter-range' }, [rangeText(now)])]
+        : [`${state.setup ? 'starting state' : 'start'} · ${n} chapter${n === 1 ? '' : 's'}`]),
+    );
     this.summary.title = this.summary.textContent;
     /** @type {HTMLButtonElement} */ (this.next).disabled = index + 1 >= n;
     const notes = now?.notes ?? null;

@@ -1,5 +1,6 @@
 """What a class sees at 1280x720 (issue 11, found by the walkthrough in docs/): the
-narration's event list never shows a line cut in half at its top.  Steps are taken with
+narration's event list never shows a line cut in half at its top, and the chapter row
+shows a long chapter title whole.  Steps are taken with
 the keyboard; nothing here sleeps (tests wait on the page's own counters)."""
 
 from __future__ import annotations
@@ -40,4 +41,25 @@ def test_the_first_visible_line_of_the_narration_is_whole(
             assert abs(cut) < 1, f"step {n}: the top line is cut by {cut} px"
             scrolled += top > 0
         assert scrolled, "no step scrolled its narration: the check above proved nothing"
+        assert problems == [], problems
+
+
+def test_a_long_chapter_title_is_shown_whole(live: LiveServer, browser: Browser) -> None:
+    with watched_page(browser, 1280, 720) as (pg, problems):
+        open_dashboard(pg, live.url, "?scenario=fragmentation")
+        row = pg.locator("#outline > summary")
+        for _ in range(3):
+            step = debug(pg, "step")
+            pg.click("#btn-next-chapter")
+            pg.wait_for_function(f"() => window.__buddyscope.step > {step}")
+            settle(pg)
+            title = pg.locator("#outline .chapter-list li[aria-current] .chapter-go").text_content()
+            assert title and title in (row.text_content() or "")
+            # Nothing of it clipped: no "…", every line of it in its box and on screen.
+            clipped = row.evaluate(
+                """(el) => el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1
+                  || el.getBoundingClientRect().right > innerWidth"""
+            )
+            assert not clipped, f"the chapter row cuts {title!r}"
+            assert "…" not in (row.text_content() or "")
         assert problems == [], problems
