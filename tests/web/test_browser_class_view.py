@@ -1,7 +1,7 @@
 """What a class sees at 1280x720 (issue 11, found by the walkthrough in docs/): the
 narration's event list never shows a line cut in half at its top, and the chapter row
-shows a long chapter title whole.  Steps are taken with
-the keyboard; nothing here sleeps (tests wait on the page's own counters)."""
+shows a long chapter title whole.  Steps are taken with the keyboard; nothing here
+sleeps (tests wait on the page's own counters)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,8 @@ def test_a_long_chapter_title_is_shown_whole(live: LiveServer, browser: Browser)
             assert title and title in (row.text_content() or "")
             # Nothing of it clipped: no "…", every line of it in its box and on screen.
             clipped = row.evaluate(
-                """(el) => el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1
+                """(el) => el.scrollWidth > el.clientWidth + 1
+                  || el.scrollHeight > el.clientHeight + 1
                   || el.getBoundingClientRect().right > innerWidth"""
             )
             assert not clipped, f"the chapter row cuts {title!r}"
