@@ -31,6 +31,7 @@ import { LiveView } from './views/liveview.js';
 import { tabStore } from './views/connection.js';
 import { LoadPanel, switchSession } from './views/loadpanel.js';
 import { QuizView } from './views/quiz.js';
+import { linkPfns } from './views/pfnlinks.js';
 import { ScenarioPicker } from './views/picker.js';
 import { ask, openSaved, SavedPanel } from './views/saved.js';
 import { SaveScenario } from './views/savescenario.js';
@@ -144,6 +145,7 @@ export class App {
       state: () => this.session.state,
       mark: (marks) => this.session.setEventMarks(marks),
     });
+    linkPfns(byId('narration'), () => this.session.state, (zone, pfn) => this.inspect(zone, pfn));
     this.quiz = new QuizView(byId('quiz'), byId('btn-quiz'), {
       send: (type, fields) => this.session.send(type, fields),
       notice: (text) => this.notice(text),

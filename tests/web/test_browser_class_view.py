@@ -1,6 +1,6 @@
 """What a class sees at 1280x720 (issue 11, found by the walkthrough in docs/): the
 narration's event list never shows a line cut in half at its top, and the chapter row
-shows a long chapter title whole.  Steps are taken with the keyboard; nothing here
+shows a long chapter title whole, and a pfn the narration names opens its block.  Steps are taken with the keyboard; nothing here
 sleeps (tests wait on the page's own counters)."""
 
 from __future__ import annotations
@@ -63,4 +63,23 @@ def test_a_long_chapter_title_is_shown_whole(live: LiveServer, browser: Browser)
             )
             assert not clipped, f"the chapter row cuts {title!r}"
             assert "…" not in (row.text_content() or "")
+        assert problems == [], problems
+
+
+def test_a_pfn_in_the_narration_opens_its_block(live: LiveServer, browser: Browser) -> None:
+    with watched_page(browser, 1280, 720) as (pg, problems):
+        open_dashboard(pg, live.url, "?scenario=hildenbrand")
+        named = pg.locator("#narration .pfn", has_text="0x4000")
+        for _ in range(12):
+            if named.count():
+                break
+            press(pg)
+        assert named.count(), "hildenbrand's narration never names pfn 0x4000"
+        assert pg.locator("#inspector").is_hidden()
+        named.first.click()
+        pg.wait_for_function(
+            "() => { const i = document.getElementById('inspector');"
+            " return !i.hidden && i.dataset.pfn === '16384'; }"
+        )
+        assert "0x4000" in (pg.locator("#inspector h3").text_content() or "")
         assert problems == [], problems
