@@ -1,7 +1,7 @@
 """What a class sees at 1280x720 (issue 11, found by the walkthrough in docs/): the
-narration's event list never shows a line cut in half at its top, and the chapter row
-shows a long chapter title whole, and a pfn the narration names opens its block.  Steps are taken with the keyboard; nothing here
-sleeps (tests wait on the page's own counters)."""
+narration's event list never shows a line cut in half at its top, the chapter row shows
+a long chapter title whole, and a pfn the narration names opens its block.  Steps are
+taken with the keyboard; nothing here sleeps (tests wait on the page's own counters)."""
 
 from __future__ import annotations
 
