@@ -420,6 +420,29 @@ function fillGrid(root, zone, layout, strategy) {
 }
 
 /**
+ * Scroll the lists' column so the "with the host" lane (drawn below the rows) is on
+ * screen, as far as that keeps the first non-empty row in view: at 1280×720 the lane of
+ * a zone with a few busy high orders (zone-gate) otherwise sits under the fold, and it
+ * is the state a reporting step changes.  Never scrolls the page, only the column.
+ * @param {HTMLElement} root
+ */
+export function keepHostLaneInView(root) {
+  const lane = /** @type {HTMLElement | null} */ (root.querySelector('.host-lane'));
+  if (!lane || lane.hidden) return;
+  let box = root.parentElement;
+  while (box && !/(auto|scroll)/.test(getComputedStyle(box).overflowY)) box = box.parentElement;
+  if (!box) return;
+  const view = box.getBoundingClientRect();
+  const inner = view.top + box.clientTop + box.clientHeight - parseFloat(getComputedStyle(box).paddingBottom);
+  const below = lane.getBoundingClientRect().bottom - inner;
+  if (below <= 0) return;
+  // (a row is `display: contents`: its order cell has the box)
+  const first = root.querySelector('.fl-row:not(.is-empty) > .fl-order');
+  const room = first ? first.getBoundingClientRect().top - view.top : below;
+  if (room > 0) box.scrollTop += Math.min(below, room);
+}
+
+/**
  * Mark a block where the free lists draw it: its chip, or the gap that counts it (a
  * block in the middle of a long list, placed by the model's answer).
  * @param {HTMLElement} root

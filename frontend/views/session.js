@@ -18,7 +18,7 @@ import { Animator } from './animator.js';
 import { Charts } from './charts.js';
 import { Connection } from './connection.js';
 import { prefersReducedMotion } from './dom.js';
-import { drawBuddyinfo, drawFreeLists, markBlock } from './freelists.js';
+import { drawBuddyinfo, drawFreeLists, keepHostLaneInView, markBlock } from './freelists.js';
 import { drawPcpLane } from './pcplane.js';
 import { answeredBlock, knownFreeBlock, PageQuery } from './inspector.js';
 import { LogView } from './log.js';
@@ -497,6 +497,8 @@ export class Session {
       // would force a layout), as many blocks per end as fit on one line.
       width: this.listsWidth,
     });
+    // While playing the lists stay where the user scrolled them (and no layout is read).
+    if (!state.playing) keepHostLaneInView(this.views.freelists);
     if (this.views.pcp) drawPcpLane(this.views.pcp, state, zone);
     if (this.views.buddyinfo) {
       this.views.buddyinfo.hidden = state.zones.length < 2;
