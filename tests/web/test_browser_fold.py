@@ -14,7 +14,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 # The element's box inside the viewport, and the element itself at its centre (not
 # covered by a sticky header, a panel or the column's edge).
 IN_VIEW = """sel => { const e = document.querySelector(sel); const r = e.getBoundingClientRect();
-  const inside = r.width > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth;
+  const inside = r.width > 0 && r.top >= 0 && r.left >= 0
+    && r.bottom <= innerHeight && r.right <= innerWidth;
   const hit = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
   return {inside, top: r.top, bottom: r.bottom, uncovered: !!hit && e.contains(hit)}; }"""
 
