@@ -157,10 +157,11 @@ def setting(kind: str) -> str:
 
 def answer_help(kind: str) -> str:
     return {
-        "pfn": "answer with a pfn, e.g. 0x1010 or 4112",
+        # Formats only: an example pfn would read as a hint (0x1010 is some seeds' answer).
+        "pfn": "answer with a pfn, in hex (0x…) or decimal",
         "end": "answer head or tail",
         "merge": f"answer with an order, 0 to {MAX_ORDER - 1}",
-        "report": "answer with the batch's pfns, e.g. 0x1000, 0x1020",
+        "report": "answer with the batch's pfns, in hex (0x…) or decimal, separated by commas",
     }[kind]
 
 

@@ -177,7 +177,7 @@ export function answerForm(question) {
  */
 export function placeholderFor(form) {
   if (form.mode === 'list') return 'a free list, e.g. order-3 Movable';
-  if (form.mode === 'number' && form.pfn) return 'a pfn, e.g. 0x200 (or 512)';
+  if (form.mode === 'number' && form.pfn) return 'a pfn, in hex (0x…) or decimal';
   if (form.mode === 'number' && form.max !== null) return `a number from ${form.min} to ${form.max}`;
   return 'a number';
 }

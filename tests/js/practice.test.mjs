@@ -24,7 +24,7 @@ function exercise(kind, extra = {}) {
     setup: [],
     before: { zone: 'Normal', start_pfn: 0x1000, pages: 256, max_order: 6, clock: 0, lists: [], blocks: [] },
     choices: kind === 'end' ? ['head', 'tail'] : kind === 'merge' ? ['0', '1', '2', '3', '4', '5'] : [],
-    answer_help: kind === 'report' ? "answer with the batch's pfns, e.g. 0x1000, 0x1020" : 'answer with a pfn, e.g. 0x1010 or 4112',
+    answer_help: kind === 'report' ? "answer with the batch's pfns, in hex (0x…) or decimal, separated by commas" : 'answer with a pfn, in hex (0x…) or decimal',
     hint: 'h',
     ...extra,
   };

@@ -81,7 +81,7 @@ test('named choices are buttons; numbers and free lists are typed', () => {
   assert.deepEqual(answerForm(question({ kind: 'which_pfn', choices: [] })), { mode: 'number', min: 0, max: null, pfn: true });
   assert.deepEqual(answerForm(question({ kind: 'blocks_reported', choices: [] })), { mode: 'number', min: 0, max: null, pfn: false });
   assert.deepEqual(answerForm(question({ kind: 'which_list', choices: [] })), { mode: 'list' });
-  assert.match(placeholderFor(answerForm(question({ kind: 'which_pfn', choices: [] }))), /0x200/);
+  assert.match(placeholderFor(answerForm(question({ kind: 'which_pfn', choices: [] }))), /hex \(0x…\) or decimal/);
   assert.match(placeholderFor(answerForm(question({ kind: 'merge_order', choices: orders }))), /from 0 to 10/);
 });
 
