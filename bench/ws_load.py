@@ -221,6 +221,13 @@ async def measure(args: argparse.Namespace, port: int, pid: int) -> dict[str, An
         out["seek_with_snapshot_ms_p99"] = round(pct(seeks, 0.99) * 1000, 1)
 
         # followers of a playing session
+        if args.rate * args.seconds > length:
+            # play stops at the timeline's end, which would cut the measured window short
+            raise SystemExit(
+                f"ws_load: --rate {args.rate:g} for --seconds {args.seconds:g} plays "
+                f"{args.rate * args.seconds:.0f} steps, more than the session's {length}: "
+                "ask for fewer seconds"
+            )
         await call(boss, 20_000, type="seek", step=0)
         stop = asyncio.Event()
         followers = [Follower(f"{url}?session={sid}") for _ in range(args.followers)]
