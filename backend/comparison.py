@@ -24,7 +24,7 @@ from allocator_model import ModelError
 
 from .badinput import refuse_bad_json
 from .configure import plan_from_config
-from .rest import R404, Problem, problem, session_of
+from .rest.common import R404, Problem, problem, session_of
 from .settings import CommandError
 from .sources import SessionConfig, plan_for
 

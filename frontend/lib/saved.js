@@ -9,7 +9,7 @@
  * snapshot or a trace, which no address can describe) lives only while the server runs.
  */
 
-/** The longest name the server takes (backend/rest.py `SaveRequest`, `SavedName`). */
+/** The longest name the server takes (backend/rest/saved.py `SaveRequest`, `SavedName`). */
 export const NAME_MAX = 100;
 
 /** The characters `SaveRequest` allows, in words. */

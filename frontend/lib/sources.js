@@ -5,7 +5,7 @@
  * readable problems, and where a session came from as one short fact.  Pure logic, no
  * DOM (views/loadpanel.js draws it).
  *
- * The routes (docs/protocol.md, backend/rest.py) take the text as the request body and
+ * The routes (docs/protocol.md, backend/rest/sessions.py) take the text as the request body and
  * answer 201 with the new session and its control token, or a refusal: 422 with one
  * entry per problem (a workload file's entries start "line N: field: ..."), 413 over
  * the size limit, 409/503 as plain sentences.

@@ -16,7 +16,7 @@ test('each kind posts its text as the body of its route', () => {
 });
 
 test("a workload file's problems keep the server's words and their line", () => {
-  // What POST /api/sessions/from-workload answers for a bad file (backend/rest.py).
+  // What POST /api/sessions/from-workload answers for a bad file (backend/rest/sessions.py).
   const body = {
     detail: [
       { loc: ['body', 'workload'], msg: 'line 1: workload: Field required', type: 'invalid_file' },

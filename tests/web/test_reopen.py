@@ -26,7 +26,7 @@ from allocator_model.sources.builtin import build_small
 from backend.app import create_app
 from backend.manager import SessionManager
 from backend.protocol import CLOSE_BAD_QUERY, CLOSE_POLICY
-from backend.rest import SaveRequest
+from backend.rest.saved import SaveRequest
 from backend.store import KEY_NAME
 
 pytestmark = pytest.mark.timeout(600)
