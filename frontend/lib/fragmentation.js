@@ -10,8 +10,9 @@
  * `nr_free[]`, in thousandths with its integer arithmetic, exactly as
  * allocator_model/kernel/fragmentation.py computes it (the live view's readings carry the
  * server's values; a session's state has `nr_free`, from which the page derives it).
- * `unusableTable` lays the values out: one row per order, one column per zone, in the
- * kernel's `%d.%03d` format.  Pure logic, no DOM.
+ * `unusableTable` computes the cells (one per zone and order, in the kernel's `%d.%03d`
+ * format); `orderBands` cuts the orders into the bands the page draws them in, orders as
+ * columns and zones as rows as debugfs prints them.  Pure logic, no DOM.
  */
 
 /** Shading steps of a cell (thousandths): below 100, 250, 500, 750, and above. */
@@ -90,4 +91,24 @@ export function unusableTable(zones, maxOrder) {
     });
   }
   return { zones: zones.map((z) => z.name), rows };
+}
+
+/**
+ * The orders cut into `bands` runs of consecutive orders, as even as can be (the first
+ * ones one longer): a table with orders as columns fits a narrow column in two bands of
+ * six and five, each value printed whole.
+ * @param {number} count how many orders (max_order)
+ * @param {number} bands
+ * @returns {number[][]}
+ */
+export function orderBands(count, bands) {
+  const n = Math.max(1, Math.min(bands, count));
+  const out = [];
+  let order = 0;
+  for (let b = 0; b < n; b += 1) {
+    const size = Math.floor(count / n) + (b < count % n ? 1 : 0);
+    out.push(Array.from({ length: size }, (_, i) => order + i));
+    order += size;
+  }
+  return out;
 }

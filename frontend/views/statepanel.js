@@ -216,11 +216,13 @@ export function drawStatePanel(els, state, zoneName) {
   redraw(els.strategy, JSON.stringify([state.hinting, Math.round(state.clock * 1000)]), () => strategyBlock(state));
   redraw(els.constants, JSON.stringify(state.hinting.constants ?? state.config.constants), () => constantsBlock(state));
   redraw(els.watermarks, JSON.stringify([zoneName, state.zones.map((z) => [z.nrFreePages, z.watermarks, z.nrFree])]), () => [
-    ...watermarkBlock(state),
+    // The index first: a few lines that a fragmentation lesson is about, on screen at
+    // 1280x720 under a short strategy block; the watermark bars follow.
     unusableTableElement(
       unusableTable(state.zones.map((z) => ({ name: z.name, unusable: unusableIndex(z.nrFree) })), state.config.max_order),
       { selected: zoneName },
     ),
+    ...watermarkBlock(state),
   ]);
   redraw(els.host, JSON.stringify(state.host), () => hostBlock(state));
   const z = state.zoneByName.get(zoneName);

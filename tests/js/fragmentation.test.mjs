@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { formatThousandths, unusableIndex, unusableLevel, unusableTable } from '../../frontend/lib/fragmentation.js';
+import { formatThousandths, orderBands, unusableIndex, unusableLevel, unusableTable } from '../../frontend/lib/fragmentation.js';
 
 // allocator_model/kernel/fragmentation.py on these free counts:
 //   [unusable_free_index(counts, k) for k in range(11)] and unusable_index_text(zones)
@@ -75,4 +75,13 @@ test('a missing value is an empty cell, never a guess', () => {
 
 test('shading steps', () => {
   assert.deepEqual([0, 99, 100, 249, 250, 499, 500, 749, 750, 1000].map(unusableLevel), [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
+});
+
+test('orders cut into even bands of consecutive orders, the first ones one longer', () => {
+  assert.deepEqual(orderBands(11, 2), [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10]]);
+  assert.deepEqual(orderBands(10, 2), [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]);
+  assert.deepEqual(orderBands(11, 3), [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10]]);
+  assert.deepEqual(orderBands(11, 1), [[...Array(11).keys()]]);
+  // Never an empty band: more bands than orders gives one order a band.
+  assert.deepEqual(orderBands(2, 4), [[0], [1]]);
 });
