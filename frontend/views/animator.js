@@ -13,77 +13,31 @@
  * shrink: a merge's blocks fly from where they were drawn, in their rows, not from the
  * blank space rows that emptied would leave.
  *
- * Counts (a row's nr_free and hinted count, a lane's length, the batch with the host, a
- * boundary's label) keep showing what they said before the step until what they count
- * has arrived (lib/animate.js `arrivals`): the new text is in the DOM at once, the old
- * one drawn over it (`data-was`) until then.  A v2 boundary moves one block at a time,
- * one move per `boundary` event.  The host lane, like the rows, keeps its height while
- * the blocks leaving it fly.
+ * Counts (a row's nr_free and hinted count, a lane's length, ...) keep showing what
+ * they said before the step until what they count has arrived (views/heldcounts.js).
+ * A v2 boundary moves one block at a time, one move per `boundary` event.  The host
+ * lane, like the rows, keeps its height while the blocks leaving it fly.  The keyframes
+ * that are arithmetic on times and rectangles are worked out in lib/keyframes.js.
  *
  * `capture()` must run before the DOM is updated, `play()` after.  `finish()` jumps
  * every running animation to its end (the page is behind: show the latest state).
  */
-import { arrivals, BOUNDARY_MOVE_MS, rotationMoves } from '../lib/animate.js';
+import { rotationMoves } from '../lib/animate.js';
+import { boundaryMoves, cascadeBlocks, cascadePlaces, heldHeight } from '../lib/keyframes.js';
 import { formatPfn, migratetypeSlug } from '../lib/layout.js';
 import { pfnWithDecimal } from '../lib/pfntext.js';
+import { HeldCounts } from './heldcounts.js';
 
 /**
  * @typedef {import('../lib/animate.js').Plan} Plan
  * @typedef {{rect: DOMRect, clone: HTMLElement, lane?: string, position?: number}} Captured
  *   `lane`, `position`: the list a chip was drawn in and its index there.
  * @typedef {import('../lib/animate.js').ListRef} ListRef
- * @typedef {{left: number, top: number, width: number, height: number}} Box
+ * @typedef {import('../lib/keyframes.js').Box} Box
  */
 
 /** Share of a step the rows take to shrink once the blocks have arrived. */
 const SHRINK_SHARE = 0.25;
-/** Share of a merge's travel after which its inputs fade into its result. */
-const JOIN_AT = 0.85;
-/** Gap between a merge cascade's ghost and the drawn buddy it sits beside (px). */
-const BESIDE = 4;
-
-/**
- * The counts the view shows, by what they count: `nr:ORDER`, `flag:ORDER` (a row's
- * cells), `lane:ANCHOR` (a lane's length), `host` (the batch with the host),
- * `boundary:ANCHOR` (a boundary's label).
- * @param {Element} root
- * @returns {Map<string, HTMLElement>}
- */
-function countCells(root) {
-  /** @type {Map<string, HTMLElement>} */
-  const out = new Map();
-  for (const row of root.querySelectorAll('.fl-row')) {
-    const order = /** @type {HTMLElement} */ (row).dataset.order;
-    for (const [cls, name] of [['.fl-nr', 'nr'], ['.fl-flag', 'flag']]) {
-      const el = row.querySelector(cls);
-      if (el) out.set(`${name}:${order}`, /** @type {HTMLElement} */ (el));
-    }
-  }
-  for (const lane of root.querySelectorAll('[data-anchor]')) {
-    const anchor = /** @type {HTMLElement} */ (lane).dataset.anchor;
-    const count = lane.querySelector('.lane-count');
-    if (count) out.set(`lane:${anchor}`, /** @type {HTMLElement} */ (count));
-    const label = lane.querySelector('.boundary-label');
-    if (label) out.set(`boundary:${anchor}`, /** @type {HTMLElement} */ (label));
-  }
-  const host = root.querySelector('.host-lane .host-facts');
-  if (host) out.set('host', /** @type {HTMLElement} */ (host));
-  return out;
-}
-
-/**
- * Keyframes at absolute times (ms from the start of the step) over `span` ms.
- * @param {Array<[number, Keyframe]>} at
- * @param {number} span
- * @returns {Keyframe[]}
- */
-function timed(at, span) {
-  let last = 0;
-  return at.map(([t, frame]) => {
-    last = Math.min(1, Math.max(last, t / span));
-    return { ...frame, offset: last };
-  });
-}
 
 /**
  * Where a block enters or leaves a list when it is not drawn itself: the boundary
@@ -118,12 +72,7 @@ export class Animator {
     /** @type {Animation[]} */
     this.running = [];
     this.endsAt = 0;
-    /** The counts' texts before the step (capture), by countCells key. */
-    /** @type {Map<string, string>} */
-    this.texts = new Map();
-    /** Counts showing their old text until what they count arrives. */
-    /** @type {Set<HTMLElement>} */
-    this.held = new Set();
+    this.counts = new HeldCounts(root);
     /** Plans played (a finish event of an older one leaves the current one alone). */
     this.plays = 0;
     /** The plan played last (tests read its beats). */
@@ -168,51 +117,8 @@ export class Animator {
     }
     const host = this.root.querySelector('.host-lane:not([hidden])');
     if (host) out.set('host-lane', { rect: host.getBoundingClientRect(), clone: /** @type {HTMLElement} */ (host.cloneNode(false)) });
-    this.texts = new Map([...countCells(this.root)].map(([k, el]) => [k, el.textContent ?? '']));
+    this.counts.capture();
     return out;
-  }
-
-  /**
-   * Each count whose text the step changed shows its old text until what it counts
-   * has arrived, then the new one (an empty animation of that length says when, so
-   * freezing the animations freezes the counts too).
-   * @param {Plan} plan
-   */
-  holdCounts(plan) {
-    const when = arrivals(plan);
-    for (const [key, el] of countCells(this.root)) {
-      // A lane drawn for the first time was an empty list: it counted 0 until its block came.
-      const was = this.texts.get(key) ?? (key.startsWith('lane:') ? '0' : undefined);
-      if (was === undefined || was === el.textContent) continue;
-      const [kind, rest] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
-      const order = kind === 'nr' || kind === 'flag' ? Number(rest) : kind === 'lane' ? Number(rest.split(':')[1]) : NaN;
-      const at =
-        key === 'host' ? when.host : kind === 'boundary' ? when.boundaries.get(`boundary:${rest}`) ?? plan.total : when.orders.get(order) ?? plan.total;
-      const colour = getComputedStyle(el).color;
-      el.dataset.was = was;
-      el.style.setProperty('--was-colour', colour);
-      el.classList.add('was');
-      this.held.add(el);
-      // Until `at` the new text is transparent and the old one (::after) drawn over it;
-      // then they swap.  Both are animations, so a frozen clock freezes the counts too.
-      const span = Math.max(1, at);
-      const swap = (/** @type {Keyframe} */ before, /** @type {Keyframe} */ after) => [
-        { ...before, offset: 0 },
-        { ...before, offset: Math.max(0, 1 - 1 / span) },
-        { ...after, offset: 1 },
-      ];
-      this.track(el.animate(swap({ opacity: 1 }, { opacity: 0 }), { duration: span, pseudoElement: '::after', fill: 'forwards' }));
-      const own = this.track(el.animate(swap({ color: 'transparent' }, { color: colour }), { duration: span }));
-      own.addEventListener('finish', () => this.release(el));
-    }
-  }
-
-  /** @param {HTMLElement} el a held count: show its text */
-  release(el) {
-    el.classList.remove('was');
-    delete el.dataset.was;
-    el.style.removeProperty('--was-colour');
-    this.held.delete(el);
   }
 
   /**
@@ -225,16 +131,8 @@ export class Animator {
    * @param {string} easing
    */
   stepBoundary(el, beats, dx, dy, easing) {
-    const n = beats.length;
-    const at = (/** @type {number} */ i) => `translate(${dx * (1 - i / n)}px, ${dy * (1 - i / n)}px)`;
-    /** @type {Array<[number, Keyframe]>} */
-    const frames = [[0, { transform: at(0) }]];
-    beats.forEach((t, i) => {
-      const move = Math.min(BOUNDARY_MOVE_MS, i + 1 < n ? Math.max(1, beats[i + 1] - t) : BOUNDARY_MOVE_MS);
-      frames.push([t, { transform: at(i), easing }], [t + move, { transform: at(i + 1) }]);
-    });
-    const span = Math.max(1, beats[n - 1] + BOUNDARY_MOVE_MS);
-    this.track(el.animate(timed(frames, span), { duration: span, fill: 'backwards' }));
+    const { frames, span } = boundaryMoves(beats, dx, dy, easing);
+    this.track(el.animate(frames, { duration: span, fill: 'backwards' }));
     return span;
   }
 
@@ -253,17 +151,7 @@ export class Animator {
       const now = el.getBoundingClientRect().height;
       const old = was.rect.height;
       if (old - now < 1) continue;
-      const total = hold + shrink;
-      this.track(
-        el.animate(
-          [
-            { minHeight: `${old}px`, offset: 0 },
-            { minHeight: `${old}px`, offset: hold / total, easing: 'ease-in-out' },
-            { minHeight: `${now}px`, offset: 1 },
-          ],
-          { duration: total },
-        ),
-      );
+      this.track(el.animate(heldHeight(old, now, hold, shrink), { duration: hold + shrink }));
       el.dataset.held = '1';
     }
     const host = /** @type {HTMLElement | null} */ (this.root.querySelector('.host-lane:not([hidden])'));
@@ -271,16 +159,7 @@ export class Animator {
     if (host && was) {
       const now = host.getBoundingClientRect().height;
       if (was.rect.height - now >= 1) {
-        this.track(
-          host.animate(
-            [
-              { minHeight: `${was.rect.height}px`, offset: 0 },
-              { minHeight: `${was.rect.height}px`, offset: hold / (hold + shrink), easing: 'ease-in-out' },
-              { minHeight: `${now}px`, offset: 1 },
-            ],
-            { duration: hold + shrink },
-          ),
-        );
+        this.track(host.animate(heldHeight(was.rect.height, now, hold, shrink), { duration: hold + shrink }));
         host.dataset.held = '1';
       }
     }
@@ -388,84 +267,21 @@ export class Animator {
     let end = 0;
     if (plan.merges.length === 0) return { done, end };
     const chipH = [...before.values()].find((c) => c.clone.classList.contains('chip'))?.rect.height ?? 22;
-    /** @type {Map<string, Box>} */
-    const place = new Map();
-    /** @param {string} key @param {string} zone @param {number} order @param {string | null} mt @param {string} [partner] */
-    const placeOf = (key, zone, order, mt, partner) => {
-      const known = place.get(key) ?? before.get(key)?.rect;
-      if (known) {
-        place.set(key, known);
-        return known;
-      }
-      const beside = partner ? place.get(partner) ?? before.get(partner)?.rect : undefined;
-      /** @type {Box} */
-      let box;
-      if (beside) box = { left: beside.left + beside.width + BESIDE, top: beside.top, width: beside.width, height: beside.height };
-      else {
-        const at = (mt ? before.get(`anchor:${zone}:${order}:${mt}`)?.rect : undefined) ?? before.get(`row:${order}`)?.rect;
-        if (!at) return null;
-        box = { left: at.left, top: at.top + (at.height - chipH) / 2, width: chipH * 2, height: chipH };
-      }
-      place.set(key, box);
-      return box;
-    };
-    // Where each block of the cascade is shown: inputs first, then the result (drawn
-    // now, or beside the buddy of its next merge).
-    for (const m of plan.merges) {
-      const [a, b] = m.inputs;
-      placeOf(b, m.zone, m.order, m.migratetype);
-      placeOf(a, m.zone, m.order, m.migratetype, b);
-      const drawn = now.get(m.output);
-      if (drawn) place.set(m.output, drawn.getBoundingClientRect());
-      else {
-        const next = m.next === null ? null : plan.merges[m.next];
-        const buddy = next?.inputs.find((k) => k !== m.output);
-        placeOf(m.output, m.zone, m.order + 1, m.migratetype, buddy);
-      }
-    }
-    /** @type {Map<string, {at: number, fade: number}>} when a result appears, fading in as its inputs arrive */
-    const formed = new Map(plan.merges.map((m) => [m.output, { at: m.delay + m.travel * JOIN_AT, fade: m.travel * (1 - JOIN_AT) }]));
-    /** @type {Map<string, {at: Box, mt: string | null, order: number}>} */
-    const blocks = new Map();
-    for (const m of plan.merges) {
-      for (const k of [...m.inputs, m.output]) {
-        const at = place.get(k);
-        if (at && !blocks.has(k)) blocks.set(k, { at, mt: m.migratetype, order: k === m.output ? m.order + 1 : m.order });
-      }
-    }
-    for (const [key, { at, mt, order }] of blocks) {
-      const use = plan.merges.find((m) => m.inputs.includes(key));
-      const made = formed.get(key);
-      const el = now.get(key);
-      // Drawn before: there from the start; freed in the step: from its beat.
-      const appear = before.has(key) ? 0 : made?.at ?? plan.keys.get(key)?.delay ?? use?.delay ?? 0;
-      const fadeIn = made?.fade ?? Math.min(120, Math.max(0, (use?.delay ?? plan.total) - appear));
-      if (el && !use) {
-        // The cascade's last result, drawn now: it appears as its inputs arrive.
-        const span = Math.max(1, appear + fadeIn);
-        this.track(el.animate(timed([[0, { opacity: 0 }], [appear, { opacity: 0 }], [span, { opacity: 1 }]], span), { duration: span, easing: 'linear', fill: 'backwards' }));
+    const place = cascadePlaces(plan, (key) => before.get(key)?.rect, (key) => now.get(key)?.getBoundingClientRect(), chipH);
+    for (const b of cascadeBlocks(plan, place, (key) => before.has(key), (key) => now.has(key), easing)) {
+      const el = now.get(b.key);
+      if (b.result && el) {
+        this.track(el.animate(b.frames, { duration: b.span, easing: 'linear', fill: 'backwards' }));
         el.classList.add('born');
-        done.add(key);
-        end = Math.max(end, span);
-        continue;
-      }
-      const was = before.get(key);
-      const g = was ? this.ghost(was) : this.chipGhost(key, at, order, mt);
-      if (mt) g.classList.add('mt', `mt-${migratetypeSlug(mt)}`);
-      g.dataset.climb = String(order);
-      const to = use ? place.get(use.output) : undefined;
-      const leave = use && to ? use.delay + use.travel : Math.max(plan.total, appear + fadeIn);
-      /** @type {Array<[number, Keyframe]>} */
-      const frames = appear > 0 ? [[0, { opacity: 0 }], [appear, { opacity: 0 }], [appear + fadeIn, { opacity: 1 }]] : [[0, { opacity: 1 }]];
-      if (use && to) {
-        const move = `translate(${to.left - at.left}px, ${to.top - at.top}px)`;
-        frames.push([use.delay, { opacity: 1, transform: 'none', easing }], [use.delay + use.travel * JOIN_AT, { opacity: 1, transform: move }], [leave, { opacity: 0, transform: move }]);
+        done.add(b.key);
       } else {
-        frames.push([leave, { opacity: 0 }]);
+        const was = before.get(b.key);
+        const g = was ? this.ghost(was) : this.chipGhost(b.key, b.at, b.order, b.migratetype);
+        if (b.migratetype) g.classList.add('mt', `mt-${migratetypeSlug(b.migratetype)}`);
+        g.dataset.climb = String(b.order);
+        this.track(g.animate(b.frames, { duration: b.span, fill: 'both' }));
       }
-      const span = Math.max(1, leave);
-      this.track(g.animate(timed(frames, span), { duration: span, fill: 'both' }));
-      end = Math.max(end, span);
+      end = Math.max(end, b.span);
     }
     return { done, end };
   }
@@ -505,7 +321,7 @@ export class Animator {
 
   /** Jump every running animation to its end, drop the ghosts, show every count. */
   finish() {
-    for (const el of [...this.held]) this.release(el);
+    this.counts.releaseAll();
     for (const a of this.running) {
       try {
         a.finish();
@@ -715,7 +531,7 @@ export class Animator {
         }),
       );
     }
-    this.holdCounts(plan);
+    this.counts.hold(plan, (a) => this.track(a));
     if (this.root.querySelector('[data-held]')) end = Math.max(end, plan.total + shrink);
     this.endsAt = performance.now() + end + 20;
     // Only this plan's animations clean up after it, once all of them are done: a
@@ -730,7 +546,7 @@ export class Animator {
   }
 
   cleanup() {
-    for (const el of [...this.held]) this.release(el);
+    this.counts.releaseAll();
     this.layer.replaceChildren();
     for (const el of this.root.querySelectorAll('.moving, .born')) el.classList.remove('moving', 'born');
     for (const el of this.root.querySelectorAll('[data-motion], [data-held]')) {
