@@ -37,7 +37,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
 
-from allocator_model.sources.kpageflags import DIFF_CHUNK, changed_chunks
+from allocator_model.sources.kpageflags import DIFF_CHUNK, FrameReading, changed_chunks
 from allocator_model.sources.live import LiveSnapshot, read_live
 from allocator_model.sources.machine import read_seed_text
 
@@ -81,7 +81,7 @@ def live_reading(snap: LiveSnapshot, previous: FrameMap | None = None) -> dict[s
     """One reading as the ``live`` message's fields (without ``seq``); with ``previous``
     (the reading before, for the hub) it carries a ``FrameMap`` under ``_map``."""
     frame_map = None
-    if snap.frames is not None and previous is not None:
+    if isinstance(snap.frames, FrameReading) and previous is not None:
         before = previous.kinds
         frame_map = FrameMap(
             previous.gen + 1, snap.frames.kinds, changed_chunks(before, snap.frames.kinds)

@@ -42,13 +42,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from allocator_model.sources.kpageflags import (
-    FrameReader,
-    ZoneSpan,
-    changed_chunks,
-    derive,
-    read_raw,
-)
+from allocator_model.sources.kpageflags import FrameReading, ZoneSpan, changed_chunks, derive
+from allocator_model.sources.kpagereader import FrameReader, read_raw
 from allocator_model.sources.live import read_live
 from allocator_model.sources.machine import MachineSeed, node_from_seed, read_seed
 from backend.live import FrameMap
@@ -67,7 +62,7 @@ def ms(seconds: float) -> float:
 
 def measure(root: str, reads: int, cli_runs: int) -> dict[str, Any]:
     snap = read_live(root)  # the zone spans, and a first reading
-    if snap.frames is None:
+    if not isinstance(snap.frames, FrameReading):
         raise SystemExit("; ".join(snap.messages))
     spans = [
         ZoneSpan(z.node, z.zone, z.start_pfn, z.end_pfn - z.start_pfn) for z in snap.frames.zones

@@ -38,7 +38,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from allocator_model.kernel import events as ev
-from allocator_model.sources.kpageflags import PATH, ZoneSpan, blocks_in
+from allocator_model.sources.kpageflags import ZoneSpan
+from allocator_model.sources.kpagereader import PATH, blocks_in
 from allocator_model.sources.machine import MachineSeed, newest_kernel, node_from_seed, read_seed
 
 PAGE = 4096

@@ -1,4 +1,5 @@
-"""This machine's memory frame by frame, from ``/proc/kpageflags``.
+"""This machine's memory frame by frame, from ``/proc/kpageflags``: what the file's
+bits say (reading the file is ``kpagereader.py``).
 
 ``/proc/kpageflags`` (root only) holds one little-endian u64 per page frame, the
 ``KPF_*`` bits of ``include/uapi/linux/kernel-page-flags.h`` computed by
@@ -21,12 +22,11 @@ left them, because two free buddies of the same order are always merged
 pageblocks), which this cannot see.  The file is read while the kernel changes it, so
 on a busy machine the small orders drift from ``/proc/buddyinfo`` read a moment apart.
 
-The read: ``kpage_read()`` wants offsets and sizes that are multiples of 8 and a plain
-read of the whole file asks for more than it allows (EINVAL), so the file is read with
-``os.pread`` in 4 MiB chunks.  Everything after the read avoids one Python object per
-frame: each flag byte lane is sliced out of the buffer (``buf[i::8]``), mapped through
-``bytes.translate`` and the lanes are OR-ed as big integers; runs are found with
-``bytes.find``.  The result is one byte per frame (``FrameReading.kinds``): the code of
+Nothing here makes one Python object per frame or per free block: each flag byte lane
+is sliced out of the buffer (``buf[i::8]``), mapped through ``bytes.translate`` and the
+lanes are OR-ed as big integers; the blocks are found an order at a time on whole byte
+strings (``_levels``).  ``count`` gives the per-zone figures alone (``buddyscope live
+--once``); ``derive`` also gives one byte per frame (``FrameReading.kinds``): the code of
 its kind in ``KINDS`` for an allocated frame, ``FREE_CODE + order`` for a page of a free
 block and ``REPORTED_CODE + order`` for a page of a reported one.
 """
@@ -34,21 +34,14 @@ block and ``REPORTED_CODE + order`` for a page of a reported one.
 from __future__ import annotations
 
 import functools
-import itertools
-import os
-import threading
 from array import array
+from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from time import perf_counter
+from dataclasses import dataclass
 
-PATH = "/proc/kpageflags"
-READ_CHUNK = 1 << 22  # bytes per pread: 512 Ki frames
-#: Frames derived as one piece, and re-read as one by ``FrameReader`` (512 MiB).
+#: Frames derived as one piece, and re-read as one by ``kpagereader.FrameReader``
+#: (512 MiB).
 WINDOW = 1 << 17
-#: Frames ``FrameReader`` re-reads per reading after the first: about 150 ms of the
-#: kernel's time on this VM (it computes every frame's flags inside the read).
-TICK_FRAMES = 1 << 20
 #: Frames per chunk of the change map: a changed frame marks its chunk (16 MiB).
 DIFF_CHUNK = 4096
 #: MAX_PAGE_ORDER on x86-64 and most configurations (NR_PAGE_ORDERS = 11).
@@ -141,10 +134,9 @@ def _kind_of(c: int) -> int:
 _KIND_TABLE = bytes(_kind_of(c) for c in range(256))
 _BUDDY_TABLE = bytes(1 if c == FREE else 0 for c in range(256))
 _UPTODATE_TABLE = bytes(value >> KPF_UPTODATE & 1 for value in range(256))
-
-
-class KpageflagsError(Exception):
-    """/proc/kpageflags cannot be read; the message says why in a user's words."""
+_FREE_CODE_TABLE = bytes(FREE_CODE if c == FREE else c for c in range(256))
+_IN_BLOCK_TABLE = bytes(1 if code >= FREE_CODE else 0 for code in range(256))
+_ORDER_MASK = REPORTED_CODE - FREE_CODE - 1  # a map code's order bits
 
 
 @dataclass(frozen=True)
@@ -181,21 +173,12 @@ class ZoneFrames:
 
 
 @dataclass
-class FrameReading:
-    """One read of /proc/kpageflags, arranged per zone.
-
-    ``kinds`` holds one byte per frame: an allocated frame's code in ``KINDS``, a free
-    page's ``FREE_CODE`` or ``REPORTED_CODE`` plus its block's order.
-    ``block_pfn``/``block_order``/``block_reported`` list every free block found, in pfn
-    order.
-    """
+class FrameCounts:
+    """One read of /proc/kpageflags, counted per zone: free and reported blocks per
+    order, frames per kind."""
 
     frames: int
-    kinds: bytes
     zones: list[ZoneFrames]
-    block_pfn: array[int] = field(default_factory=lambda: array("Q"))
-    block_order: bytearray = field(default_factory=bytearray)
-    block_reported: bytearray = field(default_factory=bytearray)
     read_s: float = 0.0  # in the kernel's read
     derive_s: float = 0.0  # in this module afterwards
     frames_read: int = 0  # frames read for this reading (the rest: an earlier reading's)
@@ -232,85 +215,31 @@ class FrameReading:
         }
 
 
-def _open(path: str) -> int:
-    try:
-        return os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        raise KpageflagsError(
-            f"{path} does not exist: this kernel was built without CONFIG_PROC_PAGE_MONITOR"
-        ) from None
-    except PermissionError:
-        raise KpageflagsError(
-            f"{path} is readable only by root: run buddyscope as root to see the memory "
-            "map frame by frame"
-        ) from None
-    except OSError as exc:
-        raise KpageflagsError(f"{path}: {exc.strerror}") from None
+@dataclass
+class FrameReading(FrameCounts):
+    """The counts and the map: ``kinds`` holds one byte per frame, an allocated frame's
+    code in ``KINDS``, a free page's ``FREE_CODE`` or ``REPORTED_CODE`` plus its block's
+    order.  ``block_pfn``/``block_order``/``block_reported`` list every free block, in
+    pfn order (made from ``kinds`` when first asked for: a live tick never needs them).
+    """
 
+    kinds: bytes = b""
 
-def _pread_into(fd: int, view: memoryview, offset: int, path: str) -> int:
-    """Fill ``view`` from byte ``offset`` of the file; the bytes read (fewer at its end).
-    ``os.preadv`` into one buffer that outlives the read: a fresh ``bytes`` per chunk
-    costs the kernel a page fault per 4 KiB on every read."""
-    done = 0
-    try:
-        while done < len(view):
-            n = os.preadv(fd, [view[done : done + READ_CHUNK]], offset + done)
-            if n <= 0:
-                break
-            done += n
-    except OSError as exc:
-        raise KpageflagsError(
-            f"{path} could not be read at byte {offset + done}: {exc.strerror}"
-        ) from None
-    return done
+    @functools.cached_property
+    def _blocks(self) -> tuple[array[int], bytearray, bytearray]:
+        return blocks_of(self.kinds)
 
+    @property
+    def block_pfn(self) -> array[int]:
+        return self._blocks[0]
 
-def read_raw(path: str = PATH, frames_hint: int = 0) -> bytearray:
-    """The whole file; KpageflagsError says what failed.
+    @property
+    def block_order(self) -> bytearray:
+        return self._blocks[1]
 
-    With ``frames_hint`` (the frames the zones span) the first that many frames are read
-    by two threads at once, each half of them: the kernel computes every frame's flags
-    inside the read (about 150 ns a frame here), ``preadv`` lets go of the GIL, and a
-    machine with two CPUs then reads in half the time.  The rest, if any, follows."""
-    fd = _open(path)
-    try:
-        buf = bytearray(8 * frames_hint)
-        view = memoryview(buf)
-        half = (frames_hint // 2) * 8
-        got = [0, 0]
-        errors: list[KpageflagsError] = []
-
-        def part(k: int, lo: int, hi: int) -> None:
-            try:
-                got[k] = _pread_into(fd, view[lo:hi], lo, path)
-            except KpageflagsError as exc:
-                errors.append(exc)
-
-        if frames_hint:
-            second = threading.Thread(target=part, args=(1, half, len(buf)))
-            second.start()
-            part(0, 0, half)
-            second.join()
-            if errors:
-                raise errors[0]
-        view.release()
-        if got[0] < half or got[1] < len(buf) - half:  # shorter than the zones: keep what is
-            del buf[got[0] if got[0] < half else half + got[1] :]
-        else:
-            chunk = bytearray(READ_CHUNK)
-            while n := _pread_into(fd, memoryview(chunk), len(buf), path):
-                buf += chunk[:n]
-    finally:
-        os.close(fd)
-    if not buf:
-        raise KpageflagsError(
-            f"{path} reads as empty: a container runtime masks it, so the frames of the "
-            "machine are not visible from here"
-        )
-    if len(buf) % 8:
-        raise KpageflagsError(f"{path} is {len(buf)} bytes, not a whole number of 8-byte entries")
-    return buf
+    @property
+    def block_reported(self) -> bytearray:
+        return self._blocks[2]
 
 
 def frame_kinds(raw: bytes | bytearray) -> tuple[bytes, bytes]:
@@ -319,11 +248,14 @@ def frame_kinds(raw: bytes | bytearray) -> tuple[bytes, bytes]:
     the map uses: each is sliced out as a lane (``raw[lane::8]``), mapped through a
     translate table, and the lanes are OR-ed as big integers."""
     combined = 0
+    uptodate: bytes | bytearray = b""
     for lane, table in _LANES:
-        combined |= int.from_bytes(raw[lane::8].translate(table), "little")
+        data = raw[lane::8]  # each slice is a pass over the whole buffer: one per lane
+        if lane == 0:
+            uptodate = data.translate(_UPTODATE_TABLE)
+        combined |= int.from_bytes(data.translate(table), "little")
     frames = len(raw) // 8
-    kinds = combined.to_bytes(frames, "little").translate(_KIND_TABLE)
-    return kinds, bytes(raw[0::8].translate(_UPTODATE_TABLE))
+    return combined.to_bytes(frames, "little").translate(_KIND_TABLE), bytes(uptodate)
 
 
 @dataclass
@@ -331,20 +263,28 @@ class _Part:
     """What one window holds of one zone."""
 
     zone: int
-    free: list[int]
-    reported: list[int]
+    free: list[int]  # free blocks per order
+    reported: list[int]  # reported free blocks per order
     counts: list[int]  # frames per kind code
 
 
 @dataclass
-class _Window:
-    """One window of frames, derived: its part of each zone and its free blocks."""
+class Window:
+    """One window of frames (``WINDOW`` of them from frame ``lo``), derived: its part of
+    each zone."""
 
     lo: int
     parts: list[_Part]
-    block_pfn: array[int]
-    block_order: bytearray
-    block_reported: bytearray
+
+
+@dataclass
+class _Levels:
+    """One window's frames an order at a time (``_levels``)."""
+
+    kinds: bytes  # one kind byte per frame, FREE for every free page
+    heads: bytes  # 1 at a reported head
+    good: list[bytes]  # per order k, one byte per aligned block of 2**k frames
+    pieces: list[tuple[int, int, int]]  # (zone, first, end) within the window
 
 
 @functools.cache
@@ -353,77 +293,164 @@ def _fill(code: int, order: int) -> bytes:
     return bytes((code,)) * (1 << order)
 
 
-def _derive_window(
-    raw: bytes | bytearray, lo: int, spans: Sequence[ZoneSpan], max_order: int
-) -> tuple[bytes, _Window]:
-    """The kind bytes of the frames in ``raw`` (the window at frame ``lo``) and what the
-    window holds.  A window starts on a multiple of 2**max_order frames, so no free
-    block crosses its edge and each window is cut into blocks on its own."""
-    kinds_bytes, uptodate = frame_kinds(raw)
-    n = len(kinds_bytes)
-    free_mask = kinds_bytes.translate(_BUDDY_TABLE)
-    kinds = bytearray(kinds_bytes)
-    view = memoryview(kinds)
-    window = _Window(lo, [], array("Q"), bytearray(), bytearray())
-    pfns, orders, marks = window.block_pfn, window.block_order, window.block_reported
-    for zone_index, span in enumerate(spans):
-        start, end = max(span.start_pfn, lo) - lo, min(span.end_pfn, lo + n) - lo
-        if start >= end:
-            continue
-        counts = [kinds.count(code, start, end) for code in range(len(KINDS))]
-        first_block = len(orders)
-        pos = start
-        while (run := free_mask.find(1, pos, end)) >= 0:
-            run_end = free_mask.find(0, run, end)
-            run_end = end if run_end < 0 else run_end
-            # A reported head always starts a block: cut the run there too.
-            cuts = [run]
-            head = uptodate.find(1, run, run_end)
-            while head >= 0:
-                if head != run:
-                    cuts.append(head)
-                head = uptodate.find(1, head + 1, run_end)
-            cuts.append(run_end)
-            for seg_start, seg_end in itertools.pairwise(cuts):
-                # Only a segment's first block can be a reported head (the cuts are).
-                is_reported = uptodate[seg_start]
-                code = REPORTED_CODE if is_reported else FREE_CODE
-                i = seg_start
-                while i < seg_end:
-                    # The largest naturally aligned block at x that ends by the segment's end
-                    # (inline: this loop runs once per free block).
-                    x = lo + i
-                    order = (x & -x).bit_length() - 1 if x else max_order
-                    fits = (seg_end - i).bit_length() - 1
-                    if fits < order:
-                        order = fits
-                    if max_order < order:
-                        order = max_order
-                    pfns.append(x)
-                    orders.append(order)
-                    marks.append(is_reported)
-                    view[i : i + (1 << order)] = _fill(code + order, order)
-                    i += 1 << order
-                    is_reported, code = 0, FREE_CODE
-            pos = run_end
-        free = [orders.count(k, first_block) for k in range(max_order + 1)]
-        reported = [0] * (max_order + 1)
-        k = marks.find(1, first_block)
-        while k >= 0:
-            reported[orders[k]] += 1
-            k = marks.find(1, k + 1)
+def _as_int(data: bytes | bytearray) -> int:
+    return int.from_bytes(data, "little")
+
+
+def _halve(good: bytes, cut: bytes) -> tuple[bytes, bytes]:
+    """One order up: block j of order k+1 is whole (free, and cut nowhere but maybe at its
+    first frame) when both its halves are and its second half does not start at a cut.
+    The bytes are 0 or 1, so big-integer AND works on all of them at once."""
+    if len(good) % 2:
+        good, cut = good + b"\0", cut + b"\0"
+    whole = _as_int(good[0::2]) & _as_int(good[1::2]) & ~_as_int(cut[1::2])
+    return whole.to_bytes(len(good) // 2, "little"), cut[0::2]
+
+
+def _levels(raw: bytes | bytearray, lo: int, spans: Sequence[ZoneSpan], max_order: int) -> _Levels:
+    """The kinds of the frames in ``raw`` (the window at frame ``lo``, a multiple of
+    2**max_order, so that no free block crosses the window's edge) and their free blocks
+    an order at a time.
+
+    Cutting every free run into the largest aligned blocks that fit (starting over at a
+    reported head and at a zone's first frame) gives the aligned blocks that are whole
+    and whose parent block is not: ``good[k]`` holds one byte per order-k block, 1 when it
+    is free and crosses no cut (but at its own start).  A zone's blocks of order k are
+    then ``good[k]``'s ones there less twice ``good[k+1]``'s."""
+    kinds, uptodate = frame_kinds(raw)
+    n = len(kinds)
+    pieces = [
+        (zone, max(s.start_pfn, lo) - lo, min(s.end_pfn, lo + n) - lo)
+        for zone, s in enumerate(spans)
+        if max(s.start_pfn, lo) < min(s.end_pfn, lo + n)
+    ]
+    free = bytearray(kinds.translate(_BUDDY_TABLE))
+    at = 0  # frames outside every zone are in no block
+    for _, start, end in sorted(pieces, key=lambda p: p[1]):
+        free[at:start] = bytes(max(0, start - at))
+        at = max(at, end)
+    free[at:] = bytes(max(0, n - at))
+    heads = (_as_int(free) & _as_int(uptodate)).to_bytes(n, "little")
+    cut = bytearray(heads)
+    for _, start, _ in pieces:
+        cut[start] = 1
+    good = [bytes(free)]
+    level_cut = bytes(cut)
+    for _ in range(max_order):
+        whole, level_cut = _halve(good[-1], level_cut)
+        good.append(whole)
+    return _Levels(kinds, heads, good, pieces)
+
+
+def _parts(lv: _Levels, reported_in: list[list[int]], max_order: int) -> list[_Part]:
+    """Each zone's free blocks per order and frames per kind, from the levels."""
+    out = []
+    for zone, start, end in lv.pieces:
+        whole = [
+            lv.good[k].count(1, (start + (1 << k) - 1) >> k, end >> k) for k in range(max_order + 1)
+        ]
+        free = [whole[k] - 2 * whole[k + 1] for k in range(max_order)] + [whole[max_order]]
+        reported = reported_in[zone]
         reported_pages = sum(c << k for k, c in enumerate(reported))
+        # Every kind counted but free, reported (from the blocks) and other (the rest):
+        # each count is a pass over the zone's bytes.
+        counts = [0, 0, 0] + [lv.kinds.count(code, start, end) for code in range(3, len(KINDS))]
+        counts[OTHER] = end - start - whole[0] - sum(counts)
+        counts[FREE] = whole[0] - reported_pages
         counts[REPORTED] = reported_pages
-        counts[FREE] = sum(c << k for k, c in enumerate(free)) - reported_pages
-        window.parts.append(_Part(zone_index, free, reported, counts))
+        out.append(_Part(zone, free, reported, counts))
+    return out
+
+
+def _zone_of(pieces: list[tuple[int, int, int]], frame: int) -> int:
+    starts = sorted((start, zone) for zone, start, _ in pieces)
+    return starts[bisect_right(starts, (frame, len(pieces) + 1)) - 1][1]
+
+
+def _count_window(
+    raw: bytes | bytearray, lo: int, spans: Sequence[ZoneSpan], max_order: int
+) -> Window:
+    """What a window holds, without its map: a reported head's order is the highest at
+    which its block is whole."""
+    lv = _levels(raw, lo, spans, max_order)
+    reported_in = [[0] * (max_order + 1) for _ in spans]
+    head = lv.heads.find(1)
+    while head >= 0:  # few
+        order = 0
+        while (
+            order < max_order
+            and not (head >> order) & 1
+            and lv.good[order + 1][head >> (order + 1)]
+        ):
+            order += 1
+        reported_in[_zone_of(lv.pieces, head)][order] += 1
+        head = lv.heads.find(1, head + 1)
+    return Window(lo, _parts(lv, reported_in, max_order))
+
+
+def derive_window(
+    raw: bytes | bytearray, lo: int, spans: Sequence[ZoneSpan], max_order: int
+) -> tuple[bytes, Window]:
+    """The map of a window's frames and what it holds.  A free frame's order is the
+    number of orders above 0 at which the block around it is whole: summed from the top
+    order down to pairs of frames (each order's bytes doubled to the order below and
+    added, as big integers: the sums stay below 32, so no byte carries into the next),
+    then added onto the kinds with every free frame's FREE made FREE_CODE."""
+    lv = _levels(raw, lo, spans, max_order)
+    n = len(lv.kinds)
+    depth = lv.good[max_order] if max_order else bytes(n)  # with no order above 0: none
+    for k in range(max_order, 0, -1):
+        spread = bytearray(2 * len(depth))
+        spread[0::2] = spread[1::2] = depth
+        size = len(lv.good[k - 1])
+        if k > 1:
+            depth = (_as_int(spread[:size]) + _as_int(lv.good[k - 1])).to_bytes(size, "little")
+        else:
+            depth = bytes(spread[:size])
+    base = bytearray(lv.kinds.translate(_FREE_CODE_TABLE))
+    at = 0  # a free frame outside every zone stays FREE: it is in no block
+    for _, start, end in sorted(lv.pieces, key=lambda p: p[1]):
+        base[at:start] = lv.kinds[at:start]
+        at = max(at, end)
+    base[at:] = lv.kinds[at:]
+    kinds = bytearray((_as_int(base) + _as_int(depth)).to_bytes(n, "little"))
+    view = memoryview(kinds)
+    reported_in = [[0] * (max_order + 1) for _ in spans]
+    head = lv.heads.find(1)
+    while head >= 0:  # few: each reported block painted over its free code
+        order = kinds[head] - FREE_CODE
+        view[head : head + (1 << order)] = _fill(REPORTED_CODE + order, order)
+        reported_in[_zone_of(lv.pieces, head)][order] += 1
+        head = lv.heads.find(1, head + 1)
     view.release()
-    return bytes(kinds), window
+    return bytes(kinds), Window(lo, _parts(lv, reported_in, max_order))
+
+
+def blocks_of(kinds: bytes | bytearray, lo: int = 0) -> tuple[array[int], bytearray, bytearray]:
+    """Every free block a frame map shows (pfn, order, reported), in pfn order: each
+    free frame's code holds its block's order, so a run is stepped a block at a time."""
+    pfns: array[int] = array("Q")
+    orders, marks = bytearray(), bytearray()
+    in_block = kinds.translate(_IN_BLOCK_TABLE)
+    pos = in_block.find(1)
+    while pos >= 0:
+        end = in_block.find(0, pos)
+        end = len(kinds) if end < 0 else end
+        while pos < end:
+            code = kinds[pos]
+            order = code & _ORDER_MASK
+            pfns.append(lo + pos)
+            orders.append(order)
+            marks.append(code >= REPORTED_CODE)
+            pos += 1 << order
+        pos = in_block.find(1, end)
+    return pfns, orders, marks
 
 
 def _assemble(
-    kinds: bytes, windows: Sequence[_Window], spans: Sequence[ZoneSpan], max_order: int
-) -> FrameReading:
-    frames = len(kinds)
+    frames: int, windows: Sequence[Window], spans: Sequence[ZoneSpan], max_order: int
+) -> list[ZoneFrames]:
+    """The zones' totals: sums of their windows' parts."""
     zones = [
         ZoneFrames(
             s.node,
@@ -437,9 +464,6 @@ def _assemble(
         for s in spans
     ]
     counts = [[0] * len(KINDS) for _ in spans]
-    block_pfn: array[int] = array("Q")
-    block_order = bytearray()
-    block_reported = bytearray()
     for w in windows:
         for part in w.parts:
             z = zones[part.zone]
@@ -449,15 +473,13 @@ def _assemble(
             total = counts[part.zone]
             for code, c in enumerate(part.counts):
                 total[code] += c
-        block_pfn += w.block_pfn
-        block_order += w.block_order
-        block_reported += w.block_reported
     for z, total in zip(zones, counts, strict=True):
         z.kinds = dict(zip(KINDS, total, strict=True))
-    return FrameReading(frames, kinds, zones, block_pfn, block_order, block_reported)
+    return zones
 
 
-def _window_frames(max_order: int) -> int:
+def window_frames(max_order: int) -> int:
+    """Frames per window for ``max_order``; ValueError when the map cannot hold it."""
     if not 0 <= max_order < REPORTED_CODE - FREE_CODE:
         raise ValueError(f"max_order {max_order} does not fit the frame map's codes")
     return max(WINDOW, 1 << max_order)
@@ -466,148 +488,35 @@ def _window_frames(max_order: int) -> int:
 def derive(
     raw: bytes | bytearray, spans: Sequence[ZoneSpan], max_order: int = DEFAULT_MAX_ORDER
 ) -> FrameReading:
-    """Free blocks, reported heads and frames per kind from the file's bytes."""
-    size = _window_frames(max_order)
+    """Free blocks, reported heads, frames by kind and the map from the file's bytes."""
+    size = window_frames(max_order)
     frames = len(raw) // 8
     pieces = [
-        _derive_window(raw[8 * lo : 8 * min(lo + size, frames)], lo, spans, max_order)
+        derive_window(raw[8 * lo : 8 * min(lo + size, frames)], lo, spans, max_order)
         for lo in range(0, frames, size)
     ]
-    return _assemble(b"".join(k for k, _ in pieces), [w for _, w in pieces], spans, max_order)
+    return reading_of(b"".join(k for k, _ in pieces), [w for _, w in pieces], spans, max_order)
 
 
-def read_frames(
-    spans: Sequence[ZoneSpan], path: str = PATH, max_order: int = DEFAULT_MAX_ORDER
+def reading_of(
+    kinds: bytes, windows: Sequence[Window], spans: Sequence[ZoneSpan], max_order: int
 ) -> FrameReading:
-    """Read the whole file and derive; KpageflagsError when it cannot be read."""
-    t0 = perf_counter()
-    raw = read_raw(path, max((s.end_pfn for s in spans), default=0))
-    t1 = perf_counter()
-    reading = derive(raw, spans, max_order)
-    reading.read_s, reading.derive_s = t1 - t0, perf_counter() - t1
-    reading.frames_read = reading.frames
-    return reading
+    """A reading made of windows derived one by one (``derive_window``)."""
+    zones = _assemble(len(kinds), windows, spans, max_order)
+    return FrameReading(len(kinds), zones, kinds=kinds)
 
 
-def blocks_in(
-    path: str, lo: int, hi: int, spans: Sequence[ZoneSpan], max_order: int = DEFAULT_MAX_ORDER
-) -> list[tuple[int, int, int]]:
-    """The free blocks (pfn, order, reported) of frames ``[lo, hi)`` alone, read from the
-    file: for watching a few frames closely.  ``lo`` and ``hi`` must be multiples of
-    2**max_order, so that no block crosses either edge."""
-    if lo % (1 << max_order) or hi % (1 << max_order):
-        raise ValueError(f"{lo}..{hi} does not start and end on order-{max_order} blocks")
-    raw = bytearray(8 * (hi - lo))
-    fd = _open(path)
-    try:
-        got = _pread_into(fd, memoryview(raw), 8 * lo, path)
-    finally:
-        os.close(fd)
-    _, window = _derive_window(raw[:got], lo, spans, max_order)
-    return list(zip(window.block_pfn, window.block_order, window.block_reported, strict=True))
-
-
-class FrameReader:
-    """Reads the file again and again, as the live view does once a second, at a
-    bounded cost per reading.
-
-    The kernel spends about 150 ns computing each frame's flags (a second for this VM's
-    6.5 M frames, whatever the reader does), so after a first whole reading each
-    ``read()`` re-reads only ``tick_frames`` frames, a window of ``WINDOW`` frames at a
-    time: windows that changed at their last reading (memory that is busy now) for up
-    to half of them, then the others in turn, so every frame is re-read within
-    ``2 * frames / tick_frames`` readings.  The rest of the map is the last reading of its
-    window (``FrameReading.frames_read`` says how many frames are fresh).  Only the
-    windows read are derived again; the totals are sums of the windows'."""
-
-    def __init__(
-        self,
-        spans: Sequence[ZoneSpan],
-        path: str = PATH,
-        max_order: int = DEFAULT_MAX_ORDER,
-        tick_frames: int = TICK_FRAMES,
-    ) -> None:
-        self.spans = tuple(spans)
-        self.path = path
-        self.max_order = max_order
-        self.size = _window_frames(max_order)
-        self.tick_frames = max(tick_frames, self.size)
-        self.raw = bytearray()
-        self.kinds = bytearray()
-        self.windows: list[_Window] = []
-        self.hot: set[int] = set()
-        self.cursor = 0
-
-    def read(self) -> FrameReading:
-        t0 = perf_counter()
-        if not self.windows:
-            return self._read_whole(t0)
-        picked = self._pick()
-        fd = _open(self.path)
-        view = memoryview(self.raw)
-        try:
-            for w in picked:
-                lo = 8 * self.windows[w].lo
-                hi = min(lo + 8 * self.size, len(self.raw))
-                if _pread_into(fd, view[lo:hi], lo, self.path) < hi - lo:
-                    view.release()
-                    self.windows = []  # the file shrank (memory hot-removed): start over
-                    return self._read_whole(t0)
-        finally:
-            view.release()
-            os.close(fd)
-        t1 = perf_counter()
-        read = 0
-        for w in picked:
-            lo = self.windows[w].lo
-            hi = min(lo + self.size, len(self.kinds))
-            kinds, window = _derive_window(
-                self.raw[8 * lo : 8 * hi], lo, self.spans, self.max_order
-            )
-            if kinds != self.kinds[lo:hi]:
-                self.hot.add(w)
-                self.kinds[lo:hi] = kinds
-            else:
-                self.hot.discard(w)
-            self.windows[w] = window
-            read += hi - lo
-        return self._reading(t0, t1, read)
-
-    def _read_whole(self, t0: float) -> FrameReading:
-        self.raw = read_raw(self.path, max((s.end_pfn for s in self.spans), default=0))
-        t1 = perf_counter()
-        frames = len(self.raw) // 8
-        pieces = [
-            _derive_window(
-                self.raw[8 * lo : 8 * min(lo + self.size, frames)], lo, self.spans, self.max_order
-            )
-            for lo in range(0, frames, self.size)
-        ]
-        self.kinds = bytearray(b"".join(k for k, _ in pieces))
-        self.windows = [w for _, w in pieces]
-        self.hot = set()
-        return self._reading(t0, t1, frames)
-
-    def _pick(self) -> list[int]:
-        """The windows to read now: the busy ones, then the next in turn."""
-        n = len(self.windows)
-        budget = self.tick_frames // self.size
-        order = [(self.cursor + k) % n for k in range(n)]
-        # Half the budget at most for the busy windows, so the turn always moves on.
-        picked = [w for w in order if w in self.hot][: budget // 2]
-        for w in order:
-            if len(picked) >= budget:
-                break
-            if w not in self.hot:
-                picked.append(w)
-                self.cursor = (w + 1) % n
-        return sorted(picked)
-
-    def _reading(self, t0: float, t1: float, read: int) -> FrameReading:
-        reading = _assemble(bytes(self.kinds), self.windows, self.spans, self.max_order)
-        reading.read_s, reading.derive_s = t1 - t0, perf_counter() - t1
-        reading.frames_read = read
-        return reading
+def count(
+    raw: bytes | bytearray, spans: Sequence[ZoneSpan], max_order: int = DEFAULT_MAX_ORDER
+) -> FrameCounts:
+    """What ``derive`` counts, without the map (a third of the work)."""
+    size = window_frames(max_order)
+    frames = len(raw) // 8
+    windows = [
+        _count_window(raw[8 * lo : 8 * min(lo + size, frames)], lo, spans, max_order)
+        for lo in range(0, frames, size)
+    ]
+    return FrameCounts(frames, _assemble(frames, windows, spans, max_order))
 
 
 def changed_chunks(before: bytes, after: bytes, chunk: int = DIFF_CHUNK) -> list[int]:

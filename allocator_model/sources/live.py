@@ -22,14 +22,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..kernel.vmstat import BuddyinfoRow
-from .kpageflags import (
-    DEFAULT_MAX_ORDER,
-    FrameReader,
-    FrameReading,
-    KpageflagsError,
-    ZoneSpan,
-    read_frames,
-)
+from .kpageflags import DEFAULT_MAX_ORDER, FrameCounts, ZoneSpan
+from .kpagereader import FrameReader, KpageflagsError, read_counts, read_frames
 from .procfs import ProcParseError, parse_buddyinfo, parse_pagetypeinfo
 
 UPSTREAM_REPORTING_PARAMS = ("page_reporting_order",)
@@ -64,7 +58,9 @@ class LiveSnapshot:
     reporting: dict[str, str] = field(default_factory=dict)  # upstream parameters
     reporting_extra: dict[str, str] = field(default_factory=dict)  # this build's own
     messages: list[str] = field(default_factory=list)
-    frames: FrameReading | None = None  # /proc/kpageflags, when it could be read
+    #: /proc/kpageflags, when it could be read: a ``FrameReading`` (with the map) but
+    #: when only the counts were asked for
+    frames: FrameCounts | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -139,7 +135,7 @@ COUNTS_ONLY = "The map of frames is not shown; the counts below still are."
 _READERS: dict[tuple[str, tuple[ZoneSpan, ...], int], FrameReader] = {}
 
 
-def _read_frames(root: str, snap: LiveSnapshot, incremental: bool) -> None:
+def _read_frames(root: str, snap: LiveSnapshot, incremental: bool, frame_map: bool) -> None:
     """The frame-by-frame reading, or a message saying why there is none."""
     spans = [
         ZoneSpan(z.node, z.zone, z.start_pfn, z.spanned)
@@ -162,17 +158,22 @@ def _read_frames(root: str, snap: LiveSnapshot, incremental: bool) -> None:
                 _READERS.clear()  # the zones changed (memory hotplug): a new reader
                 reader = _READERS[key] = FrameReader(spans, path, orders - 1)
             snap.frames = reader.read()
-        else:
+        elif frame_map:
             snap.frames = read_frames(spans, path, orders - 1)
+        else:
+            snap.frames = read_counts(spans, path, orders - 1)
     except KpageflagsError as exc:
         _READERS.clear()
         snap.messages.append(f"{exc}. {COUNTS_ONLY}")
 
 
-def read_live(root: str = "/", frames: bool = True, incremental: bool = False) -> LiveSnapshot:
+def read_live(
+    root: str = "/", frames: bool = True, incremental: bool = False, frame_map: bool = True
+) -> LiveSnapshot:
     """One reading; ``frames=False`` skips /proc/kpageflags (the slow part);
     ``incremental`` re-reads only part of it after this process's first reading
-    (``kpageflags.FrameReader``)."""
+    (``kpagereader.FrameReader``); ``frame_map=False`` counts the frames without making
+    their map (``FrameCounts``, not ``FrameReading``: what ``--once`` prints)."""
     snap = LiveSnapshot()
     msgs = snap.messages
     proc = os.path.join(root, "proc")
@@ -192,7 +193,7 @@ def read_live(root: str = "/", frames: bool = True, incremental: bool = False) -
     if text is not None:
         snap.zoneinfo = parse_zoneinfo(text, populated_only=True)
     if frames:
-        _read_frames(root, snap, incremental)
+        _read_frames(root, snap, incremental, frame_map)
     params = os.path.join(root, "sys", "module", "page_reporting", "parameters")
     try:
         names = sorted(os.listdir(params))
@@ -249,9 +250,7 @@ def format_text(snap: LiveSnapshot) -> str:
     for name, value in snap.reporting.items():
         lines.append(f"page reporting: {name} = {value}")
     for name, value in snap.reporting_extra.items():
-        lines.append(
-            f"page reporting (this kernel's own, shown, not modelled): {name} = {value}"
-        )
+        lines.append(f"page reporting (this kernel's own, shown, not modelled): {name} = {value}")
     lines += [f"note: {m}" for m in snap.messages]
     return "\n".join(lines) + "\n"
 
@@ -273,7 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.interval <= 0:
         parser.error("--interval must be > 0")
     while True:
-        snap = read_live(args.root, incremental=not args.once)
+        # Printing needs the counts, not the map: --once makes none, and a loop keeps
+        # one only to re-read part of the file each time.
+        snap = read_live(args.root, incremental=not args.once, frame_map=not args.once)
         if args.format == "json":
             print(json.dumps(snap.to_dict()), flush=True)
         else:

@@ -366,7 +366,7 @@ def seed_from_snapshot(
 ) -> MachineSeed:
     """A seed from one reading of the machine (frames, zoneinfo, pagetypeinfo)."""
     frames = snap.frames
-    if frames is None:
+    if not isinstance(frames, FrameReading):  # None, or read without the map
         why = " ".join(m for m in snap.messages if "kpageflags" in m) or " ".join(snap.messages)
         raise SeedError(f"this machine cannot be seeded frame by frame: {why}")
     info = snap.pagetypeinfo

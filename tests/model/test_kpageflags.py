@@ -6,6 +6,7 @@ stable_page_flags() and mm/util.c set_ps_flags() (Linux 6.18)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -14,35 +15,15 @@ from array import array
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from kpfkit import BUDDY, REPORTED, blocks, frames
 
 from allocator_model.sources import kpageflags as kpf
-from allocator_model.sources.kpageflags import (
-    KINDS,
-    KpageflagsError,
-    ZoneSpan,
-    changed_chunks,
-    derive,
-    read_frames,
-    read_raw,
-)
+from allocator_model.sources import kpagereader as kpr
+from allocator_model.sources.kpageflags import KINDS, ZoneSpan, changed_chunks, count, derive
 from allocator_model.sources.live import format_text, main, read_live
 from allocator_model.sources.procfs import parse_buddyinfo
-
-BUDDY = 1 << kpf.KPF_BUDDY
-REPORTED = BUDDY | 1 << kpf.KPF_UPTODATE  # the head of a reported block
-
-
-def frames(n: int, marks: dict[tuple[int, int], int]) -> bytes:
-    """``n`` frames with flags 0 except ``marks``: (first pfn, end pfn) -> flags."""
-    words = array("Q", bytes(8 * n))
-    for (start, end), flags in marks.items():
-        for pfn in range(start, end):
-            words[pfn] = flags
-    return words.tobytes()
-
-
-def blocks(reading: kpf.FrameReading) -> list[tuple[int, int, int]]:
-    return list(zip(reading.block_pfn, reading.block_order, reading.block_reported, strict=True))
 
 
 def test_buddy_runs_become_aligned_blocks() -> None:
@@ -119,6 +100,73 @@ def test_frames_by_kind(flags: int, kind: str) -> None:
     assert reading.zones[0].kinds == expected
 
 
+def reference_blocks(
+    flags: list[int], spans: list[ZoneSpan], max_order: int
+) -> list[tuple[int, int, int]]:
+    """The cut the module docstring states, a frame and a block at a time: within each
+    zone, every run of KPF_BUDDY frames, started over at each reported head, is cut into
+    the largest aligned blocks that fit (at most max_order)."""
+    out = []
+    for span in spans:
+        pfn = span.start_pfn
+        while pfn < span.end_pfn:
+            if not flags[pfn] & BUDDY:
+                pfn += 1
+                continue
+            end = pfn + 1  # the segment: up to the run's end or the next reported head
+            while end < span.end_pfn and flags[end] & BUDDY and flags[end] != REPORTED:
+                end += 1
+            reported = int(flags[pfn] == REPORTED)
+            while pfn < end:
+                order = max_order
+                while pfn % (1 << order) or pfn + (1 << order) > end:
+                    order -= 1
+                out.append((pfn, order, reported))
+                pfn += 1 << order
+                reported = 0
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from([0, 0, BUDDY, BUDDY, BUDDY, REPORTED, 1 << kpf.KPF_UPTODATE]),
+             min_size=1, max_size=300),
+    st.integers(0, 4),
+    st.lists(st.integers(1, 299), max_size=3, unique=True),
+)  # fmt: skip
+def test_blocks_are_the_block_by_block_cut(
+    runs: list[int], max_order: int, edges: list[int]
+) -> None:
+    """Whatever the frames, the zones and max_order, ``derive`` finds the blocks of the
+    block-by-block cut, paints each page with its block's order, and ``count`` counts
+    what ``derive`` does."""
+    flags = [f for f in runs for _ in range(3)]  # runs of three frames, cut anywhere
+    n = len(flags)
+    cuts = sorted({0, *(e for e in edges if e < n), n})
+    spans = [ZoneSpan(0, f"Z{k}", a, b - a) for k, (a, b) in enumerate(itertools.pairwise(cuts))]
+    spans = spans[:1] + spans[2:]  # the second zone (if any) is left out: frames in none
+    raw = array("Q", flags).tobytes()
+    reading = derive(raw, spans, max_order)
+    expected = reference_blocks(flags, spans, max_order)
+    assert blocks(reading) == expected
+    painted = bytearray(k if k != kpf.FREE else kpf.FREE for k in reading.kinds)
+    for pfn, order, rep in expected:
+        code = (kpf.REPORTED_CODE if rep else kpf.FREE_CODE) + order
+        assert painted[pfn : pfn + (1 << order)] == bytes([code]) * (1 << order)
+    outside = [p for p in range(n) if not any(s.start_pfn <= p < s.end_pfn for s in spans)]
+    assert all(reading.kinds[p] == (kpf.FREE if flags[p] & BUDDY else kpf.OTHER) for p in outside)
+    assert count(raw, spans, max_order).zones == reading.zones
+
+
+def test_counts_alone_are_the_readings_counts(vm618_shared: Path) -> None:
+    raw = (vm618_shared / "proc" / "kpageflags").read_bytes()
+    spans = [
+        ZoneSpan(0, "DMA", 1, 4095), ZoneSpan(0, "DMA32", 4096, 1044480),
+        ZoneSpan(0, "Normal", 1048576, 5505024),
+    ]  # fmt: skip
+    assert count(raw, spans).zones == derive(raw, spans).zones
+
+
 def test_windows_derive_as_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     """Windows start on multiples of 2**max_order frames: cutting there changes no block."""
     raw = frames(8192, {(3, 2000): BUDDY, (1024, 1025): REPORTED, (2100, 8000): BUDDY})
@@ -129,43 +177,6 @@ def test_windows_derive_as_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     assert blocks(cut) == blocks(whole) and cut.kinds == whole.kinds
     assert [z.kinds for z in cut.zones] == [z.kinds for z in whole.zones]
     assert [(z.free, z.reported) for z in cut.zones] == [(z.free, z.reported) for z in whole.zones]
-
-
-def test_a_reader_rereads_busy_windows_and_the_rest_in_turn(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """After a whole first reading, each read() re-reads tick_frames frames: the windows
-    that changed last time (half the budget at most), then the others in turn."""
-    monkeypatch.setattr(kpf, "WINDOW", 1024)
-    path = tmp_path / "kpageflags"
-    path.write_bytes(frames(8192, {}))
-    reader = kpf.FrameReader([ZoneSpan(0, "N", 0, 8192)], str(path), tick_frames=2048)
-    first = reader.read()
-    assert first.frames_read == 8192 and first.reported_pages == 0
-    path.write_bytes(frames(8192, {(0, 1024): BUDDY, (0, 1): REPORTED, (6144, 7168): BUDDY}))
-    second = reader.read()  # windows 0 and 1 in turn: window 0's change is seen
-    assert second.frames_read == 2048 and blocks(second) == [(0, 10, 1)]
-    assert reader.hot == {0}
-    third = reader.read()  # window 0 again (it was busy), then window 2
-    assert blocks(third) == [(0, 10, 1)] and reader.hot == set()
-    reader.read()  # windows 3 and 4
-    fifth = reader.read()  # 5 and 6: the change in window 6 is found
-    assert blocks(fifth) == [(0, 10, 1), (6144, 10, 0)] and fifth.zones[0].free_pages == 2048
-    assert fifth.kinds == derive(path.read_bytes(), [ZoneSpan(0, "N", 0, 8192)]).kinds
-    path.write_bytes(frames(4096, {}))  # memory went away: a whole reading again
-    assert reader.read().frames == 4096
-
-
-def test_blocks_in_reads_a_few_frames_alone(tmp_path: Path) -> None:
-    path = tmp_path / "kpageflags"
-    path.write_bytes(
-        frames(4096, {(1024, 2048): BUDDY, (1024, 1025): REPORTED, (3000, 3001): BUDDY})
-    )
-    spans = [ZoneSpan(0, "N", 0, 4096)]
-    assert kpf.blocks_in(str(path), 1024, 2048, spans) == [(1024, 10, 1)]
-    assert kpf.blocks_in(str(path), 2048, 4096, spans) == [(3000, 0, 0)]
-    with pytest.raises(ValueError, match="does not start and end on order-10 blocks"):
-        kpf.blocks_in(str(path), 1000, 2048, spans)
 
 
 def test_the_change_map_names_the_chunks_that_changed() -> None:
@@ -242,15 +253,9 @@ def test_without_root_says_so(vm618_root: Path, monkeypatch: pytest.MonkeyPatch)
             raise PermissionError(13, "Permission denied", name)
         return real_open(name, flags, *args)
 
-    monkeypatch.setattr(kpf.os, "open", refuse)  # root may read anything: pretend not
+    monkeypatch.setattr(kpr.os, "open", refuse)  # root may read anything: pretend not
     (message,) = read_live(str(vm618_root)).messages
     assert message.startswith(f"{path} is readable only by root: run buddyscope as root")
-
-
-def test_a_file_of_partial_entries_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "kpageflags").write_bytes(bytes(12))
-    with pytest.raises(KpageflagsError, match="not a whole number of 8-byte entries"):
-        read_raw(str(tmp_path / "kpageflags"))
 
 
 def test_zoneinfo_without_spans_says_why(vm618_root: Path) -> None:
@@ -262,14 +267,6 @@ def test_zoneinfo_without_spans_says_why(vm618_root: Path) -> None:
     )
     (message,) = read_live(str(vm618_root)).messages
     assert "needs the zone spans (start_pfn, spanned) of /proc/zoneinfo" in message
-
-
-def test_reads_in_chunks_past_the_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(kpf, "READ_CHUNK", 64)
-    raw = frames(100, {(64, 96): BUDDY})
-    (tmp_path / "kpageflags").write_bytes(raw)
-    reading = read_frames([ZoneSpan(0, "N", 0, 100)], str(tmp_path / "kpageflags"))
-    assert blocks(reading) == [(64, 5, 0)] and reading.read_s >= 0
 
 
 def test_the_benchmark_script_runs_on_a_recording(vm618_root: Path) -> None:
