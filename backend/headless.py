@@ -97,7 +97,7 @@ def _sourced_plan(args: argparse.Namespace) -> Plan | None:
             fields["pagetypeinfo"] = _read("--pagetypeinfo", args.pagetypeinfo)
         source = args.buddyinfo
     elif getattr(args, "machine", None) is not None:
-        from allocator_model.sources.machine import read_seed_text
+        from allocator_model.sources.machineread import read_seed_text
 
         source = f"--machine {args.machine}"
         try:

@@ -39,7 +39,7 @@ from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisco
 
 from allocator_model.sources.kpageflags import DIFF_CHUNK, FrameReading, changed_chunks
 from allocator_model.sources.live import LiveSnapshot, read_live
-from allocator_model.sources.machine import read_seed_text
+from allocator_model.sources.machineread import read_seed_text
 
 from .protocol import CLOSE_NOT_FOUND, Live
 from .snapshot import unusable_index

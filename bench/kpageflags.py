@@ -45,7 +45,8 @@ from typing import Any
 from allocator_model.sources.kpageflags import FrameReading, ZoneSpan, changed_chunks, derive
 from allocator_model.sources.kpagereader import FrameReader, read_raw
 from allocator_model.sources.live import read_live
-from allocator_model.sources.machine import MachineSeed, node_from_seed, read_seed
+from allocator_model.sources.machine import MachineSeed, node_from_seed
+from allocator_model.sources.machineread import read_seed
 from backend.live import FrameMap
 
 VENV_BIN = Path(sys.executable).parent

@@ -40,7 +40,8 @@ from typing import Any
 from allocator_model.kernel import events as ev
 from allocator_model.sources.kpageflags import ZoneSpan
 from allocator_model.sources.kpagereader import PATH, blocks_in
-from allocator_model.sources.machine import MachineSeed, newest_kernel, node_from_seed, read_seed
+from allocator_model.sources.machine import MachineSeed, newest_kernel, node_from_seed
+from allocator_model.sources.machineread import read_seed
 
 PAGE = 4096
 WINDOW = 1024  # frames: a window holds whole blocks of every order

@@ -384,8 +384,8 @@ def from_proc(buddyinfo: str, pagetypeinfo: str | None = None, seed: int | None 
 
 def from_machine(text: str, seed: int | None = None) -> Source:
     """A node laid out as a machine was, frame by frame (``machine.py``: a seed
-    document, ``read_seed_text``), running the newest kernel rules with free page
-    reporting unless the configuration says otherwise; no workload."""
+    document, ``machineread.read_seed_text``), running the newest kernel rules with free
+    page reporting unless the configuration says otherwise; no workload."""
     try:
         start = machine_start(text)
     except ConfigError as exc:

@@ -17,14 +17,8 @@ from allocator_model.kernel.config import KERNELS
 from allocator_model.kernel.host import DISCARDED, NOT_BACKED, RESIDENT
 from allocator_model.kernel.invariants import check_node
 from allocator_model.sources.live import parse_zoneinfo, read_live
-from allocator_model.sources.machine import (
-    MachineSeed,
-    SeedError,
-    assign_pageblocks,
-    newest_kernel,
-    node_from_seed,
-    read_seed,
-)
+from allocator_model.sources.machine import MachineSeed, newest_kernel, node_from_seed
+from allocator_model.sources.machineread import SeedError, assign_pageblocks, read_seed
 from allocator_model.sources.procfs import parse_pagetypeinfo
 
 

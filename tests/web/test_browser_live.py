@@ -27,7 +27,7 @@ from allocator_model.kernel.fragmentation import unusable_free_index
 from allocator_model.sources.builtin import build_small
 from allocator_model.sources.kpageflags import KINDS, REPORTED_CODE
 from allocator_model.sources.live import read_live
-from allocator_model.sources.machine import read_seed
+from allocator_model.sources.machineread import read_seed
 from allocator_model.sources.procfs import parse_buddyinfo, parse_pagetypeinfo
 from backend.app import create_app
 from backend.session import Settings

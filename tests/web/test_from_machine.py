@@ -12,7 +12,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from allocator_model.sources.builtin import build_small
-from allocator_model.sources.machine import newest_kernel, read_seed
+from allocator_model.sources.machine import newest_kernel
+from allocator_model.sources.machineread import read_seed
 from backend.app import create_app
 from backend.session import Settings
 
