@@ -248,6 +248,26 @@ def pcp_view(zone: Zone, node: Node) -> list[PcpSet]:
     return out
 
 
+def pcp_key(zone: Zone, node: Node) -> tuple[Any, ...]:
+    """Everything ``pcp_view`` reads, as plain tuples: equal keys, equal views.  Deltas
+    compare keys and build the view only when it changed (building one is ~30 model
+    constructions, and any per-cpu event re-reads every zone's lists)."""
+    return tuple(
+        (
+            cpu,
+            pcp.count,
+            pcp.high,
+            pcp.batch,
+            pcp.high_min,
+            pcp.high_max,
+            tuple(pcp.list_keys()),
+            tuple((len(lst), tuple(islice(lst, PCP_PFNS))) for lst in pcp.lists),
+        )
+        for cpu, pcps in enumerate(node.pcp_sets)
+        if (pcp := pcps.get(zone.name)) is not None
+    )
+
+
 def config_view(plan: Plan, node: Node, hinting: dict[str, Any]) -> SessionConfigView:
     cfg = plan.config
     return SessionConfigView.model_construct(
@@ -301,20 +321,32 @@ def diff_ranges(
     prev: bytearray, cur: bytes | bytearray, coarse: int = 4096, fine: int = 64
 ) -> list[tuple[int, bytes]]:
     """Ranges where ``cur`` differs from ``prev`` (64-byte granularity), as
-    ``(offset, bytes)``; ``prev`` is updated to equal ``cur``."""
-    n = len(cur)
+    ``(offset, bytes)``; ``prev`` is updated to equal ``cur``.
+
+    Chunks of 16 coarse, then coarse, then fine bytes are compared, each only inside
+    one that differs, and without copying: ``cur.startswith(view of prev, at)`` is one
+    ``memcmp``, where slicing both would copy them (a 4 GiB node's arrays are 1 MB each,
+    compared after every step)."""
+    if prev == cur:
+        return []
+    sizes = (16 * coarse, coarse, fine)
     spans: list[list[int]] = []
-    for a in range(0, n, coarse):
-        b = min(a + coarse, n)
-        if prev[a:b] == cur[a:b]:
-            continue
-        for c in range(a, b, fine):
-            d = min(c + fine, b)
-            if prev[c:d] != cur[c:d]:
-                if spans and spans[-1][1] == c:
+    with memoryview(prev) as old:
+
+        def scan(a: int, b: int, level: int) -> None:
+            size = sizes[level]
+            for c in range(a, b, size):
+                d = min(c + size, b)
+                if cur.startswith(old[c:d], c):
+                    continue
+                if level < 2:
+                    scan(c, d, level + 1)
+                elif spans and spans[-1][1] == c:
                     spans[-1][1] = d
                 else:
                     spans.append([c, d])
+
+        scan(0, len(cur), 0)
     out: list[tuple[int, bytes]] = []
     for c, d in spans:
         chunk = bytes(cur[c:d])
@@ -343,7 +375,7 @@ class Tracker:
         # points elsewhere is sent again even when its entries did not change.
         hinting = node.hinting_state()
         self.boundaries = {z.name: boundaries_of(hinting, z.name) for z in node.zones}
-        self.pcp = {z.name: pcp_view(z, node) for z in node.zones}
+        self.pcp = {z.name: pcp_key(z, node) for z in node.zones}
 
     def _count(self, events: Sequence[dict[str, Any]]) -> None:
         lengths = self.lengths
@@ -402,11 +434,10 @@ class Tracker:
             name = z.name
             pcp: list[PcpSet] | None = None
             if pcp_touched or not complete:
-                pcp = pcp_view(z, node)
-                if pcp == self.pcp[name]:
-                    pcp = None
-                else:
-                    self.pcp[name] = pcp
+                seen = pcp_key(z, node)
+                if seen != self.pcp[name]:
+                    self.pcp[name] = seen
+                    pcp = pcp_view(z, node)
             base = z.start_pfn
             boundaries = boundaries_of(state, name)
             sent = self.boundaries[name]

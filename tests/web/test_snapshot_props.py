@@ -7,13 +7,20 @@ import contextlib
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from allocator_model import Node, OutOfMemory, ZoneSpec
 from allocator_model.sources.builtin import build_default, build_small, default_workload
 from backend.protocol import LIST_ENDS, FreeList
-from backend.snapshot import diff_ranges, free_list_view, zone_snapshot
+from backend.snapshot import (
+    Tracker,
+    diff_ranges,
+    event_dicts,
+    free_list_view,
+    pcp_view,
+    zone_snapshot,
+)
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -50,6 +57,39 @@ def test_diff_ranges_finds_every_change(before: bytes, writes: list[tuple[int, b
     assert rebuilt == cur and prev == cur
 
 
+@given(
+    st.integers(1, 70_000),
+    st.lists(st.tuples(st.integers(0, 70_000), st.integers(1, 70)), max_size=8),
+    st.sampled_from([(512, 16), (4096, 64), (64, 64)]),
+)
+def test_diff_ranges_sends_exactly_the_fine_chunks_that_differ(
+    size: int, flips: list[tuple[int, int]], sizes: tuple[int, int]
+) -> None:
+    # The protocol's ranges: every fine chunk (within its coarse one) that differs,
+    # adjacent ones merged; however the chunks are compared, these are what is sent.
+    coarse, fine = sizes
+    before = bytes(k % 251 for k in range(size))
+    cur = bytearray(before)
+    for at, length in flips:  # each inverts a run of bytes: runs shorter than a chunk
+        for k in range(at % len(cur), min(at % len(cur) + length, len(cur))):
+            cur[k] ^= 0xFF
+    chunks = [
+        (c, min(c + fine, a + coarse, len(cur)))
+        for a in range(0, len(cur), coarse)
+        for c in range(a, min(a + coarse, len(cur)), fine)
+    ]
+    expected: list[list[int]] = []
+    for c, d in chunks:
+        if before[c:d] != cur[c:d]:
+            if expected and expected[-1][1] == c:
+                expected[-1][1] = d
+            else:
+                expected.append([c, d])
+    got = diff_ranges(bytearray(before), cur, coarse=coarse, fine=fine)
+    assert [(off, len(chunk)) for off, chunk in got] == [(c, d - c) for c, d in expected]
+    assert all(chunk == cur[off : off + len(chunk)] for off, chunk in got)
+
+
 # One step of a random workload: allocate (order, type) or free the k-th live block.
 _step = st.one_of(
     st.tuples(st.just("alloc"), st.integers(0, 10), st.sampled_from(["Movable", "Unmovable"])),
@@ -83,6 +123,45 @@ def test_snapshot_matches_the_model_after_any_workload(
     assert zone_state.nr_free_pages == zone.spanned_pages - allocated
     states = base64.b64decode(zone_state.page_state)
     assert states.count(1) == allocated  # one byte per page: 1 = allocated
+
+
+_ALLOC0 = ("alloc", 0, "Movable")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(_step, min_size=1, max_size=4), max_size=60), st.integers(1, 2))
+@example([[_ALLOC0] * 5, [("free", 0, None)], [_ALLOC0, ("free", 1, None)]], 1)
+def test_deltas_carry_the_per_cpu_lists_exactly_when_they_changed(
+    steps: list[list[tuple[str, int, str | None]]], cpus: int
+) -> None:
+    # A step of several operations can leave a per-cpu list as long as it was, with
+    # other blocks at its head: the delta must still carry it.
+    zones = [
+        ZoneSpec("DMA", start_pfn=0, pages=2048),
+        ZoneSpec("Normal", start_pfn=2048, pages=4096),
+    ]
+    node = Node(zones=zones, seed=1, kernel="6.12", pcp=True, pcp_high=64, pcp_batch=8, cpus=cpus)
+    tracker = Tracker(node)
+    shown = {z.name: pcp_view(z, node) for z in node.zones}
+    live: list[tuple[int, int]] = []
+    for ops in steps:
+        for kind, n, mt in ops:
+            if kind == "alloc":
+                assert mt is not None
+                with contextlib.suppress(OutOfMemory):
+                    live.append((node.alloc(order=n % 4, migratetype=mt), n % 4))
+            elif live:
+                pfn, order = live.pop(n % len(live))
+                node.free(pfn, order)
+        events, _ = event_dicts([], node.take_events())
+        sent = {d.name: d.pcp for d in tracker.zone_deltas(node, events)}
+        for z in node.zones:
+            now = pcp_view(z, node)
+            if now == shown[z.name]:
+                assert sent.get(z.name) is None
+            else:
+                assert sent.get(z.name) == now
+                shown[z.name] = now
 
 
 def _parse_buddyinfo(text: str) -> dict[str, list[int]]:
