@@ -143,7 +143,7 @@ export class App {
     );
     this.substeps = new SubstepsView(byId('narration'), {
       state: () => this.session.state,
-      mark: (marks) => this.session.setEventMarks(marks),
+      mark: (marks) => this.session.highlights.setEventMarks(marks),
     });
     linkPfns(byId('narration'), () => this.session.state, (zone, pfn) => this.inspect(zone, pfn));
     this.quiz = new QuizView(byId('quiz'), byId('btn-quiz'), {

@@ -1,7 +1,7 @@
 // @ts-check
 /**
- * Which zone a step happened in, so that the free lists and the map show it (unless the
- * user picked a zone).  Pure logic, no DOM.
+ * Which zone the free lists and the map show: the one a step happened in (unless the
+ * user picked a zone), and the one to show first.  Pure logic, no DOM.
  */
 
 /**
@@ -27,4 +27,18 @@ export function actionZone(events, zones) {
     }
   }
   return best;
+}
+
+/**
+ * The zone to show first: the one holding the strategy's batch, else Normal (where
+ * allocations go first), else the largest.
+ * @param {import('./state.js').ClientState} state
+ */
+export function defaultZone(state) {
+  const named = state.hinting.zone ?? state.hinting.active_zone;
+  if (typeof named === 'string' && state.zoneByName.has(named)) return named;
+  if (state.zoneByName.has('Normal')) return 'Normal';
+  let best = state.zones[0];
+  for (const z of state.zones) if (z.spannedPages > best.spannedPages) best = z;
+  return best ? best.name : '';
 }

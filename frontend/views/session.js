@@ -3,14 +3,11 @@
  * One session on screen: its connection, its client state, and the views that draw it.
  * Messages update the state at once; drawing happens once per animation frame.  A
  * single new step is animated; when several steps wait, or one arrives while the
- * previous is still moving, the view jumps to the latest state.
+ * previous is still moving, the view jumps to the latest state.  What the hover, the
+ * inspector's block and the event picked in the narration outline: views/highlights.js.
  */
-import { actionZone } from '../lib/actionzone.js';
+import { actionZone, defaultZone } from '../lib/actionzone.js';
 import { planAnimation, shouldCollapse } from '../lib/animate.js';
-import { formatPfn } from '../lib/layout.js';
-import { buddyOf } from '../lib/memmap.js';
-import { pfnWithDecimal } from '../lib/pfntext.js';
-import { HOST_STATE_NAMES, PAGE_STATE_NAMES } from '../lib/protocol.js';
 import { reversedEvents } from '../lib/reverse.js';
 import { sampleOf, Series } from '../lib/series.js';
 import { applyDelta, followsDirectly, fullChanges, mergeChanges, stateFromSnapshot } from '../lib/state.js';
@@ -18,9 +15,9 @@ import { Animator } from './animator.js';
 import { Charts } from './charts.js';
 import { Connection } from './connection.js';
 import { prefersReducedMotion } from './dom.js';
-import { drawBuddyinfo, drawFreeLists, keepHostLaneInView, markBlock } from './freelists.js';
+import { drawBuddyinfo, drawFreeLists, keepHostLaneInView } from './freelists.js';
+import { Highlights } from './highlights.js';
 import { drawPcpLane } from './pcplane.js';
-import { answeredBlock, knownFreeBlock, PageQuery } from './inspector.js';
 import { LogView } from './log.js';
 import { MemoryMapView } from './memmapview.js';
 import { drawStatePanel } from './statepanel.js';
@@ -81,14 +78,10 @@ export class Session {
     /** Blocks seen allocated by events in this view, per zone (pfn -> order). */
     /** @type {Map<string, Map<number, number>>} */
     this.allocations = new Map();
-    /** @type {{zone: string, pfn: number} | null} */
-    this.hover = null;
-    /** The model's answers about hovered frames the lists do not draw (node.page). */
-    this.pages = new PageQuery(() => this.state);
-    /** @type {{zone: string, pfn: number, order: number} | null} */
+    /** @type {{zone: string, pfn: number, order: number} | null} the block the inspector is open on */
     this.selected = null;
-    /** @type {import('./memmapview.js').Mark[]} what the event picked in the narration touched (views/substeps.js) */
-    this.eventMarks = [];
+    /** What the hover, the selection and the event picked in the narration outline. */
+    this.highlights = new Highlights(this);
     this.series = new Series(['free', 'min', 'low', 'high', 'resident', 'discarded', 'reported', 'refaults', 'hinted', 'isolated', 'clock']);
     this.stats = { snapshots: 0, deltas: 0, renderedSeq: 0, renderedStep: -1, lastRenderMs: 0, firstRenderMs: 0, resyncs: 0, collapsed: 0, animated: 0 };
     this.lastNarration = 0;
@@ -157,7 +150,7 @@ export class Session {
     const handlers = this.handlers;
     this.animator = new Animator(views.freelists, views.ghosts);
     this.map = new MemoryMapView(views.memmap, {
-      onHover: (zone, pfn) => this.setHover(zone, pfn),
+      onHover: (zone, pfn) => this.highlights.setHover(zone, pfn),
       onPick: (zone, pfn) => handlers.onPick?.(zone, pfn),
     });
     this.log = views.narration && views.log ? new LogView(views.narration, views.log, (step) => handlers.onSeek?.(step)) : null;
@@ -171,13 +164,13 @@ export class Session {
       views.freelists.addEventListener('mouseover', (e) => {
         const chip = /** @type {HTMLElement} */ (e.target).closest('.chip');
         if (chip instanceof HTMLElement && this.state && this.views.freelists === views.freelists) {
-          this.setHover(this.selectedZone, Number(chip.dataset.pfn), Number(chip.dataset.order));
+          this.highlights.setHover(this.selectedZone, Number(chip.dataset.pfn), Number(chip.dataset.order));
         }
       });
-      views.freelists.addEventListener('mouseleave', () => this.setHover(null, null));
+      views.freelists.addEventListener('mouseleave', () => this.highlights.setHover(null, null));
       views.freelists.addEventListener('focusin', (e) => {
         const chip = /** @type {HTMLElement} */ (e.target).closest('.chip');
-        if (chip instanceof HTMLElement) this.setHover(this.selectedZone, Number(chip.dataset.pfn), Number(chip.dataset.order));
+        if (chip instanceof HTMLElement) this.highlights.setHover(this.selectedZone, Number(chip.dataset.pfn), Number(chip.dataset.order));
       });
       views.freelists.addEventListener('click', (e) => {
         const chip = /** @type {HTMLElement} */ (e.target).closest('.chip');
@@ -443,7 +436,7 @@ export class Session {
       this.log.markCurrent(state.step);
     }
     this.charts?.update();
-    this.applyHighlights();
+    this.highlights.apply();
     this.waiting = [];
     this.changes = null;
     const t1 = performance.now();
@@ -516,7 +509,7 @@ export class Session {
       if (this.listsDue) {
         this.drawLists(this.state, zone);
         this.lastLists = performance.now();
-        this.applyHighlights();
+        this.highlights.apply();
       }
       if (this.pendingLog.length && this.log) {
         const logged = this.pendingLog.slice(-25);
@@ -533,28 +526,6 @@ export class Session {
   }
 
   /**
-   * Hover from the map (a frame) or from a chip (a block).
-   * @param {string | null} zone
-   * @param {number | null} pfn
-   * @param {number} [order]
-   */
-  setHover(zone, pfn, order) {
-    if (this.hover?.zone !== zone || this.hover?.pfn !== pfn) this.pages.cancel();
-    this.hover = zone === null || pfn === null ? null : { zone, pfn };
-    this.hoverOrder = order;
-    this.applyHighlights();
-  }
-
-  /**
-   * Outline the blocks an event touched, chips and map (beside the hover and the selection).
-   * @param {import('./memmapview.js').Mark[]} marks
-   */
-  setEventMarks(marks) {
-    this.eventMarks = marks;
-    this.applyHighlights();
-  }
-
-  /**
    * Select a block (the inspector is open on it).
    * @param {{zone: string, pfn: number, order: number} | null} sel
    */
@@ -563,84 +534,6 @@ export class Session {
     this.changes = this.changes ?? { ...fullChanges(), full: false, hinting: false, host: false };
     this.requestFrame();
   }
-
-  /** The block under the hover, as far as the page knows it. */
-  hoveredBlock() {
-    const state = this.state;
-    if (!state || !this.hover) return null;
-    const zone = state.zoneByName.get(this.hover.zone);
-    if (!zone) return null;
-    const pfn = this.hover.pfn;
-    if (this.hoverOrder !== undefined) {
-      return { zone: zone.name, pfn, order: this.hoverOrder, known: true };
-    }
-    const block = knownFreeBlock(zone, pfn, state.config.max_order);
-    if (block) return { zone: zone.name, pfn: block.pfn, order: block.order, known: true, block };
-    const inBatch = (state.hinting.batch ?? []).find(([p, o]) => pfn >= p && pfn < p + 2 ** o);
-    if (inBatch) return { zone: zone.name, pfn: inBatch[0], order: inBatch[1], known: true };
-    const ps = zone.pageState[pfn - zone.startPfn];
-    if (ps === 0 || ps === 2) {
-      // A free block in the unsent middle of a long list: the model says which block,
-      // once the pointer rests on it.
-      const answered = answeredBlock(this.pages.cached(state, pfn));
-      if (answered) return { zone: zone.name, pfn: answered.pfn, order: answered.order, known: true, block: answered };
-      this.pages.later(pfn, () => this.applyHighlights());
-    }
-    return { zone: zone.name, pfn, order: 0, known: false };
-  }
-
-  applyHighlights() {
-    const state = this.state;
-    if (!state) return;
-    /** @type {import('./memmapview.js').Mark[]} */
-    const marks = [];
-    for (const el of this.views.freelists.querySelectorAll('.hl, .hl-buddy, .sub-hl')) el.classList.remove('hl', 'hl-buddy', 'sub-hl');
-    // The chips of the event picked in the narration (redrawn lists keep the outline).
-    for (const m of this.eventMarks) {
-      if (m.zone === this.selectedZone) this.views.freelists.querySelector(`.chip[data-key="${m.zone}:${m.pfn}:${m.order}"]`)?.classList.add('sub-hl');
-    }
-    const hb = this.hoveredBlock();
-    const hoverLine = this.views.hover;
-    if (this.selected) marks.push({ zone: this.selected.zone, pfn: this.selected.pfn, order: this.selected.order, role: 'block' });
-    if (hb) {
-      if (hb.known) {
-        marks.push({ zone: hb.zone, pfn: hb.pfn, order: hb.order, role: 'block' });
-        const buddy = buddyOf(hb.pfn, hb.order);
-        const z = state.zoneByName.get(hb.zone);
-        if (z && buddy >= z.startPfn && buddy < z.startPfn + z.spannedPages && hb.order < state.config.max_order - 1) {
-          marks.push({ zone: hb.zone, pfn: buddy, order: hb.order, role: 'buddy' });
-        }
-        if (hb.zone === this.selectedZone) {
-          markBlock(this.views.freelists, hb.zone, hb.pfn, hb.order, hb.block);
-          this.views.freelists.querySelector(`.chip[data-key="${hb.zone}:${buddy}:${hb.order}"]`)?.classList.add('hl-buddy');
-        }
-      } else {
-        marks.push({ zone: hb.zone, pfn: hb.pfn, order: 0, role: 'cursor' });
-      }
-      if (hoverLine) hoverLine.textContent = describeHover(state, hb);
-    } else if (hoverLine) {
-      hoverLine.textContent = 'hover a frame or a block; click to inspect';
-    }
-    this.map.highlight([...marks, ...this.eventMarks]);
-  }
-}
-
-/**
- * @param {ClientState} state
- * @param {{zone: string, pfn: number, order: number, known: boolean, block?: any}} hb
- */
-function describeHover(state, hb) {
-  const z = state.zoneByName.get(hb.zone);
-  if (!z) return '';
-  const i = hb.pfn - z.startPfn;
-  const ps = PAGE_STATE_NAMES[z.pageState[i]] ?? '?';
-  const host = HOST_STATE_NAMES[z.hostBacking[i]] ?? '?';
-  const flag = state.hinting.strategy === 'reporting' ? 'reported' : 'hinted';
-  const stateName = ps === 'hinted' ? flag : ps;
-  if (!hb.known) return `${hb.zone} pfn ${pfnWithDecimal(hb.pfn)} · ${stateName} · host: ${host}`;
-  const b = hb.block;
-  const pos = b ? ` · ${b.migratetype} list #${b.position + 1} of ${b.length}` : '';
-  return `${hb.zone} block ${pfnWithDecimal(hb.pfn)} order ${hb.order}${pos} · buddy ${formatPfn(buddyOf(hb.pfn, hb.order))} · ${stateName} · host: ${host}`;
 }
 
 /** @param {string} reason */
@@ -663,18 +556,4 @@ function reasonText(reason) {
     default:
       return 'at';
   }
-}
-
-/**
- * The zone to show first: the one holding the strategy's batch, else Normal (where
- * allocations go first), else the largest.
- * @param {ClientState} state
- */
-export function defaultZone(state) {
-  const named = state.hinting.zone ?? state.hinting.active_zone;
-  if (typeof named === 'string' && state.zoneByName.has(named)) return named;
-  if (state.zoneByName.has('Normal')) return 'Normal';
-  let best = state.zones[0];
-  for (const z of state.zones) if (z.spannedPages > best.spannedPages) best = z;
-  return best ? best.name : '';
 }
