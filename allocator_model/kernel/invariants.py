@@ -118,6 +118,8 @@ def _check_zone(node: Node, zone: Zone) -> None:
         pcp = pcps.get(zone.name)
         if pcp is None:
             continue
+        if zone.per_cpu_pageset[cpu] is not pcp:
+            raise _fail("5", zone, f"zone.per_cpu_pageset[{cpu}] is not CPU {cpu}'s pcp")
         on_lists = 0
         for pindex, lst in enumerate(pcp.lists):
             order = pcp.pindex_to_order(pindex) if node.rules.high_order_pcp else 0

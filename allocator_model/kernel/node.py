@@ -34,7 +34,7 @@ from .config import (
 from .errors import ConfigError, InvalidFree, OutOfMemory, UnknownMigratetype, UnknownZone
 from .hinting_v2 import HintingV2
 from .host import NAMES as HOST_STATE_NAMES
-from .host import RESIDENT, Host
+from .host import RESIDENT, RESIDENT_BLOCK, Host
 from .pageflags import page_bits
 from .pagestate import FILLS, PS_ALLOCATED, PS_ISOLATED, PS_PCP
 from .pagestate import NAMES as PAGE_STATE_NAMES
@@ -297,6 +297,9 @@ class Node:
                 for _ in range(self.cpus)
             )
         self.pcps = self.pcp_sets[0]
+        for z in self.zones:
+            if self.pcp_enabled:
+                z.per_cpu_pageset = tuple(pcps[z.name] for pcps in self.pcp_sets)
         # pcp_allowed_order() for each order: 5.x order 0; 6.12 up to
         # PAGE_ALLOC_COSTLY_ORDER and the THP order.
         self._pcp_order = tuple(
@@ -617,7 +620,8 @@ class Node:
         # would find).  Orders with per-cpu lists take those when they are on.
         i = -1
         pages = 1 << order
-        if z.nr_free_pages - pages + 1 <= z.wmark_low:
+        left = z.nr_free_pages - pages + 1  # free pages after the allocation, plus one
+        if left <= z.wmark_low:
             pass
         elif not self._pcp_tuned:  # 5.x
             if order or not self.pcp_enabled:
@@ -627,34 +631,36 @@ class Node:
             elif self.events is None:
                 # __rmqueue_pcplist from a list that has pages (events off: the general
                 # path below does the same and tells it).
-                pcp = self.pcp_sets[c][z.name]
+                pcp = z.per_cpu_pageset[c]
                 lst = pcp.lists[mt]
                 if lst:
                     i = lst.popleft()
                     pcp.count -= 1
         else:  # 6.12
-            # the high-order part of zone_watermark_ok, read once for both uses
-            blocks = not order or z.has_block(order)
-            # ZONE_BELOW_HIGH, tested before the allocation, set once it succeeded (as
-            # _get_page_from_freelist tests it; the preferred zone's own reserve is 0)
-            below = not z.below_high and (z.nr_free_pages - pages + 1 <= z.wmark_high or not blocks)
             if not self._pcp_order[order]:
+                # a block on the request's own lists is also the one zone_watermark_ok asks for
                 i = z.rmqueue_smallest(order, mt)
                 if i >= 0:
                     z.nr_free_pages -= pages
-            elif self.events is None and blocks:
-                pcp = self.pcp_sets[c][z.name]
+            elif self.events is None:
+                pcp = z.per_cpu_pageset[c]
                 # order_to_pindex(), inline for the orders up to COSTLY
                 lst = pcp.lists[
                     MIGRATE_PCPTYPES * order + mt
                     if order <= PAGE_ALLOC_COSTLY_ORDER
                     else pcp.order_to_pindex(mt, order)
                 ]
-                if lst:
+                # zone_watermark_ok's high-order part: a block on the buddy lists, even
+                # though the request is served from the per-cpu list
+                if lst and (not order or z.has_block(order)):
                     pcp.free_count >>= 1
                     i = lst.popleft()
                     pcp.count -= pages
-            if below and i >= 0:
+            # ZONE_BELOW_HIGH, tested before the allocation, set once it succeeded (as
+            # _get_page_from_freelist tests it; the preferred zone's own reserve is 0).
+            # Its high-order part (a free block of >= order on an allowed list) holds
+            # whenever the fast path succeeds, so only the free pages are left to test.
+            if i >= 0 and left <= z.wmark_high and not z.below_high:
                 z.below_high = True
         if i < 0:
             z, i = self._get_page_from_freelist(order, mt, migratetype, zone, c)
@@ -670,12 +676,14 @@ class Node:
             z.page_state[i] = PS_ALLOCATED  # one byte: an index store is ~10x a slice's speed
         pfn = z.start_pfn + i
         events = self.events
-        # The guest writes the pages.  A single page the host backs already (the common
-        # case) has nothing to fault in, and that test is much cheaper than the call.
-        if touch and (order or self.host.backing[z.name][i] != RESIDENT):
-            refaults = self.host.touch(z, i, order)
-            if refaults and events is not None:
-                self._refault_event(z, i, order, refaults)
+        # The guest writes the pages.  A block the host backs already (the common case)
+        # has nothing to fault in, and that test is much cheaper than the call.
+        if touch:
+            mem = self.host.backing[z.name]
+            if mem[i] != RESIDENT if not order else not mem.startswith(RESIDENT_BLOCK[order], i):
+                refaults = self.host.touch(z, i, order)
+                if refaults and events is not None:
+                    self._refault_event(z, i, order, refaults)
         if events is not None:
             events.append(
                 ev.Alloc("__alloc_pages_nodemask", z.name, pfn, order, self.mts.names[mt])
@@ -834,7 +842,7 @@ class Node:
     def _rmqueue_pcplist(self, z: Zone, order: int, mt: int, nofragment: bool, cpu: int) -> int:
         """``rmqueue_pcplist``/``__rmqueue_pcplist``: the head of the list, which an empty
         list first refills with ``rmqueue_bulk`` (the blocks keep physical order)."""
-        pcp = self.pcp_sets[cpu][z.name]
+        pcp = z.per_cpu_pageset[cpu]
         tuned = self._pcp_tuned
         free_count = pcp.free_count
         if tuned:
@@ -1034,7 +1042,7 @@ class Node:
             list_mt = MIGRATE_MOVABLE
         else:
             list_mt = mt
-        pcp = self.pcp_sets[cpu][z.name]
+        pcp = z.per_cpu_pageset[cpu]
         pcp.lists[list_mt].appendleft(i)
         z.free_mt[i] = mt  # set_pcppage_migratetype: the pageblock type at free time
         z.page_state[i] = PS_PCP
@@ -1056,7 +1064,7 @@ class Node:
                 z.free_one_page(z.start_pfn + i, order, mt)
                 return
             mt = MIGRATE_MOVABLE  # HighAtomic and CMA pages wait on the Movable lists
-        pcp = self.pcp_sets[cpu][z.name]
+        pcp = z.per_cpu_pageset[cpu]
         pcp.alloc_factor >>= 1  # a free halves the refill's growth
         pindex = (
             MIGRATE_PCPTYPES * order + mt  # order_to_pindex(), inline for the orders up to COSTLY

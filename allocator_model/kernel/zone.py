@@ -38,6 +38,7 @@ from .pagestate import FILLS, PS_FREE, PS_ISOLATED, PS_PCP
 from .watermarks import WATERMARK_BOOST_FACTOR, Watermarks, boosted
 
 if TYPE_CHECKING:
+    from .pcp import PerCpuPages
     from .strategy import Strategy
 
 _FREE_FILL = FILLS[PS_FREE]
@@ -110,6 +111,7 @@ class Zone:
         "page_state_view",
         "pageblock_mt",
         "pageblock_order",
+        "per_cpu_pageset",
         "prev",
         "rules",
         "spanned_pages",
@@ -208,6 +210,9 @@ class Zone:
         self.wmark_min = self.wmark_low = self.wmark_high = 0
         # lowmem_reserve[j]: extra free pages kept against requests preferring zone j
         self.lowmem_reserve = [0] * (index + 1)
+        # zone->per_cpu_pageset: each CPU's per_cpu_pages of this zone (set by the node
+        # when the per-cpu lists are on; the same objects as node.pcp_sets[cpu][name])
+        self.per_cpu_pageset: tuple[PerCpuPages, ...] = ()
 
         # Strategy hooks; ``None``/impossible values keep the hot path free of calls.
         self.strategy: Strategy | None = None
@@ -1011,15 +1016,15 @@ class Zone:
     def has_block(self, order: int) -> bool:
         """The high-order part of ``__zone_watermark_ok``: a free block of at least
         ``order`` on an Unmovable, Movable or Reclaimable list."""
-        nxt = self.lists.next
+        nxt = self.next
         nmt = self.nr_mt
+        counts = self.free_counts
+        s = self.spanned_pages + order * nmt  # the sentinel of free_list[0] at order
         for o in range(order, self.max_order):
-            if not self.free_counts[o]:
-                continue
-            s = self.lists.pages + o * nmt
-            for mt in range(MIGRATE_PCPTYPES):
-                if nxt[s + mt] != s + mt:
-                    return True
+            # MIGRATE_UNMOVABLE, MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE (MIGRATE_PCPTYPES)
+            if counts[o] and (nxt[s] != s or nxt[s + 1] != s + 1 or nxt[s + 2] != s + 2):
+                return True
+            s += nmt
         return False
 
     def flag_block(self, i: int, order: int) -> None:

@@ -33,7 +33,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from ..kernel.errors import OutOfMemory
 from ..kernel.node import Node, ZoneSpec
@@ -92,6 +92,15 @@ class PlainBuddy:
         free_sets[order].add(pfn)
 
 
+class Allocator(Protocol):
+    """What a script replays against: the model, ``PlainBuddy``, or another allocator
+    (``bench/plain_buddy.py``'s sorted-array one)."""
+
+    def alloc(self, order: int, /) -> int: ...
+
+    def free(self, pfn: int, order: int, /) -> None: ...
+
+
 def make_script(ops: int, seed: int, pages: int) -> list[int]:
     """The op sequence: ``order`` (>= 0) allocates, ``~slot`` (< 0) frees a live slot.
 
@@ -125,7 +134,7 @@ class Replay:
         self.live_pfn: list[int] = []  # -1 for an allocation that failed
         self.live_order: list[int] = []
 
-    def run(self, node: Node | PlainBuddy, script: list[int], seconds_per_op: float = 0.0) -> float:
+    def run(self, node: Allocator, script: list[int], seconds_per_op: float = 0.0) -> float:
         """Replay ``script``; return the process CPU seconds spent.
 
         With ``seconds_per_op`` the node's clock advances every ``TICK_OPS`` ops, which
@@ -165,14 +174,14 @@ class Replay:
         return [(p, k) for p, k in zip(self.live_pfn, self.live_order, strict=True) if p >= 0]
 
 
-def run_script(node: Node | PlainBuddy, script: list[int], seconds_per_op: float = 0.0) -> float:
+def run_script(node: Allocator, script: list[int], seconds_per_op: float = 0.0) -> float:
     """Replay ``script`` against ``node``; return the process CPU seconds spent."""
     return Replay().run(node, script, seconds_per_op)
 
 
 def _ops_per_s(
     make: Any, script: list[int], seconds_per_op: float = 0.0
-) -> tuple[float, Node | PlainBuddy]:
+) -> tuple[float, Allocator]:
     gc.collect()
     node = make()
     return len(script) / run_script(node, script, seconds_per_op), node
