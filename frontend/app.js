@@ -3,9 +3,10 @@
  * The dashboard page: wires its parts to a Session (views/session.js), and a second
  * Session for the side-by-side comparison.  Each control group and dialog is its own
  * module (views/transport.js, settings.js, handops.js, share.js, facts.js, picker.js,
- * quiz.js, loadpanel.js, ...); this file keeps what ties them together: the address (which
- * session to open, what to reopen after a server restart), commands (to one session or
- * both sides of a comparison), the keyboard, presenter mode and the page's messages.
+ * quiz.js, loadpanel.js, ...), and what replaces a session the server lost is
+ * views/reopen.js; this file keeps what ties them together: the address (which session
+ * to open, and making it match), commands (to one session or both sides of a
+ * comparison), the keyboard, presenter mode and the page's messages.
  *
  * Tests and the benchmark read `window.__buddyscope` (views/debugapi.js) and wait on its
  * counters instead of sleeping.
@@ -13,10 +14,8 @@
 import { KEYMAP, keyAction, nextSpeed } from './lib/keys.js';
 import { formatCount } from './lib/layout.js';
 import { QUIZ_KEYS } from './lib/quiz.js';
-import { decodeLast, lastState, reopenAfterLoss, waitingText } from './lib/saved.js';
 import {
-  configureFor, formatUrlState, heldToken, joinFor, keep, lastKey, noteOpened, parseUrlState, reopenedSession, reopenJoin,
-  shareState, tokenKey,
+  configureFor, formatUrlState, heldToken, joinFor, keep, noteOpened, parseUrlState, reopenedSession, tokenKey,
 } from './lib/urlstate.js';
 import { nextChapterStep, previousChapterStep } from './lib/chapters.js';
 import { ChaptersView } from './views/chapters.js';
@@ -33,7 +32,8 @@ import { LoadPanel, switchSession } from './views/loadpanel.js';
 import { QuizView } from './views/quiz.js';
 import { linkPfns } from './views/pfnlinks.js';
 import { ScenarioPicker } from './views/picker.js';
-import { ask, openSaved, SavedPanel } from './views/saved.js';
+import { Reopener } from './views/reopen.js';
+import { SavedPanel } from './views/saved.js';
 import { SaveScenario } from './views/savescenario.js';
 import { Session } from './views/session.js';
 import { SettingsForm } from './views/settings.js';
@@ -119,7 +119,7 @@ export class App {
         onState: (state, reason) => this.onState(state, reason),
         onError: (code, message) => this.onServerError(code, message),
         onStatus: (s, text) => this.setStatus(s, text),
-        onSessionLost: (old) => this.onSessionLost(old),
+        onSessionLost: (old) => this.reopener.onSessionLost(old),
         onFatal: (text) => this.banner(text),
         onPick: (zone, pfn, order) => {
           this.inspect(zone, pfn);
@@ -161,23 +161,8 @@ export class App {
     this.picker = new ScenarioPicker(/** @type {HTMLDialogElement} */ (byId('scenarios')), /** @type {HTMLButtonElement} */ (byId('btn-scenarios')), (scenario) =>
       this.command('configure', { scenario }),
     );
-    /** How the page replaces a session the server lost (rejoinFor), said once it is open. */
-    /** @type {import('./lib/saved.js').Reopen | null} */
-    this.reopen = null;
-    /** The first step of the session's branch done by hand, as the server last said (learnOwnSteps). */
-    this.own = { key: '', first: /** @type {number | null} */ (null) };
-    this.ownLearnt = 0;
-    // The connection asks what to open when its session is gone (kept when loadpanel.js
-    // switches sessions: the new connection takes the same handlers).
-    this.session.conn.handlers.rejoin = (old, refused) => this.rejoinFor(old, refused);
-    // A follower whose session is gone waits for it (connection.js).
-    this.session.conn.handlers.onWaiting = (waiting) => this.onWaiting(waiting);
-    // What the session was when the tab goes (a reload): after a server restart the
-    // reloaded tab reopens it as the lost tab would have (rejoinFor).
-    addEventListener('pagehide', () => {
-      const s = this.session.state;
-      if (s && this.session.conn.role === 'controller') keep(tabStore(), lastKey(s.session), JSON.stringify(lastState(s, this.firstOwnStep(s))));
-    });
+    /** What the page opens when the server lost its session, and what it keeps for that. */
+    this.reopener = new Reopener(this);
     /** @type {Compare | null} */
     this.compare = null;
     this.live = new LiveView(byId('live'), /** @type {HTMLButtonElement} */ (byId('btn-live')), (created) => switchSession(this, created));
@@ -244,30 +229,7 @@ export class App {
     this.transport.reset(state);
     if (reason === 'resync') this.notice('caught up with the server (the page had fallen behind)');
     this.saved.track(state);
-    this.learnOwnSteps();
-  }
-
-  /**
-   * Whether the session's branch has operations done by hand (GET /api/sessions/{id}
-   * `first_own_step`): asked at each snapshot (a join, a reload, another branch) and
-   * when one is acked, so that a scenario reopened after a restart says they are not in
-   * it (rejoinFor, lastState).
-   */
-  async learnOwnSteps() {
-    const state = this.session.state;
-    if (!state || this.session.conn.role !== 'controller') return;
-    const asked = ++this.ownLearnt;
-    try {
-      const info = await ask(`/api/sessions/${encodeURIComponent(state.session)}`);
-      if (asked === this.ownLearnt) this.own = { key: `${info.id}#${info.branch}`, first: info.first_own_step ?? null };
-    } catch {
-      // the session is gone or the server unreachable: what the page knew stands
-    }
-  }
-
-  /** @param {import('./lib/state.js').ClientState} state */
-  firstOwnStep(state) {
-    return this.own.key === `${state.session}#${state.branch}` ? this.own.first : null;
+    this.reopener.learnOwnSteps();
   }
 
   /**
@@ -332,79 +294,6 @@ export class App {
     }
   }
 
-  /**
-   * The server lost the page's session (it restarted): decide what replaces it
-   * (lib/saved.js `reopenAfterLoss`) and what the connection opens, in one step: the
-   * saved session's copy, or a session configured by the /ws query.  With the lost
-   * session's token (the server still recognises it) both come back under the old id,
-   * so its followers, waiting for it, follow it again; else (or `refused`: the server
-   * would not) a new session.
-   * @param {string} old the lost session's id
-   * @param {boolean} [refused] the server refused to reopen it under its id
-   * @returns {Promise<import('./lib/urlstate.js').UrlState>}
-   */
-  async rejoinFor(old, refused = false) {
-    // The page's last state of it; or, reloaded since, what the tab kept at unload.
-    const now = this.session.state;
-    const last = now ? lastState(now, this.firstOwnStep(now)) : decodeLast(readKept(lastKey(old)));
-    const token = refused ? null : (this.session.conn.session === old ? this.session.conn.token : null) ?? heldToken(tabStore(), old);
-    const base = { presenter: this.want.presenter };
-    let plan = reopenAfterLoss(old, last, last ? this.saved.nameOf(old) : null, token !== null);
-    if (plan.open === 'saved') {
-      try {
-        const created = await openSaved(plan.name, token ? { session: old, token } : undefined);
-        this.saved.current = { name: plan.name, session: created.id, sig: null };
-        this.want = { ...base, session: created.id, token: created.token, saved: plan.name, step: plan.step };
-        this.reopen = plan;
-        return { session: created.id, token: created.token };
-      } catch (e) {
-        const why = `Could not reopen the saved session “${plan.name}”: ${/** @type {Error} */ (e).message}.`;
-        this.saved.current = null;
-        plan = reopenAfterLoss(old, last, null, token !== null);
-        plan = { ...plan, text: `${why} ${plan.text}` };
-      }
-    }
-    this.reopen = plan;
-    if (plan.open === 'scenario' && last && token) {
-      this.want = { ...base, session: old, token, step: last.step };
-      return reopenJoin(old, token, shareState(last));
-    }
-    this.want = plan.open === 'scenario' && last ? { ...base, ...shareState(last) } : base;
-    return joinFor(this.want);
-  }
-
-  /**
-   * A follower's session is gone: say that the page waits for it (and why), or that it
-   * stopped waiting; null: it is back.
-   * @param {import('./views/connection.js').Waiting | null} waiting
-   */
-  onWaiting(waiting) {
-    const box = byId('waiting');
-    if (!waiting) {
-      if (!box.hidden) this.notice('the session is back: following it again');
-      box.hidden = true;
-      return;
-    }
-    byId('waiting-text').textContent = waitingText(waiting);
-    box.dataset.gaveUp = waiting.gaveUp ? '1' : '0';
-    box.hidden = false;
-  }
-
-  /** The connection opened what rejoinFor chose: match the address to it and say so. */
-  onSessionLost(/** @type {string} */ old) {
-    const plan = this.reopen ?? reopenAfterLoss(old, null, null);
-    this.reopen = null;
-    this.configured = false;
-    this.applied = false;
-    const { session } = this.session.conn;
-    if (session) {
-      // The address names the session (a reload comes back to it; the tab keeps its token).
-      const address = { session, saved: this.want.saved, presenter: this.want.presenter };
-      history.replaceState(null, '', `${location.pathname}${formatUrlState(address)}`);
-    }
-    this.banner(plan.text, !(plan.open === 'default' && plan.keep));
-  }
-
   /** @param {string} code @param {string} message */
   onServerError(code, message) {
     this.errors.push(`${code}: ${message}`);
@@ -433,12 +322,12 @@ export class App {
     const own = ['alloc', 'free', 'touch', 'advance'].includes(type);
     if (both && this.compare) {
       const [left] = await this.compare.broadcast(type, fields);
-      if (own && left.status === 'fulfilled') this.learnOwnSteps();
+      if (own && left.status === 'fulfilled') this.reopener.learnOwnSteps();
       return left.status === 'fulfilled';
     }
     try {
       await this.session.send(type, fields);
-      if (own) this.learnOwnSteps();
+      if (own) this.reopener.learnOwnSteps();
       return true;
     } catch (e) {
       // errors with a code are reported by onServerError; "disconnected" is shown by the status
@@ -633,18 +522,6 @@ export class App {
     this.compare = null;
     byId('btn-compare').setAttribute('aria-pressed', 'false');
     document.body.classList.remove('comparing');
-  }
-}
-
-/**
- * A value this tab kept in sessionStorage (null: none, or no storage).
- * @param {string} key
- */
-function readKept(key) {
-  try {
-    return tabStore()?.getItem(key) ?? null;
-  } catch {
-    return null;
   }
 }
 

@@ -51,7 +51,7 @@ export function debugApi(app) {
     /** The first step done by hand as far as the page knows (kept for a reopen after a restart). */
     get firstOwnStep() {
       const state = s().state;
-      return state ? app.firstOwnStep(state) : null;
+      return state ? app.reopener.firstOwnStep(state) : null;
     },
     get saved() { return app.saved.debug(); },
     /** Send a command; resolves {ack} or {error: code, message}. */
