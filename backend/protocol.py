@@ -20,6 +20,11 @@ Flow of one connection:
 
 ``seq`` numbers the snapshots and deltas sent on one connection: 1, 2, 3, ... without
 gaps.  A client that sees a gap has missed something and asks for ``get_snapshot``.
+
+Why one file of ~850 lines: the two unions are the protocol, and a change to any member
+is a change to the protocol that must bump ``PROTOCOL_VERSION`` and regenerate the
+schema.  Kept together, one diff of this file shows a reviewer every such change; split
+by message, a new field could land without the version bump being in view.
 """
 
 from __future__ import annotations
