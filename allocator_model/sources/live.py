@@ -212,6 +212,11 @@ def read_live(
     return snap
 
 
+def counted(n: int, noun: str, plural: str = "") -> str:
+    """``n`` and its noun in a sentence: "1 free block", "3 free blocks"."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def format_text(snap: LiveSnapshot) -> str:
     lines = []
     if snap.buddyinfo:
@@ -224,8 +229,8 @@ def format_text(snap: LiveSnapshot) -> str:
             )
     for z in snap.zoneinfo:
         lines.append(
-            f"zone {z.zone:>8}: free {z.free} pages, watermarks min {z.min} / low {z.low} / high "
-            f"{z.high}, managed {z.managed}"
+            f"zone {z.zone:>8}: free {counted(z.free or 0, 'page')}, watermarks min {z.min} / "
+            f"low {z.low} / high {z.high}, managed {z.managed}"
         )
     if snap.frames is not None:
         f = snap.frames

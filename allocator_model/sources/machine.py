@@ -39,6 +39,7 @@ from ..kernel.host import DISCARDED, NOT_BACKED, RESIDENT
 from ..kernel.node import MAX_CPUS, Node, ZoneSpec
 from ..kernel.pagestate import FILLS, PS_ALLOCATED, PS_FLAGGED, PS_FREE
 from ..kernel.watermarks import Watermarks
+from .live import counted
 
 FORMAT = "buddyscope-machine/1"
 #: Largest seed document accepted (characters): a 64 GiB machine's is a few hundred KB.
@@ -117,8 +118,9 @@ class MachineSeed:
         blocks = sum(len(z.block_pfn) for z in self.zones)
         return (
             f"this machine{f' (Linux {self.release})' if self.release else ''}: "
-            f"{self.frames:,} frames in {len(self.zones)} zones, {blocks:,} free blocks "
-            f"({free:,} pages, {reported:,} of them reported) at their real pfns"
+            f"{counted(self.frames, 'frame')} in {counted(len(self.zones), 'zone')}, "
+            f"{counted(blocks, 'free block')} ({counted(free, 'page')}, {reported:,} of them "
+            "reported) at their real pfns"
         )
 
     # --- the document -------------------------------------------------------------------

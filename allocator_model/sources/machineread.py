@@ -30,14 +30,16 @@ from __future__ import annotations
 import heapq
 import os
 from bisect import bisect_left
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from ..kernel.config import Migratetypes
 from ..kernel.errors import ConfigError
 from .kpageflags import OFFLINE, OTHER, PAGETABLE, RESERVED, SLAB, FrameReading
-from .live import LiveSnapshot, ZoneInfo, read_live
+from .live import LiveSnapshot, ZoneInfo, counted, read_live
 from .machine import MachineSeed, SeedZone
+from .procfs import ProcParseError, parse_buddyinfo
 
 #: PAGES_PER_SUBSECTION on x86-64 (SUBSECTION_SHIFT 21): the smallest hole without a
 #: memory map.
@@ -56,10 +58,17 @@ class SeedError(ConfigError):
 def read_seed(root: str = "/") -> MachineSeed:
     """Read the machine under ``root`` (``/`` or a recorded tree) into a seed."""
     snap = read_live(root)
+    # /proc/buddyinfo again: how much the free lists moved while the frames were read.
+    after = _read_text(os.path.join(root, "proc", "buddyinfo"))
     release = _read_text(os.path.join(root, "proc", "sys", "kernel", "osrelease"))
     mfk = _read_text(os.path.join(root, "proc", "sys", "vm", "min_free_kbytes"))
-    seed = seed_from_snapshot(snap, release or "", int(mfk) if mfk and mfk.isdigit() else None)
-    return seed
+    try:
+        rows = {r.zone: r.counts for r in parse_buddyinfo(after)} if after else {}
+    except ProcParseError:
+        rows = {}
+    return seed_from_snapshot(
+        snap, release or "", int(mfk) if mfk and mfk.isdigit() else None, rows
+    )
 
 
 def _read_text(path: str) -> str | None:
@@ -71,9 +80,14 @@ def _read_text(path: str) -> str | None:
 
 
 def seed_from_snapshot(
-    snap: LiveSnapshot, release: str = "", min_free_kbytes: int | None = None
+    snap: LiveSnapshot,
+    release: str = "",
+    min_free_kbytes: int | None = None,
+    buddyinfo_after: Mapping[str, Sequence[int]] | None = None,
 ) -> MachineSeed:
-    """A seed from one reading of the machine (frames, zoneinfo, pagetypeinfo)."""
+    """A seed from one reading of the machine (frames, zoneinfo, pagetypeinfo);
+    ``buddyinfo_after``, /proc/buddyinfo read again after the frames, per zone, says how
+    far the free lists moved during the read (the notes give it)."""
     frames = snap.frames
     if not isinstance(frames, FrameReading):  # None, or read without the map
         why = " ".join(m for m in snap.messages if "kpageflags" in m) or " ".join(snap.messages)
@@ -96,11 +110,17 @@ def seed_from_snapshot(
     params = {**snap.reporting, **snap.reporting_extra}
     order = params.get("page_reporting_order")
     reporting_order = int(order) if order is not None and order.isdigit() else None
+    before = {r["zone"]: r["counts"] for r in snap.buddyinfo}
     zones: list[SeedZone] = []
     for zf in frames.zones:
         zi = by_name.get(zf.zone)
         if zi is None or zi.spanned is None or zi.start_pfn is None:
             raise SeedError(f"/proc/zoneinfo has no span for zone {zf.zone}")
+        moved = None
+        if buddyinfo_after and zf.zone in before and zf.zone in buddyinfo_after:
+            moved = sum(
+                abs(a - b) for a, b in zip(buddyinfo_after[zf.zone], before[zf.zone], strict=False)
+            )
         zones.append(
             _seed_zone(
                 frames,
@@ -112,6 +132,7 @@ def seed_from_snapshot(
                 max_order,
                 pageblock_order if reporting_order is None else reporting_order,
                 notes,
+                moved,
             )
         )
     _fill_reserves(zones, snap.zoneinfo, kernel_zone_names)
@@ -217,6 +238,7 @@ def _seed_zone(
     max_order: int,
     reporting_order: int,
     notes: list[str],
+    moved: int | None = None,
 ) -> SeedZone:
     assert zi.start_pfn is not None and zi.spanned is not None
     start, end = zi.start_pfn, zi.start_pfn + zi.spanned
@@ -234,23 +256,24 @@ def _seed_zone(
     merges = _merge_buddies(pfns, orders, reported, max_order)
     if merges:
         notes.append(
-            f"zone {name}: {merges} pairs of free buddies of equal order were read apart "
-            "(the kernel merged or split them during the read) and are merged"
+            f"zone {name}: {counted(merges, 'pair')} of free buddies of equal order were "
+            "read apart (the kernel merged or split them during the read) and are merged"
         )
     managed = zi.managed if zi.managed is not None else zi.spanned
     absent = _absent_ranges(frames.kinds, start, end, zi.spanned - managed)
     absent_pages = sum(n for _, n in absent)
     if zi.spanned - absent_pages != managed:
         notes.append(
-            f"zone {name}: the frames show {zi.spanned - absent_pages} pages to manage, "
-            f"/proc/zoneinfo says {managed}: the model manages what the frames show"
+            f"zone {name}: the frames show {counted(zi.spanned - absent_pages, 'page')} to "
+            f"manage, /proc/zoneinfo says {managed:,}: the model manages what the frames show"
         )
     low = [k for k, o in enumerate(orders) if reported[k] and o < reporting_order]
     if low:
         notes.append(
-            f"zone {name}: {len(low)} free blocks below page_reporting_order "
-            f"{reporting_order} carry PG_reported, which mainline never sets there (this "
-            "kernel's own reporting, not documented): they are seeded unreported"
+            f"zone {name}: {counted(len(low), 'free block')} below page_reporting_order "
+            f"{reporting_order} {'carries' if len(low) == 1 else 'carry'} PG_reported, which "
+            "mainline never sets there (this kernel's own reporting, not documented): "
+            f"{'it is' if len(low) == 1 else 'they are'} seeded unreported"
         )
         for k in low:
             reported[k] = 0
@@ -280,6 +303,7 @@ def _seed_zone(
         blocks_row,
         row_free,
         migratetypes,
+        moved,
     )
     notes.extend(assign_notes)
     return SeedZone(
@@ -317,6 +341,7 @@ def assign_pageblocks(
     counts: tuple[int, ...] | None,
     free: tuple[tuple[int, ...], ...] | None,
     migratetypes: tuple[str, ...],
+    moved: int | None = None,
 ) -> tuple[bytes, list[str]]:
     """A migratetype for every pageblock of a zone, matched to ``/proc/pagetypeinfo``.
 
@@ -338,8 +363,15 @@ def assign_pageblocks(
        where Unmovable and Reclaimable allocations live;
     4. every other pageblock has the commonest type.
 
-    The files are read a moment apart, so the small orders of a busy zone differ a little
-    whatever the choice; the note says by how many blocks.
+    The note says how far the free lists are from the file's, in two parts.  The file is
+    read before the frames, and reading them takes a second or more, while the small
+    orders of a busy zone change by thousands of blocks a second (``moved``: how far
+    /proc/buddyinfo read before and after the frames differs), so the frames hold other
+    numbers of blocks per order than the file listed.  No choice of types mends that, and
+    it is most of the difference: in Normal on this VM under load 472-64,208 blocks of
+    1,142-66,322 (the rest 560-2,114, 1-2 % of the blocks), on the recording 2,795 of
+    4,101.  The rest is the choice of types: which pageblocks hold the kernel's free
+    blocks of which type is not in the frames, and only the totals per type are known.
     """
     pbo = pageblock_order
     first = start >> pbo
@@ -430,9 +462,20 @@ def assign_pageblocks(
             for g, f in zip(gr, fr, strict=True)
         )
         total = sum(sum(r) for r in free)
+        per_order = sum(
+            abs(sum(g[k] for g in got) - sum(f[k] for f in free)) for k in range(len(free[0]))
+        )
+        moving = (
+            ""
+            if moved is None
+            else f": /proc/buddyinfo read before and after them differs by {moved:,}"
+        )
         notes.append(
             f"zone {zone}: pageblock types match /proc/pagetypeinfo's counts exactly; the free "
-            f"lists differ from its list lengths by {off} of {total} blocks (the files are "
-            "read a moment apart, and kpageflags has no migratetype)"
+            f"lists differ from its list lengths by {off:,} of {counted(total, 'block')}: "
+            f"{per_order:,} because the frames hold other numbers of blocks per order than "
+            f"the file listed (the small orders of a busy zone change while the frames are "
+            f"read{moving}), {off - per_order:,} from the pageblock types chosen "
+            "(kpageflags has no migratetype)"
         )
     return bytes(types), notes
