@@ -11,6 +11,7 @@
  * own and shown as optional).  `messages` say what could not be read: the page shows
  * them and whatever could be read.
  */
+import { formatCount, formatPfn, PAGE_SIZE } from './layout.js';
 import { FRAME_COLOURS, hexToRgb, mix } from './palette.js';
 import { ProtocolError } from './protocol.js';
 
@@ -387,4 +388,46 @@ export function kindLut({ names, freeCode, reportedCode }) {
     }
   }
   return { fill, alt };
+}
+
+/**
+ * A count and its noun: "1 page", "2 pages".
+ * @param {number} n
+ * @param {string} one
+ * @param {string} [many]
+ */
+export function counted(n, one, many = `${one}s`) {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
+/** Readings of reported memory kept for the chart (about ten minutes at one a second). */
+export const HISTORY = 600;
+
+/**
+ * Add a reading to the chart's columns (time, reported GiB, free GiB), dropping the
+ * oldest past `limit`.
+ * @param {number[][]} history
+ * @param {number} time
+ * @param {LiveFrames} frames
+ * @param {number} [limit]
+ */
+export function recordReading(history, time, frames, limit = HISTORY) {
+  const gib = (/** @type {number} */ pages) => (pages * PAGE_SIZE) / 2 ** 30;
+  const [t, reported, free] = history;
+  t.push(time);
+  reported.push(gib(frames.reported_pages));
+  free.push(gib(frames.zones.reduce((n, z) => n + z.free_pages, 0)));
+  while (t.length > limit) history.forEach((column) => column.shift());
+}
+
+/**
+ * The hover line of one pixel of the map: its pfns, the zones they are in, its frames
+ * per kind (commonest first, as `pixelCounts` gives them).
+ * @param {{first: number, last: number, counts: Array<[string, number]>}} pixel
+ * @param {LiveFrameZone[]} zones
+ */
+export function hoverLine({ first, last, counts }, zones) {
+  const names = zones.filter((z) => z.start_pfn <= last && first < z.end_pfn).map((z) => z.zone);
+  const where = names.length ? ` (${names.join(', ')})` : '';
+  return `pfn ${formatPfn(first)}–${formatPfn(last)}${where}: ${counts.map(([k, n]) => `${k} ${formatCount(n)}`).join(', ')}`;
 }

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  aggregate, belowMark, buddyinfoText, decodeLive, FrameKinds, framesPerPixel, freePagesOf, kindLut, liveZones,
-  orderColour, pixelCounts, reportingRows,
+  aggregate, belowMark, buddyinfoText, counted, decodeLive, FrameKinds, framesPerPixel, freePagesOf, hoverLine, kindLut,
+  liveZones, orderColour, pixelCounts, recordReading, reportingRows,
 } from '../../frontend/lib/live.js';
 import { ProtocolError } from '../../frontend/lib/protocol.js';
 
@@ -143,4 +143,30 @@ test('a pixel shows its most common code, or a reported one if any page of it is
   assert.equal(lut.fill[64 + 3], lut.alt[64 + 3]);
   assert.notEqual(lut.fill[64], lut.fill[64 + 10]); // free blocks by order
   assert.equal(orderColour('free', 0).fill, '#e9e6dc'); // order 0: the simulated map's free colour
+});
+
+test('a count takes its noun in the singular only for one', () => {
+  assert.equal(counted(1, 'page'), '1 page');
+  assert.equal(counted(0, 'page'), '0 pages');
+  assert.equal(counted(12345, 'free page'), '12,345 free pages');
+  assert.equal(counted(2, 'pass', 'passes'), '2 passes');
+});
+
+test('the chart keeps the latest readings, in GiB', () => {
+  const history = [[], [], []];
+  const frames = (reported) => ({ reported_pages: reported, zones: [{ free_pages: 262144 }, { free_pages: 262144 }] });
+  recordReading(history, 10, frames(262144), 2);
+  recordReading(history, 11, frames(0), 2);
+  recordReading(history, 12, frames(524288), 2);
+  assert.deepEqual(history, [[11, 12], [0, 2], [2, 2]]);
+});
+
+test('the hover line names the pfns, their zones and their frames per kind', () => {
+  const zones = [
+    { zone: 'DMA32', start_pfn: 4096, end_pfn: 1048576 },
+    { zone: 'Normal', start_pfn: 1048576, end_pfn: 2097152 },
+  ];
+  const pixel = { first: 1048560, last: 1048591, counts: [['free order 4', 16], ['anon', 16]] };
+  assert.equal(hoverLine(pixel, zones), 'pfn 0xffff0–0x10000f (DMA32, Normal): free order 4 16, anon 16');
+  assert.equal(hoverLine({ first: 0, last: 31, counts: [['other', 32]] }, zones), 'pfn 0x0–0x1f: other 32');
 });
