@@ -3,10 +3,12 @@
 Reads /proc/kpageflags (root only; ``--root`` points at another /proc and /sys tree,
 such as a recording) and reports, as medians of ``--reads`` readings:
 
-1. a whole reading (``read_raw``: ``os.preadv`` in 4 MiB chunks, two threads): wall
-   time and the system CPU time spent in it (the kernel computes every frame's flags
-   on the read);
-2. deriving free blocks, reported heads and frames by kind from it: wall and CPU time;
+1. a whole reading (``read_raw``: ``os.preadv`` in 4 MiB chunks, ``READ_THREADS``
+   threads): wall time and the system CPU time spent in it (the kernel computes every
+   frame's flags on the read);
+2. deriving free blocks, reported heads, frames by kind and the map from it (``derive``),
+   and counting them without the map (``count``, what ``--once`` prints): wall and CPU
+   time;
 3. a live tick as the server's worker makes it once a second: ``FrameReader.read()``
    (after its first, whole reading: the busy windows and the next in turn, 1 Mi
    frames), the diff against the reading before (chunks of 4,096 frames that changed)
@@ -42,8 +44,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from allocator_model.sources.kpageflags import FrameReading, ZoneSpan, changed_chunks, derive
-from allocator_model.sources.kpagereader import FrameReader, read_raw
+from allocator_model.sources.kpageflags import (
+    FrameReading,
+    ZoneSpan,
+    changed_chunks,
+    count,
+    derive,
+)
+from allocator_model.sources.kpagereader import READ_THREADS, FrameReader, read_raw
 from allocator_model.sources.live import read_live
 from allocator_model.sources.machine import MachineSeed, node_from_seed
 from allocator_model.sources.machineread import read_seed
@@ -77,6 +85,8 @@ def measure(root: str, reads: int, cli_runs: int) -> dict[str, Any]:
             "whole_read_sys_ms",
             "derive_wall_ms",
             "derive_cpu_ms",
+            "count_cpu_ms",
+            "tick_wall_ms",
             "tick_cpu_ms",
             "tick_read_sys_ms",
             "tick_frames_read",
@@ -90,15 +100,18 @@ def measure(root: str, reads: int, cli_runs: int) -> dict[str, Any]:
         w1, (u1, s1) = time.perf_counter(), cpu()
         derive(raw, spans)
         w2, (u2, s2) = time.perf_counter(), cpu()
+        count(raw, spans)
+        (u3, s3) = cpu()
         rows["whole_read_wall_ms"].append(ms(w1 - w0))
         rows["whole_read_sys_ms"].append(ms(s1 - s0))
         rows["derive_wall_ms"].append(ms(w2 - w1))
         rows["derive_cpu_ms"].append(ms(u2 - u1 + s2 - s1))
+        rows["count_cpu_ms"].append(ms(u3 - u2 + s3 - s2))
     reader = FrameReader(spans, path)
     previous = FrameMap(0, reader.read().kinds, [])  # the first, whole reading
     changed: list[int] = []
     for _ in range(reads):
-        (u0, s0) = cpu()
+        w0, (u0, s0) = time.perf_counter(), cpu()
         reading = reader.read()
         (u1, s1) = cpu()
         w1 = time.perf_counter()
@@ -108,6 +121,7 @@ def measure(root: str, reads: int, cli_runs: int) -> dict[str, Any]:
         current.part(full=False)
         w3, (u3, s3) = time.perf_counter(), cpu()
         rows["tick_cpu_ms"].append(ms(u3 - u0 + s3 - s0))
+        rows["tick_wall_ms"].append(ms(w3 - w0))
         rows["tick_read_sys_ms"].append(ms(s1 - s0))
         rows["tick_frames_read"].append(reading.frames_read)
         rows["diff_ms"].append(ms(w2 - w1))
@@ -155,6 +169,7 @@ def measure(root: str, reads: int, cli_runs: int) -> dict[str, Any]:
         full_map_base64_bytes=len(whole["data"]),
         cli_once_json_ms=statistics.median(cli) if cli else None,
         cli_once_json_cpu_ms=statistics.median(cli_cpu) if cli_cpu else None,
+        read_threads=READ_THREADS,
         load_average=os.getloadavg()[0],
     )
     return figures
