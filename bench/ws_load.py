@@ -12,11 +12,12 @@ on a free 127.0.0.1 port, then measures:
 4. followers: N followers of one session playing at R steps/s for S seconds, plus M
    followers that complete the handshake and never read (``--stalled``, 1 by default).
    Every fast follower must receive every delta in order (seq without gaps, no resync);
-   the controller's pace (deltas it received per second of play), ``/healthz`` answered
-   every 50 ms throughout (p99), the server's resident memory (VmRSS of its process),
-   how many stalled followers the server dropped (``send_timeout_s``), the CPU the
-   server used per step (process time: what the pace would be with a core to itself),
-   and the machine's load average (the two cores are shared) are reported.
+   the controller's pace (deltas it received per second of play), ``/healthz`` asked
+   every 50 ms throughout by a process of its own (p99), the server's resident memory
+   (VmRSS of its process), how many stalled followers the server dropped
+   (``send_timeout_s``), the CPU the server used per step (process time: what the pace
+   would be with a core to itself), and the machine's load average (the two cores are
+   shared) are reported.
    Issue 15's load: ``--followers 100 --stalled 100 --rate 200``.
 
 Everything stays on 127.0.0.1, is bounded in count and time, and stops by itself.
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import random
 import socket
@@ -100,48 +102,110 @@ async def call(ws: ClientConnection, ident: int, **fields: Any) -> list[dict[str
 
 
 class Follower:
-    def __init__(self, url: str) -> None:
-        self.url = url
+    """A follower that reads every message: a websocket client on a plain stream that
+    parses only each frame's header and the message's head (type, seq, reason), so
+    that a hundred of them leave the server most of the two cores (the ``websockets``
+    client took a whole core for them)."""
+
+    def __init__(self, port: int, sid: str) -> None:
+        self.port = port
+        self.sid = sid
         self.deltas = 0
         self.resyncs = 0
         self.gaps = 0
         self.seq = 0
-        self.steps: list[int] = []
-        self.ws: ClientConnection | None = None
 
-    async def run(self, stop: asyncio.Event) -> None:
-        async with connect(self.url, max_size=None, compression=None) as ws:
-            self.ws = ws
-            while not stop.is_set():
-                try:
-                    text = await asyncio.wait_for(ws.recv(), timeout=0.5)
-                except TimeoutError:
-                    continue
-                assert isinstance(text, str)
-                head = json.loads(text[: text.find(',"session"')] + "}")  # type, seq, reason
-                if head["type"] not in ("snapshot", "delta"):
-                    continue
-                if head["seq"] != self.seq + 1:
-                    self.gaps += 1
-                self.seq = head["seq"]
-                if head["type"] == "delta":
-                    self.deltas += 1
-                elif head.get("reason") == "resync":
-                    self.resyncs += 1
+    async def run(self) -> None:
+        """Read until cancelled (or the server closes the connection)."""
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        writer.write(upgrade_request(self.port, self.sid))
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101"), head[:80]
+        buf = bytearray()
+        try:
+            while data := await reader.read(1 << 16):
+                buf += data
+                pos = 0
+                while (frame := next_frame(buf, pos)) is not None:
+                    opcode, start, pos = frame
+                    if opcode == 0x1:
+                        self.message(bytes(buf[start:pos]))
+                    elif opcode == 0x9:  # ping: a pong echoes it (masked, as from a client)
+                        writer.write(client_frame(0xA, bytes(buf[start:pos])))
+                    elif opcode == 0x8:
+                        return
+                del buf[:pos]
+        finally:
+            writer.close()
+
+    def message(self, text: bytes) -> None:
+        head = json.loads(text[: text.find(b',"session"')] + b"}")  # type, seq, reason
+        if head["type"] not in ("snapshot", "delta"):
+            return
+        if head["seq"] != self.seq + 1:
+            self.gaps += 1
+        self.seq = head["seq"]
+        if head["type"] == "delta":
+            self.deltas += 1
+        elif head.get("reason") == "resync":
+            self.resyncs += 1
 
 
-async def poll_health(port: int, stop: asyncio.Event, out: list[float]) -> None:
-    """GET /healthz every 50 ms until ``stop``, each on a new connection; times in ``out``."""
+def upgrade_request(port: int, sid: str) -> bytes:
+    return (
+        f"GET /ws?session={sid} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+
+
+def next_frame(buf: bytearray, pos: int) -> tuple[int, int, int] | None:
+    """The server frame at ``pos`` of ``buf`` as (opcode, payload start, end), or None
+    while it is incomplete (RFC 6455 5.2; a server's frames are not masked)."""
+    if len(buf) - pos < 2:
+        return None
+    first, length = buf[pos], buf[pos + 1] & 0x7F
+    start = pos + 2
+    if length == 126:
+        start += 2
+        length = int.from_bytes(buf[pos + 2 : start])
+    elif length == 127:
+        start += 8
+        length = int.from_bytes(buf[pos + 2 : start])
+    if len(buf) < start + length or start > len(buf):
+        return None
+    assert first & 0x80, "the server fragmented a message"
+    return first & 0x0F, start, start + length
+
+
+def client_frame(opcode: int, payload: bytes) -> bytes:
+    """A short masked frame, as a client must send (a pong's payload is ≤ 125 bytes)."""
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[k % 4] for k, b in enumerate(payload))
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked
+
+
+def health_poller(port: int, go: Any, stop: Any, out: Any) -> None:
+    """GET /healthz every 50 ms from ``go`` until ``stop``, each on a new connection,
+    and send the times to ``out``.  It runs in a process of its own: in the load
+    generator's event loop, busy with a hundred followers, a request waited for that
+    loop too, and the figure measured the generator as much as the server."""
     request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    times: list[float] = []
+    go.wait()
     while not stop.is_set():
         t0 = time.perf_counter()
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(request.encode())
-        answer = await asyncio.wait_for(reader.read(), timeout=60)
-        out.append(time.perf_counter() - t0)
-        writer.close()
-        assert answer.startswith(b"HTTP/1.1 200"), answer[:80]
-        await asyncio.sleep(0.05)
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+            sock.sendall(request.encode())
+            answer = b""
+            while chunk := sock.recv(1 << 16):
+                answer += chunk
+        times.append(time.perf_counter() - t0)
+        if not answer.startswith(b"HTTP/1.1 200"):
+            out.send(f"/healthz answered {answer[:80]!r}")
+            return
+        stop.wait(0.05)
+    out.send(times)
 
 
 def was_dropped(sock: socket.socket) -> bool:
@@ -161,11 +225,7 @@ def stalled_follower(port: int, sid: str) -> socket.socket:
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", port))
-    sock.sendall(
-        f"GET /ws?session={sid} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
-    )
+    sock.sendall(upgrade_request(port, sid))
     return sock
 
 
@@ -229,17 +289,24 @@ async def measure(args: argparse.Namespace, port: int, pid: int) -> dict[str, An
                 "ask for fewer seconds"
             )
         await call(boss, 20_000, type="seek", step=0)
-        stop = asyncio.Event()
-        followers = [Follower(f"{url}?session={sid}") for _ in range(args.followers)]
-        tasks = [asyncio.create_task(f.run(stop)) for f in followers]
+        spawn = multiprocessing.get_context("spawn")
+        go, stop = spawn.Event(), spawn.Event()
+        results, sink = spawn.Pipe(duplex=False)
+        poller = spawn.Process(target=health_poller, args=(port, go, stop, sink), daemon=True)
+        poller.start()
+        sink.close()  # the poller's end: if the poller dies, ``recv`` says so
+        followers = [Follower(port, sid) for _ in range(args.followers)]
+        tasks = [asyncio.create_task(f.run()) for f in followers]
         while sum(1 for f in followers if f.seq >= 1) < len(followers):
+            if ended := [t for t in tasks if t.done()]:
+                await ended[0]  # raises what ended it
+                raise SystemExit("ws_load: a follower was closed before its snapshot")
             await asyncio.sleep(0.05)
         base = rss_mb(pid)
         stalled = [stalled_follower(port, sid) for _ in range(args.stalled)]
         await asyncio.sleep(0.5)
         peak = rss_mb(pid)
-        health: list[float] = []
-        polling = asyncio.create_task(poll_health(port, stop, health))
+        go.set()
         frames = await call(boss, 20_001, type="play", speed=args.rate)
         expected = sum(1 for m in frames if m["type"] == "delta")
         cpu_start, own_start, load_start = cpu_s(pid), time.process_time(), load_average()
@@ -266,7 +333,13 @@ async def measure(args: argparse.Namespace, port: int, pid: int) -> dict[str, An
             await asyncio.sleep(0.05)
             peak = max(peak, rss_mb(pid))
         stop.set()
-        await asyncio.gather(*tasks, polling)
+        health = await asyncio.to_thread(results.recv)
+        poller.join()
+        if isinstance(health, str):
+            raise SystemExit(f"ws_load: {health}")
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         metrics = await asyncio.to_thread(
             lambda: (
                 __import__("urllib.request")
