@@ -216,11 +216,14 @@ async def send_loop(
                 if not items:
                     break
                 try:
-                    async with asyncio.timeout(timeout):
-                        if shared:
-                            assert link is not None
-                            await link.write_frames([_wire(item) for item in items])
-                        else:
+                    if shared:
+                        assert link is not None
+                        frames = [_wire(item) for item in items]
+                        if not link.write_now(frames):  # its buffer is full: wait, timed
+                            async with asyncio.timeout(timeout):
+                                await link.write_frames(frames)
+                    else:
+                        async with asyncio.timeout(timeout):
                             for item in items:
                                 await websocket.send_text(_text(item))
                 except TimeoutError:

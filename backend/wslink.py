@@ -74,10 +74,20 @@ class Link:
         of a send: wait while the transport's buffer is over its high-water mark."""
         proto = self._protocol
         assert proto is not None
-        await proto.writable.wait()
+        while not self.write_now(frames):
+            await proto.writable.wait()
+
+    def write_now(self, frames: list[bytes]) -> bool:
+        """``write_frames`` if it need not wait (the usual case, which then costs no
+        timer and no task switch); False, and nothing written, if it must."""
+        proto = self._protocol
+        assert proto is not None
+        if not proto.writable.is_set():
+            return False
         if proto.disconnected or proto.close_sent or proto.conn.state is not State.OPEN:
             raise ConnectionError("the websocket is closed")
         self._transport.writelines(frames)
+        return True
 
     def close_then_abort(self, code: int, reason: str, grace: float) -> None:
         """Queue a close frame behind what the peer has not read, and cut the connection
