@@ -12,6 +12,7 @@ import pytest
 
 from allocator_model import Node, OutOfMemory, ZoneSpec
 from allocator_model.kernel.config import kernel_rules
+from allocator_model.kernel.errors import InvariantViolation
 from allocator_model.kernel.pcp import zone_batchsize, zone_highsize
 
 DATA = Path(__file__).parent / "data"
@@ -341,3 +342,28 @@ def test_rules_table() -> None:
     assert new.has_reporting and new.min_free_kbytes_max == old.min_free_kbytes_max
     assert new.high_order_pcp and new.freelist_hygiene and new.merge_only_mergeable
     assert not (old.high_order_pcp or old.freelist_hygiene or old.merge_only_mergeable)
+
+
+def test_a_zone_reaches_its_per_cpu_lists_as_the_node_does_after_a_copy() -> None:
+    """include/linux/mmzone.h struct zone: ``per_cpu_pageset`` (the hot paths take a
+    CPU's lists through the zone, as ``this_cpu_ptr(zone->per_cpu_pageset)`` does).
+    The zone's and the node's view are one object, also in a pickled or copied node
+    (server checkpoints, forks), and ``check()`` fails when they part."""
+    import copy
+    import pickle
+
+    node = Node(kernel="6.12", cpus=2)
+    for order in (0, 1, 9, 0):
+        node.alloc(order)
+    for twin in (pickle.loads(pickle.dumps(node)), copy.deepcopy(node)):
+        normal = twin.zone("Normal")
+        assert all(a is b for a, b in zip(
+            normal.per_cpu_pageset, (pcps["Normal"] for pcps in twin.pcp_sets), strict=True
+        ))  # fmt: skip
+        twin.free(twin.alloc(0, cpu=1), cpu=1)
+        twin.check()
+    broken = copy.deepcopy(node)
+    normal = broken.zone("Normal")
+    normal.per_cpu_pageset = (copy.copy(normal.per_cpu_pageset[0]), normal.per_cpu_pageset[1])
+    with pytest.raises(InvariantViolation, match="per_cpu_pageset"):
+        broken.check()

@@ -1,11 +1,13 @@
 """bench/plain_buddy.py: its plain allocator is a correct buddy allocator, and the
-side-by-side script runs (a small size; no timing is asserted)."""
+side-by-side script runs (a small size; no timing is asserted); bench/instructions.py
+counts a replay's instructions under callgrind."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +17,8 @@ import pytest
 
 from allocator_model.kernel.errors import OutOfMemory
 
-SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "plain_buddy.py"
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+SCRIPT = BENCH / "plain_buddy.py"
 
 
 def _load() -> ModuleType:
@@ -119,3 +122,17 @@ def test_the_side_by_side_script_runs() -> None:
         figures["model_one_zone_5_10_ops_per_s_best"] / figures["sorted_array_buddy_ops_per_s_best"]
     )
     assert figures["model_one_zone_5_10_vs_plain_best"] == pytest.approx(ratio, abs=0.001)
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="needs valgrind")
+def test_the_instruction_count_script_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "instructions.py"), "one-zone", "sorted-array",
+         "--ops", "1000", "--json"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    counts = json.loads(result.stdout)
+    assert set(counts) == {"one-zone", "sorted-array"}
+    # the model does several times the plain allocator's work per operation
+    assert counts["one-zone"] > 2 * counts["sorted-array"] > 0
