@@ -36,7 +36,7 @@ from __future__ import annotations
 import functools
 from array import array
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 #: Frames derived as one piece, and re-read as one by ``kpagereader.FrameReader``
@@ -485,16 +485,19 @@ def window_frames(max_order: int) -> int:
     return max(WINDOW, 1 << max_order)
 
 
+def windows_of(raw: bytes | bytearray, max_order: int) -> Iterator[tuple[int, bytes | bytearray]]:
+    """The file's bytes a window at a time: (its first frame, its bytes)."""
+    size = window_frames(max_order)
+    frames = len(raw) // 8
+    for lo in range(0, frames, size):
+        yield lo, raw[8 * lo : 8 * min(lo + size, frames)]
+
+
 def derive(
     raw: bytes | bytearray, spans: Sequence[ZoneSpan], max_order: int = DEFAULT_MAX_ORDER
 ) -> FrameReading:
     """Free blocks, reported heads, frames by kind and the map from the file's bytes."""
-    size = window_frames(max_order)
-    frames = len(raw) // 8
-    pieces = [
-        derive_window(raw[8 * lo : 8 * min(lo + size, frames)], lo, spans, max_order)
-        for lo in range(0, frames, size)
-    ]
+    pieces = [derive_window(part, lo, spans, max_order) for lo, part in windows_of(raw, max_order)]
     return reading_of(b"".join(k for k, _ in pieces), [w for _, w in pieces], spans, max_order)
 
 
@@ -509,14 +512,9 @@ def reading_of(
 def count(
     raw: bytes | bytearray, spans: Sequence[ZoneSpan], max_order: int = DEFAULT_MAX_ORDER
 ) -> FrameCounts:
-    """What ``derive`` counts, without the map (a third of the work)."""
-    size = window_frames(max_order)
-    frames = len(raw) // 8
-    windows = [
-        _count_window(raw[8 * lo : 8 * min(lo + size, frames)], lo, spans, max_order)
-        for lo in range(0, frames, size)
-    ]
-    return FrameCounts(frames, _assemble(frames, windows, spans, max_order))
+    """What ``derive`` counts, without the map (three quarters of its time here)."""
+    windows = [_count_window(part, lo, spans, max_order) for lo, part in windows_of(raw, max_order)]
+    return FrameCounts(len(raw) // 8, _assemble(len(raw) // 8, windows, spans, max_order))
 
 
 def changed_chunks(before: bytes, after: bytes, chunk: int = DIFF_CHUNK) -> list[int]:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from time import perf_counter
+from typing import TypeVar
 
 from .kpageflags import (
     DEFAULT_MAX_ORDER,
@@ -28,7 +29,10 @@ from .kpageflags import (
     derive_window,
     reading_of,
     window_frames,
+    windows_of,
 )
+
+Counted = TypeVar("Counted", bound=FrameCounts)
 
 PATH = "/proc/kpageflags"
 READ_CHUNK = 1 << 22  # bytes per pread: 512 Ki frames
@@ -152,30 +156,33 @@ def _frames_hint(spans: Sequence[ZoneSpan]) -> int:
     return max((s.end_pfn for s in spans), default=0)
 
 
+def _read_whole(
+    spans: Sequence[ZoneSpan],
+    path: str,
+    max_order: int,
+    derive_as: Callable[[bytearray, Sequence[ZoneSpan], int], Counted],
+) -> Counted:
+    t0 = perf_counter()
+    raw = read_raw(path, _frames_hint(spans))
+    t1 = perf_counter()
+    out = derive_as(raw, spans, max_order)
+    out.read_s, out.derive_s = t1 - t0, perf_counter() - t1
+    out.frames_read = out.frames
+    return out
+
+
 def read_frames(
     spans: Sequence[ZoneSpan], path: str = PATH, max_order: int = DEFAULT_MAX_ORDER
 ) -> FrameReading:
     """Read the whole file and derive; KpageflagsError when it cannot be read."""
-    t0 = perf_counter()
-    raw = read_raw(path, _frames_hint(spans))
-    t1 = perf_counter()
-    reading = derive(raw, spans, max_order)
-    reading.read_s, reading.derive_s = t1 - t0, perf_counter() - t1
-    reading.frames_read = reading.frames
-    return reading
+    return _read_whole(spans, path, max_order, derive)
 
 
 def read_counts(
     spans: Sequence[ZoneSpan], path: str = PATH, max_order: int = DEFAULT_MAX_ORDER
 ) -> FrameCounts:
     """Read the whole file and count, without the map (``buddyscope live --once``)."""
-    t0 = perf_counter()
-    raw = read_raw(path, _frames_hint(spans))
-    t1 = perf_counter()
-    counts = count(raw, spans, max_order)
-    counts.read_s, counts.derive_s = t1 - t0, perf_counter() - t1
-    counts.frames_read = counts.frames
-    return counts
+    return _read_whole(spans, path, max_order, count)
 
 
 def blocks_in(
@@ -264,10 +271,8 @@ class FrameReader:
         t1 = perf_counter()
         frames = len(self.raw) // 8
         pieces = [
-            derive_window(
-                self.raw[8 * lo : 8 * min(lo + self.size, frames)], lo, self.spans, self.max_order
-            )
-            for lo in range(0, frames, self.size)
+            derive_window(part, lo, self.spans, self.max_order)
+            for lo, part in windows_of(self.raw, self.max_order)
         ]
         self.kinds = bytearray(b"".join(k for k, _ in pieces))
         self.windows = [w for _, w in pieces]
