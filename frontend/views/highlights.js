@@ -6,10 +6,11 @@
  * block the inspector is open on, and the blocks the event picked in the narration
  * touched; the hover line says what the hovered frame or block is (lib/hover.js).
  */
+import { answeredBlock, knownFreeBlock } from '../lib/freeblock.js';
 import { batchBlockAt, describeHover, hoverMarks } from '../lib/hover.js';
 import { buddyOf } from '../lib/memmap.js';
 import { markBlock } from './freelists.js';
-import { answeredBlock, knownFreeBlock, PageQuery } from './inspector.js';
+import { PageQuery } from './inspector.js';
 
 /**
  * @typedef {import('../lib/hover.js').Mark} Mark
