@@ -91,7 +91,7 @@ export class App {
       onFree: (pfn, order) => this.command('free', { pfn, order }),
       onTouch: (pfn, order) => this.command('touch', { pfn, order }),
       onClose: () => this.session.setSelected(null),
-      onHighlight: (zone, pfn, order) => this.session.setSelected({ zone, pfn, order }),
+      onHighlight: (zone, pfn, order, placed) => this.session.setSelected({ zone, pfn, order, placed }),
     });
     this.session = new Session(
       joinFor(want), // a new session opens configured like the address, in one step

@@ -6,7 +6,7 @@
  * Shortcuts are ignored while typing in a field (input, textarea, select, anything
  * contenteditable) and when a modifier is held (browser shortcuts stay the browser's).
  * Space is play / pause wherever the focus is, a focused button included (Enter
- * presses it).
+ * presses it), except on a pfn link of the narration reached with Tab (it presses it).
  * Presentation clickers send PageDown/PageUp for next/previous and "." (or "b") for
  * their blank-screen button; here that pauses or resumes.
  */
@@ -17,7 +17,7 @@
 
 /** Key -> action, as shown in the `?` help (order kept). */
 export const KEYMAP = Object.freeze([
-  { keys: ['Space', '.'], action: 'toggle-play', label: 'play / pause, wherever the focus is (Enter presses a focused button)' },
+  { keys: ['Space', '.'], action: 'toggle-play', label: 'play / pause, wherever the focus is (Enter presses a focused button; Space too on a pfn link reached with Tab)' },
   { keys: ['→', 'PageDown'], action: 'step', label: 'one step forward' },
   { keys: ['←', 'PageUp'], action: 'back', label: 'one step back' },
   { keys: ['Home'], action: 'first', label: 'first step' },
@@ -98,6 +98,9 @@ export function keyAction(event) {
   // Space plays or pauses wherever the focus is (a button clicked a moment ago keeps it,
   // and must not be pressed again, nor the comparison closed); Enter presses a button.
   if (event.key === 'Enter' && (tag === 'BUTTON' || tag === 'SUMMARY' || tag === 'A')) return null;
+  // A pfn link in the narration takes no focus from a click (views/pfnlinks.js): one
+  // that has it was reached with Tab, and Space presses it as on any link.
+  if (event.key === ' ' && target?.classList?.contains('pfn-link')) return null;
   // A focused range input uses the arrow keys, Home and End itself.
   if (tag === 'INPUT' && String(target.type).toLowerCase() === 'range' && /^(Arrow|Home|End|Page)/.test(event.key)) {
     return null;

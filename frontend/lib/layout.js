@@ -50,6 +50,10 @@ export const MAX_FIT_ENDS = 8;
  *   to the blocks (a lane that does not fit otherwise).
  * @typedef {{order: number, nrFree: number, blockSize: string, lanes: Lane[],
  *            flaggedCount: number | null}} Row
+ * @typedef {{pfn: number, order: number, migratetype: string, position: number,
+ *            length: number, flagged: boolean}} PlacedBlock
+ *   A free block where the model placed it (GET .../page/{pfn}): its list (order and
+ *   migratetype), its position from the head in a list of `length` blocks, its flag.
  * @typedef {{pfn: number, order: number, slot: number}} HostBlock
  * @typedef {{blocks: HostBlock[], hidden: number, pages: number, capacity: number | null,
  *            phase: string | null}} HostLane
@@ -152,27 +156,63 @@ export function boundaryOf(list) {
 }
 
 /**
- * How many flagged blocks lie in the positions [from, to) the page does not know
- * entry by entry, and which side of the boundary they are on.  The server's counts
- * (`flagged`, `boundary.flagged_before`) cover the whole list; the known entries on
- * the same side are taken off.
+ * How many flagged blocks lie in each run of positions the page does not know entry by
+ * entry.  The server's counts (`flagged`, `boundary.flagged_before`) cover the whole
+ * list; the known entries on the same side of the boundary are taken off, and what is
+ * left is the side's unknown runs' together.  A side usually has one such run; a block
+ * placed in the middle (`listItems`' `placed`) cuts it in two, and then each part's
+ * count is known only when none or all of the side's unknown blocks are flagged (null
+ * otherwise: never the side's count twice).
  * @param {WireList} list
  * @param {Array<{position: number, flagged: boolean}>} known
- * @param {number} from
- * @param {number} to
- * @returns {{flagged: number | null, side: 'front' | 'behind' | null}}
+ * @param {Array<[number, number]>} runs [from, to) each, head first
+ * @returns {Array<number | null>}
  */
-function unknownRun(list, known, from, to) {
+function unknownFlags(list, known, runs) {
   const b = list.boundary;
-  if (typeof list.flagged !== 'number') return { flagged: null, side: null };
-  if (!b) {
-    const seen = known.filter((e) => e.flagged).length;
-    return { flagged: list.flagged - seen, side: null };
+  const flagged = list.flagged;
+  if (typeof flagged !== 'number') return runs.map(() => null);
+  const sideOf = (/** @type {number} */ to) => (b ? (to <= b.index ? 'front' : 'behind') : 'all');
+  /** @type {Map<string, {flagged: number, blocks: number, runs: number}>} */
+  const sides = new Map();
+  for (const [from, to] of runs) {
+    const side = sideOf(to);
+    let s = sides.get(side);
+    if (!s) {
+      const onSide = known.filter((e) => e.flagged && (!b || (e.position < b.index) === (side === 'front'))).length;
+      const total = !b ? flagged : side === 'front' ? b.flagged_before : flagged - b.flagged_before;
+      s = { flagged: total - onSide, blocks: 0, runs: 0 };
+      sides.set(side, s);
+    }
+    s.blocks += to - from;
+    s.runs += 1;
   }
-  const front = to <= b.index;
-  const onSide = known.filter((e) => (e.position < b.index) === front && e.flagged).length;
-  const total = front ? b.flagged_before : list.flagged - b.flagged_before;
-  return { flagged: total - onSide, side: front ? 'front' : 'behind' };
+  return runs.map(([from, to]) => {
+    const s = /** @type {{flagged: number, blocks: number, runs: number}} */ (sides.get(sideOf(to)));
+    if (s.runs === 1) return s.flagged;
+    if (s.flagged === 0) return 0;
+    return s.flagged === s.blocks ? to - from : null;
+  });
+}
+
+/**
+ * The entries the server sent (`knownEntries`) and the ones placed from elsewhere (the
+ * model's answer about a block in the unsent middle: its position and flag), head
+ * first, each position once; a placement outside the list or on a sent entry is
+ * ignored (the sent entry is the list as drawn).
+ * @param {WireList} list
+ * @param {Array<{pfn: number, position: number, flagged: boolean}>} placed
+ */
+function entriesOf(list, placed) {
+  const known = knownEntries(list);
+  if (placed.length === 0) return known;
+  const taken = new Set(known.map((e) => e.position));
+  for (const p of placed) {
+    if (!Number.isInteger(p.position) || p.position < 0 || p.position >= list.length || taken.has(p.position)) continue;
+    taken.add(p.position);
+    known.push({ pfn: p.pfn, position: p.position, flagged: Boolean(p.flagged) });
+  }
+  return known.sort((a, b) => a.position - b.position);
 }
 
 /**
@@ -182,11 +222,15 @@ function unknownRun(list, known, from, to) {
  * (because the server did not send them, or to keep at most `maxEnds` per end) become
  * one gap item with their count, the number of them that carry the flag, and their
  * side of the boundary.  Blocks within `radius` of a focus position (the boundary, a
- * highlighted block) are drawn too.  A gap of one known block is drawn as the block
- * instead.  A boundary item is placed in front of the entry it points at, or after the
- * last entry when it is at the list head sentinel.
+ * highlighted block) are drawn too.  `placed` entries (a block in the unsent middle
+ * whose position the model told) count as sent, so a focus on one splits the gap
+ * around it.  A gap of one known block is drawn as the block instead.  A boundary item
+ * is placed in front of the entry it points at, or after the last entry when it is at
+ * the list head sentinel.
  * @param {WireList} list
- * @param {{maxEnds?: number, focus?: number[], radius?: number, compact?: boolean}} [options]
+ * @param {{maxEnds?: number, focus?: number[], radius?: number, compact?: boolean, bare?: boolean,
+ *          placed?: Array<{pfn: number, position: number, flagged: boolean}>}} [options]
+ *   `bare`: a focused block without its neighbours (a lane short of width).
  * @returns {ListItem[]}
  */
 export function listItems(list, options = {}) {
@@ -194,16 +238,18 @@ export function listItems(list, options = {}) {
   const radius = options.radius ?? FOCUS_RADIUS;
   const compact = options.compact ?? false;
   const boundary = boundaryOf(list);
-  const focus = [...(options.focus ?? [])];
-  if (boundary) focus.push(boundary.position);
+  const focus = options.focus ?? [];
+  const bare = options.bare ?? false;
   const count = list.length;
-  const known = knownEntries(list);
+  const known = entriesOf(list, options.placed ?? []);
   const keepAll = count <= 2 * maxEnds + 1;
+  const near = (/** @type {number} */ pos, /** @type {number} */ f) => pos >= f - radius && pos < f + radius;
   const keep = (/** @type {number} */ pos) =>
     keepAll ||
     pos < maxEnds ||
     pos >= count - maxEnds ||
-    focus.some((f) => pos >= f - radius && pos < f + radius);
+    (boundary !== null && near(pos, boundary.position)) ||
+    focus.some((f) => (bare ? pos === f : near(pos, f)));
   const kept = new Set(known.filter((e) => keep(e.position)).map((e) => e.position));
   // A known block that would be the only one hidden between two drawn ones is drawn.
   for (const e of known) {
@@ -221,7 +267,7 @@ export function listItems(list, options = {}) {
     at = e.position + 1;
   }
   if (count > at) unknown.push([at, count]);
-  const unknownFlags = unknown.map(([from, to]) => unknownRun(list, known, from, to));
+  const runFlags = unknownFlags(list, known, unknown);
   /** @type {ListItem[]} */
   const items = [];
   let previous = -1;
@@ -233,7 +279,7 @@ export function listItems(list, options = {}) {
     for (const e of known) if (e.position >= from && e.position < upTo && e.flagged) flagged += 1;
     unknown.forEach(([a, b], k) => {
       if (a >= from && b <= upTo) {
-        const f = unknownFlags[k].flagged;
+        const f = runFlags[k];
         flagged = f === null || flagged === null ? null : flagged + f;
       }
     });
@@ -257,13 +303,15 @@ export function listItems(list, options = {}) {
 
 /**
  * The widest lane first: the number of blocks kept at each end and around the
- * boundary, then gaps in fewer words.  A lane takes the first that fits its width.
+ * boundary, then a focused block without its neighbours, then gaps in fewer words.  A lane takes the first that fits its width.
  */
 const FIT_STEPS = (/** @type {number} */ cap) => [
-  ...Array.from({ length: Math.max(0, cap - 1) }, (_, i) => ({ maxEnds: cap - i, radius: FOCUS_RADIUS, compact: false })),
-  { maxEnds: 1, radius: FOCUS_RADIUS, compact: false },
-  { maxEnds: 1, radius: 1, compact: false },
-  { maxEnds: 1, radius: 1, compact: true },
+  ...Array.from({ length: Math.max(0, cap - 1) }, (_, i) => ({ maxEnds: cap - i, radius: FOCUS_RADIUS, compact: false, bare: false })),
+  { maxEnds: 1, radius: FOCUS_RADIUS, compact: false, bare: false },
+  { maxEnds: 1, radius: 1, compact: false, bare: false },
+  { maxEnds: 1, radius: 1, compact: false, bare: true },
+  { maxEnds: 1, radius: 1, compact: true, bare: false },
+  { maxEnds: 1, radius: 1, compact: true, bare: true },
 ];
 
 /**
@@ -276,11 +324,12 @@ const FIT_STEPS = (/** @type {number} */ cap) => [
  * is returned.
  * @param {WireList} list
  * @param {{width: number, spacing: number, widthOf: (item: ListItem) => number,
- *          maxEnds?: number, focus?: number[], tagWidth?: number}} options
+ *          maxEnds?: number, focus?: number[], tagWidth?: number,
+ *          placed?: Array<{pfn: number, position: number, flagged: boolean}>}} options
  * @returns {{items: ListItem[], stacked: boolean}}
  */
 export function fitListItems(list, options) {
-  const { width, spacing, widthOf, focus = [], tagWidth = 0 } = options;
+  const { width, spacing, widthOf, focus = [], tagWidth = 0, placed = [] } = options;
   const steps = FIT_STEPS(options.maxEnds ?? MAX_FIT_ENDS);
   const tries = [
     ...steps.filter((s) => tagWidth === 0 || !s.compact).map((s) => ({ ...s, stacked: false })),
@@ -288,7 +337,7 @@ export function fitListItems(list, options) {
   ];
   let out = { items: /** @type {ListItem[]} */ ([]), stacked: false };
   for (const { stacked, ...step } of tries) {
-    out = { items: listItems(list, { ...step, focus }), stacked };
+    out = { items: listItems(list, { ...step, focus, placed }), stacked };
     if (itemsWidth(out.items, spacing, widthOf) <= width + (stacked ? tagWidth : 0)) return out;
   }
   return out;
@@ -377,11 +426,14 @@ export function hostLane(hinting, zones, zoneName, maxShown = 32) {
  * Layout of one zone: a row per order 0..max_order-1, lanes for non-empty lists in the
  * order of `migratetypes`, and the host lane.
  * With `fit`, every lane is fitted to one line (fitListItems); without it, each end
- * shows `maxEnds` blocks.
+ * shows `maxEnds` blocks.  A block in `focusPfns` (the inspected one, the ones the
+ * narration names) is drawn as a chip with its neighbours wherever it is in its list:
+ * one the server did not send is drawn where `placed` (the model's answer) puts it,
+ * as long as its list is as long as when the model was asked.
  * @param {ZoneModel} zone
  * @param {{migratetypes: string[], maxOrder: number, hinting: HintingState,
- *          zones?: ZoneModel[], maxEnds?: number, focusPfn?: number | null,
- *          pageSize?: number, fit?: LaneFit | null}} options
+ *          zones?: ZoneModel[], maxEnds?: number, focusPfns?: number[],
+ *          placed?: PlacedBlock[], pageSize?: number, fit?: LaneFit | null}} options
  * @returns {ZoneLayout}
  */
 export function layoutZone(zone, options) {
@@ -394,6 +446,7 @@ export function layoutZone(zone, options) {
   const from = hinting.strategy === 'hinting-v2' ? hinting.min_order : hinting.order;
   const flagFrom = typeof from === 'number' ? from : 0;
   const reportingHere = hinting.strategy === 'reporting' && hinting.zone === zone.name;
+  const focusPfns = options.focusPfns ?? [];
   const rows = [];
   for (let order = 0; order < options.maxOrder; order += 1) {
     /** @type {Lane[]} */
@@ -401,10 +454,12 @@ export function layoutZone(zone, options) {
     for (const migratetype of options.migratetypes) {
       const list = zone.lists.get(`${order}:${migratetype}`);
       if (!list || list.length === 0) continue;
+      const placed = (options.placed ?? []).filter(
+        (p) => p.order === order && p.migratetype === migratetype && p.length === list.length,
+      );
       const focus = [];
-      if (options.focusPfn != null) {
-        const hit = knownEntries(list).find((e) => e.pfn === options.focusPfn);
-        if (hit) focus.push(hit.position);
+      if (focusPfns.length) {
+        for (const e of entriesOf(list, placed)) if (focusPfns.includes(e.pfn)) focus.push(e.position);
       }
       const current = reportingHere && hinting.list_order === order && hinting.list_migratetype === migratetype;
       const { items, stacked } = fit
@@ -415,8 +470,9 @@ export function layoutZone(zone, options) {
             widthOf: (item) => fit.widthOf(item, flag ?? ''),
             maxEnds,
             focus,
+            placed,
           })
-        : { items: listItems(list, { maxEnds, focus }), stacked: false };
+        : { items: listItems(list, { maxEnds, focus, placed }), stacked: false };
       lanes.push({
         migratetype,
         order,

@@ -5,6 +5,8 @@
  * once.  Pure logic, no DOM; views/log.js draws it.
  */
 
+import { pfnParts } from './pfntext.js';
+
 /** @typedef {import('./protocol.js').ModelEvent} ModelEvent */
 
 /**
@@ -35,6 +37,23 @@ export function pointOf(events) {
     if (at >= 0) return at;
   }
   return 0;
+}
+
+/**
+ * The hex numbers a step's chapter text names (its `phase` events: "Inspect pfn
+ * 0x4000"), each once: the blocks a lesson tells the class to look at, which the lists
+ * draw as chips wherever they are (a number that is no block's pfn, such as a page_type
+ * value, matches no block and changes nothing).
+ * @param {ModelEvent[]} events
+ * @returns {number[]}
+ */
+export function namedPfns(events) {
+  const out = new Set();
+  for (const e of events) {
+    if (e.kind !== 'phase') continue;
+    for (const part of pfnParts(e.message ?? '')) if (typeof part !== 'string') out.add(part.value);
+  }
+  return [...out];
 }
 
 /**

@@ -309,7 +309,14 @@ function laneFit(root, zone, width) {
 const redrawOnTypeChange = new WeakMap();
 
 /** What each root last drew (drawn again when the type size changes). */
-/** @type {WeakMap<HTMLElement, [ClientState, ZoneModel, {focusPfn?: number | null, maxEnds?: number, width?: number}]>} */
+/**
+ * @typedef {{focusPfns?: number[], placed?: import('../lib/layout.js').PlacedBlock[],
+ *            maxEnds?: number, width?: number}} DrawOptions
+ *   `focusPfns`: blocks drawn as chips wherever they are in their lists (the inspected
+ *   one, the ones the narration names); `placed`: where the model put blocks the
+ *   server did not send (lib/layout.js layoutZone).
+ */
+/** @type {WeakMap<HTMLElement, [ClientState, ZoneModel, DrawOptions]>} */
 const lastDrawn = new WeakMap();
 
 /**
@@ -319,7 +326,7 @@ const lastDrawn = new WeakMap();
  * @param {HTMLElement} root
  * @param {ClientState} state
  * @param {ZoneModel} zone
- * @param {{focusPfn?: number | null, maxEnds?: number, width?: number}} [options]
+ * @param {DrawOptions} [options]
  * @returns {ZoneLayout}
  */
 export function drawFreeLists(root, state, zone, options = {}) {
@@ -331,7 +338,8 @@ export function drawFreeLists(root, state, zone, options = {}) {
     maxOrder: state.config.max_order,
     hinting: state.hinting,
     zones: state.zones,
-    focusPfn: options.focusPfn ?? null,
+    focusPfns: options.focusPfns ?? [],
+    placed: options.placed ?? [],
     maxEnds: options.maxEnds,
     fit,
   });

@@ -11,7 +11,7 @@
  * per step).
  */
 import { buddyOf } from '../lib/memmap.js';
-import { knownFreeBlock, listPosition } from '../lib/freeblock.js';
+import { answeredBlock, knownFreeBlock, listPosition } from '../lib/freeblock.js';
 import { blockSize, formatPfn } from '../lib/layout.js';
 import { parsePfn, PFN_PATTERN } from '../lib/pfntext.js';
 import { HOST_STATE_NAMES, PAGE_STATE_NAMES } from '../lib/protocol.js';
@@ -19,6 +19,7 @@ import { h, replaceKids, withPfns } from './dom.js';
 
 /**
  * @typedef {import('../lib/state.js').ClientState} ClientState
+ * @typedef {import('../lib/freeblock.js').KnownBlock} KnownBlock
  */
 
 /** @type {Promise<boolean> | null} */
@@ -166,7 +167,10 @@ export class Inspector {
   /**
    * @param {HTMLElement} root
    * @param {{onFree: (pfn: number, order: number) => void, onTouch: (pfn: number, order: number) => void,
-   *          onClose: () => void, onHighlight: (zone: string, pfn: number, order: number) => void}} handlers
+   *          onClose: () => void,
+   *          onHighlight: (zone: string, pfn: number, order: number, placed?: KnownBlock & {at: string}) => void}} handlers
+   *   `onHighlight`: the block the inspector is on; `placed` when the model placed it in
+   *   the unsent middle of its list (so the lists can draw it there).
    */
   constructor(root, handlers) {
     this.root = root;
@@ -251,6 +255,14 @@ export class Inspector {
       h('p', { class: 'kdump' }, [h('b', {}, ['kdump view: ']), ...withPfns(String(data.kdump_view ?? '—'))]),
     );
     if (data.allocated && typeof data.block_pfn === 'number') this.setFreeTarget(data.block_pfn, data.block_order);
+    // A free block the lists only count (the middle of a long list): the model's place
+    // for it lets the lists draw its chip.
+    const placed = answeredBlock(data);
+    const key = placed && this.target ? `${this.target.zone}:${placed.pfn}:${placed.order}` : '';
+    if (placed && this.target && this.state && key !== this.highlighted) {
+      this.highlighted = key;
+      this.handlers.onHighlight(this.target.zone, placed.pfn, placed.order, { ...placed, at: PageQuery.stepOf(this.state) });
+    }
   }
 
   /** @param {number} pfn @param {number} order */

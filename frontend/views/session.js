@@ -8,6 +8,7 @@
  */
 import { actionZone, defaultZone } from '../lib/actionzone.js';
 import { planAnimation, shouldCollapse } from '../lib/animate.js';
+import { namedPfns } from '../lib/narrate.js';
 import { reversedEvents } from '../lib/reverse.js';
 import { sampleOf, Series } from '../lib/series.js';
 import { applyDelta, followsDirectly, fullChanges, mergeChanges, stateFromSnapshot } from '../lib/state.js';
@@ -17,6 +18,7 @@ import { Connection } from './connection.js';
 import { prefersReducedMotion } from './dom.js';
 import { drawBuddyinfo, drawFreeLists, keepHostLaneInView } from './freelists.js';
 import { Highlights } from './highlights.js';
+import { PageQuery } from './inspector.js';
 import { drawPcpLane } from './pcplane.js';
 import { LogView } from './log.js';
 import { MemoryMapView } from './memmapview.js';
@@ -24,6 +26,10 @@ import { drawStatePanel } from './statepanel.js';
 
 /**
  * @typedef {import('../lib/state.js').ClientState} ClientState
+ * @typedef {{zone: string, pfn: number, order: number,
+ *            placed?: import('../lib/layout.js').PlacedBlock & {at: string}}} Selection
+ *   The inspected block; `placed`: where the model put it in its list at the step `at`
+ *   (PageQuery.stepOf) when the server did not send it (the middle of a long list).
  * @typedef {import('../lib/state.js').Changes} Changes
  * @typedef {import('../lib/protocol.js').Delta} Delta
  * @typedef {{
@@ -78,7 +84,7 @@ export class Session {
     /** Blocks seen allocated by events in this view, per zone (pfn -> order). */
     /** @type {Map<string, Map<number, number>>} */
     this.allocations = new Map();
-    /** @type {{zone: string, pfn: number, order: number} | null} the block the inspector is open on */
+    /** @type {Selection | null} the block the inspector is open on */
     this.selected = null;
     /** What the hover, the selection and the event picked in the narration outline. */
     this.highlights = new Highlights(this);
@@ -484,8 +490,11 @@ export class Session {
    */
   drawLists(state, zone) {
     this.listsDue = false;
+    const sel = this.selected?.zone === zone.name ? this.selected : null;
     drawFreeLists(this.views.freelists, state, zone, {
-      focusPfn: this.selected?.zone === zone.name ? this.selected.pfn : null,
+      // The inspected block and the blocks the chapter text names, drawn as chips.
+      focusPfns: sel ? [sel.pfn, ...namedPfns(state.events)] : namedPfns(state.events),
+      placed: sel?.placed && sel.placed.at === PageQuery.stepOf(state) ? [sel.placed] : [],
       // Each lane is fitted to this width (from a ResizeObserver: reading it here
       // would force a layout), as many blocks per end as fit on one line.
       width: this.listsWidth,
@@ -527,7 +536,7 @@ export class Session {
 
   /**
    * Select a block (the inspector is open on it).
-   * @param {{zone: string, pfn: number, order: number} | null} sel
+   * @param {Selection | null} sel
    */
   setSelected(sel) {
     this.selected = sel;

@@ -78,3 +78,13 @@ test('Shift with an arrow, or < and >, walks the events of a step', () => {
   assert.equal(key('ArrowRight', { tagName: 'INPUT', type: 'range' }, { shiftKey: true }), null, 'a slider keeps its arrows');
   assert.equal(key('ArrowRight', body, { shiftKey: true, ctrlKey: true }), null);
 });
+
+test('Space presses a pfn link of the narration (it has the focus only from Tab); other keys stay global', () => {
+  const link = { tagName: 'BUTTON', classList: { contains: (c) => c === 'pfn-link' } };
+  assert.equal(key(' ', link), null);
+  assert.equal(key('Enter', link), null);
+  assert.equal(key('ArrowRight', link), 'step');
+  assert.equal(key('.', link), 'toggle-play');
+  const other = { tagName: 'BUTTON', classList: { contains: () => false } };
+  assert.equal(key(' ', other), 'toggle-play');
+});

@@ -326,3 +326,73 @@ test('gaps in fewer words say the same counts', () => {
   assert.equal(gapText(gap(null, 64, 0), 'reported'), '… 64 …');
   assert.equal(gapText({ ...gap(null, 64, 0), compact: false }, 'reported'), '… 64 more …');
 });
+
+test('a block placed in the unsent middle splits its gap, each flagged block counted once', () => {
+  // 1,000 blocks, 16 sent from each end; the model placed #500 (say, the inspected one).
+  const plain = list(1000);
+  const items = listItems(plain, { maxEnds: 2, focus: [500], placed: [{ pfn: 1500, position: 500, flagged: false }] });
+  assert.deepEqual(show(items), ['0', '1', 'gap 498', '500', 'gap 497', '998', '999']);
+  assert.equal(represented(items), 1000);
+  assert.deepEqual(items.filter((i) => i.kind === 'gap').map((g) => g.flagged), [0, 0]);
+  // Every unknown block flagged: each part knows its count.
+  const all = list(1000, 0);
+  const allItems = listItems(all, { maxEnds: 2, focus: [500], placed: [{ pfn: 1500, position: 500, flagged: true }], bare: true });
+  assert.deepEqual(show(allItems), ['0h', '1h', 'gap 498 498h', '500h', 'gap 497 497h', '998h', '999h']);
+  assert.equal(flaggedIn(allItems), 1000);
+  // Some of the middle flagged (reporting: #500 and #501 reported, #5 and the tail too):
+  // the server counted them for the whole middle, not for each part, so the parts say
+  // no count rather than the middle's twice.
+  const some = list(1000, 990, 16, undefined, [5, 500, 501]);
+  const split = listItems(some, { maxEnds: 2, focus: [700], placed: [{ pfn: 1700, position: 700, flagged: false }], bare: true });
+  assert.deepEqual(show(split), ['0', '1', 'gap 698', '700', 'gap 297', '998h', '999h']);
+  assert.deepEqual(split.filter((i) => i.kind === 'gap').map((g) => g.flagged), [null, null]);
+  assert.equal(represented(split), 1000);
+  // The placed block itself flagged: taken off the middle's count, never counted twice.
+  const one = list(1000, Infinity, 16, undefined, [500]);
+  const oneItems = listItems(one, { maxEnds: 2, focus: [500], placed: [{ pfn: 1500, position: 500, flagged: true }], bare: true });
+  assert.deepEqual(show(oneItems), ['0', '1', 'gap 498', '500h', 'gap 497', '998', '999']);
+  assert.equal(flaggedIn(oneItems), 1);
+});
+
+test('a placement beside the v2 boundary keeps each side its own count', () => {
+  // The boundary before #1,260 (index 1,259) of 3,000: unhinted in front, hinted behind.
+  const l = list(3000, 1259, 16, 1259);
+  for (const position of [600, 2000]) {
+    const flagged = position >= 1259;
+    const items = listItems(l, { maxEnds: 1, radius: 1, focus: [position], placed: [{ pfn: 1000 + position, position, flagged }], bare: true });
+    assert.equal(represented(items), 3000, `placed at ${position}`);
+    assert.equal(flaggedIn(items), 3000 - 1259, `placed at ${position}`);
+    assert.ok(items.some((i) => i.kind === 'block' && i.position === position && i.flagged === flagged));
+  }
+});
+
+test('a placement outside the list or on a sent entry changes nothing', () => {
+  const l = list(100);
+  const base = listItems(l, { maxEnds: 2 });
+  assert.deepEqual(listItems(l, { maxEnds: 2, placed: [{ pfn: 5, position: 100, flagged: false }] }), base);
+  assert.deepEqual(listItems(l, { maxEnds: 2, placed: [{ pfn: 5, position: 3, flagged: true }], focus: [] }), base);
+});
+
+test('a lane short of width keeps a focused block without its neighbours before it gives up', () => {
+  const l = list(100, 0);
+  const widthOf = (item) => (item.kind === 'gap' ? 30 : 10);
+  // Both ends, #10 and its neighbour #9: 4 blocks and 2 gaps, 100 px; #10 alone: 90 px.
+  const fitted = fitListItems(l, { width: 95, spacing: 0, widthOf, focus: [10] });
+  assert.deepEqual(show(fitted.items), ['0h', 'gap 9 9h', '10h', 'gap 88 88h', '99h']);
+  assert.deepEqual(show(fitListItems(l, { width: 100, spacing: 0, widthOf, focus: [10] }).items), ['0h', 'gap 8 8h', '9h', '10h', 'gap 88 88h', '99h']);
+});
+
+test('layoutZone draws a named block where the model placed it, while its list is that long', () => {
+  const snap = snapshot({
+    lists: [wireList(3, 'Movable', range(0, 200).map((i) => [0x1000 + 8 * i, false]))],
+  });
+  const state = stateFromSnapshot(snap);
+  const zone = state.zones[0];
+  const options = { migratetypes: MIGRATETYPES, maxOrder: 11, hinting: state.hinting };
+  const lane = (layout) => layout.rows[3].lanes[0].items.filter((i) => i.kind === 'block').map((i) => i.pfn);
+  const placed = { pfn: 0x1000 + 8 * 100, order: 3, migratetype: 'Movable', position: 100, length: 200, flagged: false };
+  assert.ok(!lane(layoutZone(zone, { ...options, focusPfns: [placed.pfn] })).includes(placed.pfn), 'unsent: counted in a gap');
+  assert.ok(lane(layoutZone(zone, { ...options, focusPfns: [placed.pfn], placed: [placed] })).includes(placed.pfn));
+  // Placed in a list of another length (another step): not drawn there.
+  assert.ok(!lane(layoutZone(zone, { ...options, focusPfns: [placed.pfn], placed: [{ ...placed, length: 199 }] })).includes(placed.pfn));
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { EVENTS_DRAWN, eventsToDraw, pointOf, wholeLineTop } from '../../frontend/lib/narrate.js';
+import { EVENTS_DRAWN, eventsToDraw, namedPfns, pointOf, wholeLineTop } from '../../frontend/lib/narrate.js';
 
 const ev = (kind, message = kind) => ({ kind, fn: 'f', zone: 'Normal', message });
 
@@ -44,4 +44,14 @@ test('a list scrolls to a line top, so its first visible line is whole', () => {
   assert.equal(at(63, 15, 84, 37), 21);
   // A tall point line: its bottom stays in view even when that leaves it near the top.
   assert.equal(at(20, 40, 63, 200), 42);
+});
+
+test('the blocks a chapter text names: its hex numbers, once each; event messages name none', () => {
+  const events = [
+    { kind: 'phase', message: 'Inspect pfn 0x4000: page_type 0xfffffe7f; the last block, pfn 0x0, and 0x4000 again.' },
+    { kind: 'list_add', message: 'order-10 block at pfn 0x7c00 goes to the tail' },
+  ];
+  assert.deepEqual(namedPfns(events), [0x4000, 0xfffffe7f, 0]);
+  assert.deepEqual(namedPfns(events.slice(1)), []);
+  assert.deepEqual(namedPfns([]), []);
 });

@@ -6,8 +6,9 @@ taken with the keyboard; nothing here sleeps (tests wait on the page's own count
 from __future__ import annotations
 
 import pytest
-from browserkit import debug, open_dashboard, settle, watched_page
-from playwright.sync_api import Browser, Page
+from browserkit import debug, model, open_dashboard, settle, watched_page
+from playwright.sync_api import Browser, Page, expect
+from test_browser_map import inspect
 from wirehelp import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
@@ -82,4 +83,138 @@ def test_a_pfn_in_the_narration_opens_its_block(live: LiveServer, browser: Brows
             " return !i.hidden && i.dataset.pfn === '16384'; }"
         )
         assert "0x4000" in (pg.locator("#inspector h3").text_content() or "")
+        assert problems == [], problems
+
+
+#: The element wholly inside the viewport and the top element at its centre (not under
+#: the inspector, a panel or a column's edge).
+UNCOVERED = """(e) => { const r = e.getBoundingClientRect();
+  const hit = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+  return r.width > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight
+    && r.right <= innerWidth && !!hit && e.contains(hit); }"""
+
+
+def test_the_block_a_chapter_names_is_drawn_in_its_list(live: LiveServer, browser: Browser) -> None:
+    """hildenbrand's chapter 'Inspect pfn 0x4000': the block is #16 of the 32 order-10
+    blocks, in the middle a lane at 1280 px counts ('… 30 more'); the lane draws it as
+    its own chip, before the link is followed and after."""
+    with watched_page(browser, 1280, 720) as (pg, problems):
+        open_dashboard(pg, live.url, "?scenario=hildenbrand")
+        chapter = """() => window.__buddyscope.state.events.some(
+          (e) => e.kind === 'phase' && e.message.startsWith('Inspect pfn 0x4000'))"""
+        for _ in range(12):
+            if pg.evaluate(chapter):
+                break
+            press(pg)
+        assert pg.evaluate(chapter), "hildenbrand has no chapter 'Inspect pfn 0x4000'"
+        chip = pg.locator('#freelists .lane[data-order="10"] .chip[data-pfn="16384"]')
+        expect(chip).to_have_count(1)
+        pg.wait_for_function("() => !window.__buddyscope.animating")
+        assert chip.evaluate(UNCOVERED)
+        assert chip.get_attribute("data-position") == "15"
+        # Its neighbours are counted on each side, every one of the 32 once.
+        counts = pg.eval_on_selector(
+            '#freelists .lane[data-order="10"]',
+            """(lane) => [...lane.querySelectorAll('.items > .chip, .items > .gap')].map(
+                 (e) => e.classList.contains('gap') ? Number(e.dataset.gap) : 1)""",
+        )
+        assert sum(counts) == 32 and len(counts) < 32
+        pg.locator("#narration .pfn", has_text="0x4000").first.click()
+        pg.wait_for_function(
+            "() => { const i = document.getElementById('inspector');"
+            " return !i.hidden && i.dataset.pfn === '16384'; }"
+        )
+        settle(pg)
+        assert chip.count() == 1 and chip.is_visible()
+        assert problems == [], problems
+
+
+def test_an_inspected_block_in_a_long_lists_middle_is_drawn(
+    live: LiveServer, browser: Browser
+) -> None:
+    """A block the server did not send (#31 of 61 order-6 blocks, 16 sent from each end):
+    the inspector asks the model where it is, and the lane draws it there, its gap cut
+    in two around it."""
+    with watched_page(browser, 1280, 720) as (pg, problems):
+        open_dashboard(pg, live.url, "?scenario=fragmentation")
+        pg.keyboard.press("End")
+        pg.wait_for_function(
+            "() => { const b = window.__buddyscope;"
+            " return b.timelineLength > 0 && b.renderedStep === b.timelineLength; }"
+        )
+        settle(pg)
+        blocks = model(live, pg).zone("Normal").free_list(6, "Movable")
+        assert len(blocks) > 40
+        position = len(blocks) // 2
+        pfn = blocks[position]
+        chip = pg.locator(f'#freelists .lane[data-order="6"] .chip[data-pfn="{pfn}"]')
+        assert chip.count() == 0, "in the middle the server does not send"
+        inspect(pg, pfn + 32 + 16)  # the block's second pixel row of its tile
+        expect(chip).to_have_count(1)
+        assert chip.get_attribute("data-position") == str(position)
+        counts = pg.eval_on_selector(
+            '#freelists .lane[data-order="6"]',
+            """(lane) => [...lane.querySelectorAll('.items > .chip, .items > .gap')].map(
+                 (e) => e.classList.contains('gap') ? Number(e.dataset.gap) : 1)""",
+        )
+        assert sum(counts) == len(blocks)
+        assert problems == [], problems
+
+
+INSPECTING_4000 = """() => { const i = document.getElementById('inspector');
+  return !i.hidden && i.dataset.pfn === '16384'; }"""
+ON_LINK = """() => { const a = document.activeElement;
+  return !!a && a.matches('#narration .pfn-link') && a.textContent === '0x4000'; }"""
+
+
+def test_a_pfn_link_works_from_the_keyboard(live: LiveServer, browser: Browser) -> None:
+    """Tab reaches the narration's pfn link, Enter and Space open the inspector on it;
+    a click on it leaves the focus where it was, so Space plays again, and the arrows
+    step wherever the focus is."""
+    with watched_page(browser, 1280, 720) as (pg, problems):
+        open_dashboard(pg, live.url, "?scenario=hildenbrand")
+        pg.keyboard.press("End")
+        pg.wait_for_function(
+            "() => { const b = window.__buddyscope;"
+            " return b.timelineLength > 0 && b.renderedStep === b.timelineLength; }"
+        )
+        settle(pg)
+        link = pg.locator("#narration .pfn-link", has_text="0x4000")
+        assert link.evaluate("(e) => e.tagName") == "BUTTON"
+        # Only numbers that are frames of the session are links (not page_type values).
+        assert pg.locator("#narration .pfn-link", has_text="0xfffffe7f").count() == 0
+        pg.focus("#btn-step")
+        for _ in range(60):
+            if pg.evaluate(ON_LINK):
+                break
+            pg.keyboard.press("Tab")
+        assert pg.evaluate(ON_LINK), "Tab never reaches the pfn link"
+        pg.keyboard.press("Enter")
+        pg.wait_for_function(INSPECTING_4000)
+        pg.keyboard.press("Escape")
+        pg.wait_for_function("() => document.getElementById('inspector').hidden")
+        assert pg.evaluate(ON_LINK)
+        pg.keyboard.press(" ")
+        pg.wait_for_function(INSPECTING_4000)
+        assert debug(pg, "playing") is False
+        # ← still steps with the focus on the link (and the new narration has its own).
+        pg.keyboard.press("Escape")
+        pg.keyboard.press("ArrowLeft")
+        pg.wait_for_function("() => window.__buddyscope.renderedStep === 6")
+        settle(pg)
+        # A click opens the inspector without taking the focus: Space plays, then pauses.
+        pg.keyboard.press("End")
+        pg.wait_for_function("() => window.__buddyscope.renderedStep === 7")
+        settle(pg)
+        pg.locator("body").click(position={"x": 5, "y": 5})
+        link.click()
+        pg.wait_for_function(INSPECTING_4000)
+        assert not pg.evaluate(ON_LINK)
+        pg.keyboard.press("Escape")
+        pg.keyboard.press("Home")
+        pg.wait_for_function("() => window.__buddyscope.renderedStep === 0")
+        pg.keyboard.press(" ")
+        pg.wait_for_function("() => window.__buddyscope.playing")
+        pg.keyboard.press(" ")
+        pg.wait_for_function("() => !window.__buddyscope.playing")
         assert problems == [], problems
