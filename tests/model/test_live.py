@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -105,3 +107,30 @@ def test_this_machine() -> None:
     assert snap.buddyinfo
     for z in snap.zoneinfo:
         assert z.min is not None and z.low is not None and z.min <= z.low
+
+
+def test_the_live_reader_does_not_build_the_kernel_model() -> None:
+    """`buddyscope live --once` imports the /proc and kpageflags readers only: the
+    package's public names are imported when first used, not with the package."""
+    code = (
+        "import sys, allocator_model.sources.live;"
+        "print(sorted(m for m in sys.modules if m.startswith('allocator_model.kernel.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert "allocator_model.kernel.node" not in out and "allocator_model.kernel.zone" not in out
+    assert "allocator_model.kernel.vmstat" in out
+
+
+def test_every_public_name_is_the_one_in_its_module() -> None:
+    import allocator_model
+    from allocator_model.kernel import errors, events, node, zone
+    from allocator_model.sources import fromproc
+
+    homes = [errors, events, node, zone, fromproc]
+    for name in allocator_model.__all__:
+        value = getattr(allocator_model, name)
+        assert any(getattr(m, name, None) is value for m in homes), name
+    with pytest.raises(AttributeError, match="no attribute 'Nod'"):
+        allocator_model.Nod  # noqa: B018
