@@ -630,8 +630,21 @@ class Error(_Message):
     )
 
 
+class SubstepShown(_Message):
+    """The event of a step the controller picked while walking it event by event (its
+    ``substep`` command), to everybody following: a follower at that step shows the
+    same event (its line, its blocks, its pseudocode line).  Nothing in the timeline
+    moves."""
+
+    type: Literal["substep"] = "substep"
+    step: int = Field(ge=0, description="The step walked")
+    index: int = Field(
+        ge=-1, description="The event picked, in the step's events; -1: the whole step"
+    )
+
+
 ServerMessage = Annotated[
-    Hello | Snapshot | Delta | Ack | Error | Question | Reveal | Live,
+    Hello | Snapshot | Delta | Ack | Error | Question | Reveal | Live | SubstepShown,
     Field(discriminator="type"),
 ]
 
@@ -809,6 +822,16 @@ class Breakpoints(_Command):
     kinds: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(max_length=64)
 
 
+class Substep(_Command):
+    """The controller picked an event of the step on screen (Shift+→ / Shift+←, a click on
+    the event's line) or went back to the whole step (``index`` -1); followers get it as
+    ``substep``.  The timeline does not move."""
+
+    type: Literal["substep"] = "substep"
+    step: int = Field(ge=0, le=2**31)
+    index: int = Field(ge=-1, le=2**31)
+
+
 class SwitchBranch(_Command):
     """Go to another branch of the timeline (at the same step, or its end if shorter)."""
 
@@ -840,14 +863,15 @@ ClientMessage = Annotated[
     | SwitchBranch
     | Quiz
     | Answer
-    | Skip,
+    | Skip
+    | Substep,
     Field(discriminator="type"),
 ]
 
 CLIENT_TYPES: Final = (
     "ping", "get_snapshot", "step", "back", "first", "last", "seek", "align", "run_to", "play",
     "pause", "speed", "reset", "alloc", "free", "touch", "advance", "configure", "follow",
-    "breakpoints", "branch", "quiz", "answer", "skip",
+    "breakpoints", "branch", "quiz", "answer", "skip", "substep",
 )  # fmt: skip
 
 server_message_adapter: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)

@@ -87,10 +87,21 @@ class Session(Player):
             await self._configure(cmd)
         elif isinstance(cmd, p.SwitchBranch):
             await self._switch_branch(cmd.branch)
+        elif isinstance(cmd, p.Substep):
+            self._show_substep(client, cmd.step, cmd.index)
         elif isinstance(cmd, p.AllocCmd | p.FreeCmd | p.TouchCmd | p.Advance):
             await self._act(self._command_tuple(cmd))
         else:  # pragma: no cover - the union is exhaustive
             raise CommandError("unknown_type", f"unhandled command {cmd.type!r}")
+
+    def _show_substep(self, sender: Client, step: int, index: int) -> None:
+        """The controller's walk of a step, to the others following (never dropped, like
+        the quiz's messages: a lecture's followers see each event it points at)."""
+        shown = p.SubstepShown.model_construct(type="substep", step=step, index=index)
+        text = shown.model_dump_json()
+        for c in self._following():
+            if c is not sender:
+                c.reply(text)
 
     def _command_tuple(self, cmd: Any) -> Cmd:
         node = self.view.node

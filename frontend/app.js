@@ -138,12 +138,19 @@ export class App {
           }
         },
         onSeek: (step) => this.command('seek', { step }),
-        onOther: (msg) => this.quiz.receive(msg.kind, msg.message),
+        onOther: (msg) => {
+          // The controller's walk of a step event by event (followers only get it).
+          if (msg.kind === 'substep') this.substeps.follow({ step: Number(msg.message.step), index: Number(msg.message.index) });
+          else this.quiz.receive(msg.kind, msg.message);
+        },
       },
     );
     this.substeps = new SubstepsView(byId('narration'), {
       state: () => this.session.state,
       mark: (marks) => this.session.highlights.setEventMarks(marks),
+      walked: (step, index) => {
+        if (this.session.conn.role === 'controller') this.command('substep', { step, index });
+      },
     });
     linkPfns(byId('narration'), () => this.session.state, (zone, pfn) => this.inspect(zone, pfn));
     this.quiz = new QuizView(byId('quiz'), byId('btn-quiz'), {

@@ -19,14 +19,14 @@ export const HOST_STATE = Object.freeze({ NOT_BACKED: 0, RESIDENT: 1, DISCARDED:
 export const HOST_STATE_NAMES = Object.freeze(['not backed', 'resident', 'discarded']);
 
 /** Messages checked here.  Others decode as `{type: 'other', kind, message}`: quiz
- * mode's `question` and `reveal` (lib/quiz.js checks them), and any the server adds
- * later, which the page leaves alone. */
+ * mode's `question` and `reveal` (lib/quiz.js checks them), the controller's `substep`
+ * (views/substeps.js), and any the server adds later, which the page leaves alone. */
 const SERVER_TYPES = new Set(['hello', 'snapshot', 'delta', 'ack', 'error']);
 
 export const CLIENT_TYPES = Object.freeze([
   'ping', 'get_snapshot', 'step', 'back', 'first', 'last', 'seek', 'align', 'run_to', 'play', 'pause',
   'speed', 'reset', 'alloc', 'free', 'touch', 'advance', 'configure', 'follow', 'breakpoints',
-  'branch', 'quiz', 'answer', 'skip',
+  'branch', 'quiz', 'answer', 'skip', 'substep',
 ]);
 
 export class ProtocolError extends Error {

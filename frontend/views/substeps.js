@@ -9,6 +9,11 @@
  *
  * The panel lives inside the narration box (the box keeps its height: nothing under
  * it moves) and is put back whenever the narration redraws its children.
+ *
+ * The controller's walk is mirrored to its followers: each event it picks (or the
+ * whole step again) is told to the server (`walked`), which sends it to everybody
+ * following as a `substep` message; a follower shows it (`follow`) once it is at that
+ * step.
  */
 import { formatPfn } from '../lib/layout.js';
 import { LISTINGS } from '../lib/pseudocode.js';
@@ -21,7 +26,9 @@ import { h, replaceKids, scrollToLine, withPfns } from './dom.js';
  * @typedef {{
  *   state: () => ClientState | null,
  *   mark: (marks: import('./memmapview.js').Mark[]) => void,
+ *   walked?: (step: number, index: number) => void,
  * }} SubstepHooks
+ *   `walked`: the user picked an event of `step` (-1: the whole step again).
  */
 
 export class SubstepsView {
@@ -40,6 +47,10 @@ export class SubstepsView {
     this.events = [];
     /** @type {{zone: string, pfn: number, order: number, hits: number[]} | null} a block picked on the lists or the map */
     this.picked = null;
+    /** @type {{step: number, index: number} | null} the controller's pick, for a step not drawn here yet */
+    this.remote = null;
+    /** The last pick told to the followers ('': none since the step began). */
+    this.told = '';
     this.title = h('code', { class: 'code-fn' });
     this.file = h('span', { class: 'code-file' });
     this.pos = h('span', { class: 'sub-pos', id: 'sub-pos' });
@@ -91,6 +102,30 @@ export class SubstepsView {
     this.events = events;
     this.index = -1;
     this.picked = null;
+    this.told = ''; // a new step starts whole, here and on every follower
+    const remote = this.remote;
+    if (remote && state && remote.step === state.step) {
+      this.remote = null;
+      this.index = Math.min(remote.index, events.length - 1);
+    }
+    this.draw();
+  }
+
+  /**
+   * The controller's pick (a `substep` message, on a follower): shown at once when its
+   * step is on screen, else when that step is drawn.
+   * @param {{step: number, index: number}} walk
+   */
+  follow(walk) {
+    const state = this.hooks.state();
+    if (!state || state.step !== walk.step || state.events !== this.events) {
+      this.remote = walk;
+      if (state && state.step === walk.step) this.sync();
+      return;
+    }
+    this.remote = null;
+    this.picked = null;
+    this.index = Math.min(walk.index, this.events.length - 1);
     this.draw();
   }
 
@@ -104,6 +139,7 @@ export class SubstepsView {
   select(index) {
     this.index = index;
     this.draw();
+    this.tell();
   }
 
   /** Back to the whole step: nothing picked, the panel closed. */
@@ -111,6 +147,17 @@ export class SubstepsView {
     this.index = -1;
     this.picked = null;
     this.draw();
+    this.tell();
+  }
+
+  /** The user's pick, for the followers (once per change: Esc on the whole step says nothing). */
+  tell() {
+    const state = this.hooks.state();
+    if (!state) return;
+    const told = `${state.session}/${state.step}/${this.index}`;
+    if (told === this.told || (this.index === -1 && this.told === '')) return;
+    this.told = told;
+    this.hooks.walked?.(state.step, this.index);
   }
 
   /**

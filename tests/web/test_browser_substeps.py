@@ -181,3 +181,39 @@ def test_walking_a_split_cascade_event_by_event(
         assert pg.locator("#code-panel").is_hidden()
         assert pg.locator("#freelists .chip.sub-hl").count() == 0
         assert problems == [], problems
+
+
+def test_followers_see_the_controllers_walk(live: LiveServer, browser: Browser) -> None:
+    """A lecturer walks a step event by event: the class's pages (followers, presenter
+    mode) show the same event, its line and its pseudocode line, and the whole step
+    again when the lecturer goes back to it."""
+    with (
+        watched_page(browser) as (ctl, problems),
+        watched_page(browser, 1920, 1080) as (fol, problems2),
+    ):
+        open_dashboard(ctl, live.url, "?scenario=buddy-basics")
+        open_dashboard(fol, live.url, f"?session={debug(ctl, 'session')}&presenter=1")
+        assert debug(fol, "role") == "follower"
+        events = press_until(ctl, CASCADE)
+        step = debug(ctl, "step")
+        fol.wait_for_function(f"() => window.__buddyscope.renderedStep === {step}")
+        for i in range(3):
+            shift_right(ctl, i)
+            fol.wait_for_function(f"() => window.__buddyscope.substeps.index === {i}")
+            assert substep(fol) == substep(ctl), i
+            line = fol.locator("#narration .narration-events > .ev").nth(i)
+            assert "sub-current" in (line.get_attribute("class") or "")
+        assert substep(fol)["fn"] == PLACES[events[2]["kind"]][0]
+        assert fol.locator("#code-panel").is_visible()
+        # A click on an event's line goes to the class too.
+        ctl.locator("#narration .narration-events > .ev").nth(5).click()
+        fol.wait_for_function("() => window.__buddyscope.substeps.index === 5")
+        ctl.keyboard.press("Escape")
+        fol.wait_for_function("() => window.__buddyscope.substeps.index === -1")
+        assert fol.locator("#code-panel").is_hidden()
+        # The follower's own walk stays its own; the timeline never moved.
+        fol.locator("body").click(position={"x": 5, "y": 5})
+        shift_right(fol, 0)
+        assert substep(ctl)["index"] == -1
+        assert debug(ctl, "step") == step and debug(fol, "step") == step
+        assert problems == [] and problems2 == []

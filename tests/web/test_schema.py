@@ -12,7 +12,9 @@ from backend.schema import SCHEMA_FILE, main, protocol_schema, schema_hash, sche
 
 pytestmark = pytest.mark.timeout(600)
 
-SERVER_TYPES = ("hello", "snapshot", "delta", "ack", "error", "question", "reveal", "live")
+SERVER_TYPES = (
+    "hello", "snapshot", "delta", "ack", "error", "question", "reveal", "live", "substep"
+)
 
 
 def test_the_checked_in_schema_is_current() -> None:

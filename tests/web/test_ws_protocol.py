@@ -277,6 +277,30 @@ def test_followers_watch_and_the_controller_controls(small_client: TestClient) -
                 assert receive(boss)["step"] == snap["step"] + 1
 
 
+def test_the_controllers_walk_of_a_step_goes_to_its_followers(small_client: TestClient) -> None:
+    """Shift+→ on the controller's page picks an event of the step on screen: the
+    followers get it as ``substep`` (the controller itself only its ack); a follower's
+    own walk stays its own, and nothing moves the timeline."""
+    with small_client.websocket_connect("/ws") as boss:
+        hello, _ = open_session(boss)
+        with small_client.websocket_connect(f"/ws?session={hello['session']}") as fan:
+            open_session(fan)
+            frames, _ = command(boss, 1, type="alloc", order=3)
+            step = frames[0]["step"]
+            assert receive(fan)["step"] == step
+            for ident, index in ((2, 0), (3, 1), (4, -1)):
+                frames, ack = command(boss, ident, type="substep", step=step, index=index)
+                assert frames == [] and ack["type"] == "ack"
+                assert receive(fan) == {"type": "substep", "step": step, "index": index}
+            frames, err = command(fan, 5, type="substep", step=step, index=0)
+            assert err["code"] == "not_controller"
+            frames, err = command(boss, 6, type="substep", step=step, index=-2)
+            assert err["code"] == "invalid_field"
+            # The timeline did not move.
+            frames, _ = command(boss, 7, type="get_snapshot")
+            assert frames[0]["type"] == "snapshot" and frames[0]["step"] == step
+
+
 def test_bad_tokens_and_unknown_sessions_are_refused(small_client: TestClient) -> None:
     from starlette.websockets import WebSocketDisconnect
 
@@ -424,7 +448,7 @@ def test_messages_are_a_discriminated_union_on_type() -> None:
         server_message_adapter.validate_python({"type": "teapot"})
     schema = server_message_adapter.json_schema()
     assert set(schema["discriminator"]["mapping"]) == {
-        "hello", "snapshot", "delta", "ack", "error", "question", "reveal", "live"
+        "hello", "snapshot", "delta", "ack", "error", "question", "reveal", "live", "substep"
     }  # fmt: skip
 
 
