@@ -192,7 +192,33 @@ export class Inspector {
     this.root.hidden = true;
     this.target = null;
     this.highlighted = '';
+    this.root.classList.remove('dock-left');
     this.handlers.onClose();
+  }
+
+  /**
+   * After the inspector drew (its height changes with the model's answer) and the
+   * lists drew the chip of the block it is on (the next frame): keep clear of the chip.  Docked beside the right-hand column the inspector covers
+   * the middle of the lists at 1280 px, where a named block's chip often is
+   * (hildenbrand's pfn 0x4000); then it docks on the lists' left instead, if the chip
+   * is clear there.
+   */
+  dodgeSoon() {
+    const key = this.highlighted;
+    requestAnimationFrame(() => {
+      if (!this.open || this.highlighted !== key) return;
+      const chip = document.querySelector(`#freelists .chip[data-key="${CSS.escape(key)}"]`);
+      const covers = () => {
+        if (!chip) return false;
+        const a = chip.getBoundingClientRect();
+        const b = this.root.getBoundingClientRect();
+        return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+      };
+      this.root.classList.remove('dock-left');
+      if (!covers()) return;
+      this.root.classList.add('dock-left');
+      if (covers()) this.root.classList.remove('dock-left');
+    });
   }
 
   /**
@@ -263,6 +289,8 @@ export class Inspector {
       this.highlighted = key;
       this.handlers.onHighlight(this.target.zone, placed.pfn, placed.order, { ...placed, at: PageQuery.stepOf(this.state) });
     }
+    // Taller now, with the model's answer: keep clear of the chip again.
+    if (this.highlighted) this.dodgeSoon();
   }
 
   /** @param {number} pfn @param {number} order */
@@ -359,5 +387,6 @@ export class Inspector {
     const key = block ? `${zoneName}:${block.pfn}:${block.order}` : '';
     if (block && key !== this.highlighted) this.handlers.onHighlight(zoneName, block.pfn, block.order);
     this.highlighted = key;
+    if (key) this.dodgeSoon();
   }
 }
