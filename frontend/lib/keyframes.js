@@ -89,7 +89,8 @@ export function swapAt(before, after, span) {
 
 /**
  * When the blocks a count counts have arrived (ms), by the count's key: `nr:ORDER`,
- * `flag:ORDER` (a row's cells), `lane:ZONE:ORDER:MT` (a lane's length), `host` (the
+ * `flag:ORDER` (a row's cells), `zone:ZONE:ORDER` (the shown zone's cell in the
+ * per-zone buddyinfo table), `lane:ZONE:ORDER:MT` (a lane's length), `host` (the
  * batch with the host), `boundary:ZONE:ORDER:MT` (a boundary's label); the end of the
  * step for what `when` does not name.
  * @param {string} key
@@ -101,7 +102,7 @@ export function countArrival(key, when, total) {
   const kind = key.slice(0, key.indexOf(':'));
   const rest = key.slice(key.indexOf(':') + 1);
   if (kind === 'boundary') return when.boundaries.get(`boundary:${rest}`) ?? total;
-  const order = kind === 'nr' || kind === 'flag' ? Number(rest) : kind === 'lane' ? Number(rest.split(':')[1]) : NaN;
+  const order = kind === 'nr' || kind === 'flag' ? Number(rest) : kind === 'lane' || kind === 'zone' ? Number(rest.split(':')[1]) : NaN;
   return when.orders.get(order) ?? total;
 }
 

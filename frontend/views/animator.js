@@ -65,14 +65,16 @@ export class Animator {
   /**
    * @param {HTMLElement} root the element holding the chips (and the host lane)
    * @param {HTMLElement} layer a fixed, pointer-transparent layer for ghosts
+   * @param {HTMLElement | null} [table] the per-zone buddyinfo table's box, whose shown
+   *   zone's counts wait for their blocks as the lists' own do
    */
-  constructor(root, layer) {
+  constructor(root, layer, table = null) {
     this.root = root;
     this.layer = layer;
     /** @type {Animation[]} */
     this.running = [];
     this.endsAt = 0;
-    this.counts = new HeldCounts(root);
+    this.counts = new HeldCounts(root, table);
     /** Plans played (a finish event of an older one leaves the current one alone). */
     this.plays = 0;
     /** The plan played last (tests read its beats). */

@@ -14,13 +14,21 @@ import { countArrival, swapAt } from '../lib/keyframes.js';
 /**
  * The counts the view shows, by what they count: `nr:ORDER`, `flag:ORDER` (a row's
  * cells), `lane:ANCHOR` (a lane's length), `host` (the batch with the host),
- * `boundary:ANCHOR` (a boundary's label).
+ * `boundary:ANCHOR` (a boundary's label), and in the per-zone table above the lists the
+ * shown zone's row: `zone:ZONE:ORDER`, `zone:ZONE:total` (its free memory, whole when the step
+ * is).
  * @param {Element} root
+ * @param {Element | null} table the per-zone buddyinfo table's box, if the page has one
  * @returns {Map<string, HTMLElement>}
  */
-function countCells(root) {
+function countCells(root, table) {
   /** @type {Map<string, HTMLElement>} */
   const out = new Map();
+  const shown = /** @type {HTMLElement | null | undefined} */ (table?.querySelector('tr.selected[data-zone]'));
+  if (shown) {
+    const cells = /** @type {HTMLElement[]} */ ([...shown.querySelectorAll('td.num')]);
+    cells.forEach((el, o) => out.set(`zone:${shown.dataset.zone}:${el.classList.contains('total') ? 'total' : o}`, el));
+  }
   for (const row of root.querySelectorAll('.fl-row')) {
     const order = /** @type {HTMLElement} */ (row).dataset.order;
     for (const [cls, name] of [['.fl-nr', 'nr'], ['.fl-flag', 'flag']]) {
@@ -41,9 +49,13 @@ function countCells(root) {
 }
 
 export class HeldCounts {
-  /** @param {Element} root the free-list view */
-  constructor(root) {
+  /**
+   * @param {Element} root the free-list view
+   * @param {Element | null} [table] the per-zone buddyinfo table's box above it
+   */
+  constructor(root, table = null) {
     this.root = root;
+    this.table = table;
     /** The counts' texts before the step (capture), by countCells key. */
     /** @type {Map<string, string>} */
     this.texts = new Map();
@@ -54,7 +66,7 @@ export class HeldCounts {
 
   /** What every count says before the step. */
   capture() {
-    this.texts = new Map([...countCells(this.root)].map(([k, el]) => [k, el.textContent ?? '']));
+    this.texts = new Map([...countCells(this.root, this.table)].map(([k, el]) => [k, el.textContent ?? '']));
   }
 
   /**
@@ -66,13 +78,16 @@ export class HeldCounts {
    */
   hold(plan, track) {
     const when = arrivals(plan);
-    for (const [key, el] of countCells(this.root)) {
+    for (const [key, el] of countCells(this.root, this.table)) {
       // A lane drawn for the first time was an empty list: it counted 0 until its block came.
       const was = this.texts.get(key) ?? (key.startsWith('lane:') ? '0' : undefined);
       if (was === undefined || was === el.textContent) continue;
       const at = countArrival(key, when, plan.total);
-      const colour = getComputedStyle(el).color;
+      const style = getComputedStyle(el);
+      const colour = style.color;
       el.dataset.was = was;
+      // The old text sits where the new one does (a right-aligned table cell too).
+      if (style.textAlign === 'right') el.style.justifyContent = 'flex-end';
       el.style.setProperty('--was-colour', colour);
       el.classList.add('was');
       this.held.add(el);
@@ -90,6 +105,7 @@ export class HeldCounts {
     el.classList.remove('was');
     delete el.dataset.was;
     el.style.removeProperty('--was-colour');
+    el.style.removeProperty('justify-content');
     this.held.delete(el);
   }
 

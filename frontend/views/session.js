@@ -154,7 +154,7 @@ export class Session {
     });
     this.resizeObserver.observe(views.freelists);
     const handlers = this.handlers;
-    this.animator = new Animator(views.freelists, views.ghosts);
+    this.animator = new Animator(views.freelists, views.ghosts, views.buddyinfo ?? null);
     this.map = new MemoryMapView(views.memmap, {
       onHover: (zone, pfn) => this.highlights.setHover(zone, pfn),
       onPick: (zone, pfn) => handlers.onPick?.(zone, pfn),

@@ -62,6 +62,8 @@ test('each count waits for what it counts: its order, the host lane or its bound
   assert.equal(countArrival('nr:3', when, 1000), 120);
   assert.equal(countArrival('flag:9', when, 1000), 700);
   assert.equal(countArrival('lane:Normal:9:Movable', when, 1000), 700);
+  assert.equal(countArrival('zone:Normal:3', when, 1000), 120, "the zone table's cell waits as its row does");
+  assert.equal(countArrival('zone:Normal:total', when, 1000), 1000, 'free memory: whole at the end of the step');
   assert.equal(countArrival('host', when, 1000), 450);
   assert.equal(countArrival('boundary:Normal:9:Movable', when, 1000), 900);
   assert.equal(countArrival('nr:5', when, 1000), 1000, 'an order nothing reaches: the end of the step');

@@ -445,6 +445,41 @@ def test_a_step_by_hand_is_paced_for_the_eye_and_counts_change_on_arrival(
         assert problems == [], problems
 
 
+#: The shown zone's row of the per-zone buddyinfo table above the lists, as shown.
+SHOWN_ZONE_ROW = (
+    """() => { const shown = """
+    + SHOWN
+    + """;
+  const row = document.querySelector('#buddyinfo tr.selected');
+  return [row.dataset.zone, ...[...row.querySelectorAll('td.num')].map(shown)]; }"""
+)
+
+
+def test_the_zone_tables_counts_wait_for_their_blocks_as_the_lists_do(
+    live: LiveServer, browser: Browser
+) -> None:
+    """zone-gate's 471 order-9 allocations by hand: the per-zone table above the lists
+    showed the final counts while the lists still counted down (issue 11 point 4)."""
+    with watched_page(browser) as (pg, problems):
+        open_lesson(pg, live.url, "zone-gate", False)
+        pg.keyboard.press("ArrowRight")
+        pg.wait_for_function("() => window.__buddyscope.step === 1")
+        still(pg)
+        before = pg.evaluate(SHOWN_ZONE_ROW)
+        press_frozen(pg, "events.filter((e) => e.kind === 'alloc').length > 100")
+        # At the start of the step the shown zone's row still says what it said...
+        assert pg.evaluate(SHOWN_ZONE_ROW) == before
+        final = pg.evaluate(
+            """() => [...document.querySelectorAll('#buddyinfo tr.selected td.num')]
+                 .map((td) => td.textContent)"""
+        )
+        assert final != before[1:]
+        # ...and at the end what the model says, the lists' own counts with it.
+        pg.evaluate(FREEZE_AT_MS, pg.evaluate(SPAN) + 1)
+        assert pg.evaluate(SHOWN_ZONE_ROW) == [before[0], *final]
+        assert problems == [], problems
+
+
 #: The boundary marker of a lane: where it is drawn, where it lands (its place without
 #: the animation's translation) and the label shown.
 BOUNDARY = (
