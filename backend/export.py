@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .sources import FILE_REF, MAX_TRACE_CHARS, TEXT_FIELDS, SessionConfig, text_ref
-from .timeline import NEXT, Cmd
+from .steps import NEXT, Cmd
 
 FORMAT = "buddyscope-session"
 

@@ -30,7 +30,8 @@ from .sources import (
     SessionConfig,
     plan_for,
 )
-from .timeline import NSEC, CheckpointPolicy, TimelineError, start_branch
+from .steps import NSEC, TimelineError
+from .timeline import CheckpointPolicy, start_branch
 
 if TYPE_CHECKING:
     from allocator_model.lab.compare import StrategyResult

@@ -16,7 +16,8 @@ from .audience import Frame
 from .quizsession import QuizSession
 from .settings import CommandError
 from .snapshot import Tracker
-from .timeline import TimelineError, View, kind_bit, mask_of
+from .steps import TimelineError
+from .timeline import View, kind_bit, mask_of
 
 log = logging.getLogger("buddyscope.session")
 

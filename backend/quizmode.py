@@ -32,7 +32,8 @@ from allocator_model.sources.workload import Runner
 
 from . import protocol as p
 from .sources import Plan
-from .timeline import NEXT, NSEC, View
+from .steps import NEXT, NSEC
+from .timeline import View
 
 #: The dry run of ``blocks_reported`` for an ``advance``: apply nothing, then run delayed
 #: work until the first pass is over (applying the whole advance would count every pass

@@ -25,7 +25,8 @@ from typing import Any
 
 from allocator_model import ZoneSpec
 
-from .timeline import NEXT, NSEC, Branch, Cmd, execute_recorded, initial_state
+from .steps import NEXT, NSEC, Cmd, execute_recorded, initial_state
+from .timeline import Branch
 from .workload_file import NodeConfig, WorkloadFile, WorkloadFileError, load_workload
 
 USER_LABEL = "user"

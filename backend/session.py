@@ -19,7 +19,8 @@ from .player import Player
 from .settings import EVENT_KINDS, CommandError, Settings
 from .snapshot import Tracker
 from .sources import Plan
-from .timeline import Cmd, View, kind_bit, open_branch, replay_under, run_workload
+from .steps import Cmd
+from .timeline import View, kind_bit, open_branch, replay_under, run_workload
 
 
 def _ident(cmd: Any) -> int | None:

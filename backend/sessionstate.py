@@ -33,7 +33,8 @@ from .quizmode import Pending
 from .settings import EVENT_KINDS, CommandError, Settings, model_error
 from .snapshot import Tracker, config_view, event_dicts, host_stats, zone_snapshot
 from .sources import Plan
-from .timeline import Branch, Cmd, StepOutcome, TimelineError, View
+from .steps import Cmd, TimelineError
+from .timeline import Branch, StepOutcome, View
 
 T = TypeVar("T")
 

@@ -24,7 +24,8 @@ from allocator_model.sources.source import ScenarioNotFound
 
 from . import protocol as p
 from .sources import StepBudget
-from .timeline import SYNTHETIC_KINDS, CheckpointPolicy, TimelineError
+from .steps import SYNTHETIC_KINDS, TimelineError
+from .timeline import CheckpointPolicy
 
 
 def _model_kinds() -> list[str]:

@@ -14,7 +14,7 @@ from test_browser_lesson import ON_SCREEN, SIZES, press_until, still
 from wirehelp import LiveServer
 
 from allocator_model.kernel.events import Event
-from backend.timeline import SYNTHETIC_KINDS
+from backend.steps import SYNTHETIC_KINDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 

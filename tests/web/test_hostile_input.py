@@ -27,7 +27,8 @@ from allocator_model.sources.builtin import build_small
 from backend.app import create_app
 from backend.session import Settings, plan_from_config
 from backend.sources import SessionConfig, StepBudget
-from backend.timeline import CheckpointPolicy, TimelineError, start_branch
+from backend.steps import TimelineError
+from backend.timeline import CheckpointPolicy, start_branch
 
 pytestmark = pytest.mark.timeout(600)
 

@@ -8,14 +8,8 @@ import pytest
 
 from allocator_model.sources.source import scenario_infos
 from backend.sources import SessionConfig, plan_for
-from backend.timeline import (
-    NEXT,
-    CheckpointPolicy,
-    chapter_title,
-    execute,
-    initial_state,
-    open_branch,
-)
+from backend.steps import NEXT, execute, initial_state
+from backend.timeline import CheckpointPolicy, chapter_title, open_branch
 
 POLICY = CheckpointPolicy()
 MAX = 10**6

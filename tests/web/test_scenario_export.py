@@ -15,12 +15,8 @@ from wirehelp import command, open_session
 from backend.scenario_export import branch_to_scenario
 from backend.session import Session
 from backend.sources import SessionConfig, plan_for
-from backend.timeline import (
-    CheckpointPolicy,
-    Cmd,
-    execute_recorded,
-    initial_state,
-)
+from backend.steps import Cmd, execute_recorded, initial_state
+from backend.timeline import CheckpointPolicy
 from backend.workload_file import load_workload
 
 pytestmark = pytest.mark.timeout(600)

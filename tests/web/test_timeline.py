@@ -10,15 +10,8 @@ import pytest
 from allocator_model import Node
 from allocator_model.sources.builtin import build_default, build_small
 from backend.sources import SessionConfig, plan_for
-from backend.timeline import (
-    NEXT,
-    CheckpointPolicy,
-    TimelineError,
-    View,
-    replay_under,
-    run_workload,
-    start_branch,
-)
+from backend.steps import NEXT, TimelineError
+from backend.timeline import CheckpointPolicy, View, replay_under, run_workload, start_branch
 
 pytestmark = pytest.mark.timeout(600)
 
