@@ -98,6 +98,7 @@ class Session(Player):
     def _show_substep(self, sender: Client, step: int, index: int) -> None:
         """The controller's walk of a step, to the others following (never dropped, like
         the quiz's messages: a lecture's followers see each event it points at)."""
+        self.substep = (step, index) if index >= 0 else None
         shown = p.SubstepShown.model_construct(type="substep", step=step, index=index)
         text = shown.model_dump_json()
         for c in self._following():
@@ -165,6 +166,7 @@ class Session(Player):
             client.view = None
             client.tracker = None
             client.offer(await self._run(lambda: self._main_snapshot_frame("follow")))
+            self.tell_substep(client)
         elif not on and client.following:
             client.view = await self._run(self.view.clone)
             client.tracker = Tracker(client.view.node)

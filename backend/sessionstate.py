@@ -80,6 +80,9 @@ class SessionState:
         self.question: Pending | None = None
         # What the main view's current step did (its snapshot repeats it).
         self.shown: StepOutcome | None = None
+        # The controller's pick while walking a step event by event (step, index): a
+        # follower that joins, or follows again, at that step is shown it too.
+        self.substep: tuple[int, int] | None = None
         self._light_cost = 0.0  # CPU seconds the last step or delta took (_run_light)
 
     @property
@@ -320,6 +323,16 @@ class SessionState:
             self.last_active = time.monotonic()
             frame = await self._run(lambda: self._main_snapshot_frame("connect"))
             client.offer(frame)
+            if not client.is_controller:
+                self.tell_substep(client)
+
+    def tell_substep(self, client: Client) -> None:
+        """A follower that arrives while the controller walks the step on screen is
+        shown the event picked (after its snapshot: the page applies it to that step)."""
+        if self.substep is not None and self.substep[0] == self.view.pos:
+            step, index = self.substep
+            shown = p.SubstepShown.model_construct(type="substep", step=step, index=index)
+            client.reply(shown.model_dump_json())
 
     def detach(self, client: Client) -> None:
         client.closed = True

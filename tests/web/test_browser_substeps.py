@@ -217,3 +217,26 @@ def test_followers_see_the_controllers_walk(live: LiveServer, browser: Browser) 
         assert substep(ctl)["index"] == -1
         assert debug(ctl, "step") == step and debug(fol, "step") == step
         assert problems == [] and problems2 == []
+
+
+def test_a_student_who_joins_mid_walk_sees_the_event_picked(
+    live: LiveServer, browser: Browser
+) -> None:
+    """The lecture's link opened while the lecturer is on the third event of a step:
+    the new page shows that event, its line and its pseudocode, not the whole step."""
+    with (
+        watched_page(browser) as (ctl, problems),
+        watched_page(browser, 1920, 1080) as (fol, problems2),
+    ):
+        open_dashboard(ctl, live.url, "?scenario=buddy-basics")
+        press_until(ctl, CASCADE)
+        for i in range(3):
+            shift_right(ctl, i)
+        open_dashboard(fol, live.url, f"?session={debug(ctl, 'session')}&presenter=1")
+        assert debug(fol, "role") == "follower"
+        fol.wait_for_function("() => window.__buddyscope.substeps.index === 2")
+        assert substep(fol) == substep(ctl)
+        line = fol.locator("#narration .narration-events > .ev").nth(2)
+        assert "sub-current" in (line.get_attribute("class") or "")
+        assert fol.locator("#code-panel").is_visible()
+        assert problems == [] and problems2 == []

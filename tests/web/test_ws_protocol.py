@@ -301,6 +301,36 @@ def test_the_controllers_walk_of_a_step_goes_to_its_followers(small_client: Test
             assert frames[0]["type"] == "snapshot" and frames[0]["step"] == step
 
 
+def test_a_follower_that_joins_mid_walk_is_shown_the_event_picked(
+    small_client: TestClient,
+) -> None:
+    """A student who opens the lecture's link while the lecturer walks a step gets,
+    after the snapshot, the event picked; once the lecturer moves on, nobody new does."""
+    with small_client.websocket_connect("/ws") as boss:
+        hello, _ = open_session(boss)
+        url = f"/ws?session={hello['session']}"
+        frames, _ = command(boss, 1, type="alloc", order=3)
+        step = frames[0]["step"]
+        command(boss, 2, type="substep", step=step, index=2)
+        with small_client.websocket_connect(url) as late:
+            _, snap = open_session(late)
+            assert snap["step"] == step
+            assert receive(late) == {"type": "substep", "step": step, "index": 2}
+        # The whole step again (Esc): nothing to show a newcomer.
+        command(boss, 3, type="substep", step=step, index=-1)
+        with small_client.websocket_connect(url) as late:
+            open_session(late)
+            frames, _ = command(late, 4, type="get_snapshot")
+            assert [f["type"] for f in frames] == ["snapshot"]
+        # A pick on a step the controller has left is not shown.
+        command(boss, 5, type="substep", step=step, index=1)
+        command(boss, 6, type="alloc", order=2)
+        with small_client.websocket_connect(url) as late:
+            open_session(late)
+            frames, _ = command(late, 7, type="get_snapshot")
+            assert [f["type"] for f in frames] == ["snapshot"]
+
+
 def test_bad_tokens_and_unknown_sessions_are_refused(small_client: TestClient) -> None:
     from starlette.websockets import WebSocketDisconnect
 
