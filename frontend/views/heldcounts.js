@@ -4,7 +4,7 @@
  * nr_free and hinted count, a lane's length, the batch with the host, a boundary's
  * label keep showing what they said before the step until what they count has arrived
  * (lib/animate.js `arrivals`).  The new text is in the DOM at once, the old one drawn
- * over it (`data-was`, the `::after` in style.css) until then.
+ * over it (`data-was`, the `::after` in lists.css) until then.
  *
  * `capture()` must run before the DOM is updated, `hold()` after.
  */

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -33,6 +35,25 @@ def test_the_page_is_served_from_frontend(small_client: TestClient) -> None:
         assert response.status_code == 200, module
         assert "javascript" in response.headers["content-type"], module
     assert small_client.get("/style.css").headers["content-type"].startswith("text/css")
+
+
+#: The page's own stylesheets by concern (issue 14), in the order the cascade was written
+#: for: a later file overrides an earlier one where their selectors tie.
+STYLESHEETS = ["style.css", "shell.css", "lists.css", "panels.css", "presenter.css"]
+
+
+@pytest.mark.parametrize("page", ["/", "/practice.html", "/handout.html"])
+def test_every_page_loads_the_stylesheets_together_in_one_order(
+    small_client: TestClient, page: str
+) -> None:
+    links = re.findall(r'<link rel="stylesheet" href="([^"]+)">', small_client.get(page).text)
+    assert "style.css" in links, page
+    first = links.index("style.css")
+    assert links[first : first + len(STYLESHEETS)] == STYLESHEETS, (page, links)
+    for sheet in STYLESHEETS:
+        response = small_client.get(f"/{sheet}")
+        assert response.status_code == 200, sheet
+        assert response.headers["content-type"].startswith("text/css"), sheet
 
 
 def test_unknown_paths_are_404(small_client: TestClient) -> None:
