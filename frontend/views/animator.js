@@ -364,11 +364,17 @@ export class Animator {
   /**
    * @param {Plan} plan
    * @param {Map<string, Captured>} before
+   * @param {boolean} [timed] also return the step's clock (a step taken by hand: the
+   *   memory map follows it)
+   * @returns {(() => number | null) | null} the step's clock: ms into the step, null
+   *   once it is over; an animation that moves nothing, so that the clock stops, jumps
+   *   or ends with the others
    */
-  play(plan, before) {
+  play(plan, before, timed = false) {
     this.finish();
     this.plan = plan;
-    if (plan.collapsed) return;
+    if (plan.collapsed) return null;
+    const clock = timed ? this.track(this.root.animate([], { duration: Math.max(1, plan.total) })) : null;
     const easing = 'cubic-bezier(.3,.7,.2,1)';
     const shrink = Math.max(120, plan.budget * SHRINK_SHARE);
     this.holdRows(before, plan.total, shrink);
@@ -545,6 +551,7 @@ export class Animator {
         if (plays === this.plays && this.running.every(done)) this.cleanup();
       });
     }
+    return clock && (() => (done(clock) ? null : Number(clock.currentTime ?? 0)));
   }
 
   cleanup() {

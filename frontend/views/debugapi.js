@@ -61,6 +61,10 @@ export function debugApi(app) {
         (e) => ({ error: e.code ?? 'error', message: e.message }),
       );
     },
+    /** Whether the map still shows part of a step taken by hand's start (views/memmapview.js hold). */
+    get mapHolding() { return s().map.holding; },
+    /** The time into that step the map shows (ms; -1 when it holds none). */
+    get mapHeldAt() { return s().map.heldAt; },
     colourAt(/** @type {string} */ zone, /** @type {number} */ pfn) { return s().map.colourAt(zone, pfn); },
     clientPoint(/** @type {string} */ zone, /** @type {number} */ pfn) { return s().map.clientPoint(zone, pfn); },
     expectedColour(/** @type {string} */ zone, /** @type {number} */ pfn, /** @type {number} */ state, /** @type {number} */ host, /** @type {number} */ mt) {

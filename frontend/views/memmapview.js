@@ -11,6 +11,11 @@
  * The map follows the free lists' zone (`follow`): that zone's part is outlined and
  * named "in the free lists", and scrolled into view when the lists move to it (the step
  * happened there, or the user picked it).
+ *
+ * While a step taken by hand is animated (`hold`), the map shows the step's start and
+ * changes the frames of each event when its chip arrives (lib/mapbeats.js), reading the
+ * time off the step's animations, so that freezing them freezes the map too; the rest
+ * lands at the end.  A play never holds the map.
  */
 import {
   blockRects,
@@ -24,6 +29,7 @@ import {
   xyToPfn,
 } from '../lib/memmap.js';
 import { formatBytes, formatPfn, PAGE_SIZE } from '../lib/layout.js';
+/** @typedef {import('../lib/mapbeats.js').MapArrival} MapArrival */
 import { HIGHLIGHT, migratetypeColours } from '../lib/palette.js';
 import { h } from './dom.js';
 
@@ -79,6 +85,82 @@ export class MemoryMapView {
     this.lastPaintMs = 0;
     /** The zone the free lists show (its part of the map is marked). */
     this.followed = '';
+    /**
+     * A step taken by hand being animated: its frames' arrivals (the next one to paint
+     * at `next`), the zones holding their new state, the step's clock (ms; null once
+     * the animation is over), what draws the whole step at its end, and each zone's
+     * pixels at the step's start (the clock may be set back: a test freezing it).
+     * @type {{arrivals: MapArrival[], next: number, zones: Map<string, ZoneModel>,
+     *         clock: () => number | null, land: () => void, start: Uint32Array[]} | null}
+     */
+    this.held = null;
+    /** The time into the held step the map shows (tests wait for it after freezing the clock). */
+    this.heldAt = -1;
+  }
+
+  /**
+   * Show the step's start while its animation runs, each event's frames from its
+   * arrival, then `land` (the whole step) when the clock stops.  Whatever drew the map
+   * next lands the step first.
+   * @param {MapArrival[]} arrivals
+   * @param {Map<string, ZoneModel>} zones the zones after the step
+   * @param {() => number | null} clock
+   * @param {() => void} land
+   */
+  hold(arrivals, zones, clock, land) {
+    this.flush();
+    this.held = { arrivals, next: 0, zones, clock, land, start: this.maps.map((m) => m.pixels.slice()) };
+    this.heldAt = -1;
+    this.tick();
+  }
+
+  /** Paint what has arrived by the step's clock; once per frame while a step is held. */
+  tick() {
+    const held = this.held;
+    if (!held) return;
+    const t = held.clock();
+    if (t === null || !this.lut) {
+      this.flush();
+      return;
+    }
+    const { arrivals } = held;
+    if (t < this.heldAt) {
+      // Set back: the step's start again, then what has arrived by then.
+      this.maps.forEach((m, i) => {
+        m.pixels.set(held.start[i]);
+        m.ctx.putImageData(m.image, 0, 0);
+      });
+      held.next = 0;
+    }
+    while (held.next < arrivals.length && arrivals[held.next].at <= t) {
+      const a = arrivals[held.next];
+      held.next += 1;
+      const m = this.maps.find((x) => x.zone.name === a.zone);
+      const zone = held.zones.get(a.zone);
+      if (!m || !zone) continue;
+      const from = Math.max(0, a.pfn - zone.startPfn);
+      const count = Math.min(zone.spannedPages, a.pfn + a.pages - zone.startPfn) - from;
+      if (count <= 0) continue;
+      paintFrames(m.pixels, m.geom, zone, this.lut, from, count);
+      const r = dirtyRect(m.geom, from, count);
+      m.ctx.putImageData(m.image, 0, 0, r.x, r.y, r.w, r.h);
+    }
+    this.heldAt = t;
+    requestAnimationFrame(() => this.tick());
+  }
+
+  /** Draw the held step whole (its animation ended, or the map is drawn anew). */
+  flush() {
+    const held = this.held;
+    if (!held) return;
+    this.held = null;
+    this.heldAt = -1;
+    held.land();
+  }
+
+  /** Whether the map still shows part of a step's start (tests wait for it not to). */
+  get holding() {
+    return this.held !== null;
   }
 
   /**
@@ -109,6 +191,7 @@ export class MemoryMapView {
    * @param {ClientState} state
    */
   setState(state) {
+    this.flush();
     this.state = state;
     const t0 = performance.now();
     const sig = JSON.stringify([state.session, state.config.pageblock_order, state.zones.map((z) => [z.name, z.startPfn, z.spannedPages])]);
@@ -250,6 +333,7 @@ export class MemoryMapView {
    * @param {boolean} pageblocksChanged redraw the outlines too
    */
   update(pages, pageblocksChanged = false) {
+    if (this.held) this.flush();
     if (!this.lut) return;
     const t0 = performance.now();
     for (const m of this.maps) {

@@ -8,6 +8,7 @@
  */
 import { actionZone, defaultZone } from '../lib/actionzone.js';
 import { planAnimation, shouldCollapse } from '../lib/animate.js';
+import { mapArrivals } from '../lib/mapbeats.js';
 import { namedPfns } from '../lib/narrate.js';
 import { reversedEvents } from '../lib/reverse.js';
 import { sampleOf, Series } from '../lib/series.js';
@@ -381,8 +382,14 @@ export class Session {
       this.listsDue = true;
       this.scheduleSecondary();
     }
-    if (full) this.map.setState(state);
-    else this.map.update(changes.pages, changes.pageblocks.size > 0);
+    // A step taken by hand: the map shows the step's start and follows its animation
+    // (below); anything else is drawn at once.
+    const mapFollows = plan !== null && before !== null && !plan.collapsed && !state.playing;
+    const pages = changes.pages;
+    const pageblocks = changes.pageblocks.size > 0;
+    if (mapFollows) this.map.flush();
+    else if (full) this.map.setState(state);
+    else this.map.update(pages, pageblocks);
     this.map.follow(zone.name);
     // Secondary panels follow at most ~10 times a second while steps stream in.
     if (!streaming || t0 - this.lastSecondary >= 100) {
@@ -394,7 +401,15 @@ export class Session {
       this.scheduleSecondary();
     }
     if (plan && before && !plan.collapsed) {
-      this.animator.play(plan, before);
+      const clock = this.animator.play(plan, before, mapFollows);
+      if (clock) {
+        this.map.hold(
+          mapArrivals(animate ? waiting[0].events : undone ?? [], plan),
+          state.zoneByName,
+          clock,
+          full ? () => this.map.setState(state) : () => this.map.update(pages, pageblocks),
+        );
+      }
       this.stats.animated += 1;
     } else if (waiting.length) {
       this.stats.collapsed += 1;

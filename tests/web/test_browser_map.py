@@ -222,6 +222,8 @@ def check_legend(pg: Page, node: Node) -> set[tuple[str, str | None]]:
     (category, migratetype) pairs."""
     zone = node.zone("Normal")
     mts = node.migratetypes
+    # A step taken by hand lands on the map when its animation ends.
+    pg.wait_for_function("() => !window.__buddyscope.mapHolding")
     legend = pg.evaluate(READ_LEGEND)
     seen: set[tuple[str, str | None]] = set()
     for sw in legend:

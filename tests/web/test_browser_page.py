@@ -123,7 +123,9 @@ def test_three_zones_get_a_picker_and_each_zone_its_lists(browser: Browser) -> N
 
 
 def colour_checks(pg: Page, node: Node, pfns: list[int]) -> None:
-    """The drawn colour of each frame is the one its model state asks for."""
+    """The drawn colour of each frame is the one its model state asks for (once a step
+    taken by hand has landed on the map: it follows the step's animation)."""
+    pg.wait_for_function("() => !window.__buddyscope.mapHolding")
     for pfn in pfns:
         zone = node.zone_of(pfn)
         assert zone is not None

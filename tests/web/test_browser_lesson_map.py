@@ -1,0 +1,107 @@
+"""The memory map follows a step taken by hand (issue 11 point 4: "change each number
+when the thing it counts arrives"): while the lists animate the step, the map shows the
+step's start and each event's frames change when its chip arrives; going back mirrors
+it.  The step's animations are frozen at chosen times (the map reads its clock off
+them), in Chromium at 1280x720; nothing here sleeps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from browserkit import debug, model, settle, watched_page
+from playwright.sync_api import Browser, Page
+from test_browser_lesson import FREEZE_AT_MS, SPAN, open_lesson, press_frozen, still
+from wirehelp import LiveServer
+
+from allocator_model import Node
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+
+#: The drawn colour of each frame of `pfns` in `zone`.
+COLOURS = """([zone, pfns]) => pfns.map((p) => window.__buddyscope.colourAt(zone, p).join(','))"""
+
+
+def frozen_at(pg: Page, t: float) -> None:
+    """Every animation of the step paused at `t` ms, and the map drawn for that time."""
+    pg.evaluate(FREEZE_AT_MS, t)
+    pg.wait_for_function(
+        "(t) => { const b = window.__buddyscope; return !b.mapHolding || b.mapHeldAt === t; }",
+        arg=t,
+    )
+
+
+def model_colours(pg: Page, node: Node, zone_name: str, pfns: list[int]) -> list[str]:
+    """The colour the model's state of each frame asks for."""
+    zone = node.zone(zone_name)
+    out = []
+    for pfn in pfns:
+        i = pfn - zone.start_pfn
+        args = [zone_name, pfn, zone.page_state[i], node.host.state_of(zone, i)]
+        args.append(zone.get_pageblock_migratetype(i))
+        colour = pg.evaluate("(a) => window.__buddyscope.expectedColour(...a)", args)
+        out.append(",".join(map(str, colour)))
+    return out
+
+
+def alloc_arrivals(pg: Page, events: list[dict[str, Any]]) -> list[tuple[float, int]]:
+    """When each allocation's chip arrives (its beat plus the tween), and its pfn."""
+    plan = debug(pg, "plan")
+    beats = {b["index"]: b["delay"] for b in plan["beats"]}
+    tween = plan["total"] - max(beats.values())
+    return [(beats[i] + tween, e["pfn"]) for i, e in enumerate(events) if e["kind"] == "alloc"]
+
+
+def test_the_map_changes_each_allocated_block_when_its_chip_arrives_and_back_mirrors_it(
+    live: LiveServer, browser: Browser
+) -> None:
+    with watched_page(browser) as (pg, problems):
+        open_lesson(pg, live.url, "zone-gate", False)
+        pg.keyboard.press("ArrowRight")
+        pg.wait_for_function("() => window.__buddyscope.step === 1")
+        still(pg)
+        # zone-gate's 471 order-9 allocations by hand: sample them across the step.
+        events = press_frozen(pg, "events.filter((e) => e.kind === 'alloc').length > 100")
+        zone = next(e["zone"] for e in events if e["kind"] == "alloc")
+        arrivals = alloc_arrivals(pg, events)
+        sample = arrivals[:: max(1, len(arrivals) // 24)]
+        pfns = [pfn for _, pfn in sample]
+        frozen_at(pg, 0)
+        start = pg.evaluate(COLOURS, [zone, pfns])
+        span = pg.evaluate(SPAN)
+        # The step's start stays on the map (the model has moved on: every sampled frame
+        # changes in the model's picture, the step's end).
+        end = model_colours(pg, model(live, pg), zone, pfns)
+        assert all(a != b for a, b in zip(start, end, strict=True)), (start, end)
+        # Halfway, the blocks whose chips have arrived are allocated on the map and the
+        # others still free: one after another, not all at the step's end.
+        for k in (len(sample) // 4, len(sample) // 2, 3 * len(sample) // 4):
+            t = (sample[k][0] + sample[k + 1][0]) / 2
+            frozen_at(pg, t)
+            shown = pg.evaluate(COLOURS, [zone, pfns])
+            assert shown == end[: k + 1] + start[k + 1 :], (k, t)
+        frozen_at(pg, span + 1)
+        pg.wait_for_function("() => !window.__buddyscope.mapHolding")
+        assert pg.evaluate(COLOURS, [zone, pfns]) == end
+        still(pg)
+        # Back: the map starts from where the step left it, and the blocks go back to free
+        # one after another, the last allocated first.
+        step = debug(pg, "step")
+        pg.keyboard.press("ArrowLeft")
+        pg.wait_for_function(f"() => window.__buddyscope.step === {step - 1}")
+        settle(pg)
+        pg.wait_for_function("() => window.__buddyscope.animating")
+        frozen_at(pg, 0)
+        assert pg.evaluate(COLOURS, [zone, pfns]) == end
+        plan = debug(pg, "plan")
+        undone = debug(pg, "plan.beats.length")
+        assert undone >= len(arrivals)
+        frozen_at(pg, plan["total"] / 2)
+        mid = pg.evaluate(COLOURS, [zone, pfns])
+        assert mid != end and mid != start, mid
+        back = [i for i, (a, b) in enumerate(zip(mid, start, strict=True)) if a == b]
+        assert back == list(range(back[0], len(pfns))), (back, mid)
+        frozen_at(pg, pg.evaluate(SPAN) + 1)
+        pg.wait_for_function("() => !window.__buddyscope.mapHolding")
+        assert pg.evaluate(COLOURS, [zone, pfns]) == start
+        assert problems == [], problems
