@@ -43,17 +43,29 @@ export function pointOf(events) {
  * The hex numbers a step's chapter text names (its `phase` events: "Inspect pfn
  * 0x4000"), each once: the blocks a lesson tells the class to look at, which the lists
  * draw as chips wherever they are (a number that is no block's pfn, such as a page_type
- * value, matches no block and changes nothing).
+ * value, matches no block and changes nothing).  A step without events (the session's
+ * start) shows the scenario's opening note instead: the numbers it names.
  * @param {ModelEvent[]} events
+ * @param {string} [opening] the opening note (the scenario's "look for")
  * @returns {number[]}
  */
-export function namedPfns(events) {
+export function namedPfns(events, opening = '') {
   const out = new Set();
-  for (const e of events) {
-    if (e.kind !== 'phase') continue;
-    for (const part of pfnParts(e.message ?? '')) if (typeof part !== 'string') out.add(part.value);
+  const texts = events.length ? events.filter((e) => e.kind === 'phase').map((e) => e.message ?? '') : [opening];
+  for (const text of texts) {
+    for (const part of pfnParts(text)) if (typeof part !== 'string') out.add(part.value);
   }
   return [...out];
+}
+
+/**
+ * What the narration says at a step without events (the session opened, a jump to its
+ * start): the scenario's title and what to look for, if it has them.
+ * @param {{source?: {title?: string, look_for?: string}} | Record<string, unknown>} config the session's configuration
+ */
+export function openingNote(config) {
+  const source = /** @type {{title?: string, look_for?: string} | undefined} */ (config.source);
+  return source && source.look_for ? `${source.title ? `${source.title}. ` : ''}Look for: ${source.look_for}` : '';
 }
 
 /**

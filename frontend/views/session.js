@@ -9,7 +9,7 @@
 import { actionZone, defaultZone } from '../lib/actionzone.js';
 import { planAnimation, shouldCollapse } from '../lib/animate.js';
 import { mapArrivals } from '../lib/mapbeats.js';
-import { namedPfns } from '../lib/narrate.js';
+import { namedPfns, openingNote } from '../lib/narrate.js';
 import { reversedEvents } from '../lib/reverse.js';
 import { sampleOf, Series } from '../lib/series.js';
 import { applyDelta, followsDirectly, fullChanges, mergeChanges, stateFromSnapshot } from '../lib/state.js';
@@ -450,9 +450,8 @@ export class Session {
         // A seek, back or a chapter: what this step did, as going forward showed it.
         this.log.narrate(state.step, state.events, '');
       } else if (full) {
-        const source = /** @type {any} */ (state.config).source;
-        const lookFor = source && source.look_for ? ` · ${source.title ? `${source.title}. ` : ''}Look for: ${source.look_for}` : '';
-        this.log.narrate(state.step, [], `${reasonText(this.snapshotReason)} step ${state.step}${lookFor}`);
+        const note = openingNote(/** @type {any} */ (state.config));
+        this.log.narrate(state.step, [], `${reasonText(this.snapshotReason)} step ${state.step}${note ? ` · ${note}` : ''}`);
       }
       this.log.markCurrent(state.step);
     }
@@ -508,7 +507,7 @@ export class Session {
     const sel = this.selected?.zone === zone.name ? this.selected : null;
     drawFreeLists(this.views.freelists, state, zone, {
       // The inspected block and the blocks the chapter text names, drawn as chips.
-      focusPfns: sel ? [sel.pfn, ...namedPfns(state.events)] : namedPfns(state.events),
+      focusPfns: [...(sel ? [sel.pfn] : []), ...namedPfns(state.events, openingNote(/** @type {any} */ (state.config)))],
       placed: sel?.placed && sel.placed.at === PageQuery.stepOf(state) ? [sel.placed] : [],
       // Each lane is fitted to this width (from a ResizeObserver: reading it here
       // would force a layout), as many blocks per end as fit on one line.

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { EVENTS_DRAWN, eventsToDraw, namedPfns, pointOf, wholeLineTop } from '../../frontend/lib/narrate.js';
+import { EVENTS_DRAWN, eventsToDraw, namedPfns, openingNote, pointOf, wholeLineTop } from '../../frontend/lib/narrate.js';
 
 const ev = (kind, message = kind) => ({ kind, fn: 'f', zone: 'Normal', message });
 
@@ -54,4 +54,11 @@ test('the blocks a chapter text names: its hex numbers, once each; event message
   assert.deepEqual(namedPfns(events), [0x4000, 0xfffffe7f, 0]);
   assert.deepEqual(namedPfns(events.slice(1)), []);
   assert.deepEqual(namedPfns([]), []);
+  // A step without events shows the opening note: the blocks it names.
+  const config = { source: { title: 'Hildenbrand', look_for: 'Inspect pfn 0x4000; pfn 0x0 stays unreported.' } };
+  assert.equal(openingNote(config), 'Hildenbrand. Look for: Inspect pfn 0x4000; pfn 0x0 stays unreported.');
+  assert.deepEqual(namedPfns([], openingNote(config)), [0x4000, 0]);
+  assert.deepEqual(namedPfns(events.slice(1), openingNote(config)), [], 'a step with events: only its chapter text');
+  assert.equal(openingNote({ source: { title: 'no note' } }), '');
+  assert.equal(openingNote({}), '');
 });

@@ -136,6 +136,24 @@ def test_the_block_a_chapter_names_is_drawn_in_its_list(live: LiveServer, browse
         assert problems == [], problems
 
 
+def test_the_blocks_the_opening_note_names_are_drawn_at_step_0(
+    live: LiveServer, browser: Browser
+) -> None:
+    """hildenbrand opens at step 0 saying "Look for: Inspect pfn 0x4000 ... pfn 0x0 stays
+    unreported": both blocks are drawn as chips before the first key press (0x4000 was
+    inside the lane's '… 28 more')."""
+    with watched_page(browser, 1280, 720) as (pg, problems):
+        open_dashboard(pg, live.url, "?scenario=hildenbrand")
+        assert debug(pg, "step") == 0
+        note = pg.text_content("#narration") or ""
+        assert "Inspect pfn 0x4000" in note and "pfn 0x0," in note, note
+        for pfn in (0x4000, 0x0):
+            chip = pg.locator(f'#freelists .lane[data-order="10"] .chip[data-pfn="{pfn}"]')
+            expect(chip).to_have_count(1)
+            assert chip.evaluate(UNCOVERED), pfn
+        assert problems == [], problems
+
+
 def test_an_inspected_block_in_a_long_lists_middle_is_drawn(
     live: LiveServer, browser: Browser
 ) -> None:
