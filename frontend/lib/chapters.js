@@ -75,3 +75,24 @@ export function previousChapterStep(ranges, step) {
 export function rangeText(r) {
   return r.end > r.step ? `steps ${r.step}–${r.end}` : `step ${r.step}`;
 }
+
+/**
+ * The chapter on screen in words, from the whole wording to the most compact: the
+ * chapter row shows the first that fits on its line (the title always whole; the whole
+ * wording in the tooltip).  `setup`: whether the "setup: N steps" note beside it shows.
+ * @param {ChapterRange} r
+ * @param {number} count the chapters in all
+ * @returns {Array<{prefix: string, range: string, setup: boolean}>} the title goes
+ *   between `prefix` and ` · range` (no range: nothing after the title)
+ */
+export function chapterWordings(r, count) {
+  const of = `${r.index + 1} / ${count}`;
+  const whole = rangeText(r);
+  const short = r.end > r.step ? `${r.step}–${r.end}` : `${r.step}`;
+  return [
+    { prefix: `chapter ${of}: `, range: whole, setup: true },
+    { prefix: `${of}: `, range: whole, setup: true },
+    { prefix: `${of}: `, range: short, setup: false },
+    { prefix: `${of}: `, range: '', setup: false },
+  ];
+}

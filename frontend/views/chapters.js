@@ -7,7 +7,7 @@
  * what to ask the class) show beside it in presenter mode, and in the outline on hover or
  * with "show notes".
  */
-import { chapterAt, chapterRanges, rangeText } from '../lib/chapters.js';
+import { chapterAt, chapterRanges, chapterWordings, rangeText } from '../lib/chapters.js';
 import { handoutHref } from '../lib/handout.js';
 import { formatCount } from '../lib/layout.js';
 import { h, replaceKids } from './dom.js';
@@ -54,6 +54,17 @@ export class ChaptersView {
     this.notes = h('p', { class: 'chapter-notes', id: 'chapter-notes', hidden: true });
     box.replaceChildren(this.outline, this.next, this.setupNote, this.notes);
     box.hidden = true;
+    /** @type {ReturnType<typeof chapterWordings>} the chapter on screen's wordings, whole first */
+    this.wordings = [];
+    this.title = '';
+    this.width = 0;
+    new ResizeObserver((entries) => {
+      const w = Math.round(entries[0].contentRect.width);
+      if (w !== this.width) {
+        this.width = w;
+        this.fit();
+      }
+    }).observe(box);
   }
 
   /** @param {import('../lib/state.js').ClientState} state */
@@ -75,18 +86,39 @@ export class ChaptersView {
       /** @type {HTMLElement} */ (li).style.fontWeight = on ? '600' : '';
     }
     const n = this.ranges.length;
-    // The title whole (it wraps to a second line), the step range never split.
-    this.summary.replaceChildren(
-      ...(now
-        ? [`chapter ${index + 1} / ${n}: `, h('span', { class: 'chapter-title' }, [now.title]), ' · ', h('span', { class: 'chapter-range' }, [rangeText(now)])]
-        : [`${state.setup ? 'starting state' : 'start'} · ${n} chapter${n === 1 ? '' : 's'}`]),
-    );
-    this.summary.title = this.summary.textContent;
+    this.wordings = now ? chapterWordings(now, n) : [];
+    this.title = now?.title ?? '';
+    if (now) this.fit();
+    else {
+      this.summary.replaceChildren(`${state.setup ? 'starting state' : 'start'} · ${n} chapter${n === 1 ? '' : 's'}`);
+      this.setupNote.hidden = !state.setup;
+    }
+    this.summary.title = now ? `chapter ${index + 1} / ${n}: ${now.title} · ${rangeText(now)}` : this.summary.textContent ?? '';
     /** @type {HTMLButtonElement} */ (this.next).disabled = index + 1 >= n;
     const notes = now?.notes ?? null;
     this.notes.hidden = notes === null;
     this.notes.textContent = notes ? `notes: ${notes}` : '';
     this.notes.title = notes ?? '';
+  }
+
+  /**
+   * The chapter on screen in the first wording that keeps the row on one line (the
+   * title whole, the step range never split); the most compact one wraps rather than
+   * cut a word.  Measured when the chapter changes and when the row's width does.
+   */
+  fit() {
+    if (!this.wordings.length) return;
+    const setup = Boolean(this.drawnFrom[3]);
+    const line = parseFloat(getComputedStyle(this.summary).lineHeight) || 16;
+    for (const w of this.wordings) {
+      this.summary.replaceChildren(
+        w.prefix,
+        h('span', { class: 'chapter-title' }, [this.title]),
+        ...(w.range ? [' · ', h('span', { class: 'chapter-range' }, [w.range])] : []),
+      );
+      this.setupNote.hidden = !(setup && w.setup);
+      if (this.summary.getBoundingClientRect().height < line * 1.5) break;
+    }
   }
 
   /** @param {number} step a chapter picked in the outline, which then closes */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chapterAt, chapterRanges, nextChapterStep, previousChapterStep, rangeText } from '../../frontend/lib/chapters.js';
+import { chapterAt, chapterRanges, chapterWordings, nextChapterStep, previousChapterStep, rangeText } from '../../frontend/lib/chapters.js';
 
 const chapters = [
   { step: 1, title: 'allocate' },
@@ -36,4 +36,17 @@ test('next and previous chapter, and the chapter a step is in', () => {
 test('a chapter carries its presenter notes; a phase mark added later has none', () => {
   const r = chapterRanges([{ step: 1, title: 'allocate', notes: 'Point at the head.' }, { step: 3, title: 'free' }], [{ step: 5, kind: 'phase' }], 6);
   assert.deepEqual(r.map((c) => c.notes), ['Point at the head.', null, null]);
+});
+
+test('a chapter in words from the whole to the most compact, its title always whole', () => {
+  const [first, , third] = chapterRanges(chapters, [], 14);
+  const words = (w) => `${w.prefix}TITLE${w.range ? ` · ${w.range}` : ''}${w.setup ? ' +setup' : ''}`;
+  assert.deepEqual(chapterWordings(third, 3).map(words), [
+    'chapter 3 / 3: TITLE · steps 12–14 +setup',
+    '3 / 3: TITLE · steps 12–14 +setup',
+    '3 / 3: TITLE · 12–14',
+    '3 / 3: TITLE',
+  ]);
+  assert.equal(chapterWordings(first, 3)[2].range, '1–2');
+  assert.equal(chapterWordings(chapterRanges(chapters, [], 12)[2], 3)[2].range, '12', 'a chapter of one step');
 });
