@@ -88,6 +88,24 @@ export function swapAt(before, after, span) {
 }
 
 /**
+ * Where a block flying into a list where it is not drawn (the middle a gap stands for,
+ * behind a boundary) comes to rest: against the side of the list's anchor it comes
+ * from, never on it, so the gap's "… N more" stays readable (the ghost fades as it goes).
+ * Returns the move from where the block was drawn.
+ * @param {Box} was where the block was drawn
+ * @param {Box} to the anchor's rectangle
+ * @returns {{dx: number, dy: number}}
+ */
+export function intoAnchor(was, to) {
+  const centreX = to.left + to.width / 2 - was.left - was.width / 2;
+  if (was.top >= to.top + to.height) return { dx: centreX, dy: to.top + to.height - was.top };
+  if (was.top + was.height <= to.top) return { dx: centreX, dy: to.top - was.height - was.top };
+  // Beside it, in its row: up to its near side.
+  const dx = was.left + was.width / 2 < to.left + to.width / 2 ? to.left - was.width - was.left : to.left + to.width - was.left;
+  return { dx, dy: to.top - was.top };
+}
+
+/**
  * When the blocks a count counts have arrived (ms), by the count's key: `nr:ORDER`,
  * `flag:ORDER` (a row's cells), `zone:ZONE:ORDER` (the shown zone's cell in the
  * per-zone buddyinfo table), `lane:ZONE:ORDER:MT` (a lane's length), `host` (the

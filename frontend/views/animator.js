@@ -23,7 +23,7 @@
  * every running animation to its end (the page is behind: show the latest state).
  */
 import { rotationMoves } from '../lib/animate.js';
-import { boundaryMoves, cascadeBlocks, cascadePlaces, heldHeight } from '../lib/keyframes.js';
+import { boundaryMoves, cascadeBlocks, cascadePlaces, heldHeight, intoAnchor } from '../lib/keyframes.js';
 import { formatPfn, migratetypeSlug } from '../lib/layout.js';
 import { pfnWithDecimal } from '../lib/pfntext.js';
 import { HeldCounts } from './heldcounts.js';
@@ -481,13 +481,12 @@ export class Animator {
       const to = this.anchorNow(zone, kp.toList);
       if (!to) continue;
       const g = this.ghost(was);
+      const { dx, dy } = intoAnchor(was.rect, to);
       /** @type {Keyframe[]} */
-      const frames = [{ transform: 'none', opacity: 1, offset: 0 }];
-      frames.push({
-        transform: `translate(${to.left + to.width / 2 - was.rect.left - was.rect.width / 2}px, ${to.top - was.rect.top}px) scale(.8)`,
-        opacity: 0.15,
-        offset: 1,
-      });
+      const frames = [
+        { transform: 'none', opacity: 1, offset: 0 },
+        { transform: `translate(${dx}px, ${dy}px) scale(.8)`, opacity: 0, offset: 1 },
+      ];
       this.track(g.animate(frames, { duration: kp.duration, delay: kp.delay, easing, fill: 'both' }));
       end = Math.max(end, kp.delay + kp.duration);
     }

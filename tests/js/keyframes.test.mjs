@@ -9,6 +9,7 @@ import {
   cascadePlaces,
   countArrival,
   heldHeight,
+  intoAnchor,
   JOIN_AT,
   swapAt,
   timed,
@@ -142,4 +143,22 @@ test('each block of the cascade flies into its merge\'s result and fades as it j
   assert.equal(last.order, 3);
   assert.ok(Math.abs(last.span - (s2.delay + s2.travel)) < 1e-9, 'whole when the last inputs have joined');
   assert.deepEqual(last.frames.map((f) => f.opacity), [0, 0, 1]);
+});
+
+test('a block flying into a gap comes to rest against the side it comes from, never on the gap', () => {
+  const gap = box(300, 100, 80, 22);
+  // From the host lane below: under the gap, centred on it.
+  assert.deepEqual(intoAnchor(box(100, 200), gap), { dx: 220, dy: -78 });
+  // From a row above: over it.
+  assert.deepEqual(intoAnchor(box(500, 40), gap), { dx: -180, dy: 40 });
+  // From its own row, on the tail side: against its right side; on the head side: its left.
+  assert.deepEqual(intoAnchor(box(600, 100), gap), { dx: -220, dy: 0 });
+  assert.deepEqual(intoAnchor(box(100, 100), gap), { dx: 160, dy: 0 });
+  for (const from of [box(100, 200), box(500, 40), box(600, 100), box(100, 100)]) {
+    const { dx, dy } = intoAnchor(from, gap);
+    const left = from.left + dx;
+    const top = from.top + dy;
+    const apart = left + from.width <= gap.left || left >= gap.left + gap.width || top + from.height <= gap.top || top >= gap.top + gap.height;
+    assert.ok(apart, JSON.stringify({ from, dx, dy }));
+  }
 });

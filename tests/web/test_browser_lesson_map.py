@@ -105,3 +105,56 @@ def test_the_map_changes_each_allocated_block_when_its_chip_arrives_and_back_mir
         pg.wait_for_function("() => !window.__buddyscope.mapHolding")
         assert pg.evaluate(COLOURS, [zone, pfns]) == start
         assert problems == [], problems
+
+
+#: Whether every gap's "… N more" is readable with the step's animations frozen at `f`
+#: of their span: the gap is what is drawn at its label's points (chips in the lanes pass
+#: behind it), and no ghost flying into the list's middle lies on it (they stop beside it).
+GAPS_READABLE = """(f) => {
+  for (const a of document.getAnimations()) {
+    a.pause();
+    a.currentTime = f * (a.effect.getComputedTiming().endTime || 0);
+  }
+  const bad = [];
+  const ghosts = [...document.querySelectorAll('#ghosts .ghost:not([data-motion])')]
+    .filter((g) => Number(getComputedStyle(g).opacity) > 0.1)
+    .map((g) => g.getBoundingClientRect());
+  for (const gap of document.querySelectorAll('#freelists .gap')) {
+    const r = gap.getBoundingClientRect();
+    for (const x of [0.25, 0.5, 0.75]) {
+      const hit = document.elementFromPoint(r.left + x * r.width, (r.top + r.bottom) / 2);
+      if (hit && !gap.contains(hit)) bad.push(`${gap.textContent} under ${hit.className} at ${f}`);
+    }
+    for (const g of ghosts) {
+      const ox = Math.min(g.right, r.right) - Math.max(g.left, r.left);
+      const oy = Math.min(g.bottom, r.bottom) - Math.max(g.top, r.top);
+      if (ox > 2 && oy > 2) bad.push(`${gap.textContent} under a ghost at ${f}`);
+    }
+  }
+  return bad;
+}"""
+
+
+def test_no_chip_in_flight_covers_a_gaps_count(live: LiveServer, browser: Browser) -> None:
+    """reporting-passes takes blocks out of the middle of a 100-block list into the batch
+    and puts them back there: the chips came out of the "… 64 more …" label drawn over
+    it, and the ghosts going back came to rest on it (issue 11 point 4)."""
+    with watched_page(browser) as (pg, problems):
+        open_lesson(pg, live.url, "reporting-passes", False)
+        checked = 0
+        for _ in range(9):
+            step = debug(pg, "step")
+            still(pg)
+            pg.keyboard.press("ArrowRight")
+            pg.wait_for_function(f"() => window.__buddyscope.step > {step}")
+            settle(pg)
+            if not debug(pg, "animating") or pg.locator("#freelists .gap").count() == 0:
+                continue
+            kinds = {e["kind"] for e in debug(pg, "state.events")}
+            if not kinds & {"isolate", "putback"}:
+                continue
+            for f in (0.02, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+                assert pg.evaluate(GAPS_READABLE, f) == []
+            checked += 1
+        assert checked >= 3, checked
+        assert problems == [], problems
