@@ -3,12 +3,13 @@
 Reads /proc/kpageflags (root only; ``--root`` points at another /proc and /sys tree,
 such as a recording) and reports, as medians of ``--reads`` readings:
 
-1. a whole reading (``read_raw``: ``os.preadv`` in 4 MiB chunks, ``READ_THREADS``
-   threads): wall time and the system CPU time spent in it (the kernel computes every
-   frame's flags on the read);
+1. a whole reading (``read_raw``: ``os.preadv`` a window of 1 MiB at a time,
+   ``READ_THREADS`` threads, ``--read-threads`` to change it): wall time and the system
+   CPU time spent in it (the kernel computes every frame's flags on the read);
 2. deriving free blocks, reported heads, frames by kind and the map from it (``derive``),
    and counting them without the map (``count``, what ``--once`` prints): wall and CPU
-   time;
+   time; then reading and counting as ``--once`` does (``read_counts``: each window
+   counted by the thread that read it while the others read on), wall and CPU time;
 3. a live tick as the server's worker makes it once a second: ``FrameReader.read()``
    (after its first, whole reading: the busy windows and the next in turn, 1 Mi
    frames), the diff against the reading before (chunks of 4,096 frames that changed)
@@ -44,6 +45,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from allocator_model.sources import kpagereader
 from allocator_model.sources.kpageflags import (
     FrameReading,
     ZoneSpan,
@@ -51,7 +53,7 @@ from allocator_model.sources.kpageflags import (
     count,
     derive,
 )
-from allocator_model.sources.kpagereader import READ_THREADS, FrameReader, read_raw
+from allocator_model.sources.kpagereader import FrameReader, read_counts, read_raw
 from allocator_model.sources.live import read_live
 from allocator_model.sources.machine import MachineSeed, node_from_seed
 from allocator_model.sources.machineread import read_seed
@@ -77,7 +79,6 @@ def measure(root: str, reads: int, cli_runs: int) -> dict[str, Any]:
         ZoneSpan(z.node, z.zone, z.start_pfn, z.end_pfn - z.start_pfn) for z in snap.frames.zones
     ]
     path = os.path.join(root, "proc", "kpageflags")
-    hint = max(s.end_pfn for s in spans)
     rows: dict[str, list[float]] = {
         k: []
         for k in (
@@ -86,6 +87,8 @@ def measure(root: str, reads: int, cli_runs: int) -> dict[str, Any]:
             "derive_wall_ms",
             "derive_cpu_ms",
             "count_cpu_ms",
+            "read_count_wall_ms",
+            "read_count_cpu_ms",
             "tick_wall_ms",
             "tick_cpu_ms",
             "tick_read_sys_ms",
@@ -96,17 +99,21 @@ def measure(root: str, reads: int, cli_runs: int) -> dict[str, Any]:
     }
     for _ in range(reads):
         w0, (u0, s0) = time.perf_counter(), cpu()
-        raw = read_raw(path, hint)
+        raw = read_raw(path, spans)
         w1, (u1, s1) = time.perf_counter(), cpu()
         derive(raw, spans)
         w2, (u2, s2) = time.perf_counter(), cpu()
         count(raw, spans)
-        (u3, s3) = cpu()
+        w3, (u3, s3) = time.perf_counter(), cpu()
+        read_counts(spans, path)
+        w4, (u4, s4) = time.perf_counter(), cpu()
         rows["whole_read_wall_ms"].append(ms(w1 - w0))
         rows["whole_read_sys_ms"].append(ms(s1 - s0))
         rows["derive_wall_ms"].append(ms(w2 - w1))
         rows["derive_cpu_ms"].append(ms(u2 - u1 + s2 - s1))
         rows["count_cpu_ms"].append(ms(u3 - u2 + s3 - s2))
+        rows["read_count_wall_ms"].append(ms(w4 - w3))
+        rows["read_count_cpu_ms"].append(ms(u4 - u3 + s4 - s3))
     reader = FrameReader(spans, path)
     previous = FrameMap(0, reader.read().kinds, [])  # the first, whole reading
     changed: list[int] = []
@@ -169,7 +176,7 @@ def measure(root: str, reads: int, cli_runs: int) -> dict[str, Any]:
         full_map_base64_bytes=len(whole["data"]),
         cli_once_json_ms=statistics.median(cli) if cli else None,
         cli_once_json_cpu_ms=statistics.median(cli_cpu) if cli_cpu else None,
-        read_threads=READ_THREADS,
+        read_threads=kpagereader.READ_THREADS,
         load_average=os.getloadavg()[0],
     )
     return figures
@@ -337,6 +344,12 @@ def main() -> int:
     parser.add_argument("--root", default="/", help="a /proc and /sys tree (default: this machine)")
     parser.add_argument("--reads", type=int, default=5)
     parser.add_argument("--cli-runs", type=int, default=3)
+    parser.add_argument(
+        "--read-threads",
+        type=int,
+        default=kpagereader.READ_THREADS,
+        help="threads that read at once in this process (not in the CLI's)",
+    )
     parser.add_argument("--page", type=float, default=0, metavar="SECONDS")
     parser.add_argument(
         "--big-session",
@@ -349,6 +362,7 @@ def main() -> int:
     parser.add_argument("--big-frames", type=int, default=1 << 24)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    kpagereader.READ_THREADS = args.read_threads
     figures = measure(args.root, args.reads, args.cli_runs)
     if args.page:
         figures.update(measure_page(args.root, args.page))

@@ -367,7 +367,7 @@ def _zone_of(pieces: list[tuple[int, int, int]], frame: int) -> int:
     return starts[bisect_right(starts, (frame, len(pieces) + 1)) - 1][1]
 
 
-def _count_window(
+def count_window(
     raw: bytes | bytearray, lo: int, spans: Sequence[ZoneSpan], max_order: int
 ) -> Window:
     """What a window holds, without its map: a reported head's order is the highest at
@@ -513,8 +513,15 @@ def count(
     raw: bytes | bytearray, spans: Sequence[ZoneSpan], max_order: int = DEFAULT_MAX_ORDER
 ) -> FrameCounts:
     """What ``derive`` counts, without the map (three quarters of its time here)."""
-    windows = [_count_window(part, lo, spans, max_order) for lo, part in windows_of(raw, max_order)]
-    return FrameCounts(len(raw) // 8, _assemble(len(raw) // 8, windows, spans, max_order))
+    windows = [count_window(part, lo, spans, max_order) for lo, part in windows_of(raw, max_order)]
+    return counts_of(len(raw) // 8, windows, spans, max_order)
+
+
+def counts_of(
+    frames: int, windows: Sequence[Window], spans: Sequence[ZoneSpan], max_order: int
+) -> FrameCounts:
+    """The counts of windows counted one by one (``count_window``)."""
+    return FrameCounts(frames, _assemble(frames, windows, spans, max_order))
 
 
 def changed_chunks(before: bytes, after: bytes, chunk: int = DIFF_CHUNK) -> list[int]:

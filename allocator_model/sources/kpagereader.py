@@ -24,15 +24,15 @@ from .kpageflags import (
     Window,
     ZoneSpan,
     blocks_of,
-    count,
-    derive,
+    count_window,
+    counts_of,
     derive_window,
     reading_of,
     window_frames,
-    windows_of,
 )
 
 Counted = TypeVar("Counted", bound=FrameCounts)
+Done = TypeVar("Done")
 
 PATH = "/proc/kpageflags"
 READ_CHUNK = 1 << 22  # bytes per pread: 512 Ki frames
@@ -82,107 +82,139 @@ def _pread_into(fd: int, view: memoryview, offset: int, path: str) -> int:
     return done
 
 
-def _pread_ranges(
-    fd: int, buf: bytearray, ranges: Sequence[tuple[int, int]], path: str
-) -> list[int]:
-    """Fill the byte ranges ``[lo, hi)`` of ``buf`` from the same bytes of the file, by
-    up to ``READ_THREADS`` threads, each a share of about equal bytes; the bytes read of
-    each range (fewer at the file's end)."""
-    got = [0] * len(ranges)
-    errors: list[KpageflagsError] = []
-    view = memoryview(buf)
-    total = sum(hi - lo for lo, hi in ranges)
-    shares: list[list[int]] = [[]]
-    done = 0
-    for k, (lo, hi) in enumerate(ranges):
-        if done >= total * len(shares) / READ_THREADS and shares[-1]:
-            shares.append([])
-        shares[-1].append(k)
-        done += hi - lo
+def read_windows(
+    path: str,
+    spans: Sequence[ZoneSpan],
+    max_order: int,
+    work: Callable[[int, bytearray], Done],
+) -> tuple[int, list[Done], float]:
+    """The whole file a window at a time (``window_frames(max_order)`` frames from each
+    multiple of that), each window handed to ``work(lo, raw)`` as soon as it is read:
+    the frames the file holds, ``work``'s results in window order and when
+    (``perf_counter``) the last read ended.  KpageflagsError when it cannot be read.
 
-    def share(indices: list[int]) -> None:
-        try:
-            for k in indices:
-                lo, hi = ranges[k]
-                got[k] = _pread_into(fd, view[lo:hi], lo, path)
-        except KpageflagsError as exc:
-            errors.append(exc)
-
-    try:
-        threads = [threading.Thread(target=share, args=(s,)) for s in shares[1:]]
-        for t in threads:
-            t.start()
-        share(shares[0])
-        for t in threads:
-            t.join()
-    finally:
-        view.release()
-    if errors:
-        raise errors[0]
-    return got
-
-
-def read_raw(path: str = PATH, frames_hint: int = 0) -> bytearray:
-    """The whole file; KpageflagsError says what failed.
-
-    With ``frames_hint`` (the frames the zones span) the first that many frames are read
-    by ``READ_THREADS`` threads at once, in pieces of ``READ_CHUNK``; the rest, if any,
-    follows."""
+    The windows over the zones are read by ``READ_THREADS`` threads at once, each
+    working on what it has just read while the others read on (``preadv`` lets go of
+    the GIL), so the work costs little more wall time than the kernel's read; past the
+    zones, if the file goes on, one window at a time until it ends."""
+    size = window_frames(max_order)
     fd = _open(path)
+    frames = 0
+    out: list[Done] = []
+    read_end = 0.0
     try:
-        buf = bytearray(8 * frames_hint)
-        ranges = [(lo, min(lo + READ_CHUNK, len(buf))) for lo in range(0, len(buf), READ_CHUNK)]
-        got = _pread_ranges(fd, buf, ranges, path)
-        short = next((k for k, (lo, hi) in enumerate(ranges) if got[k] < hi - lo), None)
-        if short is not None:  # shorter than the zones: keep what is
-            del buf[ranges[short][0] + got[short] :]
-        else:
-            chunk = bytearray(READ_CHUNK)
-            while n := _pread_into(fd, memoryview(chunk), len(buf), path):
-                buf += chunk[:n]
+        # With no zones to go by, from the start until the file ends.
+        los: Sequence[int] = range(0, max(_frames_hint(spans), 1), size)
+        while los:
+            each, read_end = _read_each(fd, path, los, size, work)
+            for lo, one in zip(los, each, strict=True):
+                if one is not None:
+                    frames = lo + one[0]
+                    out.append(one[1])
+                if one is None or one[0] < size:  # the file ends here: nothing after counts
+                    los = ()
+                    break
+            else:
+                los = (los[-1] + size,) if los else ()
     finally:
         os.close(fd)
-    if not buf:
+    if not frames:
         raise KpageflagsError(
             f"{path} reads as empty: a container runtime masks it, so the frames of the "
             "machine are not visible from here"
         )
-    if len(buf) % 8:
-        raise KpageflagsError(f"{path} is {len(buf)} bytes, not a whole number of 8-byte entries")
-    return buf
+    return frames, out, read_end
+
+
+def _read_each(
+    fd: int, path: str, los: Sequence[int], size: int, work: Callable[[int, bytearray], Done]
+) -> tuple[list[tuple[int, Done] | None], float]:
+    """Read the windows of ``size`` frames at frames ``los`` and work on each in the
+    thread that read it: the frames each holds (fewer at the file's end) and ``work``'s
+    result (``None`` for a window past the end), and when the last read ended.  Each thread reads
+    into its own buffer of one window, which stays in the CPU's cache for the work that
+    follows."""
+    results: list[tuple[int, Done] | None] = [None] * len(los)
+    errors: list[Exception] = []
+    taken = iter(range(len(los)))
+    lock = threading.Lock()
+    read_ends = [0.0]
+
+    def reader() -> None:
+        buf = bytearray(8 * size)
+        view = memoryview(buf)
+        try:
+            while not errors:
+                with lock:
+                    k = next(taken, None)
+                if k is None:
+                    return
+                got = _pread_into(fd, view, 8 * los[k], path)
+                read_ends.append(perf_counter())
+                if got % 8:
+                    raise KpageflagsError(
+                        f"{path} ends at byte {8 * los[k] + got}, not a whole number of 8-byte "
+                        "entries"
+                    )
+                if got:
+                    results[k] = (got // 8, work(los[k], buf if got == len(buf) else buf[:got]))
+        except Exception as exc:  # raised again in the caller's thread
+            errors.append(exc)
+        finally:
+            view.release()
+
+    threads = [threading.Thread(target=reader) for _ in range(min(READ_THREADS, len(los)) - 1)]
+    for t in threads:
+        t.start()
+    reader()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results, max(read_ends)
+
+
+def read_raw(
+    path: str = PATH, spans: Sequence[ZoneSpan] = (), max_order: int = DEFAULT_MAX_ORDER
+) -> bytes:
+    """The whole file's bytes (what the kernel's read costs, for ``bench/kpageflags.py``)."""
+    _, parts, _ = read_windows(path, spans, max_order, lambda lo, raw: bytes(raw))
+    return b"".join(parts)
 
 
 def _frames_hint(spans: Sequence[ZoneSpan]) -> int:
     return max((s.end_pfn for s in spans), default=0)
 
 
-def _read_whole(
-    spans: Sequence[ZoneSpan],
-    path: str,
-    max_order: int,
-    derive_as: Callable[[bytearray, Sequence[ZoneSpan], int], Counted],
-) -> Counted:
-    t0 = perf_counter()
-    raw = read_raw(path, _frames_hint(spans))
-    t1 = perf_counter()
-    out = derive_as(raw, spans, max_order)
-    out.read_s, out.derive_s = t1 - t0, perf_counter() - t1
-    out.frames_read = out.frames
-    return out
-
-
 def read_frames(
     spans: Sequence[ZoneSpan], path: str = PATH, max_order: int = DEFAULT_MAX_ORDER
 ) -> FrameReading:
     """Read the whole file and derive; KpageflagsError when it cannot be read."""
-    return _read_whole(spans, path, max_order, derive)
+    t0 = perf_counter()
+    frames, pieces, read_end = read_windows(
+        path, spans, max_order, lambda lo, raw: derive_window(raw, lo, spans, max_order)
+    )
+    out = reading_of(b"".join(k for k, _ in pieces), [w for _, w in pieces], spans, max_order)
+    return _timed(out, t0, read_end, frames)
 
 
 def read_counts(
     spans: Sequence[ZoneSpan], path: str = PATH, max_order: int = DEFAULT_MAX_ORDER
 ) -> FrameCounts:
     """Read the whole file and count, without the map (``buddyscope live --once``)."""
-    return _read_whole(spans, path, max_order, count)
+    t0 = perf_counter()
+    frames, windows, read_end = read_windows(
+        path, spans, max_order, lambda lo, raw: count_window(raw, lo, spans, max_order)
+    )
+    return _timed(counts_of(frames, windows, spans, max_order), t0, read_end, frames)
+
+
+def _timed(out: Counted, t0: float, read_end: float, frames_read: int) -> Counted:
+    """``out`` with its times: ``read_s`` until the last window was read (the work on
+    the others went on meanwhile), ``derive_s`` from then on."""
+    out.read_s, out.derive_s = read_end - t0, perf_counter() - read_end
+    out.frames_read = frames_read
+    return out
 
 
 def blocks_in(
@@ -228,7 +260,6 @@ class FrameReader:
         self.max_order = max_order
         self.size = window_frames(max_order)
         self.tick_frames = max(tick_frames, self.size)
-        self.raw = bytearray()
         self.kinds = bytearray()
         self.windows: list[Window] = []
         self.hot: set[int] = set()
@@ -239,45 +270,41 @@ class FrameReader:
         if not self.windows:
             return self._read_whole(t0)
         picked = self._pick()
-        ranges = [
-            (8 * self.windows[w].lo, min(8 * (self.windows[w].lo + self.size), len(self.raw)))
-            for w in picked
-        ]
+        los = [self.windows[w].lo for w in picked]
         fd = _open(self.path)
         try:
-            got = _pread_ranges(fd, self.raw, ranges, self.path)
+            got, read_end = _read_each(fd, self.path, los, self.size, self._derive)
         finally:
             os.close(fd)
-        if any(n < hi - lo for n, (lo, hi) in zip(got, ranges, strict=True)):
-            self.windows = []  # the file shrank (memory hot-removed): start over
+        frames = len(self.kinds)
+        done = [
+            one
+            for lo, one in zip(los, got, strict=True)
+            if one is not None and one[0] == min(lo + self.size, frames) - lo
+        ]
+        if len(done) < len(los):
+            self.windows = []  # the file shrank or grew (memory hot-(un)plugged): start over
             return self._read_whole(t0)
-        t1 = perf_counter()
         read = 0
-        for w in picked:
-            lo = self.windows[w].lo
-            hi = min(lo + self.size, len(self.kinds))
-            kinds, window = derive_window(self.raw[8 * lo : 8 * hi], lo, self.spans, self.max_order)
-            if kinds != self.kinds[lo:hi]:
+        for w, lo, (n, (kinds, window)) in zip(picked, los, done, strict=True):
+            if kinds != self.kinds[lo : lo + n]:
                 self.hot.add(w)
-                self.kinds[lo:hi] = kinds
+                self.kinds[lo : lo + n] = kinds
             else:
                 self.hot.discard(w)
             self.windows[w] = window
-            read += hi - lo
-        return self._reading(t0, t1, read)
+            read += n
+        return self._reading(t0, read_end, read)
+
+    def _derive(self, lo: int, raw: bytearray) -> tuple[bytes, Window]:
+        return derive_window(raw, lo, self.spans, self.max_order)
 
     def _read_whole(self, t0: float) -> FrameReading:
-        self.raw = read_raw(self.path, _frames_hint(self.spans))
-        t1 = perf_counter()
-        frames = len(self.raw) // 8
-        pieces = [
-            derive_window(part, lo, self.spans, self.max_order)
-            for lo, part in windows_of(self.raw, self.max_order)
-        ]
+        frames, pieces, read_end = read_windows(self.path, self.spans, self.max_order, self._derive)
         self.kinds = bytearray(b"".join(k for k, _ in pieces))
         self.windows = [w for _, w in pieces]
         self.hot = set()
-        return self._reading(t0, t1, frames)
+        return self._reading(t0, read_end, frames)
 
     def _pick(self) -> list[int]:
         """The windows to read now: the busy ones, then the next in turn."""
@@ -294,8 +321,6 @@ class FrameReader:
                 self.cursor = (w + 1) % n
         return sorted(picked)
 
-    def _reading(self, t0: float, t1: float, read: int) -> FrameReading:
+    def _reading(self, t0: float, read_end: float, read: int) -> FrameReading:
         reading = reading_of(bytes(self.kinds), self.windows, self.spans, self.max_order)
-        reading.read_s, reading.derive_s = t1 - t0, perf_counter() - t1
-        reading.frames_read = read
-        return reading
+        return _timed(reading, t0, read_end, read)

@@ -1,6 +1,6 @@
-"""Reading /proc/kpageflags (``kpagereader``): in chunks, by several threads at once,
-and again and again a part at a time (``FrameReader``); a file the kernel would never
-write is refused."""
+"""Reading /proc/kpageflags (``kpagereader``): a window at a time, by several threads at
+once, each window worked on by the thread that read it; and again and again a part at a
+time (``FrameReader``); a file the kernel would never write is refused."""
 
 from __future__ import annotations
 
@@ -70,22 +70,26 @@ def test_reads_in_chunks_past_the_first(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3, 8])
-@pytest.mark.parametrize("hint", [0, 999, 1000, 1500])
+@pytest.mark.parametrize("hint", [0, 999, 1000, 1024, 1500])
 def test_threads_read_every_byte_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: int, hint: int
 ) -> None:
-    """However many threads share the read and whatever the zones span (less than the
-    file, all of it, more), the bytes are the file's, in order."""
-    monkeypatch.setattr(kpr, "READ_CHUNK", 8 * 64)
+    """However many threads share the read (windows of 64 frames, each read in pieces of
+    16) and whatever the zones span (nothing, less than the file, all of it, more), the
+    bytes are the file's, in order."""
+    monkeypatch.setattr(kpf, "WINDOW", 64)
+    monkeypatch.setattr(kpr, "READ_CHUNK", 8 * 16)
     monkeypatch.setattr(kpr, "READ_THREADS", threads)
     data = b"".join(pfn.to_bytes(8, "little") for pfn in range(1000))
     (tmp_path / "kpageflags").write_bytes(data)
-    assert read_raw(str(tmp_path / "kpageflags"), hint) == data
+    spans = [ZoneSpan(0, "N", 0, hint)] if hint else []
+    assert read_raw(str(tmp_path / "kpageflags"), spans, max_order=6) == data
 
 
 def test_a_read_error_in_any_thread_is_the_readers_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(kpf, "WINDOW", 64)
     monkeypatch.setattr(kpr, "READ_CHUNK", 8 * 64)
     monkeypatch.setattr(kpr, "READ_THREADS", 3)
     (tmp_path / "kpageflags").write_bytes(bytes(8 * 1000))
@@ -98,13 +102,36 @@ def test_a_read_error_in_any_thread_is_the_readers_error(
 
     monkeypatch.setattr(kpr.os, "preadv", fail_late)
     with pytest.raises(KpageflagsError, match="could not be read at byte 7680: Input/output"):
-        read_raw(str(tmp_path / "kpageflags"), 1000)
+        read_raw(str(tmp_path / "kpageflags"), [ZoneSpan(0, "N", 0, 1000)], max_order=6)
 
 
-def test_counts_alone_read_as_the_reading(tmp_path: Path) -> None:
-    raw = frames(4096, {(1024, 2048): BUDDY, (1024, 1025): REPORTED, (3000, 3001): BUDDY})
+@pytest.mark.parametrize("threads", [1, 3])
+def test_counts_alone_read_as_the_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
+    """Windows counted (or derived) by whichever thread read them, in whatever order they
+    come, add up to what the whole file's bytes give."""
+    monkeypatch.setattr(kpf, "WINDOW", 1024)
+    monkeypatch.setattr(kpr, "READ_THREADS", threads)
+    raw = frames(
+        5000,
+        {
+            (1024, 2048): BUDDY,
+            (1024, 1025): REPORTED,
+            (3000, 3001): BUDDY,
+            (3072, 3584): BUDDY,
+            (3584, 3585): REPORTED,
+            (3585, 3600): BUDDY,
+            (4096, 4100): 1 << kpf.KPF_SLAB,
+            (4600, 5000): BUDDY,
+        },
+    )
     (tmp_path / "kpageflags").write_bytes(raw)
-    spans = [ZoneSpan(0, "N", 0, 4096)]
+    spans = [ZoneSpan(0, "DMA", 0, 3500), ZoneSpan(0, "N", 3500, 1500)]
+    whole = derive(raw, spans)
     counted = kpr.read_counts(spans, str(tmp_path / "kpageflags"))
-    assert counted.zones == derive(raw, spans).zones and counted.frames_read == 4096
+    assert counted.zones == whole.zones and counted.frames_read == counted.frames == 5000
     assert not isinstance(counted, kpf.FrameReading)  # no map: nothing to seed from
+    reading = read_frames(spans, str(tmp_path / "kpageflags"))
+    assert reading.kinds == whole.kinds and reading.zones == whole.zones
+    assert blocks(reading) == blocks(whole)
