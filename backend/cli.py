@@ -21,19 +21,15 @@ from __future__ import annotations
 
 import argparse
 import errno
-import ipaddress
 import os
-import socket
 import sys
 import threading
-import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from . import __version__
-
-# The model and the server (FastAPI, pydantic) are imported where a command needs them:
+# The model and the server (FastAPI, pydantic) are imported where a command needs them,
+# and so are the version (importlib.metadata), sockets and the browser launcher:
 # `buddyscope live` reads /proc and prints, and importing the server took 0.6 s of it.
 
 SUBCOMMANDS = ("serve", "simulate", "compare", "bench", "live", "practice")
@@ -112,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     from allocator_model.lab.practice import KINDS as PRACTICE_KINDS
     from allocator_model.sources.workload import BUILTIN
 
+    from . import __version__
     from .settings import Settings
     from .store import user_data_dir
 
@@ -397,6 +394,8 @@ def url_for(host: str, port: int) -> str:
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
+    import ipaddress
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:  # a host name other than localhost: assume it is reachable
@@ -414,6 +413,8 @@ def exposure_warning(host: str) -> str | None:
 
 def port_problem(host: str, port: int) -> str | None:
     """A clear message if ``host:port`` cannot be bound, else None."""
+    import socket
+
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -434,10 +435,13 @@ def can_open_browser() -> bool:
 
 
 def serve(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    import webbrowser
+
     import uvicorn
 
     from allocator_model.sources.builtin import SCENARIOS, build_small
 
+    from . import __version__
     from .app import create_app
     from .server import NotifyingServer
     from .settings import Settings

@@ -161,6 +161,28 @@ def test_a_wrong_argument_gets_one_line_and_status_2(args: list[str], needle: st
     assert needle in lines[0] and lines[0].startswith("buddyscope")
 
 
+def test_live_starts_without_the_version_sockets_or_browser(tmp_path: Path) -> None:
+    """`buddyscope live --once` reads /proc and prints: it imports neither the version
+    (importlib.metadata) nor the server's sockets and browser launcher, which cost its
+    start; the version is still there for whoever asks."""
+    code = (
+        "import sys; from backend.cli import main;"
+        "main(['live', '--once', '--format', 'json', '--root', sys.argv[1]]);"
+        "print([m for m in ('importlib.metadata', 'webbrowser', 'socket')"
+        " if m in sys.modules], file=sys.stderr)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    assert result.stderr.strip() == "[]"
+    assert "proc/buddyinfo does not exist" in json.loads(result.stdout)["messages"][0]
+    import backend
+
+    assert backend.__version__ and parse_args(["serve"]).command == "serve"
+    with pytest.raises(AttributeError, match="no attribute '__versoin__'"):
+        backend.__versoin__  # noqa: B018
+
+
 def test_simulate_prints_what_the_timeline_reaches() -> None:
     from backend.sources import SessionConfig, plan_for
     from backend.timeline import CheckpointPolicy, run_workload, start_branch
