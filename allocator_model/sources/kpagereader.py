@@ -4,9 +4,10 @@ What the bits mean is ``kpageflags.py``; this module only gets them from the ker
 which is most of the cost.  ``kpage_read()`` (``fs/proc/page.c``) computes every frame's
 flags inside the read (``stable_page_flags()``, about 150 ns a frame on this VM), wants
 offsets and sizes that are multiples of 8, and refuses a plain read of the whole file
-(EINVAL: it asks for more than it allows), so the file is read with ``os.preadv`` in
-4 MiB chunks into one buffer, by several threads at once: ``preadv`` lets go of the GIL,
-so the kernel's work spreads over the machine's CPUs.
+(EINVAL: it asks for more than it allows), so the file is read with ``os.preadv`` a
+window of frames (1 MiB) at a time, by several threads at once: ``preadv`` lets go of
+the GIL, so the kernel's work spreads over the machine's CPUs, and each window is
+counted or derived by the thread that read it while the others read on.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def _open(path: str) -> int:
 
 def _pread_into(fd: int, view: memoryview, offset: int, path: str) -> int:
     """Fill ``view`` from byte ``offset`` of the file; the bytes read (fewer at its end).
-    ``os.preadv`` into one buffer that outlives the read: a fresh ``bytes`` per chunk
+    ``os.preadv`` into a buffer that outlives the read: a fresh ``bytes`` per chunk
     costs the kernel a page fault per 4 KiB on every read."""
     done = 0
     try:
@@ -115,7 +116,7 @@ def read_windows(
                     los = ()
                     break
             else:
-                los = (los[-1] + size,) if los else ()
+                los = (los[-1] + size,)
     finally:
         os.close(fd)
     if not frames:
@@ -131,9 +132,9 @@ def _read_each(
 ) -> tuple[list[tuple[int, Done] | None], float]:
     """Read the windows of ``size`` frames at frames ``los`` and work on each in the
     thread that read it: the frames each holds (fewer at the file's end) and ``work``'s
-    result (``None`` for a window past the end), and when the last read ended.  Each thread reads
-    into its own buffer of one window, which stays in the CPU's cache for the work that
-    follows."""
+    result (``None`` for a window past the end), and when the last read ended.  Each
+    thread reads into its own buffer of one window, which stays in the CPU's cache for
+    the work that follows."""
     results: list[tuple[int, Done] | None] = [None] * len(los)
     errors: list[Exception] = []
     taken = iter(range(len(los)))
