@@ -125,10 +125,11 @@ export class App {
           this.inspect(zone, pfn);
           this.substeps.pick(zone, pfn, order);
         },
-        onDrawn: (state) => {
+        onDrawn: (state, behind) => {
           // Once per drawn frame, not per message: the transport and the comparison.
           this.transport.update(state);
-          this.substeps.sync();
+          // The walk of a step's events follows the narration, which may lag a play.
+          if (!behind) this.substeps.sync();
           this.compare?.drawFacts();
           const now = performance.now();
           if (this.inspector.open && state.seq !== this.inspectorSeq && (!state.playing || now - this.lastInspector > 500)) {

@@ -98,9 +98,17 @@ export function formatPfn(pfn) {
   return `0x${pfn.toString(16)}`;
 }
 
-/** @param {number} n */
+/**
+ * A count with thousands separators, as en-US prints it.  Integers skip
+ * `toLocaleString`: its ICU call was a tenth of the page's script time in a fast play.
+ * @param {number} n
+ */
 export function formatCount(n) {
-  return n.toLocaleString('en-US');
+  if (!Number.isSafeInteger(n)) return n.toLocaleString('en-US');
+  const digits = String(Math.abs(n));
+  let out = digits.slice(0, ((digits.length - 1) % 3) + 1);
+  for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
+  return n < 0 ? `-${out}` : out;
 }
 
 /**

@@ -37,9 +37,6 @@ export class Charts {
   constructor(root, series) {
     this.root = root;
     this.series = series;
-    this.lastDraw = 0;
-    /** @type {ReturnType<typeof setTimeout> | null} */
-    this.timer = null;
     /** @type {XAxis} */
     this.x = 'clock';
     this.freeBox = h('div', { class: 'chart', 'data-chart': 'free', role: 'img' });
@@ -127,22 +124,8 @@ export class Charts {
     this.host = new uPlot(hostOpts, [[], [], [], []], this.hostBox);
   }
 
-  /** Redraw soon (at most ~4 times a second while data streams in). */
-  update() {
-    const now = performance.now();
-    if (now - this.lastDraw > 250) {
-      this.draw();
-      return;
-    }
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.draw();
-    }, 250 - (now - this.lastDraw));
-  }
-
+  /** Redraw from the series (views/session.js says when: lib/cadence.js while playing). */
   draw() {
-    this.lastDraw = performance.now();
     const s = this.series;
     this.free?.setData(/** @type {any} */ (s.data(['free', 'min', 'low', 'high'], this.x)));
     this.host?.setData(/** @type {any} */ (s.data(['resident', 'discarded', 'refaults'], this.x)));

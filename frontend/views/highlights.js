@@ -103,10 +103,10 @@ export class Highlights {
         markBlock(lists, hb.zone, hb.pfn, hb.order, hb.block);
         lists.querySelector(`.chip[data-key="${hb.zone}:${buddyOf(hb.pfn, hb.order)}:${hb.order}"]`)?.classList.add('hl-buddy');
       }
-      if (hoverLine) hoverLine.textContent = describeHover(state, hb);
-    } else if (hoverLine) {
-      hoverLine.textContent = 'hover a frame or a block; click to inspect';
     }
+    // Written only when it changes: this runs with every redraw of the lists.
+    const line = hb ? describeHover(state, hb) : 'hover a frame or a block; click to inspect';
+    if (hoverLine && hoverLine.textContent !== line) hoverLine.textContent = line;
     map.highlight([...marks, ...this.eventMarks]);
   }
 }

@@ -272,7 +272,9 @@ export class QuizView {
 
   /** Rebuild the panel when what it shows changed; small changes are patched. */
   render() {
-    this.toggle.setAttribute('aria-pressed', this.on ? 'true' : 'false');
+    // Every message comes here: attributes are written only when they change.
+    const pressed = this.on ? 'true' : 'false';
+    if (this.toggle.getAttribute('aria-pressed') !== pressed) this.toggle.setAttribute('aria-pressed', pressed);
     const mode = this.mode();
     const structure = JSON.stringify([mode, this.role, this.question, this.revealed?.reveal ?? null]);
     if (structure !== this.structure) {
@@ -396,7 +398,8 @@ export class QuizView {
     const score = this.root.querySelector('.quiz-score');
     if (score) score.textContent = `score ${formatScore(this.score)}`;
     for (const b of this.root.querySelectorAll('.quiz-choice')) {
-      b.setAttribute('aria-pressed', Number(/** @type {HTMLElement} */ (b).dataset.index) === this.picked ? 'true' : 'false');
+      const pressed = Number(/** @type {HTMLElement} */ (b).dataset.index) === this.picked ? 'true' : 'false';
+      if (b.getAttribute('aria-pressed') !== pressed) b.setAttribute('aria-pressed', pressed);
     }
     const error = this.root.querySelector('.quiz-error');
     if (error && error.textContent !== this.error) error.textContent = this.error;

@@ -8,6 +8,7 @@
  */
 import { actionZone, defaultZone } from '../lib/actionzone.js';
 import { planAnimation, shouldCollapse } from '../lib/animate.js';
+import { Cadence } from '../lib/cadence.js';
 import { mapArrivals } from '../lib/mapbeats.js';
 import { namedPfns, openingNote } from '../lib/narrate.js';
 import { reversedEvents } from '../lib/reverse.js';
@@ -49,11 +50,14 @@ import { drawStatePanel } from './statepanel.js';
  *   onSessionLost?: (old: string) => void,
  *   onFatal?: (text: string) => void,
  *   onPick?: (zone: string, pfn: number, order?: number) => void,
- *   onDrawn?: (state: ClientState) => void,
+ *   onDrawn?: (state: ClientState, behind: boolean) => void,
  *   onSeek?: (step: number) => void,
  *   onOther?: (msg: import('../lib/protocol.js').OtherMessage) => void,
  * }} SessionHandlers
  */
+
+/** How long after the last streaming frame the panels it left behind are drawn. */
+const REST_MS = 150;
 
 export class Session {
   /**
@@ -91,21 +95,19 @@ export class Session {
     this.highlights = new Highlights(this);
     this.series = new Series(['free', 'min', 'low', 'high', 'resident', 'discarded', 'reported', 'refaults', 'hinted', 'isolated', 'clock']);
     this.stats = { snapshots: 0, deltas: 0, renderedSeq: 0, renderedStep: -1, lastRenderMs: 0, firstRenderMs: 0, resyncs: 0, collapsed: 0, animated: 0 };
-    this.lastNarration = 0;
-    this.lastSecondary = 0;
-    this.secondaryDue = false;
-    this.lastLists = 0;
-    this.listsDue = false;
-    this.lastLog = 0;
+    /** Which panel draws in a frame while steps stream in. */
+    this.cadence = new Cadence();
+    /** @type {Set<import('../lib/cadence.js').Panel>} panels scrolled out of view */
+    this.outOfView = new Set();
+    /** @type {IntersectionObserver | null} */
+    this.visibility = null;
     /** @type {ReturnType<typeof setTimeout> | null} */
-    this.secondaryTimer = null;
+    this.restTimer = null;
     this.listsWidth = 800;
     /** @type {ResizeObserver | null} */
     this.resizeObserver = null;
-    /** @type {Delta | null} */
+    /** @type {Delta | null} the newest step the narration has not told yet */
     this.narrationDue = null;
-    /** @type {ReturnType<typeof setTimeout> | null} */
-    this.narrationTimer = null;
     /** @type {Array<{step: number, resolve: (t: number) => void}>} */
     this.renderWaiters = [];
     /** Deltas whose log entries are not drawn yet. */
@@ -154,6 +156,28 @@ export class Session {
       }
     });
     this.resizeObserver.observe(views.freelists);
+    // A panel scrolled out of view waits while steps stream in (it is drawn when the
+    // play stops, or when it comes into view).
+    this.outOfView.clear();
+    this.visibility?.disconnect();
+    this.visibility = new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        const panel = /** @type {import('../lib/cadence.js').Panel} */ (/** @type {HTMLElement} */ (e.target).dataset.panel);
+        if (e.isIntersecting) this.outOfView.delete(panel);
+        else this.outOfView.add(panel);
+      }
+    });
+    for (const [panel, el] of /** @type {const} */ ([
+      ['lists', views.freelists],
+      ['narration', views.narration],
+      ['log', views.log],
+      ['charts', views.charts],
+      ['state', views.state?.watermarks],
+    ])) {
+      if (!el) continue;
+      el.dataset.panel = panel;
+      this.visibility.observe(el);
+    }
     const handlers = this.handlers;
     this.animator = new Animator(views.freelists, views.ghosts, views.buddyinfo ?? null);
     this.map = new MemoryMapView(views.memmap, {
@@ -371,17 +395,6 @@ export class Session {
       this.animator.finish();
     }
     const zone = state.zoneByName.get(this.selectedZone) ?? state.zones[0];
-    // While steps stream in faster than anyone can read a list, the lists (DOM, costly
-    // to lay out and paint) follow ~20 times a second; the memory map and the counters
-    // every frame.  A pause, a jump or a single step draws everything at once.
-    const streaming = !full && (waiting.length > 1 || (state.playing && state.speed > 8));
-    if (!streaming || animate || t0 - this.lastLists >= 50) {
-      this.drawLists(state, zone);
-      this.lastLists = t0;
-    } else {
-      this.listsDue = true;
-      this.scheduleSecondary();
-    }
     // A step taken by hand: the map shows the step's start and follows its animation
     // (below); anything else is drawn at once.
     const mapFollows = plan !== null && before !== null && !plan.collapsed && !state.playing;
@@ -391,14 +404,29 @@ export class Session {
     else if (full) this.map.setState(state);
     else this.map.update(pages, pageblocks);
     this.map.follow(zone.name);
-    // Secondary panels follow at most ~10 times a second while steps stream in.
-    if (!streaming || t0 - this.lastSecondary >= 100) {
-      if (this.views.state) drawStatePanel(this.views.state, state, zone.name);
-      this.lastSecondary = t0;
-      this.secondaryDue = false;
+    if (waiting.length) this.narrationDue = waiting[waiting.length - 1];
+    // While steps stream in faster than anyone can read a panel, the memory map and the
+    // counters follow every frame and the panels take turns (lib/cadence.js).  A pause,
+    // a jump or a single step draws everything at once.
+    const streaming = !full && (waiting.length > 1 || (state.playing && state.speed > 8));
+    const animated = plan !== null && before !== null && !plan.collapsed;
+    if (streaming) {
+      this.cadence.want(['lists', 'state', 'charts']);
+      if (this.narrationDue) this.cadence.want(['narration']);
+      if (this.pendingLog.length) this.cadence.want(['log']);
+      const turn = this.cadence.next(t0, this.outOfView);
+      if (animated && plan) {
+        // A step that animates needs its lists drawn now (the animation runs from them),
+        // and its narration, lit line by line as the animation goes.
+        this.drawPanel('lists', zone, t0, true);
+        this.drawNarration(false, plan.beats);
+      } else if (turn) {
+        this.drawPanel(turn, zone, t0, true);
+      }
+      this.drawRestLater();
     } else {
-      this.secondaryDue = true;
-      this.scheduleSecondary();
+      if (this.narrationDue || full) this.drawNarration(full, animated && plan ? plan.beats : []);
+      for (const panel of /** @type {const} */ (['lists', 'state', 'log', 'charts'])) this.drawPanel(panel, zone, t0, false);
     }
     if (plan && before && !plan.collapsed) {
       const clock = this.animator.play(plan, before, mapFollows);
@@ -414,49 +442,6 @@ export class Session {
     } else if (waiting.length) {
       this.stats.collapsed += 1;
     }
-    if (this.log) {
-      // The log takes the steps in batches ~10 times a second while they stream in.
-      if (!streaming || t0 - this.lastLog >= 100) {
-        const logged = this.pendingLog.slice(streaming ? -25 : -60);
-        this.pendingLog = [];
-        this.lastLog = t0;
-        for (const d of logged) this.log.addStep(d.step, d.clock, d.events, d.events_dropped ?? 0, false);
-      } else {
-        this.scheduleSecondary();
-      }
-      const animated = plan !== null && !plan.collapsed && waiting.length === 1;
-      const fast = waiting.length > 1 || (state.playing && state.speed > 8);
-      if (waiting.length && (animated || !fast || t0 - this.lastNarration > 120)) {
-        // While steps stream in faster than anyone can read, the sentence changes at
-        // most ~8 times a second.
-        const last = waiting[waiting.length - 1];
-        this.log.narrate(last.step, last.events, '', animated && plan ? plan.beats : []);
-        this.lastNarration = t0;
-      } else if (waiting.length) {
-        const last = waiting[waiting.length - 1];
-        this.narrationDue = last;
-        if (!this.narrationTimer) {
-          this.narrationTimer = setTimeout(() => {
-            this.narrationTimer = null;
-            const d = this.narrationDue;
-            this.narrationDue = null;
-            if (d && this.log && this.state && this.state.step === d.step) {
-              this.log.narrate(d.step, d.events, '');
-              this.lastNarration = performance.now();
-            }
-          }, 130);
-        }
-      } else if (full && state.events.length) {
-        // A seek, back or a chapter: what this step did, as going forward showed it.
-        this.log.narrate(state.step, state.events, '');
-      } else if (full) {
-        const note = openingNote(/** @type {any} */ (state.config));
-        this.log.narrate(state.step, [], `${reasonText(this.snapshotReason)} step ${state.step}${note ? ` · ${note}` : ''}`);
-      }
-      this.log.markCurrent(state.step);
-    }
-    this.charts?.update();
-    this.highlights.apply();
     this.waiting = [];
     this.changes = null;
     const t1 = performance.now();
@@ -467,7 +452,8 @@ export class Session {
     if (this.latencies.length > 2000) this.latencies.splice(0, 1000);
     this.stats.renderedSeq = state.seq;
     this.stats.renderedStep = state.step;
-    this.handlers.onDrawn?.(state);
+    // `behind`: a panel (the narration, say) still shows an earlier step.
+    this.handlers.onDrawn?.(state, this.cadence.pending);
     if (this.renderWaiters.length) {
       const due = this.renderWaiters.filter((w) => state.step >= w.step);
       this.renderWaiters = this.renderWaiters.filter((w) => state.step < w.step);
@@ -487,14 +473,84 @@ export class Session {
 
   /** Whether something is still to be drawn (tests wait for this to be false). */
   get drawPending() {
-    return (
-      this.frameRequested ||
-      this.secondaryDue ||
-      this.listsDue ||
-      this.narrationDue !== null ||
-      this.waiting.length > 0 ||
-      this.pendingLog.length > 0
-    );
+    return this.frameRequested || this.cadence.pending || this.narrationDue !== null || this.waiting.length > 0 || this.pendingLog.length > 0;
+  }
+
+  /**
+   * Draw one panel with the state as it is now.
+   * @param {import('../lib/cadence.js').Panel} panel
+   * @param {import('../lib/state.js').ZoneModel} zone the zone the lists show
+   * @param {number} now
+   * @param {boolean} streaming the log takes only the newest of a stream's steps
+   */
+  drawPanel(panel, zone, now, streaming) {
+    const state = /** @type {ClientState} */ (this.state);
+    this.cadence.done(panel, now);
+    switch (panel) {
+      case 'lists':
+        this.drawLists(state, zone);
+        this.highlights.apply();
+        break;
+      case 'state':
+        if (this.views.state) drawStatePanel(this.views.state, state, zone.name);
+        break;
+      case 'narration':
+        this.drawNarration(false, []);
+        break;
+      case 'log':
+        if (this.log) {
+          const logged = this.pendingLog.slice(streaming ? -25 : -60);
+          this.pendingLog = [];
+          for (const d of logged) this.log.addStep(d.step, d.clock, d.events, d.events_dropped ?? 0, false);
+          this.log.markCurrent(state.step);
+        }
+        break;
+      case 'charts':
+        this.charts?.draw();
+        break;
+      default:
+        break;
+    }
+  }
+
+  /**
+   * The narration: the newest step's events, as going forward showed them.
+   * @param {boolean} full a snapshot (a seek, back, a chapter) or a redraw
+   * @param {Array<{index: number, delay: number}>} beats the animation's, to light each line
+   */
+  drawNarration(full, beats) {
+    const state = /** @type {ClientState} */ (this.state);
+    const due = this.narrationDue;
+    this.narrationDue = null;
+    this.cadence.done('narration', performance.now());
+    if (!this.log) return;
+    if (due) {
+      this.log.narrate(due.step, due.events, '', beats);
+    } else if (full && state.events.length) {
+      this.log.narrate(state.step, state.events, '');
+    } else if (full) {
+      const note = openingNote(/** @type {any} */ (state.config));
+      this.log.narrate(state.step, [], `${reasonText(this.snapshotReason)} step ${state.step}${note ? ` · ${note}` : ''}`);
+    }
+  }
+
+  /**
+   * What streaming left due is drawn once steps stop coming without a play (a burst of
+   * steps, a seek's catch-up): each frame that streams puts this off again.  A play that
+   * stops says so (a state with `playing` false), and that frame draws everything; while
+   * it plays, the panels keep their turns however slowly the frames come.
+   */
+  drawRestLater() {
+    if (this.restTimer) clearTimeout(this.restTimer);
+    this.restTimer = setTimeout(() => {
+      this.restTimer = null;
+      if (!this.state || this.state.playing) return;
+      const zone = this.state.zoneByName.get(this.selectedZone) ?? this.state.zones[0];
+      const now = performance.now();
+      if (this.narrationDue) this.drawNarration(false, []);
+      for (const panel of [...this.cadence.due]) this.drawPanel(panel, zone, now, false);
+      this.handlers.onDrawn?.(this.state, false);
+    }, REST_MS);
   }
 
   /**
@@ -503,7 +559,6 @@ export class Session {
    * @param {import('../lib/state.js').ZoneModel} zone
    */
   drawLists(state, zone) {
-    this.listsDue = false;
     const sel = this.selected?.zone === zone.name ? this.selected : null;
     drawFreeLists(this.views.freelists, state, zone, {
       // The inspected block and the blocks the chapter text names, drawn as chips.
@@ -520,32 +575,6 @@ export class Session {
       this.views.buddyinfo.hidden = state.zones.length < 2;
       if (state.zones.length > 1) drawBuddyinfo(this.views.buddyinfo, state, zone.name, (z) => this.selectZone(z));
     }
-  }
-
-  /** Draw what was skipped while streaming, a little later. */
-  scheduleSecondary() {
-    if (this.secondaryTimer) return;
-    this.secondaryTimer = setTimeout(() => {
-      this.secondaryTimer = null;
-      if (!this.state) return;
-      const zone = this.state.zoneByName.get(this.selectedZone) ?? this.state.zones[0];
-      if (this.listsDue) {
-        this.drawLists(this.state, zone);
-        this.lastLists = performance.now();
-        this.highlights.apply();
-      }
-      if (this.pendingLog.length && this.log) {
-        const logged = this.pendingLog.slice(-25);
-        this.pendingLog = [];
-        for (const d of logged) this.log.addStep(d.step, d.clock, d.events, d.events_dropped ?? 0, false);
-        this.log.markCurrent(this.state.step);
-      }
-      if (this.secondaryDue) {
-        this.secondaryDue = false;
-        this.lastSecondary = performance.now();
-        if (this.views.state) drawStatePanel(this.views.state, this.state, zone.name);
-      }
-    }, 60);
   }
 
   /**

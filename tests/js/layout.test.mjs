@@ -6,6 +6,7 @@ import {
   boundaryOf,
   fitListItems,
   formatBytes,
+  formatCount,
   formatPfn,
   gapText,
   hostLane,
@@ -395,4 +396,12 @@ test('layoutZone draws a named block where the model placed it, while its list i
   assert.ok(lane(layoutZone(zone, { ...options, focusPfns: [placed.pfn], placed: [placed] })).includes(placed.pfn));
   // Placed in a list of another length (another step): not drawn there.
   assert.ok(!lane(layoutZone(zone, { ...options, focusPfns: [placed.pfn], placed: [{ ...placed, length: 199 }] })).includes(placed.pfn));
+});
+
+test('formatCount prints integers as en-US toLocaleString does, without calling it', () => {
+  const samples = [0, 7, 12, 999, 1000, 4095, 65_536, 999_999, 1_000_000, 1_048_576, 16_777_216, 2 ** 53 - 1, -1, -1000, -123_456_789];
+  for (let n = 1; n < 2 ** 40; n = n * 3 + 1) samples.push(n, -n);
+  for (const n of samples) assert.equal(formatCount(n), n.toLocaleString('en-US'), String(n));
+  // Not an integer: the locale's own rounding.
+  assert.equal(formatCount(1234.5678), '1,234.568');
 });

@@ -187,3 +187,62 @@ def test_step_to_visible_change_on_a_small_zone(browser: Browser, live: LiveServ
         if FULL:
             assert p95 <= STEP_P95_MS, RESULTS["step_latency_ms"]
         assert problems == []
+
+
+def test_a_fast_play_redraws_one_panel_a_frame(browser: Browser, live: LiveServer) -> None:
+    """While a zone plays at full speed the panels built of many elements take turns
+    (lib/cadence.js): no animation frame rebuilds two of them, the log (scrolled out
+    of view at 1280x720) is not rebuilt at all, and once the play stops every panel
+    shows the last step."""
+    with watched_page(browser) as (pg, problems):
+        open_dashboard(pg, live.url, BIG)
+        seen: dict[str, Any] = pg.evaluate(
+            """async (seconds) => {
+              const b = window.__buddyscope;
+              await b.send('first');
+              const panels = { lists: '#freelists', narration: '#narration', log: '#log',
+                               state: '.state-panel', charts: '#charts' };
+              let frame = 0;
+              const byFrame = new Map();
+              const observers = Object.entries(panels).map(([name, sel]) => {
+                const o = new MutationObserver(() => {
+                  const s = byFrame.get(frame) ?? new Set();
+                  s.add(name);
+                  byFrame.set(frame, s);
+                });
+                const all = { subtree: true, childList: true, characterData: true,
+                              attributes: true };
+                o.observe(document.querySelector(sel), all);
+                return o;
+              });
+              await b.send('play', { speed: 200 });
+              const end = performance.now() + seconds * 1000;
+              await new Promise((resolve) => {
+                const tick = (t) => {
+                  frame += 1;
+                  if (t < end) requestAnimationFrame(tick); else resolve();
+                };
+                requestAnimationFrame(tick);
+              });
+              observers.forEach((o) => o.disconnect());
+              const logTop = document.querySelector('.log-panel').getBoundingClientRect().top;
+              await b.send('pause');
+              const sets = [...byFrame.values()].map((s) => [...s].sort());
+              const busiest = sets.reduce((a, s) => (s.length > a.length ? s : a), []);
+              return { frames: frame, busiest,
+                       drawnIn: sets.length, log: sets.filter((s) => s.includes('log')).length,
+                       lists: sets.filter((s) => s.includes('lists')).length, logTop,
+                       height: window.innerHeight, deltas: b.deltas };
+            }""",
+            PLAY_SECONDS,
+        )
+        assert seen["deltas"] > 0 and seen["lists"] > 0, seen  # it played, and the lists moved
+        assert len(seen["busiest"]) == 1, seen
+        assert seen["logTop"] > seen["height"], seen  # the log is out of view ...
+        assert seen["log"] == 0, seen  # ... and was left alone
+        settle(pg)
+        step = debug(pg, "state.step")
+        assert pg.eval_on_selector("#log .log-step", "e => Number(e.dataset.step)") == step
+        badge = pg.text_content("#narration .step-badge")
+        assert badge == f"step {step}", badge
+        assert problems == []
