@@ -88,10 +88,12 @@ export class MemoryMapView {
     /**
      * A step taken by hand being animated: its frames' arrivals (the next one to paint
      * at `next`), the zones holding their new state, the step's clock (ms; null once
-     * the animation is over), what draws the whole step at its end, and each zone's
-     * pixels at the step's start (the clock may be set back: a test freezing it).
+     * the animation is over), what draws the whole step at its end, and the pixels
+     * the step paints as they were at its start (the clock may be set back: a test
+     * freezing it).  Only those: a whole map is 64 MiB of pixels at 16 M frames.
      * @type {{arrivals: MapArrival[], next: number, zones: Map<string, ZoneModel>,
-     *         clock: () => number | null, land: () => void, start: Uint32Array[]} | null}
+     *         clock: () => number | null, land: () => void,
+     *         start: Array<{m: ZoneMap, r: {x: number, y: number, w: number, h: number}, px: Uint32Array}>} | null}
      */
     this.held = null;
     /** The time into the held step the map shows (tests wait for it after freezing the clock). */
@@ -109,7 +111,19 @@ export class MemoryMapView {
    */
   hold(arrivals, zones, clock, land) {
     this.flush();
-    this.held = { arrivals, next: 0, zones, clock, land, start: this.maps.map((m) => m.pixels.slice()) };
+    const start = [];
+    for (const a of arrivals) {
+      const at = this.arrivalRange(a, zones);
+      if (!at) continue;
+      const r = dirtyRect(at.m.geom, at.from, at.count);
+      const px = new Uint32Array(r.w * r.h);
+      for (let y = 0; y < r.h; y += 1) {
+        const row = (r.y + y) * at.m.geom.width + r.x;
+        px.set(at.m.pixels.subarray(row, row + r.w), y * r.w);
+      }
+      start.push({ m: at.m, r, px });
+    }
+    this.held = { arrivals, next: 0, zones, clock, land, start };
     this.heldAt = -1;
     this.tick();
   }
@@ -125,28 +139,38 @@ export class MemoryMapView {
     }
     const { arrivals } = held;
     if (t < this.heldAt) {
-      // Set back: the step's start again, then what has arrived by then.
-      this.maps.forEach((m, i) => {
-        m.pixels.set(held.start[i]);
-        m.ctx.putImageData(m.image, 0, 0);
-      });
+      // Set back: the step's start again (the last saved first: rectangles overlap),
+      // then what has arrived by then.
+      for (const { m, r, px } of [...held.start].reverse()) {
+        for (let y = 0; y < r.h; y += 1) m.pixels.set(px.subarray(y * r.w, (y + 1) * r.w), (r.y + y) * m.geom.width + r.x);
+        m.ctx.putImageData(m.image, 0, 0, r.x, r.y, r.w, r.h);
+      }
       held.next = 0;
     }
     while (held.next < arrivals.length && arrivals[held.next].at <= t) {
-      const a = arrivals[held.next];
+      const at = this.arrivalRange(arrivals[held.next], held.zones);
       held.next += 1;
-      const m = this.maps.find((x) => x.zone.name === a.zone);
-      const zone = held.zones.get(a.zone);
-      if (!m || !zone) continue;
-      const from = Math.max(0, a.pfn - zone.startPfn);
-      const count = Math.min(zone.spannedPages, a.pfn + a.pages - zone.startPfn) - from;
-      if (count <= 0) continue;
-      paintFrames(m.pixels, m.geom, zone, this.lut, from, count);
-      const r = dirtyRect(m.geom, from, count);
-      m.ctx.putImageData(m.image, 0, 0, r.x, r.y, r.w, r.h);
+      if (!at) continue;
+      paintFrames(at.m.pixels, at.m.geom, at.zone, this.lut, at.from, at.count);
+      const r = dirtyRect(at.m.geom, at.from, at.count);
+      at.m.ctx.putImageData(at.m.image, 0, 0, r.x, r.y, r.w, r.h);
     }
     this.heldAt = t;
     requestAnimationFrame(() => this.tick());
+  }
+
+  /**
+   * The frames of the map an arrival paints: its zone's map and the range in it.
+   * @param {MapArrival} a
+   * @param {Map<string, ZoneModel>} zones
+   */
+  arrivalRange(a, zones) {
+    const m = this.maps.find((x) => x.zone.name === a.zone);
+    const zone = zones.get(a.zone);
+    if (!m || !zone) return null;
+    const from = Math.max(0, a.pfn - zone.startPfn);
+    const count = Math.min(zone.spannedPages, a.pfn + a.pages - zone.startPfn) - from;
+    return count > 0 ? { m, zone, from, count } : null;
   }
 
   /** Draw the held step whole (its animation ended, or the map is drawn anew). */
