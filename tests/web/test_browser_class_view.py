@@ -5,6 +5,8 @@ taken with the keyboard; nothing here sleeps (tests wait on the page's own count
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from browserkit import debug, model, open_dashboard, settle, watched_page
 from playwright.sync_api import Browser, Page, expect
@@ -161,6 +163,36 @@ def test_the_blocks_the_opening_note_names_are_drawn_at_step_0(
             chip = pg.locator(f'#freelists .lane[data-order="10"] .chip[data-pfn="{pfn}"]')
             expect(chip).to_have_count(1)
             assert chip.evaluate(UNCOVERED), pfn
+        assert problems == [], problems
+
+
+#: The shipped scenarios, by the name a link opens them with.
+SHIPPED = Path(__file__).resolve().parents[2] / "allocator_model" / "sources" / "scenarios"
+SCENARIOS = sorted(f.stem.split("-", 1)[1] for f in SHIPPED.glob("*.json"))
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "present"),
+    [(1280, 720, False), (1920, 1080, True)],
+    ids=["1280", "1920-presenter"],
+)
+def test_every_scenarios_opening_note_is_whole(
+    live: LiveServer, browser: Browser, width: int, height: int, present: bool
+) -> None:
+    """Step 0 says what to look for; at 1280 px the last line of the longer notes
+    (head-or-tail, reporting-passes, hildenbrand, fragmentation) was cut in half, the
+    empty event list under it keeping a line of room."""
+    assert len(SCENARIOS) == 12
+    with watched_page(browser, width, height) as (pg, problems):
+        for name in SCENARIOS:
+            open_dashboard(pg, live.url, f"?scenario={name}{'&presenter=1' if present else ''}")
+            note = pg.locator("#narration .headline.note")
+            assert "Look for:" in (note.text_content() or ""), name
+            box = note.evaluate(
+                "(el) => [el.scrollHeight, el.clientHeight, el.getBoundingClientRect().bottom,"
+                " document.querySelector('#narration').getBoundingClientRect().bottom]"
+            )
+            assert box[0] <= box[1] and box[2] <= box[3], (name, box)
         assert problems == [], problems
 
 
