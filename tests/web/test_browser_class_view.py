@@ -183,8 +183,8 @@ def test_every_scenarios_opening_note_is_whole(
     (head-or-tail, reporting-passes, hildenbrand, fragmentation) was cut in half, the
     empty event list under it keeping a line of room."""
     assert len(SCENARIOS) == 12
-    with watched_page(browser, width, height) as (pg, problems):
-        for name in SCENARIOS:
+    for name in SCENARIOS:
+        with watched_page(browser, width, height) as (pg, problems):
             open_dashboard(pg, live.url, f"?scenario={name}{'&presenter=1' if present else ''}")
             note = pg.locator("#narration .headline.note")
             assert "Look for:" in (note.text_content() or ""), name
@@ -193,7 +193,7 @@ def test_every_scenarios_opening_note_is_whole(
                 " document.querySelector('#narration').getBoundingClientRect().bottom]"
             )
             assert box[0] <= box[1] and box[2] <= box[3], (name, box)
-        assert problems == [], problems
+            assert problems == [], problems
 
 
 def test_an_inspected_block_in_a_long_lists_middle_is_drawn(

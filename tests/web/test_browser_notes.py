@@ -5,13 +5,15 @@ presenting) they stay out of the way and the lesson outline shows them on hover 
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from browserkit import debug, open_dashboard, settle, shot, watched_page
+from browserkit import debug, open_dashboard, send, settle, shot, watched_page
 from playwright.sync_api import Browser
 from test_browser_lesson import ON_SCREEN
 from wirehelp import LiveServer
 
-from allocator_model.sources.scenario import load
+from allocator_model.sources.scenario import library, load
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -72,3 +74,40 @@ def test_the_outline_shows_notes_on_hover_or_with_a_toggle(
         assert first.text_content() == titles[0]
         assert pg.locator("#btn-chapter-notes").get_attribute("aria-pressed") == "true"
         assert problems == [], problems
+
+
+#: "step 4", "steps 3 to 9", "(steps 3 and 6)", "(4 and 7)": the steps a note names.
+NAMED_STEPS = re.compile(r"\bsteps? (\d+)((?:(?:,| and| to) \d+)*)|\((\d+) and (\d+)\)")
+
+#: Events that only narrate or keep time: nothing to walk event by event.
+NARRATIVE = {"phase", "clock", "work", "user"}
+
+
+def test_a_note_that_says_walk_names_the_steps_that_hold_the_events(
+    live: LiveServer, browser: Browser
+) -> None:
+    """The notes said "walk the step event by event" on a chapter's own step, which
+    holds only its text: the allocation, the pass or the burst they meant is a step or
+    a few before or after it.  Each such note names its steps, and each named step has
+    allocator events to walk."""
+    walks = 0
+    for name in sorted(library()):
+        notes = [n for n in phase_notes(name).values() if "walk" in n.lower()]
+        if not notes:
+            continue
+        with watched_page(browser, 1280, 720) as (pg, problems):
+            open_dashboard(pg, live.url, f"?scenario={name}")
+            for note in notes:
+                walks += 1
+                steps = {
+                    int(n)
+                    for m in NAMED_STEPS.finditer(note)
+                    for n in re.findall(r"\d+", m.group(0))
+                }
+                assert steps, (name, note)
+                for step in sorted(steps):
+                    assert "ack" in send(pg, "seek", step=step), (name, step)
+                    kinds = {e["kind"] for e in debug(pg, "state.events")}
+                    assert kinds - NARRATIVE, (name, step, kinds, note)
+            assert problems == [], problems
+    assert walks >= 9
