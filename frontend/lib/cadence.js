@@ -16,7 +16,7 @@
 
 /** Milliseconds between two redraws of each panel while steps stream in. */
 export const STREAM_PERIODS = Object.freeze({
-  lists: 200,
+  lists: 250,
   narration: 250,
   state: 250,
   log: 300,

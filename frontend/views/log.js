@@ -157,8 +157,9 @@ export class LogView {
    * @param {ModelEvent[]} events
    * @param {string} note e.g. "jumped here (seek)"
    * @param {Array<{index: number, delay: number}>} [beats]
+   * @param {boolean} [scroll] scroll the list to the event that carries the point
    */
-  narrate(step, events, note, beats = []) {
+  narrate(step, events, note, beats = [], scroll = true) {
     for (const a of this.running) a.cancel();
     this.running = [];
     const head = headline(events);
@@ -188,7 +189,7 @@ export class LogView {
     // The event that carries the point is in view without scrolling: the list (not the
     // page) scrolls to it when it is below the lines that fit, to a line's top.
     const li = lines[point];
-    if (li && li.offsetTop + li.offsetHeight > list.clientHeight) {
+    if (scroll && li && li.offsetTop + li.offsetHeight > list.clientHeight) {
       scrollToLine(list, lines, li);
     }
     for (const beat of beats) {

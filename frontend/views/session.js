@@ -94,7 +94,7 @@ export class Session {
     /** What the hover, the selection and the event picked in the narration outline. */
     this.highlights = new Highlights(this);
     this.series = new Series(['free', 'min', 'low', 'high', 'resident', 'discarded', 'reported', 'refaults', 'hinted', 'isolated', 'clock']);
-    this.stats = { snapshots: 0, deltas: 0, renderedSeq: 0, renderedStep: -1, lastRenderMs: 0, firstRenderMs: 0, resyncs: 0, collapsed: 0, animated: 0 };
+    this.stats = { snapshots: 0, deltas: 0, renderedSeq: 0, renderedStep: -1, lastRenderMs: 0, firstRenderMs: 0, resyncs: 0, collapsed: 0, animated: 0, fullRenders: 0 };
     /** Which panel draws in a frame while steps stream in. */
     this.cadence = new Cadence();
     /** @type {Set<import('../lib/cadence.js').Panel>} panels scrolled out of view */
@@ -447,7 +447,10 @@ export class Session {
     const t1 = performance.now();
     this.costs.render += t1 - t0;
     this.stats.lastRenderMs = t1 - t0;
-    if (full) this.stats.firstRenderMs = t1 - this.arrivedAt;
+    if (full) {
+      this.stats.firstRenderMs = t1 - this.arrivedAt;
+      this.stats.fullRenders += 1;
+    }
     this.latencies.push(t1 - this.arrivedAt);
     if (this.latencies.length > 2000) this.latencies.splice(0, 1000);
     this.stats.renderedSeq = state.seq;
@@ -495,7 +498,7 @@ export class Session {
         if (this.views.state) drawStatePanel(this.views.state, state, zone.name);
         break;
       case 'narration':
-        this.drawNarration(false, []);
+        this.drawNarration(false, [], !streaming);
         break;
       case 'log':
         if (this.log) {
@@ -517,15 +520,17 @@ export class Session {
    * The narration: the newest step's events, as going forward showed them.
    * @param {boolean} full a snapshot (a seek, back, a chapter) or a redraw
    * @param {Array<{index: number, delay: number}>} beats the animation's, to light each line
+   * @param {boolean} [scroll] bring the event that carries the point into view (not in a
+   *   fast play's turn: it reads the layout, and nobody reads a line that lasts 250 ms)
    */
-  drawNarration(full, beats) {
+  drawNarration(full, beats, scroll = true) {
     const state = /** @type {ClientState} */ (this.state);
     const due = this.narrationDue;
     this.narrationDue = null;
     this.cadence.done('narration', performance.now());
     if (!this.log) return;
     if (due) {
-      this.log.narrate(due.step, due.events, '', beats);
+      this.log.narrate(due.step, due.events, '', beats, scroll);
     } else if (full && state.events.length) {
       this.log.narrate(state.step, state.events, '');
     } else if (full) {
