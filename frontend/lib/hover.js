@@ -4,7 +4,7 @@
  * (views/highlights.js), from the client state: no DOM.
  */
 import { formatPfn } from './layout.js';
-import { buddyOf } from './memmap.js';
+import { buddyOf, pixelShift } from './memmap.js';
 import { pfnWithDecimal } from './pfntext.js';
 import { HOST_STATE_NAMES, PAGE_STATE_NAMES } from './protocol.js';
 
@@ -47,8 +47,25 @@ export function hoverMarks(state, hb) {
 }
 
 /**
+ * Where a block (a frame: order 0) is in a map drawing `f` frames per pixel: the pixels
+ * it fills, or the frames of the pixel it is part of; nothing at one frame per pixel.
+ * @param {import('./state.js').ZoneModel} z
+ * @param {number} pfn
+ * @param {number} order
+ * @param {number} f
+ */
+function pixelNote(z, pfn, order, f) {
+  if (f === 1) return '';
+  if (2 ** order >= f) return ` · map: ${2 ** order / f} pixels of ${f} frames`;
+  const first = Math.max(z.startPfn, pfn - (pfn % f));
+  const last = Math.min(z.startPfn + z.spannedPages, pfn - (pfn % f) + f) - 1;
+  return ` · map pixel: ${last - first + 1} frames, ${formatPfn(first)}–${formatPfn(last)}`;
+}
+
+/**
  * The hover line: the frame or block, its place in its free list, its buddy, its page
- * state (hinted or reported, as the strategy calls it) and what backs it on the host.
+ * state (hinted or reported, as the strategy calls it), what backs it on the host and,
+ * in a zone whose map draws several frames per pixel, the frames of its pixel.
  * @param {ClientState} state
  * @param {Hovered} hb
  */
@@ -60,8 +77,9 @@ export function describeHover(state, hb) {
   const host = HOST_STATE_NAMES[z.hostBacking[i]] ?? '?';
   const flag = state.hinting.strategy === 'reporting' ? 'reported' : 'hinted';
   const stateName = ps === 'hinted' ? flag : ps;
-  if (!hb.known) return `${hb.zone} pfn ${pfnWithDecimal(hb.pfn)} · ${stateName} · host: ${host}`;
+  const pixel = pixelNote(z, hb.pfn, hb.known ? hb.order : 0, 2 ** pixelShift(z.spannedPages, state.config.pageblock_order));
+  if (!hb.known) return `${hb.zone} pfn ${pfnWithDecimal(hb.pfn)} · ${stateName} · host: ${host}${pixel}`;
   const b = hb.block;
   const pos = b ? ` · ${b.migratetype} list #${b.position + 1} of ${b.length}` : '';
-  return `${hb.zone} block ${pfnWithDecimal(hb.pfn)} order ${hb.order}${pos} · buddy ${formatPfn(buddyOf(hb.pfn, hb.order))} · ${stateName} · host: ${host}`;
+  return `${hb.zone} block ${pfnWithDecimal(hb.pfn)} order ${hb.order}${pos} · buddy ${formatPfn(buddyOf(hb.pfn, hb.order))} · ${stateName} · host: ${host}${pixel}`;
 }

@@ -11,17 +11,50 @@
  * (always even, so an order-10 block never wraps).  The zone's first tile starts at
  * its pageblock-aligned start; frames before `start_pfn` stay transparent.
  *
+ * A zone of more than PIXEL_BUDGET frames (more than 4 GiB) would need a canvas that
+ * the browser copies whole at every change (64 MiB at 64 GiB), so there a pixel stands
+ * for 2^shift frames (shift = 2k, the smallest that brings the zone within the budget:
+ * 4 frames per pixel up to 16 GiB, 16 up to 64 GiB): the aligned buddy block of order
+ * `shift` starting at a multiple of 2^shift.  The same layout then holds with pixels in
+ * place of frames, tiles keep their shape (8 × 4 pixels of 16 frames for order 9), and
+ * every buddy block of order ≥ shift is still exactly a rectangle of pixels.  A pixel's
+ * colour (`pixelCell`) is the most common kind of its frames, except that a pixel with
+ * a flagged (hinted or reported) frame is always flagged, and one with a frame the host
+ * discarded shows it discarded: aggregating never hides a reported block.
+ *
  * Painting a 4 GiB zone (1,048,576 frames) is one pass over the page_state bytes with
- * a colour lookup table: a few milliseconds.  Deltas repaint only their ranges.
+ * a colour lookup table: a few milliseconds.  Deltas repaint only their ranges (when
+ * aggregated, every pixel a range touches, recomputed from all its frames).
  */
 import { FREE_TINT, frameColour, migratetypeColours, OTHER_MIGRATETYPE } from './palette.js';
 
 /**
  * @typedef {{startPfn: number, pages: number, pageblockOrder: number, base: number,
- *            tileW: number, tileH: number, tilesPerBlock: number, columns: number,
- *            tiles: number, rows: number, width: number, height: number}} Geometry
+ *            shift: number, framesPerPixel: number, tileW: number, tileH: number,
+ *            tilesPerBlock: number, columns: number, tiles: number, rows: number,
+ *            width: number, height: number}} Geometry
+ *   `tilesPerBlock`: frames per tile (a pageblock); `tileW`, `tileH`: the tile in
+ *   pixels; `framesPerPixel` = 2^shift.
  * @typedef {{x: number, y: number, w: number, h: number}} Rect
  */
+
+/** Most pixels a zone's canvas has before its pixels stand for several frames (4 GiB). */
+export const PIXEL_BUDGET = 2 ** 20;
+
+/**
+ * log2 of the frames per pixel of a zone of `pages` frames: the smallest even shift
+ * that brings it within PIXEL_BUDGET pixels, at most the largest even number ≤ the
+ * pageblock order (a pixel never spans two pageblocks; past that, 1 TiB zones for
+ * order 9, the canvas grows beyond the budget).
+ * @param {number} pages
+ * @param {number} pageblockOrder
+ */
+export function pixelShift(pages, pageblockOrder) {
+  const most = pageblockOrder - (pageblockOrder % 2);
+  let shift = 0;
+  while (shift < most && pages / 2 ** shift > PIXEL_BUDGET) shift += 2;
+  return shift;
+}
 
 /**
  * Columns of tiles so that `tiles` tiles fill a canvas of roughly `aspect` (width /
@@ -46,8 +79,10 @@ export function columnsFor(tiles, tileW, tileH, aspect) {
  */
 export function geometry({ startPfn, pages, pageblockOrder, columns, aspect = 2.5 }) {
   const pbPages = 2 ** pageblockOrder;
-  const tileW = 2 ** Math.ceil(pageblockOrder / 2);
-  const tileH = pbPages / tileW;
+  const shift = pixelShift(pages, pageblockOrder);
+  const tilePixels = 2 ** (pageblockOrder - shift);
+  const tileW = 2 ** Math.ceil((pageblockOrder - shift) / 2);
+  const tileH = tilePixels / tileW;
   const base = Math.floor(startPfn / pbPages) * pbPages;
   const tiles = Math.max(1, Math.ceil((startPfn + pages - base) / pbPages));
   const c = columns ?? columnsFor(tiles, tileW, tileH, aspect);
@@ -57,6 +92,8 @@ export function geometry({ startPfn, pages, pageblockOrder, columns, aspect = 2.
     pages,
     pageblockOrder,
     base,
+    shift,
+    framesPerPixel: 2 ** shift,
     tileW,
     tileH,
     tilesPerBlock: pbPages,
@@ -69,7 +106,7 @@ export function geometry({ startPfn, pages, pageblockOrder, columns, aspect = 2.
 }
 
 /**
- * The pixel of a pfn (its top-left corner; one pixel per frame).
+ * The pixel of a pfn (its top-left corner).
  * @param {Geometry} g
  * @param {number} pfn
  * @returns {{x: number, y: number}}
@@ -77,7 +114,7 @@ export function geometry({ startPfn, pages, pageblockOrder, columns, aspect = 2.
 export function pfnToXY(g, pfn) {
   const rel = pfn - g.base;
   const t = Math.floor(rel / g.tilesPerBlock);
-  const within = rel - t * g.tilesPerBlock;
+  const within = Math.floor((rel - t * g.tilesPerBlock) / g.framesPerPixel);
   return {
     x: (t % g.columns) * g.tileW + (within % g.tileW),
     y: Math.floor(t / g.columns) * g.tileH + Math.floor(within / g.tileW),
@@ -85,7 +122,8 @@ export function pfnToXY(g, pfn) {
 }
 
 /**
- * The pfn under a pixel, or null outside the zone.
+ * The pfn under a pixel (the first of the pixel's frames in the zone), or null outside
+ * the zone.
  * @param {Geometry} g
  * @param {number} x
  * @param {number} y
@@ -96,15 +134,16 @@ export function xyToPfn(g, x, y) {
   const xi = Math.floor(x);
   const yi = Math.floor(y);
   const t = Math.floor(yi / g.tileH) * g.columns + Math.floor(xi / g.tileW);
-  const pfn = g.base + t * g.tilesPerBlock + (yi % g.tileH) * g.tileW + (xi % g.tileW);
-  if (pfn < g.startPfn || pfn >= g.startPfn + g.pages) return null;
-  return pfn;
+  const first = g.base + t * g.tilesPerBlock + ((yi % g.tileH) * g.tileW + (xi % g.tileW)) * g.framesPerPixel;
+  if (first + g.framesPerPixel <= g.startPfn || first >= g.startPfn + g.pages) return null;
+  return Math.max(first, g.startPfn);
 }
 
 /**
  * Rectangles (in canvas pixels) covering a block of 2^order frames at `pfn`.  One
- * rectangle for blocks up to a pageblock; bigger blocks get one per tile row they
- * cover (merged when side by side).
+ * rectangle for blocks up to a pageblock (the pixel holding it when the block is
+ * smaller than a pixel); bigger blocks get one per tile row they cover (merged when
+ * side by side).
  * @param {Geometry} g
  * @param {number} pfn
  * @param {number} order
@@ -113,8 +152,9 @@ export function xyToPfn(g, x, y) {
 export function blockRects(g, pfn, order) {
   const n = 2 ** order;
   const { x, y } = pfnToXY(g, pfn);
-  if (n <= g.tileW) return [{ x, y, w: n, h: 1 }];
-  if (n <= g.tilesPerBlock) return [{ x, y, w: g.tileW, h: n / g.tileW }];
+  const px = Math.max(1, n / g.framesPerPixel);
+  if (px <= g.tileW) return [{ x, y, w: px, h: 1 }];
+  if (n <= g.tilesPerBlock) return [{ x, y, w: g.tileW, h: px / g.tileW }];
   /** @type {Rect[]} */
   const rects = [];
   for (let p = pfn; p < pfn + n; p += g.tilesPerBlock) {
@@ -210,7 +250,8 @@ export function buildLut(migratetypes, tint = FREE_TINT) {
 /**
  * Paint frames [from, from + count) (zone-relative indices) into `pixels` (a
  * Uint32Array of width g.width).  Walks the affected tiles row by row so each pixel
- * row is written left to right.
+ * row is written left to right.  When a pixel stands for several frames, every pixel
+ * the range touches is painted from all its frames (`paintPixels`).
  * @param {Uint32Array} pixels
  * @param {Geometry} g
  * @param {{pageState: Uint8Array, hostBacking: Uint8Array, pageblockMt: Uint8Array}} zone
@@ -225,6 +266,10 @@ export function paintFrames(pixels, g, zone, lut, from = 0, count = g.pages) {
   const start = Math.max(0, from);
   const end = Math.min(g.pages, from + count);
   if (end <= start) return;
+  if (g.framesPerPixel > 1) {
+    paintPixels(pixels, g, zone, lut, start, end);
+    return;
+  }
   const width = g.width;
   const tileW = g.tileW;
   const firstTile = Math.floor((start + offset) / pb);
@@ -249,6 +294,67 @@ export function paintFrames(pixels, g, zone, lut, from = 0, count = g.pages) {
         parity ^= LUT_MT * LUT_CELL;
       }
     }
+  }
+}
+
+/** Cells (state * 3 + host) whose host backing is "discarded". */
+const DISCARDED_CELLS = [2, 5, 8, 11, 14];
+const ALL_CELLS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+const cellCounts = new Uint16Array(15);
+
+/**
+ * The colour cell (page state * 3 + host backing) of a pixel standing for frames
+ * [a, b) (zone-relative): the most common (state, host) of its frames, ties to the
+ * lower state (free first), except
+ * - a pixel with any flagged (hinted or reported) frame is flagged, discarded if any of
+ *   its flagged frames is discarded: a reported block is never lost, however small;
+ * - otherwise a pixel with any frame the host discarded shows the most common state of
+ *   its discarded frames, discarded.
+ * @param {Uint8Array} pageState
+ * @param {Uint8Array} hostBacking
+ * @param {number} a
+ * @param {number} b
+ */
+export function pixelCell(pageState, hostBacking, a, b) {
+  const s0 = pageState[a];
+  const h0 = hostBacking[a];
+  let i = a + 1;
+  while (i < b && pageState[i] === s0 && hostBacking[i] === h0) i += 1;
+  if (i === b) return s0 * 3 + h0; // all alike: the common case, big blocks
+  cellCounts.fill(0);
+  for (let j = a; j < b; j += 1) cellCounts[pageState[j] * 3 + hostBacking[j]] += 1;
+  if (cellCounts[8]) return 8; // flagged, discarded
+  if (cellCounts[6] || cellCounts[7]) return cellCounts[7] ? 7 : 6;
+  const pool = DISCARDED_CELLS.some((c) => cellCounts[c]) ? DISCARDED_CELLS : ALL_CELLS;
+  let best = pool[0];
+  for (const c of pool) if (cellCounts[c] > cellCounts[best]) best = c;
+  return best;
+}
+
+/**
+ * Paint the pixels holding zone-relative frames [start, end) of an aggregated map, each
+ * from all its frames in the zone.
+ * @param {Uint32Array} pixels
+ * @param {Geometry} g
+ * @param {{pageState: Uint8Array, hostBacking: Uint8Array, pageblockMt: Uint8Array}} zone
+ * @param {Uint32Array} lut
+ * @param {number} start
+ * @param {number} end
+ */
+function paintPixels(pixels, g, zone, lut, start, end) {
+  const { pageState, hostBacking, pageblockMt } = zone;
+  const f = g.framesPerPixel;
+  const offset = g.startPfn - g.base;
+  const perTile = g.tileW * g.tileH;
+  const last = Math.floor((end - 1 + offset) / f);
+  for (let q = Math.floor((start + offset) / f); q <= last; q += 1) {
+    const t = Math.floor(q / perTile);
+    const within = q - t * perTile;
+    const x = (t % g.columns) * g.tileW + (within % g.tileW);
+    const y = Math.floor(t / g.columns) * g.tileH + Math.floor(within / g.tileW);
+    const first = q * f - offset;
+    const cell = pixelCell(pageState, hostBacking, Math.max(0, first), Math.min(g.pages, first + f));
+    pixels[y * g.width + x] = lut[((x + y) & 1) * LUT_MT * LUT_CELL + ((pageblockMt[t] ?? 7) & 7) * LUT_CELL + cell];
   }
 }
 

@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * The memory map: every page frame of every zone, one pixel each, in pfn order (see
- * lib/memmap.js for the tile layout).  Per zone a pixel canvas (ImageData painted
+ * lib/memmap.js for the tile layout; a zone over 4 GiB draws several frames per
+ * pixel, as its caption says).  Per zone a pixel canvas (ImageData painted
  * from the page_state bytes) under an overlay canvas at screen resolution for the
  * pageblock outlines and the hover/selection highlight.
  *
@@ -56,6 +57,14 @@ function bringIntoView(el) {
   const b = box.getBoundingClientRect();
   if (r.bottom > b.bottom) box.scrollTop += Math.min(r.bottom - b.bottom, r.top - b.top);
   else if (r.top < b.top) box.scrollTop -= b.top - r.top;
+}
+
+/**
+ * What one step of the arrow keys moves, for the map's label.
+ * @param {Geometry} g
+ */
+function pixelWords(g) {
+  return g.framesPerPixel > 1 ? `a pixel of ${g.framesPerPixel} frames` : 'a frame';
 }
 
 export class MemoryMapView {
@@ -266,7 +275,7 @@ export class MemoryMapView {
           tabindex: '0',
           role: 'application',
           'aria-roledescription': 'memory map',
-          'aria-label': `memory map of zone ${zone.name}: arrow keys move a frame, Shift + arrows a pageblock of ${pbPages} frames, Enter inspects`,
+          'aria-label': `memory map of zone ${zone.name}: arrow keys move ${pixelWords(geom)}, Shift + arrows a pageblock of ${pbPages} frames, Enter inspects`,
           'data-zone': zone.name,
         },
         [base, overlay],
@@ -284,7 +293,8 @@ export class MemoryMapView {
   /** @param {ZoneMap} m */
   caption(m) {
     const z = m.zone;
-    const text = `${z.name} · pfn ${formatPfn(z.startPfn)}–${formatPfn(z.startPfn + z.spannedPages - 1)} · ${formatBytes(z.spannedPages * PAGE_SIZE)}`;
+    const f = m.geom.framesPerPixel;
+    const text = `${z.name} · pfn ${formatPfn(z.startPfn)}–${formatPfn(z.startPfn + z.spannedPages - 1)} · ${formatBytes(z.spannedPages * PAGE_SIZE)}${f > 1 ? ` · 1 pixel = ${f} frames` : ''}`;
     if (m.caption.textContent !== text) {
       m.caption.textContent = text;
       m.caption.title = `pfn ${z.startPfn}–${z.startPfn + z.spannedPages - 1} in decimal`;
@@ -322,11 +332,12 @@ export class MemoryMapView {
     stack.addEventListener('keydown', (e) => {
       const z = m.zone;
       let pfn = this.cursor && this.cursor.zone === z.name ? this.cursor.pfn : z.startPfn;
-      // ←/→ a frame, ↑/↓ a pixel row of the tile; with Shift, ←/→ a pageblock (the next
-      // tile, 2^pageblock_order frames) and ↑/↓ a row of tiles.
+      // ←/→ a pixel (a frame, or the frames it stands for), ↑/↓ a pixel row of the
+      // tile; with Shift, ←/→ a pageblock (the next tile, 2^pageblock_order frames) and
+      // ↑/↓ a row of tiles.
       const pageblock = m.geom.tilesPerBlock;
-      const across = e.shiftKey ? pageblock : 1;
-      const down = e.shiftKey ? pageblock * m.geom.columns : m.geom.tileW;
+      const across = e.shiftKey ? pageblock : m.geom.framesPerPixel;
+      const down = e.shiftKey ? pageblock * m.geom.columns : m.geom.tileW * m.geom.framesPerPixel;
       if (e.key === 'ArrowRight') pfn += across;
       else if (e.key === 'ArrowLeft') pfn -= across;
       else if (e.key === 'ArrowDown') pfn += down;
@@ -457,8 +468,8 @@ export class MemoryMapView {
   }
 
   /**
-   * The colour drawn for a frame, as [r, g, b, a] read back from the pixels (tests
-   * compare it with what the model says the frame is).
+   * The colour drawn for a frame (its pixel's), as [r, g, b, a] read back from the
+   * pixels (tests compare it with what the model says the frame is).
    * @param {string} zone
    * @param {number} pfn
    */
@@ -472,8 +483,10 @@ export class MemoryMapView {
   }
 
   /**
-   * The colour a frame must have for given page state, host backing and pageblock
-   * migratetype (tests pass the model's values and compare with `colourAt`).
+   * The colour a frame's pixel must have for given page state, host backing and
+   * pageblock migratetype (tests pass the model's values, or for a pixel of several
+   * frames the state and host lib/memmap.js pixelCell picks, and compare with
+   * `colourAt`).
    * @param {string} zone
    * @param {number} pfn
    * @param {number} state

@@ -45,6 +45,18 @@ test('the hover line names the block, its place in its list, its buddy, its stat
   assert.equal(describeHover(state(), { zone: 'DMA32', pfn: 0, order: 0, known: false }), '', 'a zone the state has not');
 });
 
+test('in a zone over 4 GiB the hover line says which frames the map pixel stands for', () => {
+  // 2^20 + 64 pages at pfn 4096, pageblock order 2: the map draws 4 frames per pixel.
+  const big = stateFromSnapshot(snapshot({ pages: 2 ** 20 + 64, start: 4096 }));
+  assert.equal(
+    describeHover(big, { zone: 'Normal', pfn: 4102, order: 0, known: false }),
+    'Normal pfn 0x1006 (4102) · free · host: resident · map pixel: 4 frames, 0x1004–0x1007',
+  );
+  assert.match(describeHover(big, { zone: 'Normal', pfn: 4101, order: 0, known: true }), / · map pixel: 4 frames, 0x1004–0x1007$/);
+  assert.match(describeHover(big, { zone: 'Normal', pfn: 4104, order: 3, known: true }), / · map: 2 pixels of 4 frames$/);
+  assert.doesNotMatch(describeHover(state(), { zone: 'Normal', pfn: 4102, order: 0, known: false }), /map pixel/, 'one frame per pixel');
+});
+
 test('a flagged free page is "hinted", or "reported" under free page reporting', () => {
   const v2 = state();
   v2.zones[0].pageState[5] = 2;

@@ -12,6 +12,9 @@ import {
   packRgb,
   pageblockIndex,
   paintFrames,
+  PIXEL_BUDGET,
+  pixelCell,
+  pixelShift,
   pfnToXY,
   tileRect,
   xyToPfn,
@@ -189,4 +192,133 @@ test('painting a 4 GiB zone takes milliseconds', (t) => {
   // asserted only when benchmarking (BUDDYSCOPE_BENCH=1, docs/performance.md).
   t.diagnostic(`a full paint took ${ms.toFixed(1)} ms`);
   if (process.env.BUDDYSCOPE_BENCH) assert.ok(ms < 100, `a full paint took ${ms.toFixed(1)} ms`);
+});
+
+// --- zones over 4 GiB: several frames per pixel -----------------------------------------
+
+test('up to 4 GiB a pixel is a frame; 64 GiB draws 16 frames a pixel, tiles 8 × 4, within the budget', () => {
+  const small = geometry({ startPfn: 0, pages: 1 << 20, pageblockOrder: 9, columns: 64 });
+  assert.equal(small.framesPerPixel, 1);
+  assert.deepEqual([small.tileW, small.tileH, small.width, small.height], [32, 16, 2048, 512], 'exactly as before');
+  assert.equal(pixelShift((1 << 20) + 1, 9), 2, 'one frame more: 4 frames a pixel');
+  assert.equal(pixelShift(1 << 22, 9), 2);
+  assert.equal(pixelShift((1 << 22) + 1, 9), 4);
+  assert.equal(pixelShift(2 ** 40, 9), 8, 'never more than a pageblock per pixel');
+  const big = geometry({ startPfn: 1 << 20, pages: (1 << 24) - (1 << 20), pageblockOrder: 9 });
+  assert.equal(big.framesPerPixel, 16);
+  assert.deepEqual([big.tileW, big.tileH], [8, 4]);
+  assert.equal(big.tiles, 30720);
+  assert.ok(big.width * big.height <= PIXEL_BUDGET * 1.01, `${big.width} × ${big.height}`);
+  assert.ok(big.width * big.height >= (big.tiles * 32), 'every tile has its pixels');
+});
+
+test('pfn ↔ pixel round-trips at 16 Mi frames: a pixel is the 16 frames from a multiple of 16', () => {
+  const g = geometry({ startPfn: 0, pages: 1 << 24, pageblockOrder: 9 });
+  assert.equal(g.framesPerPixel, 16);
+  const seen = new Set();
+  for (let pfn = 0; pfn < 1 << 24; pfn += 1) {
+    const { x, y } = pfnToXY(g, pfn);
+    if (pfn % 16 === 0) {
+      assert.ok(x >= 0 && x < g.width && y >= 0 && y < g.height, `pfn ${pfn} at ${x},${y}`);
+      assert.equal(xyToPfn(g, x + 0.5, y + 0.9), pfn, 'a pixel names its first frame');
+      seen.add(y * g.width + x);
+    } else if (pfn % 4099 === 0) {
+      assert.equal(xyToPfn(g, x, y), pfn - (pfn % 16), `pfn ${pfn} is in its pixel`);
+    }
+  }
+  assert.equal(seen.size, (1 << 24) / 16, 'one pixel per 16 frames');
+  assert.deepEqual(pfnToXY(g, 16 * 8), { x: 0, y: 1 }, 'row-major inside the tile, in pixels');
+  assert.deepEqual(pfnToXY(g, 512), { x: 8, y: 0 }, 'the next pageblock is the next tile');
+});
+
+test('an unaligned zone over 4 GiB: a pixel half outside names its first frame inside', () => {
+  const g = geometry({ startPfn: 1000, pages: (1 << 21) + 5, pageblockOrder: 9, columns: 64 });
+  assert.equal(g.framesPerPixel, 4);
+  const { x, y } = pfnToXY(g, 1000);
+  assert.deepEqual(pfnToXY(g, 1001), { x, y });
+  assert.equal(xyToPfn(g, x, y), 1000);
+  const before = pfnToXY(g, 996);
+  assert.equal(xyToPfn(g, before.x, before.y), null, 'frames 996–999 are not in the zone');
+  const end = 1000 + (1 << 21) + 5;
+  const lastPx = pfnToXY(g, end - 1);
+  assert.equal(xyToPfn(g, lastPx.x, lastPx.y), end - 1 - ((end - 1) % 4));
+  const past = pfnToXY(g, end + 4);
+  assert.equal(xyToPfn(g, past.x, past.y), null);
+});
+
+test('aggregated, buddy blocks of order ≥ the shift are exact rectangles; smaller ones their pixel', () => {
+  const g = geometry({ startPfn: 0, pages: 1 << 24, pageblockOrder: 9, columns: 6 });
+  for (const [pfn, order] of [[64, 4], [32, 5], [64, 6], [128, 7], [512, 9], [0, 10], [1024, 10], [4096, 12]]) {
+    const rects = blockRects(g, pfn, order);
+    const covered = new Set();
+    for (const r of rects) for (let y = r.y; y < r.y + r.h; y += 1) for (let x = r.x; x < r.x + r.w; x += 1) covered.add(xyToPfn(g, x, y));
+    const want = new Set(Array.from({ length: 2 ** order / 16 }, (_, i) => pfn + 16 * i));
+    assert.deepEqual(covered, want, `order ${order} at ${pfn}`);
+  }
+  assert.deepEqual(blockRects(g, 37, 0), [{ ...pfnToXY(g, 32), w: 1, h: 1 }]);
+  assert.deepEqual(blockRects(g, 40, 3), [{ ...pfnToXY(g, 32), w: 1, h: 1 }]);
+  assert.deepEqual(blockRects(g, 512, 9), [tileRect(g, 1)], 'a pageblock is its tile');
+  const r = dirtyRect(g, 500, 40);
+  for (const pfn of [500, 511, 512, 539]) {
+    const { x, y } = pfnToXY(g, pfn);
+    assert.ok(x >= r.x && x < r.x + r.w && y >= r.y && y < r.y + r.h, `frame ${pfn} in ${JSON.stringify(r)}`);
+  }
+});
+
+test('a pixel of several frames: the most common kind, but a flagged or discarded frame always shows', () => {
+  const cell = (/** @type {Array<[number, number]>} */ frames) =>
+    pixelCell(Uint8Array.from(frames.map(([s]) => s)), Uint8Array.from(frames.map(([, h]) => h)), 0, frames.length);
+  const F = [0, 1]; // free, resident
+  const A = [1, 1]; // allocated, resident
+  assert.equal(cell([F, F, F, F]), 0 * 3 + 1);
+  assert.equal(cell([A, A, A, F]), 1 * 3 + 1, 'most common');
+  assert.equal(cell([A, A, F, F]), 0 * 3 + 1, 'a tie goes to the lower state: free');
+  assert.equal(cell([[4, 1], [4, 1], A, [3, 1]]), 4 * 3 + 1, 'pcp');
+  assert.equal(cell([A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, [2, 1]]), 2 * 3 + 1, 'one reported frame of 16 marks the pixel');
+  assert.equal(cell([[2, 1], [2, 2], F, F]), 2 * 3 + 2, 'reported and discarded');
+  assert.equal(cell([A, A, A, [0, 2]]), 0 * 3 + 2, 'a discarded frame shows, as its state');
+  assert.equal(cell([[0, 2], [1, 2], [1, 2], A]), 1 * 3 + 2, 'the most common state of the discarded frames');
+  assert.equal(cell([[1, 2], [0, 2], [2, 1], A]), 2 * 3 + 1, 'flagged before discarded');
+});
+
+test('a range repaint of an aggregated map equals a full repaint', () => {
+  const pages = (1 << 21) + 3000;
+  const g = geometry({ startPfn: 700, pages, pageblockOrder: 9, columns: 40 });
+  assert.equal(g.framesPerPixel, 4);
+  let seed = 7;
+  const rand = (/** @type {number} */ n) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const pageState = new Uint8Array(pages).map((_, i) => ((i >> 6) % 3 === 0 ? rand(5) : (i >> 9) % 2));
+  const hostBacking = new Uint8Array(pages).map(() => (rand(10) === 0 ? 2 : 1));
+  const zone = { pageState, hostBacking, pageblockMt: new Uint8Array(g.tiles).map((_, i) => i % 6) };
+  const lut = buildLut(MTS);
+  const painted = new Uint32Array(g.width * g.height);
+  paintFrames(painted, g, zone, lut);
+  for (const q of [0, 1, 2, 3, 777, 5000]) {
+    const { x, y } = pfnToXY(g, g.startPfn + q);
+    const first = Math.max(0, q - ((g.startPfn + q) % 4));
+    const want = pixelCell(pageState, hostBacking, first, Math.min(pages, q - ((g.startPfn + q) % 4) + 4));
+    assert.equal(painted[y * g.width + x], lut[((x + y) & 1) * 128 + zone.pageblockMt[Math.floor((g.startPfn + q - g.base) / 512)] * 16 + want], `frame ${q}`);
+  }
+  // A step: some ranges change (one of a single frame in the middle of a pixel, one
+  // at the zone's unaligned start, one at its end); repaint only them.
+  const ranges = [[0, 3], [1001, 1], [4096, 512], [70001, 37], [pages - 5, 5]];
+  for (const [from, count] of ranges) {
+    for (let i = from; i < from + count; i += 1) {
+      pageState[i] = rand(5);
+      hostBacking[i] = rand(3);
+    }
+    pageState[from] = 2; // a reported frame: its pixel must show it
+  }
+  for (const [from, count] of ranges) paintFrames(painted, g, zone, lut, from, count);
+  const fresh = new Uint32Array(g.width * g.height);
+  paintFrames(fresh, g, zone, lut);
+  assert.ok(fresh.every((v, i) => v === painted[i]), 'the range repaint differs from a full repaint');
+  const { x, y } = pfnToXY(g, g.startPfn + 1001);
+  assert.ok([6, 7, 8].some((c) => painted[y * g.width + x] === lut[((x + y) & 1) * 128 + zone.pageblockMt[pageblockIndex(g, g.startPfn + 1001)] * 16 + c]), 'flagged');
+  const partial = new Uint32Array(g.width * g.height);
+  paintFrames(partial, g, zone, lut, 1001, 1);
+  assert.equal(partial.filter((v) => v !== 0).length, 1, 'one frame: its one pixel');
 });
