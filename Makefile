@@ -14,15 +14,18 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # `make run NO_OPEN=1` does not open a browser.
 NO_OPEN ?=
+# `make run COMPILED=1` serves with the model's mypyc build (`make compiled`, below).
+COMPILED ?=
 
 JS_TESTS := $(wildcard tests/js/*.test.mjs)
 
-.PHONY: help run test lint typecheck pytest jstest chromium node clean distclean
+.PHONY: help run test lint typecheck pytest pytest-compiled jstest chromium node clean distclean compiled
 
 help:
 	@echo "make run    start the dashboard on http://$(HOST):$(PORT)/ (creates .venv)"
 	@echo "make test   run ruff, mypy, hadolint, pytest (incl. the browser) and node --test"
-	@echo "make clean  remove caches; make distclean also removes .venv"
+	@echo "make compiled  build the model with mypyc into build/compiled (optional; make run COMPILED=1)"
+	@echo "make clean  remove caches and build/compiled; make distclean also removes .venv"
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "buddyscope needs Python 3.11 or newer; this is " + sys.version.split()[0] + " (set PYTHON=...)")'
@@ -36,10 +39,10 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	.venv/bin/python -m pip install -e '.[test]'
 	@touch $@ $(VENV)/.installed-run
 
-run: $(VENV)/.installed-run
-	$(VENV)/bin/buddyscope serve --host $(HOST) --port $(PORT) $(if $(NO_OPEN),--no-open)
+run: $(VENV)/.installed-run $(if $(COMPILED),compiled)
+	$(if $(COMPILED),PYTHONPATH=$(COMPILED_DIR)) $(VENV)/bin/buddyscope serve --host $(HOST) --port $(PORT) $(if $(NO_OPEN),--no-open)
 
-test: $(VENV)/.installed-test chromium node lint typecheck jstest pytest
+test: $(VENV)/.installed-test chromium node lint typecheck jstest pytest pytest-compiled
 	@echo "make test: all checks passed"
 
 lint: $(VENV)/.installed-test
@@ -54,6 +57,33 @@ jstest: node
 
 pytest: $(VENV)/.installed-test chromium
 	$(VENV)/bin/python -m pytest -p no:cacheprovider
+
+# `make compiled`: an optional mypyc build of the model, out of tree.  build/compiled/ gets a
+# copy of allocator_model whose hot modules are C extensions; the source tree stays pure
+# Python and is what `import allocator_model` gives.  To run anything on the build, put it
+# first on the path (PYTHONSAFEPATH keeps the current directory's source tree off it):
+#   PYTHONSAFEPATH=1 PYTHONPATH=build/compiled .venv/bin/python bench/plain_buddy.py
+# MYPYC_MODULES are where the model spends its time (docs/performance.md, "Model");
+# errors, config, watermarks, events and the strategies stay interpreted (docs/model.md).
+COMPILED_DIR := build/compiled
+MYPYC_MODULES := node zone freelist pcp host
+COMPILED_ENV := ALLOCATOR_MODEL_COMPILED="$(MYPYC_MODULES)" PYTHONSAFEPATH=1 PYTHONPATH=$(COMPILED_DIR)
+
+compiled: $(COMPILED_DIR)/.built
+
+$(COMPILED_DIR)/.built: $(shell find allocator_model -type f -not -path '*/__pycache__/*') | $(VENV)/.installed-test
+	rm -rf $(COMPILED_DIR) && mkdir -p $(COMPILED_DIR)
+	cp -r allocator_model $(COMPILED_DIR)/
+	find $(COMPILED_DIR) -name __pycache__ -prune -exec rm -rf {} +
+	cd $(COMPILED_DIR) && $(abspath $(VENV))/bin/mypyc $(MYPYC_MODULES:%=allocator_model/kernel/%.py) \
+	  >mypyc.log || { tail -40 $(COMPILED_DIR)/mypyc.log >&2; exit 1; }
+	@touch $@
+
+# The tests that use the model without a browser, again on the compiled build;
+# tests/model/test_compiled_build.py checks that MYPYC_MODULES really are the compiled ones.
+pytest-compiled: compiled
+	$(COMPILED_ENV) $(VENV)/bin/python -m pytest -p no:cacheprovider -m 'not browser' \
+	  --ignore-glob='tests/web/test_browser_*' tests/model tests/web
 
 # The browser tests drive Debian's chromium (never `playwright install`).  CHROMIUM_PATH
 # overrides where it is; as root a missing chromium is installed with apt-get.
@@ -78,7 +108,7 @@ node:
 	  exit 1; }
 
 clean:
-	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis $(COMPILED_DIR)
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean

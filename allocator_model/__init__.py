@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING
 # /proc parsers and the kpageflags decoder, and building the kernel model's classes
 # (node, zone, the event catalogue) cost it ~90 ms of its 1 s budget.
 _HOMES = {
+    "ZoneSpec": "kernel.config",
     "ConfigError": "kernel.errors",
     "InvalidFree": "kernel.errors",
     "InvariantViolation": "kernel.errors",
@@ -60,7 +61,6 @@ _HOMES = {
     "hexpfn": "kernel.events",
     "Node": "kernel.node",
     "PageInfo": "kernel.node",
-    "ZoneSpec": "kernel.node",
     "default_zones": "kernel.node",
     "ListPosition": "kernel.zone",
     "Zone": "kernel.zone",
@@ -68,6 +68,7 @@ _HOMES = {
 }
 
 if TYPE_CHECKING:
+    from .kernel.config import ZoneSpec
     from .kernel.errors import (
         ConfigError,
         InvalidFree,
@@ -78,7 +79,7 @@ if TYPE_CHECKING:
         UnknownZone,
     )
     from .kernel.events import Event, hexpfn
-    from .kernel.node import Node, PageInfo, ZoneSpec, default_zones
+    from .kernel.node import Node, PageInfo, default_zones
     from .kernel.zone import ListPosition, Zone
     from .sources.fromproc import from_buddyinfo
 

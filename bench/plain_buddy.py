@@ -15,6 +15,13 @@ full) replayed by its ``Replay``.  Speeds are process CPU time.  The model runs 
 bench's main figure does (one 1,048,576-page Normal zone, Linux 5.10 rules, events off)
 and as the dashboard's default session does (three zones of a 4 GiB guest, 6.12 rules,
 per-cpu lists, free page reporting with its clock ticking as in the bench).
+
+The model runs twice, as the reference (the source tree's pure Python) and as ``make
+compiled``'s mypyc build (``build/compiled``, or ``--compiled DIR``; ``--compiled none``
+leaves it out).  One process cannot import both builds of ``allocator_model``, so every
+measurement is a child process of its own (``--child``, the script generated before its
+clock starts), the children interleaved round by round; each child reports which build
+it imported and the parent checks that it is the one asked for.
 """
 
 from __future__ import annotations
@@ -22,17 +29,22 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
+import subprocess
 import sys
 import time
 from bisect import bisect_left, insort
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+import allocator_model.kernel.zone
 from allocator_model.kernel.errors import OutOfMemory
 from allocator_model.kernel.node import Node, ZoneSpec
 from allocator_model.lab.bench import BENCH_PAGES, SECONDS_PER_OP, Replay, make_script
 
 MAX_ORDER = 11  # orders 0..10, as the model's default
+COMPILED = Path(__file__).resolve().parents[1] / "build" / "compiled"  # make compiled
 
 
 class SortedArrayBuddy:
@@ -119,6 +131,16 @@ RUNNERS: dict[str, tuple[Callable[[int], Any], float]] = {
     "model_one_zone_5_10": (_one_zone, 0.0),
     "model_default_session": (_default_session, SECONDS_PER_OP),
 }
+# The model's runners again on the compiled build: (its name in the results, the runner)
+COMPILED_RUNNERS = {
+    "compiled_one_zone_5_10": "model_one_zone_5_10",
+    "compiled_default_session": "model_default_session",
+}
+
+
+def _build() -> str:
+    """Which build of the model this process imported."""
+    return "compiled" if allocator_model.kernel.zone.__file__.endswith(".so") else "reference"
 
 
 def _cpu_s(name: str, pages: int, script: list[int]) -> float:
@@ -130,21 +152,47 @@ def _cpu_s(name: str, pages: int, script: list[int]) -> float:
     return time.process_time() - t0
 
 
-def measure(ops: int, rounds: int, seed: int, pages: int = BENCH_PAGES) -> dict[str, Any]:
+def _child_cpu_s(
+    runner: str, build: str, compiled: Path | None, ops: int, seed: int, pages: int
+) -> float:
+    """One measurement in a child process importing the reference or the compiled build."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSAFEPATH")}
+    if build == "compiled":
+        assert compiled is not None
+        env.update(PYTHONPATH=str(compiled), PYTHONSAFEPATH="1")
+    argv = [sys.executable, __file__, "--child", runner, "--ops", str(ops), "--seed", str(seed)]
+    out = subprocess.run(
+        [*argv, "--pages", str(pages)], capture_output=True, text=True, env=env, check=False
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"{runner} ({build}): the child failed:\n{out.stderr[-2000:]}")
+    child = json.loads(out.stdout)
+    if child["build"] != build:
+        raise SystemExit(f"{runner}: asked for the {build} build, the child imported the "
+                         f"{child['build']} one (is {compiled} built? make compiled)")  # fmt: skip
+    return float(child["cpu_s"])
+
+
+def measure(
+    ops: int, rounds: int, seed: int, pages: int = BENCH_PAGES, compiled: Path | None = None
+) -> dict[str, Any]:
     """Best and median ops/s of each runner over ``rounds`` interleaved rounds, and the
-    model's ratios to the plain allocator (best against best, median against median)."""
-    script = make_script(ops, seed, pages)
-    times: dict[str, list[float]] = {name: [] for name in RUNNERS}
+    model's ratios to the plain allocator (best against best, median against median);
+    with ``compiled`` (a ``make compiled`` tree) the model's runners on that build too."""
+    runs = [(name, name, "reference") for name in RUNNERS]
+    if compiled is not None:
+        runs += [(name, runner, "compiled") for name, runner in COMPILED_RUNNERS.items()]
+    times: dict[str, list[float]] = {name: [] for name, _, _ in runs}
     for _ in range(rounds):
-        for name in RUNNERS:
-            times[name].append(_cpu_s(name, pages, script))
+        for name, runner, build in runs:
+            times[name].append(_child_cpu_s(runner, build, compiled, ops, seed, pages))
     result: dict[str, Any] = {"ops": ops, "rounds": rounds, "pages": pages}
     for name, seconds in times.items():
         seconds.sort()
         result[f"{name}_ops_per_s_best"] = round(ops / seconds[0])
         result[f"{name}_ops_per_s_median"] = round(ops / seconds[len(seconds) // 2])
-    for name in RUNNERS:
-        if name.startswith("model"):
+    for name in times:
+        if name != "sorted_array_buddy":
             for which in ("best", "median"):
                 plain = result[f"sorted_array_buddy_ops_per_s_{which}"]
                 result[f"{name}_vs_plain_{which}"] = round(
@@ -165,9 +213,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="pages of the script's zone (default 4 GiB; the default session is always its "
         "own 4 GiB guest)",
     )
+    parser.add_argument(
+        "--compiled",
+        default=str(COMPILED),
+        help="make compiled's tree to run the model on as well (default build/compiled if "
+        "it is built; 'none' runs the reference only)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--child", choices=RUNNERS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    result = measure(args.ops, args.rounds, args.seed, args.pages)
+    if args.child:
+        script = make_script(args.ops, args.seed, args.pages)
+        print(json.dumps({"build": _build(), "cpu_s": _cpu_s(args.child, args.pages, script)}))
+        return 0
+    compiled = None if args.compiled == "none" else Path(args.compiled).resolve()
+    if compiled is not None and not (compiled / "allocator_model").is_dir():
+        if args.compiled != str(COMPILED):
+            raise SystemExit(f"{compiled} has no allocator_model: run make compiled")
+        print("build/compiled is not built (make compiled): the reference only", file=sys.stderr)
+        compiled = None
+    result = measure(args.ops, args.rounds, args.seed, args.pages, compiled)
     if args.json:
         print(json.dumps(result))
     else:

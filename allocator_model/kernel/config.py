@@ -157,3 +157,85 @@ def kernel_rules(version: str) -> KernelRules:
             f"unknown kernel version {version!r}: the model follows "
             + ", ".join(repr(v) for v in KERNELS)
         ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneSpec:
+    """A zone to create: its name, first pfn and number of pages it spans.
+
+    ``absent`` lists (start_pfn, pages) ranges inside the zone that the buddy allocator
+    never manages: holes in the memory map and memblock reservations (what makes
+    /proc/zoneinfo's ``managed`` smaller than ``spanned``).  The model does not tell the
+    two apart; their frames show as allocated and cannot be freed.
+
+    It lives here with ``check_zone_specs``, in a module ``make compiled`` leaves
+    interpreted (``node`` re-exports it): compiled, its constructor and every read of a
+    field would refuse a value of the wrong type with a TypeError before the check could
+    explain the mistake with a ``ConfigError``.
+    """
+
+    name: str
+    start_pfn: int
+    pages: int
+    absent: tuple[tuple[int, int], ...] = ()
+
+
+def check_int(name: str, value: object, lo: int, hi: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name} must be an integer, got {value!r}")
+    if value < lo or (hi is not None and value > hi):
+        bound = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+        raise ConfigError(f"{name} must be {bound}, got {value}")
+    return value
+
+
+def check_zone_specs(specs: tuple[ZoneSpec, ...]) -> None:
+    """Raise ConfigError unless ``specs`` are zones a node can have (see ``ZoneSpec``)."""
+    if not specs:
+        raise ConfigError("a node needs at least one zone")
+    names: set[str] = set()
+    prev_end = -1
+    for s in specs:
+        if not isinstance(s, ZoneSpec):
+            raise ConfigError(f"zones must be ZoneSpec values, got {s!r}")
+        if not s.name or not s.name.isprintable() or " " in s.name or len(s.name) > 8:
+            raise ConfigError(
+                f"zone name {s.name!r} must be 1-8 printable characters without spaces "
+                "(it is printed with %8s in /proc/buddyinfo)"
+            )
+        if s.name in names:
+            raise ConfigError(f"zone name {s.name!r} is used twice")
+        names.add(s.name)
+        check_int(f"zone {s.name} start_pfn", s.start_pfn, 0)
+        check_int(f"zone {s.name} pages", s.pages, 1, 1 << 26)
+        if s.start_pfn < prev_end:
+            raise ConfigError(
+                f"zone {s.name} starts at pfn {s.start_pfn}, inside the previous zone "
+                f"(which ends at pfn {prev_end}): zones must be in ascending pfn order "
+                "and must not overlap"
+            )
+        prev_end = s.start_pfn + s.pages
+        _check_absent(s)
+
+
+def _check_absent(s: ZoneSpec) -> None:
+    ranges = s.absent
+    if not isinstance(ranges, tuple) or not all(
+        isinstance(r, tuple) and len(r) == 2 for r in ranges
+    ):
+        raise ConfigError(
+            f"zone {s.name} absent must be a tuple of (start_pfn, pages) pairs, got {ranges!r}"
+        )
+    at = s.start_pfn
+    for start, pages in ranges:
+        check_int(f"zone {s.name} absent start_pfn", start, 0)
+        check_int(f"zone {s.name} absent pages", pages, 1)
+        if start < at or start + pages > s.start_pfn + s.pages:
+            raise ConfigError(
+                f"zone {s.name}: absent range {start}..{start + pages - 1} must lie inside "
+                f"the zone ({s.start_pfn}..{s.start_pfn + s.pages - 1}), in ascending pfn "
+                "order, without overlapping another"
+            )
+        at = start + pages
+    if sum(n for _, n in ranges) >= s.pages:
+        raise ConfigError(f"zone {s.name}: its absent ranges leave no page to manage")

@@ -11,10 +11,14 @@ insert-before, delete and rotate are O(1) and the head->tail order is exact.
 from __future__ import annotations
 
 from array import array
+from typing import Any, Self
 
 
 class FreeLists:
     __slots__ = ("next", "nr_migratetypes", "nr_orders", "pages", "prev")
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:  # see Node.__new__ (make compiled)
+        return super().__new__(cls)
 
     def __init__(self, pages: int, nr_orders: int, nr_migratetypes: int) -> None:
         self.pages = pages

@@ -17,7 +17,7 @@ counters are cumulative.  An allocation touches its pages unless told not to.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     from .zone import Zone
@@ -44,6 +44,9 @@ class HostStats:
 
 class Host:
     """The host's view of one guest: residency per page and the counters."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:  # see Node.__new__ (make compiled)
+        return super().__new__(cls)
 
     def __init__(self, zones: tuple[Zone, ...], resident_at_boot: bool) -> None:
         fill = RESIDENT if resident_at_boot else NOT_BACKED

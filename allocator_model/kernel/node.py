@@ -18,7 +18,7 @@ import heapq
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Self
 
 from . import events as ev
 from .assumptions import KSWAPD_BOOST_RESET_S
@@ -29,8 +29,11 @@ from .config import (
     MIGRATE_PCPTYPES,
     PAGE_ALLOC_COSTLY_ORDER,
     Migratetypes,
+    check_int,
+    check_zone_specs,
     kernel_rules,
 )
+from .config import ZoneSpec as ZoneSpec  # re-exported: callers import it from here
 from .errors import ConfigError, InvalidFree, OutOfMemory, UnknownMigratetype, UnknownZone
 from .hinting_v2 import HintingV2
 from .host import NAMES as HOST_STATE_NAMES
@@ -92,22 +95,6 @@ def what_if(hinting: str, kernel: str) -> str | None:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class ZoneSpec:
-    """A zone to create: its name, first pfn and number of pages it spans.
-
-    ``absent`` lists (start_pfn, pages) ranges inside the zone that the buddy allocator
-    never manages: holes in the memory map and memblock reservations (what makes
-    /proc/zoneinfo's ``managed`` smaller than ``spanned``).  The model does not tell the
-    two apart; their frames show as allocated and cannot be freed.
-    """
-
-    name: str
-    start_pfn: int
-    pages: int
-    absent: tuple[tuple[int, int], ...] = ()
-
-
 def default_zones() -> tuple[ZoneSpec, ...]:
     """A 4 GiB x86-64 guest on QEMU's pc machine: RAM below 3 GiB, the rest above 4 GiB.
 
@@ -150,18 +137,28 @@ class _Work:
     label: str = field(compare=False)
     fn: Callable[[], None] = field(compare=False)
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:  # see Node.__new__ (make compiled)
+        return super().__new__(cls)
 
-def _check_int(name: str, value: object, lo: int, hi: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{name} must be an integer, got {value!r}")
-    if value < lo or (hi is not None and value > hi):
-        bound = f"{lo}..{hi}" if hi is not None else f">= {lo}"
-        raise ConfigError(f"{name} must be {bound}, got {value}")
-    return value
+
+def _free_ints(pfn: object, order: object) -> tuple[int, int]:
+    """``Node.free``'s arguments, if they are integers (an int subclass such as an IntEnum
+    is one; a bool is not)."""
+    if isinstance(pfn, bool) or not isinstance(pfn, int):
+        raise InvalidFree(f"pfn must be an integer, got {pfn!r}")
+    if isinstance(order, bool) or not isinstance(order, int):
+        raise InvalidFree(f"order must be an integer, got {order!r}")
+    return pfn, order
 
 
 class Node:
     """A node of zones running the buddy allocator of one kernel version."""
+
+    # Copies and unpickling (the server's timeline checkpoints) make an instance without
+    # calling __init__.  A mypyc-compiled class (make compiled) does that only when it
+    # defines __new__; without one its __new__ would run __init__ first.
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -189,14 +186,14 @@ class Node:
         if kernel is None:
             kernel = default_kernel(hinting)
         self.rules = kernel_rules(kernel)
-        self.max_order = _check_int("max_order", max_order, 1, 16)
-        self.pageblock_order = _check_int("pageblock_order", pageblock_order, 0, max_order - 1)
-        self.seed = _check_int("seed", seed, 0)
-        self.watermark_scale_factor = _check_int(
+        self.max_order = check_int("max_order", max_order, 1, 16)
+        self.pageblock_order = check_int("pageblock_order", pageblock_order, 0, max_order - 1)
+        self.seed = check_int("seed", seed, 0)
+        self.watermark_scale_factor = check_int(
             "watermark_scale_factor", watermark_scale_factor, 1, 3000
         )
         # vm.watermark_boost_factor: 0 turns boost_watermark off
-        self.watermark_boost_factor = _check_int(
+        self.watermark_boost_factor = check_int(
             "watermark_boost_factor", watermark_boost_factor, 0, 1 << 30
         )
         self.mts = Migratetypes.for_config(cma)
@@ -205,7 +202,7 @@ class Node:
         # raw buddy algorithm) without them unless asked for.
         self.pcp_enabled = zones is None if pcp is None else bool(pcp)
         # CPUs of the node, each with its own per-cpu lists in every zone.
-        self.cpus = _check_int("cpus", cpus, 1, MAX_CPUS)
+        self.cpus = check_int("cpus", cpus, 1, MAX_CPUS)
         self.random = random.Random(seed)
         self.events: list[ev.Event] | None = [] if events else None
         self._clock_ns = 0
@@ -213,7 +210,7 @@ class Node:
         self._work_seq = 0
 
         specs = tuple(default_zones() if zones is None else zones)
-        self._validate_zones(specs)
+        check_zone_specs(specs)
         self.zones: tuple[Zone, ...] = tuple(
             Zone(
                 s.name,
@@ -260,7 +257,7 @@ class Node:
                     self._setup_per_zone_wmarks()
         else:
             # A value given here is the sysctl written after boot: it is used as it is.
-            self.min_free_kbytes = _check_int("min_free_kbytes", min_free_kbytes, 0)
+            self.min_free_kbytes = check_int("min_free_kbytes", min_free_kbytes, 0)
             self._setup_per_zone_wmarks()
         for z in self.zones:
             z.watermark_boost_factor = self.watermark_boost_factor
@@ -278,9 +275,9 @@ class Node:
         thp_order = thp_pcp_order(self.pageblock_order, self.max_order)
         if self.pcp_enabled:
             if pcp_batch is not None:
-                _check_int("pcp_batch", pcp_batch, 1)
+                check_int("pcp_batch", pcp_batch, 1)
             if pcp_high is not None:
-                _check_int("pcp_high", pcp_high, 0)
+                check_int("pcp_high", pcp_high, 0)
             self.pcp_sets = tuple(
                 {
                     z.name: PerCpuPages(
@@ -334,56 +331,6 @@ class Node:
                     z.managed_pages, lowmem, self.min_free_kbytes, self.watermark_scale_factor
                 )
             )
-
-    def _validate_zones(self, specs: tuple[ZoneSpec, ...]) -> None:
-        if not specs:
-            raise ConfigError("a node needs at least one zone")
-        names: set[str] = set()
-        prev_end = -1
-        for s in specs:
-            if not isinstance(s, ZoneSpec):
-                raise ConfigError(f"zones must be ZoneSpec values, got {s!r}")
-            if not s.name or not s.name.isprintable() or " " in s.name or len(s.name) > 8:
-                raise ConfigError(
-                    f"zone name {s.name!r} must be 1-8 printable characters without spaces "
-                    "(it is printed with %8s in /proc/buddyinfo)"
-                )
-            if s.name in names:
-                raise ConfigError(f"zone name {s.name!r} is used twice")
-            names.add(s.name)
-            _check_int(f"zone {s.name} start_pfn", s.start_pfn, 0)
-            _check_int(f"zone {s.name} pages", s.pages, 1, 1 << 26)
-            if s.start_pfn < prev_end:
-                raise ConfigError(
-                    f"zone {s.name} starts at pfn {s.start_pfn}, inside the previous zone "
-                    f"(which ends at pfn {prev_end}): zones must be in ascending pfn order "
-                    "and must not overlap"
-                )
-            prev_end = s.start_pfn + s.pages
-            self._validate_absent(s)
-
-    @staticmethod
-    def _validate_absent(s: ZoneSpec) -> None:
-        ranges = s.absent
-        if not isinstance(ranges, tuple) or not all(
-            isinstance(r, tuple) and len(r) == 2 for r in ranges
-        ):
-            raise ConfigError(
-                f"zone {s.name} absent must be a tuple of (start_pfn, pages) pairs, got {ranges!r}"
-            )
-        at = s.start_pfn
-        for start, pages in ranges:
-            _check_int(f"zone {s.name} absent start_pfn", start, 0)
-            _check_int(f"zone {s.name} absent pages", pages, 1)
-            if start < at or start + pages > s.start_pfn + s.pages:
-                raise ConfigError(
-                    f"zone {s.name}: absent range {start}..{start + pages - 1} must lie inside "
-                    f"the zone ({s.start_pfn}..{s.start_pfn + s.pages - 1}), in ascending pfn "
-                    "order, without overlapping another"
-                )
-            at = start + pages
-        if sum(n for _, n in ranges) >= s.pages:
-            raise ConfigError(f"zone {s.name}: its absent ranges leave no page to manage")
 
     def _make_strategy(self, hinting: str, options: Mapping[str, Any]) -> Strategy:
         if hinting == "none":
@@ -903,28 +850,27 @@ class Node:
 
     # --- freeing ---------------------------------------------------------------------------
 
-    def free(self, pfn: int, order: int = 0, cpu: int | None = None) -> None:
+    def free(self, pfn: object, order: object = 0, cpu: int | None = None) -> None:
         """Free the allocated block of 2**order pages at ``pfn``.
 
         Raises ``InvalidFree`` (and changes nothing) for a double free, a pfn that is
         not the head of an allocated block, a wrong order, a misaligned or unknown pfn.
         ``cpu`` is the CPU the free runs on, as for ``alloc``.
         """
+        # pfn and order are integers, typed object so that anything else reaches these
+        # checks: a compiled build (make compiled) refuses an argument of the wrong type
+        # with TypeError before the body runs, and the model's answer is InvalidFree.
+        if type(pfn) is not int or type(order) is not int:
+            pfn, order = _free_ints(pfn, order)  # InvalidFree, or an int subclass
         # Valid arguments cost a few cheap tests; anything else gets its specific error.
         # Most memory is allocated from the preferred (highest) zone, so look there first.
         preferred = self._zonelist[0]
         z: Zone | None = preferred
-        if type(pfn) is not int or not preferred.start_pfn <= pfn < preferred.end_pfn:
-            z = self.zone_of(pfn) if type(pfn) is int else None
+        if not preferred.start_pfn <= pfn < preferred.end_pfn:
+            z = self.zone_of(pfn)
         # alloc_order holds order + 1 at an allocated head and 0 elsewhere
-        if (
-            z is None
-            or type(order) is not int
-            or order < 0
-            or z.alloc_order[pfn - z.start_pfn] != order + 1
-        ):
-            # Raises with the specific reason (or accepts an int subclass, e.g. an IntEnum).
-            z, i = self._validate_free(pfn, order)
+        if z is None or order < 0 or z.alloc_order[pfn - z.start_pfn] != order + 1:
+            z, i = self._validate_free(pfn, order)  # raises with the specific reason
         c = self._cpu_next if cpu is None else self._check_cpu(cpu)
         if cpu is None and self.cpus > 1:
             self._cpu_next = (c + 1) % self.cpus
@@ -950,11 +896,7 @@ class Node:
             return
         z.free_one_page(pfn, order, mt)
 
-    def _validate_free(self, pfn: object, order: object) -> tuple[Zone, int]:
-        if isinstance(pfn, bool) or not isinstance(pfn, int):
-            raise InvalidFree(f"pfn must be an integer, got {pfn!r}")
-        if isinstance(order, bool) or not isinstance(order, int):
-            raise InvalidFree(f"order must be an integer, got {order!r}")
+    def _validate_free(self, pfn: int, order: int) -> tuple[Zone, int]:
         if not 0 <= order < self.max_order:
             raise InvalidFree(f"order {order} is out of range: orders run 0..{self.max_order - 1}")
         z = self.zone_of(pfn)

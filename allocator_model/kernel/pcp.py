@@ -18,6 +18,7 @@ area: see ``PCP_LIST_ORDER`` and ``PCP_NOT_REPORTED`` in assumptions.py).
 from __future__ import annotations
 
 from collections import deque
+from typing import Any, Self
 
 from .assumptions import PCP_FREE_HIGH_BATCH
 from .config import MIGRATE_MOVABLE, MIGRATE_PCPTYPES, PAGE_ALLOC_COSTLY_ORDER, PAGE_SIZE
@@ -90,6 +91,9 @@ class PerCpuPages:
         "lists",
         "thp_order",
     )
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:  # see Node.__new__ (make compiled)
+        return super().__new__(cls)
 
     def __init__(
         self,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
 from . import events as ev
 from .config import (
@@ -33,6 +33,7 @@ from .config import (
     KernelRules,
     Migratetypes,
 )
+from .freecounts import FreeCounts
 from .freelist import FreeLists
 from .pagestate import FILLS, PS_FREE, PS_ISOLATED, PS_PCP
 from .watermarks import WATERMARK_BOOST_FACTOR, Watermarks, boosted
@@ -54,20 +55,57 @@ class ListPosition(NamedTuple):
     after: int | None  # pfn just behind it (None: it is the tail)
 
 
-class FreeCounts(list[int]):
-    """``free_area[order].nr_free`` for every order: a list, and ``nr_free(order)`` reads one.
-
-    The public API writes ``zone.nr_free(order)``; scripts that want all orders at once
-    (``zone.nr_free == [...]``, slicing, ``/proc/buddyinfo``) use it as the list it is.
-    ``zone.nr_free`` is a copy taken when read: the zone counts in a plain list
-    (``zone.free_counts``), because indexing a list subclass costs twice as much and
-    the hot paths update a count on every allocation and free.
-    """
-
-    def __call__(self, order: int) -> int:
-        if not 0 <= order < len(self):
-            raise ValueError(f"order {order} is out of range 0..{len(self) - 1}")
-        return self[order]
+# What a zone pickles and copies: every slot but ``page_state_view`` (a memoryview can be
+# neither; ``__setstate__`` makes a new one).  A constant of its own because a
+# mypyc-compiled Zone (``make compiled``) has no ``__slots__`` attribute to read.
+_STATE = (
+    "absent",
+    "alloc_mt",
+    "alloc_order",
+    "below_high",
+    "boosted",
+    "buddy_order",
+    "claim_or_take",
+    "end_pfn",
+    "events",
+    "first_pageblock",
+    "flagged_counts",
+    "flags",
+    "free_counts",
+    "free_mt",
+    "index",
+    "isolation_check_order",
+    "lists",
+    "lowmem_reserve",
+    "managed_pages",
+    "max_order",
+    "merge_type_check_order",
+    "mt_cma",
+    "mt_isolate",
+    "mts",
+    "name",
+    "next",
+    "notify_order",
+    "nr_free_pages",
+    "nr_isolate_pageblock",
+    "nr_mt",
+    "page_state",
+    "pageblock_mt",
+    "pageblock_order",
+    "per_cpu_pageset",
+    "prev",
+    "rules",
+    "spanned_pages",
+    "start_pfn",
+    "strategy",
+    "tail_anchor",
+    "watermark_boost",
+    "watermark_boost_factor",
+    "watermarks",
+    "wmark_high",
+    "wmark_low",
+    "wmark_min",
+)
 
 
 class Zone:
@@ -76,55 +114,10 @@ class Zone:
     # Slots, not a __dict__: CPython 3.11 reads and writes attributes of an instance
     # with more than ~30 of them through a slower path, and the hot paths use a zone's
     # attributes dozens of times per allocation.
-    __slots__ = (
-        "absent",
-        "alloc_mt",
-        "alloc_order",
-        "below_high",
-        "boosted",
-        "buddy_order",
-        "claim_or_take",
-        "end_pfn",
-        "events",
-        "first_pageblock",
-        "flagged_counts",
-        "flags",
-        "free_counts",
-        "free_mt",
-        "index",
-        "isolation_check_order",
-        "lists",
-        "lowmem_reserve",
-        "managed_pages",
-        "max_order",
-        "merge_type_check_order",
-        "mt_cma",
-        "mt_isolate",
-        "mts",
-        "name",
-        "next",
-        "notify_order",
-        "nr_free_pages",
-        "nr_isolate_pageblock",
-        "nr_mt",
-        "page_state",
-        "page_state_view",
-        "pageblock_mt",
-        "pageblock_order",
-        "per_cpu_pageset",
-        "prev",
-        "rules",
-        "spanned_pages",
-        "start_pfn",
-        "strategy",
-        "tail_anchor",
-        "watermark_boost",
-        "watermark_boost_factor",
-        "watermarks",
-        "wmark_high",
-        "wmark_low",
-        "wmark_min",
-    )
+    __slots__ = (*_STATE, "page_state_view")
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:  # see Node.__new__ (make compiled)
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -220,8 +213,7 @@ class Zone:
         self.notify_order = 1 << 30
 
     def __getstate__(self) -> dict[str, Any]:
-        # A memoryview can be neither pickled nor copied: __setstate__ makes a new one.
-        return {name: getattr(self, name) for name in self.__slots__ if name != "page_state_view"}
+        return {name: getattr(self, name) for name in _STATE}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():

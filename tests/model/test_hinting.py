@@ -14,8 +14,8 @@ from allocator_model.kernel.pageflags import DUMP_READS
 PB = 512  # pageblock pages
 
 
-def reporting_zone(kernel: str = "5.10", **options: object) -> Node:
-    """A 256-pageblock zone, every order-9 block allocated (touched)."""
+def reporting_zone(kernel: str = "5.10", **options: object) -> tuple[Node, list[int]]:
+    """A 256-pageblock zone, every order-9 block allocated (touched), and those blocks."""
     node = Node(
         zones=[ZoneSpec("Normal", 0, 256 * PB)],
         hinting="reporting",
@@ -23,8 +23,7 @@ def reporting_zone(kernel: str = "5.10", **options: object) -> Node:
         min_free_kbytes=0,
         hinting_options=options,
     )
-    node.blocks = sorted(node.alloc(9) for _ in range(256))  # type: ignore[attr-defined]
-    return node
+    return node, sorted(node.alloc(9) for _ in range(256))
 
 
 def run_all_work(node: Node) -> list[tuple[float, str]]:
@@ -45,8 +44,8 @@ def reports(node: Node) -> list[dict[str, object]]:
 
 
 def test_scenario_43_budget_two_passes() -> None:
-    node = reporting_zone()
-    for pfn in node.blocks[0::2][:100]:  # type: ignore[attr-defined]
+    node, blocks = reporting_zone()
+    for pfn in blocks[0::2][:100]:
         node.free(pfn, 9)  # no two are buddies: every odd block stays allocated
     node.take_events()
     assert node.hinting_state()["state"] == "REQUESTED"
@@ -63,26 +62,26 @@ def test_scenario_43_budget_two_passes() -> None:
 
 
 def test_reporting_requests_on_every_qualifying_free_and_waits_2s() -> None:
-    node = reporting_zone()
+    node, blocks = reporting_zone()
     run_all_work(node)  # the registration pass finds nothing free
     assert node.hinting_state()["state"] == "IDLE"
     node.advance(5)
     due = node.clock + 2.0
-    node.free(node.blocks[0], 9)  # type: ignore[attr-defined]
+    node.free(blocks[0], 9)
     assert node.pending_work() == [(due, "reporting: pass")]
-    node.free(node.blocks[2], 9)  # already REQUESTED: nothing more is scheduled
+    node.free(blocks[2], 9)  # already REQUESTED: nothing more is scheduled
     assert node.pending_work() == [(due, "reporting: pass")]
     node.free(node.alloc(8), 8)  # order 8 < page_reporting_order: no request either
     assert len(node.pending_work()) == 1
 
 
 def test_zone_gate_skips_a_zone_near_its_low_watermark() -> None:
-    node = reporting_zone()
+    node, blocks = reporting_zone()
     run_all_work(node)
     z = node.zone("Normal")
     gate = z.watermarks.low + (32 << 9)
     frees = gate // PB  # free order-9 blocks until just at the gate
-    for pfn in node.blocks[0::2][:frees]:  # type: ignore[attr-defined]
+    for pfn in blocks[0::2][:frees]:
         node.free(pfn, 9)
     assert z.nr_free_pages <= gate
     node.take_events()
@@ -106,8 +105,8 @@ def test_dma_is_never_reported_in_the_default_guest() -> None:
 
 @pytest.mark.parametrize(("kernel", "at_tail"), [("5.7", False), ("5.10", True)])
 def test_putback_placement_by_kernel_version(kernel: str, at_tail: bool) -> None:
-    node = reporting_zone(kernel=kernel)
-    for pfn in node.blocks[0::2][:100]:  # type: ignore[attr-defined]
+    node, blocks = reporting_zone(kernel=kernel)
+    for pfn in blocks[0::2][:100]:
         node.free(pfn, 9)
     assert [node.run_next_work() for _ in range(3)] == [
         "reporting: pass",
@@ -124,8 +123,8 @@ def test_putback_placement_by_kernel_version(kernel: str, at_tail: bool) -> None
 
 
 def test_rotation_makes_the_first_unreported_block_the_head() -> None:
-    node = reporting_zone(kernel="5.7")  # 5.7 puts order >= 9 blocks back at the head
-    for pfn in node.blocks[0::2][:100]:  # type: ignore[attr-defined]
+    node, blocks = reporting_zone(kernel="5.7")  # 5.7 puts order >= 9 blocks back at the head
+    for pfn in blocks[0::2][:100]:
         node.free(pfn, 9)
     z = node.zone("Normal")
     before = z.free_list(9, "Movable")
@@ -143,9 +142,9 @@ def test_rotation_makes_the_first_unreported_block_the_head() -> None:
 
 
 def test_drain_flags_only_blocks_that_did_not_merge() -> None:
-    node = reporting_zone()
-    a, b = node.blocks[0], node.blocks[1]  # type: ignore[attr-defined]  # buddies
-    for pfn in node.blocks[2::2][:40]:  # type: ignore[attr-defined]
+    node, blocks = reporting_zone()
+    a, b = blocks[0], blocks[1]  # buddies
+    for pfn in blocks[2::2][:40]:
         node.free(pfn, 9)
     node.free(a, 9)  # at the head: in the first batch
     node.advance(2.0)  # pass 1 isolates 32 blocks and reports them (in flight)
@@ -240,11 +239,11 @@ def test_idle_convergence_then_stays_idle() -> None:
 
 
 def test_host_accounting_discard_and_refault() -> None:
-    node = reporting_zone()
-    pfn = node.blocks[0]  # type: ignore[attr-defined]
+    node, blocks = reporting_zone()
+    pfn = blocks[0]
     host = node.host
     assert host.resident_pages == 256 * PB  # every block was touched when allocated
-    for p in node.blocks[0::2][:40]:  # type: ignore[attr-defined]
+    for p in blocks[0::2][:40]:
         node.free(p, 9)
     run_all_work(node)
     assert host.discarded_pages == 40 * PB
@@ -272,17 +271,17 @@ def test_reporting_needs_5_7() -> None:
 # --- v2 hinted pages ---------------------------------------------------------------------
 
 
-def v2_zone() -> Node:
+def v2_zone() -> tuple[Node, list[int]]:
     node = Node(zones=[ZoneSpec("Normal", 0, 256 * PB)], hinting="hinting-v2", min_free_kbytes=0)
     node.advance(1.0)  # the startup flush hints the boot blocks
-    node.blocks = sorted(node.alloc(9) for _ in range(256))  # type: ignore[attr-defined]
+    blocks = sorted(node.alloc(9) for _ in range(256))
     node.check()
-    return node
+    return node, blocks
 
 
 def test_scenario_45_threshold_and_cycle_order() -> None:
-    node = v2_zone()
-    frees = node.blocks[0::2]  # type: ignore[attr-defined]
+    node, blocks = v2_zone()
+    frees = blocks[0::2]
     for pfn in frees[:31]:
         node.free(pfn, 9)
     assert node.pending_work() == []  # 31 unhinted order-9 blocks: no request
@@ -307,8 +306,8 @@ def test_scenario_45_threshold_and_cycle_order() -> None:
 
 
 def test_v2_boundary_keeps_hinted_blocks_at_the_tail_while_active() -> None:
-    node = v2_zone()
-    frees = node.blocks[0::2]  # type: ignore[attr-defined]
+    node, blocks = v2_zone()
+    frees = blocks[0::2]
     for pfn in frees[:64]:
         node.free(pfn, 9)
     node.advance(0.1)  # the cycle starts: first batch isolated
@@ -330,8 +329,8 @@ def test_v2_boundary_keeps_hinted_blocks_at_the_tail_while_active() -> None:
 
 
 def test_free_list_index_walks_to_the_nearer_end() -> None:
-    node = v2_zone()
-    frees = node.blocks[0::2]  # type: ignore[attr-defined]
+    node, blocks = v2_zone()
+    frees = blocks[0::2]
     for pfn in frees[:64]:
         node.free(pfn, 9)
     node.advance(1.0)  # all 64 hinted
@@ -369,9 +368,9 @@ def test_v2_allocating_a_hinted_block_advances_the_boundary() -> None:
 
 
 def test_v2_merge_clears_hint_and_counter() -> None:
-    node = v2_zone()
-    a, b = node.blocks[0], node.blocks[1]  # type: ignore[attr-defined]
-    for pfn in node.blocks[0::2][:32]:  # type: ignore[attr-defined]
+    node, blocks = v2_zone()
+    a, b = blocks[0], blocks[1]
+    for pfn in blocks[0::2][:32]:
         node.free(pfn, 9)
     run_all_work(node)
     z = node.zone("Normal")

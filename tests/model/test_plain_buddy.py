@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -108,20 +109,36 @@ def test_check_finds_a_broken_free_list() -> None:
 
 
 def test_the_side_by_side_script_runs() -> None:
+    # Under make pytest-compiled the compiled build runs next to the reference as well.
+    compiled = os.environ["PYTHONPATH"] if os.environ.get("ALLOCATOR_MODEL_COMPILED") else None
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--ops", "3000", "--rounds", "1", "--pages", "65536",
-         "--json"],
+         "--compiled", compiled or "none", "--json"],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
     assert figures["ops"] == 3000 and figures["pages"] == 65536
-    for name in ("sorted_array_buddy", "model_one_zone_5_10", "model_default_session"):
-        assert figures[f"{name}_ops_per_s_best"] > 0
+    names = ["sorted_array_buddy", "model_one_zone_5_10", "model_default_session"]
+    compiled_names = ["compiled_one_zone_5_10", "compiled_default_session"]
+    for name in names + compiled_names:
+        assert (f"{name}_ops_per_s_best" in figures) == (name in names or compiled is not None)
+        if name in names or compiled is not None:
+            assert figures[f"{name}_ops_per_s_best"] > 0
     ratio = (
         figures["model_one_zone_5_10_ops_per_s_best"] / figures["sorted_array_buddy_ops_per_s_best"]
     )
     assert figures["model_one_zone_5_10_vs_plain_best"] == pytest.approx(ratio, abs=0.001)
+
+
+def test_the_side_by_side_script_refuses_a_tree_without_the_model(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--ops", "100", "--rounds", "1", "--compiled",
+         str(tmp_path)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "has no allocator_model: run make compiled" in result.stderr
 
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="needs valgrind")
