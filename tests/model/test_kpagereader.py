@@ -43,6 +43,21 @@ def test_a_reader_rereads_busy_windows_and_the_rest_in_turn(
     assert reader.read().frames == 4096
 
 
+def test_a_reader_reads_the_whole_file_again_when_it_grows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window that comes back longer than it was (memory added at the end) is not
+    patched in: the reading starts over, and every frame is fresh."""
+    monkeypatch.setattr(kpf, "WINDOW", 1024)
+    path = tmp_path / "kpageflags"
+    path.write_bytes(frames(2500, {}))
+    reader = kpr.FrameReader([ZoneSpan(0, "N", 0, 4096)], str(path), tick_frames=4096)
+    assert reader.read().frames == 2500
+    path.write_bytes(frames(4096, {(3072, 4096): BUDDY}))
+    grown = reader.read()
+    assert grown.frames == grown.frames_read == 4096 and blocks(grown) == [(3072, 10, 0)]
+
+
 def test_blocks_in_reads_a_few_frames_alone(tmp_path: Path) -> None:
     path = tmp_path / "kpageflags"
     path.write_bytes(
