@@ -16,7 +16,9 @@
  * While a step taken by hand is animated (`hold`), the map shows the step's start and
  * changes the frames of each event when its chip arrives (lib/mapbeats.js), reading the
  * time off the step's animations, so that freezing them freezes the map too; the rest
- * lands at the end.  A play never holds the map.
+ * lands at the end.  A play never holds the map.  Where a pixel stands for several
+ * frames, an arrival paints its pixels from all their frames as the step leaves them, so
+ * a pixel shared by two events changes at the first.
  */
 import {
   blockRects,
