@@ -59,9 +59,13 @@ export class HeldCounts {
     /** The counts' texts before the step (capture), by countCells key. */
     /** @type {Map<string, string>} */
     this.texts = new Map();
-    /** Counts showing their old text until what they count arrives. */
-    /** @type {Set<HTMLElement>} */
-    this.held = new Set();
+    /**
+     * Counts showing their old text until what they count arrives, each with the
+     * animation that shows its new text (only that one's end releases it: the end of
+     * the last step's, sent a frame after a new step held the count again, must not).
+     * @type {Map<HTMLElement, Animation>}
+     */
+    this.held = new Map();
   }
 
   /** What every count says before the step. */
@@ -90,13 +94,15 @@ export class HeldCounts {
       if (style.textAlign === 'right') el.style.justifyContent = 'flex-end';
       el.style.setProperty('--was-colour', colour);
       el.classList.add('was');
-      this.held.add(el);
       // Until `at` the new text is transparent and the old one (::after) drawn over it;
       // then they swap.  Both are animations, so a frozen clock freezes the counts too.
       const span = Math.max(1, at);
       track(el.animate(swapAt({ opacity: 1 }, { opacity: 0 }, span), { duration: span, pseudoElement: '::after', fill: 'forwards' }));
       const own = track(el.animate(swapAt({ color: 'transparent' }, { color: colour }, span), { duration: span }));
-      own.addEventListener('finish', () => this.release(el));
+      this.held.set(el, own);
+      own.addEventListener('finish', () => {
+        if (this.held.get(el) === own) this.release(el);
+      });
     }
   }
 
@@ -111,6 +117,6 @@ export class HeldCounts {
 
   /** Every held count shows its text (the step landed at once, or its animation ended). */
   releaseAll() {
-    for (const el of [...this.held]) this.release(el);
+    for (const el of [...this.held.keys()]) this.release(el);
   }
 }

@@ -158,3 +158,49 @@ def test_no_chip_in_flight_covers_a_gaps_count(live: LiveServer, browser: Browse
             checked += 1
         assert checked >= 3, checked
         assert problems == [], problems
+
+
+#: Counts drawn transparent (their new text waits for what they count) that show no old
+#: text over them either: a number gone from the page.
+INVISIBLE_COUNTS = """() => [...document.querySelectorAll(
+    '#freelists .fl-nr, #freelists .fl-flag, #freelists .lane-count, #freelists .host-facts')]
+  .filter((el) => getComputedStyle(el).color === 'rgba(0, 0, 0, 0)'
+    && !(el.classList.contains('was') && el.dataset.was !== undefined))
+  .map((el) => `${el.className} ${el.textContent}`)"""
+
+#: Resolves after two animation frames: the animation events queued before are sent.
+TWO_FRAMES = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
+def test_a_step_taken_while_the_last_still_moves_keeps_every_count_readable(
+    live: LiveServer, browser: Browser
+) -> None:
+    """A lecturer pressing → again before a step has landed: the last step's counts
+    land at once, and its animations' finish events, sent a frame later, released the
+    new step's held counts too, leaving their new text transparent with no old text
+    over it (v2-vs-merged's order-10 nr_free blank for seconds)."""
+    with watched_page(browser) as (pg, problems):
+        open_lesson(pg, live.url, "v2-vs-merged", False)
+        pg.keyboard.press("ArrowRight")
+        pg.wait_for_function("() => window.__buddyscope.step === 1")
+        still(pg)
+        seen = 0
+        for _ in range(4):
+            step = debug(pg, "step")
+            pg.keyboard.press("ArrowRight")
+            pg.wait_for_function(f"() => window.__buddyscope.step > {step}")
+            settle(pg)
+            if not debug(pg, "animating"):
+                continue
+            # At once, while it moves: the next step.
+            pg.keyboard.press("ArrowRight")
+            pg.wait_for_function(f"() => window.__buddyscope.step > {step + 1}")
+            settle(pg)
+            pg.evaluate(FREEZE_AT_MS, 0)
+            pg.evaluate(TWO_FRAMES)
+            held = pg.evaluate("() => document.querySelectorAll('#freelists .was').length")
+            assert pg.evaluate(INVISIBLE_COUNTS) == [], debug(pg, "step")
+            seen += held
+            still(pg)
+        assert seen, "no count was held: the check above proved nothing"
+        assert problems == [], problems
