@@ -69,9 +69,10 @@ def test_the_panel_shows_compare_for_the_sessions_workload_and_seed(
         )
         assert cut == [], cut
         assert pg.get_attribute("#session-facts .strategy", "title") == "v2 hinted pages"
-        assert fact.get_attribute("title") == Node(
-            hinting="hinting-v2", kernel="5.10", events=False
-        ).what_if
+        assert (
+            fact.get_attribute("title")
+            == Node(hinting="hinting-v2", kernel="5.10", events=False).what_if
+        )
         notes = pg.locator(".cmp-numbers .cmp-notes").text_content() or ""
         assert "what if: v2 hinting on Linux 5.10 rules" in notes
         shot(pg, "compare-numbers")
@@ -86,4 +87,37 @@ def test_the_panel_shows_compare_for_the_sessions_workload_and_seed(
         assert pg.evaluate(READ_TABLE)["rows"] == shown["rows"]
         pg.click(".cmp-close")
         pg.wait_for_function("() => window.__buddyscope.compare === null")
+        assert problems == [], problems
+
+
+def test_each_column_says_its_strategy_while_the_comparison_scrolls(
+    browser: Browser, live: LiveServer
+) -> None:
+    """Stepping v2-vs-merged in the comparison at 1280x720 scrolls it to keep the "with
+    the host" lane in view; that scrolled the columns' titles (which strategy is which)
+    half out of sight under the narration."""
+    with watched_page(browser) as (pg, problems):
+        open_dashboard(pg, live.url, "?scenario=v2-vs-merged&compare=reporting")
+        pg.wait_for_function(READY, timeout=60_000)
+        pg.locator("body").click(position={"x": 5, "y": 5})
+        scrolled = 0
+        for _ in range(5):
+            step = debug(pg, "step")
+            pg.keyboard.press("ArrowRight")
+            pg.wait_for_function(f"() => window.__buddyscope.step > {step}")
+            settle(pg)
+            pg.evaluate("() => document.getAnimations().forEach((a) => a.finish())")
+            pg.wait_for_function("() => !window.__buddyscope.animating")
+            top = pg.evaluate("() => document.querySelector('#compare').scrollTop")
+            scrolled = max(scrolled, top)
+            titles = pg.evaluate(
+                """() => [...document.querySelectorAll('.cmp-col .cmp-facts h2')].map((h) => {
+                  const r = h.getBoundingClientRect();
+                  const box = document.querySelector('#compare').getBoundingClientRect();
+                  const hit = document.elementFromPoint(r.left + 20, (r.top + r.bottom) / 2);
+                  return [h.textContent, r.top >= box.top - 1 && r.bottom <= box.bottom,
+                          hit !== null && h.contains(hit)]; })"""
+            )
+            assert len(titles) == 2 and all(t[1] and t[2] for t in titles), titles
+        assert scrolled > 0, "the comparison never scrolled: the check above proved nothing"
         assert problems == [], problems
