@@ -40,7 +40,9 @@ import { decodeQuizState } from './quiz.js';
  * @typedef {{full: boolean, lists: Set<string>, counts: Set<string>,
  *            pages: Map<string, Array<[number, number]>>, hinting: boolean,
  *            host: boolean, zonesTouched: Set<string>, pageblocks: Set<string>,
- *            step?: boolean}} Changes
+ *            step?: boolean, mapRanges?: boolean}} Changes
+ *   `mapRanges`: everything is drawn anew (`full`) but the memory map, which shows every
+ *   zone, paints only `pages`: the view moved to another zone.
  */
 
 /**
@@ -322,6 +324,7 @@ export function applyDelta(state, delta) {
  */
 export function mergeChanges(into, more) {
   into.full = into.full || more.full;
+  if (more.full && !more.mapRanges) into.mapRanges = false;
   for (const k of more.lists) into.lists.add(k);
   for (const k of more.counts) into.counts.add(k);
   for (const k of more.zonesTouched) into.zonesTouched.add(k);

@@ -62,6 +62,8 @@ export function debugApi(app) {
       );
     },
     /** Whether the map still shows part of a step taken by hand's start (views/memmapview.js hold). */
+    /** How many times the memory map was painted whole (a snapshot, a new session). */
+    get mapWholePaints() { return s().map.wholePaints; },
     get mapHolding() { return s().map.holding; },
     /** The time into that step the map shows (ms; -1 when it holds none). */
     get mapHeldAt() { return s().map.heldAt; },

@@ -109,6 +109,8 @@ export class MemoryMapView {
     this.held = null;
     /** The time into the held step the map shows (tests wait for it after freezing the clock). */
     this.heldAt = -1;
+    /** Whole repaints (setState), for tests: following another zone needs none. */
+    this.wholePaints = 0;
   }
 
   /**
@@ -228,6 +230,7 @@ export class MemoryMapView {
   setState(state) {
     this.flush();
     this.state = state;
+    this.wholePaints += 1;
     const t0 = performance.now();
     const sig = JSON.stringify([state.session, state.config.pageblock_order, state.zones.map((z) => [z.name, z.startPfn, z.spannedPages])]);
     if (sig !== this.signature) {

@@ -56,6 +56,17 @@ import { drawStatePanel } from './statepanel.js';
  * }} SessionHandlers
  */
 
+/**
+ * Changes that draw every panel anew for another zone, keeping what the map must paint:
+ * the map shows every zone already (a whole repaint is ~100 ms at 64 GiB).
+ * @param {Changes | null} changes
+ * @returns {Changes}
+ */
+function refocused(changes) {
+  if (changes?.full) return changes;
+  return { ...fullChanges(), pages: changes?.pages ?? new Map(), pageblocks: changes?.pageblocks ?? new Set(), mapRanges: true };
+}
+
 /** How long after the last streaming frame the panels it left behind are drawn. */
 const REST_MS = 150;
 
@@ -299,7 +310,7 @@ export class Session {
           const zone = this.userPickedZone ? null : actionZone(msg.events, state.zoneByName);
           if (zone && zone !== this.selectedZone) {
             this.selectedZone = zone;
-            this.changes = fullChanges();
+            this.changes = refocused(this.changes);
           }
           this.waiting.push(msg);
           this.noteAllocations(msg.events);
@@ -360,7 +371,7 @@ export class Session {
     if (!this.state || !this.state.zoneByName.has(zone)) return;
     this.selectedZone = zone;
     this.userPickedZone = true;
-    this.changes = fullChanges();
+    this.changes = refocused(this.changes);
     this.requestFrame();
   }
 
@@ -400,8 +411,9 @@ export class Session {
     const mapFollows = plan !== null && before !== null && !plan.collapsed && !state.playing;
     const pages = changes.pages;
     const pageblocks = changes.pageblocks.size > 0;
+    const wholeMap = full && !changes.mapRanges;
     if (mapFollows) this.map.flush();
-    else if (full) this.map.setState(state);
+    else if (wholeMap) this.map.setState(state);
     else this.map.update(pages, pageblocks);
     this.map.follow(zone.name);
     if (waiting.length) this.narrationDue = waiting[waiting.length - 1];
@@ -435,7 +447,7 @@ export class Session {
           mapArrivals(animate ? waiting[0].events : undone ?? [], plan),
           state.zoneByName,
           clock,
-          full ? () => this.map.setState(state) : () => this.map.update(pages, pageblocks),
+          wholeMap ? () => this.map.setState(state) : () => this.map.update(pages, pageblocks),
         );
       }
       this.stats.animated += 1;

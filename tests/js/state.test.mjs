@@ -6,6 +6,7 @@ import {
   applyDelta,
   findInLists,
   followsDirectly,
+  fullChanges,
   listKey,
   mergeChanges,
   stateFromSnapshot,
@@ -128,6 +129,12 @@ test('changes of several deltas merge', () => {
   const m = mergeChanges(a, b);
   assert.deepEqual(m.pages.get('Normal'), [[0, 1], [5, 1]]);
   assert.ok(m.lists.has('Normal/1:Movable'));
+});
+
+test('a whole redraw merged into a change of zone paints the whole map too', () => {
+  const refocus = { ...fullChanges(), mapRanges: true };
+  assert.equal(mergeChanges({ ...refocus }, applyDelta(stateFromSnapshot(snapshot()), delta({ zones: [zoneDelta({})] }))).mapRanges, true);
+  assert.equal(mergeChanges({ ...refocus }, fullChanges()).mapRanges, false);
 });
 
 test('a block is found in the ends the server sent, with its position and flag', () => {

@@ -199,6 +199,11 @@ FOLLOWED = """() => {
 }"""
 
 
+# Every zone's map canvas, as pixels.
+MAP_PIXELS = """() => [...document.querySelectorAll("#memmap canvas.map-base")]
+  .map((c) => c.toDataURL())"""
+
+
 def test_the_lists_and_the_map_follow_the_zone_of_the_step_unless_pinned(
     browser: Browser, live: LiveServer
 ) -> None:
@@ -210,6 +215,8 @@ def test_the_lists_and_the_map_follow_the_zone_of_the_step_unless_pinned(
         pg.locator("body").click(position={"x": 5, "y": 5})
         press(pg, "Home", 0)
         assert debug(pg, "selectedZone") == "Normal"
+        settle(pg)
+        whole = debug(pg, "mapWholePaints")
         for n in (1, 2):
             press(pg, "ArrowRight", n)
         zones = debug(pg, "state.events.filter(e => e.kind === 'report').map(e => e.zone)")
@@ -218,6 +225,15 @@ def test_the_lists_and_the_map_follow_the_zone_of_the_step_unless_pinned(
         assert pg.get_attribute("#freelists .host-lane", "data-zone") == "DMA32"
         # The map follows: DMA32's part is the one marked, in view in its column.
         assert pg.evaluate(FOLLOWED) == {"zones": ["DMA32"], "inView": True}
+        # ... painting only what the step changed (a whole repaint is ~100 ms at 64 GiB),
+        # and what it shows is what a whole repaint of the step draws.
+        pg.wait_for_function("() => !window.__buddyscope.mapHolding")
+        assert debug(pg, "mapWholePaints") == whole
+        painted = pg.evaluate(MAP_PIXELS)
+        pg.evaluate("() => window.__buddyscope.send('get_snapshot')")
+        pg.wait_for_function(f"() => window.__buddyscope.mapWholePaints > {whole}")
+        settle(pg)
+        assert pg.evaluate(MAP_PIXELS) == painted
         shot(pg, "map-follows-dma32")
         # Back shows the step before in its own zone; a zone picked by hand stays.
         press(pg, "ArrowLeft", 1)
