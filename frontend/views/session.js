@@ -415,12 +415,13 @@ export class Session {
     if (mapFollows) this.map.flush();
     else if (wholeMap) this.map.setState(state);
     else this.map.update(pages, pageblocks);
-    this.map.follow(zone.name);
     if (waiting.length) this.narrationDue = waiting[waiting.length - 1];
     // While steps stream in faster than anyone can read a panel, the memory map and the
     // counters follow every frame and the panels take turns (lib/cadence.js).  A pause,
     // a jump or a single step draws everything at once.
-    const streaming = !full && (waiting.length > 1 || (state.playing && state.speed > 8));
+    // (Following a step into another zone redraws every panel, but in turns all the same.)
+    const fast = waiting.length > 1 || (state.playing && state.speed > 8);
+    const streaming = (!full || changes.mapRanges === true) && fast;
     const animated = plan !== null && before !== null && !plan.collapsed;
     if (streaming) {
       this.cadence.want(['lists', 'state', 'charts']);
@@ -459,10 +460,9 @@ export class Session {
     const t1 = performance.now();
     this.costs.render += t1 - t0;
     this.stats.lastRenderMs = t1 - t0;
-    if (full) {
-      this.stats.firstRenderMs = t1 - this.arrivedAt;
-      this.stats.fullRenders += 1;
-    }
+    if (full) this.stats.firstRenderMs = t1 - this.arrivedAt;
+    // A snapshot drawn whole (not the view following a step into another zone).
+    if (wholeMap) this.stats.fullRenders += 1;
     this.latencies.push(t1 - this.arrivedAt);
     if (this.latencies.length > 2000) this.latencies.splice(0, 1000);
     this.stats.renderedSeq = state.seq;
@@ -504,6 +504,8 @@ export class Session {
     switch (panel) {
       case 'lists':
         this.drawLists(state, zone);
+        // The map marks the zone the lists show (and scrolls it into view: a layout read).
+        this.map.follow(zone.name);
         this.highlights.apply();
         break;
       case 'state':

@@ -137,8 +137,15 @@ export class Transport {
     const valuetext = `step ${state.step} of ${max}`;
     if (seek.getAttribute('aria-valuetext') !== valuetext) seek.setAttribute('aria-valuetext', valuetext);
     const out = `step ${formatCount(state.step)} / ${formatCount(max)}`;
+    // The counter changes every frame of a play: its text node's data is set (a text
+    // change), not its children replaced (which rebuilds the layout tree).
     const outEl = byId('step-out');
-    if (outEl.textContent !== out) outEl.textContent = out;
+    const text = outEl.firstChild;
+    if (text instanceof Text && !text.nextSibling) {
+      if (text.data !== out) text.data = out;
+    } else if (outEl.textContent !== out) {
+      outEl.textContent = out;
+    }
     const playing = app.compare ? app.compare.playing : state.playing;
     const play = byId('btn-play');
     if (document.body.dataset.playing !== (playing ? '1' : '0')) {

@@ -30,7 +30,9 @@ from typing import Any
 import pytest
 from browserkit import SHOTS, debug, launch, open_dashboard, settle, watched_page
 from playwright.sync_api import Browser, Page, sync_playwright
-from wirehelp import LiveServer
+from wirehelp import LiveServer, serve
+
+from backend.app import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -189,13 +191,30 @@ def test_step_to_visible_change_on_a_small_zone(browser: Browser, live: LiveServ
         assert problems == []
 
 
-def test_a_fast_play_redraws_one_panel_a_frame(browser: Browser, live: LiveServer) -> None:
+# 32 GiB as `make run` serves it (its default guest): DMA, DMA32 and Normal, and the
+# play's steps move between them (the view follows).
+ZONES = "?scenario=fragmentation&pages=8388608"
+
+
+@pytest.fixture(scope="module")
+def guest() -> Iterator[LiveServer]:
+    with serve(create_app()) as server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    ("query", "server"), [(BIG, "live"), (ZONES, "guest")], ids=["4gib", "three-zones"]
+)
+def test_a_fast_play_redraws_one_panel_a_frame(
+    browser: Browser, request: pytest.FixtureRequest, query: str, server: str
+) -> None:
     """While a zone plays at full speed the panels built of many elements take turns
-    (lib/cadence.js): no animation frame rebuilds two of them, the log (scrolled out
-    of view at 1280x720) is not rebuilt at all, and once the play stops every panel
-    shows the last step."""
+    (lib/cadence.js): no animation frame rebuilds two of them, even when the view
+    follows a step into another zone; the log (scrolled out of view at 1280x720) is
+    not rebuilt at all; and once the play stops every panel shows the last step."""
+    live: LiveServer = request.getfixturevalue(server)
     with watched_page(browser) as (pg, problems):
-        open_dashboard(pg, live.url, BIG)
+        open_dashboard(pg, live.url, query)
         seen: dict[str, Any] = pg.evaluate(
             """async (seconds) => {
               const b = window.__buddyscope;
@@ -218,8 +237,10 @@ def test_a_fast_play_redraws_one_panel_a_frame(browser: Browser, live: LiveServe
               // delivered after each animation frame callback, so the count has moved
               // when the whole drawing's are.
               const caughtUp = new Set();
+              const followed = new Set();
               const observers = Object.entries(panels).map(([name, sel]) => {
                 const o = new MutationObserver(() => {
+                  if (!b.playing) return; // the play ended (the timeline's end): drawn whole
                   const s = byFrame.get(frame) ?? new Set();
                   s.add(name);
                   byFrame.set(frame, s);
@@ -236,6 +257,7 @@ def test_a_fast_play_redraws_one_panel_a_frame(browser: Browser, live: LiveServe
               await new Promise((resolve) => {
                 const tick = (t) => {
                   frame += 1;
+                  followed.add(b.selectedZone);
                   if (t < end) requestAnimationFrame(tick); else resolve();
                 };
                 requestAnimationFrame(tick);
@@ -246,7 +268,7 @@ def test_a_fast_play_redraws_one_panel_a_frame(browser: Browser, live: LiveServe
               const sets = [...byFrame].filter(([f]) => !caughtUp.has(f))
                 .map(([, s]) => [...s].sort());
               const busiest = sets.reduce((a, s) => (s.length > a.length ? s : a), []);
-              return { frames: frame, busiest,
+              return { zones: b.state.zones.length, followed: followed.size, frames: frame, busiest,
                        drawnIn: sets.length, log: sets.filter((s) => s.includes('log')).length,
                        lists: sets.filter((s) => s.includes('lists')).length, logTop,
                        height: window.innerHeight, deltas: b.deltas, caughtUp: caughtUp.size };
@@ -254,6 +276,8 @@ def test_a_fast_play_redraws_one_panel_a_frame(browser: Browser, live: LiveServe
             PLAY_SECONDS,
         )
         assert seen["deltas"] > 0 and seen["lists"] > 0, seen  # it played, and the lists moved
+        if query == ZONES:
+            assert seen["zones"] == 3 and seen["followed"] > 1, seen
         assert len(seen["busiest"]) == 1, seen
         assert seen["logTop"] > seen["height"], seen  # the log is out of view ...
         assert seen["log"] == 0, seen  # ... and was left alone
