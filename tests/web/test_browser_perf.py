@@ -191,9 +191,9 @@ def test_step_to_visible_change_on_a_small_zone(browser: Browser, live: LiveServ
         assert problems == []
 
 
-# 32 GiB as `make run` serves it (its default guest): DMA, DMA32 and Normal, and the
+# The session `make run` opens (its default guest): DMA, DMA32 and Normal, and the
 # play's steps move between them (the view follows).
-ZONES = "?scenario=fragmentation&pages=8388608"
+ZONES = ""
 
 
 @pytest.fixture(scope="module")
