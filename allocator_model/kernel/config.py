@@ -12,23 +12,24 @@ pageblock or take one block without moving the rest (``docs/model.md`` has the t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from .errors import ConfigError, UnknownMigratetype
 
 # x86-64 with 4 KiB pages: orders 0..10 (MAX_ORDER 11, exclusive, up to 6.3; 6.4 renamed
 # the top order MAX_PAGE_ORDER = 10, inclusive, with NR_PAGE_ORDERS = 11: the same range).
-DEFAULT_MAX_ORDER = 11
-DEFAULT_PAGEBLOCK_ORDER = 9
-PAGE_SIZE = 4096
+DEFAULT_MAX_ORDER: Final = 11
+DEFAULT_PAGEBLOCK_ORDER: Final = 9
+PAGE_SIZE: Final = 4096
 
 # enum migratetype, in kernel order; the names are the /proc/pagetypeinfo strings.
-MIGRATE_UNMOVABLE = 0
-MIGRATE_MOVABLE = 1
-MIGRATE_RECLAIMABLE = 2
-MIGRATE_PCPTYPES = 3  # the first three have per-cpu lists
-MIGRATE_HIGHATOMIC = MIGRATE_PCPTYPES
+MIGRATE_UNMOVABLE: Final = 0
+MIGRATE_MOVABLE: Final = 1
+MIGRATE_RECLAIMABLE: Final = 2
+MIGRATE_PCPTYPES: Final = 3  # the first three have per-cpu lists
+MIGRATE_HIGHATOMIC: Final = MIGRATE_PCPTYPES
 # include/linux/mmzone.h (5.13+): orders up to this one are "cheap" and have pcp lists.
-PAGE_ALLOC_COSTLY_ORDER = 3
+PAGE_ALLOC_COSTLY_ORDER: Final = 3
 
 _NAMES_WITH_CMA = ("Unmovable", "Movable", "Reclaimable", "HighAtomic", "CMA", "Isolate")
 _NAMES_WITHOUT_CMA = ("Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate")

@@ -6,12 +6,53 @@ of a block's head page.  Each ``free_area[order].free_list[migratetype]`` owns o
 sentinel slot after the pages (index ``pages + order * nr_migratetypes + mt``), like
 the kernel's ``struct list_head`` in ``struct free_area``.  Add-head, add-tail,
 insert-before, delete and rotate are O(1) and the head->tail order is exact.
+
+The two arrays are ``array('I')`` here.  Compiled by mypyc (``make compiled``), this
+module stores them in ``librt.vecs.vec[i32]`` instead: mypyc's own vector type, which
+compiled code reads and writes as plain C integers, where every access to an ``array``
+goes through the generic item protocol and makes or parses an int object (a third of the
+compiled build's instructions; docs/performance.md).  The annotations name the vector so
+that mypyc can compile that; at run time the reference imports nothing outside the
+standard library, and both hold the same 4-byte little-endian words (so a zone has
+fewer than 2**31 pages, 8 TiB).  To the type checker a link read is an ``i32``, which
+does not index a vector (only ``int`` and ``i64`` do): the variables that take one are
+annotated ``int``.
 """
 
 from __future__ import annotations
 
 from array import array
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
+
+if TYPE_CHECKING:
+    from librt.vecs import vec
+    from mypy_extensions import i32
+
+    Links = vec[i32]
+
+# True when mypyc compiled this module: its file is then the extension module.
+COMPILED = not __file__.endswith(".py")
+
+
+def zeroed_links(n: int) -> Links:
+    """``n`` zero links, in the storage of this build (see the module's docstring)."""
+    if COMPILED:
+        return vec[i32](array("i", bytes(4 * n)))
+    return cast("Links", array("I", bytes(4 * n)))
+
+
+def links_from(words: array[int]) -> Links:
+    """Links holding ``words`` (an ``array('I')``, as pickled), in this build's storage."""
+    if COMPILED:
+        return vec[i32](words)
+    return cast("Links", array("I", words))
+
+
+def links_to_array(links: Links) -> array[int]:
+    """The links as an ``array('I')``: what a pickle holds, whichever build made it."""
+    words = array("I")
+    words.frombytes(memoryview(links).cast("B"))
+    return words
 
 
 class FreeLists:
@@ -25,13 +66,30 @@ class FreeLists:
         self.nr_orders = nr_orders
         self.nr_migratetypes = nr_migratetypes
         total = pages + nr_orders * nr_migratetypes
-        # Unsigned ("I"): CPython's array stores a signed int through PyArg_Parse (a format
-        # string parsed per store), an unsigned one directly; indices are never negative.
-        self.next = array("I", [0]) * total
-        self.prev = array("I", [0]) * total
+        # Unsigned ("I") in the reference: CPython's array stores a signed int through
+        # PyArg_Parse (a format string parsed per store), an unsigned one directly.
+        self.next = zeroed_links(total)
+        self.prev = zeroed_links(total)
         for s in range(pages, total):
             self.next[s] = s
             self.prev[s] = s
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The compiled build's vectors cannot be pickled; both builds pickle arrays.
+        return {
+            "pages": self.pages,
+            "nr_orders": self.nr_orders,
+            "nr_migratetypes": self.nr_migratetypes,
+            "next": links_to_array(self.next),
+            "prev": links_to_array(self.prev),
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.pages = state["pages"]
+        self.nr_orders = state["nr_orders"]
+        self.nr_migratetypes = state["nr_migratetypes"]
+        self.next = links_from(state["next"])
+        self.prev = links_from(state["prev"])
 
     def sentinel(self, order: int, mt: int) -> int:
         return self.pages + order * self.nr_migratetypes + mt
@@ -42,7 +100,7 @@ class FreeLists:
     def add_head(self, i: int, s: int) -> None:
         """``list_add(i, s)``: insert right after ``s`` (at the head when s is a sentinel)."""
         nxt, prv = self.next, self.prev
-        n = nxt[s]
+        n: int = nxt[s]
         nxt[i] = n
         prv[i] = s
         prv[n] = i
@@ -51,7 +109,7 @@ class FreeLists:
     def add_before(self, i: int, at: int) -> None:
         """``list_add_tail(i, at)``: insert right before ``at`` (the tail when at is a sentinel)."""
         nxt, prv = self.next, self.prev
-        p = prv[at]
+        p: int = prv[at]
         nxt[p] = i
         prv[i] = p
         nxt[i] = at
@@ -59,8 +117,8 @@ class FreeLists:
 
     def unlink(self, i: int) -> None:
         nxt, prv = self.next, self.prev
-        p = prv[i]
-        n = nxt[i]
+        p: int = prv[i]
+        n: int = nxt[i]
         nxt[p] = n
         prv[n] = p
 
@@ -94,7 +152,7 @@ class FreeLists:
     def iterate(self, s: int) -> list[int]:
         out: list[int] = []
         nxt = self.next
-        i = nxt[s]
+        i: int = nxt[s]
         while i != s:
             out.append(i)
             i = nxt[i]
@@ -103,7 +161,7 @@ class FreeLists:
     def length(self, s: int) -> int:
         n = 0
         nxt = self.next
-        i = nxt[s]
+        i: int = nxt[s]
         while i != s:
             n += 1
             i = nxt[i]

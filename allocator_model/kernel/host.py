@@ -17,20 +17,20 @@ counters are cumulative.  An allocation touches its pages unless told not to.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 
 if TYPE_CHECKING:
     from .zone import Zone
 
-NOT_BACKED = 0
-RESIDENT = 1
-DISCARDED = 2
-NAMES = ("not backed", "resident", "discarded")
+NOT_BACKED: Final = 0
+RESIDENT: Final = 1
+DISCARDED: Final = 2
+NAMES: Final = ("not backed", "resident", "discarded")
 
 # bytes.translate tables: a discard turns RESIDENT into DISCARDED and leaves the rest.
-_DISCARD = bytes([NOT_BACKED, DISCARDED, DISCARDED]) + bytes(253)
+_DISCARD: Final = bytes([NOT_BACKED, DISCARDED, DISCARDED]) + bytes(253)
 # A fully resident block of each order, to test (``startswith``) and to fill with.
-RESIDENT_BLOCK = tuple(bytes([RESIDENT]) * (1 << k) for k in range(16))
+RESIDENT_BLOCK: Final = tuple(bytes([RESIDENT]) * (1 << k) for k in range(16))
 
 
 @dataclass(frozen=True, slots=True)

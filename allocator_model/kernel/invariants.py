@@ -56,7 +56,8 @@ def _check_zone(node: Node, zone: Zone) -> None:
         blocks = 0
         for mt in range(zone.nr_mt):
             s = lists.sentinel(order, mt)
-            prev, i = s, nxt[s]
+            prev = s
+            i: int = nxt[s]
             steps = 0
             while i != s:
                 steps += 1

@@ -18,7 +18,7 @@ import heapq
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn, Self
+from typing import Any, Final, NoReturn, Self
 
 from . import events as ev
 from .assumptions import KSWAPD_BOOST_RESET_S
@@ -60,17 +60,17 @@ from .watermarks import (
 )
 from .zone import Zone
 
-NSEC_PER_SEC = 1_000_000_000
-KSWAPD_BOOST_RESET_NS = round(KSWAPD_BOOST_RESET_S * NSEC_PER_SEC)
-_ALLOC_FILL = FILLS[PS_ALLOCATED]
+NSEC_PER_SEC: Final = 1_000_000_000
+KSWAPD_BOOST_RESET_NS: Final = round(KSWAPD_BOOST_RESET_S * NSEC_PER_SEC)
+_ALLOC_FILL: Final = FILLS[PS_ALLOCATED]
 # (use the min watermark?, ALLOC_NOFRAGMENT?) for each pass of get_page_from_freelist
-_PASSES_NOFRAG = ((False, True), (False, False), (True, False))
-_PASSES_PLAIN = ((False, False), (True, False))
-STRATEGIES = ("none", "hinting-v2", "reporting")
+_PASSES_NOFRAG: Final = ((False, True), (False, False), (True, False))
+_PASSES_PLAIN: Final = ((False, False), (True, False))
+STRATEGIES: Final = ("none", "hinting-v2", "reporting")
 # The most CPUs a node may have (each has a per-cpu list set in every zone).
-MAX_CPUS = 64
+MAX_CPUS: Final = 64
 # The v2 "Hinted pages" patches were written against 2019 linux-next (about 5.3).
-V2_KERNEL = "5.3"
+V2_KERNEL: Final = "5.3"
 
 
 def default_kernel(hinting: str) -> str:

@@ -8,15 +8,17 @@ every mutation, so a snapshot of a 4 GiB zone is one memory copy.
 
 from __future__ import annotations
 
-PS_FREE = 0  # in a free block on a buddy free list, not hinted/reported
-PS_ALLOCATED = 1  # part of an allocated block
-PS_FLAGGED = 2  # in a free block that is hinted (v2) or reported (merged design)
-PS_ISOLATED = 3  # taken off the free lists by hinting/reporting: in flight to the host
-PS_PCP = 4  # an order-0 page parked on a per-cpu list
+from typing import Final
 
-NAMES = ("free", "allocated", "hinted", "isolated", "pcp")
+PS_FREE: Final = 0  # in a free block on a buddy free list, not hinted/reported
+PS_ALLOCATED: Final = 1  # part of an allocated block
+PS_FLAGGED: Final = 2  # in a free block that is hinted (v2) or reported (merged design)
+PS_ISOLATED: Final = 3  # taken off the free lists by hinting/reporting: in flight to the host
+PS_PCP: Final = 4  # an order-0 page parked on a per-cpu list
+
+NAMES: Final = ("free", "allocated", "hinted", "isolated", "pcp")
 
 # Pre-built fills: painting 2**order bytes is one slice assignment.
-FILLS: tuple[tuple[bytes, ...], ...] = tuple(
+FILLS: Final[tuple[tuple[bytes, ...], ...]] = tuple(
     tuple(bytes([state]) * (1 << order) for order in range(16)) for state in range(len(NAMES))
 )

@@ -18,27 +18,27 @@ area: see ``PCP_LIST_ORDER`` and ``PCP_NOT_REPORTED`` in assumptions.py).
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Self
+from typing import Any, Final, Self
 
 from .assumptions import PCP_FREE_HIGH_BATCH
 from .config import MIGRATE_MOVABLE, MIGRATE_PCPTYPES, PAGE_ALLOC_COSTLY_ORDER, PAGE_SIZE
 
 # zone_batchsize() (5.3 - 6.12 mm/page_alloc.c): "But no more than a meg."
-PCP_BATCH_MAX_BYTES = 1024 * 1024
+PCP_BATCH_MAX_BYTES: Final = 1024 * 1024
 # pageset_set_batch() (5.x): high = 6 * batch
-PCP_HIGH_PER_BATCH = 6
+PCP_HIGH_PER_BATCH: Final = 6
 # CONFIG_PCP_BATCH_SCALE_MAX (6.7+ mm/Kconfig, default 5): how far alloc_factor and
 # free_count may scale a batch.
-PCP_BATCH_SCALE_MAX = 5
+PCP_BATCH_SCALE_MAX: Final = 5
 # MIN_PERCPU_PAGELIST_HIGH_FRACTION (6.12 mm/page_alloc.c): high_max is this fraction
 # of the zone's managed pages, split over its CPUs.
-MIN_PERCPU_PAGELIST_HIGH_FRACTION = 8
+MIN_PERCPU_PAGELIST_HIGH_FRACTION: Final = 8
 # pcp->flags (6.12 include/linux/mmzone.h)
-PCPF_PREV_FREE_HIGH_ORDER = 1
-PCPF_FREE_HIGH_BATCH = 2
+PCPF_PREV_FREE_HIGH_ORDER: Final = 1
+PCPF_FREE_HIGH_BATCH: Final = 2
 # NR_LOWORDER_PCP_LISTS and NR_PCP_THP (6.12 include/linux/mmzone.h)
-NR_LOWORDER_PCP_LISTS = MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1)
-NR_PCP_THP = 2
+NR_LOWORDER_PCP_LISTS: Final = MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1)
+NR_PCP_THP: Final = 2
 
 
 def zone_batchsize(managed_pages: int) -> int:

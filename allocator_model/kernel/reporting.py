@@ -304,7 +304,7 @@ class PageReporting(Strategy):
             s.list_started = True
         nxt = lists.next
         stop = sentinel
-        i = nxt[sentinel]
+        i: int = nxt[sentinel]
         while i != sentinel:
             following = nxt[i]  # list_for_each_entry_safe
             if z.flags[i]:

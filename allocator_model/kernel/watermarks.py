@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import isqrt
+from typing import Final
 
 from .config import MIGRATE_PCPTYPES, PAGE_SIZE
 
@@ -22,7 +23,7 @@ MIN_FREE_KBYTES_MIN = 128
 LOWMEM_RESERVE_RATIO = {"DMA": 256, "DMA32": 256, "Normal": 32}
 # vm.watermark_boost_factor (5.0+): a boost is at most 150 % of the high watermark;
 # 0 turns boosting off.
-WATERMARK_BOOST_FACTOR = 15000
+WATERMARK_BOOST_FACTOR: Final = 15000
 
 
 @dataclass(frozen=True, slots=True)

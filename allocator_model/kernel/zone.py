@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, Self
 
 from . import events as ev
 from .config import (
@@ -42,8 +42,8 @@ if TYPE_CHECKING:
     from .pcp import PerCpuPages
     from .strategy import Strategy
 
-_FREE_FILL = FILLS[PS_FREE]
-NONZERO = re.compile(rb"[^\x00]")  # a non-zero byte: a head in a per-page array
+_FREE_FILL: Final = FILLS[PS_FREE]
+NONZERO: Final = re.compile(rb"[^\x00]")  # a non-zero byte: a head in a per-page array
 
 
 class ListPosition(NamedTuple):
@@ -56,7 +56,9 @@ class ListPosition(NamedTuple):
 
 
 # What a zone pickles and copies: every slot but ``page_state_view`` (a memoryview can be
-# neither; ``__setstate__`` makes a new one).  A constant of its own because a
+# neither) and the aliases ``next`` and ``prev`` of its free lists' links (the compiled
+# build's vectors cannot be pickled; FreeLists pickles them as arrays); ``__setstate__``
+# makes them again.  A constant of its own because a
 # mypyc-compiled Zone (``make compiled``) has no ``__slots__`` attribute to read.
 _STATE = (
     "absent",
@@ -84,7 +86,6 @@ _STATE = (
     "mt_isolate",
     "mts",
     "name",
-    "next",
     "notify_order",
     "nr_free_pages",
     "nr_isolate_pageblock",
@@ -93,7 +94,6 @@ _STATE = (
     "pageblock_mt",
     "pageblock_order",
     "per_cpu_pageset",
-    "prev",
     "rules",
     "spanned_pages",
     "start_pfn",
@@ -114,7 +114,7 @@ class Zone:
     # Slots, not a __dict__: CPython 3.11 reads and writes attributes of an instance
     # with more than ~30 of them through a slower path, and the hot paths use a zone's
     # attributes dozens of times per allocation.
-    __slots__ = (*_STATE, "page_state_view")
+    __slots__ = (*_STATE, "next", "page_state_view", "prev")
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:  # see Node.__new__ (make compiled)
         return super().__new__(cls)
@@ -219,6 +219,8 @@ class Zone:
         for name, value in state.items():
             setattr(self, name, value)
         self.page_state_view = memoryview(self.page_state)
+        self.next = self.lists.next
+        self.prev = self.lists.prev
 
     @property
     def nr_free(self) -> FreeCounts:
@@ -292,7 +294,7 @@ class Zone:
         s = self.lists.sentinel(order, mt)
         nxt, prv, base = self.lists.next, self.lists.prev, self.start_pfn
         head: list[int] = []
-        i = nxt[s]
+        i: int = nxt[s]
         while i != s and len(head) < n:
             head.append(base + i)
             i = nxt[i]
@@ -537,7 +539,8 @@ class Zone:
             elif events is not None or self.flags[bi]:
                 self.del_page_from_free_list(bi, order, "merging with its buddy")
             else:
-                p_, n_ = prv[bi], nxt[bi]
+                p_: int = prv[bi]
+                n_: int = nxt[bi]
                 nxt[p_] = n_
                 prv[n_] = p_
                 bo[bi] = 0
@@ -695,7 +698,7 @@ class Zone:
             # add_to_free_list(&page[size], high, mt)
             j = i + size
             s = pages + high * nmt + mt
-            n_ = nxt[s]
+            n_: int = nxt[s]
             nxt[j] = n_
             prv[j] = s
             prv[n_] = j
@@ -710,7 +713,7 @@ class Zone:
         nmt = self.nr_mt
         current = order
         s = self.spanned_pages + order * nmt + mt  # the sentinel of free_list[mt] at order
-        i = nxt[s]
+        i: int = nxt[s]
         while i == s:  # empty: try the next order up (a while loop costs less than a range)
             current += 1
             if current == self.max_order:
@@ -721,7 +724,7 @@ class Zone:
         if self.events is not None or self.flags[i]:
             self.del_page_from_free_list(i, current, "allocation takes the list head")
         else:
-            n_ = nxt[i]
+            n_: int = nxt[i]
             nxt[s] = n_
             self.prev[n_] = s
             self.buddy_order[i] = 0

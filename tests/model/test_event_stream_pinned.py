@@ -211,8 +211,8 @@ def _state_digest(node: Node) -> str:
             node.host.backing[z.name],
         ):
             h.update(bytes(part))
-        h.update(z.lists.next.tobytes())
-        h.update(z.lists.prev.tobytes())
+        h.update(memoryview(z.lists.next).tobytes())
+        h.update(memoryview(z.lists.prev).tobytes())
         h.update(repr((list(z.nr_free), z.nr_free_pages, z.nr_isolate_pageblock)).encode())
     pcps = {n: (p.count, [list(x) for x in p.lists]) for n, p in node.pcps.items()}
     h.update(repr(pcps).encode())
