@@ -672,14 +672,16 @@ class Node:
                     z.below_high = True
                     set_below_high = [*(set_below_high or ()), z]
                 # zone_watermark_ok: free pages after the allocation must stay above the
-                # mark.  Its high-order part (a block of >= order on an allowed list) is
-                # exactly the condition under which rmqueue below succeeds, so a failed
-                # rmqueue stands for it - except for a block a per-cpu list holds.
-                # The mark is min or low (+ the zone's watermark boost), plus the
+                # mark, and a high-order request needs a free block of at least its order
+                # on an Unmovable, Movable or Reclaimable list (or CMA, for a movable
+                # one).  Without that block the zone is skipped before rmqueue: under
+                # ALLOC_NOFRAGMENT, 5.x's __rmqueue_fallback would otherwise search down to
+                # pageblock_order and re-type smaller pageblocks for a request it cannot
+                # serve.  The mark is min or low (+ the zone's watermark boost), plus the
                 # zone's lowmem_reserve against requests that prefer a higher zone.
                 mark = (z.wmark_min if use_min else z.wmark_low) + z.lowmem_reserve[classzone]
                 if z.nr_free_pages - (1 << order) + 1 > mark and (
-                    not pcp or not order or z.watermark_ok(order, mark)
+                    not order or z.has_block(order, mt == MIGRATE_MOVABLE)
                 ):
                     start = len(self.events) if self.events is not None else 0
                     if pcp:
@@ -694,7 +696,9 @@ class Node:
                         self._wakeup_kswapd()
                         return z, i
                 if skipped is not None:
-                    skipped.append(self._skip_event(z, order, mark, use_min, nofragment, classzone))
+                    skipped.append(
+                        self._skip_event(z, order, mt, mark, use_min, nofragment, classzone)
+                    )
         self._wakeup_kswapd()
         # A refused request changes nothing the caller can see (the kernel would leave
         # ZONE_BELOW_HIGH set; the next allocation sets it again).
@@ -758,18 +762,25 @@ class Node:
         return f"{mark} pages" + (", with " + " and ".join(parts) if parts else "")
 
     def _skip_event(
-        self, z: Zone, order: int, mark: int, use_min: bool, nofragment: bool, classzone: int
+        self,
+        z: Zone,
+        order: int,
+        mt: int,
+        mark: int,
+        use_min: bool,
+        nofragment: bool,
+        classzone: int,
     ) -> ev.Event:
         if z.nr_free_pages - (1 << order) + 1 <= mark:
             reason = (
                 f"{z.nr_free_pages} free pages; taking {1 << order} would leave it below its "
                 f"{'min' if use_min else 'low'} watermark ({self._mark_text(z, mark, classzone)})"
             )
-        elif nofragment:
+        elif nofragment and (not order or z.has_block(order, mt == MIGRATE_MOVABLE)):
             reason = (
                 "no block on its own lists, and ALLOC_NOFRAGMENT allows only whole-pageblock steals"
             )
-        else:
+        else:  # zone_watermark_ok's high-order part, or no block rmqueue may take
             reason = f"no free block of order >= {order} that this request may use"
         return ev.ZoneSkip(
             fn="get_page_from_freelist",

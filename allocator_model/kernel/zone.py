@@ -1008,16 +1008,23 @@ class Zone:
             return False
         return order == 0 or self.has_block(order)
 
-    def has_block(self, order: int) -> bool:
+    def has_block(self, order: int, cma: bool = False) -> bool:
         """The high-order part of ``__zone_watermark_ok``: a free block of at least
-        ``order`` on an Unmovable, Movable or Reclaimable list."""
+        ``order`` on an Unmovable, Movable or Reclaimable list, or with ``cma``
+        (ALLOC_CMA: a movable request) on the CMA list."""
         nxt = self.next
         nmt = self.nr_mt
         counts = self.free_counts
         s = self.spanned_pages + order * nmt  # the sentinel of free_list[0] at order
+        c = self.mt_cma if cma else -1
         for o in range(order, self.max_order):
             # MIGRATE_UNMOVABLE, MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE (MIGRATE_PCPTYPES)
-            if counts[o] and (nxt[s] != s or nxt[s + 1] != s + 1 or nxt[s + 2] != s + 2):
+            if counts[o] and (
+                nxt[s] != s
+                or nxt[s + 1] != s + 1
+                or nxt[s + 2] != s + 2
+                or (c >= 0 and nxt[s + c] != s + c)
+            ):
                 return True
             s += nmt
         return False

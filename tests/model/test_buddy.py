@@ -209,10 +209,13 @@ def test_movable_fallback_takes_from_other_types_before_oom() -> None:
     node.check()
 
 
-def test_nofragment_fallback_can_retype_before_oom() -> None:
+def test_nofragment_fallback_floor_and_the_watermark_before_it() -> None:
     """5.x ``__rmqueue_fallback`` with ALLOC_NOFRAGMENT searches down to pageblock_order
-    even when the request is larger, so it steals blocks too small to satisfy it, re-types
-    their pageblocks, and the request still fails.  The model keeps that kernel quirk."""
+    even when the request is larger, so called on its own it steals blocks too small to
+    satisfy the request and re-types their pageblocks.  Only a caller that skips the
+    watermarks (ALLOC_NO_WATERMARKS) reaches it so: get_page_from_freelist first asks
+    ``__zone_watermark_ok``, whose high-order part finds no free block of order >= 3 and
+    skips the zone, so through the allocator the request fails with nothing changed."""
     node = Node(
         zones=[ZoneSpec("DMA", 0, 1), ZoneSpec("DMA32", 1, 1), ZoneSpec("Normal", 2, 8)],
         max_order=4,
@@ -224,8 +227,12 @@ def test_nofragment_fallback_can_retype_before_oom() -> None:
     normal = node.zone("Normal")
     assert set(normal.pageblock_mt) == {MIGRATE_MOVABLE}
     node.take_events()
-    with pytest.raises(OutOfMemory):
+    before = fingerprint(node)
+    with pytest.raises(OutOfMemory, match="no free block of order >= 3"):
         node.alloc(3, "Unmovable")
+    assert fingerprint(node) == before
+    # __rmqueue itself, as an ALLOC_NO_WATERMARKS caller would reach it
+    assert normal.rmqueue(3, MIGRATE_UNMOVABLE, True) == -1
     steals = [e.to_dict() for e in node.take_events() if e.kind == "fallback"]
     assert [s["current_order"] for s in steals] == [2, 1, 1]  # all smaller than 3
     assert set(normal.pageblock_mt) == {MIGRATE_UNMOVABLE}

@@ -138,6 +138,9 @@ CONFIGS: dict[str, Workload] = {
 # (events, sha256 of the event JSON lines and error texts in order, sha256 of the error
 # texts alone, sha256 of the final state).
 PINNED: dict[str, tuple[int, str, str, str]] = {
+    # zone_watermark_ok's high-order part is tested before rmqueue (issue 12, point 2):
+    # the 5.x configurations no longer re-type pageblocks for an order-10 request that
+    # has no block to take; skipped zones name that reason (5.3/5.7/5.10 and 6.12 streams).
     # 6.12 (issue 13): pinned when the rule set was added.
     "6.12-from-proc-cma-pcp": (
         34725,
@@ -147,43 +150,43 @@ PINNED: dict[str, tuple[int, str, str, str]] = {
     ),
     "6.12-reporting-2cpus": (
         46592,
-        "5c90259448573ccf6dacbded7d528d6fb09eac3998e9cfc2a08787daad1f09a6",
+        "f9bda60553e8581b22f99c004dce597906281b38c6e70da8fbf012c15d5d6556",
         "af0f039a022666d1e380b8982c0aa74193ce5e466c6bd8b8f9e825f4ffebd390",
         "8a91dc08fca19e145ddee6c1c4f4e103f73107daaa69f6556a19caaa07d67698",
     ),
     "6.12-three-zones-pcp": (
         69911,
-        "a5b192bd01d95a119b29ed259b10162a9d8053f4edc55ce150a543b8de266322",
+        "97d1bcd1f8b031f217ea6cabae5b4a7bf742c5753fe2d4daff658ca448cb11e2",
         "a78e2c7a80fdfea60b4541f7eefff3dab8d3c13afc51b20b7fa5b7ab75310732",
         "67d23a1cc33766e2537dd6a1823874a0ce779446aa02634607242503429e0b4b",
     ),
     "5.10-hinting-v2": (
-        20730,
-        "a485456ce0feb868be4046f332959f2365120d0dd9df2d54aedc5abaf8d82001",
+        20699,
+        "7f69808e010dea5284c917048a693194f9759f55e4da0531e39367861ac35baf",
         "6e7a2cea734635e8a992c3c4f7c64893baead555201310f4ddc1be502d08b27b",
-        "fa5397bf033a80506bfd05441a2cbc72659010f4a6e50636e15673007b3e5423",
+        "3ccf3ec330bb888faeb619e5bcf9213b56b930ed29b8d6059613e9a88e69b57b",
     ),
     "5.10-reporting-small-orders": (
-        60701,
-        "1343c68debf4a3c848cc5591a2a8afcbb3e4e7b12e4112526c42e9ac2a12902b",
-        "0d2e9c8c11d6325d71c4ac4be51c9d479ef4692c11c5a21e9a59aacba8398dab",
-        "f3db5baad4f3bf52fe67addb28de90d2767b0bea1f306edef152dc6f10cd84d3",
+        60482,
+        "779592a7829067114b889a7a227d1d8a2af217a81510a0cf2a7c1121cc7955bc",
+        "d55f78028c9c9ce92e539da23eecad62d19ca5695936187a8efe94b5b8010ccd",
+        "b9b2ef351246f9c34875ed09a2106afbec80c2af00a2e09af73ed33bd7f312bd",
     ),
     "5.10-three-zones": (
-        32694,
-        "4ad1d97a88901336e6cf101ea865d8d63bc2eb2ea0b0354307cb607d1992e953",
+        32682,
+        "74fda001bcd6006c4500d1c5dfa88308e3208249671fc7eb9a7b858d2c2f7c7c",
         "6290204712e7623b9a14c1fc961efb4ac67b332beb58dcc356b9c9dbb07b5aa6",
-        "e2bf2085dd46ab62182ad2ffc64168864c9b912e43367f383521a695067d08df",
+        "8286866a2b7971fda466f32c9cb38f9d9f96104240fed7fb566f6009cffc0b2b",
     ),
     "5.3-pcp": (
-        32548,
-        "1726d441d2b80e608148add5de8ab06f6709b26c9c292324a705a84500d8d4d9",
+        32542,
+        "645aef37eb9cd75a7029b4fd148a46d1aa431c378cd95b68d8b1f578464df12e",
         "01646eb3795b233bb35eee67869aa282cd001b40ab1b14195c44cbaa9d2d7333",
         "dfa41014b486435fc83347a0fc1c4dabb2e96a7a12783ce3ccff6a302fad3711",
     ),
     "5.7-reporting-pcp": (
-        27376,
-        "837f8e6171545a4762213839f35547e02d144615e69cdde54be3835e3e712125",
+        27359,
+        "c75d850c925fdb5057f540beb752b49b66df4088832dd3da64141eb1f169ecf2",
         "0fa5ce6a21652c0fd64ee10ac02ac957eb29fdc857881f50123ea9d0cd5cfffd",
         "867f7ec0929ad077a4b40731f617b516af73ea30d2df91d1288dd3f35623c7ef",
     ),

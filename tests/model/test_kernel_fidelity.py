@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fingerprint import fingerprint
 
 from allocator_model import ConfigError, InvalidFree, Node, OutOfMemory, ZoneSpec
 from allocator_model.kernel.config import kernel_rules
@@ -53,25 +54,50 @@ def test_one_order0_allocation_takes_a_batch_of_63() -> None:
 # --- point 2: ALLOC_NOFRAGMENT on a single node ------------------------------------------
 
 
-def test_nofragment_on_a_normal_only_node_retypes_pageblocks() -> None:
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_nofragment_on_a_normal_only_node(kernel: str) -> None:
     """5.3/5.7/5.10 mm/page_alloc.c alloc_flags_nofragment: on one node (nr_online_nodes
     == 1) ALLOC_NOFRAGMENT is set whenever Normal is the preferred zone, DMA32 or not.
 
-    An order-10 Unmovable request on a Normal-only node whose free memory is only
-    order-9 Movable blocks: __rmqueue_fallback under ALLOC_NOFRAGMENT searches down to
-    pageblock_order, so it re-types the order-9 pageblocks (steal_suitable_fallback)
-    before the request fails; without the flag the search would stop at order 10.
+    A Normal-only node whose free memory is only single Movable pages: an Unmovable
+    request's first pass over the zonelist carries the flag, so __rmqueue_fallback
+    searches only from pageblock_order up and finds nothing; get_page_from_freelist
+    retries without it, and the second pass steals a page.
     """
-    node = Node(zones=[ZoneSpec("Normal", 0, 4096)], min_free_kbytes=0)
+    node = Node(zones=[ZoneSpec("Normal", 0, 4096)], min_free_kbytes=0, kernel=kernel, pcp=False)
+    held = [node.alloc(0) for _ in range(4096)]
+    for pfn in held[0:64:4]:
+        node.free(pfn, 0)  # sixteen single Movable pages, no two of them buddies
+    node.events.clear()
+    node.alloc(0, "Unmovable")
+    kinds = [e.kind for e in node.events]
+    assert kinds[:2] == ["zone_skip", "fallback"]
+    assert "ALLOC_NOFRAGMENT" in node.events[0].to_dict()["reason"]
+    assert kinds[-1] == "alloc"
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_a_high_order_request_with_no_block_fails_the_watermark_first(kernel: str) -> None:
+    """5.3/5.7/5.10 mm/page_alloc.c __zone_watermark_ok ("For a high-order request,
+    check at least one suitable page is free"; 5.3.1 line 3439, 5.10.7 line 3635) and
+    get_page_from_freelist, which skips a zone that fails it without calling rmqueue.
+
+    The issue said an order-10 Unmovable request on a Normal-only node with only order-9
+    Movable blocks re-types those pageblocks first (5.x's __rmqueue_fallback, under
+    ALLOC_NOFRAGMENT, searches down to pageblock_order).  The kernel never gets there:
+    with no free block of order >= 10 on an Unmovable, Movable or Reclaimable list the
+    watermark check fails, and the request fails with the node unchanged.
+    """
+    node = Node(zones=[ZoneSpec("Normal", 0, 4096)], min_free_kbytes=0, kernel=kernel)
     held = [node.alloc(9) for _ in range(8)]
     for pfn in held[::2]:
         node.free(pfn, 9)  # four order-9 Movable blocks, no two of them buddies
-    z = node.zone("Normal")
-    assert list(z.pageblock_mt) == [1] * 8
-    with pytest.raises(OutOfMemory):
+    before = fingerprint(node)
+    with pytest.raises(OutOfMemory, match="no free block of order >= 10"):
         node.alloc(10, "Unmovable")
-    assert [z.pageblock_mt[b] for b in range(0, 8, 2)] == [0, 0, 0, 0]  # Unmovable now
-    assert len(z.free_list(9, "Unmovable")) == 4
+    assert fingerprint(node) == before
+    z = node.zone("Normal")
+    assert list(z.pageblock_mt) == [1] * 8  # all still Movable
 
 
 def test_nofragment_needs_normal_preferred() -> None:
