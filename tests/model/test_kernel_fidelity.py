@@ -251,12 +251,20 @@ def test_boost_watermark_on_a_steal_inside_a_pageblock(kernel: str) -> None:
     high = z.watermarks.high
     _steal_inside_a_pageblock(node, "Normal")
     assert z.watermark_boost == 512
-    assert (z.wmark_min, z.wmark_low) == (z.watermarks.min + 512, z.watermarks.low + 512)
-    # A second steal would stop at max(pageblock, high * 15000 / 10000) = 576 pages.
-    assert high == 384
-    assert boosted(512, high, 16384, 9, small_zone_check=True) == 576
+    assert (z.wmark_min, z.wmark_low, z.wmark_high) == (
+        z.watermarks.min + 512,
+        z.watermarks.low + 512,
+        z.watermarks.high + 512,
+    )
     kinds = [e.kind for e in node.take_events()]
     assert "watermark_boost" in kinds
+    # A second steal stops at max(pageblock, high * 15000 / 10000) = 576 pages.
+    assert high == 384
+    assert boosted(512, high, 16384, 9, small_zone_check=True) == 576
+    z.boost_watermark()  # what steal_suitable_fallback calls on that second steal
+    assert z.watermark_boost == 576 and z.wmark_low == z.watermarks.low + 576
+    z.boost_watermark()
+    assert z.watermark_boost == 576
 
 
 def test_boost_skips_small_zones_from_5_7() -> None:
@@ -282,7 +290,8 @@ RECORDED_ZONEINFO = Path(__file__).parent / "data" / "zoneinfo.txt"  # this VM, 
 
 
 def _parse_zoneinfo(text: str) -> dict[str, dict[str, Any]]:
-    """Node 0's zones: sizes, watermarks (without the boost), protection, cpu 0's pcp."""
+    """Node 0's zones: sizes, watermarks (without the boost), protection, cpu 0's pcp,
+    the number of CPUs with a pageset."""
     zones: dict[str, dict[str, Any]] = {}
     zone: dict[str, Any] = {}
     for line in text.splitlines():
@@ -305,8 +314,12 @@ def _parse_zoneinfo(text: str) -> dict[str, dict[str, Any]]:
             zone[words[0]] = int(words[1])
         elif words and words[0] == "protection:":
             zone["protection"] = [int(w.strip("(),")) for w in words[1:]]
-        elif words[:1] in (["high:"], ["batch:"]) and words[0][:-1] not in zone.get("pcp", {}):
+        elif words[:1] in (["high:"], ["batch:"], ["high_min:"], ["high_max:"]) and (
+            words[0][:-1] not in zone.get("pcp", {})
+        ):
             zone.setdefault("pcp", {})[words[0][:-1]] = int(words[1])
+        elif words[:1] == ["cpu:"]:
+            zone["cpus"] = zone.get("cpus", 0) + 1
         elif words and words[0] == "start_pfn:":
             zone["start_pfn"] = int(words[1])
     return zones
@@ -318,6 +331,23 @@ def _zoneinfo_sources() -> list[str]:
     if live.exists():
         sources.append(live.read_text())
     return sources
+
+
+def _vm_zones(source: int) -> tuple[dict[str, dict[str, Any]], list[str], list[ZoneSpec]]:
+    """The zoneinfo source's zones, their names, and specs of the same sizes (the pages
+    a zone spans but does not manage as one absent range at its end)."""
+    info = _parse_zoneinfo(_zoneinfo_sources()[source])
+    names = [n for n in ("DMA", "DMA32", "Normal") if info.get(n, {}).get("managed")]
+    if source == 1 and names != ["DMA", "DMA32", "Normal"]:
+        pytest.skip("this machine is not a three-zone x86-64 guest")
+    specs = []
+    for name in names:
+        z = info[name]
+        hidden = z["spanned"] - z["managed"]
+        end = z["start_pfn"] + z["spanned"]
+        absent = ((end - hidden, hidden),) if hidden else ()
+        specs.append(ZoneSpec(name, z["start_pfn"], z["spanned"], absent=absent))
+    return info, names, specs
 
 
 @pytest.mark.parametrize(
@@ -332,26 +362,12 @@ def test_default_rules_reproduce_this_vms_zoneinfo(source: int) -> None:
     The VM runs a 6.x kernel, whose pcp ``high`` comes from the low watermark
     (zone_highsize, 5.14+); the model's is 5.x's pageset_set_batch: 6 * batch.
     """
-    info = _parse_zoneinfo(_zoneinfo_sources()[source])
-    names = [n for n in ("DMA", "DMA32", "Normal") if info.get(n, {}).get("managed")]
-    if source == 1 and names != ["DMA", "DMA32", "Normal"]:
-        pytest.skip("this machine is not a three-zone x86-64 guest")
-    specs = []
-    for name in names:
-        z = info[name]
-        hidden = z["spanned"] - z["managed"]
-        end = z["start_pfn"] + z["spanned"]
-        specs.append(
-            ZoneSpec(
-                name,
-                z["start_pfn"],
-                z["spanned"],
-                absent=((end - hidden, hidden),) if hidden else (),
-            )
-        )
+    info, names, specs = _vm_zones(source)
     node = Node(zones=specs, thp=True, pcp=True, events=False)
     if source == 0:
         assert node.min_free_kbytes == 67584  # /proc/sys/vm/min_free_kbytes when recorded
+    else:
+        assert node.min_free_kbytes == int(Path("/proc/sys/vm/min_free_kbytes").read_text())
     for name in names:
         z, want = node.zone(name), info[name]
         boost = want["boost"]
@@ -371,6 +387,31 @@ def test_default_rules_reproduce_this_vms_zoneinfo(source: int) -> None:
             assert node.pcps[name].high == want["pcp"]["high"] == 0
         else:
             assert node.pcps[name].high == 6 * want["pcp"]["batch"] == 378
+
+
+@pytest.mark.parametrize(
+    "source", range(len(_zoneinfo_sources())), ids=["recorded", "live"][: len(_zoneinfo_sources())]
+)
+def test_612_rules_reproduce_this_vms_pcp_high_range(source: int) -> None:
+    """The VM's own kernel is 6.x: with the 6.12 rules and the file's number of CPUs,
+    the model's pcp ``high_min`` and ``high_max`` are the file's (6.12 mm/page_alloc.c
+    zone_highsize: the low watermark, and managed pages / 8, each split over the CPUs
+    and at least 4 * batch), and the file's current ``high`` lies between them
+    (nr_pcp_high tunes it at run time, so it is not a fixed number)."""
+    info, names, specs = _vm_zones(source)
+    if "high_min" not in info[names[-1]]["pcp"]:
+        pytest.skip("this kernel prints no high_min (before 6.7)")
+    cpus = info[names[-1]]["cpus"]
+    node = Node(zones=specs, thp=True, pcp=True, events=False, kernel="6.12", cpus=cpus)
+    for name in names:
+        want, pcp = info[name]["pcp"], node.pcps[name]
+        assert (pcp.batch, pcp.high_min, pcp.high_max) == (
+            want["batch"],
+            want["high_min"],
+            want["high_max"],
+        ), name
+        if name != "DMA":  # DMA's pcp list is off (batch 1, high 0)
+            assert want["high_min"] <= want["high"] <= want["high_max"], name
 
 
 # --- point 5: pcp on by default ------------------------------------------------------------
