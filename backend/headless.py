@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from allocator_model import ModelError
-from allocator_model.sources.source import ScenarioNotFound, Source, SourceError
+from allocator_model.sources.source import ScenarioNotFound, Source, SourceError, kernel_of
 from allocator_model.sources.workload import BUILTIN, expand
 
 from .configure import check_size
@@ -262,7 +262,7 @@ def workload_plan(
 def compare_kernel(plan: Plan, kernel: str | None = None) -> str:
     """The kernel a comparison runs: ``kernel``, else the plan's; 5.3 has no reporting,
     so a 5.3 plan is compared under 5.10."""
-    planned = str(plan.source.node_options.get("kernel", "5.10"))
+    planned = kernel_of(plan.source.node_options)
     return kernel or (planned if planned != "5.3" else "5.10")
 
 
@@ -323,7 +323,7 @@ def compare_notes(plan: Plan, kernel: str, own_operations: int = 0) -> list[str]
     from allocator_model.lab.compare import what_if_notes
 
     notes = []
-    planned = str(plan.source.node_options.get("kernel", "5.10"))
+    planned = kernel_of(plan.source.node_options)
     if planned != kernel:
         why = ": merged free page reporting does not exist in 5.3" if planned == "5.3" else ""
         notes.append(f"compare() runs Linux {kernel} rules, not {planned}{why}.")

@@ -138,11 +138,20 @@ class NodeConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     zones: list[tuple[str, Annotated[int, Field(ge=0)], Annotated[int, Field(ge=1)]]] | None = None
-    kernel: Literal["5.3", "5.7", "5.10", "6.12"] = "5.10"
+    kernel: Literal["5.3", "5.7", "5.10", "6.12"] | None = Field(
+        None,
+        description="kernel rules; null: 5.3 for hinting-v2 (the base its patches were "
+        "written against), 5.10 otherwise.  v2 on another kernel runs as a labelled what-if.",
+    )
     hinting: Literal["none", "hinting-v2", "reporting"] = "none"
     hinting_options: dict[str, float | int | None] = {}
     min_free_kbytes: int | None = Field(None, ge=0)
-    pcp: bool = False
+    pcp: bool | None = Field(
+        None,
+        description="per-cpu page lists; null: as the model's Node, on for the default "
+        "guest (no zones), off for hand-made zones; false: order-0 pages go straight to "
+        "the buddy lists (a file teaching the raw buddy algorithm)",
+    )
     # CPUs, each with its own per-cpu lists (calls take them in turn)
     cpus: int = Field(1, ge=1, le=64)
     max_order: int = Field(11, ge=1, le=16)

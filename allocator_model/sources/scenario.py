@@ -35,10 +35,6 @@ CONFIG_KEYS = (
     "pageblock_order", "cma", "pcp_batch", "pcp_high", "host_resident_at_boot",
     "watermark_scale_factor", "thp", "watermark_boost_factor",
 )  # fmt: skip
-# A scenario narrates the buddy lists themselves: its order-0 traffic reaches them
-# directly unless its file turns the per-cpu lists on.  (THP and watermark boosting
-# follow Node's defaults; a file may set "thp" and "watermark_boost_factor".)
-SCENARIO_DEFAULTS = {"pcp": False}
 
 
 class ScenarioError(WorkloadError):
@@ -101,8 +97,10 @@ class Scenario:
         return cls.from_dict(data, path)
 
     def node_options(self, **overrides: Any) -> dict[str, Any]:
-        options: dict[str, Any] = {**SCENARIO_DEFAULTS}
-        options.update((k, v) for k, v in self.config.items() if k != "zones")
+        # What the file leaves out follows Node's defaults (the kernel for its strategy,
+        # per-cpu lists for the default guest, THP, watermark boosting): a scenario
+        # teaching the raw buddy lists says "pcp": false, and says so on screen.
+        options: dict[str, Any] = {k: v for k, v in self.config.items() if k != "zones"}
         if "zones" in self.config:
             options["zones"] = [
                 ZoneSpec(str(n), int(s), int(p)) for n, s, p in self.config["zones"]

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, Protocol
 
 from ..kernel.errors import ConfigError
-from ..kernel.node import Node, ZoneSpec, default_zones
+from ..kernel.node import Node, ZoneSpec, default_kernel, default_zones
 from .builtin import (
     BUILTIN_INFO,
     BUILTIN_LOOK_FOR,
@@ -133,8 +133,9 @@ class Source:
         pages: int | None = None,
     ) -> Source:
         """This source with a user's overrides (``None``: as the source says).  A new
-        strategy drops the source's constants, and v2 picked on a built-in scenario
-        without a kernel runs on its own base (5.3), not the default guest's kernel;
+        strategy drops the source's constants.  v2 picked without a kernel runs on its
+        own base (``V2_KERNEL``, 5.3), not on the kernel the source chose for its own
+        strategy: v2 on other rules is a what-if the user asks for by naming the kernel.
         ``pages`` resizes the last zone."""
         options = dict(self.node_options)
         if kernel is not None:
@@ -142,9 +143,7 @@ class Source:
         if hinting is not None and hinting != options.get("hinting", "none"):
             options["hinting"] = hinting
             options.pop("hinting_options", None)
-            info = self.info
-            builtin = info is not None and info.kind == "scenario" and info.name in BUILTIN_INFO
-            if hinting == "hinting-v2" and kernel is None and builtin:
+            if hinting == "hinting-v2" and kernel is None:
                 options.pop("kernel", None)
         if constants:
             options["hinting_options"] = {**options.get("hinting_options", {}), **constants}
@@ -160,6 +159,12 @@ class Source:
             zones[-1] = ZoneSpec(last.name, last.start_pfn, pages)
             options["zones"] = zones
         return replace(self, node_options=options)
+
+
+def kernel_of(options: Mapping[str, Any]) -> str:
+    """The kernel rules ``Node(**options)`` runs: the options' own, else ``Node``'s default
+    for their strategy (5.3 for v2 hinting, 5.10 otherwise)."""
+    return str(options.get("kernel") or default_kernel(str(options.get("hinting", "none"))))
 
 
 # --- scenarios ---------------------------------------------------------------------------
@@ -199,7 +204,7 @@ def scenario_infos() -> list[ScenarioInfo]:
             "builtin",
             DEFAULT_SEED,
             str(builtin_options(name).get("hinting", "none")),
-            str(builtin_options(name).get("kernel", "5.10")),
+            kernel_of(builtin_options(name)),
             len(builtin_ops(name, DEFAULT_SEED)),
             True,
         )
@@ -214,7 +219,7 @@ def scenario_infos() -> list[ScenarioInfo]:
                 "library",
                 sc.seed,
                 str(sc.config.get("hinting", "none")),
-                str(sc.config.get("kernel", "5.10")),
+                kernel_of(sc.config),
                 len(sc.ops()),
                 False,
             )

@@ -189,7 +189,9 @@ export function shareState(state) {
 
 /**
  * The `configure` fields that make a session match the URL (empty when it already
- * does).  `pages` always goes with the others: a size is part of the configuration.
+ * does).  `pages` always goes with the others: a size is part of the configuration,
+ * and so is the kernel with a new strategy (the server runs v2 picked without a
+ * kernel on its own 5.3 base, so an address's v2 on 5.10 must name 5.10).
  * @param {UrlState} want
  * @param {{scenario: string, seed: number, hinting: string, kernel: string,
  *          pages?: number | null, hinting_options?: Record<string, number>}} config
@@ -201,7 +203,7 @@ export function configureFor(want, config) {
   if (want.scenario !== undefined && want.scenario !== config.scenario) out.scenario = want.scenario;
   if (want.seed !== undefined && want.seed !== config.seed) out.seed = want.seed;
   if (want.strategy !== undefined && want.strategy !== config.hinting) out.hinting = want.strategy;
-  if (want.kernel !== undefined && want.kernel !== config.kernel) out.kernel = want.kernel;
+  if (want.kernel !== undefined && (want.kernel !== config.kernel || out.hinting !== undefined)) out.kernel = want.kernel;
   if (want.pages !== undefined && want.pages !== (config.pages ?? null)) out.pages = want.pages;
   if (want.constants !== undefined && formatConstants(want.constants) !== formatConstants(config.hinting_options)) {
     out.constants = want.constants;

@@ -39,6 +39,10 @@ test('configure sends only what differs from the session', () => {
   assert.deepEqual(configureFor({ strategy: 'reporting', kernel: '5.7', pages: 4096, seed: 2 }, config), {
     hinting: 'reporting', kernel: '5.7', pages: 4096, seed: 2,
   });
+  // A new strategy names its kernel even when it is the session's: v2 without one
+  // would run on 5.3, not on the 5.10 the address (or the compare view) asks for.
+  assert.deepEqual(configureFor({ strategy: 'hinting-v2', kernel: '5.10' }, config), { hinting: 'hinting-v2', kernel: '5.10' });
+  assert.deepEqual(configureFor({ strategy: 'none', kernel: '5.10' }, config), {});
 });
 
 test('shareState reads the session', () => {

@@ -435,13 +435,30 @@ def test_fragmentation_really_fragments_and_says_so_in_numbers() -> None:
     assert f"{index_text(r.seen[plenty]['u'][9])} at order 9" in r.said(dropped)
     # The epilogue's churn cannot undo it.
     assert all(st["u"][9] == 1000 for st in r.seen[epilogue:])
-    assert f"{r.seen[end]['free']} of {pages} pages free" in r.said(end)
+    assert f"{r.seen[end]['free']} of {pages} pages free on the buddy lists" in r.said(end)
+    assert f"{r.node.pcps['Normal'].count} more on the per-cpu list" in r.said(end)
 
 
-@pytest.mark.parametrize("name", ["buddy-basics", "head-or-tail", "migratetypes", "fragmentation"])
-def test_raw_buddy_lessons_run_without_per_cpu_lists(name: str) -> None:
-    """Lessons about the buddy lists themselves say so: order-0 pages must reach them."""
-    assert load(name).config.get("pcp") is False
+@pytest.mark.parametrize("name", ["buddy-basics", "head-or-tail", "migratetypes"])
+def test_raw_buddy_lessons_run_without_per_cpu_lists_and_say_so(name: str) -> None:
+    """Lessons about the buddy lists themselves turn the per-cpu lists off (order-0 pages
+    must reach the buddy lists) and say so in their first chapter, with what a real
+    kernel does with a single page instead."""
+    sc = load(name)
+    assert sc.config.get("pcp") is False and not sc.node().pcp_enabled
+    first = next(op["text"] for op in sc.ops() if op["op"] == "phase")
+    assert "per-cpu page lists are off" in first and "a real kernel" in first
+
+
+def test_fragmentation_runs_with_per_cpu_lists() -> None:
+    """Its kernel pages are single pages: as in a real kernel, they come through the
+    per-cpu list (rmqueue_bulk refills it), and the lesson holds with it on."""
+    r = run("fragmentation")
+    assert r.node.pcp_enabled
+    refills = [e for st in r.steps for e in st if e.kind == "pcp_refill"]
+    assert refills and "per-cpu list (rmqueue_bulk)" in " ".join(
+        op["text"] for op in r.ops if op["op"] == "phase"
+    )
 
 
 #: A chapter title: the phase's first words, up to a colon.

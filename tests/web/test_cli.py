@@ -220,6 +220,48 @@ def test_simulate_runs_workload_files_and_strategies(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["zones"][0]["nr_free_pages"] == 4096 - 32
 
 
+def test_v2_runs_on_5_3_unless_a_kernel_is_named_and_a_what_if_says_so(tmp_path: Path) -> None:
+    """Issue 12 point 4: a workload file or scenario picked with v2 and no kernel runs on
+    5.3 rules, silently; v2 on other rules is a what-if, and simulate says so on stderr
+    and in its JSON."""
+    from allocator_model.kernel.node import what_if
+
+    wl = tmp_path / "v2.json"
+    config: dict[str, object] = {"zones": [["Normal", 0, 4096]], "hinting": "hinting-v2"}
+    work = [{"op": "alloc", "order": 9, "count": 4}, {"op": "free_all"}]
+    wl.write_text(json.dumps({"config": config, "workload": work}))
+    result = run_cli("simulate", "--workload", str(wl), "--format", "json")
+    doc = json.loads(result.stdout)
+    assert result.returncode == 0 and result.stderr == ""
+    assert (doc["strategy"], doc["kernel"], doc["what_if"]) == ("hinting-v2", "5.3", None)
+    wl.write_text(json.dumps({"config": {**config, "kernel": "5.10"}, "workload": work}))
+    result = run_cli("simulate", "--workload", str(wl), "--format", "json")
+    doc = json.loads(result.stdout)
+    sentence = what_if("hinting-v2", "5.10")
+    assert sentence is not None and sentence.startswith("what if: v2 hinting on Linux 5.10")
+    assert result.stderr == f"buddyscope simulate: note: {sentence}\n"
+    assert (doc["kernel"], doc["what_if"]) == ("5.10", sentence)
+    # A scenario chose its kernel for its own strategy: v2 picked on it runs on 5.3.
+    result = run_cli(
+        "simulate", "--scenario", "reporting-passes", "--strategy", "hinting-v2",
+        "--until", "1", "--format", "json",
+    )  # fmt: skip
+    assert result.stderr == "" and json.loads(result.stdout)["kernel"] == "5.3"
+    result = run_cli(
+        "simulate", "--scenario", "reporting-passes", "--strategy", "hinting-v2",
+        "--kernel", "5.7", "--until", "1", "--format", "json",
+    )  # fmt: skip
+    sentence = what_if("hinting-v2", "5.7")
+    assert result.stderr == f"buddyscope simulate: note: {sentence}\n"
+    assert json.loads(result.stdout)["what_if"] == sentence
+
+
+@pytest.mark.parametrize("command", ["simulate", "compare"])
+def test_help_says_v2_defaults_to_5_3_and_other_rules_are_a_what_if(command: str) -> None:
+    text = " ".join(run_cli(command, "--help").stdout.split())
+    assert "5.3" in text and "'note: what if' line" in text
+
+
 def test_compare_and_bench() -> None:
     result = run_cli("compare", "--workload", "idle", "--json")
     rows = json.loads(result.stdout)
