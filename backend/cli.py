@@ -281,9 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--kernel",
         choices=("5.3", "5.7", "5.10", "6.12"),
-        help="kernel rules (default: as configured; 5.3 for hinting-v2). v2 hinting on "
-        "other rules is an experiment no kernel ran: a 'note: what if' line on stderr and "
-        "the JSON's what_if say so",
+        help="kernel rules (default: as configured; 5.3 for hinting-v2, but a --machine "
+        "start keeps the newest). v2 hinting on other rules is an experiment no kernel "
+        "ran: a 'note: what if' line on stderr and the JSON's what_if say so",
     )
     sim.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
     sim.add_argument("--pages", type=_positive, help="resize the last zone to this many pages")
