@@ -66,7 +66,7 @@ pytest: $(VENV)/.installed-test chromium
 # MYPYC_MODULES are where the model spends its time (docs/performance.md, "Model");
 # errors, config, watermarks, events and the strategies stay interpreted (docs/model.md).
 COMPILED_DIR := build/compiled
-MYPYC_MODULES := node zone freelist pcp host
+MYPYC_MODULES := node zone freelist perpage pcp host
 COMPILED_ENV := ALLOCATOR_MODEL_COMPILED="$(MYPYC_MODULES)" PYTHONSAFEPATH=1 PYTHONPATH=$(COMPILED_DIR)
 
 compiled: $(COMPILED_DIR)/.built

@@ -7,52 +7,15 @@ sentinel slot after the pages (index ``pages + order * nr_migratetypes + mt``), 
 the kernel's ``struct list_head`` in ``struct free_area``.  Add-head, add-tail,
 insert-before, delete and rotate are O(1) and the head->tail order is exact.
 
-The two arrays are ``array('I')`` here.  Compiled by mypyc (``make compiled``), this
-module stores them in ``librt.vecs.vec[i32]`` instead: mypyc's own vector type, which
-compiled code reads and writes as plain C integers, where every access to an ``array``
-goes through the generic item protocol and makes or parses an int object (a third of the
-compiled build's instructions; docs/performance.md).  The annotations name the vector so
-that mypyc can compile that; at run time the reference imports nothing outside the
-standard library, and both hold the same 4-byte little-endian words (so a zone has
-fewer than 2**31 pages, 8 TiB).  To the type checker a link read is an ``i32``, which
-does not index a vector (only ``int`` and ``i64`` do): the variables that take one are
-annotated ``int``.
+The storage of the two arrays differs between the reference and the compiled build:
+see ``perpage.py``.
 """
 
 from __future__ import annotations
 
-from array import array
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import Any, Self
 
-if TYPE_CHECKING:
-    from librt.vecs import vec
-    from mypy_extensions import i32
-
-    Links = vec[i32]
-
-# True when mypyc compiled this module: its file is then the extension module.
-COMPILED = not __file__.endswith(".py")
-
-
-def zeroed_links(n: int) -> Links:
-    """``n`` zero links, in the storage of this build (see the module's docstring)."""
-    if COMPILED:
-        return vec[i32](array("i", bytes(4 * n)))
-    return cast("Links", array("I", bytes(4 * n)))
-
-
-def links_from(words: array[int]) -> Links:
-    """Links holding ``words`` (an ``array('I')``, as pickled), in this build's storage."""
-    if COMPILED:
-        return vec[i32](words)
-    return cast("Links", array("I", words))
-
-
-def links_to_array(links: Links) -> array[int]:
-    """The links as an ``array('I')``: what a pickle holds, whichever build made it."""
-    words = array("I")
-    words.frombytes(memoryview(links).cast("B"))
-    return words
+from .perpage import links_from, links_to_array, zeroed_links
 
 
 class FreeLists:
@@ -66,8 +29,6 @@ class FreeLists:
         self.nr_orders = nr_orders
         self.nr_migratetypes = nr_migratetypes
         total = pages + nr_orders * nr_migratetypes
-        # Unsigned ("I") in the reference: CPython's array stores a signed int through
-        # PyArg_Parse (a format string parsed per store), an unsigned one directly.
         self.next = zeroed_links(total)
         self.prev = zeroed_links(total)
         for s in range(pages, total):

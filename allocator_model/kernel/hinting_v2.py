@@ -260,7 +260,7 @@ class HintingV2(Strategy):
         lists = zone.lists
         sentinel = lists.sentinel(order, mt)
         k = order - self.min_order
-        i = lists.prev[self.boundary[k][mt]]
+        i: int = lists.prev[self.boundary[k][mt]]
         if i == sentinel:
             return False
         if zone.flags[i]:

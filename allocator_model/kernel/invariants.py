@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import perpage
 from .config import MIGRATE_PCPTYPES
 from .errors import InvariantViolation
 from .pagestate import PS_ALLOCATED, PS_FLAGGED, PS_FREE, PS_ISOLATED, PS_PCP
-from .zone import NONZERO
 
 if TYPE_CHECKING:
     from .node import Node
@@ -102,7 +102,7 @@ def _check_zone(node: Node, zone: Zone) -> None:
                 "4", zone, f"nr_free[{order}] = {zone.nr_free[order]} but the lists hold {blocks}"
             )
         heads += blocks
-    if n - zone.buddy_order.count(0) != heads:
+    if n - perpage.per_page_bytes(zone.buddy_order).count(0) != heads:
         raise _fail("4", zone, "a page is marked PageBuddy but is on no free list")
     if flagged != zone.flagged_counts:
         k = next(k for k, c in enumerate(flagged) if c != zone.flagged_counts[k])
@@ -144,8 +144,7 @@ def _check_zone(node: Node, zone: Zone) -> None:
 
     allocated = 0
     ao = zone.alloc_order
-    for match in NONZERO.finditer(ao):
-        j = match.start()
+    for j in perpage.heads(ao, 0, zone.spanned_pages):
         order = ao[j] - 1
         _claim(zone, seen, j, order, "allocated block")
         if zone.page_state.count(PS_ALLOCATED, j, j + (1 << order)) != 1 << order:

@@ -19,7 +19,6 @@ order so that it reads next to the kernel file.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, Self
 
@@ -36,6 +35,7 @@ from .config import (
 from .freecounts import FreeCounts
 from .freelist import FreeLists
 from .pagestate import FILLS, PS_FREE, PS_ISOLATED, PS_PCP
+from .perpage import heads, per_page_bytes, per_page_from, zeroed
 from .watermarks import WATERMARK_BOOST_FACTOR, Watermarks, boosted
 
 if TYPE_CHECKING:
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from .strategy import Strategy
 
 _FREE_FILL: Final = FILLS[PS_FREE]
-NONZERO: Final = re.compile(rb"[^\x00]")  # a non-zero byte: a head in a per-page array
 
 
 class ListPosition(NamedTuple):
@@ -108,6 +107,10 @@ _STATE = (
 )
 
 
+# The per-page arrays whose storage is the build's (perpage.py).
+_PER_PAGE: Final = ("alloc_mt", "alloc_order", "buddy_order", "flags", "free_mt")
+
+
 class Zone:
     """A zone's free lists and per-page state.  Mutate it only through ``Node``."""
 
@@ -158,11 +161,12 @@ class Zone:
 
         # Per page (zone-local index).  Head pages carry the block's data, as in the
         # kernel: buddy_order = PageBuddy + page_private (order + 1, 0 = not a free head).
-        self.buddy_order = bytearray(pages)
-        self.alloc_order = bytearray(pages)  # order + 1 at the head of an allocated block
-        self.alloc_mt = bytearray(pages)  # migratetype the allocation asked for
-        self.free_mt = bytearray(pages)  # list a free head is on / pcp cached type (page->index)
-        self.flags = bytearray(pages)  # strategy flag (PageHinted / PG_reported), head only
+        # (The storage of these five is the build's: perpage.py.)
+        self.buddy_order = zeroed(pages)
+        self.alloc_order = zeroed(pages)  # order + 1 at the head of an allocated block
+        self.alloc_mt = zeroed(pages)  # migratetype the allocation asked for
+        self.free_mt = zeroed(pages)  # list a free head is on / pcp cached type (page->index)
+        self.flags = zeroed(pages)  # strategy flag (PageHinted / PG_reported), head only
         self.page_state = bytearray(pages)  # memory-map colour of every frame
         # Painting a block through a memoryview takes half the time of a bytearray
         # slice assignment; the view is rebuilt, not pickled (see __getstate__).
@@ -213,11 +217,14 @@ class Zone:
         self.notify_order = 1 << 30
 
     def __getstate__(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _STATE}
+        state = {name: getattr(self, name) for name in _STATE}
+        for name in _PER_PAGE:  # one byte per page on both builds (perpage.py)
+            state[name] = per_page_bytes(state[name])
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
-            setattr(self, name, value)
+            setattr(self, name, per_page_from(value) if name in _PER_PAGE else value)
         self.page_state_view = memoryview(self.page_state)
         self.next = self.lists.next
         self.prev = self.lists.prev
@@ -330,7 +337,8 @@ class Zone:
         after = None if n >= pages else base + n
         back = fwd = i  # back walks towards the head, fwd towards the tail
         front = behind = 0  # entries passed on each side
-        front_flagged = behind_flagged = flags[i]
+        front_flagged: int = flags[i]
+        behind_flagged: int = flags[i]
         while True:
             back = prv[back]
             if back >= pages:  # reached the head: every entry in front was counted
@@ -936,8 +944,7 @@ class Zone:
             return 0, 0
         moved, movable = self._free_and_movable(start, end + 1)
         bo = self.buddy_order
-        for head in NONZERO.finditer(bo, start, end + 1):  # the free blocks, ascending
-            j = head.start()
+        for j in heads(bo, start, end + 1):  # the free blocks, ascending
             self.move_to_free_list(j, bo[j] - 1, mt)
         return moved, movable
 
@@ -986,10 +993,9 @@ class Zone:
         ``start`` from ``old_mt``'s lists to the tail of ``new_mt``'s and retype it."""
         bo = self.buddy_order
         moved = 0
-        # The kernel walks the pfns one by one; the free heads are the non-zero bytes.
-        for head in NONZERO.finditer(bo, start, start + (1 << self.pageblock_order)):
-            j = head.start()
-            k = bo[j] - 1
+        # The kernel walks the pfns one by one; the free heads are the non-zero values.
+        for j in heads(bo, start, start + (1 << self.pageblock_order)):
+            k: int = bo[j] - 1
             self.move_to_free_list(j, k, new_mt)
             moved += 1 << k
         self.set_pageblock_migratetype(start, new_mt, reason)
@@ -1053,13 +1059,7 @@ class Zone:
 
     def flagged_heads(self) -> list[int]:
         """Indices of the blocks a strategy has flagged (hinted or reported)."""
-        out: list[int] = []
-        flags = self.flags
-        j = flags.find(1)
-        while j >= 0:
-            out.append(j)
-            j = flags.find(1, j + 1)
-        return out
+        return heads(self.flags, 0, self.spanned_pages)
 
     def page_state_bytes(self) -> bytes:
         return bytes(self.page_state)

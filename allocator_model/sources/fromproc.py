@@ -16,6 +16,7 @@ from ..kernel.config import MIGRATE_MOVABLE
 from ..kernel.errors import ConfigError
 from ..kernel.node import Node, ZoneSpec
 from ..kernel.pagestate import FILLS, PS_ALLOCATED, PS_FREE
+from ..kernel.perpage import per_page_from
 from .procfs import ProcParseError, parse_buddyinfo, parse_pagetypeinfo
 from .proclayout import ZonePlan, plan_layout
 
@@ -79,20 +80,22 @@ def populate(node: Node, plans: list[ZonePlan]) -> None:
             z.pageblock_mt[b] = mt
         if z.pageblock_mt.count(z.mt_isolate):
             z.nr_isolate_pageblock = z.pageblock_mt.count(z.mt_isolate)
-        z.alloc_order[:] = b"\x01" * n
+        # Every page an allocated order-0 block but the free ones (laid out in a bytearray,
+        # then stored in the build's per-page storage: perpage.py)
+        allocated = bytearray(b"\x01") * n
         z.page_state[:] = bytes([PS_ALLOCATED]) * n
         for i in range(n):
             z.alloc_mt[i] = z.get_pageblock_migratetype(i) if z.pageblock_mt else MIGRATE_MOVABLE
         for pfn, order, mt_name in plan.free_blocks:
             i = pfn - z.start_pfn
             size = 1 << order
-            z.alloc_order[i : i + size] = bytes(size)
+            allocated[i : i + size] = bytes(size)
             z.page_state[i : i + size] = FILLS[PS_FREE][order]
             mt = names.index(mt_name)
             z.add_to_free_list_tail(i, order, mt, "from the snapshot")
             if mt != z.mt_isolate:
                 z.nr_free_pages += size
-        allocated = z.alloc_order
+        z.alloc_order = per_page_from(allocated)
         start = allocated.find(1)
         while start >= 0:
             node.host.touch(z, start, 0)

@@ -38,6 +38,7 @@ from ..kernel.errors import ConfigError
 from ..kernel.host import DISCARDED, NOT_BACKED, RESIDENT
 from ..kernel.node import MAX_CPUS, Node, ZoneSpec
 from ..kernel.pagestate import FILLS, PS_ALLOCATED, PS_FLAGGED, PS_FREE
+from ..kernel.perpage import per_page_from
 from ..kernel.watermarks import Watermarks
 from .live import counted
 
@@ -351,11 +352,14 @@ def _populate(node: Node, seed: MachineSeed) -> None:
         z.pageblock_mt[:] = sz.pageblock_types
         z.nr_isolate_pageblock = z.pageblock_mt.count(z.mt_isolate)
         z.page_state[:] = FILLS[PS_ALLOCATED][0] * n
+        # (laid out in a bytearray, then stored in the build's per-page storage: perpage.py)
+        alloc_mt = bytearray(n)
         fills = [bytes([t]) * (1 << pbo) for t in range(z.nr_mt)]
         for b, t in enumerate(sz.pageblock_types):
             lo = max(0, ((z.first_pageblock + b) << pbo) - z.start_pfn)
             hi = min(n, ((z.first_pageblock + b + 1) << pbo) - z.start_pfn)
-            z.alloc_mt[lo:hi] = fills[t][: hi - lo]
+            alloc_mt[lo:hi] = fills[t][: hi - lo]
+        z.alloc_mt = per_page_from(alloc_mt)
         blocks = list(zip(sz.block_pfn, sz.block_order, sz.block_reported, strict=True))
         # The seeded state is step 0, not a list of events: none are made while laying it.
         events, z.events = z.events, None
@@ -385,10 +389,11 @@ def _populate(node: Node, seed: MachineSeed) -> None:
         z.events = events
         z.nr_free_pages += free_pages
         # Every other frame is the head of an allocated order-0 page, but absent ones.
-        z.alloc_order[:] = z.page_state.translate(_ALLOC_OF_STATE)
+        alloc_order = z.page_state.translate(_ALLOC_OF_STATE)
         for start, pages in sz.absent:
             i = start - z.start_pfn
-            z.alloc_order[i : i + pages] = bytes(pages)
+            alloc_order[i : i + pages] = bytes(pages)
+        z.alloc_order = per_page_from(alloc_order)
         backing = z.page_state.translate(_HOST_OF_STATE)
         if not reported_marks:  # reported on the machine: discarded on the host all the same
             for pfn, order, rep in blocks:

@@ -6,9 +6,10 @@ those are not the C extensions mypyc built (a stale path would silently test the
 reference twice).  Without the variable every module must be Python source: the
 reference the compiled build is compared against, with no stray extension in the tree.
 
-The free lists' links are the one storage that differs between the builds (freelist.py's
-docstring): each build must hold its own, and pickle them (the server's checkpoints) as
-the same ``array('I')`` words.
+The per-page arrays and the free lists' links are the storage that differs between the
+builds (perpage.py): each build must hold its own, and pickle them (the server's
+checkpoints) as the same objects: a ``bytearray`` per per-page array, ``array('I')`` words
+per link array.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def _worked_node() -> Node:
     return node
 
 
-def test_each_build_keeps_its_own_links_and_pickles_the_same_words() -> None:
+def test_each_build_keeps_its_own_storage_and_pickles_the_same_objects() -> None:
     node = _worked_node()
     zone = node.zones[-1]
     links = zone.lists.next
@@ -67,6 +68,13 @@ def test_each_build_keeps_its_own_links_and_pickles_the_same_words() -> None:
         words = state[name]
         assert isinstance(words, array) and words.typecode == "I"
         assert words.tobytes() == memoryview(getattr(zone.lists, name)).tobytes()
+    zone_state = zone.__getstate__()
+    for name in ("alloc_mt", "alloc_order", "buddy_order", "flags", "free_mt"):
+        values = getattr(zone, name)
+        assert type(values).__name__ == ("vec[i32]" if "perpage" in COMPILED else "bytearray")
+        assert isinstance(zone_state[name], bytearray)
+        assert list(zone_state[name]) == list(values)
+    assert any(zone_state["buddy_order"]) and any(zone_state["alloc_order"])
     twin = pickle.loads(pickle.dumps(node))
     assert fingerprint(twin) == fingerprint(node)
     assert type(twin.zones[-1].next) is type(links)

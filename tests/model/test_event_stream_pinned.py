@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from allocator_model import ModelError, Node, OutOfMemory, ZoneSpec, from_buddyinfo
+from allocator_model.kernel.perpage import per_page_bytes
 
 DATA = Path(__file__).parent / "data"
 MTS = ("Unmovable", "Movable", "Reclaimable")
@@ -203,12 +204,12 @@ def _state_digest(node: Node) -> str:
     """Everything a user can read of the final state, hashed."""
     h = hashlib.sha256()
     for z in node.zones:
-        for part in (
-            z.buddy_order,
-            z.alloc_order,
-            z.alloc_mt,
-            z.free_mt,
-            z.flags,
+        for part in (  # the per-page arrays one byte per page, whichever build (perpage.py)
+            per_page_bytes(z.buddy_order),
+            per_page_bytes(z.alloc_order),
+            per_page_bytes(z.alloc_mt),
+            per_page_bytes(z.free_mt),
+            per_page_bytes(z.flags),
             z.page_state,
             z.pageblock_mt,
             node.host.backing[z.name],

@@ -16,6 +16,7 @@ from allocator_model import ConfigError
 from allocator_model.kernel.config import KERNELS
 from allocator_model.kernel.host import DISCARDED, NOT_BACKED, RESIDENT
 from allocator_model.kernel.invariants import check_node
+from allocator_model.kernel.perpage import per_page_bytes
 from allocator_model.sources.live import parse_zoneinfo, read_live
 from allocator_model.sources.machine import MachineSeed, newest_kernel, node_from_seed
 from allocator_model.sources.machineread import SeedError, assign_pageblocks, read_seed
@@ -183,10 +184,11 @@ def test_the_rules_run_forward(seeded: tuple[Path, MachineSeed]) -> None:
     node = node_from_seed(seed, pcp=False)
     z = node.zone("Normal")
     # The first whole pageblock of Normal that is allocated order-0 pages throughout.
+    allocated = per_page_bytes(z.alloc_order)
     base = next(
         b
         for b in range(z.start_pfn, z.end_pfn, 512)
-        if z.alloc_order.count(1, b - z.start_pfn, b - z.start_pfn + 512) == 512
+        if allocated.count(1, b - z.start_pfn, b - z.start_pfn + 512) == 512
     )
     for pfn in range(base, base + 512):
         node.free(pfn, 0)

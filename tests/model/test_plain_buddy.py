@@ -151,7 +151,9 @@ def test_the_instruction_count_script_runs() -> None:
     assert result.returncode == 0, result.stderr
     counts = json.loads(result.stdout)
     assert set(counts) == {"one-zone", "sorted-array"}
-    # the model does more than the plain allocator's work per operation: 3.7 times as
-    # many instructions on the reference, 1.3-1.5 on the compiled build (make
-    # pytest-compiled; at 1,000 operations the fixed costs weigh more than in the bench)
-    assert counts["one-zone"] > 1.1 * counts["sorted-array"] > 0
+    # Both replays were counted: the replay loop alone is about 700 instructions an op.
+    assert counts["one-zone"] > 1000 and counts["sorted-array"] > 1000
+    # The reference model does 3.7 times the plain allocator's instructions per op; the
+    # compiled build (make pytest-compiled) about as many as it.
+    if not os.environ.get("ALLOCATOR_MODEL_COMPILED"):
+        assert counts["one-zone"] > 2 * counts["sorted-array"]
