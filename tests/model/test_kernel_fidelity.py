@@ -130,19 +130,21 @@ def test_min_free_kbytes_clamp_per_kernel() -> None:
 # --- point 6: lowmem_reserve -------------------------------------------------------------
 
 
-def test_lowmem_reserve_of_the_default_guest() -> None:
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_lowmem_reserve_of_the_default_guest(kernel: str) -> None:
     """5.3/5.7/5.10 mm/page_alloc.c setup_per_zone_lowmem_reserve with
     sysctl_lowmem_reserve_ratio {DMA 256, DMA32 256, Normal 32}: on the 4 GiB guest DMA
     is protected by (782336 + 262144) / 256 = 4080 pages against Normal requests and
     DMA32 by 262144 / 256 = 1024."""
-    node = Node(events=False)
+    node = Node(kernel=kernel, events=False)
     dma, dma32, normal = node.zones
     assert dma.lowmem_reserve == [0, 782336 // 256, 4080]
     assert dma32.lowmem_reserve == [0, 0, 1024]
     assert normal.lowmem_reserve == [0, 0, 0]
 
 
-def test_movable_requests_leave_the_lower_zones_their_reserve() -> None:
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_movable_requests_leave_the_lower_zones_their_reserve(kernel: str) -> None:
     """5.x get_page_from_freelist -> zone_watermark_fast / __zone_watermark_ok: the mark
     of each zone in the walk is its watermark plus lowmem_reserve[classzone_idx], so
     Movable requests preferring Normal stop 4080 pages above DMA's min and 1024 above
@@ -152,7 +154,7 @@ def test_movable_requests_leave_the_lower_zones_their_reserve() -> None:
         ZoneSpec("DMA32", 4096, 61440),
         ZoneSpec("Normal", 65536, 8192),
     ]
-    node = Node(zones=zones, events=False, min_free_kbytes=1024)
+    node = Node(kernel=kernel, zones=zones, events=False, min_free_kbytes=1024)
     with pytest.raises(OutOfMemory) as failure:
         while True:
             node.alloc(0)
@@ -173,12 +175,13 @@ def test_movable_requests_leave_the_lower_zones_their_reserve() -> None:
 # --- point 9: managed versus spanned -----------------------------------------------------
 
 
-def test_absent_ranges_are_not_managed() -> None:
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_absent_ranges_are_not_managed(kernel: str) -> None:
     """mm/page_alloc.c zone_managed_pages / __setup_per_zone_wmarks: a zone spans holes
     and memblock reservations, and its watermarks follow the managed pages (this VM's DMA:
     3840 managed of 4095 spanned)."""
     spec = ZoneSpec("DMA", 1, 4095, absent=((1, 158), (3999, 97)))
-    node = Node(zones=[spec, ZoneSpec("Normal", 4096, 8192)], min_free_kbytes=1024)
+    node = Node(kernel=kernel, zones=[spec, ZoneSpec("Normal", 4096, 8192)], min_free_kbytes=1024)
     dma = node.zone("DMA")
     assert (dma.spanned_pages, dma.managed_pages) == (4095, 3840)
     assert dma.nr_free_pages == 3840
@@ -201,24 +204,26 @@ def test_bad_absent_ranges_are_refused(absent: object) -> None:
 # --- point 7: THP's recommended min_free_kbytes ----------------------------------------
 
 
-def test_thp_raises_min_free_kbytes_of_the_default_guest() -> None:
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_thp_raises_min_free_kbytes_of_the_default_guest(kernel: str) -> None:
     """5.3/5.7/5.10 mm/khugepaged.c set_recommended_min_free_kbytes: with THP enabled,
     2 + MIGRATE_PCPTYPES**2 = 11 pageblocks per populated zone: 3 * 11 * 512 pages =
     67584 KiB for a three-zone guest (this VM's /proc/sys/vm/min_free_kbytes)."""
-    node = Node(events=False)
+    node = Node(kernel=kernel, events=False)
     assert node.thp and node.min_free_kbytes == 67584
     normal = node.zone("Normal")
     assert normal.watermarks.min == 16896 * 262144 // (4095 + 782336 + 262144)
-    without = Node(thp=False, events=False)
+    without = Node(kernel=kernel, thp=False, events=False)
     assert without.min_free_kbytes == 8191  # init_per_zone_wmark_min: int_sqrt(4 GiB * 16)
     assert without.zone("Normal").watermarks.low < normal.watermarks.low
     # Hand-made zones run without THP unless asked; the 5 % cap of nr_free_buffer_pages
     # keeps a small zone's reserve small.
     small = [ZoneSpec("Normal", 0, 65536)]
-    plain = Node(zones=small, events=False)
+    plain = Node(kernel=kernel, zones=small, events=False)
     assert plain.min_free_kbytes == 2048  # int_sqrt(256 MiB * 16)
     capped = (65536 - plain.zone("Normal").watermarks.high) // 20 * 4  # < 11 pageblocks
-    assert Node(zones=small, thp=True, events=False).min_free_kbytes == capped == 12952
+    with_thp = Node(kernel=kernel, zones=small, thp=True, events=False)
+    assert with_thp.min_free_kbytes == capped == 12952
     # The reporting gate (low_wmark_pages) moves with it.
     assert normal.wmark_low == normal.watermarks.low
 
